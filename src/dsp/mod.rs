@@ -1,0 +1,4 @@
+//! Pure math shared by nodes and tests: filter design and oscillator tables. No state, no I/O.
+
+pub mod biquad;
+pub mod oscillator;

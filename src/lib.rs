@@ -1,0 +1,40 @@
+//! Quaver's engine: a modular DSP graph for a browser audio workstation.
+//!
+//! The crate has three places (see `DESIGN.md` in the shared folder):
+//! - **control** ([`control`]): ids, validation and graph planning; may allocate.
+//! - **render** ([`render`], [`node`], [`dsp`], [`simd`]): the quantum loop; allocates only
+//!   when a node is built or the engine is constructed, never in `render()`.
+//! - **boundary** (`bridge`, wasm32 only): the `#[wasm_bindgen]` types used from JS.
+//!
+//! The same code builds natively, so every graph and DSP test runs with plain `cargo test`.
+//!
+//! ```
+//! use quaver::control::{NodeKind, Setting};
+//! use quaver::offline::OfflineRenderer;
+//!
+//! let mut graph = OfflineRenderer::new(48_000.0);
+//! let osc = graph.add(NodeKind::Oscillator).unwrap();
+//! graph.connect(osc, graph.destination()).unwrap();
+//! graph.configure(osc, Setting::Start(0.0)).unwrap();
+//! let left = graph.render_frames(480).remove(0);
+//! assert!(left.iter().any(|s| s.abs() > 0.5));
+//! ```
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::dbg_macro, clippy::todo, missing_debug_implementations)]
+
+pub mod control;
+pub mod dsp;
+pub mod node;
+pub mod offline;
+pub mod render;
+pub mod simd;
+
+#[cfg(target_arch = "wasm32")]
+pub mod bridge;
+
+/// Frames in one render quantum, as in Web Audio.
+pub const QUANTUM: usize = 128;
+/// Channels an engine buffer can hold (mono and stereo for now).
+pub const MAX_CHANNELS: usize = 2;
+/// Input ports a node may have.
+pub const MAX_INPUTS: usize = 4;

@@ -1,0 +1,42 @@
+//! Render thread: the scalar twin of the SIMD128 lanes, always built; the reference.
+
+use super::Lanes;
+
+/// Four f32 values handled one at a time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scalar4(pub [f32; 4]);
+
+impl Lanes for Scalar4 {
+    #[inline(always)]
+    fn splat(value: f32) -> Self {
+        Scalar4([value; 4])
+    }
+    #[inline(always)]
+    fn load(src: &[f32]) -> Self {
+        Scalar4([src[0], src[1], src[2], src[3]])
+    }
+    #[inline(always)]
+    fn store(self, dst: &mut [f32]) {
+        dst[..4].copy_from_slice(&self.0);
+    }
+    #[inline(always)]
+    fn from_array(values: [f32; 4]) -> Self {
+        Scalar4(values)
+    }
+    #[inline(always)]
+    fn to_array(self) -> [f32; 4] {
+        self.0
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Scalar4([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2], self.0[3] + o.0[3]])
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Scalar4([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2], self.0[3] - o.0[3]])
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Scalar4([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
+    }
+}
