@@ -1,0 +1,47 @@
+// Builds the engine (wasm-pack, release) and the page (webpack) into dist/.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import webpack from 'webpack';
+import configs from '../webpack.config.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function buildWasm() {
+  const result = spawnSync('wasm-pack', ['build', '--target', 'web', '--mode', 'no-install', '--release', '--no-pack'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error('wasm-pack build failed (see the messages above)');
+}
+
+export function bundle() {
+  return new Promise((resolve, reject) => {
+    webpack(configs, (err, stats) => {
+      if (err) return reject(err);
+      if (stats.hasErrors()) return reject(new Error(stats.toString({ all: false, errors: true })));
+      resolve();
+    });
+  });
+}
+
+export async function build() {
+  console.log('[build] engine (wasm-pack)');
+  buildWasm();
+  console.log('[build] page (webpack)');
+  await bundle();
+  const dist = path.join(root, 'dist');
+  mkdirSync(dist, { recursive: true });
+  for (const [from, name] of [['www/index.html', 'index.html'], ['www/style.css', 'style.css'], ['pkg/quaver_bg.wasm', 'quaver_bg.wasm']]) {
+    copyFileSync(path.join(root, from), path.join(dist, name));
+  }
+  console.log('[build] done: dist/');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  build().catch((err) => {
+    console.error(`[build] failed: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,13 @@
+// Main thread: what the npm package exports.
+export {
+  EngineClient,
+  QuaverError,
+  QuaverNode,
+  QuaverParam,
+  QuaverOscillatorNode,
+  QuaverBiquadFilterNode,
+  QuaverGainNode,
+  QuaverStereoPannerNode,
+  compileEngine,
+} from './EngineClient.js';
+export { PROCESSOR_NAME, PROTOCOL_VERSION } from './protocol.js';
