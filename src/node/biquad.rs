@@ -36,7 +36,6 @@ impl Biquad {
             frames: [[0.0; 4]; QUANTUM],
         }
     }
-
 }
 
 fn design_at(kind: FilterType, values: &[ParamValues<'_>; 4], frame: usize) -> Design {
@@ -66,7 +65,12 @@ impl Processor for Biquad {
         self.state_is_zero = true;
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(
+        &mut self,
+        inputs: &[&AudioBuf],
+        output: &mut AudioBuf,
+        cx: &ProcessContext<'_>,
+    ) -> Status {
         let [frequency, detune, q, gain] = &mut self.params;
         let values = [
             frequency.render(cx.time, cx.sample_rate),
@@ -86,7 +90,11 @@ impl Processor for Biquad {
         let silent_input = input.is_silent();
         for (i, frame) in self.frames.iter_mut().enumerate() {
             for (lane, slot) in frame.iter_mut().enumerate().take(channels) {
-                *slot = if silent_input { 0.0 } else { input.channel(lane)[i] };
+                *slot = if silent_input {
+                    0.0
+                } else {
+                    input.channel(lane)[i]
+                };
             }
         }
 
@@ -101,7 +109,9 @@ impl Processor for Biquad {
         } else {
             // Automated: coefficients follow the parameters frame by frame (a-rate).
             for i in 0..QUANTUM {
-                let coeffs = BankCoeffs::uniform(design_at(self.kind, &values, i).coefficients(self.sample_rate));
+                let coeffs = BankCoeffs::uniform(
+                    design_at(self.kind, &values, i).coefficients(self.sample_rate),
+                );
                 biquad_bank::<Native>(&coeffs, &mut self.state, &mut self.frames[i..=i]);
             }
             self.designed = None;
@@ -128,7 +138,10 @@ impl Processor for Biquad {
                 self.kind = kind;
                 Ok(())
             }
-            _ => Err(RenderError { code: ErrorCode::BadSetting, what: "a biquad takes only a filter type" }),
+            _ => Err(RenderError {
+                code: ErrorCode::BadSetting,
+                what: "a biquad takes only a filter type",
+            }),
         }
     }
 }
@@ -182,7 +195,13 @@ mod tests {
             (FilterType::Allpass, 700.0, 0.8, 0.0),
         ];
         for (kind, frequency, q, gain_db) in settings {
-            let design = Design { kind, frequency: f64::from(frequency), detune: 0.0, q: f64::from(q), gain_db: f64::from(gain_db) };
+            let design = Design {
+                kind,
+                frequency: f64::from(frequency),
+                detune: 0.0,
+                q: f64::from(q),
+                gain_db: f64::from(gain_db),
+            };
             let coeffs = design.coefficients(SR);
             for probe in [100.0, 700.0, 1500.0, 5000.0, 12_000.0] {
                 let expected = coeffs.magnitude_at(probe, SR);

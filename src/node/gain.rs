@@ -13,7 +13,9 @@ pub struct Gain {
 
 impl Gain {
     pub fn new() -> Self {
-        Self { params: new_params(NodeKind::Gain) }
+        Self {
+            params: new_params(NodeKind::Gain),
+        }
     }
 }
 
@@ -30,7 +32,12 @@ impl Processor for Gain {
 
     fn reset(&mut self) {}
 
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(
+        &mut self,
+        inputs: &[&AudioBuf],
+        output: &mut AudioBuf,
+        cx: &ProcessContext<'_>,
+    ) -> Status {
         let gain = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
         let channels = input.channels();

@@ -46,14 +46,22 @@ pub trait Processor: Send {
     fn reset(&mut self);
 
     /// Renders one quantum into `output` from `inputs` (one buffer per input port).
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status;
+    fn process(
+        &mut self,
+        inputs: &[&AudioBuf],
+        output: &mut AudioBuf,
+        cx: &ProcessContext<'_>,
+    ) -> Status;
 
     fn param_mut(&mut self, _index: u8) -> Option<&mut Param> {
         None
     }
 
     fn configure(&mut self, _setting: Setting) -> Result<(), RenderError> {
-        Err(RenderError { code: ErrorCode::BadSetting, what: "the node does not take that setting" })
+        Err(RenderError {
+            code: ErrorCode::BadSetting,
+            what: "the node does not take that setting",
+        })
     }
 }
 
@@ -80,7 +88,10 @@ pub fn build(kind: NodeKind, config: &EngineConfig) -> Result<BuiltNode, RenderE
         NodeKind::Biquad => Box::new(Biquad::new()),
         NodeKind::StereoPanner => Box::new(StereoPanner::new()),
         NodeKind::Custom { .. } => {
-            return Err(RenderError { code: ErrorCode::UnknownKind, what: "custom nodes are built from Rust, not by kind" })
+            return Err(RenderError {
+                code: ErrorCode::UnknownKind,
+                what: "custom nodes are built from Rust, not by kind",
+            })
         }
     };
     processor.prepare(config);

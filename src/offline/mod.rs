@@ -1,7 +1,9 @@
 //! Control side: a controller and an engine in one object, for rendering without a browser
 //! (native tests, benchmarks, and later bounces).
 
-use crate::control::{AutomationEvent, Controller, Edge, EngineConfig, EngineError, NodeId, NodeKind, Setting};
+use crate::control::{
+    AutomationEvent, Controller, Edge, EngineConfig, EngineError, NodeId, NodeKind, Setting,
+};
 use crate::node::{BuiltNode, Processor};
 use crate::render::Engine;
 use crate::QUANTUM;
@@ -22,7 +24,11 @@ impl OfflineRenderer {
     }
 
     pub fn with_config(config: EngineConfig) -> Self {
-        Self { controller: Controller::new(config), engine: Engine::new(config), batch: 0 }
+        Self {
+            controller: Controller::new(config),
+            engine: Engine::new(config),
+            batch: 0,
+        }
     }
 
     pub fn controller(&self) -> &Controller {
@@ -50,13 +56,24 @@ impl OfflineRenderer {
     }
 
     /// Adds a processor written in Rust with the given port counts.
-    pub fn add_custom(&mut self, inputs: u8, outputs: u8, processor: Box<dyn Processor>) -> Result<NodeId, EngineError> {
+    pub fn add_custom(
+        &mut self,
+        inputs: u8,
+        outputs: u8,
+        processor: Box<dyn Processor>,
+    ) -> Result<NodeId, EngineError> {
         self.flush()?;
         let kind = NodeKind::Custom { inputs, outputs };
         let id = self.controller.add_node(kind)?;
         self.controller.take_batch();
         self.batch += 1;
-        self.engine.enqueue(self.batch, crate::control::Command::AddNode { id, node: BuiltNode { kind, processor } })?;
+        self.engine.enqueue(
+            self.batch,
+            crate::control::Command::AddNode {
+                id,
+                node: BuiltNode { kind, processor },
+            },
+        )?;
         Ok(id)
     }
 
@@ -66,11 +83,21 @@ impl OfflineRenderer {
 
     /// Connects output 0 of `from` to input 0 of `to`.
     pub fn connect(&mut self, from: NodeId, to: NodeId) -> Result<(), EngineError> {
-        self.controller.connect(Edge { from, output: 0, to, input: 0 })
+        self.controller.connect(Edge {
+            from,
+            output: 0,
+            to,
+            input: 0,
+        })
     }
 
     pub fn disconnect(&mut self, from: NodeId, to: NodeId) -> Result<(), EngineError> {
-        self.controller.disconnect(Edge { from, output: 0, to, input: 0 })
+        self.controller.disconnect(Edge {
+            from,
+            output: 0,
+            to,
+            input: 0,
+        })
     }
 
     /// Sets parameter `name` of `id`.
@@ -79,7 +106,12 @@ impl OfflineRenderer {
         self.controller.set_value(id, param, value)
     }
 
-    pub fn automate(&mut self, id: NodeId, name: &str, event: AutomationEvent) -> Result<(), EngineError> {
+    pub fn automate(
+        &mut self,
+        id: NodeId,
+        name: &str,
+        event: AutomationEvent,
+    ) -> Result<(), EngineError> {
         let param = self.controller.param_index(id, name)?;
         self.controller.automate(id, param, event)
     }
@@ -94,7 +126,8 @@ impl OfflineRenderer {
             return Ok(());
         }
         self.batch += 1;
-        self.engine.enqueue_wire(self.batch, self.controller.take_batch())
+        self.engine
+            .enqueue_wire(self.batch, self.controller.take_batch())
     }
 
     /// Renders one quantum on the engine's clock.

@@ -21,19 +21,36 @@ pub struct Arena<T> {
 impl<T> Arena<T> {
     /// An arena for at most `capacity` (≤ 65 536) live values, allocated now and never grown.
     pub fn with_capacity(capacity: usize) -> Self {
-        assert!(capacity <= 1 << 16, "arena capacity is limited to 65 536 slots");
-        let entries = (0..capacity).map(|_| Entry { generation: 0, value: None }).collect();
+        assert!(
+            capacity <= 1 << 16,
+            "arena capacity is limited to 65 536 slots"
+        );
+        let entries = (0..capacity)
+            .map(|_| Entry {
+                generation: 0,
+                value: None,
+            })
+            .collect();
         let free = (0..capacity as u32).rev().map(|i| i as u16).collect();
-        Self { entries, free, len: 0 }
+        Self {
+            entries,
+            free,
+            len: 0,
+        }
     }
 
     /// Stores `value`; when full, gives it back.
     pub fn insert(&mut self, value: T) -> Result<NodeId, T> {
-        let Some(index) = self.free.pop() else { return Err(value) };
+        let Some(index) = self.free.pop() else {
+            return Err(value);
+        };
         let entry = &mut self.entries[usize::from(index)];
         entry.value = Some(value);
         self.len += 1;
-        Ok(NodeId { index, generation: entry.generation })
+        Ok(NodeId {
+            index,
+            generation: entry.generation,
+        })
     }
 
     pub fn remove(&mut self, id: NodeId) -> Option<T> {
@@ -82,7 +99,10 @@ impl<T> Arena<T> {
     /// The live id of slot `index`.
     pub fn id_at(&self, index: usize) -> Option<NodeId> {
         let entry = self.entries.get(index)?;
-        entry.value.as_ref().map(|_| NodeId { index: index as u16, generation: entry.generation })
+        entry.value.as_ref().map(|_| NodeId {
+            index: index as u16,
+            generation: entry.generation,
+        })
     }
 
     pub fn len(&self) -> usize {

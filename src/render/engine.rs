@@ -3,7 +3,10 @@
 //! what a command replaces is retired and dropped later, off the render path.
 
 use crate::control::graph::Ports;
-use crate::control::{Command, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, RenderError, Topology, WireCommand};
+use crate::control::{
+    Command, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, RenderError, Topology,
+    WireCommand,
+};
 use crate::node::{build, BuiltNode, ProcessContext, Processor, Status};
 use crate::render::{AudioBuf, SILENCE};
 use crate::simd::{mix_accumulate, Native};
@@ -78,13 +81,18 @@ impl Engine {
             errors: [None; ERROR_LOG],
             error_count: 0,
             external_input: AudioBuf::default(),
-            destination: NodeId { index: 0, generation: 0 },
+            destination: NodeId {
+                index: 0,
+                generation: 0,
+            },
             applied_batch: 0,
             frame: 0,
         };
         for kind in [NodeKind::Destination, NodeKind::Input] {
             let node = build(kind, &config).expect("built-in kinds build");
-            let id = engine.insert(node).expect("capacity holds the engine's own nodes");
+            let id = engine
+                .insert(node)
+                .expect("capacity holds the engine's own nodes");
             if kind == NodeKind::Destination {
                 engine.destination = id;
             }
@@ -108,18 +116,28 @@ impl Engine {
 
     /// Builds the processors of a wire batch and queues the batch. Allocates: call it off
     /// the render path (in the worklet: from `onmessage`, between quanta).
-    pub fn enqueue_wire(&mut self, batch: u32, commands: Vec<WireCommand>) -> Result<(), EngineError> {
+    pub fn enqueue_wire(
+        &mut self,
+        batch: u32,
+        commands: Vec<WireCommand>,
+    ) -> Result<(), EngineError> {
         if self.inbox.len() + commands.len() > self.inbox.capacity() {
             return Err(EngineError::new(
                 ErrorCode::QueueFull,
-                format!("the batch has {} commands; the engine holds {}", commands.len(), self.inbox.capacity()),
+                format!(
+                    "the batch has {} commands; the engine holds {}",
+                    commands.len(),
+                    self.inbox.capacity()
+                ),
             ));
         }
         let config = self.config;
         let built: Result<Vec<RenderCommand>, RenderError> = commands
             .into_iter()
             .map(|cmd| match cmd {
-                Command::AddNode { id, node } => build(node, &config).map(|node| Command::AddNode { id, node }),
+                Command::AddNode { id, node } => {
+                    build(node, &config).map(|node| Command::AddNode { id, node })
+                }
                 other => Ok(other.map_node(|_| unreachable!("only AddNode carries a node"))),
             })
             .collect();
@@ -132,7 +150,10 @@ impl Engine {
     /// Queues one command for the next quantum. Fails only when the inbox is full.
     pub fn enqueue(&mut self, batch: u32, command: RenderCommand) -> Result<(), EngineError> {
         if self.inbox.len() == self.inbox.capacity() {
-            return Err(EngineError::new(ErrorCode::QueueFull, "the engine's command queue is full"));
+            return Err(EngineError::new(
+                ErrorCode::QueueFull,
+                "the engine's command queue is full",
+            ));
         }
         self.inbox.push((batch, command));
         Ok(())
@@ -179,15 +200,24 @@ impl Engine {
         let id = self.topology.add(Ports { inputs, outputs })?;
         let slot = usize::from(id.index);
         self.outputs[slot].set_silent(1);
-        self.nodes[slot] = Some(NodeSlot { processor: node.processor, inputs: usize::from(inputs), failed: false });
+        self.nodes[slot] = Some(NodeSlot {
+            processor: node.processor,
+            inputs: usize::from(inputs),
+            failed: false,
+        });
         Ok(id)
     }
 
     fn node_mut(&mut self, id: NodeId) -> Result<&mut dyn Processor, RenderError> {
         if !self.topology.contains(id) {
-            return Err(render_error(ErrorCode::StaleNode, "node id is stale: the node was removed or never existed"));
+            return Err(render_error(
+                ErrorCode::StaleNode,
+                "node id is stale: the node was removed or never existed",
+            ));
         }
-        let slot = self.nodes[usize::from(id.index)].as_mut().expect("live nodes have processors");
+        let slot = self.nodes[usize::from(id.index)]
+            .as_mut()
+            .expect("live nodes have processors");
         Ok(slot.processor.as_mut())
     }
 
@@ -197,23 +227,36 @@ impl Engine {
                 let got = self.insert(node)?;
                 if got != id {
                     self.remove(got)?;
-                    return Err(render_error(ErrorCode::Desync, "render side gave a new node another id than the control side"));
+                    return Err(render_error(
+                        ErrorCode::Desync,
+                        "render side gave a new node another id than the control side",
+                    ));
                 }
                 Ok(false)
             }
             Command::RemoveNode { id } => self.remove(id).map(|()| true),
             Command::Connect(edge) => self.topology.connect_unplanned(edge).map(|_| true),
             Command::Disconnect(edge) => self.topology.disconnect(edge).map(|()| true),
-            Command::DisconnectOutputs { id } => self.topology.disconnect_outputs(id).map(|()| true),
+            Command::DisconnectOutputs { id } => {
+                self.topology.disconnect_outputs(id).map(|()| true)
+            }
             Command::SetValue { id, param, value } => {
-                let param = self.node_mut(id)?.param_mut(param).ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
+                let param = self
+                    .node_mut(id)?
+                    .param_mut(param)
+                    .ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
                 param.set_value(value).map(|()| false)
             }
             Command::Automate { id, param, event } => {
-                let param = self.node_mut(id)?.param_mut(param).ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
+                let param = self
+                    .node_mut(id)?
+                    .param_mut(param)
+                    .ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
                 param.push(event).map(|()| false)
             }
-            Command::Configure { id, setting } => self.node_mut(id)?.configure(setting).map(|()| false),
+            Command::Configure { id, setting } => {
+                self.node_mut(id)?.configure(setting).map(|()| false)
+            }
         }
     }
 
@@ -237,16 +280,27 @@ impl Engine {
             let node = command_node(&command);
             match self.apply(command) {
                 Ok(structural) => replan |= structural,
-                Err(e) => self.log(ErrorEntry { batch: Some(batch), node, code: e.code, what: e.what }),
+                Err(e) => self.log(ErrorEntry {
+                    batch: Some(batch),
+                    node,
+                    code: e.code,
+                    what: e.what,
+                }),
             }
             self.applied_batch = self.applied_batch.max(batch);
         }
         self.inbox = inbox;
         if replan && self.topology.plan().is_err() {
             // Only reachable if the two sides disagree: drop this batch's new connections.
-            self.topology.truncate_edges(edges_before.min(self.topology.edge_count()));
+            self.topology
+                .truncate_edges(edges_before.min(self.topology.edge_count()));
             let _ = self.topology.plan();
-            self.log(ErrorEntry { batch: Some(self.applied_batch), node: None, code: ErrorCode::Desync, what: "a cycle reached the render side; new connections were dropped" });
+            self.log(ErrorEntry {
+                batch: Some(self.applied_batch),
+                node: None,
+                code: ErrorCode::Desync,
+                what: "a cycle reached the render side; new connections were dropped",
+            });
         }
     }
 
@@ -265,7 +319,9 @@ impl Engine {
         let mut failure_count = 0;
         for &index in self.topology.order() {
             let slot_index = usize::from(index);
-            let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
+            let Some(slot) = self.nodes[slot_index].as_mut() else {
+                continue;
+            };
             if slot.failed {
                 self.outputs[slot_index].set_silent(1);
                 continue;
@@ -274,13 +330,24 @@ impl Engine {
             let ports = slot.inputs;
             // Ports fed by two or more connections are summed into a mix buffer first.
             for port in 0..ports {
-                if edges.iter().filter(|e| usize::from(e.input) == port).count() > 1 {
+                if edges
+                    .iter()
+                    .filter(|e| usize::from(e.input) == port)
+                    .count()
+                    > 1
+                {
                     mix_into(&mut self.mixes[port], &self.outputs, edges, port);
                 }
             }
             let (before, rest) = self.outputs.split_at_mut(slot_index);
             let (output, after) = rest.split_first_mut().expect("slot index is in range");
-            let source = |i: usize| if i < slot_index { &before[i] } else { &after[i - slot_index - 1] };
+            let source = |i: usize| {
+                if i < slot_index {
+                    &before[i]
+                } else {
+                    &after[i - slot_index - 1]
+                }
+            };
             let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
             for (port, input) in inputs.iter_mut().enumerate().take(ports) {
                 let mut feeding = edges.iter().filter(|e| usize::from(e.input) == port);
@@ -301,7 +368,12 @@ impl Engine {
         }
         for (index, what) in failures.into_iter().flatten() {
             let node = self.topology.id_at(usize::from(index));
-            self.log(ErrorEntry { batch: None, node, code: ErrorCode::NodeFailed, what });
+            self.log(ErrorEntry {
+                batch: None,
+                node,
+                code: ErrorCode::NodeFailed,
+                what,
+            });
         }
         self.frame = frame + QUANTUM as u64;
     }
@@ -320,9 +392,21 @@ fn command_node(command: &RenderCommand) -> Option<NodeId> {
 }
 
 /// Sums every connection arriving at `port` into `mix`, up-mixing mono to stereo.
-fn mix_into(mix: &mut AudioBuf, outputs: &[AudioBuf], edges: &[crate::control::graph::InEdge], port: usize) {
-    let sources = edges.iter().filter(|e| usize::from(e.input) == port).map(|e| &outputs[usize::from(e.from)]);
-    let channels = sources.clone().filter(|b| !b.is_silent()).map(AudioBuf::channels).max();
+fn mix_into(
+    mix: &mut AudioBuf,
+    outputs: &[AudioBuf],
+    edges: &[crate::control::graph::InEdge],
+    port: usize,
+) {
+    let sources = edges
+        .iter()
+        .filter(|e| usize::from(e.input) == port)
+        .map(|e| &outputs[usize::from(e.from)]);
+    let channels = sources
+        .clone()
+        .filter(|b| !b.is_silent())
+        .map(AudioBuf::channels)
+        .max();
     let Some(channels) = channels else {
         mix.set_silent(1);
         return;

@@ -1,0 +1,344 @@
+//! Native integration tests of the whole engine through `OfflineRenderer`: mixing, channel
+//! rules, gain law, and that every kind of bad request is refused with a clear error while
+//! the engine keeps playing exactly what it had.
+
+use quaver::control::{
+    decode_batch, AutomationEvent, EngineConfig, ErrorCode, NodeKind, Setting, Waveform,
+};
+use quaver::node::{ProcessContext, Processor, Status};
+use quaver::offline::OfflineRenderer;
+use quaver::render::AudioBuf;
+
+const SR: f32 = 48_000.0;
+
+fn sine(g: &mut OfflineRenderer, hz: f32) -> quaver::control::NodeId {
+    let osc = g.add(NodeKind::Oscillator).unwrap();
+    g.set(osc, "frequency", hz).unwrap();
+    g.configure(osc, Setting::Start(0.0)).unwrap();
+    osc
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn several_connections_into_one_input_are_summed() {
+    let render = |hzs: &[f32]| {
+        let mut g = OfflineRenderer::new(SR);
+        let gain = g.add(NodeKind::Gain).unwrap();
+        for &hz in hzs {
+            let osc = sine(&mut g, hz);
+            g.connect(osc, gain).unwrap();
+        }
+        g.connect(gain, g.destination()).unwrap();
+        g.render_frames(2048).remove(0)
+    };
+    let both = render(&[300.0, 710.0]);
+    let a = render(&[300.0]);
+    let b = render(&[710.0]);
+    let sum: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+    assert!(max_diff(&both, &sum) < 1e-6);
+    assert!(
+        both.iter().any(|v| v.abs() > 1.5),
+        "the sum really has both"
+    );
+}
+
+#[test]
+fn mono_reaches_both_speakers_and_gain_scales_exactly() {
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 1000.0);
+    let gain = g.add(NodeKind::Gain).unwrap();
+    g.set(gain, "gain", 0.25).unwrap();
+    g.connect(osc, gain).unwrap();
+    g.connect(gain, g.destination()).unwrap();
+    let out = g.render_frames(960);
+    assert_eq!(
+        out[0], out[1],
+        "mono is up-mixed to identical left and right"
+    );
+    for (n, v) in out[0].iter().enumerate() {
+        let expected = 0.25 * (std::f64::consts::TAU * 1000.0 * n as f64 / f64::from(SR)).sin();
+        assert!((f64::from(*v) - expected).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn gain_ramp_is_sample_accurate() {
+    let mut g = OfflineRenderer::new(SR);
+    let gain = g.add(NodeKind::Gain).unwrap();
+    let src = g.add_custom(0, 1, Box::new(Constant(1.0))).unwrap();
+    g.connect(src, gain).unwrap();
+    g.connect(gain, g.destination()).unwrap();
+    g.automate(
+        gain,
+        "gain",
+        AutomationEvent::SetValueAtTime {
+            value: 0.0,
+            time: 0.0,
+        },
+    )
+    .unwrap();
+    g.automate(
+        gain,
+        "gain",
+        AutomationEvent::LinearRampToValueAtTime {
+            value: 1.0,
+            time: 1000.0 / f64::from(SR),
+        },
+    )
+    .unwrap();
+    let out = g.render_frames(1200).remove(0);
+    for n in [0usize, 250, 500, 999] {
+        assert!(
+            (out[n] - n as f32 / 1000.0).abs() < 1e-5,
+            "frame {n}: {}",
+            out[n]
+        );
+    }
+    assert!(out[1000..].iter().all(|&v| v == 1.0));
+}
+
+#[test]
+fn stereo_panner_follows_equal_power_law_in_the_graph() {
+    let mut g = OfflineRenderer::new(SR);
+    let src = g.add_custom(0, 1, Box::new(Constant(1.0))).unwrap();
+    let pan = g.add(NodeKind::StereoPanner).unwrap();
+    g.set(pan, "pan", 0.5).unwrap();
+    g.connect(src, pan).unwrap();
+    g.connect(pan, g.destination()).unwrap();
+    let out = g.render_frames(128);
+    let angle = 0.75 * std::f32::consts::FRAC_PI_2;
+    assert!((out[0][10] - angle.cos()).abs() < 1e-6);
+    assert!((out[1][10] - angle.sin()).abs() < 1e-6);
+}
+
+/// A source of one constant value, for exact gain checks.
+struct Constant(f32);
+
+impl Processor for Constant {
+    fn prepare(&mut self, _config: &EngineConfig) {}
+    fn reset(&mut self) {}
+    fn process(
+        &mut self,
+        _inputs: &[&AudioBuf],
+        output: &mut AudioBuf,
+        _cx: &ProcessContext<'_>,
+    ) -> Status {
+        output.channel_mut(0).fill(self.0);
+        output.set_audible(1);
+        Status::Normal
+    }
+}
+
+struct Broken;
+
+impl Processor for Broken {
+    fn prepare(&mut self, _config: &EngineConfig) {}
+    fn reset(&mut self) {}
+    fn process(
+        &mut self,
+        _inputs: &[&AudioBuf],
+        _output: &mut AudioBuf,
+        _cx: &ProcessContext<'_>,
+    ) -> Status {
+        Status::Error("this node always fails")
+    }
+}
+
+/// Builds osc → filter → gain → destination and renders a little.
+fn playing_graph() -> (OfflineRenderer, [quaver::control::NodeId; 3]) {
+    let mut g = OfflineRenderer::with_config(EngineConfig {
+        max_nodes: 6,
+        max_edges: 6,
+        ..EngineConfig::new(SR)
+    });
+    let osc = sine(&mut g, 440.0);
+    g.configure(osc, Setting::Waveform(Waveform::Sawtooth))
+        .unwrap();
+    let filter = g.add(NodeKind::Biquad).unwrap();
+    let gain = g.add(NodeKind::Gain).unwrap();
+    g.connect(osc, filter).unwrap();
+    g.connect(filter, gain).unwrap();
+    g.connect(gain, g.destination()).unwrap();
+    g.render_frames(256);
+    (g, [osc, filter, gain])
+}
+
+#[test]
+fn bad_requests_are_refused_and_the_engine_keeps_playing() {
+    let (mut reference, _) = playing_graph();
+    let (mut g, [osc, filter, gain]) = playing_graph();
+    let expected = reference.render_frames(4096);
+
+    let refusals = [
+        (g.connect(gain, osc).unwrap_err(), ErrorCode::BadPort),
+        (g.connect(gain, filter).unwrap_err(), ErrorCode::Cycle),
+        (
+            g.set(filter, "frequency", f32::NAN).unwrap_err(),
+            ErrorCode::NonFinite,
+        ),
+        (
+            g.set(filter, "Q", f32::INFINITY).unwrap_err(),
+            ErrorCode::NonFinite,
+        ),
+        (
+            g.set(filter, "cutoff", 1.0).unwrap_err(),
+            ErrorCode::BadParam,
+        ),
+        (
+            g.configure(osc, Setting::Start(1.0)).unwrap_err(),
+            ErrorCode::BadSetting,
+        ),
+        (
+            g.configure(gain, Setting::Waveform(Waveform::Sine))
+                .unwrap_err(),
+            ErrorCode::BadSetting,
+        ),
+        (
+            g.configure(osc, Setting::Stop(f64::NAN)).unwrap_err(),
+            ErrorCode::OutOfRange,
+        ),
+        (
+            g.automate(
+                gain,
+                "gain",
+                AutomationEvent::LinearRampToValueAtTime {
+                    value: 1.0,
+                    time: -1.0,
+                },
+            )
+            .unwrap_err(),
+            ErrorCode::OutOfRange,
+        ),
+        (g.remove(g.destination()).unwrap_err(), ErrorCode::Protected),
+        (
+            g.disconnect(osc, gain).unwrap_err(),
+            ErrorCode::NotConnected,
+        ),
+    ];
+    for (err, code) in &refusals {
+        assert_eq!(err.code, *code, "{err}");
+        assert!(!err.message.is_empty());
+    }
+    // Fill capacity (6 nodes: destination, input, 3 here, one more), then go past it.
+    let extra = g.add(NodeKind::Gain).unwrap();
+    assert_eq!(
+        g.add(NodeKind::Gain).unwrap_err().code,
+        ErrorCode::NodeCapacity
+    );
+    g.remove(extra).unwrap();
+    assert_eq!(g.remove(extra).unwrap_err().code, ErrorCode::StaleNode);
+    assert_eq!(
+        g.set(extra, "gain", 1.0).unwrap_err().code,
+        ErrorCode::StaleNode
+    );
+    // Re-using the freed slot gives a new generation; the old id still finds nothing.
+    let reused = g.add(NodeKind::Gain).unwrap();
+    assert_eq!(reused.index, extra.index);
+    assert_eq!(
+        g.connect(extra, gain).unwrap_err().code,
+        ErrorCode::StaleNode
+    );
+    g.remove(reused).unwrap();
+
+    let got = g.render_frames(4096);
+    assert_eq!(got, expected, "refused requests changed nothing audible");
+    assert_eq!(
+        g.engine().error_count(),
+        0,
+        "nothing refused reached the render side"
+    );
+}
+
+#[test]
+fn connection_capacity_is_an_error_not_a_reallocation() {
+    let mut g = OfflineRenderer::with_config(EngineConfig {
+        max_nodes: 8,
+        max_edges: 2,
+        ..EngineConfig::new(SR)
+    });
+    let a = g.add(NodeKind::Gain).unwrap();
+    let b = g.add(NodeKind::Gain).unwrap();
+    let c = g.add(NodeKind::Gain).unwrap();
+    g.connect(a, b).unwrap();
+    g.connect(b, c).unwrap();
+    assert_eq!(
+        g.connect(c, g.destination()).unwrap_err().code,
+        ErrorCode::EdgeCapacity
+    );
+    assert_eq!(g.controller().edge_count(), 2);
+}
+
+#[test]
+fn a_failing_node_is_silenced_and_reported_while_the_rest_plays() {
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 440.0);
+    let broken = g.add_custom(0, 1, Box::new(Broken)).unwrap();
+    g.connect(osc, g.destination()).unwrap();
+    g.connect(broken, g.destination()).unwrap();
+    let out = g.render_frames(1024).remove(0);
+    assert!(
+        out.iter().any(|v| v.abs() > 0.9),
+        "the oscillator still plays"
+    );
+    let errors: Vec<_> = g.engine().errors_since(0).collect();
+    assert_eq!(errors.len(), 1, "reported once, not every quantum");
+    assert_eq!(errors[0].code, ErrorCode::NodeFailed);
+    assert_eq!(errors[0].node, Some(broken));
+    assert_eq!(errors[0].what, "this node always fails");
+}
+
+#[test]
+fn corrupt_batches_are_decode_errors() {
+    for bytes in [&[0xffu8, 0xff, 0xff][..], &[1, 9, 9, 9, 9][..], &[][..]] {
+        match decode_batch(bytes) {
+            Ok(batch) => assert!(
+                batch.is_empty(),
+                "only the empty batch may decode: {bytes:?}"
+            ),
+            Err(e) => assert_eq!(e.code, ErrorCode::Decode),
+        }
+    }
+}
+
+#[test]
+fn removing_a_playing_node_silences_it_and_retires_it() {
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 440.0);
+    g.connect(osc, g.destination()).unwrap();
+    assert!(g.render_frames(512)[0].iter().any(|v| v.abs() > 0.5));
+    g.remove(osc).unwrap();
+    assert!(g.render_frames(512)[0].iter().all(|&v| v == 0.0));
+    assert_eq!(
+        g.engine().node_count(),
+        2,
+        "only destination and input remain"
+    );
+}
+
+#[test]
+fn filter_glide_changes_without_a_click() {
+    // Moving the cutoff on a running filter: no sample-to-sample jump larger than the
+    // signal itself makes on its own.
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 200.0);
+    let filter = g.add(NodeKind::Biquad).unwrap();
+    g.set(filter, "frequency", 5000.0).unwrap();
+    g.connect(osc, filter).unwrap();
+    g.connect(filter, g.destination()).unwrap();
+    let mut out = g.render_frames(4096).remove(0);
+    g.set(filter, "frequency", 150.0).unwrap();
+    g.set(filter, "Q", 10.0).unwrap();
+    out.extend(g.render_frames(4096).remove(0));
+    let max_step = out
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max);
+    let sine_step = (std::f32::consts::TAU * 200.0 / SR) * 1.1;
+    assert!(max_step < sine_step * 4.0, "largest step {max_step}");
+}

@@ -1,0 +1,227 @@
+//! Proves the render path allocates nothing: a counting global allocator watches
+//! `Engine::render` while it applies every kind of command and renders every node kind,
+//! with automation, glides, summed inputs, silence and a failing node.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use quaver::control::{
+    AutomationEvent, Command, Edge, EngineConfig, FilterType, NodeKind, Setting, Waveform,
+};
+use quaver::node::{ProcessContext, Processor, Status};
+use quaver::offline::OfflineRenderer;
+use quaver::render::AudioBuf;
+
+struct Counting;
+
+thread_local! {
+    // Const-initialised and without destructors, so touching them never allocates.
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static DEALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        DEALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn counts() -> (usize, usize) {
+    (ALLOCATIONS.with(Cell::get), DEALLOCATIONS.with(Cell::get))
+}
+
+/// Renders one quantum and returns how many allocations and frees it made.
+fn render_counted(g: &mut OfflineRenderer) -> (usize, usize) {
+    g.flush().unwrap();
+    let frame = g.engine().frame();
+    let before = counts();
+    g.engine_mut().render(frame);
+    let after = counts();
+    g.engine_mut().collect_garbage();
+    (after.0 - before.0, after.1 - before.1)
+}
+
+struct FailsAfter(u32);
+
+impl Processor for FailsAfter {
+    fn prepare(&mut self, _config: &EngineConfig) {}
+    fn reset(&mut self) {}
+    fn process(
+        &mut self,
+        _inputs: &[&AudioBuf],
+        output: &mut AudioBuf,
+        _cx: &ProcessContext<'_>,
+    ) -> Status {
+        if self.0 == 0 {
+            return Status::Error("deliberate failure");
+        }
+        self.0 -= 1;
+        output.channel_mut(0).fill(0.25);
+        output.set_audible(1);
+        Status::Normal
+    }
+}
+
+#[test]
+fn render_and_command_application_never_allocate() {
+    let mut g = OfflineRenderer::new(48_000.0);
+    let dest = g.destination();
+    let osc_a = g.add(NodeKind::Oscillator).unwrap();
+    let osc_b = g.add(NodeKind::Oscillator).unwrap();
+    let filter = g.add(NodeKind::Biquad).unwrap();
+    let gain = g.add(NodeKind::Gain).unwrap();
+    let pan = g.add(NodeKind::StereoPanner).unwrap();
+    let failing = g.add_custom(0, 1, Box::new(FailsAfter(3))).unwrap();
+    for (from, to) in [
+        (osc_a, filter),
+        (osc_b, filter),
+        (filter, gain),
+        (gain, pan),
+        (pan, dest),
+        (failing, dest),
+    ] {
+        g.connect(from, to).unwrap();
+    }
+    g.connect(g.input(), gain).unwrap();
+    g.configure(osc_a, Setting::Start(0.0)).unwrap();
+    g.configure(osc_b, Setting::Waveform(Waveform::Sawtooth))
+        .unwrap();
+    g.configure(osc_b, Setting::Start(0.001)).unwrap();
+    // The first quantum applies the whole graph: adds, connects, settings.
+    let (allocs, frees) = render_counted(&mut g);
+    assert_eq!((allocs, frees), (0, 0), "applying the initial graph");
+
+    let mut worst = (0, 0);
+    for quantum in 0..200u32 {
+        let t = f64::from(quantum) * 128.0 / 48_000.0;
+        match quantum {
+            5 => {
+                g.set(filter, "frequency", 500.0).unwrap();
+                g.set(gain, "gain", 0.5).unwrap();
+            }
+            10 => {
+                g.automate(
+                    filter,
+                    "Q",
+                    AutomationEvent::LinearRampToValueAtTime {
+                        value: 12.0,
+                        time: t + 0.05,
+                    },
+                )
+                .unwrap();
+                g.automate(
+                    pan,
+                    "pan",
+                    AutomationEvent::SetTargetAtTime {
+                        target: -1.0,
+                        time: t,
+                        time_constant: 0.02,
+                    },
+                )
+                .unwrap();
+                g.automate(
+                    gain,
+                    "gain",
+                    AutomationEvent::ExponentialRampToValueAtTime {
+                        value: 0.1,
+                        time: t + 0.1,
+                    },
+                )
+                .unwrap();
+            }
+            20 => {
+                g.configure(filter, Setting::FilterType(FilterType::Peaking))
+                    .unwrap();
+                g.configure(osc_a, Setting::Waveform(Waveform::Triangle))
+                    .unwrap();
+                g.automate(
+                    filter,
+                    "Q",
+                    AutomationEvent::CancelScheduledValues { time: 0.0 },
+                )
+                .unwrap();
+            }
+            30 => g.disconnect(osc_b, filter).unwrap(),
+            40 => g.connect(osc_b, filter).unwrap(),
+            50 => g.remove(osc_b).unwrap(),
+            60 => g.configure(osc_a, Setting::Stop(t + 0.01)).unwrap(),
+            _ => {}
+        }
+        let (a, f) = render_counted(&mut g);
+        worst = (worst.0.max(a), worst.1.max(f));
+    }
+    assert_eq!(
+        worst,
+        (0, 0),
+        "allocations and frees in any one render() after the first"
+    );
+    assert!(
+        g.engine().error_count() >= 1,
+        "the failing node was reported"
+    );
+}
+
+#[test]
+fn raw_render_commands_apply_without_allocating() {
+    // The same through Engine::enqueue directly, including a node built off the render path.
+    let mut g = OfflineRenderer::new(44_100.0);
+    let gain = g.add(NodeKind::Gain).unwrap();
+    g.render_frames(128);
+    // Bypassing the controller: the engine's next free slot is the one after the gain.
+    let id = quaver::control::NodeId {
+        index: gain.index + 1,
+        generation: 0,
+    };
+    let built = quaver::node::build(NodeKind::Oscillator, g.engine().config()).unwrap();
+    let batch = 99;
+    g.engine_mut()
+        .enqueue(batch, Command::AddNode { id, node: built })
+        .unwrap();
+    g.engine_mut()
+        .enqueue(
+            batch,
+            Command::Connect(Edge {
+                from: id,
+                output: 0,
+                to: gain,
+                input: 0,
+            }),
+        )
+        .unwrap();
+    g.engine_mut()
+        .enqueue(
+            batch,
+            Command::Configure {
+                id,
+                setting: Setting::Start(0.0),
+            },
+        )
+        .unwrap();
+    g.engine_mut()
+        .enqueue(batch, Command::RemoveNode { id })
+        .unwrap();
+    let (allocs, frees) = render_counted(&mut g);
+    assert_eq!((allocs, frees), (0, 0));
+    assert_eq!(g.engine().applied_batch(), batch);
+    assert_eq!(
+        g.engine().error_count(),
+        0,
+        "every raw command applied cleanly"
+    );
+}
