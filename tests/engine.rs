@@ -2,9 +2,7 @@
 //! rules, gain law, and that every kind of bad request is refused with a clear error while
 //! the engine keeps playing exactly what it had.
 
-use quaver::control::{
-    decode_batch, AutomationEvent, EngineConfig, ErrorCode, NodeKind, Setting, Waveform,
-};
+use quaver::control::{decode_batch, AutomationEvent, EngineConfig, ErrorCode, NodeKind, Setting, Waveform};
 use quaver::node::{ProcessContext, Processor, Status};
 use quaver::offline::OfflineRenderer;
 use quaver::render::AudioBuf;
@@ -19,10 +17,7 @@ fn sine(g: &mut OfflineRenderer, hz: f32) -> quaver::control::NodeId {
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
 #[test]
@@ -42,10 +37,7 @@ fn several_connections_into_one_input_are_summed() {
     let b = render(&[710.0]);
     let sum: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
     assert!(max_diff(&both, &sum) < 1e-6);
-    assert!(
-        both.iter().any(|v| v.abs() > 1.5),
-        "the sum really has both"
-    );
+    assert!(both.iter().any(|v| v.abs() > 1.5), "the sum really has both");
 }
 
 #[test]
@@ -57,10 +49,7 @@ fn mono_reaches_both_speakers_and_gain_scales_exactly() {
     g.connect(osc, gain).unwrap();
     g.connect(gain, g.destination()).unwrap();
     let out = g.render_frames(960);
-    assert_eq!(
-        out[0], out[1],
-        "mono is up-mixed to identical left and right"
-    );
+    assert_eq!(out[0], out[1], "mono is up-mixed to identical left and right");
     for (n, v) in out[0].iter().enumerate() {
         let expected = 0.25 * (std::f64::consts::TAU * 1000.0 * n as f64 / f64::from(SR)).sin();
         assert!((f64::from(*v) - expected).abs() < 1e-6);
@@ -74,31 +63,12 @@ fn gain_ramp_is_sample_accurate() {
     let src = g.add_custom(0, 1, Box::new(Constant(1.0))).unwrap();
     g.connect(src, gain).unwrap();
     g.connect(gain, g.destination()).unwrap();
-    g.automate(
-        gain,
-        "gain",
-        AutomationEvent::SetValueAtTime {
-            value: 0.0,
-            time: 0.0,
-        },
-    )
-    .unwrap();
-    g.automate(
-        gain,
-        "gain",
-        AutomationEvent::LinearRampToValueAtTime {
-            value: 1.0,
-            time: 1000.0 / f64::from(SR),
-        },
-    )
-    .unwrap();
+    g.automate(gain, "gain", AutomationEvent::SetValueAtTime { value: 0.0, time: 0.0 }).unwrap();
+    g.automate(gain, "gain", AutomationEvent::LinearRampToValueAtTime { value: 1.0, time: 1000.0 / f64::from(SR) })
+        .unwrap();
     let out = g.render_frames(1200).remove(0);
     for n in [0usize, 250, 500, 999] {
-        assert!(
-            (out[n] - n as f32 / 1000.0).abs() < 1e-5,
-            "frame {n}: {}",
-            out[n]
-        );
+        assert!((out[n] - n as f32 / 1000.0).abs() < 1e-5, "frame {n}: {}", out[n]);
     }
     assert!(out[1000..].iter().all(|&v| v == 1.0));
 }
@@ -123,12 +93,7 @@ struct Constant(f32);
 impl Processor for Constant {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(
-        &mut self,
-        _inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        _cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
         output.channel_mut(0).fill(self.0);
         output.set_audible(1);
         Status::Normal
@@ -140,26 +105,16 @@ struct Broken;
 impl Processor for Broken {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(
-        &mut self,
-        _inputs: &[&AudioBuf],
-        _output: &mut AudioBuf,
-        _cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], _output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
         Status::Error("this node always fails")
     }
 }
 
 /// Builds osc → filter → gain → destination and renders a little.
 fn playing_graph() -> (OfflineRenderer, [quaver::control::NodeId; 3]) {
-    let mut g = OfflineRenderer::with_config(EngineConfig {
-        max_nodes: 6,
-        max_edges: 6,
-        ..EngineConfig::new(SR)
-    });
+    let mut g = OfflineRenderer::with_config(EngineConfig { max_nodes: 6, max_edges: 6, ..EngineConfig::new(SR) });
     let osc = sine(&mut g, 440.0);
-    g.configure(osc, Setting::Waveform(Waveform::Sawtooth))
-        .unwrap();
+    g.configure(osc, Setting::Waveform(Waveform::Sawtooth)).unwrap();
     let filter = g.add(NodeKind::Biquad).unwrap();
     let gain = g.add(NodeKind::Gain).unwrap();
     g.connect(osc, filter).unwrap();
@@ -178,48 +133,18 @@ fn bad_requests_are_refused_and_the_engine_keeps_playing() {
     let refusals = [
         (g.connect(gain, osc).unwrap_err(), ErrorCode::BadPort),
         (g.connect(gain, filter).unwrap_err(), ErrorCode::Cycle),
+        (g.set(filter, "frequency", f32::NAN).unwrap_err(), ErrorCode::NonFinite),
+        (g.set(filter, "Q", f32::INFINITY).unwrap_err(), ErrorCode::NonFinite),
+        (g.set(filter, "cutoff", 1.0).unwrap_err(), ErrorCode::BadParam),
+        (g.configure(osc, Setting::Start(1.0)).unwrap_err(), ErrorCode::BadSetting),
+        (g.configure(gain, Setting::Waveform(Waveform::Sine)).unwrap_err(), ErrorCode::BadSetting),
+        (g.configure(osc, Setting::Stop(f64::NAN)).unwrap_err(), ErrorCode::OutOfRange),
         (
-            g.set(filter, "frequency", f32::NAN).unwrap_err(),
-            ErrorCode::NonFinite,
-        ),
-        (
-            g.set(filter, "Q", f32::INFINITY).unwrap_err(),
-            ErrorCode::NonFinite,
-        ),
-        (
-            g.set(filter, "cutoff", 1.0).unwrap_err(),
-            ErrorCode::BadParam,
-        ),
-        (
-            g.configure(osc, Setting::Start(1.0)).unwrap_err(),
-            ErrorCode::BadSetting,
-        ),
-        (
-            g.configure(gain, Setting::Waveform(Waveform::Sine))
-                .unwrap_err(),
-            ErrorCode::BadSetting,
-        ),
-        (
-            g.configure(osc, Setting::Stop(f64::NAN)).unwrap_err(),
-            ErrorCode::OutOfRange,
-        ),
-        (
-            g.automate(
-                gain,
-                "gain",
-                AutomationEvent::LinearRampToValueAtTime {
-                    value: 1.0,
-                    time: -1.0,
-                },
-            )
-            .unwrap_err(),
+            g.automate(gain, "gain", AutomationEvent::LinearRampToValueAtTime { value: 1.0, time: -1.0 }).unwrap_err(),
             ErrorCode::OutOfRange,
         ),
         (g.remove(g.destination()).unwrap_err(), ErrorCode::Protected),
-        (
-            g.disconnect(osc, gain).unwrap_err(),
-            ErrorCode::NotConnected,
-        ),
+        (g.disconnect(osc, gain).unwrap_err(), ErrorCode::NotConnected),
     ];
     for (err, code) in &refusals {
         assert_eq!(err.code, *code, "{err}");
@@ -227,50 +152,30 @@ fn bad_requests_are_refused_and_the_engine_keeps_playing() {
     }
     // Fill capacity (6 nodes: destination, input, 3 here, one more), then go past it.
     let extra = g.add(NodeKind::Gain).unwrap();
-    assert_eq!(
-        g.add(NodeKind::Gain).unwrap_err().code,
-        ErrorCode::NodeCapacity
-    );
+    assert_eq!(g.add(NodeKind::Gain).unwrap_err().code, ErrorCode::NodeCapacity);
     g.remove(extra).unwrap();
     assert_eq!(g.remove(extra).unwrap_err().code, ErrorCode::StaleNode);
-    assert_eq!(
-        g.set(extra, "gain", 1.0).unwrap_err().code,
-        ErrorCode::StaleNode
-    );
+    assert_eq!(g.set(extra, "gain", 1.0).unwrap_err().code, ErrorCode::StaleNode);
     // Re-using the freed slot gives a new generation; the old id still finds nothing.
     let reused = g.add(NodeKind::Gain).unwrap();
     assert_eq!(reused.index, extra.index);
-    assert_eq!(
-        g.connect(extra, gain).unwrap_err().code,
-        ErrorCode::StaleNode
-    );
+    assert_eq!(g.connect(extra, gain).unwrap_err().code, ErrorCode::StaleNode);
     g.remove(reused).unwrap();
 
     let got = g.render_frames(4096);
     assert_eq!(got, expected, "refused requests changed nothing audible");
-    assert_eq!(
-        g.engine().error_count(),
-        0,
-        "nothing refused reached the render side"
-    );
+    assert_eq!(g.engine().error_count(), 0, "nothing refused reached the render side");
 }
 
 #[test]
 fn connection_capacity_is_an_error_not_a_reallocation() {
-    let mut g = OfflineRenderer::with_config(EngineConfig {
-        max_nodes: 8,
-        max_edges: 2,
-        ..EngineConfig::new(SR)
-    });
+    let mut g = OfflineRenderer::with_config(EngineConfig { max_nodes: 8, max_edges: 2, ..EngineConfig::new(SR) });
     let a = g.add(NodeKind::Gain).unwrap();
     let b = g.add(NodeKind::Gain).unwrap();
     let c = g.add(NodeKind::Gain).unwrap();
     g.connect(a, b).unwrap();
     g.connect(b, c).unwrap();
-    assert_eq!(
-        g.connect(c, g.destination()).unwrap_err().code,
-        ErrorCode::EdgeCapacity
-    );
+    assert_eq!(g.connect(c, g.destination()).unwrap_err().code, ErrorCode::EdgeCapacity);
     assert_eq!(g.controller().edge_count(), 2);
 }
 
@@ -282,10 +187,7 @@ fn a_failing_node_is_silenced_and_reported_while_the_rest_plays() {
     g.connect(osc, g.destination()).unwrap();
     g.connect(broken, g.destination()).unwrap();
     let out = g.render_frames(1024).remove(0);
-    assert!(
-        out.iter().any(|v| v.abs() > 0.9),
-        "the oscillator still plays"
-    );
+    assert!(out.iter().any(|v| v.abs() > 0.9), "the oscillator still plays");
     let errors: Vec<_> = g.engine().errors_since(0).collect();
     assert_eq!(errors.len(), 1, "reported once, not every quantum");
     assert_eq!(errors[0].code, ErrorCode::NodeFailed);
@@ -297,10 +199,7 @@ fn a_failing_node_is_silenced_and_reported_while_the_rest_plays() {
 fn corrupt_batches_are_decode_errors() {
     for bytes in [&[0xffu8, 0xff, 0xff][..], &[1, 9, 9, 9, 9][..], &[][..]] {
         match decode_batch(bytes) {
-            Ok(batch) => assert!(
-                batch.is_empty(),
-                "only the empty batch may decode: {bytes:?}"
-            ),
+            Ok(batch) => assert!(batch.is_empty(), "only the empty batch may decode: {bytes:?}"),
             Err(e) => assert_eq!(e.code, ErrorCode::Decode),
         }
     }
@@ -314,11 +213,7 @@ fn removing_a_playing_node_silences_it_and_retires_it() {
     assert!(g.render_frames(512)[0].iter().any(|v| v.abs() > 0.5));
     g.remove(osc).unwrap();
     assert!(g.render_frames(512)[0].iter().all(|&v| v == 0.0));
-    assert_eq!(
-        g.engine().node_count(),
-        2,
-        "only destination and input remain"
-    );
+    assert_eq!(g.engine().node_count(), 2, "only destination and input remain");
 }
 
 #[test]
@@ -335,10 +230,7 @@ fn filter_glide_changes_without_a_click() {
     g.set(filter, "frequency", 150.0).unwrap();
     g.set(filter, "Q", 10.0).unwrap();
     out.extend(g.render_frames(4096).remove(0));
-    let max_step = out
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        .fold(0.0, f32::max);
+    let max_step = out.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
     let sine_step = (std::f32::consts::TAU * 200.0 / SR) * 1.1;
     assert!(max_step < sine_step * 4.0, "largest step {max_step}");
 }

@@ -5,9 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use quaver::control::{
-    AutomationEvent, Command, Edge, EngineConfig, FilterType, NodeKind, Setting, Waveform,
-};
+use quaver::control::{AutomationEvent, Command, Edge, EngineConfig, FilterType, NodeKind, Setting, Waveform};
 use quaver::node::{ProcessContext, Processor, Status};
 use quaver::offline::OfflineRenderer;
 use quaver::render::AudioBuf;
@@ -62,12 +60,7 @@ struct FailsAfter(u32);
 impl Processor for FailsAfter {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(
-        &mut self,
-        _inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        _cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
         if self.0 == 0 {
             return Status::Error("deliberate failure");
         }
@@ -88,20 +81,12 @@ fn render_and_command_application_never_allocate() {
     let gain = g.add(NodeKind::Gain).unwrap();
     let pan = g.add(NodeKind::StereoPanner).unwrap();
     let failing = g.add_custom(0, 1, Box::new(FailsAfter(3))).unwrap();
-    for (from, to) in [
-        (osc_a, filter),
-        (osc_b, filter),
-        (filter, gain),
-        (gain, pan),
-        (pan, dest),
-        (failing, dest),
-    ] {
+    for (from, to) in [(osc_a, filter), (osc_b, filter), (filter, gain), (gain, pan), (pan, dest), (failing, dest)] {
         g.connect(from, to).unwrap();
     }
     g.connect(g.input(), gain).unwrap();
     g.configure(osc_a, Setting::Start(0.0)).unwrap();
-    g.configure(osc_b, Setting::Waveform(Waveform::Sawtooth))
-        .unwrap();
+    g.configure(osc_b, Setting::Waveform(Waveform::Sawtooth)).unwrap();
     g.configure(osc_b, Setting::Start(0.001)).unwrap();
     // The first quantum applies the whole graph: adds, connects, settings.
     let (allocs, frees) = render_counted(&mut g);
@@ -116,46 +101,17 @@ fn render_and_command_application_never_allocate() {
                 g.set(gain, "gain", 0.5).unwrap();
             }
             10 => {
-                g.automate(
-                    filter,
-                    "Q",
-                    AutomationEvent::LinearRampToValueAtTime {
-                        value: 12.0,
-                        time: t + 0.05,
-                    },
-                )
-                .unwrap();
-                g.automate(
-                    pan,
-                    "pan",
-                    AutomationEvent::SetTargetAtTime {
-                        target: -1.0,
-                        time: t,
-                        time_constant: 0.02,
-                    },
-                )
-                .unwrap();
-                g.automate(
-                    gain,
-                    "gain",
-                    AutomationEvent::ExponentialRampToValueAtTime {
-                        value: 0.1,
-                        time: t + 0.1,
-                    },
-                )
-                .unwrap();
+                g.automate(filter, "Q", AutomationEvent::LinearRampToValueAtTime { value: 12.0, time: t + 0.05 })
+                    .unwrap();
+                g.automate(pan, "pan", AutomationEvent::SetTargetAtTime { target: -1.0, time: t, time_constant: 0.02 })
+                    .unwrap();
+                g.automate(gain, "gain", AutomationEvent::ExponentialRampToValueAtTime { value: 0.1, time: t + 0.1 })
+                    .unwrap();
             }
             20 => {
-                g.configure(filter, Setting::FilterType(FilterType::Peaking))
-                    .unwrap();
-                g.configure(osc_a, Setting::Waveform(Waveform::Triangle))
-                    .unwrap();
-                g.automate(
-                    filter,
-                    "Q",
-                    AutomationEvent::CancelScheduledValues { time: 0.0 },
-                )
-                .unwrap();
+                g.configure(filter, Setting::FilterType(FilterType::Peaking)).unwrap();
+                g.configure(osc_a, Setting::Waveform(Waveform::Triangle)).unwrap();
+                g.automate(filter, "Q", AutomationEvent::CancelScheduledValues { time: 0.0 }).unwrap();
             }
             30 => g.disconnect(osc_b, filter).unwrap(),
             40 => g.connect(osc_b, filter).unwrap(),
@@ -166,15 +122,8 @@ fn render_and_command_application_never_allocate() {
         let (a, f) = render_counted(&mut g);
         worst = (worst.0.max(a), worst.1.max(f));
     }
-    assert_eq!(
-        worst,
-        (0, 0),
-        "allocations and frees in any one render() after the first"
-    );
-    assert!(
-        g.engine().error_count() >= 1,
-        "the failing node was reported"
-    );
+    assert_eq!(worst, (0, 0), "allocations and frees in any one render() after the first");
+    assert!(g.engine().error_count() >= 1, "the failing node was reported");
 }
 
 #[test]
@@ -184,44 +133,15 @@ fn raw_render_commands_apply_without_allocating() {
     let gain = g.add(NodeKind::Gain).unwrap();
     g.render_frames(128);
     // Bypassing the controller: the engine's next free slot is the one after the gain.
-    let id = quaver::control::NodeId {
-        index: gain.index + 1,
-        generation: 0,
-    };
+    let id = quaver::control::NodeId { index: gain.index + 1, generation: 0 };
     let built = quaver::node::build(NodeKind::Oscillator, g.engine().config()).unwrap();
     let batch = 99;
-    g.engine_mut()
-        .enqueue(batch, Command::AddNode { id, node: built })
-        .unwrap();
-    g.engine_mut()
-        .enqueue(
-            batch,
-            Command::Connect(Edge {
-                from: id,
-                output: 0,
-                to: gain,
-                input: 0,
-            }),
-        )
-        .unwrap();
-    g.engine_mut()
-        .enqueue(
-            batch,
-            Command::Configure {
-                id,
-                setting: Setting::Start(0.0),
-            },
-        )
-        .unwrap();
-    g.engine_mut()
-        .enqueue(batch, Command::RemoveNode { id })
-        .unwrap();
+    g.engine_mut().enqueue(batch, Command::AddNode { id, node: built }).unwrap();
+    g.engine_mut().enqueue(batch, Command::Connect(Edge { from: id, output: 0, to: gain, input: 0 })).unwrap();
+    g.engine_mut().enqueue(batch, Command::Configure { id, setting: Setting::Start(0.0) }).unwrap();
+    g.engine_mut().enqueue(batch, Command::RemoveNode { id }).unwrap();
     let (allocs, frees) = render_counted(&mut g);
     assert_eq!((allocs, frees), (0, 0));
     assert_eq!(g.engine().applied_batch(), batch);
-    assert_eq!(
-        g.engine().error_count(),
-        0,
-        "every raw command applied cleanly"
-    );
+    assert_eq!(g.engine().error_count(), 0, "every raw command applied cleanly");
 }

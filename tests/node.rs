@@ -6,8 +6,7 @@ use quaver::control::FilterType;
 use quaver::dsp::biquad::Design;
 use quaver::simd::scalar::Scalar4;
 use quaver::simd::{
-    biquad_bank, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain, BankCoeffs,
-    BankState, Native,
+    biquad_bank, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain, BankCoeffs, BankState, Native,
 };
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -29,20 +28,12 @@ fn noise(seed: u32, len: usize) -> Vec<f32> {
 /// Largest difference relative to the reference's peak.
 fn relative_error(simd: &[f32], scalar: &[f32]) -> f32 {
     let peak = scalar.iter().fold(0f32, |m, v| m.max(v.abs()));
-    simd.iter()
-        .zip(scalar)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max)
-        / peak
+    simd.iter().zip(scalar).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max) / peak
 }
 
 #[wasm_bindgen_test]
 fn this_build_really_uses_simd128() {
-    assert!(
-        std::any::type_name::<Native>().ends_with("Simd128"),
-        "{}",
-        std::any::type_name::<Native>()
-    );
+    assert!(std::any::type_name::<Native>().ends_with("Simd128"), "{}", std::any::type_name::<Native>());
 }
 
 #[wasm_bindgen_test]
@@ -75,34 +66,10 @@ fn mix_kernels_agree() {
 fn biquad_bank_agrees() {
     // Four different filters across the lanes, each fed its own noise.
     let designs = [
-        Design {
-            kind: FilterType::Lowpass,
-            frequency: 800.0,
-            detune: 0.0,
-            q: 6.0,
-            gain_db: 0.0,
-        },
-        Design {
-            kind: FilterType::Highpass,
-            frequency: 3000.0,
-            detune: 0.0,
-            q: 0.0,
-            gain_db: 0.0,
-        },
-        Design {
-            kind: FilterType::Peaking,
-            frequency: 1200.0,
-            detune: 0.0,
-            q: 4.0,
-            gain_db: 9.0,
-        },
-        Design {
-            kind: FilterType::Notch,
-            frequency: 60.0,
-            detune: 0.0,
-            q: 2.0,
-            gain_db: 0.0,
-        },
+        Design { kind: FilterType::Lowpass, frequency: 800.0, detune: 0.0, q: 6.0, gain_db: 0.0 },
+        Design { kind: FilterType::Highpass, frequency: 3000.0, detune: 0.0, q: 0.0, gain_db: 0.0 },
+        Design { kind: FilterType::Peaking, frequency: 1200.0, detune: 0.0, q: 4.0, gain_db: 9.0 },
+        Design { kind: FilterType::Notch, frequency: 60.0, detune: 0.0, q: 2.0, gain_db: 0.0 },
     ];
     let mut coeffs = BankCoeffs::default();
     for (lane, d) in designs.iter().enumerate() {
@@ -114,16 +81,12 @@ fn biquad_bank_agrees() {
         coeffs.a2[lane] = c.a2 as f32;
     }
     let inputs: Vec<Vec<f32>> = (0..4).map(|lane| noise(10 + lane, N)).collect();
-    let mut frames_simd: Vec<[f32; 4]> = (0..N)
-        .map(|i| [inputs[0][i], inputs[1][i], inputs[2][i], inputs[3][i]])
-        .collect();
+    let mut frames_simd: Vec<[f32; 4]> =
+        (0..N).map(|i| [inputs[0][i], inputs[1][i], inputs[2][i], inputs[3][i]]).collect();
     let mut frames_scalar = frames_simd.clone();
     let (mut state_simd, mut state_scalar) = (BankState::default(), BankState::default());
     // In quantum-sized blocks, as the engine calls it.
-    for (s, r) in frames_simd
-        .chunks_mut(128)
-        .zip(frames_scalar.chunks_mut(128))
-    {
+    for (s, r) in frames_simd.chunks_mut(128).zip(frames_scalar.chunks_mut(128)) {
         biquad_bank::<Native>(&coeffs, &mut state_simd, s);
         biquad_bank::<Scalar4>(&coeffs, &mut state_scalar, r);
     }
@@ -132,9 +95,6 @@ fn biquad_bank_agrees() {
         let b: Vec<f32> = frames_scalar.iter().map(|f| f[lane]).collect();
         let err = relative_error(&a, &b);
         assert!(err <= 1e-5, "lane {lane}: relative error {err}");
-        assert!(
-            b.iter().any(|v| v.abs() > 0.05),
-            "lane {lane} produced signal"
-        );
+        assert!(b.iter().any(|v| v.abs() > 0.05), "lane {lane} produced signal");
     }
 }

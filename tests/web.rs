@@ -16,20 +16,10 @@ fn engine_renders_an_oscillator_through_a_filter_in_the_browser() {
     let osc = control.add_node("oscillator").unwrap();
     let filter = control.add_node("biquad").unwrap();
     control.set_filter_type(filter, "highpass").unwrap();
-    control
-        .set_value(
-            filter,
-            control.param_index(filter, "frequency").unwrap(),
-            100.0,
-        )
-        .unwrap();
-    control
-        .set_value(osc, control.param_index(osc, "frequency").unwrap(), 1000.0)
-        .unwrap();
+    control.set_value(filter, control.param_index(filter, "frequency").unwrap(), 100.0).unwrap();
+    control.set_value(osc, control.param_index(osc, "frequency").unwrap(), 1000.0).unwrap();
     control.connect(osc, 0, filter, 0).unwrap();
-    control
-        .connect(filter, 0, control.destination(), 0)
-        .unwrap();
+    control.connect(filter, 0, control.destination(), 0).unwrap();
     control.start(osc, 0.0).unwrap();
     engine.submit(1, &control.take_batch()).unwrap();
 
@@ -50,15 +40,9 @@ fn engine_renders_an_oscillator_through_a_filter_in_the_browser() {
     let tail = &left[2048..];
     let peak = tail.iter().fold(0f32, |m, v| m.max(v.abs()));
     assert!((peak - 1.0).abs() < 0.01, "peak {peak}");
-    let crossings = tail
-        .windows(2)
-        .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
-        .count();
+    let crossings = tail.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
     let expected = tail.len() as f32 * 1000.0 / SR;
-    assert!(
-        (crossings as f32 - expected).abs() <= 1.0,
-        "{crossings} crossings, expected {expected}"
-    );
+    assert!((crossings as f32 - expected).abs() <= 1.0, "{crossings} crossings, expected {expected}");
 }
 
 #[wasm_bindgen_test]

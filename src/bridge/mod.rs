@@ -4,8 +4,7 @@
 //! Errors reach JS as `Error("Code: message")`; the JS client splits off the code.
 
 use crate::control::{
-    self, AutomationEvent, Edge, EngineConfig, EngineError, ErrorCode, FilterType, NodeId,
-    NodeKind, Setting, Waveform,
+    self, AutomationEvent, Edge, EngineConfig, EngineError, ErrorCode, FilterType, NodeId, NodeKind, Setting, Waveform,
 };
 use crate::render::Engine;
 use wasm_bindgen::prelude::*;
@@ -22,17 +21,12 @@ fn config(sample_rate: f32, max_nodes: u32, max_edges: u32) -> Result<EngineConf
         )));
     }
     if !(4..=65_536).contains(&max_nodes) || !(1..=1 << 20).contains(&max_edges) {
-        return Err(js(EngineError::new(
-            ErrorCode::OutOfRange,
-            "maxNodes must be 4–65536 and maxEdges 1–1048576",
-        )));
+        return Err(js(EngineError::new(ErrorCode::OutOfRange, "maxNodes must be 4–65536 and maxEdges 1–1048576")));
     }
     let mut config = EngineConfig::new(sample_rate);
     config.max_nodes = max_nodes as usize;
     config.max_edges = max_edges as usize;
-    config.max_pending_commands = config
-        .max_pending_commands
-        .max(config.max_nodes * 2 + config.max_edges);
+    config.max_pending_commands = config.max_pending_commands.max(config.max_nodes * 2 + config.max_edges);
     Ok(config)
 }
 
@@ -47,9 +41,7 @@ pub struct Controller {
 impl Controller {
     #[wasm_bindgen(constructor)]
     pub fn new(sample_rate: f32, max_nodes: u32, max_edges: u32) -> Result<Controller, JsError> {
-        Ok(Controller {
-            inner: control::Controller::new(config(sample_rate, max_nodes, max_edges)?),
-        })
+        Ok(Controller { inner: control::Controller::new(config(sample_rate, max_nodes, max_edges)?) })
     }
 
     pub fn destination(&self) -> u32 {
@@ -71,27 +63,19 @@ impl Controller {
     }
 
     pub fn connect(&mut self, from: u32, output: u8, to: u32, input: u8) -> Result<(), JsError> {
-        self.inner
-            .connect(edge(from, output, to, input))
-            .map_err(js)
+        self.inner.connect(edge(from, output, to, input)).map_err(js)
     }
 
     pub fn disconnect(&mut self, from: u32, output: u8, to: u32, input: u8) -> Result<(), JsError> {
-        self.inner
-            .disconnect(edge(from, output, to, input))
-            .map_err(js)
+        self.inner.disconnect(edge(from, output, to, input)).map_err(js)
     }
 
     pub fn disconnect_outputs(&mut self, id: u32) -> Result<(), JsError> {
-        self.inner
-            .disconnect_outputs(NodeId::from_bits(id))
-            .map_err(js)
+        self.inner.disconnect_outputs(NodeId::from_bits(id)).map_err(js)
     }
 
     pub fn param_index(&self, id: u32, name: &str) -> Result<u8, JsError> {
-        self.inner
-            .param_index(NodeId::from_bits(id), name)
-            .map_err(js)
+        self.inner.param_index(NodeId::from_bits(id), name).map_err(js)
     }
 
     /// The Web Audio default of parameter `param` of node `id`.
@@ -100,42 +84,19 @@ impl Controller {
         kind.params()
             .get(usize::from(param))
             .map(|p| p.default)
-            .ok_or_else(|| {
-                js(EngineError::new(
-                    ErrorCode::BadParam,
-                    format!("{kind:?} has no parameter #{param}"),
-                ))
-            })
+            .ok_or_else(|| js(EngineError::new(ErrorCode::BadParam, format!("{kind:?} has no parameter #{param}"))))
     }
 
     pub fn set_value(&mut self, id: u32, param: u8, value: f32) -> Result<(), JsError> {
-        self.inner
-            .set_value(NodeId::from_bits(id), param, value)
-            .map_err(js)
+        self.inner.set_value(NodeId::from_bits(id), param, value).map_err(js)
     }
 
-    pub fn set_value_at_time(
-        &mut self,
-        id: u32,
-        param: u8,
-        value: f32,
-        time: f64,
-    ) -> Result<(), JsError> {
+    pub fn set_value_at_time(&mut self, id: u32, param: u8, value: f32, time: f64) -> Result<(), JsError> {
         self.automate(id, param, AutomationEvent::SetValueAtTime { value, time })
     }
 
-    pub fn linear_ramp_to_value_at_time(
-        &mut self,
-        id: u32,
-        param: u8,
-        value: f32,
-        time: f64,
-    ) -> Result<(), JsError> {
-        self.automate(
-            id,
-            param,
-            AutomationEvent::LinearRampToValueAtTime { value, time },
-        )
+    pub fn linear_ramp_to_value_at_time(&mut self, id: u32, param: u8, value: f32, time: f64) -> Result<(), JsError> {
+        self.automate(id, param, AutomationEvent::LinearRampToValueAtTime { value, time })
     }
 
     pub fn exponential_ramp_to_value_at_time(
@@ -145,11 +106,7 @@ impl Controller {
         value: f32,
         time: f64,
     ) -> Result<(), JsError> {
-        self.automate(
-            id,
-            param,
-            AutomationEvent::ExponentialRampToValueAtTime { value, time },
-        )
+        self.automate(id, param, AutomationEvent::ExponentialRampToValueAtTime { value, time })
     }
 
     pub fn set_target_at_time(
@@ -160,30 +117,15 @@ impl Controller {
         time: f64,
         time_constant: f64,
     ) -> Result<(), JsError> {
-        self.automate(
-            id,
-            param,
-            AutomationEvent::SetTargetAtTime {
-                target,
-                time,
-                time_constant,
-            },
-        )
+        self.automate(id, param, AutomationEvent::SetTargetAtTime { target, time, time_constant })
     }
 
-    pub fn cancel_scheduled_values(
-        &mut self,
-        id: u32,
-        param: u8,
-        time: f64,
-    ) -> Result<(), JsError> {
+    pub fn cancel_scheduled_values(&mut self, id: u32, param: u8, time: f64) -> Result<(), JsError> {
         self.automate(id, param, AutomationEvent::CancelScheduledValues { time })
     }
 
     fn automate(&mut self, id: u32, param: u8, event: AutomationEvent) -> Result<(), JsError> {
-        self.inner
-            .automate(NodeId::from_bits(id), param, event)
-            .map_err(js)
+        self.inner.automate(NodeId::from_bits(id), param, event).map_err(js)
     }
 
     pub fn set_waveform(&mut self, id: u32, name: &str) -> Result<(), JsError> {
@@ -193,33 +135,21 @@ impl Controller {
                 format!("unknown oscillator type '{name}' (sine, square, sawtooth, triangle)"),
             ))
         })?;
-        self.inner
-            .configure(NodeId::from_bits(id), Setting::Waveform(waveform))
-            .map_err(js)
+        self.inner.configure(NodeId::from_bits(id), Setting::Waveform(waveform)).map_err(js)
     }
 
     pub fn set_filter_type(&mut self, id: u32, name: &str) -> Result<(), JsError> {
-        let kind = FilterType::from_name(name).ok_or_else(|| {
-            js(EngineError::new(
-                ErrorCode::BadSetting,
-                format!("unknown filter type '{name}'"),
-            ))
-        })?;
-        self.inner
-            .configure(NodeId::from_bits(id), Setting::FilterType(kind))
-            .map_err(js)
+        let kind = FilterType::from_name(name)
+            .ok_or_else(|| js(EngineError::new(ErrorCode::BadSetting, format!("unknown filter type '{name}'"))))?;
+        self.inner.configure(NodeId::from_bits(id), Setting::FilterType(kind)).map_err(js)
     }
 
     pub fn start(&mut self, id: u32, when: f64) -> Result<(), JsError> {
-        self.inner
-            .configure(NodeId::from_bits(id), Setting::Start(when))
-            .map_err(js)
+        self.inner.configure(NodeId::from_bits(id), Setting::Start(when)).map_err(js)
     }
 
     pub fn stop(&mut self, id: u32, when: f64) -> Result<(), JsError> {
-        self.inner
-            .configure(NodeId::from_bits(id), Setting::Stop(when))
-            .map_err(js)
+        self.inner.configure(NodeId::from_bits(id), Setting::Stop(when)).map_err(js)
     }
 
     /// The accepted commands since the last call, encoded for [`WorkletEngine::submit`].
@@ -241,12 +171,7 @@ impl Controller {
 }
 
 fn edge(from: u32, output: u8, to: u32, input: u8) -> Edge {
-    Edge {
-        from: NodeId::from_bits(from),
-        output,
-        to: NodeId::from_bits(to),
-        input,
-    }
+    Edge { from: NodeId::from_bits(from), output, to: NodeId::from_bits(to), input }
 }
 
 /// Render side of an engine, living in the AudioWorkletGlobalScope.
@@ -261,10 +186,7 @@ pub struct WorkletEngine {
 impl WorkletEngine {
     #[wasm_bindgen(constructor)]
     pub fn new(sample_rate: f32, max_nodes: u32, max_edges: u32) -> Result<WorkletEngine, JsError> {
-        Ok(WorkletEngine {
-            engine: Engine::new(config(sample_rate, max_nodes, max_edges)?),
-            errors_reported: 0,
-        })
+        Ok(WorkletEngine { engine: Engine::new(config(sample_rate, max_nodes, max_edges)?), errors_reported: 0 })
     }
 
     /// Decodes batch `seq` and queues it for the next quantum. Called from `onmessage`,
@@ -324,9 +246,7 @@ impl WorkletEngine {
                 out.push(',');
             }
             let batch = e.batch.map_or("null".to_string(), |b| b.to_string());
-            let node = e
-                .node
-                .map_or("null".to_string(), |n| n.to_bits().to_string());
+            let node = e.node.map_or("null".to_string(), |n| n.to_bits().to_string());
             out.push_str(&format!(
                 r#"{{"batch":{batch},"node":{node},"code":"{}","message":"{}"}}"#,
                 e.code.as_str(),

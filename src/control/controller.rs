@@ -3,8 +3,8 @@
 
 use super::graph::Ports;
 use super::{
-    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind,
-    Setting, Topology, WireCommand,
+    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, Setting, Topology,
+    WireCommand,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -40,26 +40,13 @@ impl Controller {
         let mut topology = Topology::new(config.max_nodes, config.max_edges);
         let mut meta = vec![None; config.max_nodes];
         let mut fixed = |kind: NodeKind| {
-            let id = topology
-                .add(ports_of(kind))
-                .expect("capacity holds the engine's own nodes");
-            meta[usize::from(id.index)] = Some(NodeMeta {
-                kind,
-                started: false,
-                stopped: false,
-            });
+            let id = topology.add(ports_of(kind)).expect("capacity holds the engine's own nodes");
+            meta[usize::from(id.index)] = Some(NodeMeta { kind, started: false, stopped: false });
             id
         };
         let destination = fixed(NodeKind::Destination);
         let input = fixed(NodeKind::Input);
-        Self {
-            config,
-            topology,
-            meta,
-            destination,
-            input,
-            batch: Vec::new(),
-        }
+        Self { config, topology, meta, destination, input, batch: Vec::new() }
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -99,35 +86,19 @@ impl Controller {
 
     pub fn add_node(&mut self, kind: NodeKind) -> Result<NodeId, EngineError> {
         if matches!(kind, NodeKind::Destination | NodeKind::Input) {
-            return Err(EngineError::new(
-                ErrorCode::Protected,
-                "the engine has exactly one destination and one input",
-            ));
+            return Err(EngineError::new(ErrorCode::Protected, "the engine has exactly one destination and one input"));
         }
         let id = self.topology.add(ports_of(kind)).map_err(|e| {
-            EngineError::new(
-                e.code,
-                format!(
-                    "{} (the engine holds {} nodes)",
-                    e.what, self.config.max_nodes
-                ),
-            )
+            EngineError::new(e.code, format!("{} (the engine holds {} nodes)", e.what, self.config.max_nodes))
         })?;
-        self.meta[usize::from(id.index)] = Some(NodeMeta {
-            kind,
-            started: false,
-            stopped: false,
-        });
+        self.meta[usize::from(id.index)] = Some(NodeMeta { kind, started: false, stopped: false });
         self.batch.push(Command::AddNode { id, node: kind });
         Ok(id)
     }
 
     pub fn remove_node(&mut self, id: NodeId) -> Result<(), EngineError> {
         if id == self.destination || id == self.input {
-            return Err(EngineError::new(
-                ErrorCode::Protected,
-                "the destination and input nodes cannot be removed",
-            ));
+            return Err(EngineError::new(ErrorCode::Protected, "the destination and input nodes cannot be removed"));
         }
         self.topology.remove(id).map_err(|_| stale(id))?;
         self.meta[usize::from(id.index)] = None;
@@ -136,10 +107,7 @@ impl Controller {
     }
 
     pub fn connect(&mut self, edge: Edge) -> Result<(), EngineError> {
-        let added = self
-            .topology
-            .connect(edge)
-            .map_err(|e| edge_error(e.into(), &edge))?;
+        let added = self.topology.connect(edge).map_err(|e| edge_error(e.into(), &edge))?;
         if added {
             self.batch.push(Command::Connect(edge));
         }
@@ -147,17 +115,13 @@ impl Controller {
     }
 
     pub fn disconnect(&mut self, edge: Edge) -> Result<(), EngineError> {
-        self.topology
-            .disconnect(edge)
-            .map_err(|e| edge_error(e.into(), &edge))?;
+        self.topology.disconnect(edge).map_err(|e| edge_error(e.into(), &edge))?;
         self.batch.push(Command::Disconnect(edge));
         Ok(())
     }
 
     pub fn disconnect_outputs(&mut self, id: NodeId) -> Result<(), EngineError> {
-        self.topology
-            .disconnect_outputs(id)
-            .map_err(|_| stale(id))?;
+        self.topology.disconnect_outputs(id).map_err(|_| stale(id))?;
         self.batch.push(Command::DisconnectOutputs { id });
         Ok(())
     }
@@ -169,10 +133,7 @@ impl Controller {
             let names: Vec<_> = kind.params().iter().map(|p| p.name).collect();
             EngineError::new(
                 ErrorCode::BadParam,
-                format!(
-                    "{kind:?} has no parameter '{name}' (it has: {})",
-                    names.join(", ")
-                ),
+                format!("{kind:?} has no parameter '{name}' (it has: {})", names.join(", ")),
             )
         })
     }
@@ -180,10 +141,7 @@ impl Controller {
     fn check_param(&self, id: NodeId, param: u8) -> Result<(), EngineError> {
         let kind = self.kind_of(id)?;
         if usize::from(param) >= kind.params().len() {
-            return Err(EngineError::new(
-                ErrorCode::BadParam,
-                format!("{kind:?} has no parameter #{param}"),
-            ));
+            return Err(EngineError::new(ErrorCode::BadParam, format!("{kind:?} has no parameter #{param}")));
         }
         Ok(())
     }
@@ -193,21 +151,13 @@ impl Controller {
     pub fn set_value(&mut self, id: NodeId, param: u8, value: f32) -> Result<(), EngineError> {
         self.check_param(id, param)?;
         if !value.is_finite() {
-            return Err(EngineError::new(
-                ErrorCode::NonFinite,
-                format!("parameter value must be finite, got {value}"),
-            ));
+            return Err(EngineError::new(ErrorCode::NonFinite, format!("parameter value must be finite, got {value}")));
         }
         self.batch.push(Command::SetValue { id, param, value });
         Ok(())
     }
 
-    pub fn automate(
-        &mut self,
-        id: NodeId,
-        param: u8,
-        event: AutomationEvent,
-    ) -> Result<(), EngineError> {
+    pub fn automate(&mut self, id: NodeId, param: u8, event: AutomationEvent) -> Result<(), EngineError> {
         self.check_param(id, param)?;
         event.validate()?;
         self.batch.push(Command::Automate { id, param, event });
@@ -218,38 +168,22 @@ impl Controller {
         let meta = self.meta(id)?;
         let fits = matches!(
             (meta.kind, setting),
-            (
-                NodeKind::Oscillator,
-                Setting::Waveform(_) | Setting::Start(_) | Setting::Stop(_)
-            ) | (NodeKind::Biquad, Setting::FilterType(_))
+            (NodeKind::Oscillator, Setting::Waveform(_) | Setting::Start(_) | Setting::Stop(_))
+                | (NodeKind::Biquad, Setting::FilterType(_))
         );
         if !fits {
-            return Err(EngineError::new(
-                ErrorCode::BadSetting,
-                format!("{:?} does not take {setting:?}", meta.kind),
-            ));
+            return Err(EngineError::new(ErrorCode::BadSetting, format!("{:?} does not take {setting:?}", meta.kind)));
         }
-        let slot = self.meta[usize::from(id.index)]
-            .as_mut()
-            .expect("checked above");
+        let slot = self.meta[usize::from(id.index)].as_mut().expect("checked above");
         match setting {
             Setting::Start(t) | Setting::Stop(t) if !t.is_finite() || t < 0.0 => {
-                return Err(EngineError::new(
-                    ErrorCode::OutOfRange,
-                    "start/stop time must be finite and not negative",
-                ));
+                return Err(EngineError::new(ErrorCode::OutOfRange, "start/stop time must be finite and not negative"));
             }
             Setting::Start(_) if slot.started => {
-                return Err(EngineError::new(
-                    ErrorCode::BadSetting,
-                    "start() may be called only once on a source",
-                ));
+                return Err(EngineError::new(ErrorCode::BadSetting, "start() may be called only once on a source"));
             }
             Setting::Stop(_) if !slot.started => {
-                return Err(EngineError::new(
-                    ErrorCode::BadSetting,
-                    "stop() before start()",
-                ));
+                return Err(EngineError::new(ErrorCode::BadSetting, "stop() before start()"));
             }
             Setting::Start(_) => slot.started = true,
             Setting::Stop(_) => slot.stopped = true,
@@ -273,12 +207,7 @@ impl Controller {
 fn stale(id: NodeId) -> EngineError {
     EngineError::new(
         ErrorCode::StaleNode,
-        format!(
-            "node {} (slot {}, generation {}) no longer exists",
-            id.to_bits(),
-            id.index,
-            id.generation
-        ),
+        format!("node {} (slot {}, generation {}) no longer exists", id.to_bits(), id.index, id.generation),
     )
 }
 
@@ -302,20 +231,11 @@ mod tests {
     use super::*;
 
     fn controller() -> Controller {
-        Controller::new(EngineConfig {
-            max_nodes: 4,
-            max_edges: 4,
-            ..EngineConfig::new(48_000.0)
-        })
+        Controller::new(EngineConfig { max_nodes: 4, max_edges: 4, ..EngineConfig::new(48_000.0) })
     }
 
     fn edge(from: NodeId, to: NodeId) -> Edge {
-        Edge {
-            from,
-            output: 0,
-            to,
-            input: 0,
-        }
+        Edge { from, output: 0, to, input: 0 }
     }
 
     #[test]
@@ -325,41 +245,16 @@ mod tests {
         let gain = c.add_node(NodeKind::Gain).unwrap();
         let before = c.take_batch().len();
         assert_eq!(before, 2);
+        assert_eq!(c.add_node(NodeKind::Biquad).unwrap_err().code, ErrorCode::NodeCapacity);
+        assert_eq!(c.connect(edge(gain, osc)).unwrap_err().code, ErrorCode::BadPort);
+        assert_eq!(c.set_value(gain, 0, f32::NAN).unwrap_err().code, ErrorCode::NonFinite);
+        assert_eq!(c.set_value(gain, 3, 1.0).unwrap_err().code, ErrorCode::BadParam);
+        assert_eq!(c.remove_node(c.destination()).unwrap_err().code, ErrorCode::Protected);
+        assert_eq!(c.configure(gain, Setting::Start(0.0)).unwrap_err().code, ErrorCode::BadSetting);
         assert_eq!(
-            c.add_node(NodeKind::Biquad).unwrap_err().code,
-            ErrorCode::NodeCapacity
-        );
-        assert_eq!(
-            c.connect(edge(gain, osc)).unwrap_err().code,
-            ErrorCode::BadPort
-        );
-        assert_eq!(
-            c.set_value(gain, 0, f32::NAN).unwrap_err().code,
-            ErrorCode::NonFinite
-        );
-        assert_eq!(
-            c.set_value(gain, 3, 1.0).unwrap_err().code,
-            ErrorCode::BadParam
-        );
-        assert_eq!(
-            c.remove_node(c.destination()).unwrap_err().code,
-            ErrorCode::Protected
-        );
-        assert_eq!(
-            c.configure(gain, Setting::Start(0.0)).unwrap_err().code,
-            ErrorCode::BadSetting
-        );
-        assert_eq!(
-            c.automate(
-                gain,
-                0,
-                AutomationEvent::ExponentialRampToValueAtTime {
-                    value: 0.0,
-                    time: 1.0
-                }
-            )
-            .unwrap_err()
-            .code,
+            c.automate(gain, 0, AutomationEvent::ExponentialRampToValueAtTime { value: 0.0, time: 1.0 })
+                .unwrap_err()
+                .code,
             ErrorCode::OutOfRange
         );
         assert_eq!(c.pending(), 0);
@@ -373,15 +268,9 @@ mod tests {
     fn a_source_starts_once() {
         let mut c = controller();
         let osc = c.add_node(NodeKind::Oscillator).unwrap();
-        assert_eq!(
-            c.configure(osc, Setting::Stop(1.0)).unwrap_err().code,
-            ErrorCode::BadSetting
-        );
+        assert_eq!(c.configure(osc, Setting::Stop(1.0)).unwrap_err().code, ErrorCode::BadSetting);
         c.configure(osc, Setting::Start(0.0)).unwrap();
-        assert_eq!(
-            c.configure(osc, Setting::Start(1.0)).unwrap_err().code,
-            ErrorCode::BadSetting
-        );
+        assert_eq!(c.configure(osc, Setting::Start(1.0)).unwrap_err().code, ErrorCode::BadSetting);
         c.configure(osc, Setting::Stop(1.0)).unwrap();
     }
 
@@ -395,11 +284,6 @@ mod tests {
         let bytes = crate::control::encode_batch(&batch);
         let back = crate::control::decode_batch(&bytes).unwrap();
         assert_eq!(format!("{batch:?}"), format!("{back:?}"));
-        assert_eq!(
-            crate::control::decode_batch(&bytes[..bytes.len() - 2])
-                .unwrap_err()
-                .code,
-            ErrorCode::Decode
-        );
+        assert_eq!(crate::control::decode_batch(&bytes[..bytes.len() - 2]).unwrap_err().code, ErrorCode::Decode);
     }
 }

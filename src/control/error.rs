@@ -73,10 +73,7 @@ pub struct EngineError {
 impl EngineError {
     #[cold]
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 }
 

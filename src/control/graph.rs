@@ -25,10 +25,7 @@ const fn refuse(code: ErrorCode, what: &'static str) -> RenderError {
     RenderError { code, what }
 }
 
-const STALE: RenderError = refuse(
-    ErrorCode::StaleNode,
-    "node id is stale: the node was removed or never existed",
-);
+const STALE: RenderError = refuse(ErrorCode::StaleNode, "node id is stale: the node was removed or never existed");
 
 /// Nodes, connections and the order to run them in. Capacities are fixed at construction.
 #[derive(Debug)]
@@ -62,9 +59,7 @@ impl Topology {
     }
 
     pub fn add(&mut self, ports: Ports) -> Result<NodeId, RenderError> {
-        self.nodes
-            .insert(ports)
-            .map_err(|_| refuse(ErrorCode::NodeCapacity, "node capacity is used up"))
+        self.nodes.insert(ports).map_err(|_| refuse(ErrorCode::NodeCapacity, "node capacity is used up"))
     }
 
     /// Removes the node and every connection to or from it.
@@ -102,16 +97,10 @@ impl Topology {
         let from = self.ports(edge.from).ok_or(STALE)?;
         let to = self.ports(edge.to).ok_or(STALE)?;
         if edge.output >= from.outputs {
-            return Err(refuse(
-                ErrorCode::BadPort,
-                "output index is out of range for the source node",
-            ));
+            return Err(refuse(ErrorCode::BadPort, "output index is out of range for the source node"));
         }
         if edge.input >= to.inputs {
-            return Err(refuse(
-                ErrorCode::BadPort,
-                "input index is out of range for the destination node",
-            ));
+            return Err(refuse(ErrorCode::BadPort, "input index is out of range for the destination node"));
         }
         Ok(())
     }
@@ -128,10 +117,7 @@ impl Topology {
             return Ok(false);
         }
         if self.edges.len() >= self.max_edges {
-            return Err(refuse(
-                ErrorCode::EdgeCapacity,
-                "connection capacity is used up",
-            ));
+            return Err(refuse(ErrorCode::EdgeCapacity, "connection capacity is used up"));
         }
         self.edges.push(edge);
         Ok(true)
@@ -143,22 +129,19 @@ impl Topology {
         let added = self.connect_unplanned(edge)?;
         if added && self.plan().is_err() {
             self.edges.pop();
-            self.plan()
-                .expect("the graph was acyclic before this connection");
-            return Err(refuse(
-                ErrorCode::Cycle,
-                "the connection would create a cycle",
-            ));
+            self.plan().expect("the graph was acyclic before this connection");
+            return Err(refuse(ErrorCode::Cycle, "the connection would create a cycle"));
         }
         Ok(added)
     }
 
     pub fn disconnect(&mut self, edge: Edge) -> Result<(), RenderError> {
         self.check_edge(&edge)?;
-        let at = self.edges.iter().position(|e| *e == edge).ok_or(refuse(
-            ErrorCode::NotConnected,
-            "those nodes are not connected that way",
-        ))?;
+        let at = self
+            .edges
+            .iter()
+            .position(|e| *e == edge)
+            .ok_or(refuse(ErrorCode::NotConnected, "those nodes are not connected that way"))?;
         self.edges.remove(at);
         Ok(())
     }
@@ -202,11 +185,7 @@ impl Topology {
         self.cursor.copy_from_slice(&self.in_start);
         for e in &self.edges {
             let at = &mut self.cursor[usize::from(e.to.index)];
-            self.in_edges[*at as usize] = InEdge {
-                from: e.from.index,
-                output: e.output,
-                input: e.input,
-            };
+            self.in_edges[*at as usize] = InEdge { from: e.from.index, output: e.output, input: e.input };
             *at += 1;
         }
 
@@ -242,10 +221,7 @@ impl Topology {
 
     /// Connections arriving at slot `index`, as of the last plan.
     pub fn inputs_of(&self, index: usize) -> &[InEdge] {
-        let (start, end) = (
-            self.in_start[index] as usize,
-            self.in_start[index + 1] as usize,
-        );
+        let (start, end) = (self.in_start[index] as usize, self.in_start[index + 1] as usize);
         &self.in_edges[start..end]
     }
 
@@ -258,18 +234,10 @@ impl Topology {
 mod tests {
     use super::*;
 
-    const ONE_IN_ONE_OUT: Ports = Ports {
-        inputs: 1,
-        outputs: 1,
-    };
+    const ONE_IN_ONE_OUT: Ports = Ports { inputs: 1, outputs: 1 };
 
     fn edge(from: NodeId, to: NodeId) -> Edge {
-        Edge {
-            from,
-            output: 0,
-            to,
-            input: 0,
-        }
+        Edge { from, output: 0, to, input: 0 }
     }
 
     fn position(t: &Topology, id: NodeId) -> usize {
@@ -312,45 +280,16 @@ mod tests {
         let mut t = Topology::new(2, 1);
         let a = t.add(ONE_IN_ONE_OUT).unwrap();
         let b = t.add(ONE_IN_ONE_OUT).unwrap();
-        assert_eq!(
-            t.add(ONE_IN_ONE_OUT).unwrap_err().code,
-            ErrorCode::NodeCapacity
-        );
+        assert_eq!(t.add(ONE_IN_ONE_OUT).unwrap_err().code, ErrorCode::NodeCapacity);
         t.connect(edge(a, b)).unwrap();
-        assert_eq!(
-            t.connect(Edge {
-                from: b,
-                output: 0,
-                to: a,
-                input: 0
-            })
-            .unwrap_err()
-            .code,
-            ErrorCode::EdgeCapacity
-        );
+        assert_eq!(t.connect(Edge { from: b, output: 0, to: a, input: 0 }).unwrap_err().code, ErrorCode::EdgeCapacity);
         t.remove(a).unwrap();
         assert_eq!(t.edge_count(), 0, "edges of a removed node go with it");
         assert_eq!(t.remove(a).unwrap_err().code, ErrorCode::StaleNode);
         let c = t.add(ONE_IN_ONE_OUT).unwrap();
         assert_eq!(c.index, a.index);
-        assert_eq!(
-            t.connect(edge(a, b)).unwrap_err().code,
-            ErrorCode::StaleNode
-        );
-        assert_eq!(
-            t.disconnect(edge(c, b)).unwrap_err().code,
-            ErrorCode::NotConnected
-        );
-        assert_eq!(
-            t.connect(Edge {
-                from: c,
-                output: 1,
-                to: b,
-                input: 0
-            })
-            .unwrap_err()
-            .code,
-            ErrorCode::BadPort
-        );
+        assert_eq!(t.connect(edge(a, b)).unwrap_err().code, ErrorCode::StaleNode);
+        assert_eq!(t.disconnect(edge(c, b)).unwrap_err().code, ErrorCode::NotConnected);
+        assert_eq!(t.connect(Edge { from: c, output: 1, to: b, input: 0 }).unwrap_err().code, ErrorCode::BadPort);
     }
 }

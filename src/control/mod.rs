@@ -31,10 +31,7 @@ impl NodeId {
     }
 
     pub fn from_bits(bits: u32) -> Self {
-        Self {
-            index: bits as u16,
-            generation: (bits >> 16) as u16,
-        }
+        Self { index: bits as u16, generation: (bits >> 16) as u16 }
     }
 }
 
@@ -98,44 +95,19 @@ pub const DETUNE_LIMIT: f32 = 153_600.0;
 pub const BIQUAD_GAIN_LIMIT: f32 = 1541.0;
 
 const fn spec(name: &'static str, default: f32, min: Bound, max: Bound) -> ParamSpec {
-    ParamSpec {
-        name,
-        default,
-        min,
-        max,
-    }
+    ParamSpec { name, default, min, max }
 }
 
 const OSCILLATOR_PARAMS: [ParamSpec; 2] = [
     spec("frequency", 440.0, Bound::MinusNyquist, Bound::Nyquist),
-    spec(
-        "detune",
-        0.0,
-        Bound::Value(-DETUNE_LIMIT),
-        Bound::Value(DETUNE_LIMIT),
-    ),
+    spec("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
 ];
-const GAIN_PARAMS: [ParamSpec; 1] = [spec(
-    "gain",
-    1.0,
-    Bound::Value(f32::MIN),
-    Bound::Value(f32::MAX),
-)];
+const GAIN_PARAMS: [ParamSpec; 1] = [spec("gain", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX))];
 const BIQUAD_PARAMS: [ParamSpec; 4] = [
     spec("frequency", 350.0, Bound::Value(0.0), Bound::Nyquist),
-    spec(
-        "detune",
-        0.0,
-        Bound::Value(-DETUNE_LIMIT),
-        Bound::Value(DETUNE_LIMIT),
-    ),
+    spec("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
     spec("Q", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
-    spec(
-        "gain",
-        0.0,
-        Bound::Value(f32::MIN),
-        Bound::Value(BIQUAD_GAIN_LIMIT),
-    ),
+    spec("gain", 0.0, Bound::Value(f32::MIN), Bound::Value(BIQUAD_GAIN_LIMIT)),
 ];
 const PANNER_PARAMS: [ParamSpec; 1] = [spec("pan", 0.0, Bound::Value(-1.0), Bound::Value(1.0))];
 
@@ -147,12 +119,12 @@ impl NodeKind {
             "gain" => NodeKind::Gain,
             "biquad" => NodeKind::Biquad,
             "stereo-panner" => NodeKind::StereoPanner,
-            _ => return Err(EngineError::new(
-                ErrorCode::UnknownKind,
-                format!(
-                    "unknown node kind '{name}' (known: oscillator, gain, biquad, stereo-panner)"
-                ),
-            )),
+            _ => {
+                return Err(EngineError::new(
+                    ErrorCode::UnknownKind,
+                    format!("unknown node kind '{name}' (known: oscillator, gain, biquad, stereo-panner)"),
+                ))
+            }
         })
     }
 
@@ -177,10 +149,7 @@ impl NodeKind {
     }
 
     pub fn param_index(self, name: &str) -> Option<u8> {
-        self.params()
-            .iter()
-            .position(|p| p.name == name)
-            .map(|i| i as u8)
+        self.params().iter().position(|p| p.name == name).map(|i| i as u8)
     }
 }
 
@@ -262,26 +231,11 @@ pub enum Setting {
 /// One entry of a parameter's automation timeline (Web Audio's AudioParam methods).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AutomationEvent {
-    SetValueAtTime {
-        value: f32,
-        time: f64,
-    },
-    LinearRampToValueAtTime {
-        value: f32,
-        time: f64,
-    },
-    ExponentialRampToValueAtTime {
-        value: f32,
-        time: f64,
-    },
-    SetTargetAtTime {
-        target: f32,
-        time: f64,
-        time_constant: f64,
-    },
-    CancelScheduledValues {
-        time: f64,
-    },
+    SetValueAtTime { value: f32, time: f64 },
+    LinearRampToValueAtTime { value: f32, time: f64 },
+    ExponentialRampToValueAtTime { value: f32, time: f64 },
+    SetTargetAtTime { target: f32, time: f64, time_constant: f64 },
+    CancelScheduledValues { time: f64 },
 }
 
 impl AutomationEvent {
@@ -310,24 +264,14 @@ impl AutomationEvent {
                 }
                 (value, time, 0.0)
             }
-            AutomationEvent::SetTargetAtTime {
-                target,
-                time,
-                time_constant,
-            } => (target, time, time_constant),
+            AutomationEvent::SetTargetAtTime { target, time, time_constant } => (target, time, time_constant),
             AutomationEvent::CancelScheduledValues { time } => (0.0, time, 0.0),
         };
         if !values.is_finite() || !time.is_finite() || !extra.is_finite() {
-            return Err(EngineError::new(
-                ErrorCode::NonFinite,
-                "automation values and times must be finite",
-            ));
+            return Err(EngineError::new(ErrorCode::NonFinite, "automation values and times must be finite"));
         }
         if time < 0.0 || extra < 0.0 {
-            return Err(EngineError::new(
-                ErrorCode::OutOfRange,
-                "automation times must not be negative",
-            ));
+            return Err(EngineError::new(ErrorCode::OutOfRange, "automation times must not be negative"));
         }
         Ok(())
     }
@@ -373,10 +317,7 @@ impl<N> Command<N> {
     /// The same command with its node payload turned into another form.
     pub fn map_node<M>(self, build: impl FnOnce(N) -> M) -> Command<M> {
         match self {
-            Command::AddNode { id, node } => Command::AddNode {
-                id,
-                node: build(node),
-            },
+            Command::AddNode { id, node } => Command::AddNode { id, node: build(node) },
             Command::RemoveNode { id } => Command::RemoveNode { id },
             Command::Connect(e) => Command::Connect(e),
             Command::Disconnect(e) => Command::Disconnect(e),
@@ -398,12 +339,8 @@ pub fn encode_batch(commands: &[WireCommand]) -> Vec<u8> {
 
 /// Reads a batch back; a corrupt batch is an error, never a panic.
 pub fn decode_batch(bytes: &[u8]) -> Result<Vec<WireCommand>, EngineError> {
-    postcard::from_bytes(bytes).map_err(|e| {
-        EngineError::new(
-            ErrorCode::Decode,
-            format!("command batch could not be decoded: {e}"),
-        )
-    })
+    postcard::from_bytes(bytes)
+        .map_err(|e| EngineError::new(ErrorCode::Decode, format!("command batch could not be decoded: {e}")))
 }
 
 /// Capacities and rate, fixed when an engine is made.
@@ -420,12 +357,6 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     pub fn new(sample_rate: f32) -> Self {
-        Self {
-            sample_rate,
-            max_nodes: 2048,
-            max_edges: 4096,
-            max_pending_commands: 4096,
-            max_automation_events: 64,
-        }
+        Self { sample_rate, max_nodes: 2048, max_edges: 4096, max_pending_commands: 4096, max_automation_events: 64 }
     }
 }

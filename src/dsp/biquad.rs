@@ -17,23 +17,11 @@ pub struct Coefficients {
 impl Coefficients {
     /// A plain multiplier: `y = gain · x`.
     pub const fn gain(gain: f64) -> Self {
-        Self {
-            b0: gain,
-            b1: 0.0,
-            b2: 0.0,
-            a1: 0.0,
-            a2: 0.0,
-        }
+        Self { b0: gain, b1: 0.0, b2: 0.0, a1: 0.0, a2: 0.0 }
     }
 
     fn normalised(b0: f64, b1: f64, b2: f64, a0: f64, a1: f64, a2: f64) -> Self {
-        Self {
-            b0: b0 / a0,
-            b1: b1 / a0,
-            b2: b2 / a0,
-            a1: a1 / a0,
-            a2: a2 / a0,
-        }
+        Self { b0: b0 / a0, b1: b1 / a0, b2: b2 / a0, a1: a1 / a0, a2: a2 / a0 }
     }
 
     /// |H| at `frequency` Hz.
@@ -80,14 +68,7 @@ impl Design {
                 }
                 let alpha = sin / (2.0 * 10f64.powf(q / 20.0));
                 let b1 = 1.0 - cos;
-                Coefficients::normalised(
-                    b1 / 2.0,
-                    b1,
-                    b1 / 2.0,
-                    1.0 + alpha,
-                    -2.0 * cos,
-                    1.0 - alpha,
-                )
+                Coefficients::normalised(b1 / 2.0, b1, b1 / 2.0, 1.0 + alpha, -2.0 * cos, 1.0 - alpha)
             }
             FilterType::Highpass => {
                 if normalized >= 1.0 {
@@ -98,14 +79,7 @@ impl Design {
                 }
                 let alpha = sin / (2.0 * 10f64.powf(q / 20.0));
                 let b1 = -(1.0 + cos);
-                Coefficients::normalised(
-                    -b1 / 2.0,
-                    b1,
-                    -b1 / 2.0,
-                    1.0 + alpha,
-                    -2.0 * cos,
-                    1.0 - alpha,
-                )
+                Coefficients::normalised(-b1 / 2.0, b1, -b1 / 2.0, 1.0 + alpha, -2.0 * cos, 1.0 - alpha)
             }
             FilterType::Bandpass => {
                 if !inside {
@@ -188,14 +162,7 @@ impl Design {
                     return Coefficients::gain(-1.0);
                 }
                 let alpha = sin / (2.0 * q);
-                Coefficients::normalised(
-                    1.0 - alpha,
-                    -2.0 * cos,
-                    1.0 + alpha,
-                    1.0 + alpha,
-                    -2.0 * cos,
-                    1.0 - alpha,
-                )
+                Coefficients::normalised(1.0 - alpha, -2.0 * cos, 1.0 + alpha, 1.0 + alpha, -2.0 * cos, 1.0 - alpha)
             }
         }
     }
@@ -206,14 +173,7 @@ mod tests {
     use super::*;
 
     fn design(kind: FilterType, frequency: f64, q: f64, gain_db: f64) -> Coefficients {
-        Design {
-            kind,
-            frequency,
-            detune: 0.0,
-            q,
-            gain_db,
-        }
-        .coefficients(48_000.0)
+        Design { kind, frequency, detune: 0.0, q, gain_db }.coefficients(48_000.0)
     }
 
     #[test]
@@ -246,13 +206,7 @@ mod tests {
 
     #[test]
     fn detune_moves_the_corner_by_cents() {
-        let up = Design {
-            kind: FilterType::Bandpass,
-            frequency: 1000.0,
-            detune: 1200.0,
-            q: 5.0,
-            gain_db: 0.0,
-        };
+        let up = Design { kind: FilterType::Bandpass, frequency: 1000.0, detune: 1200.0, q: 5.0, gain_db: 0.0 };
         let c = up.coefficients(48_000.0);
         assert!((c.magnitude_at(2000.0, 48_000.0) - 1.0).abs() < 1e-9);
     }

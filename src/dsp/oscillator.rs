@@ -39,9 +39,8 @@ pub fn harmonic(waveform: Waveform, k: usize) -> f64 {
 
 impl WaveTables {
     fn build(waveform: Waveform) -> Self {
-        let sine: Vec<f64> = (0..TABLE_SIZE)
-            .map(|n| (2.0 * core::f64::consts::PI * n as f64 / TABLE_SIZE as f64).sin())
-            .collect();
+        let sine: Vec<f64> =
+            (0..TABLE_SIZE).map(|n| (2.0 * core::f64::consts::PI * n as f64 / TABLE_SIZE as f64).sin()).collect();
         let mut acc = vec![0.0f64; TABLE_SIZE];
         let mut raw = Vec::with_capacity(LEVELS);
         let mut done = 0;
@@ -75,7 +74,7 @@ impl WaveTables {
     /// that stay below Nyquist. `None` when even the fundamental does not.
     pub fn table_for(&self, frequency: f64, sample_rate: f64) -> Option<&[f32]> {
         let allowed = (sample_rate / 2.0 / frequency.abs()).floor();
-        if !(allowed >= 1.0) {
+        if allowed.is_nan() || allowed < 1.0 {
             return None;
         }
         let level = (allowed.log2().floor() as usize).min(LEVELS - 1);
@@ -101,9 +100,7 @@ pub fn tables(waveform: Waveform) -> &'static WaveTables {
     static TRIANGLE: OnceLock<WaveTables> = OnceLock::new();
     match waveform {
         Waveform::Square => SQUARE.get_or_init(|| WaveTables::build(Waveform::Square)),
-        Waveform::Sawtooth | Waveform::Sine => {
-            SAWTOOTH.get_or_init(|| WaveTables::build(Waveform::Sawtooth))
-        }
+        Waveform::Sawtooth | Waveform::Sine => SAWTOOTH.get_or_init(|| WaveTables::build(Waveform::Sawtooth)),
         Waveform::Triangle => TRIANGLE.get_or_init(|| WaveTables::build(Waveform::Triangle)),
     }
 }
@@ -116,22 +113,15 @@ mod tests {
     fn tables_hold_web_audio_shapes() {
         // Full-band sawtooth rises in a straight line from 0 at phase 0 and peaks at 1
         // (normalised, so the Gibbs overshoot just before phase ½ is the peak).
-        let saw = tables(Waveform::Sawtooth)
-            .table_for(20.0, 48_000.0)
-            .unwrap();
+        let saw = tables(Waveform::Sawtooth).table_for(20.0, 48_000.0).unwrap();
         assert!(read(saw, 0.0).abs() < 1e-3);
         assert!((read(saw, 0.25) / read(saw, 0.125) - 2.0).abs() < 1e-2);
         assert!((saw.iter().fold(0f32, |m, v| m.max(v.abs())) - 1.0).abs() < 1e-6);
         let square = tables(Waveform::Square).table_for(20.0, 48_000.0).unwrap();
         // Plateaus at ±1/1.18 (the overshoot at each edge is the normalised peak).
         let plateau = read(square, 0.25);
-        assert!(
-            plateau > 0.8 && plateau < 0.9 && (read(square, 0.75) + plateau).abs() < 1e-3,
-            "{plateau}"
-        );
-        let tri = tables(Waveform::Triangle)
-            .table_for(20.0, 48_000.0)
-            .unwrap();
+        assert!(plateau > 0.8 && plateau < 0.9 && (read(square, 0.75) + plateau).abs() < 1e-3, "{plateau}");
+        let tri = tables(Waveform::Triangle).table_for(20.0, 48_000.0).unwrap();
         assert!((read(tri, 0.25) - 1.0).abs() < 1e-3);
         assert!((read(tri, 0.125) - 0.5).abs() < 1e-3);
     }
@@ -143,10 +133,7 @@ mod tests {
         // 5 kHz at 48 kHz allows 4 harmonics: the table must hold no 5th.
         let table = t.table_for(5_000.0, 48_000.0).unwrap();
         let fifth: f64 = (0..TABLE_SIZE)
-            .map(|n| {
-                f64::from(table[n])
-                    * (2.0 * core::f64::consts::PI * 5.0 * n as f64 / TABLE_SIZE as f64).sin()
-            })
+            .map(|n| f64::from(table[n]) * (2.0 * core::f64::consts::PI * 5.0 * n as f64 / TABLE_SIZE as f64).sin())
             .sum::<f64>()
             * 2.0
             / TABLE_SIZE as f64;

@@ -65,12 +65,7 @@ impl Processor for Biquad {
         self.state_is_zero = true;
     }
 
-    fn process(
-        &mut self,
-        inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let [frequency, detune, q, gain] = &mut self.params;
         let values = [
             frequency.render(cx.time, cx.sample_rate),
@@ -90,11 +85,7 @@ impl Processor for Biquad {
         let silent_input = input.is_silent();
         for (i, frame) in self.frames.iter_mut().enumerate() {
             for (lane, slot) in frame.iter_mut().enumerate().take(channels) {
-                *slot = if silent_input {
-                    0.0
-                } else {
-                    input.channel(lane)[i]
-                };
+                *slot = if silent_input { 0.0 } else { input.channel(lane)[i] };
             }
         }
 
@@ -109,9 +100,7 @@ impl Processor for Biquad {
         } else {
             // Automated: coefficients follow the parameters frame by frame (a-rate).
             for i in 0..QUANTUM {
-                let coeffs = BankCoeffs::uniform(
-                    design_at(self.kind, &values, i).coefficients(self.sample_rate),
-                );
+                let coeffs = BankCoeffs::uniform(design_at(self.kind, &values, i).coefficients(self.sample_rate));
                 biquad_bank::<Native>(&coeffs, &mut self.state, &mut self.frames[i..=i]);
             }
             self.designed = None;
@@ -138,10 +127,7 @@ impl Processor for Biquad {
                 self.kind = kind;
                 Ok(())
             }
-            _ => Err(RenderError {
-                code: ErrorCode::BadSetting,
-                what: "a biquad takes only a filter type",
-            }),
+            _ => Err(RenderError { code: ErrorCode::BadSetting, what: "a biquad takes only a filter type" }),
         }
     }
 }

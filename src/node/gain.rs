@@ -13,9 +13,7 @@ pub struct Gain {
 
 impl Gain {
     pub fn new() -> Self {
-        Self {
-            params: new_params(NodeKind::Gain),
-        }
+        Self { params: new_params(NodeKind::Gain) }
     }
 }
 
@@ -32,12 +30,7 @@ impl Processor for Gain {
 
     fn reset(&mut self) {}
 
-    fn process(
-        &mut self,
-        inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let gain = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
         let channels = input.channels();
@@ -48,7 +41,7 @@ impl Processor for Gain {
         for ch in 0..channels {
             let (src, dst) = (input.channel(ch), output.channel_mut(ch));
             match gain {
-                ParamValues::Constant(g) if g == 1.0 => dst.copy_from_slice(src),
+                ParamValues::Constant(1.0) => dst.copy_from_slice(src),
                 ParamValues::Constant(g) => gain_constant::<Native>(dst, src, g),
                 ParamValues::Varying(g) => gain_varying::<Native>(dst, src, g),
             }

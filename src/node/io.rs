@@ -15,12 +15,7 @@ impl Processor for Destination {
 
     fn reset(&mut self) {}
 
-    fn process(
-        &mut self,
-        inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        _cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
         // Real samples even when silent: JS reads this buffer without looking at the flag.
         output.copy_from(inputs[0], MAX_CHANNELS);
         Status::Normal
@@ -36,12 +31,7 @@ impl Processor for ExternalInput {
 
     fn reset(&mut self) {}
 
-    fn process(
-        &mut self,
-        _inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let input = cx.external_input;
         output.copy_from(input, input.channels());
         Status::Normal

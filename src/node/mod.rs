@@ -46,22 +46,14 @@ pub trait Processor: Send {
     fn reset(&mut self);
 
     /// Renders one quantum into `output` from `inputs` (one buffer per input port).
-    fn process(
-        &mut self,
-        inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        cx: &ProcessContext<'_>,
-    ) -> Status;
+    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status;
 
     fn param_mut(&mut self, _index: u8) -> Option<&mut Param> {
         None
     }
 
     fn configure(&mut self, _setting: Setting) -> Result<(), RenderError> {
-        Err(RenderError {
-            code: ErrorCode::BadSetting,
-            what: "the node does not take that setting",
-        })
+        Err(RenderError { code: ErrorCode::BadSetting, what: "the node does not take that setting" })
     }
 }
 

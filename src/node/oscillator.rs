@@ -57,12 +57,7 @@ impl Processor for Oscillator {
         self.phase = 0.0;
     }
 
-    fn process(
-        &mut self,
-        _inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let [frequency, detune] = &mut self.params;
         let frequency = frequency.render(cx.time, cx.sample_rate);
         let detune = detune.render(cx.time, cx.sample_rate);
@@ -80,9 +75,7 @@ impl Processor for Oscillator {
 
         let sr = self.sample_rate;
         let constant_hz = match (frequency, detune) {
-            (ParamValues::Constant(f), ParamValues::Constant(d)) => {
-                Some(f64::from(f) * (f64::from(d) / 1200.0).exp2())
-            }
+            (ParamValues::Constant(f), ParamValues::Constant(d)) => Some(f64::from(f) * (f64::from(d) / 1200.0).exp2()),
             _ => None,
         };
         let mut phase = self.phase;
@@ -91,9 +84,8 @@ impl Processor for Oscillator {
             _ => None,
         };
         for (i, sample) in out.iter_mut().enumerate().take(to).skip(from) {
-            let hz = constant_hz.unwrap_or_else(|| {
-                f64::from(frequency.at(i)) * (f64::from(detune.at(i)) / 1200.0).exp2()
-            });
+            let hz =
+                constant_hz.unwrap_or_else(|| f64::from(frequency.at(i)) * (f64::from(detune.at(i)) / 1200.0).exp2());
             *sample = match self.tables {
                 None => (core::f64::consts::TAU * phase).sin() as f32,
                 Some(t) => {
@@ -124,10 +116,7 @@ impl Processor for Oscillator {
             Setting::Start(t) => self.start_frame = Some(self.frame_of(t)),
             Setting::Stop(t) => self.stop_frame = Some(self.frame_of(t)),
             Setting::FilterType(_) => {
-                return Err(RenderError {
-                    code: ErrorCode::BadSetting,
-                    what: "an oscillator has no filter type",
-                })
+                return Err(RenderError { code: ErrorCode::BadSetting, what: "an oscillator has no filter type" })
             }
         }
         Ok(())
@@ -168,10 +157,7 @@ mod tests {
             g.connect(osc, g.destination()).unwrap();
             let left = g.render_frames(48_000).remove(0);
             let measured = measured_frequency(&left, 48_000.0);
-            assert!(
-                (measured - hz).abs() / hz < 1e-4,
-                "{waveform:?}: {measured} Hz, wanted {hz}"
-            );
+            assert!((measured - hz).abs() / hz < 1e-4, "{waveform:?}: {measured} Hz, wanted {hz}");
             let peak = left.iter().fold(0f32, |m, v| m.max(v.abs()));
             assert!(peak > 0.9 && peak < 1.1, "{waveform:?} peak {peak}");
         }
@@ -188,10 +174,7 @@ mod tests {
         let left = g.render_frames(4800).remove(0);
         for (n, &v) in left.iter().enumerate() {
             let expected = (core::f64::consts::TAU * 600.0 * n as f64 / 48_000.0).sin();
-            assert!(
-                (f64::from(v) - expected).abs() < 1e-4,
-                "frame {n}: {v} vs {expected}"
-            );
+            assert!((f64::from(v) - expected).abs() < 1e-4, "frame {n}: {v} vs {expected}");
         }
     }
 
@@ -199,8 +182,7 @@ mod tests {
     fn start_and_stop_are_sample_accurate() {
         let mut g = OfflineRenderer::new(48_000.0);
         let osc = g.add(NodeKind::Oscillator).unwrap();
-        g.configure(osc, Setting::Waveform(Waveform::Square))
-            .unwrap();
+        g.configure(osc, Setting::Waveform(Waveform::Square)).unwrap();
         g.set(osc, "frequency", 100.0).unwrap();
         g.configure(osc, Setting::Start(200.0 / 48_000.0)).unwrap();
         g.configure(osc, Setting::Stop(300.0 / 48_000.0)).unwrap();

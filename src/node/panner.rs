@@ -13,9 +13,7 @@ pub struct StereoPanner {
 
 impl StereoPanner {
     pub fn new() -> Self {
-        Self {
-            params: new_params(NodeKind::StereoPanner),
-        }
+        Self { params: new_params(NodeKind::StereoPanner) }
     }
 }
 
@@ -49,12 +47,7 @@ impl Processor for StereoPanner {
 
     fn reset(&mut self) {}
 
-    fn process(
-        &mut self,
-        inputs: &[&AudioBuf],
-        output: &mut AudioBuf,
-        cx: &ProcessContext<'_>,
-    ) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let pan = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
         if input.is_silent() {
@@ -91,10 +84,7 @@ mod tests {
     fn equal_power_law() {
         for pan in [-1.0f32, -0.5, 0.0, 0.3, 1.0] {
             let (l, r) = pan_frame(pan, 1.0, 1.0, true);
-            assert!(
-                (l * l + r * r - 1.0).abs() < 1e-6,
-                "power is constant at pan {pan}"
-            );
+            assert!((l * l + r * r - 1.0).abs() < 1e-6, "power is constant at pan {pan}");
             let angle = (pan + 1.0) / 2.0 * core::f32::consts::FRAC_PI_2;
             assert!((l - angle.cos()).abs() < 1e-6 && (r - angle.sin()).abs() < 1e-6);
         }
@@ -102,9 +92,6 @@ mod tests {
         let (l, r) = pan_frame(1.0, 0.25, 0.5, false);
         assert!(l.abs() < 1e-7 && (r - 0.75).abs() < 1e-7);
         let (l, r) = pan_frame(0.0, 0.25, 0.5, false);
-        assert!(
-            (l - 0.25).abs() < 1e-7 && (r - 0.5).abs() < 1e-7,
-            "centre leaves stereo untouched"
-        );
+        assert!((l - 0.25).abs() < 1e-7 && (r - 0.5).abs() < 1e-7, "centre leaves stereo untouched");
     }
 }

@@ -1,9 +1,7 @@
 //! Control side: a controller and an engine in one object, for rendering without a browser
 //! (native tests, benchmarks, and later bounces).
 
-use crate::control::{
-    AutomationEvent, Controller, Edge, EngineConfig, EngineError, NodeId, NodeKind, Setting,
-};
+use crate::control::{AutomationEvent, Controller, Edge, EngineConfig, EngineError, NodeId, NodeKind, Setting};
 use crate::node::{BuiltNode, Processor};
 use crate::render::Engine;
 use crate::QUANTUM;
@@ -24,11 +22,7 @@ impl OfflineRenderer {
     }
 
     pub fn with_config(config: EngineConfig) -> Self {
-        Self {
-            controller: Controller::new(config),
-            engine: Engine::new(config),
-            batch: 0,
-        }
+        Self { controller: Controller::new(config), engine: Engine::new(config), batch: 0 }
     }
 
     pub fn controller(&self) -> &Controller {
@@ -67,13 +61,8 @@ impl OfflineRenderer {
         let id = self.controller.add_node(kind)?;
         self.controller.take_batch();
         self.batch += 1;
-        self.engine.enqueue(
-            self.batch,
-            crate::control::Command::AddNode {
-                id,
-                node: BuiltNode { kind, processor },
-            },
-        )?;
+        self.engine
+            .enqueue(self.batch, crate::control::Command::AddNode { id, node: BuiltNode { kind, processor } })?;
         Ok(id)
     }
 
@@ -83,21 +72,11 @@ impl OfflineRenderer {
 
     /// Connects output 0 of `from` to input 0 of `to`.
     pub fn connect(&mut self, from: NodeId, to: NodeId) -> Result<(), EngineError> {
-        self.controller.connect(Edge {
-            from,
-            output: 0,
-            to,
-            input: 0,
-        })
+        self.controller.connect(Edge { from, output: 0, to, input: 0 })
     }
 
     pub fn disconnect(&mut self, from: NodeId, to: NodeId) -> Result<(), EngineError> {
-        self.controller.disconnect(Edge {
-            from,
-            output: 0,
-            to,
-            input: 0,
-        })
+        self.controller.disconnect(Edge { from, output: 0, to, input: 0 })
     }
 
     /// Sets parameter `name` of `id`.
@@ -106,12 +85,7 @@ impl OfflineRenderer {
         self.controller.set_value(id, param, value)
     }
 
-    pub fn automate(
-        &mut self,
-        id: NodeId,
-        name: &str,
-        event: AutomationEvent,
-    ) -> Result<(), EngineError> {
+    pub fn automate(&mut self, id: NodeId, name: &str, event: AutomationEvent) -> Result<(), EngineError> {
         let param = self.controller.param_index(id, name)?;
         self.controller.automate(id, param, event)
     }
@@ -126,8 +100,7 @@ impl OfflineRenderer {
             return Ok(());
         }
         self.batch += 1;
-        self.engine
-            .enqueue_wire(self.batch, self.controller.take_batch())
+        self.engine.enqueue_wire(self.batch, self.controller.take_batch())
     }
 
     /// Renders one quantum on the engine's clock.
@@ -141,7 +114,7 @@ impl OfflineRenderer {
 
     /// Renders at least `frames` frames and returns them as [left, right].
     pub fn render_frames(&mut self, frames: usize) -> Vec<Vec<f32>> {
-        let mut out = vec![Vec::with_capacity(frames + QUANTUM); 2];
+        let mut out: Vec<Vec<f32>> = (0..2).map(|_| Vec::with_capacity(frames + QUANTUM)).collect();
         while out[0].len() < frames {
             self.render_quantum().expect("the engine accepts the batch");
             let buf = self.engine.output();

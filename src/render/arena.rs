@@ -1,85 +1,93 @@
-//! Render thread: a fixed-capacity generational arena; no allocation after `with_capacity`.
+//! Render thread: a fixed-capacity generational arena; one allocation, in `with_capacity`.
 
 use crate::control::NodeId;
 
+const NO_SLOT: u32 = u32::MAX;
+
+/// A slot and its generation; the generation sits beside the enum tag, so an entry is no
+/// bigger than its value plus eight bytes.
 #[derive(Debug)]
-struct Entry<T> {
-    generation: u16,
-    value: Option<T>,
+enum Entry<T> {
+    Occupied {
+        generation: u16,
+        value: T,
+    },
+    /// A freed slot, linking to the next freed one.
+    Free {
+        generation: u16,
+        next: u32,
+    },
 }
 
 /// Slots with generations: O(1) insert and remove; a stale id finds nothing, never the
-/// wrong value. Freed slots are reused last-freed first, so two arenas given the same
-/// inserts and removes hand out the same ids (the control and render sides rely on it).
+/// wrong value. Freed slots are reused last-freed first (an intrusive free list), and new
+/// slots are taken in index order, so two arenas given the same inserts and removes hand out
+/// the same ids (the control and render sides rely on it).
 #[derive(Debug)]
 pub struct Arena<T> {
     entries: Vec<Entry<T>>,
-    free: Vec<u16>,
+    capacity: usize,
+    free_head: u32,
     len: usize,
 }
 
 impl<T> Arena<T> {
-    /// An arena for at most `capacity` (≤ 65 536) live values, allocated now and never grown.
+    /// An arena for at most `capacity` (≤ 65 536) live values. Its storage is reserved now and
+    /// never grows past it.
     pub fn with_capacity(capacity: usize) -> Self {
-        assert!(
-            capacity <= 1 << 16,
-            "arena capacity is limited to 65 536 slots"
-        );
-        let entries = (0..capacity)
-            .map(|_| Entry {
-                generation: 0,
-                value: None,
-            })
-            .collect();
-        let free = (0..capacity as u32).rev().map(|i| i as u16).collect();
-        Self {
-            entries,
-            free,
-            len: 0,
-        }
+        assert!(capacity <= 1 << 16, "arena capacity is limited to 65 536 slots");
+        Self { entries: Vec::with_capacity(capacity), capacity, free_head: NO_SLOT, len: 0 }
     }
 
     /// Stores `value`; when full, gives it back.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Result<NodeId, T> {
-        let Some(index) = self.free.pop() else {
+        if self.free_head != NO_SLOT {
+            let index = self.free_head as usize;
+            let Entry::Free { generation, next } = self.entries[index] else {
+                unreachable!("the free list links only free slots")
+            };
+            self.free_head = next;
+            self.entries[index] = Entry::Occupied { generation, value };
+            self.len += 1;
+            return Ok(NodeId { index: index as u16, generation });
+        }
+        if self.entries.len() == self.capacity {
             return Err(value);
-        };
-        let entry = &mut self.entries[usize::from(index)];
-        entry.value = Some(value);
+        }
+        let index = self.entries.len();
+        self.entries.push(Entry::Occupied { generation: 0, value });
         self.len += 1;
-        Ok(NodeId {
-            index,
-            generation: entry.generation,
-        })
+        Ok(NodeId { index: index as u16, generation: 0 })
     }
 
+    #[inline]
     pub fn remove(&mut self, id: NodeId) -> Option<T> {
-        let entry = self.entries.get_mut(usize::from(id.index))?;
-        if entry.generation != id.generation {
+        let index = usize::from(id.index);
+        let entry = self.entries.get_mut(index)?;
+        if !matches!(entry, Entry::Occupied { generation, .. } if *generation == id.generation) {
             return None;
         }
-        let value = entry.value.take()?;
-        entry.generation = entry.generation.wrapping_add(1);
-        self.free.push(id.index);
+        let freed = Entry::Free { generation: id.generation.wrapping_add(1), next: self.free_head };
+        let Entry::Occupied { value, .. } = core::mem::replace(entry, freed) else { unreachable!("checked above") };
+        self.free_head = index as u32;
         self.len -= 1;
         Some(value)
     }
 
+    #[inline]
     pub fn get(&self, id: NodeId) -> Option<&T> {
-        let entry = self.entries.get(usize::from(id.index))?;
-        if entry.generation == id.generation {
-            entry.value.as_ref()
-        } else {
-            None
+        match self.entries.get(usize::from(id.index)) {
+            Some(Entry::Occupied { generation, value }) if *generation == id.generation => Some(value),
+            _ => None,
         }
     }
 
+    #[inline]
     pub fn get_mut(&mut self, id: NodeId) -> Option<&mut T> {
-        let entry = self.entries.get_mut(usize::from(id.index))?;
-        if entry.generation == id.generation {
-            entry.value.as_mut()
-        } else {
-            None
+        match self.entries.get_mut(usize::from(id.index)) {
+            Some(Entry::Occupied { generation, value }) if *generation == id.generation => Some(value),
+            _ => None,
         }
     }
 
@@ -89,20 +97,25 @@ impl<T> Arena<T> {
 
     /// The value in slot `index`, whatever its generation.
     pub fn get_index(&self, index: usize) -> Option<&T> {
-        self.entries.get(index).and_then(|e| e.value.as_ref())
+        match self.entries.get(index) {
+            Some(Entry::Occupied { value, .. }) => Some(value),
+            _ => None,
+        }
     }
 
     pub fn get_index_mut(&mut self, index: usize) -> Option<&mut T> {
-        self.entries.get_mut(index).and_then(|e| e.value.as_mut())
+        match self.entries.get_mut(index) {
+            Some(Entry::Occupied { value, .. }) => Some(value),
+            _ => None,
+        }
     }
 
     /// The live id of slot `index`.
     pub fn id_at(&self, index: usize) -> Option<NodeId> {
-        let entry = self.entries.get(index)?;
-        entry.value.as_ref().map(|_| NodeId {
-            index: index as u16,
-            generation: entry.generation,
-        })
+        match self.entries.get(index) {
+            Some(Entry::Occupied { generation, .. }) => Some(NodeId { index: index as u16, generation: *generation }),
+            _ => None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -114,7 +127,7 @@ impl<T> Arena<T> {
     }
 
     pub fn capacity(&self) -> usize {
-        self.entries.len()
+        self.capacity
     }
 }
 
@@ -153,10 +166,28 @@ mod tests {
             assert_eq!(x, b.insert(i).unwrap());
             ids.push(x);
         }
-        a.remove(ids[1]);
-        b.remove(ids[1]);
-        a.remove(ids[3]);
-        b.remove(ids[3]);
-        assert_eq!(a.insert(9).unwrap(), b.insert(9).unwrap());
+        for id in [ids[1], ids[3]] {
+            a.remove(id);
+            b.remove(id);
+        }
+        for i in 0..4 {
+            assert_eq!(a.insert(i).unwrap(), b.insert(i).unwrap());
+        }
+        assert_eq!(a.len(), 7);
+    }
+
+    #[test]
+    fn never_grows_past_its_capacity() {
+        let mut arena = Arena::with_capacity(64);
+        let reserved = arena.entries.capacity();
+        let ids: Vec<_> = (0..64).map(|i| arena.insert(i).unwrap()).collect();
+        for id in ids.iter().step_by(2) {
+            arena.remove(*id);
+        }
+        for i in 0..32 {
+            arena.insert(i).unwrap();
+        }
+        assert!(arena.insert(0).is_err());
+        assert_eq!(arena.entries.capacity(), reserved);
     }
 }

@@ -15,11 +15,7 @@ pub struct AudioBuf {
 }
 
 /// A silent mono quantum, for inputs with nothing connected.
-pub static SILENCE: AudioBuf = AudioBuf {
-    data: [[0.0; QUANTUM]; MAX_CHANNELS],
-    channels: 1,
-    silent: true,
-};
+pub static SILENCE: AudioBuf = AudioBuf { data: [[0.0; QUANTUM]; MAX_CHANNELS], channels: 1, silent: true };
 
 impl Default for AudioBuf {
     fn default() -> Self {

@@ -2,13 +2,12 @@
 //! the start of the next quantum; the schedule is a flat array walked once per quantum;
 //! what a command replaces is retired and dropped later, off the render path.
 
-use crate::control::graph::Ports;
+use crate::control::graph::{InEdge, Ports};
 use crate::control::{
-    Command, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, RenderError, Topology,
-    WireCommand,
+    Command, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, RenderError, Topology, WireCommand,
 };
 use crate::node::{build, BuiltNode, ProcessContext, Processor, Status};
-use crate::render::{AudioBuf, SILENCE};
+use crate::render::{AudioBuf, Feed, Schedule, OUTPUT_BUFFER, SILENCE};
 use crate::simd::{mix_accumulate, Native};
 use crate::{MAX_CHANNELS, MAX_INPUTS, QUANTUM};
 
@@ -38,7 +37,8 @@ pub struct Engine {
     config: EngineConfig,
     topology: Topology,
     nodes: Vec<Option<NodeSlot>>,
-    outputs: Vec<AudioBuf>,
+    schedule: Schedule,
+    pool: Vec<AudioBuf>,
     mixes: Vec<AudioBuf>,
     inbox: Vec<(u32, RenderCommand)>,
     retired: Vec<Box<dyn Processor>>,
@@ -74,30 +74,27 @@ impl Engine {
             config,
             topology: Topology::new(config.max_nodes, config.max_edges),
             nodes: (0..config.max_nodes).map(|_| None).collect(),
-            outputs: vec![AudioBuf::default(); config.max_nodes],
+            schedule: Schedule::new(config.max_nodes),
+            pool: vec![AudioBuf::default(); config.max_nodes],
             mixes: vec![AudioBuf::default(); MAX_INPUTS],
             inbox: Vec::with_capacity(config.max_pending_commands),
             retired: Vec::with_capacity(config.max_nodes + config.max_pending_commands),
             errors: [None; ERROR_LOG],
             error_count: 0,
             external_input: AudioBuf::default(),
-            destination: NodeId {
-                index: 0,
-                generation: 0,
-            },
+            destination: NodeId { index: 0, generation: 0 },
             applied_batch: 0,
             frame: 0,
         };
         for kind in [NodeKind::Destination, NodeKind::Input] {
             let node = build(kind, &config).expect("built-in kinds build");
-            let id = engine
-                .insert(node)
-                .expect("capacity holds the engine's own nodes");
+            let id = engine.insert(node).expect("capacity holds the engine's own nodes");
             if kind == NodeKind::Destination {
                 engine.destination = id;
             }
         }
         engine.topology.plan().expect("no edges yet");
+        engine.reschedule();
         engine
     }
 
@@ -116,28 +113,18 @@ impl Engine {
 
     /// Builds the processors of a wire batch and queues the batch. Allocates: call it off
     /// the render path (in the worklet: from `onmessage`, between quanta).
-    pub fn enqueue_wire(
-        &mut self,
-        batch: u32,
-        commands: Vec<WireCommand>,
-    ) -> Result<(), EngineError> {
+    pub fn enqueue_wire(&mut self, batch: u32, commands: Vec<WireCommand>) -> Result<(), EngineError> {
         if self.inbox.len() + commands.len() > self.inbox.capacity() {
             return Err(EngineError::new(
                 ErrorCode::QueueFull,
-                format!(
-                    "the batch has {} commands; the engine holds {}",
-                    commands.len(),
-                    self.inbox.capacity()
-                ),
+                format!("the batch has {} commands; the engine holds {}", commands.len(), self.inbox.capacity()),
             ));
         }
         let config = self.config;
         let built: Result<Vec<RenderCommand>, RenderError> = commands
             .into_iter()
             .map(|cmd| match cmd {
-                Command::AddNode { id, node } => {
-                    build(node, &config).map(|node| Command::AddNode { id, node })
-                }
+                Command::AddNode { id, node } => build(node, &config).map(|node| Command::AddNode { id, node }),
                 other => Ok(other.map_node(|_| unreachable!("only AddNode carries a node"))),
             })
             .collect();
@@ -150,10 +137,7 @@ impl Engine {
     /// Queues one command for the next quantum. Fails only when the inbox is full.
     pub fn enqueue(&mut self, batch: u32, command: RenderCommand) -> Result<(), EngineError> {
         if self.inbox.len() == self.inbox.capacity() {
-            return Err(EngineError::new(
-                ErrorCode::QueueFull,
-                "the engine's command queue is full",
-            ));
+            return Err(EngineError::new(ErrorCode::QueueFull, "the engine's command queue is full"));
         }
         self.inbox.push((batch, command));
         Ok(())
@@ -192,32 +176,22 @@ impl Engine {
 
     /// The destination's stereo mix of the last rendered quantum.
     pub fn output(&self) -> &AudioBuf {
-        &self.outputs[usize::from(self.destination.index)]
+        &self.pool[usize::from(OUTPUT_BUFFER)]
     }
 
     fn insert(&mut self, node: BuiltNode) -> Result<NodeId, RenderError> {
         let (inputs, outputs) = node.kind.ports();
         let id = self.topology.add(Ports { inputs, outputs })?;
         let slot = usize::from(id.index);
-        self.outputs[slot].set_silent(1);
-        self.nodes[slot] = Some(NodeSlot {
-            processor: node.processor,
-            inputs: usize::from(inputs),
-            failed: false,
-        });
+        self.nodes[slot] = Some(NodeSlot { processor: node.processor, inputs: usize::from(inputs), failed: false });
         Ok(id)
     }
 
     fn node_mut(&mut self, id: NodeId) -> Result<&mut dyn Processor, RenderError> {
         if !self.topology.contains(id) {
-            return Err(render_error(
-                ErrorCode::StaleNode,
-                "node id is stale: the node was removed or never existed",
-            ));
+            return Err(render_error(ErrorCode::StaleNode, "node id is stale: the node was removed or never existed"));
         }
-        let slot = self.nodes[usize::from(id.index)]
-            .as_mut()
-            .expect("live nodes have processors");
+        let slot = self.nodes[usize::from(id.index)].as_mut().expect("live nodes have processors");
         Ok(slot.processor.as_mut())
     }
 
@@ -237,9 +211,7 @@ impl Engine {
             Command::RemoveNode { id } => self.remove(id).map(|()| true),
             Command::Connect(edge) => self.topology.connect_unplanned(edge).map(|_| true),
             Command::Disconnect(edge) => self.topology.disconnect(edge).map(|()| true),
-            Command::DisconnectOutputs { id } => {
-                self.topology.disconnect_outputs(id).map(|()| true)
-            }
+            Command::DisconnectOutputs { id } => self.topology.disconnect_outputs(id).map(|()| true),
             Command::SetValue { id, param, value } => {
                 let param = self
                     .node_mut(id)?
@@ -254,9 +226,7 @@ impl Engine {
                     .ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
                 param.push(event).map(|()| false)
             }
-            Command::Configure { id, setting } => {
-                self.node_mut(id)?.configure(setting).map(|()| false)
-            }
+            Command::Configure { id, setting } => self.node_mut(id)?.configure(setting).map(|()| false),
         }
     }
 
@@ -280,20 +250,17 @@ impl Engine {
             let node = command_node(&command);
             match self.apply(command) {
                 Ok(structural) => replan |= structural,
-                Err(e) => self.log(ErrorEntry {
-                    batch: Some(batch),
-                    node,
-                    code: e.code,
-                    what: e.what,
-                }),
+                Err(e) => self.log(ErrorEntry { batch: Some(batch), node, code: e.code, what: e.what }),
             }
             self.applied_batch = self.applied_batch.max(batch);
         }
         self.inbox = inbox;
-        if replan && self.topology.plan().is_err() {
+        if !replan {
+            return;
+        }
+        if self.topology.plan().is_err() {
             // Only reachable if the two sides disagree: drop this batch's new connections.
-            self.topology
-                .truncate_edges(edges_before.min(self.topology.edge_count()));
+            self.topology.truncate_edges(edges_before.min(self.topology.edge_count()));
             let _ = self.topology.plan();
             self.log(ErrorEntry {
                 batch: Some(self.applied_batch),
@@ -302,6 +269,14 @@ impl Engine {
                 what: "a cycle reached the render side; new connections were dropped",
             });
         }
+        self.reschedule();
+    }
+
+    fn reschedule(&mut self) {
+        let nodes = &self.nodes;
+        self.schedule.rebuild(&self.topology, usize::from(self.destination.index), |slot| {
+            nodes[slot].as_ref().map_or(0, |n| n.inputs)
+        });
     }
 
     /// Renders one quantum starting at context frame `frame`: applies waiting commands,
@@ -317,63 +292,44 @@ impl Engine {
         };
         let mut failures: [Option<(u16, &'static str)>; 4] = [None; 4];
         let mut failure_count = 0;
-        for &index in self.topology.order() {
-            let slot_index = usize::from(index);
-            let Some(slot) = self.nodes[slot_index].as_mut() else {
-                continue;
-            };
+        for step in self.schedule.steps() {
+            let slot_index = usize::from(step.slot);
+            let output_index = usize::from(step.output);
+            let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
             if slot.failed {
-                self.outputs[slot_index].set_silent(1);
+                self.pool[output_index].set_silent(1);
                 continue;
             }
-            let edges = self.topology.inputs_of(slot_index);
-            let ports = slot.inputs;
-            // Ports fed by two or more connections are summed into a mix buffer first.
-            for port in 0..ports {
-                if edges
-                    .iter()
-                    .filter(|e| usize::from(e.input) == port)
-                    .count()
-                    > 1
-                {
-                    mix_into(&mut self.mixes[port], &self.outputs, edges, port);
+            let ports = usize::from(step.inputs);
+            for port in (0..ports).filter(|_| step.mixes) {
+                if step.feeds[port] == Feed::Mix {
+                    let edges = self.topology.inputs_of(slot_index);
+                    mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
                 }
             }
-            let (before, rest) = self.outputs.split_at_mut(slot_index);
-            let (output, after) = rest.split_first_mut().expect("slot index is in range");
-            let source = |i: usize| {
-                if i < slot_index {
-                    &before[i]
-                } else {
-                    &after[i - slot_index - 1]
-                }
-            };
+            let (before, rest) = self.pool.split_at_mut(output_index);
+            let (output, after) = rest.split_first_mut().expect("buffer index is in range");
             let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
-            for (port, input) in inputs.iter_mut().enumerate().take(ports) {
-                let mut feeding = edges.iter().filter(|e| usize::from(e.input) == port);
-                *input = match (feeding.next(), feeding.next()) {
-                    (None, _) => &SILENCE,
-                    (Some(e), None) => source(usize::from(e.from)),
-                    (Some(_), Some(_)) => &self.mixes[port],
+            for (port, (input, feed)) in inputs.iter_mut().zip(&step.feeds[..ports]).enumerate() {
+                *input = match *feed {
+                    Feed::Silent => &SILENCE,
+                    Feed::Buffer(b) if usize::from(b) < output_index => &before[usize::from(b)],
+                    Feed::Buffer(b) => &after[usize::from(b) - output_index - 1],
+                    Feed::Mix => &self.mixes[port],
                 };
             }
             if let Status::Error(what) = slot.processor.process(&inputs[..ports], output, &cx) {
                 slot.failed = true;
                 output.set_silent(1);
                 if failure_count < failures.len() {
-                    failures[failure_count] = Some((index, what));
+                    failures[failure_count] = Some((step.slot, what));
                     failure_count += 1;
                 }
             }
         }
         for (index, what) in failures.into_iter().flatten() {
             let node = self.topology.id_at(usize::from(index));
-            self.log(ErrorEntry {
-                batch: None,
-                node,
-                code: ErrorCode::NodeFailed,
-                what,
-            });
+            self.log(ErrorEntry { batch: None, node, code: ErrorCode::NodeFailed, what });
         }
         self.frame = frame + QUANTUM as u64;
     }
@@ -392,21 +348,12 @@ fn command_node(command: &RenderCommand) -> Option<NodeId> {
 }
 
 /// Sums every connection arriving at `port` into `mix`, up-mixing mono to stereo.
-fn mix_into(
-    mix: &mut AudioBuf,
-    outputs: &[AudioBuf],
-    edges: &[crate::control::graph::InEdge],
-    port: usize,
-) {
+fn mix_into(mix: &mut AudioBuf, pool: &[AudioBuf], edges: &[InEdge], port: usize, schedule: &Schedule) {
     let sources = edges
         .iter()
         .filter(|e| usize::from(e.input) == port)
-        .map(|e| &outputs[usize::from(e.from)]);
-    let channels = sources
-        .clone()
-        .filter(|b| !b.is_silent())
-        .map(AudioBuf::channels)
-        .max();
+        .map(|e| &pool[usize::from(schedule.buffer_of(usize::from(e.from)))]);
+    let channels = sources.clone().filter(|b| !b.is_silent()).map(AudioBuf::channels).max();
     let Some(channels) = channels else {
         mix.set_silent(1);
         return;

@@ -98,10 +98,7 @@ impl Param {
             return Ok(());
         }
         if !self.events.is_empty() {
-            return self.push(AutomationEvent::SetValueAtTime {
-                value,
-                time: self.now,
-            });
+            return self.push(AutomationEvent::SetValueAtTime { value, time: self.now });
         }
         self.glide_to(value, self.glide_frames);
         Ok(())
@@ -142,7 +139,7 @@ impl Param {
         let dt = 1.0 / f64::from(sample_rate);
         self.now = time + QUANTUM as f64 * dt;
         if self.events.is_empty() && self.glide_left == 0 {
-            return ParamValues::Constant(self.value.clamp(self.min, self.max));
+            return ParamValues::Constant(self.nominal(self.value));
         }
         let mut values = self.values;
         self.fill_from(&mut values, time, dt);
@@ -151,26 +148,35 @@ impl Param {
     }
 
     /// Writes one value per frame into `out`, frame `i` at `time + i·dt`.
+    #[inline]
     pub fn fill_from(&mut self, out: &mut [f32], time: f64, dt: f64) {
-        for (i, slot) in out.iter_mut().enumerate() {
-            let value = if self.events.is_empty() {
-                self.glide()
-            } else {
-                self.automate(time + i as f64 * dt)
-            };
-            *slot = value.clamp(self.min, self.max);
+        if self.events.is_empty() {
+            // Glide (if any) sample by sample, then the steady value in one fill.
+            let gliding = (self.glide_left as usize).min(out.len());
+            for slot in &mut out[..gliding] {
+                let value = self.glide();
+                *slot = self.nominal(value);
+            }
+            out[gliding..].fill(self.nominal(self.value));
+            return;
         }
+        for (i, slot) in out.iter_mut().enumerate() {
+            let value = self.automate(time + i as f64 * dt);
+            *slot = self.nominal(value);
+        }
+    }
+
+    /// Clamps to the nominal range (min ≤ max always holds, so no panic path is needed).
+    #[inline(always)]
+    fn nominal(&self, value: f32) -> f32 {
+        value.max(self.min).min(self.max)
     }
 
     #[inline]
     fn glide(&mut self) -> f32 {
         if self.glide_left > 0 {
             self.glide_left -= 1;
-            self.value = if self.glide_left == 0 {
-                self.glide_target
-            } else {
-                self.value + self.glide_step
-            };
+            self.value = if self.glide_left == 0 { self.glide_target } else { self.value + self.glide_step };
         }
         self.value
     }
@@ -211,18 +217,13 @@ impl Param {
                     // Web Audio: a ramp from zero or across zero holds its start value.
                     if v0 != 0.0 && (v0 > 0.0) == (value > 0.0) {
                         let share = ((t - t0) / (time - t0)).clamp(0.0, 1.0);
-                        self.value =
-                            (f64::from(v0) * (f64::from(value) / f64::from(v0)).powf(share)) as f32;
+                        self.value = (f64::from(v0) * (f64::from(value) / f64::from(v0)).powf(share)) as f32;
                     } else {
                         self.value = v0;
                     }
                     break;
                 }
-                AutomationEvent::SetTargetAtTime {
-                    target,
-                    time,
-                    time_constant,
-                } => {
+                AutomationEvent::SetTargetAtTime { target, time, time_constant } => {
                     if time > t {
                         break;
                     }
@@ -261,20 +262,9 @@ mod tests {
     const SR: f32 = 1000.0;
 
     fn param() -> Param {
-        let spec = ParamSpec {
-            name: "x",
-            default: 1.0,
-            min: Bound::Value(-10.0),
-            max: Bound::Value(10.0),
-        };
+        let spec = ParamSpec { name: "x", default: 1.0, min: Bound::Value(-10.0), max: Bound::Value(10.0) };
         let mut p = Param::new(&spec);
-        p.prepare(
-            &spec,
-            &EngineConfig {
-                max_automation_events: 4,
-                ..EngineConfig::new(SR)
-            },
-        );
+        p.prepare(&spec, &EngineConfig { max_automation_events: 4, ..EngineConfig::new(SR) });
         p
     }
 
@@ -305,21 +295,9 @@ mod tests {
     #[test]
     fn linear_and_exponential_ramps_follow_the_formulas() {
         let mut p = param();
-        p.push(AutomationEvent::SetValueAtTime {
-            value: 2.0,
-            time: 0.0,
-        })
-        .unwrap();
-        p.push(AutomationEvent::LinearRampToValueAtTime {
-            value: 4.0,
-            time: 0.1,
-        })
-        .unwrap();
-        p.push(AutomationEvent::ExponentialRampToValueAtTime {
-            value: 8.0,
-            time: 0.2,
-        })
-        .unwrap();
+        p.push(AutomationEvent::SetValueAtTime { value: 2.0, time: 0.0 }).unwrap();
+        p.push(AutomationEvent::LinearRampToValueAtTime { value: 4.0, time: 0.1 }).unwrap();
+        p.push(AutomationEvent::ExponentialRampToValueAtTime { value: 8.0, time: 0.2 }).unwrap();
         let q = quantum(&mut p, 0);
         assert!((q[50] - 3.0).abs() < 1e-5, "{}", q[50]);
         assert_eq!(q[100], 4.0);
@@ -333,46 +311,24 @@ mod tests {
     #[test]
     fn set_target_decays_exponentially_and_values_clamp() {
         let mut p = param();
-        p.push(AutomationEvent::SetTargetAtTime {
-            target: 0.0,
-            time: 0.01,
-            time_constant: 0.02,
-        })
-        .unwrap();
-        p.push(AutomationEvent::SetValueAtTime {
-            value: 50.0,
-            time: 0.1,
-        })
-        .unwrap();
+        p.push(AutomationEvent::SetTargetAtTime { target: 0.0, time: 0.01, time_constant: 0.02 }).unwrap();
+        p.push(AutomationEvent::SetValueAtTime { value: 50.0, time: 0.1 }).unwrap();
         let q = quantum(&mut p, 0);
         assert_eq!(q[5], 1.0);
         let expected = (-(0.03f64 - 0.01) / 0.02).exp() as f32;
         assert!((q[30] - expected).abs() < 1e-6);
-        assert_eq!(
-            q[100], 10.0,
-            "computed value is clamped to the nominal range"
-        );
+        assert_eq!(q[100], 10.0, "computed value is clamped to the nominal range");
     }
 
     #[test]
     fn timeline_capacity_is_an_error_and_cancel_removes_later_events() {
         let mut p = param();
         for i in 0..4 {
-            p.push(AutomationEvent::SetValueAtTime {
-                value: i as f32,
-                time: f64::from(i),
-            })
-            .unwrap();
+            p.push(AutomationEvent::SetValueAtTime { value: i as f32, time: f64::from(i) }).unwrap();
         }
-        let err = p
-            .push(AutomationEvent::SetValueAtTime {
-                value: 9.0,
-                time: 9.0,
-            })
-            .unwrap_err();
+        let err = p.push(AutomationEvent::SetValueAtTime { value: 9.0, time: 9.0 }).unwrap_err();
         assert_eq!(err.code, ErrorCode::QueueFull);
-        p.push(AutomationEvent::CancelScheduledValues { time: 1.5 })
-            .unwrap();
+        p.push(AutomationEvent::CancelScheduledValues { time: 1.5 }).unwrap();
         assert_eq!(p.events.len(), 2);
     }
 }

@@ -32,10 +32,7 @@ pub fn gain_constant<L: Lanes>(dst: &mut [f32], src: &[f32], gain: f32) {
     let n = dst.len().min(src.len());
     let g = L::splat(gain);
     let split = n - n % 4;
-    for (d, s) in dst[..split]
-        .chunks_exact_mut(4)
-        .zip(src[..split].chunks_exact(4))
-    {
+    for (d, s) in dst[..split].chunks_exact_mut(4).zip(src[..split].chunks_exact(4)) {
         L::load(s).mul(g).store(d);
     }
     for i in split..n {
@@ -47,10 +44,8 @@ pub fn gain_constant<L: Lanes>(dst: &mut [f32], src: &[f32], gain: f32) {
 pub fn gain_varying<L: Lanes>(dst: &mut [f32], src: &[f32], gain: &[f32]) {
     let n = dst.len().min(src.len()).min(gain.len());
     let split = n - n % 4;
-    for ((d, s), g) in dst[..split]
-        .chunks_exact_mut(4)
-        .zip(src[..split].chunks_exact(4))
-        .zip(gain[..split].chunks_exact(4))
+    for ((d, s), g) in
+        dst[..split].chunks_exact_mut(4).zip(src[..split].chunks_exact(4)).zip(gain[..split].chunks_exact(4))
     {
         L::load(s).mul(L::load(g)).store(d);
     }
@@ -63,10 +58,7 @@ pub fn gain_varying<L: Lanes>(dst: &mut [f32], src: &[f32], gain: &[f32]) {
 pub fn mix_accumulate<L: Lanes>(dst: &mut [f32], src: &[f32]) {
     let n = dst.len().min(src.len());
     let split = n - n % 4;
-    for (d, s) in dst[..split]
-        .chunks_exact_mut(4)
-        .zip(src[..split].chunks_exact(4))
-    {
+    for (d, s) in dst[..split].chunks_exact_mut(4).zip(src[..split].chunks_exact(4)) {
         L::load(d).add(L::load(s)).store(d);
     }
     for i in split..n {
@@ -79,10 +71,7 @@ pub fn mix_accumulate_gain<L: Lanes>(dst: &mut [f32], src: &[f32], gain: f32) {
     let n = dst.len().min(src.len());
     let g = L::splat(gain);
     let split = n - n % 4;
-    for (d, s) in dst[..split]
-        .chunks_exact_mut(4)
-        .zip(src[..split].chunks_exact(4))
-    {
+    for (d, s) in dst[..split].chunks_exact_mut(4).zip(src[..split].chunks_exact(4)) {
         L::load(d).add(L::load(s).mul(g)).store(d);
     }
     for i in split..n {
@@ -104,13 +93,7 @@ impl BankCoeffs {
     /// The same coefficients in every lane.
     pub fn uniform(c: crate::dsp::biquad::Coefficients) -> Self {
         let lane = |v: f64| [v as f32; 4];
-        Self {
-            b0: lane(c.b0),
-            b1: lane(c.b1),
-            b2: lane(c.b2),
-            a1: lane(c.a1),
-            a2: lane(c.a2),
-        }
+        Self { b0: lane(c.b0), b1: lane(c.b1), b2: lane(c.b2), a1: lane(c.a1), a2: lane(c.a2) }
     }
 }
 
@@ -143,11 +126,7 @@ impl BankState {
 /// Runs four independent biquads (transposed direct form II) over interleaved frames,
 /// in place: lane k of every frame is filter k's signal.
 pub fn biquad_bank<L: Lanes>(coeffs: &BankCoeffs, state: &mut BankState, frames: &mut [[f32; 4]]) {
-    let (b0, b1, b2) = (
-        L::from_array(coeffs.b0),
-        L::from_array(coeffs.b1),
-        L::from_array(coeffs.b2),
-    );
+    let (b0, b1, b2) = (L::from_array(coeffs.b0), L::from_array(coeffs.b1), L::from_array(coeffs.b2));
     let (a1, a2) = (L::from_array(coeffs.a1), L::from_array(coeffs.a2));
     let mut s1 = L::from_array(state.s1);
     let mut s2 = L::from_array(state.s2);

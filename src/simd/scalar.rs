@@ -29,29 +29,14 @@ impl Lanes for Scalar4 {
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
-        Scalar4([
-            self.0[0] + o.0[0],
-            self.0[1] + o.0[1],
-            self.0[2] + o.0[2],
-            self.0[3] + o.0[3],
-        ])
+        Scalar4([self.0[0] + o.0[0], self.0[1] + o.0[1], self.0[2] + o.0[2], self.0[3] + o.0[3]])
     }
     #[inline(always)]
     fn sub(self, o: Self) -> Self {
-        Scalar4([
-            self.0[0] - o.0[0],
-            self.0[1] - o.0[1],
-            self.0[2] - o.0[2],
-            self.0[3] - o.0[3],
-        ])
+        Scalar4([self.0[0] - o.0[0], self.0[1] - o.0[1], self.0[2] - o.0[2], self.0[3] - o.0[3]])
     }
     #[inline(always)]
     fn mul(self, o: Self) -> Self {
-        Scalar4([
-            self.0[0] * o.0[0],
-            self.0[1] * o.0[1],
-            self.0[2] * o.0[2],
-            self.0[3] * o.0[3],
-        ])
+        Scalar4([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
     }
 }

@@ -1,9 +1,7 @@
 //! Render thread: SIMD128 lanes for wasm32 (`core::arch::wasm32`).
 
 use super::Lanes;
-use core::arch::wasm32::{
-    f32x4_add, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load, v128_store,
-};
+use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load, v128_store};
 
 /// Four f32 lanes in one wasm `v128`.
 #[derive(Clone, Copy, Debug)]
