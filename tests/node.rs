@@ -4,7 +4,7 @@
 
 use quaver::control::FilterType;
 use quaver::dsp::biquad::Design;
-use quaver::simd::scalar::Scalar4;
+use quaver::simd::scalar::{Scalar2, Scalar4};
 use quaver::simd::{
     biquad_bank, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain, BankCoeffs, BankState, Native,
 };
@@ -34,6 +34,7 @@ fn relative_error(simd: &[f32], scalar: &[f32]) -> f32 {
 #[wasm_bindgen_test]
 fn this_build_really_uses_simd128() {
     assert!(std::any::type_name::<Native>().ends_with("Simd128"), "{}", std::any::type_name::<Native>());
+    assert!(std::any::type_name::<Native64>().ends_with("Simd128x2"), "{}", std::any::type_name::<Native64>());
 }
 
 #[wasm_bindgen_test]
@@ -93,6 +94,28 @@ fn biquad_bank_agrees() {
     for lane in 0..4 {
         let a: Vec<f32> = frames_simd.iter().map(|f| f[lane]).collect();
         let b: Vec<f32> = frames_scalar.iter().map(|f| f[lane]).collect();
+        let err = relative_error(&a, &b);
+        assert!(err <= 1e-5, "lane {lane}: relative error {err}");
+        assert!(b.iter().any(|v| v.abs() > 0.05), "lane {lane} produced signal");
+    }
+}
+
+#[wasm_bindgen_test]
+fn f64_direct_form_biquad_agrees() {
+    // The Web Audio node's kernel: a 30 Hz highpass (where f32 state would drift) on stereo noise.
+    let c = Design { kind: FilterType::Highpass, frequency: 30.0, detune: 0.0, q: 6.0, gain_db: 0.0 }
+        .coefficients(48_000.0);
+    let (left, right) = (noise(20, N), noise(21, N));
+    let mut simd: Vec<[f32; 2]> = left.iter().zip(&right).map(|(l, r)| [*l, *r]).collect();
+    let mut scalar = simd.clone();
+    let (mut s_simd, mut s_scalar) = (DirectFormState::default(), DirectFormState::default());
+    for (a, b) in simd.chunks_mut(128).zip(scalar.chunks_mut(128)) {
+        biquad_df1::<Native64>(&c, &mut s_simd, a);
+        biquad_df1::<Scalar2>(&c, &mut s_scalar, b);
+    }
+    for lane in 0..2 {
+        let a: Vec<f32> = simd.iter().map(|f| f[lane]).collect();
+        let b: Vec<f32> = scalar.iter().map(|f| f[lane]).collect();
         let err = relative_error(&a, &b);
         assert!(err <= 1e-5, "lane {lane}: relative error {err}");
         assert!(b.iter().any(|v| v.abs() > 0.05), "lane {lane} produced signal");

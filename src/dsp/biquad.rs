@@ -20,8 +20,11 @@ impl Coefficients {
         Self { b0: gain, b1: 0.0, b2: 0.0, a1: 0.0, a2: 0.0 }
     }
 
+    /// Divides through by a0 as one reciprocal and five products: the rounding browsers get,
+    /// which matters at low corners where tiny coefficient differences are amplified.
     fn normalised(b0: f64, b1: f64, b2: f64, a0: f64, a1: f64, a2: f64) -> Self {
-        Self { b0: b0 / a0, b1: b1 / a0, b2: b2 / a0, a1: a1 / a0, a2: a2 / a0 }
+        let inv = 1.0 / a0;
+        Self { b0: b0 * inv, b1: b1 * inv, b2: b2 * inv, a1: a1 * inv, a2: a2 * inv }
     }
 
     /// |H| at `frequency` Hz.

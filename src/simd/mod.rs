@@ -89,14 +89,6 @@ pub struct BankCoeffs {
     pub a2: [f32; 4],
 }
 
-impl BankCoeffs {
-    /// The same coefficients in every lane.
-    pub fn uniform(c: crate::dsp::biquad::Coefficients) -> Self {
-        let lane = |v: f64| [v as f32; 4];
-        Self { b0: lane(c.b0), b1: lane(c.b1), b2: lane(c.b2), a1: lane(c.a1), a2: lane(c.a2) }
-    }
-}
-
 /// Transposed direct form II state of four biquads.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BankState {
@@ -139,4 +131,73 @@ pub fn biquad_bank<L: Lanes>(coeffs: &BankCoeffs, state: &mut BankState, frames:
     }
     state.s1 = s1.to_array();
     state.s2 = s2.to_array();
+}
+
+/// Two f64 lanes: the precision the Web Audio biquad needs at low cutoffs.
+pub trait Lanes64: Copy {
+    fn splat(value: f64) -> Self;
+    fn from_f32(values: [f32; 2]) -> Self;
+    /// Rounds each lane to f32 (the value that leaves the filter and feeds back).
+    fn to_f32(self) -> [f32; 2];
+    /// `self` rounded to f32 precision, kept as f64.
+    fn round_to_f32(self) -> Self;
+    fn add(self, other: Self) -> Self;
+    fn sub(self, other: Self) -> Self;
+    fn mul(self, other: Self) -> Self;
+}
+
+/// The f64 lanes the engine renders with.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128", feature = "simd"))]
+pub type Native64 = wasm128::Simd128x2;
+/// The f64 lanes the engine renders with.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", feature = "simd")))]
+pub type Native64 = scalar::Scalar2;
+
+/// Direct form I history of two biquads (one per lane), in f64.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DirectFormState {
+    pub x1: [f64; 2],
+    pub x2: [f64; 2],
+    pub y1: [f64; 2],
+    pub y2: [f64; 2],
+}
+
+impl DirectFormState {
+    /// Zeroes history values in the f32 subnormal range; returns whether all history is zero.
+    pub fn flush_denormals(&mut self) -> bool {
+        let mut all_zero = true;
+        for v in self.x1.iter_mut().chain(&mut self.x2).chain(&mut self.y1).chain(&mut self.y2) {
+            if v.abs() < f64::from(f32::MIN_POSITIVE) {
+                *v = 0.0;
+            } else {
+                all_zero = false;
+            }
+        }
+        all_zero
+    }
+}
+
+/// Runs two biquads (one per lane, same coefficients) over interleaved stereo frames in
+/// place: direct form I with f64 coefficients and history, each output rounded to f32
+/// before it is stored and fed back, `y = b0·x + b1·x1 + b2·x2 − a1·y1 − a2·y2` summed in
+/// that order — the structure browsers use, so results match theirs closely.
+pub fn biquad_df1<L: Lanes64>(
+    c: &crate::dsp::biquad::Coefficients,
+    state: &mut DirectFormState,
+    frames: &mut [[f32; 2]],
+) {
+    let (b0, b1, b2, a1, a2) = (L::splat(c.b0), L::splat(c.b1), L::splat(c.b2), L::splat(c.a1), L::splat(c.a2));
+    let load = |v: [f64; 2]| L::from_f32([v[0] as f32, v[1] as f32]);
+    let (mut x1, mut x2, mut y1, mut y2) = (load(state.x1), load(state.x2), load(state.y1), load(state.y2));
+    for frame in frames.iter_mut() {
+        let x = L::from_f32(*frame);
+        let y = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2)).sub(a1.mul(y1)).sub(a2.mul(y2)).round_to_f32();
+        *frame = y.to_f32();
+        x2 = x1;
+        x1 = x;
+        y2 = y1;
+        y1 = y;
+    }
+    let store = |v: L| v.to_f32().map(f64::from);
+    (state.x1, state.x2, state.y1, state.y2) = (store(x1), store(x2), store(y1), store(y2));
 }

@@ -40,3 +40,38 @@ impl Lanes for Scalar4 {
         Scalar4([self.0[0] * o.0[0], self.0[1] * o.0[1], self.0[2] * o.0[2], self.0[3] * o.0[3]])
     }
 }
+
+/// Two f64 values handled one at a time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scalar2(pub [f64; 2]);
+
+impl super::Lanes64 for Scalar2 {
+    #[inline(always)]
+    fn splat(value: f64) -> Self {
+        Scalar2([value; 2])
+    }
+    #[inline(always)]
+    fn from_f32(values: [f32; 2]) -> Self {
+        Scalar2([f64::from(values[0]), f64::from(values[1])])
+    }
+    #[inline(always)]
+    fn to_f32(self) -> [f32; 2] {
+        [self.0[0] as f32, self.0[1] as f32]
+    }
+    #[inline(always)]
+    fn round_to_f32(self) -> Self {
+        Self::from_f32(self.to_f32())
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        Scalar2([self.0[0] + o.0[0], self.0[1] + o.0[1]])
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        Scalar2([self.0[0] - o.0[0], self.0[1] - o.0[1]])
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        Scalar2([self.0[0] * o.0[0], self.0[1] * o.0[1]])
+    }
+}
