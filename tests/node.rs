@@ -6,7 +6,8 @@ use quaver::control::FilterType;
 use quaver::dsp::biquad::Design;
 use quaver::simd::scalar::{Scalar2, Scalar4};
 use quaver::simd::{
-    biquad_bank, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain, BankCoeffs, BankState, Native,
+    biquad_bank, biquad_df1, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain, BankCoeffs, BankState,
+    DirectFormState, Native, Native64,
 };
 use wasm_bindgen_test::wasm_bindgen_test;
 
