@@ -150,8 +150,12 @@ impl Param {
     /// Writes one value per frame into `out`, frame `i` at `time + i·dt`.
     #[inline]
     pub fn fill_from(&mut self, out: &mut [f32], time: f64, dt: f64) {
+        if self.events.is_empty() && self.glide_left == 0 {
+            out.fill(self.nominal(self.value));
+            return;
+        }
         if self.events.is_empty() {
-            // Glide (if any) sample by sample, then the steady value in one fill.
+            // Glide sample by sample, then the steady value in one fill.
             let gliding = (self.glide_left as usize).min(out.len());
             for slot in &mut out[..gliding] {
                 let value = self.glide();
