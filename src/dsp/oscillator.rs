@@ -93,6 +93,14 @@ pub fn read(table: &[f32], phase: f64) -> f32 {
     a + (b - a) * frac
 }
 
+/// Builds every waveform's tables now (about 10 ms natively, once per process), so that no
+/// later node creation does it on the audio thread.
+pub fn prepare_all() {
+    for waveform in [Waveform::Square, Waveform::Sawtooth, Waveform::Triangle] {
+        tables(waveform);
+    }
+}
+
 /// The shared tables of a band-limited waveform (not used for sine, which is computed).
 pub fn tables(waveform: Waveform) -> &'static WaveTables {
     static SQUARE: OnceLock<WaveTables> = OnceLock::new();

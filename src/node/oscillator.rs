@@ -47,10 +47,9 @@ impl Processor for Oscillator {
     fn prepare(&mut self, config: &EngineConfig) {
         prepare_params(&mut self.params, NodeKind::Oscillator, config);
         self.sample_rate = f64::from(config.sample_rate);
-        // Build every shape's tables now so that changing shape later never builds on the render path.
-        for w in [Waveform::Square, Waveform::Sawtooth, Waveform::Triangle] {
-            tables(w);
-        }
+        // Normally a no-op (the engine builds them first); it keeps a shape change on the
+        // render path from ever building tables.
+        crate::dsp::oscillator::prepare_all();
     }
 
     fn reset(&mut self) {

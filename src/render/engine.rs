@@ -67,9 +67,10 @@ fn render_error(code: ErrorCode, what: &'static str) -> RenderError {
 }
 
 impl Engine {
-    /// Allocates everything the engine will ever use, and makes the destination and input
-    /// nodes (in the order the [`crate::control::Controller`] expects).
+    /// Allocates everything the engine will ever use (oscillator tables included), and makes
+    /// the destination and input nodes (in the order the [`crate::control::Controller`] expects).
     pub fn new(config: EngineConfig) -> Self {
+        crate::dsp::oscillator::prepare_all();
         let mut engine = Self {
             config,
             topology: Topology::new(config.max_nodes, config.max_edges),

@@ -240,6 +240,8 @@ export class EngineClient extends EventTarget {
     this.seq = 0;
     this.flushQueued = false;
     this.workletNode = null;
+    /** Size of the worklet's wasm memory at the last acknowledgement. */
+    this.workletMemoryBytes = 0;
     this.ready = new Promise((resolve) => { this.markReady = resolve; });
   }
 
@@ -341,6 +343,7 @@ export class EngineClient extends EventTarget {
         this.markReady();
         break;
       case MSG.ACK:
+        this.workletMemoryBytes = message.memoryBytes;
         for (const [seq, batch] of this.inFlight) {
           if (seq > message.seq) continue;
           const mine = message.errors.filter((e) => e.batch === seq).map((e) => new QuaverError(e.message, e.code));

@@ -2,8 +2,9 @@
 //
 // main → worklet  { type: BATCH, seq, bytes }                 structural + parameter commands
 // worklet → main  { type: READY, sampleRate }                 processor constructed
-//                 { type: ACK, seq, errors: [{batch, node, code, message}] }
-//                                                             every batch ≤ seq has been applied
+//                 { type: ACK, seq, memoryBytes, errors: [{batch, node, code, message}] }
+//                                                             every batch ≤ seq has been applied;
+//                                                             memoryBytes: the worklet's wasm memory
 //                 { type: NODE_ERROR, errors }                a node failed while rendering
 //                 { type: FATAL, message }                    the engine trapped; it now outputs silence
 

@@ -50,7 +50,8 @@ class QuaverProcessor extends AudioWorkletProcessor {
     const applied = this.engine.applied_batch();
     if (applied !== this.acked) {
       this.acked = applied;
-      this.port.postMessage({ type: MSG.ACK, seq: applied, errors: errors.filter((e) => e.batch !== null) });
+      const memoryBytes = this.wasm.memory.buffer.byteLength;
+      this.port.postMessage({ type: MSG.ACK, seq: applied, memoryBytes, errors: errors.filter((e) => e.batch !== null) });
     }
     const nodeErrors = errors.filter((e) => e.batch === null);
     if (nodeErrors.length) this.port.postMessage({ type: MSG.NODE_ERROR, errors: nodeErrors });
