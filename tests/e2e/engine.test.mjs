@@ -98,3 +98,48 @@ test('node capacity is refused with a clear error and nothing already playing is
   assert.ok(rms > 0.05, `still playing after the refusal: RMS ${rms}`);
   assert.deepEqual(errors, []);
 });
+
+test('a worklet module that failed to load gives a clear error at engine.node', async () => {
+  const result = await page.evaluate(async () => {
+    const ctx = new OfflineAudioContext(2, 1280, 48000);
+    const broken = URL.createObjectURL(new Blob(['throw new Error("broken worklet");'], { type: 'text/javascript' }));
+    const module = await window.quaver.compileEngine(new URL('quaver_bg.wasm', document.baseURI));
+    const engine = await window.quaver.EngineClient.create(ctx, { module, workletUrl: broken }).catch((e) => e);
+    if (engine instanceof Error) return { createdFailed: engine.message };
+    try {
+      engine.node;
+      return { threw: false };
+    } catch (e) {
+      return { threw: true, code: e.code, message: e.message };
+    }
+  });
+  assert.equal(result.threw, true, JSON.stringify(result));
+  assert.equal(result.code, 'WorkletLoad');
+  assert.match(result.message, /did not register 'quaver-engine'/);
+});
+
+test('a processor that cannot start is reported as fatal and commit() rejects', async () => {
+  const result = await page.evaluate(async () => {
+    // A fresh context has its own worklet scope, so the glue there is not yet initialised;
+    // an empty wasm module instantiates but has none of the engine's exports.
+    const ctx = new OfflineAudioContext(2, 1280, 48000);
+    const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    const engine = await window.quaver.EngineClient.create(ctx, {
+      module: empty,
+      workletUrl: new URL('quaver-worklet.js', document.baseURI),
+    });
+    const fatal = new Promise((resolve) => engine.addEventListener('fatal', (e) => resolve(e.detail)));
+    const osc = engine.createOscillator();
+    osc.connect(engine.destination);
+    engine.node.connect(ctx.destination);
+    const rendering = ctx.startRendering();
+    const detail = await Promise.race([fatal, new Promise((r) => setTimeout(() => r(null), 5000))]);
+    const committed = await engine.commit().then(() => 'resolved', (e) => e.code);
+    await rendering;
+    return { fatal: detail && { code: detail.code, message: detail.message }, committed, errors: engine.errors.length };
+  });
+  assert.ok(result.fatal, 'a fatal event arrived');
+  assert.equal(result.fatal.code, 'Fatal');
+  assert.equal(result.committed, 'Fatal');
+  assert.ok(result.errors >= 1);
+});

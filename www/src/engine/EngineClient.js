@@ -321,12 +321,20 @@ export class EngineClient extends EventTarget {
   attach() {
     const bytes = this.controller.pending() > 0 ? this.controller.take_batch() : null;
     const initial = bytes ? { seq: ++this.seq, bytes } : null;
-    this.workletNode = new AudioWorkletNode(this.context, PROCESSOR_NAME, {
-      numberOfInputs: 1,
-      numberOfOutputs: 1,
-      outputChannelCount: [2],
-      processorOptions: { module: this.module, ...this.limits, initial, protocol: PROTOCOL_VERSION },
-    });
+    try {
+      this.workletNode = new AudioWorkletNode(this.context, PROCESSOR_NAME, {
+        numberOfInputs: 1,
+        numberOfOutputs: 1,
+        outputChannelCount: [2],
+        processorOptions: { module: this.module, ...this.limits, initial, protocol: PROTOCOL_VERSION },
+      });
+    } catch (err) {
+      // addModule() resolves even when the module throws while loading; this is where it shows.
+      throw new QuaverError(
+        `the Quaver worklet did not register '${PROCESSOR_NAME}': its module failed to load or is not the Quaver worklet (${err.message})`,
+        'WorkletLoad',
+      );
+    }
     if (initial) {
       this.inFlight.set(initial.seq, this.batch);
       this.batch.seq = initial.seq;
