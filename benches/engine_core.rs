@@ -89,10 +89,15 @@ fn quaver_arena_cycle() -> usize {
 
 // ── (c) a chain of 1000 no-op nodes, one block / quantum per iteration ───────
 
-/// aether's NoopNode from rt_bench.rs.
-struct AetherNoop;
+/// Calls counted by the equal-work check. Only the `COUNT = true` nodes touch them, and those
+/// are never timed: an atomic in the timed nodes would cost about as much as the nodes.
+static AETHER_CALLS: AtomicUsize = AtomicUsize::new(0);
+static QUAVER_CALLS: AtomicUsize = AtomicUsize::new(0);
 
-impl aether_core::node::DspNode for AetherNoop {
+/// aether's NoopNode from rt_bench.rs (with `COUNT`, it also counts its calls).
+struct AetherNoop<const COUNT: bool>;
+
+impl<const COUNT: bool> aether_core::node::DspNode for AetherNoop<COUNT> {
     fn process(
         &mut self,
         _inputs: &[Option<&[f32; AETHER_BLOCK]>; aether_core::MAX_INPUTS],
@@ -100,6 +105,9 @@ impl aether_core::node::DspNode for AetherNoop {
         _params: &mut aether_core::param::ParamBlock,
         _sr: f32,
     ) {
+        if COUNT {
+            AETHER_CALLS.fetch_add(1, Ordering::Relaxed);
+        }
         output.fill(0.0);
     }
 
@@ -108,53 +116,18 @@ impl aether_core::node::DspNode for AetherNoop {
     }
 }
 
-struct QuaverNoop;
+/// The same no-op as a Quaver processor.
+struct QuaverNoop<const COUNT: bool>;
 
-impl Processor for QuaverNoop {
+impl<const COUNT: bool> Processor for QuaverNoop<COUNT> {
     fn prepare(&mut self, _config: &EngineConfig) {}
 
     fn reset(&mut self) {}
 
     fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
-        output.channel_mut(0).fill(0.0);
-        output.set_audible(1);
-        Status::Normal
-    }
-}
-
-/// Counts calls, used only by the equal-work check (never timed): an atomic in the
-/// timed nodes would cost about as much as the nodes themselves.
-static AETHER_CALLS: AtomicUsize = AtomicUsize::new(0);
-static QUAVER_CALLS: AtomicUsize = AtomicUsize::new(0);
-
-struct AetherCounting;
-
-impl aether_core::node::DspNode for AetherCounting {
-    fn process(
-        &mut self,
-        _inputs: &[Option<&[f32; AETHER_BLOCK]>; aether_core::MAX_INPUTS],
-        output: &mut [f32; AETHER_BLOCK],
-        _params: &mut aether_core::param::ParamBlock,
-        _sr: f32,
-    ) {
-        AETHER_CALLS.fetch_add(1, Ordering::Relaxed);
-        output.fill(0.0);
-    }
-
-    fn type_name(&self) -> &'static str {
-        "Counting"
-    }
-}
-
-struct QuaverCounting;
-
-impl Processor for QuaverCounting {
-    fn prepare(&mut self, _config: &EngineConfig) {}
-
-    fn reset(&mut self) {}
-
-    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
-        QUAVER_CALLS.fetch_add(1, Ordering::Relaxed);
+        if COUNT {
+            QUAVER_CALLS.fetch_add(1, Ordering::Relaxed);
+        }
         output.channel_mut(0).fill(0.0);
         output.set_audible(1);
         Status::Normal
@@ -238,8 +211,8 @@ fn check_equal_work() {
     assert_eq!(aether_arena_cycle(), 0, "aether's arena ends empty");
     assert_eq!(quaver_arena_cycle(), 0, "Quaver's arena ends empty");
 
-    let mut ac = AetherChain::new(|| Box::new(AetherCounting));
-    let mut qc = QuaverChain::new(|| Box::new(QuaverCounting));
+    let mut ac = AetherChain::new(|| Box::new(AetherNoop::<true>));
+    let mut qc = QuaverChain::new(|| Box::new(QuaverNoop::<true>));
     assert_eq!(qc.renderer.engine().node_count(), CHAIN + 2, "1000 nodes plus destination and input");
     AETHER_CALLS.store(0, Ordering::Relaxed);
     QUAVER_CALLS.store(0, Ordering::Relaxed);
@@ -248,8 +221,8 @@ fn check_equal_work() {
     assert_eq!(AETHER_CALLS.load(Ordering::Relaxed), CHAIN, "aether runs every node once per block");
     assert_eq!(QUAVER_CALLS.load(Ordering::Relaxed), CHAIN, "Quaver runs every node once per quantum");
 
-    let mut ac = AetherChain::new(|| Box::new(AetherNoop));
-    let mut qc = QuaverChain::new(|| Box::new(QuaverNoop));
+    let mut ac = AetherChain::new(|| Box::new(AetherNoop::<false>));
+    let mut qc = QuaverChain::new(|| Box::new(QuaverNoop::<false>));
     ac.run();
     qc.run();
     assert!(ac.output.iter().all(|&v| v == 0.0), "aether's output is written and silent");
@@ -289,11 +262,11 @@ fn criterion_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("N1c_chain_1000_noop");
     configure(&mut group);
     group.bench_function("aether_64_frames", |b| {
-        let mut s = AetherChain::new(|| Box::new(AetherNoop));
+        let mut s = AetherChain::new(|| Box::new(AetherNoop::<false>));
         b.iter(|| s.run());
     });
     group.bench_function("quaver_128_frames", |b| {
-        let mut s = QuaverChain::new(|| Box::new(QuaverNoop));
+        let mut s = QuaverChain::new(|| Box::new(QuaverNoop::<false>));
         b.iter(|| s.run());
     });
     group.finish();
@@ -381,7 +354,8 @@ fn run_abab() {
                 black_box(quaver_arena_cycle());
             },
         );
-        let (mut a, mut q) = (AetherChain::new(|| Box::new(AetherNoop)), QuaverChain::new(|| Box::new(QuaverNoop)));
+        let (mut a, mut q) =
+            (AetherChain::new(|| Box::new(AetherNoop::<false>)), QuaverChain::new(|| Box::new(QuaverNoop::<false>)));
         // Equal work: the same 128 frames through the same chain, i.e. two aether blocks
         // against one Quaver quantum. The per-call row beside it is for information.
         let blocks_per_quantum = QUAVER_QUANTUM / AETHER_BLOCK;

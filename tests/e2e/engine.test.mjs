@@ -3,50 +3,27 @@
 // processor.js holds on it; the tone must carry on unchanged, and removal must work too.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startServer } from '../../scripts/serve.mjs';
-import { launch } from './browser.mjs';
+import { measureTone, openWorkstation, waitForFreshWindow } from './workstation.mjs';
 
-let server;
-let context;
 let page;
-const errors = [];
+let consoleErrors;
+let pageErrors;
+let close;
 
 before(async () => {
-  const started = await startServer({ port: 0 });
-  server = started.server;
-  context = await launch();
-  page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(started.url);
+  ({ page, consoleErrors, pageErrors, close } = await openWorkstation());
   await page.selectOption('#waveform', 'sine');
   await page.click('#play');
   await page.waitForFunction(() => window.quaver.playing === true);
 });
 
 after(async () => {
-  await context?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  await close?.();
 });
 
-/** RMS and zero-crossing frequency of the last analyser window. */
-function measure() {
-  return page.evaluate(() => {
-    const { analyser, context: ctx } = window.quaver;
-    const data = new Float32Array(analyser.fftSize);
-    analyser.getFloatTimeDomainData(data);
-    const crossings = [];
-    for (let i = 1; i < data.length; i += 1) {
-      if (data[i - 1] < 0 && data[i] >= 0) crossings.push(i - 1 + data[i - 1] / (data[i - 1] - data[i]));
-    }
-    const seconds = (crossings[crossings.length - 1] - crossings[0]) / ctx.sampleRate;
-    return { rms: Math.sqrt(data.reduce((s, v) => s + v * v, 0) / data.length), hz: (crossings.length - 1) / seconds };
-  });
-}
-
 test('the tone survives wasm memory growth in the worklet', async () => {
-  await page.waitForTimeout(900);
-  const before = await measure();
+  await waitForFreshWindow(page);
+  const before = await measureTone(page);
   assert.ok(before.rms > 0.05, `playing before: RMS ${before.rms}`);
   const grown = await page.evaluate(async () => {
     const { engine } = window.quaver;
@@ -68,8 +45,8 @@ test('the tone survives wasm memory growth in the worklet', async () => {
   assert.ok(grown.startBytes > 0, 'the worklet reported its memory');
   assert.ok(grown.grownBytes > grown.startBytes, `memory grew: ${grown.startBytes} → ${grown.grownBytes} bytes`);
   assert.equal(grown.nodesWithFilters - grown.nodesAfter, 800);
-  await page.waitForTimeout(900);
-  const afterGrowth = await measure();
+  await waitForFreshWindow(page);
+  const afterGrowth = await measureTone(page);
   assert.ok(Math.abs(afterGrowth.rms - before.rms) / before.rms < 0.05, `RMS ${before.rms} → ${afterGrowth.rms}`);
   assert.ok(Math.abs(afterGrowth.hz - before.hz) / before.hz < 0.005, `frequency ${before.hz} → ${afterGrowth.hz}`);
 });
@@ -93,10 +70,10 @@ test('node capacity is refused with a clear error and nothing already playing is
   assert.equal(result.refused?.code, 'NodeCapacity', JSON.stringify(result.refused));
   assert.match(result.refused.message, /capacity/);
   assert.equal(result.full, result.max);
-  await page.waitForTimeout(900);
-  const { rms } = await measure();
+  await waitForFreshWindow(page);
+  const { rms } = await measureTone(page);
   assert.ok(rms > 0.05, `still playing after the refusal: RMS ${rms}`);
-  assert.deepEqual(errors, []);
+  assert.deepEqual([...consoleErrors, ...pageErrors], []);
 });
 
 test('a worklet module that failed to load gives a clear error at engine.node', async () => {

@@ -6,8 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../../scripts/serve.mjs';
-import { launch } from './browser.mjs';
+import { bandPower, openWorkstation, rms, spectrum, timeDomain, waitAudio, waitForFreshWindow, zeroCrossingHz } from './workstation.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SCREENSHOT = path.join(root, 'test-results', 'workstation.png');
@@ -16,28 +15,17 @@ const SCREENSHOT = path.join(root, 'test-results', 'workstation.png');
 // here independently of www/src/ui/controls.js so a wrong mapping in the page shows up.
 const LOG_SLIDERS = { frequency: [20, 5000], cutoff: [20, 20000] };
 
-let server;
-let context;
 let page;
-const consoleErrors = [];
-const pageErrors = [];
+let consoleErrors;
+let pageErrors;
+let close;
 
 before(async () => {
-  const started = await startServer({ port: 0 });
-  server = started.server;
-  context = await launch();
-  page = await context.newPage();
-  // Listen before navigating so errors during load are caught too.
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  await page.goto(started.url);
+  ({ page, consoleErrors, pageErrors, close } = await openWorkstation());
 });
 
 after(async () => {
-  await context?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve()));
+  await close?.();
 });
 
 /** Moves a log slider to the position nearest `hz`; returns the Hz that position means. */
@@ -58,67 +46,6 @@ async function shownHz(id) {
   const match = /([\d.]+)\s*(k?)Hz/.exec(text);
   assert.ok(match, `#${id}-out shows "${text}"`);
   return Number(match[1]) * (match[2] ? 1000 : 1);
-}
-
-/** Waits for `seconds` of audio time, so the real-time context's clock decides, not ours. */
-async function waitAudio(seconds) {
-  await page.evaluate(async (s) => {
-    const { context: ctx } = window.quaver;
-    const start = ctx.currentTime;
-    while (ctx.currentTime - start < s) await new Promise((resolve) => setTimeout(resolve, 20));
-  }, seconds);
-}
-
-/** Waits long enough that the analyser's whole window (fftSize frames) postdates a change. */
-async function waitForFreshWindow() {
-  const seconds = await page.evaluate(() => window.quaver.analyser.fftSize / window.quaver.context.sampleRate);
-  await waitAudio(seconds + 0.25);
-}
-
-async function timeDomain() {
-  return page.evaluate(() => {
-    const { analyser, context: ctx } = window.quaver;
-    const data = new Float32Array(analyser.fftSize);
-    analyser.getFloatTimeDomainData(data);
-    return { samples: Array.from(data), sampleRate: ctx.sampleRate };
-  });
-}
-
-async function spectrum() {
-  return page.evaluate(() => {
-    const { analyser, context: ctx } = window.quaver;
-    const data = new Float32Array(analyser.frequencyBinCount);
-    analyser.getFloatFrequencyData(data);
-    return { db: Array.from(data), sampleRate: ctx.sampleRate, fftSize: analyser.fftSize };
-  });
-}
-
-function rms(samples) {
-  let sum = 0;
-  for (const v of samples) sum += v * v;
-  return Math.sqrt(sum / samples.length);
-}
-
-/** Frequency from upward zero crossings, each located by linear interpolation. */
-function zeroCrossingHz(samples, sampleRate) {
-  const crossings = [];
-  for (let i = 1; i < samples.length; i += 1) {
-    const [a, b] = [samples[i - 1], samples[i]];
-    if (a < 0 && b >= 0) crossings.push(i - 1 + a / (a - b));
-  }
-  assert.ok(crossings.length > 10, `only ${crossings.length} upward zero crossings`);
-  const span = crossings[crossings.length - 1] - crossings[0];
-  return ((crossings.length - 1) / span) * sampleRate;
-}
-
-/** Power (linear, summed over bins) of the analyser spectrum between two frequencies. */
-function bandPower({ db, sampleRate, fftSize }, fromHz, toHz) {
-  let power = 0;
-  for (let bin = 0; bin < db.length; bin += 1) {
-    const hz = (bin * sampleRate) / fftSize;
-    if (hz >= fromHz && hz < toHz && Number.isFinite(db[bin])) power += 10 ** (db[bin] / 10);
-  }
-  return power;
 }
 
 const toDb = (ratio) => 10 * Math.log10(ratio);
@@ -147,9 +74,9 @@ test('a 440 Hz sine plays at 440 Hz', { timeout: 30_000 }, async (t) => {
   assert.ok(Math.abs((await shownHz('frequency')) - target) < 0.1, 'the <output> shows the slider frequency');
   await page.click('#play');
   await page.waitForFunction(() => window.quaver.playing && window.quaver.engine !== null, null, { timeout: 20_000 });
-  await waitAudio(1);
+  await waitAudio(page, 1);
 
-  const { samples, sampleRate } = await timeDomain();
+  const { samples, sampleRate } = await timeDomain(page);
   const level = rms(samples);
   assert.ok(level > 0.05, `RMS ${level}: silent or nearly so`);
   const measured = zeroCrossingHz(samples, sampleRate);
@@ -169,11 +96,11 @@ test('moving the cutoff changes the measured spectrum', { timeout: 30_000 }, asy
   await setLogSlider('frequency', 220);
 
   await setLogSlider('cutoff', 15000);
-  await waitForFreshWindow();
-  const open = await spectrum();
+  await waitForFreshWindow(page);
+  const open = await spectrum(page);
   await setLogSlider('cutoff', 300);
-  await waitForFreshWindow();
-  const closed = await spectrum();
+  await waitForFreshWindow(page);
+  const closed = await spectrum(page);
 
   const highDrop = toDb(bandPower(open, 3000, Infinity) / bandPower(closed, 3000, Infinity));
   const lowDrop = toDb(bandPower(open, 0, 400) / bandPower(closed, 0, 400));
@@ -186,8 +113,8 @@ test('Stop silences it', { timeout: 30_000 }, async (t) => {
   await ensurePlaying();
   await page.click('#stop');
   // The whole analyser window must postdate the ~15 ms release for this to mean anything.
-  await waitForFreshWindow();
-  const { samples } = await timeDomain();
+  await waitForFreshWindow(page);
+  const { samples } = await timeDomain(page);
   const level = rms(samples);
   t.diagnostic(`RMS after Stop ${level.toExponential(2)}`);
   assert.ok(level < 1e-4, `RMS ${level} after Stop`);
@@ -221,8 +148,8 @@ test('bad input reaches the page as a clear error and playing continues', { time
 
   await page.click('#play');
   await page.waitForFunction(() => window.quaver.playing);
-  await waitForFreshWindow();
-  const level = rms((await timeDomain()).samples);
+  await waitForFreshWindow(page);
+  const level = rms((await timeDomain(page)).samples);
   t.diagnostic(`RMS after playing again ${level.toFixed(4)}`);
   assert.ok(level > 0.01, `RMS ${level}: the engine stopped rendering after refusing bad input`);
   await page.waitForFunction(() => /playing · .* · 2 errors/.test(document.getElementById('status').textContent));
@@ -230,7 +157,7 @@ test('bad input reaches the page as a clear error and playing continues', { time
 
 test('screenshot of the workstation while playing', { timeout: 30_000 }, async () => {
   await ensurePlaying();
-  await waitAudio(0.3);
+  await waitAudio(page, 0.3);
   // The spectrum canvas must actually be drawing: count pixels of its amber trace (#f0b429).
   const tracePixels = await page.evaluate(() => {
     const canvas = document.getElementById('spectrum');
