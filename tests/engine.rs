@@ -234,3 +234,37 @@ fn filter_glide_changes_without_a_click() {
     let sine_step = (std::f32::consts::TAU * 200.0 / SR) * 1.1;
     assert!(max_step < sine_step * 4.0, "largest step {max_step}");
 }
+
+#[test]
+fn forged_numbers_reaching_the_render_side_are_refused_there_too() {
+    // The worklet applies whatever bytes reach its port, so the render side checks numbers
+    // again: a NaN that skipped the controller must not reach the audio.
+    use quaver::control::Command;
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 440.0);
+    let gain = g.add(NodeKind::Gain).unwrap();
+    g.connect(osc, gain).unwrap();
+    g.connect(gain, g.destination()).unwrap();
+    let reference = g.render_frames(1024);
+    let forged = [
+        Command::SetValue { id: gain, param: 0, value: f32::NAN },
+        Command::SetValue { id: osc, param: 0, value: f32::INFINITY },
+        Command::Automate { id: gain, param: 0, event: AutomationEvent::SetValueAtTime { value: 0.5, time: f64::NAN } },
+        Command::Automate {
+            id: gain,
+            param: 0,
+            event: AutomationEvent::LinearRampToValueAtTime { value: f32::NAN, time: 0.1 },
+        },
+        Command::Configure { id: osc, setting: Setting::Stop(f64::NAN) },
+    ];
+    let count = forged.len();
+    g.engine_mut().enqueue_wire(77, forged.into_iter().collect()).unwrap();
+    let out = g.render_frames(2048);
+    assert!(out.iter().flatten().all(|v| v.is_finite()));
+    assert!(out[0].iter().any(|v| v.abs() > 0.9), "still playing");
+    let errors: Vec<_> = g.engine().errors_since(0).collect();
+    assert_eq!(errors.len(), count, "{errors:?}");
+    assert!(errors.iter().all(|e| e.batch == Some(77)));
+    assert!(errors.iter().all(|e| matches!(e.code, ErrorCode::NonFinite | ErrorCode::OutOfRange)), "{errors:?}");
+    assert!(reference[0].iter().any(|v| v.abs() > 0.9));
+}

@@ -174,11 +174,9 @@ impl Controller {
         if !fits {
             return Err(EngineError::new(ErrorCode::BadSetting, format!("{:?} does not take {setting:?}", meta.kind)));
         }
+        setting.check()?;
         let slot = self.meta[usize::from(id.index)].as_mut().expect("checked above");
         match setting {
-            Setting::Start(t) | Setting::Stop(t) if !t.is_finite() || t < 0.0 => {
-                return Err(EngineError::new(ErrorCode::OutOfRange, "start/stop time must be finite and not negative"));
-            }
             Setting::Start(_) if slot.started => {
                 return Err(EngineError::new(ErrorCode::BadSetting, "start() may be called only once on a source"));
             }

@@ -250,30 +250,49 @@ impl AutomationEvent {
     }
 
     /// Web Audio's argument checks: finite numbers, no negative time, exponential targets
-    /// not zero, time constants not negative.
-    pub fn validate(&self) -> Result<(), EngineError> {
-        let (values, time, extra): (f32, f64, f64) = match *self {
+    /// not zero, time constants not negative. Allocation-free, so the render side can
+    /// check again whatever reaches it.
+    pub fn check(&self) -> Result<(), RenderError> {
+        let (value, time, extra): (f32, f64, f64) = match *self {
             AutomationEvent::SetValueAtTime { value, time }
             | AutomationEvent::LinearRampToValueAtTime { value, time } => (value, time, 0.0),
             AutomationEvent::ExponentialRampToValueAtTime { value, time } => {
                 if value == 0.0 {
-                    return Err(EngineError::new(
-                        ErrorCode::OutOfRange,
-                        "exponentialRampToValueAtTime needs a non-zero value",
-                    ));
+                    return Err(RenderError {
+                        code: ErrorCode::OutOfRange,
+                        what: "exponentialRampToValueAtTime needs a non-zero value",
+                    });
                 }
                 (value, time, 0.0)
             }
             AutomationEvent::SetTargetAtTime { target, time, time_constant } => (target, time, time_constant),
             AutomationEvent::CancelScheduledValues { time } => (0.0, time, 0.0),
         };
-        if !values.is_finite() || !time.is_finite() || !extra.is_finite() {
-            return Err(EngineError::new(ErrorCode::NonFinite, "automation values and times must be finite"));
+        if !value.is_finite() || !time.is_finite() || !extra.is_finite() {
+            return Err(RenderError { code: ErrorCode::NonFinite, what: "automation values and times must be finite" });
         }
         if time < 0.0 || extra < 0.0 {
-            return Err(EngineError::new(ErrorCode::OutOfRange, "automation times must not be negative"));
+            return Err(RenderError { code: ErrorCode::OutOfRange, what: "automation times must not be negative" });
         }
         Ok(())
+    }
+
+    /// [`AutomationEvent::check`] for the control side.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        self.check().map_err(EngineError::from)
+    }
+}
+
+impl Setting {
+    /// Start and stop times must be finite and not negative. Allocation-free.
+    pub fn check(&self) -> Result<(), RenderError> {
+        match *self {
+            Setting::Start(t) | Setting::Stop(t) if !t.is_finite() || t < 0.0 => Err(RenderError {
+                code: ErrorCode::OutOfRange,
+                what: "start/stop time must be finite and not negative",
+            }),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -213,6 +213,10 @@ impl Engine {
             Command::Connect(edge) => self.topology.connect_unplanned(edge).map(|_| true),
             Command::Disconnect(edge) => self.topology.disconnect(edge).map(|()| true),
             Command::DisconnectOutputs { id } => self.topology.disconnect_outputs(id).map(|()| true),
+            // Numbers are checked again here: the worklet applies whatever bytes reach its port.
+            Command::SetValue { value, .. } if !value.is_finite() => {
+                Err(render_error(ErrorCode::NonFinite, "parameter value must be finite"))
+            }
             Command::SetValue { id, param, value } => {
                 let param = self
                     .node_mut(id)?
@@ -221,13 +225,17 @@ impl Engine {
                 param.set_value(value).map(|()| false)
             }
             Command::Automate { id, param, event } => {
+                event.check()?;
                 let param = self
                     .node_mut(id)?
                     .param_mut(param)
                     .ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
                 param.push(event).map(|()| false)
             }
-            Command::Configure { id, setting } => self.node_mut(id)?.configure(setting).map(|()| false),
+            Command::Configure { id, setting } => {
+                setting.check()?;
+                self.node_mut(id)?.configure(setting).map(|()| false)
+            }
         }
     }
 
