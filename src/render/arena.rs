@@ -28,7 +28,6 @@ pub struct Arena<T> {
     entries: Vec<Entry<T>>,
     capacity: usize,
     free_head: u32,
-    len: usize,
 }
 
 impl<T> Arena<T> {
@@ -36,7 +35,7 @@ impl<T> Arena<T> {
     /// never grows past it.
     pub fn with_capacity(capacity: usize) -> Self {
         assert!(capacity <= 1 << 16, "arena capacity is limited to 65 536 slots");
-        Self { entries: Vec::with_capacity(capacity), capacity, free_head: NO_SLOT, len: 0 }
+        Self { entries: Vec::with_capacity(capacity), capacity, free_head: NO_SLOT }
     }
 
     /// Stores `value`; when full, gives it back.
@@ -49,7 +48,6 @@ impl<T> Arena<T> {
             };
             self.free_head = next;
             self.entries[index] = Entry::Occupied { generation, value };
-            self.len += 1;
             return Ok(NodeId { index: index as u16, generation });
         }
         if self.entries.len() == self.capacity {
@@ -57,7 +55,6 @@ impl<T> Arena<T> {
         }
         let index = self.entries.len();
         self.entries.push(Entry::Occupied { generation: 0, value });
-        self.len += 1;
         Ok(NodeId { index: index as u16, generation: 0 })
     }
 
@@ -71,7 +68,6 @@ impl<T> Arena<T> {
         let freed = Entry::Free { generation: id.generation.wrapping_add(1), next: self.free_head };
         let Entry::Occupied { value, .. } = core::mem::replace(entry, freed) else { unreachable!("checked above") };
         self.free_head = index as u32;
-        self.len -= 1;
         Some(value)
     }
 
@@ -118,12 +114,13 @@ impl<T> Arena<T> {
         }
     }
 
+    /// Live values: a scan, kept off the insert/remove path, which stay a dozen instructions each.
     pub fn len(&self) -> usize {
-        self.len
+        self.entries.iter().filter(|e| matches!(e, Entry::Occupied { .. })).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     pub fn capacity(&self) -> usize {
