@@ -88,6 +88,14 @@ impl Controller {
         if matches!(kind, NodeKind::Destination | NodeKind::Input) {
             return Err(EngineError::new(ErrorCode::Protected, "the engine has exactly one destination and one input"));
         }
+        if let NodeKind::Custom { inputs, outputs } = kind {
+            if usize::from(inputs) > crate::MAX_INPUTS || outputs > 1 {
+                return Err(EngineError::new(
+                    ErrorCode::BadPort,
+                    format!("a node may have at most {} inputs and 1 output", crate::MAX_INPUTS),
+                ));
+            }
+        }
         let id = self.topology.add(ports_of(kind)).map_err(|e| {
             EngineError::new(e.code, format!("{} (the engine holds {} nodes)", e.what, self.config.max_nodes))
         })?;
@@ -260,6 +268,15 @@ mod tests {
         let err = c.connect(edge(osc, gain)).unwrap_err();
         assert_eq!(err.code, ErrorCode::StaleNode);
         assert!(err.message.contains("stale"), "{err}");
+    }
+
+    #[test]
+    fn custom_nodes_fit_the_engine_s_port_limits() {
+        let mut c = controller();
+        let err = c.add_node(NodeKind::Custom { inputs: 5, outputs: 1 }).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadPort);
+        assert_eq!(c.add_node(NodeKind::Custom { inputs: 1, outputs: 2 }).unwrap_err().code, ErrorCode::BadPort);
+        c.add_node(NodeKind::Custom { inputs: 4, outputs: 1 }).unwrap();
     }
 
     #[test]
