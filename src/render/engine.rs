@@ -310,8 +310,8 @@ impl Engine {
                 continue;
             }
             let ports = usize::from(step.inputs);
-            for port in (0..ports).filter(|_| step.mixes) {
-                if step.feeds[port] == Feed::Mix {
+            if step.mixes {
+                for port in (0..ports).filter(|&p| step.feeds[p] == Feed::Mix) {
                     let edges = self.topology.inputs_of(slot_index);
                     mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
                 }
