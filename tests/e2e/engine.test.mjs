@@ -120,3 +120,59 @@ test('a processor that cannot start is reported as fatal and commit() rejects', 
   assert.equal(result.committed, 'Fatal');
   assert.ok(result.errors >= 1);
 });
+
+test('moving every control mid-tone makes no click', async () => {
+  // A click is broadband: a spike in the second difference. A steady sine of amplitude A
+  // and frequency f has A·(2πf/sr)² at most; the changes below happen inside the analyser's
+  // window, so an abrupt one would show as a spike many times that.
+  await page.evaluate(() => {
+    const set = (id, value) => {
+      const el = document.getElementById(id);
+      el.value = String(value);
+      el.dispatchEvent(new Event('input'));
+    };
+    set('frequency', 560); // ≈ 440 Hz on the log slider
+    set('cutoff', 900); // ≈ 10 kHz
+    set('volume', 0.8);
+  });
+  await waitForFreshWindow(page);
+  await page.evaluate(async () => {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 40));
+    const set = (id, value) => {
+      const el = document.getElementById(id);
+      el.value = String(value);
+      el.dispatchEvent(new Event('input'));
+    };
+    const type = document.getElementById('filter-type');
+    set('cutoff', 560); // ≈ 960 Hz: the 440 Hz tone now sits near the corner
+    await pause();
+    set('q', 12);
+    await pause();
+    set('volume', 0.3);
+    await pause();
+    set('pan', -0.8);
+    await pause();
+    type.value = 'lowshelf';
+    type.dispatchEvent(new Event('change'));
+    await pause();
+    set('cutoff', 300);
+    await pause();
+  });
+  await page.waitForTimeout(100);
+  const { peak, curvature, sampleRate } = await page.evaluate(() => {
+    const { analyser, context: ctx } = window.quaver;
+    const data = new Float32Array(analyser.fftSize);
+    analyser.getFloatTimeDomainData(data);
+    let maxCurvature = 0;
+    let maxAbs = 0;
+    for (let i = 2; i < data.length; i += 1) {
+      maxCurvature = Math.max(maxCurvature, Math.abs(data[i] - 2 * data[i - 1] + data[i - 2]));
+      maxAbs = Math.max(maxAbs, Math.abs(data[i]));
+    }
+    return { peak: maxAbs, curvature: maxCurvature, sampleRate: ctx.sampleRate };
+  });
+  const hz = 20 * (5000 / 20) ** (560 / 1000);
+  const sineCurvature = peak * ((2 * Math.PI * hz) / sampleRate) ** 2;
+  assert.ok(peak > 0.05, `still playing: peak ${peak}`);
+  assert.ok(curvature < 2 * sineCurvature, `curvature ${curvature.toExponential(2)}, a ${hz.toFixed(0)} Hz sine of this peak has ${sineCurvature.toExponential(2)}`);
+});
