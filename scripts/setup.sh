@@ -60,7 +60,7 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then ok "$(/usr/bin
   if [ "$(id -u)" != 0 ]; then
     fail "Chromium and chromedriver" "not installed, and installing them needs root: run 'sudo apt-get install -y chromium chromium-driver'"
   fi
-  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; } >"$log" 2>&1 \
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; } >"$log" 2>&1 \
     || fail "Chromium and chromedriver" "apt-get install chromium chromium-driver failed" "$log"
   ok installed
 fi
