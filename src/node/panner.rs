@@ -23,21 +23,44 @@ impl Default for StereoPanner {
     }
 }
 
-/// Web Audio's equal-power stereo panning of one frame.
-#[inline]
-pub fn pan_frame(pan: f32, left: f32, right: f32, mono: bool) -> (f32, f32) {
-    if mono {
-        let x = (pan + 1.0) / 2.0;
-        let (gr, gl) = (x * FRAC_PI_2).sin_cos();
-        (left * gl, left * gr)
-    } else if pan <= 0.0 {
-        let x = pan + 1.0;
-        let (gr, gl) = (x * FRAC_PI_2).sin_cos();
-        (left + right * gl, right * gr)
-    } else {
-        let (gr, gl) = (pan * FRAC_PI_2).sin_cos();
-        (left * gl, right + left * gr)
+/// Web Audio's equal-power panning as a 2×2 matrix from (left, right) in to (left, right)
+/// out, so a constant pan costs one `sin_cos` per quantum instead of one per frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PanGains {
+    left_from_left: f32,
+    left_from_right: f32,
+    right_from_left: f32,
+    right_from_right: f32,
+}
+
+impl PanGains {
+    /// A mono input is read from its only channel (`left`).
+    #[inline]
+    pub fn new(pan: f32, mono: bool) -> Self {
+        if mono {
+            let (gr, gl) = ((pan + 1.0) / 2.0 * FRAC_PI_2).sin_cos();
+            Self { left_from_left: gl, left_from_right: 0.0, right_from_left: gr, right_from_right: 0.0 }
+        } else if pan <= 0.0 {
+            let (gr, gl) = ((pan + 1.0) * FRAC_PI_2).sin_cos();
+            Self { left_from_left: 1.0, left_from_right: gl, right_from_left: 0.0, right_from_right: gr }
+        } else {
+            let (gr, gl) = (pan * FRAC_PI_2).sin_cos();
+            Self { left_from_left: gl, left_from_right: 0.0, right_from_left: gr, right_from_right: 1.0 }
+        }
     }
+
+    #[inline]
+    pub fn apply(&self, left: f32, right: f32) -> (f32, f32) {
+        (
+            self.left_from_left * left + self.left_from_right * right,
+            self.right_from_left * left + self.right_from_right * right,
+        )
+    }
+}
+
+/// Web Audio's equal-power stereo panning of one frame.
+pub fn pan_frame(pan: f32, left: f32, right: f32, mono: bool) -> (f32, f32) {
+    PanGains::new(pan, mono).apply(left, right)
 }
 
 impl Processor for StereoPanner {
@@ -55,18 +78,17 @@ impl Processor for StereoPanner {
             return Status::Normal;
         }
         let mono = input.channels() == 1;
-        let (l_in, r_in) = (*input.channel(0), *input.channel(1));
-        let mut left = [0.0; crate::QUANTUM];
-        let mut right = [0.0; crate::QUANTUM];
+        let (l_in, r_in) = (input.channel(0), input.channel(1));
+        let constant = match pan {
+            ParamValues::Constant(p) => Some(PanGains::new(p, mono)),
+            ParamValues::Varying(_) => None,
+        };
         for i in 0..crate::QUANTUM {
-            let p = match pan {
-                ParamValues::Constant(p) => p,
-                ParamValues::Varying(v) => v[i],
-            };
-            (left[i], right[i]) = pan_frame(p, l_in[i], r_in[i], mono);
+            let gains = constant.unwrap_or_else(|| PanGains::new(pan.at(i), mono));
+            let (l, r) = gains.apply(l_in[i], r_in[i]);
+            output.channel_mut(0)[i] = l;
+            output.channel_mut(1)[i] = r;
         }
-        *output.channel_mut(0) = left;
-        *output.channel_mut(1) = right;
         output.set_audible(2);
         Status::Normal
     }
