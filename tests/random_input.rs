@@ -62,7 +62,7 @@ fn random_requests_are_refused_or_applied_and_both_sides_stay_in_step() {
     let mut ever = live.clone();
     let (mut accepted, mut refused) = (0, 0);
     for step in 0..6000 {
-        let mut any = |rng: &mut Rng| {
+        let any = |rng: &mut Rng| {
             let pool = if rng.below(4) == 0 { &ever } else { &live };
             pool[rng.below(pool.len() as u64) as usize]
         };

@@ -58,11 +58,6 @@ impl PanGains {
     }
 }
 
-/// Web Audio's equal-power stereo panning of one frame.
-pub fn pan_frame(pan: f32, left: f32, right: f32, mono: bool) -> (f32, f32) {
-    PanGains::new(pan, mono).apply(left, right)
-}
-
 impl Processor for StereoPanner {
     fn prepare(&mut self, config: &EngineConfig) {
         prepare_params(&mut self.params, NodeKind::StereoPanner, config);
@@ -100,7 +95,11 @@ impl Processor for StereoPanner {
 
 #[cfg(test)]
 mod tests {
-    use super::pan_frame;
+    use super::PanGains;
+
+    fn pan_frame(pan: f32, left: f32, right: f32, mono: bool) -> (f32, f32) {
+        PanGains::new(pan, mono).apply(left, right)
+    }
 
     #[test]
     fn equal_power_law() {
