@@ -176,3 +176,31 @@ test('moving every control mid-tone makes no click', async () => {
   assert.ok(peak > 0.05, `still playing: peak ${peak}`);
   assert.ok(curvature < 2 * sineCurvature, `curvature ${curvature.toExponential(2)}, a ${hz.toFixed(0)} Hz sine of this peak has ${sineCurvature.toExponential(2)}`);
 });
+
+test('rapid Play/Stop cycles leave no voices behind and no errors', async () => {
+  const baseline = await page.evaluate(async () => {
+    const { engine } = window.quaver;
+    document.getElementById('stop').click();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return engine.nodeCount;
+  });
+  for (let i = 0; i < 15; i += 1) {
+    await page.click('#play');
+    await page.waitForFunction(() => window.quaver.playing === true);
+    await page.click('#stop');
+    await page.waitForFunction(() => window.quaver.playing === false);
+  }
+  // Each stopped voice is removed once its release is over (~120 ms).
+  await page.waitForFunction((n) => window.quaver.engine.nodeCount === n, baseline, { timeout: 5000 });
+  const state = await page.evaluate(async () => {
+    const { engine } = window.quaver;
+    await engine.commit();
+    return { nodes: engine.nodeCount, errors: engine.errors.map((e) => `${e.code}: ${e.message}`) };
+  });
+  assert.equal(state.nodes, baseline);
+  assert.deepEqual(state.errors.filter((e) => !/NodeCapacity|Fatal|WorkletLoad/.test(e)), []);
+  await page.click('#play');
+  await waitForFreshWindow(page);
+  const { rms } = await measureTone(page);
+  assert.ok(rms > 0.05, `plays again after the cycles: RMS ${rms}`);
+});
