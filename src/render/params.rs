@@ -24,9 +24,10 @@ impl ParamValues<'_> {
     }
 }
 
-/// One node parameter: value, nominal range, glide and automation.
+/// A parameter's value, nominal range, glide and automation timeline: everything but the
+/// buffer its varying values are rendered into, so rendering borrows the two apart.
 #[derive(Debug, Clone)]
-pub struct Param {
+struct Curve {
     min: f32,
     max: f32,
     value: f32,
@@ -41,12 +42,69 @@ pub struct Param {
     target_started: bool,
     running: bool,
     now: f64,
+}
+
+/// One node parameter: value, nominal range, glide and automation.
+#[derive(Debug, Clone)]
+pub struct Param {
+    curve: Curve,
     values: [f32; QUANTUM],
 }
 
 impl Param {
     /// A parameter at its default. Call [`Param::prepare`] before use.
     pub fn new(spec: &ParamSpec) -> Self {
+        Self { curve: Curve::new(spec), values: [spec.default; QUANTUM] }
+    }
+
+    /// Sizes the timeline and resolves Nyquist-relative bounds. Allocates.
+    pub fn prepare(&mut self, spec: &ParamSpec, config: &EngineConfig) {
+        self.curve.prepare(spec, config);
+    }
+
+    /// The current intrinsic value (before clamping to the nominal range).
+    pub fn value(&self) -> f32 {
+        self.curve.value
+    }
+
+    /// `.value = v`: immediate before the node first renders, a short glide afterwards; while
+    /// automation is scheduled it is a `setValueAtTime(v, now)`.
+    pub fn set_value(&mut self, value: f32) -> Result<(), RenderError> {
+        self.curve.set_value(value)
+    }
+
+    /// Moves linearly to `target` over `frames` frames.
+    pub fn glide_to(&mut self, target: f32, frames: u32) {
+        self.curve.glide_to(target, frames);
+    }
+
+    /// Adds an automation event, keeping the timeline sorted by time.
+    pub fn push(&mut self, event: AutomationEvent) -> Result<(), RenderError> {
+        self.curve.push(event)
+    }
+
+    /// The values for the quantum starting at `time` seconds.
+    pub fn render(&mut self, time: f64, sample_rate: f32) -> ParamValues<'_> {
+        let curve = &mut self.curve;
+        curve.running = true;
+        let dt = 1.0 / f64::from(sample_rate);
+        curve.now = time + QUANTUM as f64 * dt;
+        if curve.events.is_empty() && curve.glide_left == 0 {
+            return ParamValues::Constant(curve.nominal(curve.value));
+        }
+        curve.fill(&mut self.values, time, dt);
+        ParamValues::Varying(&self.values)
+    }
+
+    /// Writes one value per frame into `out`, frame `i` at `time + i·dt`.
+    #[inline]
+    pub fn fill_from(&mut self, out: &mut [f32], time: f64, dt: f64) {
+        self.curve.fill(out, time, dt);
+    }
+}
+
+impl Curve {
+    fn new(spec: &ParamSpec) -> Self {
         Self {
             min: f32::MIN,
             max: f32::MAX,
@@ -62,20 +120,10 @@ impl Param {
             target_started: false,
             running: false,
             now: 0.0,
-            values: [spec.default; QUANTUM],
         }
-        .with_range(spec, None)
     }
 
-    fn with_range(mut self, spec: &ParamSpec, sample_rate: Option<f32>) -> Self {
-        let sr = sample_rate.unwrap_or(f32::MAX);
-        self.min = spec.min.resolve(sr);
-        self.max = spec.max.resolve(sr);
-        self
-    }
-
-    /// Sizes the timeline and resolves Nyquist-relative bounds. Allocates.
-    pub fn prepare(&mut self, spec: &ParamSpec, config: &EngineConfig) {
+    fn prepare(&mut self, spec: &ParamSpec, config: &EngineConfig) {
         self.min = spec.min.resolve(config.sample_rate);
         self.max = spec.max.resolve(config.sample_rate);
         self.events = Vec::with_capacity(config.max_automation_events);
@@ -83,14 +131,7 @@ impl Param {
         self.glide_frames = ((GLIDE_SECONDS * f64::from(config.sample_rate)).round() as u32).max(1);
     }
 
-    /// The current intrinsic value (before clamping to the nominal range).
-    pub fn value(&self) -> f32 {
-        self.value
-    }
-
-    /// `.value = v`: immediate before the node first renders, a short glide afterwards; while
-    /// automation is scheduled it is a `setValueAtTime(v, now)`.
-    pub fn set_value(&mut self, value: f32) -> Result<(), RenderError> {
+    fn set_value(&mut self, value: f32) -> Result<(), RenderError> {
         if !self.running {
             self.value = value;
             self.glide_target = value;
@@ -104,15 +145,13 @@ impl Param {
         Ok(())
     }
 
-    /// Moves linearly to `target` over `frames` frames.
-    pub fn glide_to(&mut self, target: f32, frames: u32) {
+    fn glide_to(&mut self, target: f32, frames: u32) {
         self.glide_target = target;
         self.glide_left = frames.max(1);
         self.glide_step = (target - self.value) / self.glide_left as f32;
     }
 
-    /// Adds an automation event, keeping the timeline sorted by time.
-    pub fn push(&mut self, event: AutomationEvent) -> Result<(), RenderError> {
+    fn push(&mut self, event: AutomationEvent) -> Result<(), RenderError> {
         if let AutomationEvent::CancelScheduledValues { time } = event {
             self.events.retain(|e| e.time() < time);
             return Ok(());
@@ -133,23 +172,8 @@ impl Param {
         Ok(())
     }
 
-    /// The values for the quantum starting at `time` seconds.
-    pub fn render(&mut self, time: f64, sample_rate: f32) -> ParamValues<'_> {
-        self.running = true;
-        let dt = 1.0 / f64::from(sample_rate);
-        self.now = time + QUANTUM as f64 * dt;
-        if self.events.is_empty() && self.glide_left == 0 {
-            return ParamValues::Constant(self.nominal(self.value));
-        }
-        let mut values = self.values;
-        self.fill_from(&mut values, time, dt);
-        self.values = values;
-        ParamValues::Varying(&self.values)
-    }
-
-    /// Writes one value per frame into `out`, frame `i` at `time + i·dt`.
     #[inline]
-    pub fn fill_from(&mut self, out: &mut [f32], time: f64, dt: f64) {
+    fn fill(&mut self, out: &mut [f32], time: f64, dt: f64) {
         if self.events.is_empty() && self.glide_left == 0 {
             out.fill(self.nominal(self.value));
             return;
@@ -333,6 +357,6 @@ mod tests {
         let err = p.push(AutomationEvent::SetValueAtTime { value: 9.0, time: 9.0 }).unwrap_err();
         assert_eq!(err.code, ErrorCode::QueueFull);
         p.push(AutomationEvent::CancelScheduledValues { time: 1.5 }).unwrap();
-        assert_eq!(p.events.len(), 2);
+        assert_eq!(p.curve.events.len(), 2);
     }
 }
