@@ -59,8 +59,10 @@ export class QuaverParam {
     this.engine = engine;
     this.node = node;
     this.name = name;
-    this.index = engine.controller.param_index(node.id, name);
-    this.defaultValue = engine.controller.param_default(node.id, this.index);
+    // A node whose creation was refused still has params; using them records StaleNode.
+    const alive = node.id !== null;
+    this.index = alive ? engine.controller.param_index(node.id, name) : 0;
+    this.defaultValue = alive ? engine.controller.param_default(node.id, this.index) : NaN;
     this.current = this.defaultValue;
   }
 
@@ -70,31 +72,31 @@ export class QuaverParam {
   }
 
   set value(v) {
-    if (this.engine.call(() => this.engine.controller.set_value(this.node.id, this.index, v))) this.current = v;
+    if (this.engine.call(() => this.engine.controller.set_value(this.node.alive(), this.index, v))) this.current = v;
   }
 
   setValueAtTime(value, time) {
-    this.engine.call(() => this.engine.controller.set_value_at_time(this.node.id, this.index, value, time));
+    this.engine.call(() => this.engine.controller.set_value_at_time(this.node.alive(), this.index, value, time));
     return this;
   }
 
   linearRampToValueAtTime(value, time) {
-    this.engine.call(() => this.engine.controller.linear_ramp_to_value_at_time(this.node.id, this.index, value, time));
+    this.engine.call(() => this.engine.controller.linear_ramp_to_value_at_time(this.node.alive(), this.index, value, time));
     return this;
   }
 
   exponentialRampToValueAtTime(value, time) {
-    this.engine.call(() => this.engine.controller.exponential_ramp_to_value_at_time(this.node.id, this.index, value, time));
+    this.engine.call(() => this.engine.controller.exponential_ramp_to_value_at_time(this.node.alive(), this.index, value, time));
     return this;
   }
 
   setTargetAtTime(target, time, timeConstant) {
-    this.engine.call(() => this.engine.controller.set_target_at_time(this.node.id, this.index, target, time, timeConstant));
+    this.engine.call(() => this.engine.controller.set_target_at_time(this.node.alive(), this.index, target, time, timeConstant));
     return this;
   }
 
   cancelScheduledValues(time) {
-    this.engine.call(() => this.engine.controller.cancel_scheduled_values(this.node.id, this.index, time));
+    this.engine.call(() => this.engine.controller.cancel_scheduled_values(this.node.alive(), this.index, time));
     return this;
   }
 }
@@ -108,7 +110,7 @@ export class QuaverNode {
   }
 
   param(name) {
-    return this.id === null ? null : new QuaverParam(this.engine, this, name);
+    return new QuaverParam(this.engine, this, name);
   }
 
   /** Connects this node's output to another Quaver node's input; returns `destination`. */
@@ -230,7 +232,11 @@ export class EngineClient extends EventTarget {
     this.context = context;
     this.module = module;
     this.limits = { maxNodes, maxEdges };
-    this.controller = new Controller(context.sampleRate, maxNodes, maxEdges);
+    try {
+      this.controller = new Controller(context.sampleRate, maxNodes, maxEdges);
+    } catch (err) {
+      throw fromEngine(err);
+    }
     this.destination = new QuaverNode(this, this.controller.destination(), 'destination');
     this.input = new QuaverNode(this, this.controller.input(), 'input');
     this.errors = [];
@@ -274,8 +280,7 @@ export class EngineClient extends EventTarget {
     } catch (err) {
       const error = fromEngine(err);
       this.batch.errors.push(error);
-      this.errors.push(error);
-      this.dispatchEvent(new CustomEvent('error', { detail: error }));
+      this.report(error);
       return false;
     } finally {
       this.scheduleFlush();
