@@ -1,0 +1,394 @@
+// Main thread: the browser benchmark page. `window.runCase(id, variant, options)` builds one
+// graph in a fresh OfflineAudioContext, times `await ctx.startRendering()` and describes the
+// output, so the runner (scripts/bench.mjs) can check that both sides of a ratio did the same
+// work. Served from the repository root: the engine client is imported unbundled.
+import { EngineClient, compileEngine } from '/www/src/engine/index.js';
+
+const SAMPLE_RATE = 48_000;
+const QUANTUM = 128;
+const WASM_URL = '/dist/quaver_bg.wasm';
+const WORKLET_URL = '/dist/quaver-worklet.js';
+const JS_WORKLETS_URL = '/benches/browser/js-worklets.js';
+const NOISE_SEED = 0x5eed;
+const NOISE_AMPLITUDE = 0.5;
+const FLT_MIN = 1.1754943508222875e-38;
+
+// G1, G7, G9: Butterworth (Q = 1/√2, in dB) has no resonant peak, so 256 stages neither blow
+// up (Q = 0 dB peaks ~1.25 dB per stage: 256 stages reach 1e15) nor silence the noise.
+const BUTTERWORTH_Q_DB = 20 * Math.log10(Math.SQRT1_2);
+const CHAIN = { stages: 256, type: 'lowpass', frequency: 5000, Q: BUTTERWORTH_Q_DB };
+const TRACKS = 64;
+const GAINS = 1024;
+
+let enginePromise = null;
+const engineModule = () => (enginePromise ??= compileEngine(WASM_URL));
+
+const noiseCache = new Map();
+/** Seeded uniform noise (mulberry32) for `frames`, zero after `audibleFrames`. */
+function noise(frames, audibleFrames = frames) {
+  const key = `${frames}/${audibleFrames}`;
+  if (noiseCache.has(key)) return noiseCache.get(key);
+  let state = NOISE_SEED >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const samples = new Float32Array(frames);
+  for (let i = 0; i < audibleFrames; i += 1) samples[i] = (random() * 2 - 1) * NOISE_AMPLITUDE;
+  noiseCache.set(key, samples);
+  return samples;
+}
+
+function source(ctx, samples) {
+  const buffer = ctx.createBuffer(1, samples.length, ctx.sampleRate);
+  buffer.copyToChannel(samples, 0);
+  const node = new AudioBufferSourceNode(ctx, { buffer });
+  node.start();
+  return node;
+}
+
+// ── the graphs, each built natively and inside Quaver ────────────────────────
+
+function nativeChain(ctx, input) {
+  let last = input;
+  for (let s = 0; s < CHAIN.stages; s += 1) {
+    last = last.connect(new BiquadFilterNode(ctx, { type: CHAIN.type, frequency: CHAIN.frequency, Q: CHAIN.Q }));
+  }
+  return last;
+}
+
+function quaverChain(engine) {
+  let last = engine.input;
+  for (let s = 0; s < CHAIN.stages; s += 1) {
+    const f = engine.createBiquadFilter();
+    f.type = CHAIN.type;
+    f.frequency.value = CHAIN.frequency;
+    f.Q.value = CHAIN.Q;
+    last = last.connect(f);
+  }
+  last.connect(engine.destination);
+}
+
+// A mixing-desk channel strip per track, each a little different, so no two tracks are one
+// filter design repeated.
+function track(t) {
+  return {
+    filters: [
+      { type: 'highpass', frequency: 60 + t, Q: 0 },
+      { type: 'peaking', frequency: 400 + 20 * t, Q: 1.2, gain: 3 },
+      { type: 'highshelf', frequency: 6000 + 30 * t, Q: 1, gain: -4 },
+      { type: 'lowpass', frequency: 14_000 - 50 * t, Q: 1 },
+    ],
+    gain: 0.05 + (t % 8) * 0.01,
+    pan: -1 + (2 * t) / (TRACKS - 1),
+  };
+}
+
+function nativeTracks(ctx, input) {
+  const bus = new GainNode(ctx, { gain: 1 });
+  for (let t = 0; t < TRACKS; t += 1) {
+    const strip = track(t);
+    let last = input;
+    for (const f of strip.filters) last = last.connect(new BiquadFilterNode(ctx, f));
+    last.connect(new GainNode(ctx, { gain: strip.gain })).connect(new StereoPannerNode(ctx, { pan: strip.pan })).connect(bus);
+  }
+  return bus;
+}
+
+function quaverTracks(engine) {
+  const bus = engine.createGain();
+  for (let t = 0; t < TRACKS; t += 1) {
+    const strip = track(t);
+    let last = engine.input;
+    for (const f of strip.filters) {
+      const node = engine.createBiquadFilter();
+      node.type = f.type;
+      node.frequency.value = f.frequency;
+      node.Q.value = f.Q;
+      if (f.gain !== undefined) node.gain.value = f.gain;
+      last = last.connect(node);
+    }
+    const gain = engine.createGain();
+    gain.gain.value = strip.gain;
+    const pan = engine.createStereoPanner();
+    pan.pan.value = strip.pan;
+    last.connect(gain).connect(pan).connect(bus);
+  }
+  bus.connect(engine.destination);
+}
+
+function nativeGains(ctx, input) {
+  let last = input;
+  for (let g = 0; g < GAINS; g += 1) last = last.connect(new GainNode(ctx, { gain: 1 }));
+  return last;
+}
+
+function quaverGains(engine) {
+  let last = engine.input;
+  for (let g = 0; g < GAINS; g += 1) last = last.connect(engine.createGain());
+  last.connect(engine.destination);
+}
+
+// ── the three kinds of processing: native nodes, Quaver's worklet, a JS worklet ─────
+
+/** Builds `graph` inside a Quaver engine; the whole graph travels with the node. */
+async function quaver(ctx, graph, limits) {
+  const module = await engineModule();
+  const engine = await EngineClient.create(ctx, { module, workletUrl: WORKLET_URL, ...limits });
+  graph(engine);
+  if (engine.errors.length) throw new Error(`Quaver refused the graph: ${engine.errors[0].code}: ${engine.errors[0].message}`);
+  const node = engine.node;
+  return {
+    node,
+    ready: engine.ready,
+    async check() {
+      // The acknowledgement of the initial batch proves the worklet applied the graph.
+      for (let i = 0; i < 100 && engine.inFlight.size > 0 && !engine.fatal; i += 1) await sleep(10);
+      const problems = engine.errors.map((e) => `${e.code}: ${e.message}`);
+      if (engine.inFlight.size > 0) problems.push('the worklet never acknowledged the graph');
+      return { problems, nodes: engine.nodeCount };
+    },
+  };
+}
+
+async function jsWorklet(ctx, name, processorOptions = {}) {
+  await ctx.audioWorklet.addModule(JS_WORKLETS_URL);
+  const node = new AudioWorkletNode(ctx, name, { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [2], processorOptions });
+  const errors = [];
+  node.onprocessorerror = () => errors.push(`${name} failed`);
+  const ready = new Promise((resolve) => { node.port.onmessage = () => resolve(); });
+  return { node, ready, async check() { return { problems: errors }; } };
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function withTimeout(promise, ms, what) {
+  return Promise.race([promise, sleep(ms).then(() => { throw new Error(`${what} did not happen within ${ms} ms`); })]);
+}
+
+// ── cases: each variant returns the node whose output reaches the destination ──
+
+const native = (graph) => async (ctx, src) => ({ node: graph(ctx, src), ready: null, check: async () => ({ problems: [] }) });
+const inQuaver = (graph, limits) => async (ctx, src) => {
+  const q = await quaver(ctx, graph, limits);
+  src.connect(q.node);
+  return q;
+};
+const inJs = (name, options) => async (ctx, src) => {
+  const w = await jsWorklet(ctx, name, options);
+  src.connect(w.node);
+  return w;
+};
+const baseline = async (ctx, src) => ({ node: src, ready: null, check: async () => ({ problems: [] }) });
+
+// G6: one pass-through worklet costs a few µs per quantum, ~10 ms per 10 s render: the size
+// of the run-to-run jitter of the baseline. Several in series (the same count on both sides)
+// lift that cost above the jitter; the ratio per worklet is unchanged.
+export const PASS_THROUGHS = 16;
+
+async function quaverPassThroughs(ctx, src) {
+  const engines = [];
+  let last = src;
+  for (let i = 0; i < PASS_THROUGHS; i += 1) {
+    const q = await quaver(ctx, (engine) => engine.input.connect(engine.destination), { maxNodes: 8, maxEdges: 8 });
+    last.connect(q.node);
+    last = q.node;
+    engines.push(q);
+  }
+  return chained(engines, last);
+}
+
+async function jsPassThroughs(ctx, src) {
+  const worklets = [];
+  let last = src;
+  for (let i = 0; i < PASS_THROUGHS; i += 1) {
+    const w = await jsWorklet(ctx, 'bench-passthrough');
+    last.connect(w.node);
+    last = w.node;
+    worklets.push(w);
+  }
+  return chained(worklets, last);
+}
+
+function chained(parts, last) {
+  return {
+    node: last,
+    ready: Promise.all(parts.map((p) => p.ready)),
+    async check() {
+      const results = await Promise.all(parts.map((p) => p.check()));
+      return { problems: results.flatMap((r) => r.problems), nodes: results[0].nodes };
+    },
+  };
+}
+
+const CHAIN_LIMITS = { maxNodes: 300, maxEdges: 600 };
+export const CASES = {
+  G1: { native: native(nativeChain), quaver: inQuaver(quaverChain, CHAIN_LIMITS), baseline },
+  G2: { native: native(nativeTracks), quaver: inQuaver(quaverTracks, { maxNodes: 512, maxEdges: 1024 }), baseline },
+  G3: { native: native(nativeGains), quaver: inQuaver(quaverGains, { maxNodes: 1100, maxEdges: 1200 }), baseline },
+  G6: { quaver: quaverPassThroughs, js: jsPassThroughs, baseline },
+  G7: { js: inJs('bench-biquad-chain', CHAIN), quaver: inQuaver(quaverChain, CHAIN_LIMITS), baseline },
+  G9: {
+    burst: inQuaver(quaverChain, CHAIN_LIMITS),
+    noise: inQuaver(quaverChain, CHAIN_LIMITS),
+    baseline,
+  },
+};
+
+// G9's burst variant hears 1 s of noise and then digital zeros (a buffer that keeps playing,
+// so the input stays connected and audible-flagged: the filters must run on real zeros).
+const audibleSeconds = (id, variant, seconds) => (id === 'G9' && variant === 'burst' ? Math.min(1, seconds) : seconds);
+
+// ── describing an output without shipping it ─────────────────────────────────
+
+function describe(channel) {
+  let sum = 0;
+  let maxAbs = 0;
+  let subnormals = 0;
+  let nonFinite = 0;
+  let lastNonZero = -1;
+  let firstSubnormal = -1;
+  let lastSubnormal = -1;
+  for (let i = 0; i < channel.length; i += 1) {
+    const v = channel[i];
+    if (!Number.isFinite(v)) { nonFinite += 1; continue; }
+    const a = Math.abs(v);
+    sum += v * v;
+    if (a > maxAbs) maxAbs = a;
+    if (v !== 0) {
+      lastNonZero = i;
+      if (a < FLT_MIN) {
+        subnormals += 1;
+        if (firstSubnormal < 0) firstSubnormal = i;
+        lastSubnormal = i;
+      }
+    }
+  }
+  return { rms: Math.sqrt(sum / channel.length), maxAbs, subnormals, firstSubnormal, lastSubnormal, nonFinite, lastNonZero };
+}
+
+/** FNV-1a over the raw bits: equal hashes mean bit-identical output. */
+function hash(channels) {
+  let h = 0x811c9dc5;
+  for (const channel of channels) {
+    const bits = new Uint32Array(channel.buffer, channel.byteOffset, channel.length);
+    for (let i = 0; i < bits.length; i += 1) h = Math.imul(h ^ bits[i], 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+const kept = new Map();
+
+/**
+ * Renders case `id` with `variant` once. Options: `seconds` (default 10), `keep` (a name
+ * under which the full output stays in the page for `compareOutputs`).
+ */
+async function runCase(id, variant, options = {}) {
+  const seconds = options.seconds ?? 10;
+  const frames = Math.round(seconds * SAMPLE_RATE);
+  const build = CASES[id]?.[variant];
+  if (!build) throw new Error(`no case ${id}/${variant}`);
+  const ctx = new OfflineAudioContext(2, frames, SAMPLE_RATE);
+  const src = source(ctx, noise(frames, Math.round(audibleSeconds(id, variant, seconds) * SAMPLE_RATE)));
+  const graph = await build(ctx, src);
+  graph.node.connect(ctx.destination);
+  // Keep worklet construction (wasm instantiation, building the nodes) out of the timing.
+  if (graph.ready) await withTimeout(graph.ready, 20_000, `${id}/${variant}: the worklet processor's construction`);
+  const start = performance.now();
+  const rendered = await ctx.startRendering();
+  const ms = performance.now() - start;
+  const { problems, nodes } = await graph.check();
+  const channels = [rendered.getChannelData(0), rendered.getChannelData(1)];
+  if (options.keep) kept.set(options.keep, channels);
+  return {
+    id,
+    variant,
+    seconds,
+    frames,
+    quanta: frames / QUANTUM,
+    ms,
+    nodes,
+    problems,
+    hash: hash(channels),
+    channels: channels.map(describe),
+  };
+}
+
+/** Differences between two kept outputs, per channel, over `frames` (default: all). */
+function compareOutputs(a, b, frames) {
+  const x = kept.get(a);
+  const y = kept.get(b);
+  if (!x || !y) throw new Error(`compareOutputs: nothing kept as ${x ? b : a}`);
+  return x.map((cx, ch) => {
+    const cy = y[ch];
+    const n = Math.min(frames ?? cx.length, cx.length, cy.length);
+    let maxAbsDiff = 0;
+    let diff2 = 0;
+    let ref2 = 0;
+    let firstDiff = -1;
+    for (let i = 0; i < n; i += 1) {
+      const d = cx[i] - cy[i];
+      if (d !== 0 && firstDiff < 0) firstDiff = i;
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(d));
+      diff2 += d * d;
+      ref2 += cx[i] * cx[i];
+    }
+    return { frames: n, maxAbsDiff, relativeRmsDiff: ref2 > 0 ? Math.sqrt(diff2 / ref2) : (diff2 > 0 ? Infinity : 0), identical: firstDiff < 0, firstDiff };
+  });
+}
+
+function forget() {
+  kept.clear();
+}
+
+/** Does the audio thread keep subnormal results (IEEE) or flush them? */
+async function subnormalProbe() {
+  const ctx = new OfflineAudioContext(1, QUANTUM * 4, SAMPLE_RATE);
+  await ctx.audioWorklet.addModule(JS_WORKLETS_URL);
+  const node = new AudioWorkletNode(ctx, 'bench-subnormal-probe', { numberOfInputs: 1, numberOfOutputs: 1 });
+  const got = new Promise((resolve) => { node.port.onmessage = (e) => resolve(e.data); });
+  const src = new ConstantSourceNode(ctx, { offset: 0.5 });
+  src.connect(node).connect(ctx.destination);
+  src.start();
+  await ctx.startRendering();
+  const { f32, f64 } = await withTimeout(got, 5000, 'the subnormal probe');
+  return { f32Kept: f32 !== 0, f64Kept: f64 !== 0, f32, f64 };
+}
+
+/** A bar chart of the median ratios against their targets, for the PNG next to the table. */
+function plot(rows) {
+  const canvas = document.getElementById('plot');
+  canvas.hidden = false;
+  const g = canvas.getContext('2d');
+  const { width, height } = canvas;
+  g.fillStyle = '#fff';
+  g.fillRect(0, 0, width, height);
+  g.font = '14px sans-serif';
+  g.fillStyle = '#000';
+  g.fillText('Quaver browser benchmarks: median ratio (bar) and target (line); green met, red not met, grey invalid', 20, 24);
+  const left = 190;
+  const barHeight = (height - 60) / rows.length;
+  const max = Math.max(...rows.flatMap((r) => [r.median, r.target])) * 1.15;
+  const x = (v) => left + (v / max) * (width - left - 80);
+  rows.forEach((r, i) => {
+    const y = 44 + i * barHeight;
+    g.fillStyle = '#000';
+    g.fillText(r.label, 10, y + barHeight / 2 + 5);
+    g.fillStyle = r.invalid ? '#999' : r.met ? '#3a3' : '#c33';
+    g.fillRect(left, y + 4, x(r.median) - left, barHeight - 10);
+    g.fillStyle = '#000';
+    g.fillText(`${r.median.toFixed(2)}×`, x(r.median) + 6, y + barHeight / 2 + 5);
+    g.strokeStyle = '#000';
+    g.lineWidth = 2;
+    g.beginPath();
+    g.moveTo(x(r.target), y);
+    g.lineTo(x(r.target), y + barHeight - 2);
+    g.stroke();
+  });
+}
+
+Object.assign(window, { runCase, compareOutputs, forget, subnormalProbe, plot, benchReady: true });
+document.getElementById('status').textContent = 'ready';
