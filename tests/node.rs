@@ -6,8 +6,8 @@ use quaver::control::FilterType;
 use quaver::dsp::biquad::Design;
 use quaver::simd::scalar::{Scalar2, Scalar4};
 use quaver::simd::{
-    biquad_bank, biquad_df1, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain, BankCoeffs, BankState,
-    DirectFormState, Native, Native64,
+    biquad_bank, biquad_df1, biquad_df1_mono, gain_constant, gain_varying, mix_accumulate, mix_accumulate_gain,
+    BankCoeffs, BankState, DirectFormState, Native, Native64,
 };
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -103,22 +103,29 @@ fn biquad_bank_agrees() {
 
 #[wasm_bindgen_test]
 fn f64_direct_form_biquad_agrees() {
-    // The Web Audio node's kernel: a 30 Hz highpass (where f32 state would drift) on stereo noise.
+    // The Web Audio node's kernels: a 30 Hz highpass (where f32 state would drift) on stereo
+    // noise, two-lane SIMD against its scalar twin, and the mono kernel against lane 0.
     let c = Design { kind: FilterType::Highpass, frequency: 30.0, detune: 0.0, q: 6.0, gain_db: 0.0 }
         .coefficients(48_000.0);
     let (left, right) = (noise(20, N), noise(21, N));
-    let mut simd: Vec<[f32; 2]> = left.iter().zip(&right).map(|(l, r)| [*l, *r]).collect();
-    let mut scalar = simd.clone();
-    let (mut s_simd, mut s_scalar) = (DirectFormState::default(), DirectFormState::default());
-    for (a, b) in simd.chunks_mut(128).zip(scalar.chunks_mut(128)) {
-        biquad_df1::<Native64>(&c, &mut s_simd, a);
-        biquad_df1::<Scalar2>(&c, &mut s_scalar, b);
+    let mut simd = [vec![0.0; N], vec![0.0; N]];
+    let mut scalar = [vec![0.0; N], vec![0.0; N]];
+    let mut mono = vec![0.0; N];
+    let (mut s_simd, mut s_scalar, mut s_mono) =
+        (DirectFormState::default(), DirectFormState::default(), DirectFormState::default());
+    for start in (0..N).step_by(128) {
+        let r = start..(start + 128).min(N);
+        let inputs = [&left[r.clone()], &right[r.clone()]];
+        let [a, b] = &mut simd;
+        biquad_df1::<Native64>(&c, &mut s_simd, inputs, [&mut a[r.clone()], &mut b[r.clone()]]);
+        let [a, b] = &mut scalar;
+        biquad_df1::<Scalar2>(&c, &mut s_scalar, inputs, [&mut a[r.clone()], &mut b[r.clone()]]);
+        biquad_df1_mono(&c, &mut s_mono, &left[r.clone()], &mut mono[r]);
     }
     for lane in 0..2 {
-        let a: Vec<f32> = simd.iter().map(|f| f[lane]).collect();
-        let b: Vec<f32> = scalar.iter().map(|f| f[lane]).collect();
-        let err = relative_error(&a, &b);
+        let err = relative_error(&simd[lane], &scalar[lane]);
         assert!(err <= 1e-5, "lane {lane}: relative error {err}");
-        assert!(b.iter().any(|v| v.abs() > 0.05), "lane {lane} produced signal");
+        assert!(scalar[lane].iter().any(|v| v.abs() > 0.05), "lane {lane} produced signal");
     }
+    assert_eq!(mono, scalar[0], "the mono kernel is lane 0 of the two-lane one");
 }

@@ -1,15 +1,17 @@
-//! Render thread: biquad filter (Web Audio's BiquadFilterNode), all eight types. Runs the
-//! f64 direct-form kernel with one channel per SIMD lane: f32 state drifts audibly from
-//! browsers' filters at low cutoffs (errors near 1e-3 at 20 Hz), f64 does not. Changing the
+//! Render thread: biquad filter (Web Audio's BiquadFilterNode), all eight types, on the f64
+//! direct-form kernels, straight from the input channels to the output channels: f32 state
+//! drifts audibly from browsers' filters at low cutoffs (errors near 1e-3 at 20 Hz), f64
+//! does not. Changing the
 //! type while it sounds crossfades from the old filter over 10 ms, so it never clicks.
 
 use super::{new_params, prepare_params, ProcessContext, Processor, Status};
 use crate::control::{EngineConfig, ErrorCode, FilterType, NodeKind, RenderError, Setting};
 use crate::dsp::biquad::Coefficients;
 use crate::dsp::biquad::Design;
-use crate::render::{AudioBuf, Param, ParamValues, GLIDE_SECONDS};
-use crate::simd::{biquad_df1, DirectFormState, Native64};
+use crate::render::{AudioBuf, Param, ParamValues, GLIDE_SECONDS, SILENCE};
+use crate::simd::{biquad_df1, biquad_df1_mono, flush_subnormals, DirectFormState, Native64};
 use crate::QUANTUM;
+use core::ops::Range;
 
 /// The filter before a type change, still heard while the new one fades in.
 #[derive(Clone, Copy, Debug)]
@@ -30,10 +32,9 @@ pub struct Biquad {
     state: DirectFormState,
     state_is_zero: bool,
     channels: usize,
-    frames: [[f32; 2]; QUANTUM],
     fade: Option<TypeFade>,
     fade_frames: u32,
-    fade_input: [[f32; 2]; QUANTUM],
+    fade_output: [[f32; QUANTUM]; 2],
 }
 
 impl Biquad {
@@ -47,11 +48,29 @@ impl Biquad {
             state: DirectFormState::default(),
             state_is_zero: true,
             channels: 1,
-            frames: [[0.0; 2]; QUANTUM],
             fade: None,
             fade_frames: 1,
-            fade_input: [[0.0; 2]; QUANTUM],
+            fade_output: [[0.0; QUANTUM]; 2],
         }
+    }
+}
+
+/// Runs frames `range` of `source` through the filter into the output channels: the mono
+/// kernel for one channel, the two-lane kernel for a stereo pair.
+fn filter(
+    coeffs: &Coefficients,
+    state: &mut DirectFormState,
+    source: &AudioBuf,
+    [left, right]: [&mut [f32; QUANTUM]; 2],
+    channels: usize,
+    range: Range<usize>,
+) {
+    let r = range;
+    if channels == 1 {
+        biquad_df1_mono(coeffs, state, &source.channel(0)[r.clone()], &mut left[r]);
+    } else {
+        let inputs = [&source.channel(0)[r.clone()], &source.channel(1)[r.clone()]];
+        biquad_df1::<Native64>(coeffs, state, inputs, [&mut left[r.clone()], &mut right[r]]);
     }
 }
 
@@ -96,59 +115,46 @@ impl Processor for Biquad {
             output.set_silent(self.channels);
             return Status::Normal;
         }
+        // A silent input still lets the filter ring out: it reads zeros.
+        let source = if input.is_silent() { &SILENCE } else { input };
         if !input.is_silent() {
             self.channels = input.channels();
         }
         let channels = self.channels;
-        let silent_input = input.is_silent();
-        for (i, frame) in self.frames.iter_mut().enumerate() {
-            for (lane, slot) in frame.iter_mut().enumerate().take(channels) {
-                *slot = if silent_input { 0.0 } else { input.channel(lane)[i] };
-            }
-        }
-
-        if self.fade.is_some() {
-            self.fade_input = self.frames;
-        }
-        let constant = values.iter().all(|v| matches!(v, ParamValues::Constant(_)));
-        if constant {
+        let [left, right] = output.stereo_mut();
+        if values.iter().all(|v| matches!(v, ParamValues::Constant(_))) {
             let design = design_at(self.kind, &values, 0);
             if self.designed != Some(design) {
                 self.coeffs = design.coefficients(self.sample_rate);
                 self.designed = Some(design);
             }
-            biquad_df1::<Native64>(&self.coeffs, &mut self.state, &mut self.frames);
+            filter(&self.coeffs, &mut self.state, source, [left, right], channels, 0..QUANTUM);
         } else {
             // Automated: coefficients follow the parameters frame by frame (a-rate).
             for i in 0..QUANTUM {
                 self.coeffs = design_at(self.kind, &values, i).coefficients(self.sample_rate);
-                biquad_df1::<Native64>(&self.coeffs, &mut self.state, &mut self.frames[i..=i]);
+                filter(&self.coeffs, &mut self.state, source, [&mut *left, &mut *right], channels, i..i + 1);
             }
             self.designed = None;
         }
         self.state_is_zero = self.state.flush_denormals();
         if let Some(fade) = &mut self.fade {
-            biquad_df1::<Native64>(&fade.coeffs, &mut fade.state, &mut self.fade_input);
-            for (new, old) in self.frames.iter_mut().zip(&self.fade_input) {
-                if fade.frames_left == 0 {
-                    break;
+            let [old_left, old_right] = &mut self.fade_output;
+            filter(&fade.coeffs, &mut fade.state, source, [old_left, old_right], channels, 0..QUANTUM);
+            let mixed = (fade.frames_left as usize).min(QUANTUM);
+            for (ch, new) in [&mut *left, &mut *right].into_iter().enumerate().take(channels) {
+                for (i, (sample, old)) in new.iter_mut().zip(&self.fade_output[ch]).enumerate().take(mixed) {
+                    let weight = (fade.frames_left as usize - i) as f32 / self.fade_frames as f32;
+                    *sample += (old - *sample) * weight;
                 }
-                let weight = fade.frames_left as f32 / self.fade_frames as f32;
-                for lane in 0..2 {
-                    new[lane] += (old[lane] - new[lane]) * weight;
-                }
-                fade.frames_left -= 1;
             }
+            fade.frames_left -= mixed as u32;
             if fade.frames_left == 0 {
                 self.fade = None;
             }
         }
-
-        for ch in 0..channels {
-            let out = output.channel_mut(ch);
-            for (sample, frame) in out.iter_mut().zip(&self.frames) {
-                *sample = frame[ch];
-            }
+        for samples in [left, right].into_iter().take(channels) {
+            flush_subnormals(samples);
         }
         output.set_audible(channels);
         Status::Normal

@@ -43,6 +43,13 @@ impl AudioBuf {
         &mut self.data[index]
     }
 
+    /// Both channels at once, for kernels that write a stereo pair.
+    #[inline]
+    pub fn stereo_mut(&mut self) -> [&mut [f32; QUANTUM]; 2] {
+        let [left, right] = &mut self.data;
+        [left, right]
+    }
+
     /// Marks the buffer as holding `channels` channels of real audio.
     #[inline]
     pub fn set_audible(&mut self, channels: usize) {

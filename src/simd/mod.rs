@@ -177,22 +177,27 @@ impl DirectFormState {
     }
 }
 
-/// Runs two biquads (one per lane, same coefficients) over interleaved stereo frames in
-/// place: direct form I with f64 coefficients and history, each output rounded to f32
-/// before it is stored and fed back, `y = b0·x + b1·x1 + b2·x2 − a1·y1 − a2·y2` summed in
-/// that order — the structure browsers use, so results match theirs closely.
+/// Runs two biquads (one per lane, same coefficients) over a stereo pair of channels:
+/// direct form I with f64 coefficients and history, each output rounded to f32 before it is
+/// stored and fed back, `y = b0·x + b1·x1 + b2·x2 − a1·y1 − a2·y2` summed in that order —
+/// the structure browsers use, so results match theirs closely.
 pub fn biquad_df1<L: Lanes64>(
     c: &crate::dsp::biquad::Coefficients,
     state: &mut DirectFormState,
-    frames: &mut [[f32; 2]],
+    inputs: [&[f32]; 2],
+    outputs: [&mut [f32]; 2],
 ) {
     let (b0, b1, b2, a1, a2) = (L::splat(c.b0), L::splat(c.b1), L::splat(c.b2), L::splat(c.a1), L::splat(c.a2));
+    // History values are f32-exact (inputs and rounded outputs), so this load is exact.
     let load = |v: [f64; 2]| L::from_f32([v[0] as f32, v[1] as f32]);
     let (mut x1, mut x2, mut y1, mut y2) = (load(state.x1), load(state.x2), load(state.y1), load(state.y2));
-    for frame in frames.iter_mut() {
-        let x = L::from_f32(*frame);
+    let [left_in, right_in] = inputs;
+    let [left_out, right_out] = outputs;
+    let n = left_in.len().min(right_in.len()).min(left_out.len()).min(right_out.len());
+    for i in 0..n {
+        let x = L::from_f32([left_in[i], right_in[i]]);
         let y = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2)).sub(a1.mul(y1)).sub(a2.mul(y2)).round_to_f32();
-        *frame = y.to_f32();
+        [left_out[i], right_out[i]] = y.to_f32();
         x2 = x1;
         x1 = x;
         y2 = y1;
@@ -200,4 +205,37 @@ pub fn biquad_df1<L: Lanes64>(
     }
     let store = |v: L| v.to_f32().map(f64::from);
     (state.x1, state.x2, state.y1, state.y2) = (store(x1), store(x2), store(y1), store(y2));
+}
+
+/// [`biquad_df1`] for one channel, in lane 0 of `state`: the same arithmetic without a second
+/// lane to pack and unpack. A biquad is one long chain of dependent operations, so this is
+/// as fast as one filter runs; more speed comes only from running several filters at once.
+pub fn biquad_df1_mono(
+    c: &crate::dsp::biquad::Coefficients,
+    state: &mut DirectFormState,
+    input: &[f32],
+    output: &mut [f32],
+) {
+    let (b0, b1, b2, a1, a2) = (c.b0, c.b1, c.b2, c.a1, c.a2);
+    let (mut x1, mut x2, mut y1, mut y2) = (state.x1[0], state.x2[0], state.y1[0], state.y2[0]);
+    for (x, out) in input.iter().zip(output.iter_mut()) {
+        let x = f64::from(*x);
+        let y = (b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) as f32;
+        *out = y;
+        x2 = x1;
+        x1 = x;
+        y2 = y1;
+        y1 = f64::from(y);
+    }
+    (state.x1[0], state.x2[0], state.y1[0], state.y2[0]) = (x1, x2, y1, y2);
+}
+
+/// Zeroes samples in the f32 subnormal range: wasm has no flush-to-zero mode, and a decaying
+/// filter passes through that range on its way to silence.
+pub fn flush_subnormals(samples: &mut [f32]) {
+    for v in samples {
+        if v.abs() < f32::MIN_POSITIVE {
+            *v = 0.0;
+        }
+    }
 }
