@@ -99,13 +99,6 @@ impl<T> Arena<T> {
         }
     }
 
-    pub fn get_index_mut(&mut self, index: usize) -> Option<&mut T> {
-        match self.entries.get_mut(index) {
-            Some(Entry::Occupied { value, .. }) => Some(value),
-            _ => None,
-        }
-    }
-
     /// The live id of slot `index`.
     pub fn id_at(&self, index: usize) -> Option<NodeId> {
         match self.entries.get(index) {

@@ -62,11 +62,6 @@ impl Param {
         self.curve.prepare(spec, config);
     }
 
-    /// The current intrinsic value (before clamping to the nominal range).
-    pub fn value(&self) -> f32 {
-        self.curve.value
-    }
-
     /// `.value = v`: immediate before the node first renders, a short glide afterwards; while
     /// automation is scheduled it is a `setValueAtTime(v, now)`.
     pub fn set_value(&mut self, value: f32) -> Result<(), RenderError> {

@@ -66,19 +66,6 @@ pub fn mix_accumulate<L: Lanes>(dst: &mut [f32], src: &[f32]) {
     }
 }
 
-/// `dst[i] += src[i] * gain`.
-pub fn mix_accumulate_gain<L: Lanes>(dst: &mut [f32], src: &[f32], gain: f32) {
-    let n = dst.len().min(src.len());
-    let g = L::splat(gain);
-    let split = n - n % 4;
-    for (d, s) in dst[..split].chunks_exact_mut(4).zip(src[..split].chunks_exact(4)) {
-        L::load(d).add(L::load(s).mul(g)).store(d);
-    }
-    for i in split..n {
-        dst[i] += src[i] * gain;
-    }
-}
-
 /// Coefficients of four biquads side by side, normalised so that a0 = 1.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BankCoeffs {
