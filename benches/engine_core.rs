@@ -11,10 +11,9 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 
-use quaver::control::{Bound, EngineConfig, ParamSpec};
-use quaver::node::{ProcessContext, Processor, Status};
+use quaver::graph::{Bound, EngineConfig, ParamSpec};
 use quaver::offline::OfflineRenderer;
-use quaver::render::AudioBuf;
+use quaver::render::{AudioBuf, ProcessContext, Processor, Status};
 
 const SAMPLE_RATE: f32 = 48_000.0;
 const CHAIN: usize = 1000;
@@ -49,9 +48,8 @@ struct QuaverParamFill {
 impl QuaverParamFill {
     fn new() -> Self {
         // Full f32 range, as aether's Param does not clamp at all.
-        let spec = ParamSpec { name: "x", default: 440.0, min: Bound::Value(f32::MIN), max: Bound::Value(f32::MAX) };
-        let mut param = quaver::render::Param::new(&spec);
-        param.prepare(&spec, &EngineConfig::new(SAMPLE_RATE));
+        let spec = ParamSpec::new("x", 440.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX));
+        let mut param = quaver::render::Param::new(&spec, &EngineConfig::new(SAMPLE_RATE));
         param.glide_to(880.0, 4410);
         Self { param, buf: [0.0; 64] }
     }
@@ -79,7 +77,7 @@ fn aether_arena_cycle() -> usize {
 
 #[inline]
 fn quaver_arena_cycle() -> usize {
-    let mut arena: quaver::render::Arena<u64> = quaver::render::Arena::with_capacity(black_box(2048));
+    let mut arena: quaver::graph::Arena<u64> = quaver::graph::Arena::with_capacity(black_box(2048));
     let ids: Vec<_> = (0..1000).map(|i| arena.insert(i).unwrap()).collect();
     for id in ids {
         arena.remove(id);

@@ -4,24 +4,25 @@
 //!
 //! `cargo run --release --example offline_voice`
 
-use quaver::control::{AutomationEvent, FilterType, NodeKind, Setting, Waveform};
+use quaver::dsp::biquad::FilterType;
+use quaver::graph::AutomationEvent;
 use quaver::offline::OfflineRenderer;
 
-fn main() -> Result<(), quaver::control::EngineError> {
+fn main() -> Result<(), quaver::graph::EngineError> {
     let sample_rate = 48_000.0;
     let mut g = OfflineRenderer::new(sample_rate);
-    let osc = g.add(NodeKind::Oscillator)?;
-    let envelope = g.add(NodeKind::Gain)?;
-    let filter = g.add(NodeKind::Biquad)?;
-    let volume = g.add(NodeKind::Gain)?;
-    let pan = g.add(NodeKind::StereoPanner)?;
+    let osc = g.add("oscillator")?;
+    let envelope = g.add("gain")?;
+    let filter = g.add("biquad")?;
+    let volume = g.add("gain")?;
+    let pan = g.add("stereo-panner")?;
     for (from, to) in [(osc, envelope), (envelope, filter), (filter, volume), (volume, pan), (pan, g.destination())] {
         g.connect(from, to)?;
     }
-    g.configure(osc, Setting::Waveform(Waveform::Sawtooth))?;
+    g.choose(osc, "type", "sawtooth")?;
     g.set(osc, "frequency", 110.0)?;
-    g.configure(osc, Setting::Start(0.0))?;
-    g.configure(filter, Setting::FilterType(FilterType::Lowpass))?;
+    g.start(osc, 0.0)?;
+    g.choose(filter, "type", FilterType::Lowpass.name())?;
     g.set(filter, "Q", 6.0)?;
     g.set(volume, "gain", 0.5)?;
     g.set(pan, "pan", -0.3)?;

@@ -9,13 +9,13 @@
 //! The same code builds natively, so every graph and DSP test runs with plain `cargo test`.
 //!
 //! ```
-//! use quaver::control::{NodeKind, Setting};
+//!
 //! use quaver::offline::OfflineRenderer;
 //!
 //! let mut graph = OfflineRenderer::new(48_000.0);
-//! let osc = graph.add(NodeKind::Oscillator).unwrap();
+//! let osc = graph.add("oscillator").unwrap();
 //! graph.connect(osc, graph.destination()).unwrap();
-//! graph.configure(osc, Setting::Start(0.0)).unwrap();
+//! graph.start(osc, 0.0).unwrap();
 //! let left = graph.render_frames(480).remove(0);
 //! assert!(left.iter().any(|s| s.abs() > 0.5));
 //! ```
@@ -24,6 +24,7 @@
 
 pub mod control;
 pub mod dsp;
+pub mod graph;
 pub mod node;
 pub mod offline;
 pub mod render;
@@ -38,3 +39,5 @@ pub const QUANTUM: usize = 128;
 pub const MAX_CHANNELS: usize = 2;
 /// Input ports a node may have.
 pub const MAX_INPUTS: usize = 4;
+/// Parameters a node may have.
+pub const MAX_PARAMS: usize = 8;

@@ -2,17 +2,17 @@
 //! rules, gain law, and that every kind of bad request is refused with a clear error while
 //! the engine keeps playing exactly what it had.
 
-use quaver::control::{decode_batch, AutomationEvent, EngineConfig, ErrorCode, NodeKind, Setting, Waveform};
-use quaver::node::{ProcessContext, Processor, Status};
+use quaver::graph::{decode_batch, AutomationEvent, EngineConfig, ErrorCode, NodeId, SettingValue, WireCommand};
 use quaver::offline::OfflineRenderer;
 use quaver::render::AudioBuf;
+use quaver::render::{ProcessContext, Processor, Status};
 
 const SR: f32 = 48_000.0;
 
-fn sine(g: &mut OfflineRenderer, hz: f32) -> quaver::control::NodeId {
-    let osc = g.add(NodeKind::Oscillator).unwrap();
+fn sine(g: &mut OfflineRenderer, hz: f32) -> NodeId {
+    let osc = g.add("oscillator").unwrap();
     g.set(osc, "frequency", hz).unwrap();
-    g.configure(osc, Setting::Start(0.0)).unwrap();
+    g.start(osc, 0.0).unwrap();
     osc
 }
 
@@ -24,7 +24,7 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 fn several_connections_into_one_input_are_summed() {
     let render = |hzs: &[f32]| {
         let mut g = OfflineRenderer::new(SR);
-        let gain = g.add(NodeKind::Gain).unwrap();
+        let gain = g.add("gain").unwrap();
         for &hz in hzs {
             let osc = sine(&mut g, hz);
             g.connect(osc, gain).unwrap();
@@ -44,7 +44,7 @@ fn several_connections_into_one_input_are_summed() {
 fn mono_reaches_both_speakers_and_gain_scales_exactly() {
     let mut g = OfflineRenderer::new(SR);
     let osc = sine(&mut g, 1000.0);
-    let gain = g.add(NodeKind::Gain).unwrap();
+    let gain = g.add("gain").unwrap();
     g.set(gain, "gain", 0.25).unwrap();
     g.connect(osc, gain).unwrap();
     g.connect(gain, g.destination()).unwrap();
@@ -59,7 +59,7 @@ fn mono_reaches_both_speakers_and_gain_scales_exactly() {
 #[test]
 fn gain_ramp_is_sample_accurate() {
     let mut g = OfflineRenderer::new(SR);
-    let gain = g.add(NodeKind::Gain).unwrap();
+    let gain = g.add("gain").unwrap();
     let src = g.add_custom(0, 1, Box::new(Constant(1.0))).unwrap();
     g.connect(src, gain).unwrap();
     g.connect(gain, g.destination()).unwrap();
@@ -77,7 +77,7 @@ fn gain_ramp_is_sample_accurate() {
 fn stereo_panner_follows_equal_power_law_in_the_graph() {
     let mut g = OfflineRenderer::new(SR);
     let src = g.add_custom(0, 1, Box::new(Constant(1.0))).unwrap();
-    let pan = g.add(NodeKind::StereoPanner).unwrap();
+    let pan = g.add("stereo-panner").unwrap();
     g.set(pan, "pan", 0.5).unwrap();
     g.connect(src, pan).unwrap();
     g.connect(pan, g.destination()).unwrap();
@@ -111,12 +111,12 @@ impl Processor for Broken {
 }
 
 /// Builds osc → filter → gain → destination and renders a little.
-fn playing_graph() -> (OfflineRenderer, [quaver::control::NodeId; 3]) {
+fn playing_graph() -> (OfflineRenderer, [NodeId; 3]) {
     let mut g = OfflineRenderer::with_config(EngineConfig { max_nodes: 6, max_edges: 6, ..EngineConfig::new(SR) });
     let osc = sine(&mut g, 440.0);
-    g.configure(osc, Setting::Waveform(Waveform::Sawtooth)).unwrap();
-    let filter = g.add(NodeKind::Biquad).unwrap();
-    let gain = g.add(NodeKind::Gain).unwrap();
+    g.choose(osc, "type", "sawtooth").unwrap();
+    let filter = g.add("biquad").unwrap();
+    let gain = g.add("gain").unwrap();
     g.connect(osc, filter).unwrap();
     g.connect(filter, gain).unwrap();
     g.connect(gain, g.destination()).unwrap();
@@ -136,9 +136,9 @@ fn bad_requests_are_refused_and_the_engine_keeps_playing() {
         (g.set(filter, "frequency", f32::NAN).unwrap_err(), ErrorCode::NonFinite),
         (g.set(filter, "Q", f32::INFINITY).unwrap_err(), ErrorCode::NonFinite),
         (g.set(filter, "cutoff", 1.0).unwrap_err(), ErrorCode::BadParam),
-        (g.configure(osc, Setting::Start(1.0)).unwrap_err(), ErrorCode::BadSetting),
-        (g.configure(gain, Setting::Waveform(Waveform::Sine)).unwrap_err(), ErrorCode::BadSetting),
-        (g.configure(osc, Setting::Stop(f64::NAN)).unwrap_err(), ErrorCode::OutOfRange),
+        (g.start(osc, 1.0).unwrap_err(), ErrorCode::BadSetting),
+        (g.choose(gain, "type", "sine").unwrap_err(), ErrorCode::BadSetting),
+        (g.stop(osc, f64::NAN).unwrap_err(), ErrorCode::OutOfRange),
         (
             g.automate(gain, "gain", AutomationEvent::LinearRampToValueAtTime { value: 1.0, time: -1.0 }).unwrap_err(),
             ErrorCode::OutOfRange,
@@ -151,13 +151,13 @@ fn bad_requests_are_refused_and_the_engine_keeps_playing() {
         assert!(!err.message.is_empty());
     }
     // Fill capacity (6 nodes: destination, input, 3 here, one more), then go past it.
-    let extra = g.add(NodeKind::Gain).unwrap();
-    assert_eq!(g.add(NodeKind::Gain).unwrap_err().code, ErrorCode::NodeCapacity);
+    let extra = g.add("gain").unwrap();
+    assert_eq!(g.add("gain").unwrap_err().code, ErrorCode::NodeCapacity);
     g.remove(extra).unwrap();
     assert_eq!(g.remove(extra).unwrap_err().code, ErrorCode::StaleNode);
     assert_eq!(g.set(extra, "gain", 1.0).unwrap_err().code, ErrorCode::StaleNode);
     // Re-using the freed slot gives a new generation; the old id still finds nothing.
-    let reused = g.add(NodeKind::Gain).unwrap();
+    let reused = g.add("gain").unwrap();
     assert_eq!(reused.index, extra.index);
     assert_eq!(g.connect(extra, gain).unwrap_err().code, ErrorCode::StaleNode);
     g.remove(reused).unwrap();
@@ -170,9 +170,9 @@ fn bad_requests_are_refused_and_the_engine_keeps_playing() {
 #[test]
 fn connection_capacity_is_an_error_not_a_reallocation() {
     let mut g = OfflineRenderer::with_config(EngineConfig { max_nodes: 8, max_edges: 2, ..EngineConfig::new(SR) });
-    let a = g.add(NodeKind::Gain).unwrap();
-    let b = g.add(NodeKind::Gain).unwrap();
-    let c = g.add(NodeKind::Gain).unwrap();
+    let a = g.add("gain").unwrap();
+    let b = g.add("gain").unwrap();
+    let c = g.add("gain").unwrap();
     g.connect(a, b).unwrap();
     g.connect(b, c).unwrap();
     assert_eq!(g.connect(c, g.destination()).unwrap_err().code, ErrorCode::EdgeCapacity);
@@ -222,7 +222,7 @@ fn filter_glide_changes_without_a_click() {
     // signal itself makes on its own.
     let mut g = OfflineRenderer::new(SR);
     let osc = sine(&mut g, 200.0);
-    let filter = g.add(NodeKind::Biquad).unwrap();
+    let filter = g.add("biquad").unwrap();
     g.set(filter, "frequency", 5000.0).unwrap();
     g.connect(osc, filter).unwrap();
     g.connect(filter, g.destination()).unwrap();
@@ -239,14 +239,14 @@ fn filter_glide_changes_without_a_click() {
 fn forged_numbers_reaching_the_render_side_are_refused_there_too() {
     // The worklet applies whatever bytes reach its port, so the render side checks numbers
     // again: a NaN that skipped the controller must not reach the audio.
-    use quaver::control::Command;
+    use quaver::graph::Command;
     let mut g = OfflineRenderer::new(SR);
     let osc = sine(&mut g, 440.0);
-    let gain = g.add(NodeKind::Gain).unwrap();
+    let gain = g.add("gain").unwrap();
     g.connect(osc, gain).unwrap();
     g.connect(gain, g.destination()).unwrap();
     let reference = g.render_frames(1024);
-    let forged = [
+    let forged: Vec<WireCommand> = vec![
         Command::SetValue { id: gain, param: 0, value: f32::NAN },
         Command::SetValue { id: osc, param: 0, value: f32::INFINITY },
         Command::Automate { id: gain, param: 0, event: AutomationEvent::SetValueAtTime { value: 0.5, time: f64::NAN } },
@@ -255,10 +255,12 @@ fn forged_numbers_reaching_the_render_side_are_refused_there_too() {
             param: 0,
             event: AutomationEvent::LinearRampToValueAtTime { value: f32::NAN, time: 0.1 },
         },
-        Command::Configure { id: osc, setting: Setting::Stop(f64::NAN) },
+        Command::Configure { id: osc, setting: 2, value: SettingValue::Time(f64::NAN) },
     ];
     let count = forged.len();
-    g.engine_mut().enqueue_wire(77, forged.into_iter().collect()).unwrap();
+    let config = *g.engine().config();
+    let built = forged.into_iter().map(|c| quaver::node::build_command(&config, c).unwrap());
+    g.engine_mut().enqueue(77, built);
     let out = g.render_frames(2048);
     assert!(out.iter().flatten().all(|v| v.is_finite()));
     assert!(out[0].iter().any(|v| v.abs() > 0.9), "still playing");

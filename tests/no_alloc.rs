@@ -5,10 +5,10 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use quaver::control::{AutomationEvent, Command, Edge, EngineConfig, FilterType, NodeKind, Setting, Waveform};
-use quaver::node::{ProcessContext, Processor, Status};
+use quaver::dsp::biquad::FilterType;
+use quaver::graph::{AutomationEvent, Command, Edge, EngineConfig, NodeId, SettingValue};
 use quaver::offline::OfflineRenderer;
-use quaver::render::AudioBuf;
+use quaver::render::{AudioBuf, ProcessContext, Processor, Status};
 
 struct Counting;
 
@@ -75,19 +75,19 @@ impl Processor for FailsAfter {
 fn render_and_command_application_never_allocate() {
     let mut g = OfflineRenderer::new(48_000.0);
     let dest = g.destination();
-    let osc_a = g.add(NodeKind::Oscillator).unwrap();
-    let osc_b = g.add(NodeKind::Oscillator).unwrap();
-    let filter = g.add(NodeKind::Biquad).unwrap();
-    let gain = g.add(NodeKind::Gain).unwrap();
-    let pan = g.add(NodeKind::StereoPanner).unwrap();
+    let osc_a = g.add("oscillator").unwrap();
+    let osc_b = g.add("oscillator").unwrap();
+    let filter = g.add("biquad").unwrap();
+    let gain = g.add("gain").unwrap();
+    let pan = g.add("stereo-panner").unwrap();
     let failing = g.add_custom(0, 1, Box::new(FailsAfter(3))).unwrap();
     for (from, to) in [(osc_a, filter), (osc_b, filter), (filter, gain), (gain, pan), (pan, dest), (failing, dest)] {
         g.connect(from, to).unwrap();
     }
     g.connect(g.input(), gain).unwrap();
-    g.configure(osc_a, Setting::Start(0.0)).unwrap();
-    g.configure(osc_b, Setting::Waveform(Waveform::Sawtooth)).unwrap();
-    g.configure(osc_b, Setting::Start(0.001)).unwrap();
+    g.start(osc_a, 0.0).unwrap();
+    g.choose(osc_b, "type", "sawtooth").unwrap();
+    g.start(osc_b, 0.001).unwrap();
     // The first quantum applies the whole graph: adds, connects, settings.
     let (allocs, frees) = render_counted(&mut g);
     assert_eq!((allocs, frees), (0, 0), "applying the initial graph");
@@ -109,14 +109,14 @@ fn render_and_command_application_never_allocate() {
                     .unwrap();
             }
             20 => {
-                g.configure(filter, Setting::FilterType(FilterType::Peaking)).unwrap();
-                g.configure(osc_a, Setting::Waveform(Waveform::Triangle)).unwrap();
+                g.choose(filter, "type", FilterType::Peaking.name()).unwrap();
+                g.choose(osc_a, "type", "triangle").unwrap();
                 g.automate(filter, "Q", AutomationEvent::CancelScheduledValues { time: 0.0 }).unwrap();
             }
             30 => g.disconnect(osc_b, filter).unwrap(),
             40 => g.connect(osc_b, filter).unwrap(),
             50 => g.remove(osc_b).unwrap(),
-            60 => g.configure(osc_a, Setting::Stop(t + 0.01)).unwrap(),
+            60 => g.stop(osc_a, t + 0.01).unwrap(),
             _ => {}
         }
         let (a, f) = render_counted(&mut g);
@@ -130,16 +130,21 @@ fn render_and_command_application_never_allocate() {
 fn raw_render_commands_apply_without_allocating() {
     // The same through Engine::enqueue directly, including a node built off the render path.
     let mut g = OfflineRenderer::new(44_100.0);
-    let gain = g.add(NodeKind::Gain).unwrap();
+    let gain = g.add("gain").unwrap();
     g.render_frames(128);
     // Bypassing the controller: the engine's next free slot is the one after the gain.
-    let id = quaver::control::NodeId { index: gain.index + 1, generation: 0 };
-    let built = quaver::node::build(NodeKind::Oscillator, g.engine().config()).unwrap();
+    let id = NodeId { index: gain.index + 1, generation: 0 };
+    let (kind, _) = quaver::node::find("oscillator").unwrap();
+    let config = *g.engine().config();
+    let wire = [
+        Command::AddNode { id, node: kind },
+        Command::Connect(Edge { from: id, output: 0, to: gain, input: 0 }),
+        Command::Configure { id, setting: 1, value: SettingValue::Time(0.0) },
+        Command::RemoveNode { id },
+    ];
     let batch = 99;
-    g.engine_mut().enqueue(batch, Command::AddNode { id, node: built }).unwrap();
-    g.engine_mut().enqueue(batch, Command::Connect(Edge { from: id, output: 0, to: gain, input: 0 })).unwrap();
-    g.engine_mut().enqueue(batch, Command::Configure { id, setting: Setting::Start(0.0) }).unwrap();
-    g.engine_mut().enqueue(batch, Command::RemoveNode { id }).unwrap();
+    let built: Vec<_> = wire.into_iter().map(|c| quaver::node::build_command(&config, c).unwrap()).collect();
+    g.engine_mut().enqueue(batch, built);
     let (allocs, frees) = render_counted(&mut g);
     assert_eq!((allocs, frees), (0, 0));
     assert_eq!(g.engine().applied_batch(), batch);

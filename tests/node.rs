@@ -2,8 +2,8 @@
 //! wasm build, over 10 000 samples of noise.
 #![cfg(target_arch = "wasm32")]
 
-use quaver::control::FilterType;
 use quaver::dsp::biquad::Design;
+use quaver::dsp::biquad::FilterType;
 use quaver::simd::scalar::{Scalar2, Scalar4};
 use quaver::simd::{
     biquad_bank, biquad_df1, biquad_df1_mono, gain_constant, gain_varying, mix_accumulate, BankCoeffs, BankState,

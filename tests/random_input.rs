@@ -3,11 +3,8 @@
 //! bytes as batches. Nothing may panic, the output must stay finite, and the control and
 //! render sides must agree on the graph afterwards.
 
-use quaver::control::{
-    decode_batch, AutomationEvent, Command, Edge, EngineConfig, FilterType, NodeId, NodeKind, Setting, Waveform,
-};
+use quaver::graph::{decode_batch, AutomationEvent, Command, Edge, EngineConfig, KindRef, NodeId, SettingValue};
 use quaver::offline::OfflineRenderer;
-use quaver::render::Engine;
 
 /// xorshift64*: deterministic, so a failure reproduces.
 struct Rng(u64);
@@ -44,7 +41,7 @@ impl Rng {
     }
 }
 
-const KINDS: [NodeKind; 4] = [NodeKind::Oscillator, NodeKind::Gain, NodeKind::Biquad, NodeKind::StereoPanner];
+const KINDS: [&str; 4] = ["oscillator", "gain", "biquad", "stereo-panner"];
 const PARAMS: [&str; 6] = ["frequency", "detune", "Q", "gain", "pan", "nonsense"];
 
 fn all_finite(g: &OfflineRenderer) -> bool {
@@ -91,18 +88,13 @@ fn random_requests_are_refused_or_applied_and_both_sides_stay_in_step() {
                 g.automate(a, rng.pick(&PARAMS), event)
             }
             _ => {
-                let setting = match rng.below(4) {
-                    0 => Setting::Waveform(rng.pick(&[
-                        Waveform::Sine,
-                        Waveform::Square,
-                        Waveform::Sawtooth,
-                        Waveform::Triangle,
-                    ])),
-                    1 => Setting::FilterType(rng.pick(&FilterType::ALL)),
-                    2 => Setting::Start(rng.time()),
-                    _ => Setting::Stop(rng.time()),
+                let name = rng.pick(&["type", "start", "stop", "curve"]);
+                let value = match rng.below(3) {
+                    0 => SettingValue::Choice(rng.below(10) as u8),
+                    1 => SettingValue::Number(f64::from(rng.number())),
+                    _ => SettingValue::Time(rng.time()),
                 };
-                g.configure(a, setting)
+                g.configure(a, name, value)
             }
         };
         match result {
@@ -128,7 +120,7 @@ fn random_raw_commands_never_panic_the_render_side() {
     // Commands straight into the engine, as if forged bytes reached the worklet's port.
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let config = EngineConfig { max_nodes: 16, max_edges: 24, ..EngineConfig::new(44_100.0) };
-    let mut engine = Engine::new(config);
+    let mut engine = quaver::node::engine(config);
     let random_id = |rng: &mut Rng| NodeId { index: rng.below(20) as u16, generation: rng.below(3) as u16 };
     for batch in 1..=600u32 {
         let mut commands = Vec::new();
@@ -136,7 +128,7 @@ fn random_raw_commands_never_panic_the_render_side() {
             let (a, b) = (random_id(&mut rng), random_id(&mut rng));
             let edge = Edge { from: a, output: rng.below(2) as u8, to: b, input: rng.below(2) as u8 };
             commands.push(match rng.below(8) {
-                0 => Command::AddNode { id: a, node: rng.pick(&KINDS) },
+                0 => Command::AddNode { id: a, node: KindRef::Registered(rng.below(8) as u16) },
                 1 => Command::RemoveNode { id: a },
                 2 => Command::Connect(edge),
                 3 => Command::Disconnect(edge),
@@ -147,10 +139,11 @@ fn random_raw_commands_never_panic_the_render_side() {
                     param: rng.below(5) as u8,
                     event: AutomationEvent::LinearRampToValueAtTime { value: rng.number(), time: rng.time() },
                 },
-                _ => Command::Configure { id: a, setting: Setting::Start(rng.time()) },
+                _ => Command::Configure { id: a, setting: rng.below(4) as u8, value: SettingValue::Time(rng.time()) },
             });
         }
-        engine.enqueue_wire(batch, commands).unwrap();
+        // Commands that cannot even be built (an unknown kind) are refused before the engine.
+        engine.enqueue(batch, commands.into_iter().filter_map(|c| quaver::node::build_command(&config, c).ok()));
         let frame = engine.frame();
         engine.render(frame);
         engine.collect_garbage();

@@ -15,18 +15,19 @@ fn engine_renders_an_oscillator_through_a_filter_in_the_browser() {
     let mut engine = WorkletEngine::new(SR, 64, 64).unwrap();
     let osc = control.add_node("oscillator").unwrap();
     let filter = control.add_node("biquad").unwrap();
-    control.set_filter_type(filter, "highpass").unwrap();
-    control.set_value(filter, control.param_index(filter, "frequency").unwrap(), 100.0).unwrap();
-    control.set_value(osc, control.param_index(osc, "frequency").unwrap(), 1000.0).unwrap();
+    // Indices as describe() lists them: the biquad's type 1 is highpass; frequency is param 0.
+    control.configure_choice(filter, 0, 1).unwrap();
+    control.set_value(filter, 0, 100.0).unwrap();
+    control.set_value(osc, 0, 1000.0).unwrap();
     control.connect(osc, 0, filter, 0).unwrap();
     control.connect(filter, 0, control.destination(), 0).unwrap();
-    control.start(osc, 0.0).unwrap();
+    control.configure_time(osc, 1, 0.0).unwrap();
     engine.submit(1, &control.take_batch()).unwrap();
 
     let mut left = Vec::new();
     let mut right = vec![0.0; 128];
     for quantum in 0..40 {
-        engine.process(f64::from(quantum) * 128.0);
+        engine.process(f64::from(quantum) * 128.0, 0);
         let mut block = vec![0.0; 128];
         engine.copy_output(0, &mut block);
         engine.copy_output(1, &mut right);
@@ -57,7 +58,7 @@ fn bad_input_is_refused_in_the_browser_too() {
     // A corrupt batch is refused and the engine renders on.
     assert!(engine.submit(7, &[0xff, 0xff, 0xff, 0xff]).is_err());
     engine.submit(1, &control.take_batch()).unwrap();
-    engine.process(0.0);
+    engine.process(0.0, 0);
     assert_eq!(engine.applied_batch(), 1);
     assert_eq!(engine.node_count(), 3);
 }

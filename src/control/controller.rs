@@ -1,17 +1,23 @@
 //! Control side: validates every request against a mirror of the graph, hands out ids, and
 //! records the accepted commands as a batch for the render side.
 
-use super::graph::Ports;
-use super::{
-    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, Setting, Topology,
-    WireCommand,
+use crate::graph::{
+    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, KindRef, NodeId, NodeSpec, Ports,
+    SettingKind, SettingValue, Timeline, Topology, WireCommand,
 };
+use crate::node;
 
-#[derive(Clone, Copy, Debug)]
+/// What the controller knows of one live node.
+#[derive(Clone, Debug)]
 struct NodeMeta {
-    kind: NodeKind,
+    kind: KindRef,
+    spec: Option<&'static NodeSpec>,
     started: bool,
     stopped: bool,
+    /// No command has touched the node since it was made: creation-only settings are allowed.
+    fresh: bool,
+    /// One mirror per parameter, made on first automation.
+    timelines: Vec<Timeline>,
 }
 
 /// The control side's authority over a graph: ids, validation, and the commands to send.
@@ -26,27 +32,28 @@ pub struct Controller {
     destination: NodeId,
     input: NodeId,
     batch: Vec<WireCommand>,
-}
-
-fn ports_of(kind: NodeKind) -> Ports {
-    let (inputs, outputs) = kind.ports();
-    Ports { inputs, outputs }
+    now: f64,
 }
 
 impl Controller {
-    /// A controller whose graph holds the engine's destination and input nodes, made in
-    /// the same order as the render side makes them so both agree on their ids.
+    /// A controller whose graph holds the engine's destination and input nodes, in slots 0 and 1
+    /// where the render side puts them.
     pub fn new(config: EngineConfig) -> Self {
-        let mut topology = Topology::new(config.max_nodes, config.max_edges);
-        let mut meta = vec![None; config.max_nodes];
-        let mut fixed = |kind: NodeKind| {
-            let id = topology.add(ports_of(kind)).expect("capacity holds the engine's own nodes");
-            meta[usize::from(id.index)] = Some(NodeMeta { kind, started: false, stopped: false });
-            id
+        let mut c = Self {
+            config,
+            topology: Topology::new(config.max_nodes, config.max_edges),
+            meta: vec![None; config.max_nodes],
+            destination: NodeId { index: 0, generation: 0 },
+            input: NodeId { index: 1, generation: 0 },
+            batch: Vec::new(),
+            now: 0.0,
         };
-        let destination = fixed(NodeKind::Destination);
-        let input = fixed(NodeKind::Input);
-        Self { config, topology, meta, destination, input, batch: Vec::new() }
+        for index in [node::DESTINATION, node::INPUT] {
+            let spec = node::registered(index).expect("the registry starts with the engine's own nodes").spec;
+            let id = c.topology.add(spec.ports()).expect("capacity holds the engine's own nodes");
+            c.meta[usize::from(id.index)] = Some(NodeMeta::new(KindRef::Registered(index), Some(spec)));
+        }
+        c
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -73,40 +80,84 @@ impl Controller {
         &self.topology
     }
 
-    fn meta(&self, id: NodeId) -> Result<NodeMeta, EngineError> {
+    /// Tells the controller the context's time as the page sees it (never ahead of the render
+    /// side): automation events that have passed by then stop counting against capacity, and
+    /// a `.value` change while automation runs is scheduled from then.
+    pub fn advance_to(&mut self, now: f64) {
+        if now.is_finite() && now > self.now {
+            self.now = now;
+        }
+    }
+
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    fn meta(&self, id: NodeId) -> Result<&NodeMeta, EngineError> {
         if !self.topology.contains(id) {
             return Err(stale(id));
         }
-        Ok(self.meta[usize::from(id.index)].expect("live nodes have metadata"))
+        Ok(self.meta[usize::from(id.index)].as_ref().expect("live nodes have metadata"))
     }
 
-    pub fn kind_of(&self, id: NodeId) -> Result<NodeKind, EngineError> {
+    fn meta_mut(&mut self, id: NodeId) -> Result<&mut NodeMeta, EngineError> {
+        if !self.topology.contains(id) {
+            return Err(stale(id));
+        }
+        Ok(self.meta[usize::from(id.index)].as_mut().expect("live nodes have metadata"))
+    }
+
+    /// The descriptor of `id`'s kind (`None` for a custom Rust processor).
+    pub fn spec_of(&self, id: NodeId) -> Result<Option<&'static NodeSpec>, EngineError> {
+        self.meta(id).map(|m| m.spec)
+    }
+
+    /// The wire form of `id`'s kind.
+    pub fn kind_of(&self, id: NodeId) -> Result<KindRef, EngineError> {
         self.meta(id).map(|m| m.kind)
     }
 
-    pub fn add_node(&mut self, kind: NodeKind) -> Result<NodeId, EngineError> {
-        if matches!(kind, NodeKind::Destination | NodeKind::Input) {
+    /// Adds a node of the registered kind `name` (`"oscillator"`, `"delay"`, ...).
+    pub fn add_node(&mut self, name: &str) -> Result<NodeId, EngineError> {
+        let Some((kind, node_type)) = node::find(name) else {
+            let known: Vec<_> = node::REGISTRY.iter().skip(2).map(|t| t.spec.name).collect();
+            return Err(EngineError::new(
+                ErrorCode::UnknownKind,
+                format!("unknown node kind '{name}' (known: {})", known.join(", ")),
+            ));
+        };
+        if matches!(kind, KindRef::Registered(node::DESTINATION | node::INPUT)) {
             return Err(EngineError::new(ErrorCode::Protected, "the engine has exactly one destination and one input"));
         }
-        if let NodeKind::Custom { inputs, outputs } = kind {
-            if usize::from(inputs) > crate::MAX_INPUTS || outputs > 1 {
-                return Err(EngineError::new(
-                    ErrorCode::BadPort,
-                    format!("a node may have at most {} inputs and 1 output", crate::MAX_INPUTS),
-                ));
-            }
+        self.add(kind, Some(node_type.spec), node_type.spec.ports())
+    }
+
+    /// Adds a slot for a processor written in Rust, with the given port counts.
+    pub fn add_custom(&mut self, inputs: u8, outputs: u8) -> Result<NodeId, EngineError> {
+        if usize::from(inputs) > crate::MAX_INPUTS || outputs > 1 {
+            return Err(EngineError::new(
+                ErrorCode::BadPort,
+                format!("a node may have at most {} inputs and 1 output", crate::MAX_INPUTS),
+            ));
         }
-        let id = self.topology.add(ports_of(kind)).map_err(|e| {
+        let ports = Ports { inputs, outputs, ..Ports::default() };
+        self.add(KindRef::Custom { inputs, outputs }, None, ports)
+    }
+
+    fn add(&mut self, kind: KindRef, spec: Option<&'static NodeSpec>, ports: Ports) -> Result<NodeId, EngineError> {
+        let id = self.topology.add(ports).map_err(|e| {
             EngineError::new(e.code, format!("{} (the engine holds {} nodes)", e.what, self.config.max_nodes))
         })?;
-        self.meta[usize::from(id.index)] = Some(NodeMeta { kind, started: false, stopped: false });
+        self.meta[usize::from(id.index)] = Some(NodeMeta::new(kind, spec));
         self.batch.push(Command::AddNode { id, node: kind });
         Ok(id)
     }
 
     pub fn remove_node(&mut self, id: NodeId) -> Result<(), EngineError> {
         if id == self.destination || id == self.input {
-            return Err(EngineError::new(ErrorCode::Protected, "the destination and input nodes cannot be removed"));
+            return Err(
+                EngineError::new(ErrorCode::Protected, "the destination and input nodes cannot be removed").at_node(id)
+            );
         }
         self.topology.remove(id).map_err(|_| stale(id))?;
         self.meta[usize::from(id.index)] = None;
@@ -114,8 +165,16 @@ impl Controller {
         Ok(())
     }
 
+    fn touch(&mut self, id: NodeId) {
+        if let Ok(meta) = self.meta_mut(id) {
+            meta.fresh = false;
+        }
+    }
+
     pub fn connect(&mut self, edge: Edge) -> Result<(), EngineError> {
         let added = self.topology.connect(edge).map_err(|e| edge_error(e.into(), &edge))?;
+        self.touch(edge.from);
+        self.touch(edge.to);
         if added {
             self.batch.push(Command::Connect(edge));
         }
@@ -136,66 +195,128 @@ impl Controller {
 
     /// The index of `id`'s parameter called `name`.
     pub fn param_index(&self, id: NodeId, name: &str) -> Result<u8, EngineError> {
-        let kind = self.kind_of(id)?;
-        kind.param_index(name).ok_or_else(|| {
-            let names: Vec<_> = kind.params().iter().map(|p| p.name).collect();
+        let spec = self.meta(id)?.spec;
+        spec.and_then(|s| s.param_index(name)).ok_or_else(|| {
+            let names: Vec<_> = spec.map(|s| s.params.iter().map(|p| p.name).collect()).unwrap_or_default();
+            let kind = spec.map_or("this node", |s| s.name);
             EngineError::new(
                 ErrorCode::BadParam,
-                format!("{kind:?} has no parameter '{name}' (it has: {})", names.join(", ")),
+                format!("{kind} has no parameter '{name}' (it has: {})", names.join(", ")),
             )
+            .at_node(id)
+            .at_param(name)
         })
     }
 
-    fn check_param(&self, id: NodeId, param: u8) -> Result<(), EngineError> {
-        let kind = self.kind_of(id)?;
-        if usize::from(param) >= kind.params().len() {
-            return Err(EngineError::new(ErrorCode::BadParam, format!("{kind:?} has no parameter #{param}")));
-        }
-        Ok(())
+    fn param_name(&self, id: NodeId, param: u8) -> Result<&'static str, EngineError> {
+        let spec = self.meta(id)?.spec;
+        spec.and_then(|s| s.params.get(usize::from(param))).map(|p| p.name).ok_or_else(|| {
+            EngineError::new(
+                ErrorCode::BadParam,
+                format!("{} has no parameter #{param}", spec.map_or("this node", |s| s.name)),
+            )
+            .at_node(id)
+        })
     }
 
     /// Sets a parameter now. Values outside the nominal range are kept and clamped when
-    /// rendered, as Web Audio does; NaN and infinities are refused.
+    /// rendered, as Web Audio does; NaN and infinities are refused. While automation is
+    /// scheduled on the parameter this is `setValueAtTime(value, now)`, as in Web Audio.
     pub fn set_value(&mut self, id: NodeId, param: u8, value: f32) -> Result<(), EngineError> {
-        self.check_param(id, param)?;
+        let name = self.param_name(id, param)?;
         if !value.is_finite() {
-            return Err(EngineError::new(ErrorCode::NonFinite, format!("parameter value must be finite, got {value}")));
+            return Err(EngineError::new(ErrorCode::NonFinite, format!("parameter value must be finite, got {value}"))
+                .at_node(id)
+                .at_param(name));
         }
+        let now = self.now;
+        let automated = self.timeline(id, param).is_some_and(|t| {
+            t.pass_until(now);
+            !t.is_empty()
+        });
+        if automated {
+            return self.automate(id, param, AutomationEvent::SetValueAtTime { value, time: now });
+        }
+        self.touch(id);
         self.batch.push(Command::SetValue { id, param, value });
         Ok(())
     }
 
+    fn timeline(&mut self, id: NodeId, param: u8) -> Option<&mut Timeline> {
+        self.meta_mut(id).ok()?.timelines.get_mut(usize::from(param))
+    }
+
     pub fn automate(&mut self, id: NodeId, param: u8, event: AutomationEvent) -> Result<(), EngineError> {
-        self.check_param(id, param)?;
-        event.validate()?;
+        let name = self.param_name(id, param)?;
+        let (now, capacity) = (self.now, self.config.max_automation_events);
+        let meta = self.meta_mut(id)?;
+        let params = meta.spec.map_or(0, |s| s.params.len());
+        if meta.timelines.is_empty() {
+            meta.timelines = (0..params).map(|_| Timeline::with_capacity(capacity)).collect();
+        }
+        let timeline = &mut meta.timelines[usize::from(param)];
+        timeline.pass_until(now);
+        let method = event.method();
+        timeline
+            .apply(event.clone(), &mut drop)
+            .map_err(|e| EngineError::new(e.code, format!("{method}: {}", e.what)).at_node(id).at_param(name))?;
+        meta.fresh = false;
         self.batch.push(Command::Automate { id, param, event });
         Ok(())
     }
 
-    pub fn configure(&mut self, id: NodeId, setting: Setting) -> Result<(), EngineError> {
+    /// The control side's copy of a parameter's timeline, as of the last [`Controller::advance_to`].
+    pub fn timeline_of(&self, id: NodeId, param: u8) -> Option<&Timeline> {
+        self.meta(id).ok()?.timelines.get(usize::from(param))
+    }
+
+    /// The index of `id`'s setting called `name`.
+    pub fn setting_index(&self, id: NodeId, name: &str) -> Result<u8, EngineError> {
+        let spec = self.meta(id)?.spec;
+        spec.and_then(|s| s.setting_index(name)).ok_or_else(|| {
+            let names: Vec<_> = spec.map(|s| s.settings.iter().map(|p| p.name).collect()).unwrap_or_default();
+            let kind = spec.map_or("this node", |s| s.name);
+            EngineError::new(
+                ErrorCode::BadSetting,
+                format!("{kind} has no setting '{name}' (it has: {})", names.join(", ")),
+            )
+            .at_node(id)
+        })
+    }
+
+    /// Gives setting number `setting` of `id` a value, checked against the kind's descriptor:
+    /// the right form, a known choice, a time that is finite and not negative, a number in range,
+    /// finite samples; a source starts once and stops after it started; a creation-only
+    /// setting comes before anything else is done with the node.
+    pub fn configure(&mut self, id: NodeId, setting: u8, value: SettingValue) -> Result<(), EngineError> {
         let meta = self.meta(id)?;
-        let fits = matches!(
-            (meta.kind, setting),
-            (NodeKind::Oscillator, Setting::Waveform(_) | Setting::Start(_) | Setting::Stop(_))
-                | (NodeKind::Biquad, Setting::FilterType(_))
-        );
-        if !fits {
-            return Err(EngineError::new(ErrorCode::BadSetting, format!("{:?} does not take {setting:?}", meta.kind)));
+        let refuse = |message: String| Err(EngineError::new(ErrorCode::BadSetting, message).at_node(id));
+        let Some(spec) = meta.spec.and_then(|s| s.settings.get(usize::from(setting)).map(|set| (s, set))) else {
+            return refuse(format!("the node has no setting #{setting}"));
+        };
+        let (kind, setting_spec) = spec;
+        let name = setting_spec.name;
+        check_setting_value(setting_spec.kind, &value)
+            .map_err(|(code, why)| EngineError::new(code, format!("{}.{name}: {why}", kind.name)).at_node(id))?;
+        if setting_spec.at_creation && !meta.fresh {
+            return refuse(format!("{}.{name} can only be given when the node is made", kind.name));
         }
-        setting.check()?;
-        let slot = self.meta[usize::from(id.index)].as_mut().expect("checked above");
-        match setting {
-            Setting::Start(_) if slot.started => {
-                return Err(EngineError::new(ErrorCode::BadSetting, "start() may be called only once on a source"));
-            }
-            Setting::Stop(_) if !slot.started => {
-                return Err(EngineError::new(ErrorCode::BadSetting, "stop() before start()"));
-            }
-            Setting::Start(_) => slot.started = true,
-            Setting::Stop(_) => slot.stopped = true,
+        if kind.source && name == "start" && meta.started {
+            return refuse("start() may be called only once on a source".into());
+        }
+        if kind.source && name == "stop" && !meta.started {
+            return refuse("stop() before start()".into());
+        }
+        let meta = self.meta_mut(id)?;
+        match name {
+            "start" if kind.source => meta.started = true,
+            "stop" if kind.source => meta.stopped = true,
             _ => {}
         }
-        self.batch.push(Command::Configure { id, setting });
+        if !setting_spec.at_creation {
+            meta.fresh = false;
+        }
+        self.batch.push(Command::Configure { id, setting, value });
         Ok(())
     }
 
@@ -209,27 +330,114 @@ impl Controller {
     }
 }
 
+impl NodeMeta {
+    fn new(kind: KindRef, spec: Option<&'static NodeSpec>) -> Self {
+        Self { kind, spec, started: false, stopped: false, fresh: true, timelines: Vec::new() }
+    }
+}
+
+/// Samples a setting may carry at most (per channel): ten minutes at 96 kHz.
+pub const MAX_SETTING_SAMPLES: usize = 96_000 * 600;
+
+/// Checks a setting's value against what its kind takes.
+fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (ErrorCode, String)> {
+    let bad = |why: &str| Err((ErrorCode::BadSetting, why.to_string()));
+    let finite = |v: &[f32]| v.iter().all(|x| x.is_finite());
+    match (kind, value) {
+        (SettingKind::Choice { choices }, SettingValue::Choice(i)) => {
+            if usize::from(*i) < choices.len() {
+                Ok(())
+            } else {
+                bad(&format!("choice #{i} is not one of {}", choices.join(", ")))
+            }
+        }
+        (SettingKind::Time, SettingValue::Time(t)) => {
+            if t.is_finite() && *t >= 0.0 {
+                Ok(())
+            } else {
+                Err((ErrorCode::OutOfRange, format!("a time must be finite and not negative, got {t}")))
+            }
+        }
+        (SettingKind::Number { min, max }, SettingValue::Number(v)) => {
+            if v.is_finite() && (min..=max).contains(v) {
+                Ok(())
+            } else {
+                Err((ErrorCode::OutOfRange, format!("{v} is outside {min}–{max}")))
+            }
+        }
+        (SettingKind::Flag, SettingValue::Flag(_)) => Ok(()),
+        (SettingKind::Samples, SettingValue::Samples { sample_rate, channels }) => {
+            if !(sample_rate.is_finite() && (3000.0..=768_000.0).contains(sample_rate)) {
+                return Err((ErrorCode::OutOfRange, format!("sample rate {sample_rate} is outside 3000–768000 Hz")));
+            }
+            if channels.is_empty() || channels.len() > crate::MAX_CHANNELS {
+                return bad(&format!("a buffer needs 1 to {} channels", crate::MAX_CHANNELS));
+            }
+            if channels.iter().any(|c| c.len() != channels[0].len()) {
+                return bad("every channel of a buffer needs the same length");
+            }
+            if channels[0].len() > MAX_SETTING_SAMPLES {
+                return Err((
+                    ErrorCode::TooLarge,
+                    format!("{} frames is over the limit of {MAX_SETTING_SAMPLES}", channels[0].len()),
+                ));
+            }
+            if !channels.iter().all(|c| finite(c)) {
+                return Err((ErrorCode::NonFinite, "samples must be finite".into()));
+            }
+            Ok(())
+        }
+        (SettingKind::Curve, SettingValue::Curve(values)) => {
+            if values.len() > MAX_SETTING_SAMPLES {
+                return Err((ErrorCode::TooLarge, "the curve is too long".into()));
+            }
+            if !finite(values) {
+                return Err((ErrorCode::NonFinite, "curve values must be finite".into()));
+            }
+            Ok(())
+        }
+        (SettingKind::Wave, SettingValue::Wave { real, imag }) => {
+            if real.len() != imag.len() {
+                return bad(&format!("real has {} values and imag {}: they must match", real.len(), imag.len()));
+            }
+            if real.len() < 2 {
+                return bad("a wave needs at least two coefficients");
+            }
+            if !finite(real) || !finite(imag) {
+                return Err((ErrorCode::NonFinite, "coefficients must be finite".into()));
+            }
+            Ok(())
+        }
+        _ => bad("the value is not of the form this setting takes"),
+    }
+}
+
 #[cold]
 fn stale(id: NodeId) -> EngineError {
     EngineError::new(
         ErrorCode::StaleNode,
         format!("node {} (slot {}, generation {}) no longer exists", id.to_bits(), id.index, id.generation),
     )
+    .at_node(id)
 }
 
 #[cold]
 fn edge_error(e: EngineError, edge: &Edge) -> EngineError {
+    let target = match edge.param() {
+        Some(p) => format!("parameter #{p}"),
+        None => format!("input {}", edge.input),
+    };
     EngineError::new(
         e.code,
         format!(
-            "{} (connecting node {} output {} to node {} input {})",
+            "{} (connecting node {} output {} to node {} {target})",
             e.message,
             edge.from.to_bits(),
             edge.output,
             edge.to.to_bits(),
-            edge.input
         ),
     )
+    .at_node(edge.to)
 }
 
 #[cfg(test)]
@@ -244,25 +452,37 @@ mod tests {
         Edge { from, output: 0, to, input: 0 }
     }
 
+    const START: u8 = 1;
+    const STOP: u8 = 2;
+
     #[test]
     fn refused_requests_record_nothing() {
         let mut c = controller();
-        let osc = c.add_node(NodeKind::Oscillator).unwrap();
-        let gain = c.add_node(NodeKind::Gain).unwrap();
+        let osc = c.add_node("oscillator").unwrap();
+        let gain = c.add_node("gain").unwrap();
         let before = c.take_batch().len();
         assert_eq!(before, 2);
-        assert_eq!(c.add_node(NodeKind::Biquad).unwrap_err().code, ErrorCode::NodeCapacity);
+        assert_eq!(c.add_node("biquad").unwrap_err().code, ErrorCode::NodeCapacity);
         assert_eq!(c.connect(edge(gain, osc)).unwrap_err().code, ErrorCode::BadPort);
-        assert_eq!(c.set_value(gain, 0, f32::NAN).unwrap_err().code, ErrorCode::NonFinite);
+        let nan = c.set_value(gain, 0, f32::NAN).unwrap_err();
+        assert_eq!(
+            (nan.code, nan.node, nan.param.as_deref()),
+            (ErrorCode::NonFinite, Some(gain.to_bits()), Some("gain"))
+        );
         assert_eq!(c.set_value(gain, 3, 1.0).unwrap_err().code, ErrorCode::BadParam);
         assert_eq!(c.remove_node(c.destination()).unwrap_err().code, ErrorCode::Protected);
-        assert_eq!(c.configure(gain, Setting::Start(0.0)).unwrap_err().code, ErrorCode::BadSetting);
+        assert_eq!(c.configure(gain, START, SettingValue::Time(0.0)).unwrap_err().code, ErrorCode::BadSetting);
+        assert_eq!(c.configure(osc, 0, SettingValue::Choice(9)).unwrap_err().code, ErrorCode::BadSetting);
+        assert_eq!(c.configure(osc, START, SettingValue::Choice(0)).unwrap_err().code, ErrorCode::BadSetting);
+        assert_eq!(c.configure(osc, START, SettingValue::Time(-1.0)).unwrap_err().code, ErrorCode::OutOfRange);
         assert_eq!(
             c.automate(gain, 0, AutomationEvent::ExponentialRampToValueAtTime { value: 0.0, time: 1.0 })
                 .unwrap_err()
                 .code,
             ErrorCode::OutOfRange
         );
+        assert_eq!(c.add_node("resonator").unwrap_err().code, ErrorCode::UnknownKind);
+        assert_eq!(c.add_node("destination").unwrap_err().code, ErrorCode::Protected);
         assert_eq!(c.pending(), 0);
         c.remove_node(osc).unwrap();
         let err = c.connect(edge(osc, gain)).unwrap_err();
@@ -273,32 +493,48 @@ mod tests {
     #[test]
     fn custom_nodes_fit_the_engine_s_port_limits() {
         let mut c = controller();
-        let err = c.add_node(NodeKind::Custom { inputs: 5, outputs: 1 }).unwrap_err();
-        assert_eq!(err.code, ErrorCode::BadPort);
-        assert_eq!(c.add_node(NodeKind::Custom { inputs: 1, outputs: 2 }).unwrap_err().code, ErrorCode::BadPort);
-        c.add_node(NodeKind::Custom { inputs: 4, outputs: 1 }).unwrap();
+        assert_eq!(c.add_custom(5, 1).unwrap_err().code, ErrorCode::BadPort);
+        assert_eq!(c.add_custom(1, 2).unwrap_err().code, ErrorCode::BadPort);
+        c.add_custom(4, 1).unwrap();
     }
 
     #[test]
     fn a_source_starts_once() {
         let mut c = controller();
-        let osc = c.add_node(NodeKind::Oscillator).unwrap();
-        assert_eq!(c.configure(osc, Setting::Stop(1.0)).unwrap_err().code, ErrorCode::BadSetting);
-        c.configure(osc, Setting::Start(0.0)).unwrap();
-        assert_eq!(c.configure(osc, Setting::Start(1.0)).unwrap_err().code, ErrorCode::BadSetting);
-        c.configure(osc, Setting::Stop(1.0)).unwrap();
+        let osc = c.add_node("oscillator").unwrap();
+        assert_eq!(c.configure(osc, STOP, SettingValue::Time(1.0)).unwrap_err().code, ErrorCode::BadSetting);
+        c.configure(osc, START, SettingValue::Time(0.0)).unwrap();
+        assert_eq!(c.configure(osc, START, SettingValue::Time(1.0)).unwrap_err().code, ErrorCode::BadSetting);
+        c.configure(osc, STOP, SettingValue::Time(1.0)).unwrap();
+    }
+
+    #[test]
+    fn value_while_automated_is_scheduled_at_now() {
+        let mut c = controller();
+        let gain = c.add_node("gain").unwrap();
+        c.automate(gain, 0, AutomationEvent::LinearRampToValueAtTime { value: 0.0, time: 2.0 }).unwrap();
+        c.advance_to(1.0);
+        c.set_value(gain, 0, 0.5).unwrap();
+        let batch = c.take_batch();
+        assert!(matches!(
+            batch.last(),
+            Some(Command::Automate { event: AutomationEvent::SetValueAtTime { value, time }, .. }) if *value == 0.5 && *time == 1.0
+        ));
+        c.advance_to(3.0);
+        c.set_value(gain, 0, 0.25).unwrap();
+        assert!(matches!(c.take_batch()[0], Command::SetValue { .. }), "the timeline has run out: a plain set");
     }
 
     #[test]
     fn batch_round_trips_through_the_wire_format() {
         let mut c = controller();
-        let osc = c.add_node(NodeKind::Oscillator).unwrap();
+        let osc = c.add_node("oscillator").unwrap();
         c.connect(edge(osc, c.destination())).unwrap();
         c.set_value(osc, 0, 220.0).unwrap();
         let batch = c.take_batch();
-        let bytes = crate::control::encode_batch(&batch);
-        let back = crate::control::decode_batch(&bytes).unwrap();
+        let bytes = crate::graph::encode_batch(&batch);
+        let back = crate::graph::decode_batch(&bytes).unwrap();
         assert_eq!(format!("{batch:?}"), format!("{back:?}"));
-        assert_eq!(crate::control::decode_batch(&bytes[..bytes.len() - 2]).unwrap_err().code, ErrorCode::Decode);
+        assert_eq!(crate::graph::decode_batch(&bytes[..bytes.len() - 2]).unwrap_err().code, ErrorCode::Decode);
     }
 }

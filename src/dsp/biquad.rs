@@ -1,7 +1,42 @@
 //! Biquad design by the Web Audio spec's formulas (the Audio EQ Cookbook with S = 1, and Q
 //! in dB for lowpass/highpass), computed in f64.
 
-use crate::control::FilterType;
+/// The eight Web Audio biquad types, in the order the biquad node's `type` setting lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterType {
+    Lowpass,
+    Highpass,
+    Bandpass,
+    Lowshelf,
+    Highshelf,
+    Peaking,
+    Notch,
+    Allpass,
+}
+
+impl FilterType {
+    pub const ALL: [FilterType; 8] = [
+        FilterType::Lowpass,
+        FilterType::Highpass,
+        FilterType::Bandpass,
+        FilterType::Lowshelf,
+        FilterType::Highshelf,
+        FilterType::Peaking,
+        FilterType::Notch,
+        FilterType::Allpass,
+    ];
+    /// Web Audio's names, index for index with [`FilterType::ALL`].
+    pub const NAMES: [&'static str; 8] =
+        ["lowpass", "highpass", "bandpass", "lowshelf", "highshelf", "peaking", "notch", "allpass"];
+
+    pub fn from_index(index: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(index)).copied()
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
 use core::f64::consts::PI;
 
 /// Normalised coefficients (a0 = 1) of `H(z) = (b0 + b1 z⁻¹ + b2 z⁻²) / (1 + a1 z⁻¹ + a2 z⁻²)`.

@@ -2,7 +2,24 @@
 //! triangle, summed up to a power-of-two number of harmonics per table, so a note never
 //! carries partials above Nyquist. Built once per process, on the control side.
 
-use crate::control::Waveform;
+/// Oscillator shapes, in the order the oscillator's `type` setting lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waveform {
+    Sine,
+    Square,
+    Sawtooth,
+    Triangle,
+}
+
+impl Waveform {
+    pub const ALL: [Waveform; 4] = [Waveform::Sine, Waveform::Square, Waveform::Sawtooth, Waveform::Triangle];
+    /// Web Audio's names, index for index with [`Waveform::ALL`].
+    pub const NAMES: [&'static str; 4] = ["sine", "square", "sawtooth", "triangle"];
+
+    pub fn from_index(index: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(index)).copied()
+    }
+}
 use std::sync::OnceLock;
 
 /// Samples per table (one period); a guard sample repeats the first for interpolation.

@@ -4,14 +4,38 @@
 //! does not. Changing the
 //! type while it sounds crossfades from the old filter over 10 ms, so it never clicks.
 
-use super::{new_params, prepare_params, ProcessContext, Processor, Status};
-use crate::control::{EngineConfig, ErrorCode, FilterType, NodeKind, RenderError, Setting};
-use crate::dsp::biquad::Coefficients;
-use crate::dsp::biquad::Design;
-use crate::render::{AudioBuf, Param, ParamValues, GLIDE_SECONDS, SILENCE};
+use super::oscillator::DETUNE_LIMIT;
+use super::{params_for, NodeType};
+use crate::dsp::biquad::{Coefficients, Design, FilterType};
+use crate::graph::{
+    Bound, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec, SettingValue,
+};
+use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS, SILENCE};
 use crate::simd::{biquad_df1, biquad_df1_mono, flush_subnormals, DirectFormState, Native64};
 use crate::QUANTUM;
 use core::ops::Range;
+
+/// Biquad gain's upper bound in dB: 40·log10(FLT_MAX), as in Web Audio.
+pub const GAIN_LIMIT: f32 = 1541.0;
+
+const PARAMS: [ParamSpec; 4] = [
+    ParamSpec::new("frequency", 350.0, Bound::Value(0.0), Bound::Nyquist),
+    ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
+    ParamSpec::new("Q", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
+    ParamSpec::new("gain", 0.0, Bound::Value(f32::MIN), Bound::Value(GAIN_LIMIT)),
+];
+const SETTINGS: [SettingSpec; 1] = [SettingSpec::new("type", SettingKind::Choice { choices: &FilterType::NAMES })];
+
+pub const SPEC: NodeSpec = NodeSpec {
+    name: "biquad",
+    factory: "createBiquadFilter",
+    params: &PARAMS,
+    settings: &SETTINGS,
+    // A resonant filter rings; a second is ample for any Q a mix uses.
+    tail_seconds: 1.0,
+    ..NodeSpec::EFFECT
+};
+pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(Biquad::new(config)) };
 
 /// The filter before a type change, still heard while the new one fades in.
 #[derive(Clone, Copy, Debug)]
@@ -38,18 +62,19 @@ pub struct Biquad {
 }
 
 impl Biquad {
-    pub fn new() -> Self {
+    pub fn new(config: &EngineConfig) -> Self {
+        let sample_rate = f64::from(config.sample_rate);
         Self {
-            params: new_params(NodeKind::Biquad),
+            params: params_for(&PARAMS, config),
             kind: FilterType::Lowpass,
-            sample_rate: 48_000.0,
+            sample_rate,
             designed: None,
             coeffs: Coefficients::gain(1.0),
             state: DirectFormState::default(),
             state_is_zero: true,
             channels: 1,
             fade: None,
-            fade_frames: 1,
+            fade_frames: ((GLIDE_SECONDS * sample_rate).round() as u32).max(1),
             fade_output: [[0.0; QUANTUM]; 2],
         }
     }
@@ -84,19 +109,7 @@ fn design_at(kind: FilterType, values: &[ParamValues<'_>; 4], frame: usize) -> D
     }
 }
 
-impl Default for Biquad {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Processor for Biquad {
-    fn prepare(&mut self, config: &EngineConfig) {
-        prepare_params(&mut self.params, NodeKind::Biquad, config);
-        self.sample_rate = f64::from(config.sample_rate);
-        self.fade_frames = ((GLIDE_SECONDS * self.sample_rate).round() as u32).max(1);
-    }
-
     fn reset(&mut self) {
         self.state = DirectFormState::default();
         self.state_is_zero = true;
@@ -160,13 +173,15 @@ impl Processor for Biquad {
         Status::Normal
     }
 
-    fn param_mut(&mut self, index: u8) -> Option<&mut Param> {
-        self.params.get_mut(usize::from(index))
+    fn params(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
-    fn configure(&mut self, setting: Setting) -> Result<(), RenderError> {
-        match setting {
-            Setting::FilterType(kind) => {
+    fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
+        match (setting, &*value) {
+            (0, &SettingValue::Choice(index)) => {
+                let kind = FilterType::from_index(index)
+                    .ok_or(RenderError::new(ErrorCode::BadSetting, "unknown filter type"))?;
                 if kind != self.kind && !self.state_is_zero {
                     self.fade =
                         Some(TypeFade { coeffs: self.coeffs, state: self.state, frames_left: self.fade_frames });
@@ -174,15 +189,15 @@ impl Processor for Biquad {
                 self.kind = kind;
                 Ok(())
             }
-            _ => Err(RenderError { code: ErrorCode::BadSetting, what: "a biquad takes only a filter type" }),
+            _ => Err(RenderError::new(ErrorCode::BadSetting, "a biquad takes only a filter type")),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::control::{FilterType, NodeKind, Setting};
     use crate::dsp::biquad::Design;
+    use crate::dsp::biquad::FilterType;
     use crate::offline::OfflineRenderer;
 
     const SR: f64 = 48_000.0;
@@ -191,14 +206,14 @@ mod tests {
     /// transient has died away.
     fn measured_gain(kind: FilterType, frequency: f32, q: f32, gain_db: f32, probe_hz: f64) -> f64 {
         let mut g = OfflineRenderer::new(SR as f32);
-        let osc = g.add(NodeKind::Oscillator).unwrap();
-        let filter = g.add(NodeKind::Biquad).unwrap();
-        g.configure(filter, Setting::FilterType(kind)).unwrap();
+        let osc = g.add("oscillator").unwrap();
+        let filter = g.add("biquad").unwrap();
+        g.choose(filter, "type", kind.name()).unwrap();
         g.set(filter, "frequency", frequency).unwrap();
         g.set(filter, "Q", q).unwrap();
         g.set(filter, "gain", gain_db).unwrap();
         g.set(osc, "frequency", probe_hz as f32).unwrap();
-        g.configure(osc, Setting::Start(0.0)).unwrap();
+        g.start(osc, 0.0).unwrap();
         g.connect(osc, filter).unwrap();
         g.connect(filter, g.destination()).unwrap();
         let out = g.render_frames(24_000).remove(0);
@@ -223,15 +238,15 @@ mod tests {
         let sine_curvature = (core::f32::consts::TAU * 200.0 / SR as f32).powi(2);
         for to in [FilterType::Highpass, FilterType::Bandpass] {
             let mut g = OfflineRenderer::new(SR as f32);
-            let osc = g.add(NodeKind::Oscillator).unwrap();
-            let filter = g.add(NodeKind::Biquad).unwrap();
+            let osc = g.add("oscillator").unwrap();
+            let filter = g.add("biquad").unwrap();
             g.set(osc, "frequency", 200.0).unwrap();
             g.set(filter, "frequency", 5000.0).unwrap();
-            g.configure(osc, Setting::Start(0.0)).unwrap();
+            g.start(osc, 0.0).unwrap();
             g.connect(osc, filter).unwrap();
             g.connect(filter, g.destination()).unwrap();
             g.render_frames(15 * 128);
-            g.configure(filter, Setting::FilterType(to)).unwrap();
+            g.choose(filter, "type", to.name()).unwrap();
             let out = g.render_frames(4800).remove(0);
             let curvature = out.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).abs()).fold(0.0, f32::max);
             assert!(curvature < 1.5 * sine_curvature, "{to:?}: curvature {curvature}, a sine's is {sine_curvature}");

@@ -1,9 +1,14 @@
 //! Render thread: gain node (Web Audio's GainNode).
 
-use super::{new_params, prepare_params, ProcessContext, Processor, Status};
-use crate::control::{EngineConfig, NodeKind};
-use crate::render::{AudioBuf, Param, ParamValues};
+use super::{params_for, NodeType};
+use crate::graph::{Bound, EngineConfig, NodeSpec, ParamSpec};
+use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status};
 use crate::simd::{gain_constant, gain_varying, Native};
+
+const PARAMS: [ParamSpec; 1] = [ParamSpec::new("gain", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX))];
+
+pub const SPEC: NodeSpec = NodeSpec { name: "gain", factory: "createGain", params: &PARAMS, ..NodeSpec::EFFECT };
+pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(Gain::new(config)) };
 
 /// Multiplies its input by the `gain` parameter; 0 gives a silent output, 1 a copy.
 #[derive(Debug)]
@@ -12,24 +17,12 @@ pub struct Gain {
 }
 
 impl Gain {
-    pub fn new() -> Self {
-        Self { params: new_params(NodeKind::Gain) }
-    }
-}
-
-impl Default for Gain {
-    fn default() -> Self {
-        Self::new()
+    pub fn new(config: &EngineConfig) -> Self {
+        Self { params: params_for(&PARAMS, config) }
     }
 }
 
 impl Processor for Gain {
-    fn prepare(&mut self, config: &EngineConfig) {
-        prepare_params(&mut self.params, NodeKind::Gain, config);
-    }
-
-    fn reset(&mut self) {}
-
     fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let gain = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
@@ -50,7 +43,7 @@ impl Processor for Gain {
         Status::Normal
     }
 
-    fn param_mut(&mut self, index: u8) -> Option<&mut Param> {
-        self.params.get_mut(usize::from(index))
+    fn params(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 }

@@ -1,6 +1,6 @@
-//! Render thread: the node types. Each file holds one node's processor, its options and
-//! its tests. Nodes allocate in `prepare`, clear in `reset`, and only touch memory in
-//! `process`.
+//! Render thread: the node kinds. Each file holds one kind whole — its [`NodeSpec`], its
+//! processor and its tests — and [`REGISTRY`] lists the files. Adding a kind touches its
+//! file and one registry line.
 
 mod biquad;
 mod gain;
@@ -14,90 +14,65 @@ pub use io::{Destination, ExternalInput};
 pub use oscillator::Oscillator;
 pub use panner::StereoPanner;
 
-use crate::control::{EngineConfig, ErrorCode, NodeKind, RenderError, Setting};
-use crate::render::{AudioBuf, Param};
+use crate::graph::{EngineConfig, EngineError, ErrorCode, KindRef, NodeSpec, ParamSpec, WireCommand};
+use crate::render::{BuiltNode, Engine, Param, Processor, RenderCommand};
 
-/// What a node reports after a quantum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Normal,
-    /// The node cannot go on; the engine silences it and reports the reason.
-    Error(&'static str),
-}
-
-/// Where and when a quantum is rendered.
+/// A node kind: what it is, and how to build one.
 #[derive(Clone, Copy, Debug)]
-pub struct ProcessContext<'a> {
-    pub sample_rate: f32,
-    /// The first frame of this quantum on the context's clock.
-    pub frame: u64,
-    /// `frame` in seconds.
-    pub time: f64,
-    /// The audio arriving at the engine from outside.
-    pub external_input: &'a AudioBuf,
+pub struct NodeType {
+    pub spec: &'static NodeSpec,
+    /// Builds and prepares a processor. Allocates: never called on the render path.
+    pub build: fn(&EngineConfig) -> Box<dyn Processor>,
 }
 
-/// A DSP node.
-pub trait Processor: Send {
-    /// Allocates whatever the node needs at this configuration. Called once, off the render path.
-    fn prepare(&mut self, config: &EngineConfig);
+/// Every node kind the engine builds, in wire order (a kind travels as its index here).
+/// The first two are the engine's own ends of the graph.
+pub static REGISTRY: &[NodeType] =
+    &[io::DESTINATION, io::INPUT, oscillator::TYPE, gain::TYPE, biquad::TYPE, panner::TYPE];
 
-    /// Forgets all signal state (filter memory, phase), keeping settings.
-    fn reset(&mut self);
+/// Registry index of the destination node.
+pub const DESTINATION: u16 = 0;
+/// Registry index of the external input node.
+pub const INPUT: u16 = 1;
 
-    /// Renders one quantum into `output` from `inputs` (one buffer per input port).
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status;
-
-    fn param_mut(&mut self, _index: u8) -> Option<&mut Param> {
-        None
-    }
-
-    fn configure(&mut self, _setting: Setting) -> Result<(), RenderError> {
-        Err(RenderError { code: ErrorCode::BadSetting, what: "the node does not take that setting" })
-    }
+/// The kind called `name` and its wire form.
+pub fn find(name: &str) -> Option<(KindRef, &'static NodeType)> {
+    REGISTRY.iter().enumerate().find(|(_, t)| t.spec.name == name).map(|(i, t)| (KindRef::Registered(i as u16), t))
 }
 
-impl core::fmt::Debug for dyn Processor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("dyn Processor")
-    }
+/// The registered kind at wire index `index`.
+pub fn registered(index: u16) -> Option<&'static NodeType> {
+    REGISTRY.get(usize::from(index))
 }
 
-/// A node ready for the render side: its kind (for the topology) and its processor.
-#[derive(Debug)]
-pub struct BuiltNode {
-    pub kind: NodeKind,
-    pub processor: Box<dyn Processor>,
+/// A kind's parameters at their defaults, sized for `config`.
+fn params_for<const N: usize>(specs: &[ParamSpec; N], config: &EngineConfig) -> [Param; N] {
+    core::array::from_fn(|i| Param::new(&specs[i], config))
 }
 
-/// Builds and prepares a node of a built-in kind. Allocates: control side only.
-pub fn build(kind: NodeKind, config: &EngineConfig) -> Result<BuiltNode, RenderError> {
-    let mut processor: Box<dyn Processor> = match kind {
-        NodeKind::Destination => Box::new(Destination),
-        NodeKind::Input => Box::new(ExternalInput),
-        NodeKind::Oscillator => Box::new(Oscillator::new()),
-        NodeKind::Gain => Box::new(Gain::new()),
-        NodeKind::Biquad => Box::new(Biquad::new()),
-        NodeKind::StereoPanner => Box::new(StereoPanner::new()),
-        NodeKind::Custom { .. } => {
-            return Err(RenderError {
-                code: ErrorCode::UnknownKind,
-                what: "custom nodes are built from Rust, not by kind",
-            })
+/// Turns a wire command into a render command, building the processor of a new node. Off the
+/// render path: this is where nodes are allowed to allocate.
+pub fn build_command(config: &EngineConfig, command: WireCommand) -> Result<RenderCommand, EngineError> {
+    command.map_node(|id, kind| match kind {
+        KindRef::Registered(index) => {
+            let node_type = registered(index).ok_or_else(|| {
+                EngineError::new(ErrorCode::UnknownKind, format!("no node kind has wire index {index}")).at_node(id)
+            })?;
+            Ok(BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(config) })
         }
+        KindRef::Custom { .. } => {
+            Err(EngineError::new(ErrorCode::UnknownKind, "custom nodes are built from Rust, not sent by kind")
+                .at_node(id))
+        }
+    })
+}
+
+/// An engine with the registry's destination and input nodes, and every shared table built.
+pub fn engine(config: EngineConfig) -> Engine {
+    crate::dsp::oscillator::prepare_all();
+    let end = |index: u16| {
+        let node_type = registered(index).expect("the registry starts with the engine's own nodes");
+        BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(&config) }
     };
-    processor.prepare(config);
-    Ok(BuiltNode { kind, processor })
-}
-
-/// Sizes each of a node's parameters for `config`, in the order its kind lists them.
-fn prepare_params(params: &mut [Param], kind: NodeKind, config: &EngineConfig) {
-    for (param, spec) in params.iter_mut().zip(kind.params()) {
-        param.prepare(spec, config);
-    }
-}
-
-/// A kind's parameters at their defaults, unprepared.
-fn new_params<const N: usize>(kind: NodeKind) -> [Param; N] {
-    core::array::from_fn(|i| Param::new(&kind.params()[i]))
+    Engine::new(config, end(DESTINATION), end(INPUT))
 }

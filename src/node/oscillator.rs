@@ -2,11 +2,43 @@
 //! sawtooth and triangle from shared wavetables; sample-accurate start and stop. Changing
 //! the shape while it sounds crossfades from the old shape over 10 ms, so it never clicks.
 
-use super::{new_params, prepare_params, ProcessContext, Processor, Status};
-use crate::control::{EngineConfig, ErrorCode, NodeKind, RenderError, Setting, Waveform};
-use crate::dsp::oscillator::{read, tables, WaveTables};
-use crate::render::{AudioBuf, Param, ParamValues, GLIDE_SECONDS};
+use super::{params_for, NodeType};
+use crate::dsp::oscillator::{read, tables, WaveTables, Waveform};
+use crate::graph::{
+    Bound, ChannelRule, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec,
+    SettingValue,
+};
+use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS};
 use crate::QUANTUM;
+
+/// Detune's nominal range in cents: ±1200·log2(FLT_MAX), as in Web Audio.
+pub const DETUNE_LIMIT: f32 = 153_600.0;
+
+const PARAMS: [ParamSpec; 2] = [
+    ParamSpec::new("frequency", 440.0, Bound::MinusNyquist, Bound::Nyquist),
+    ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
+];
+const TYPE_SETTING: u8 = 0;
+const START: u8 = 1;
+const STOP: u8 = 2;
+const SETTINGS: [SettingSpec; 3] = [
+    SettingSpec::new("type", SettingKind::Choice { choices: &Waveform::NAMES }),
+    SettingSpec::new("start", SettingKind::Time),
+    SettingSpec::new("stop", SettingKind::Time),
+];
+
+pub const SPEC: NodeSpec = NodeSpec {
+    name: "oscillator",
+    factory: "createOscillator",
+    inputs: 0,
+    channels: ChannelRule::Mono,
+    params: &PARAMS,
+    settings: &SETTINGS,
+    tail_seconds: f64::INFINITY,
+    source: true,
+    ..NodeSpec::EFFECT
+};
+pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(Oscillator::new(config)) };
 
 /// The previous shape, still heard while a shape change fades in. `None` tables: sine.
 #[derive(Clone, Copy, Debug)]
@@ -40,18 +72,22 @@ pub struct Oscillator {
 }
 
 impl Oscillator {
-    pub fn new() -> Self {
+    pub fn new(config: &EngineConfig) -> Self {
+        // Normally a no-op (the engine's builder makes them first); it keeps a shape change on
+        // the render path from ever building tables.
+        crate::dsp::oscillator::prepare_all();
+        let sample_rate = f64::from(config.sample_rate);
         Self {
-            params: new_params(NodeKind::Oscillator),
+            params: params_for(&PARAMS, config),
             waveform: Waveform::Sine,
             tables: None,
             fade: None,
-            fade_frames: 1,
+            fade_frames: ((GLIDE_SECONDS * sample_rate).round() as u32).max(1),
             sounding: false,
             phase: 0.0,
             start_frame: None,
             stop_frame: None,
-            sample_rate: 48_000.0,
+            sample_rate,
         }
     }
 
@@ -60,22 +96,7 @@ impl Oscillator {
     }
 }
 
-impl Default for Oscillator {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Processor for Oscillator {
-    fn prepare(&mut self, config: &EngineConfig) {
-        prepare_params(&mut self.params, NodeKind::Oscillator, config);
-        self.sample_rate = f64::from(config.sample_rate);
-        self.fade_frames = ((GLIDE_SECONDS * self.sample_rate).round() as u32).max(1);
-        // Normally a no-op (the engine builds them first); it keeps a shape change on the
-        // render path from ever building tables.
-        crate::dsp::oscillator::prepare_all();
-    }
-
     fn reset(&mut self) {
         self.phase = 0.0;
     }
@@ -132,24 +153,24 @@ impl Processor for Oscillator {
         Status::Normal
     }
 
-    fn param_mut(&mut self, index: u8) -> Option<&mut Param> {
-        self.params.get_mut(usize::from(index))
+    fn params(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 
-    fn configure(&mut self, setting: Setting) -> Result<(), RenderError> {
-        match setting {
-            Setting::Waveform(w) => {
+    fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
+        match (setting, &*value) {
+            (TYPE_SETTING, &SettingValue::Choice(index)) => {
+                let w = Waveform::from_index(index)
+                    .ok_or(RenderError::new(ErrorCode::BadSetting, "unknown oscillator type"))?;
                 if self.sounding && w != self.waveform {
                     self.fade = Some(ShapeFade { from: self.tables, frames_left: self.fade_frames });
                 }
                 self.waveform = w;
                 self.tables = (w != Waveform::Sine).then(|| tables(w));
             }
-            Setting::Start(t) => self.start_frame = Some(self.frame_of(t)),
-            Setting::Stop(t) => self.stop_frame = Some(self.frame_of(t)),
-            Setting::FilterType(_) => {
-                return Err(RenderError { code: ErrorCode::BadSetting, what: "an oscillator has no filter type" })
-            }
+            (START, &SettingValue::Time(t)) => self.start_frame = Some(self.frame_of(t)),
+            (STOP, &SettingValue::Time(t)) => self.stop_frame = Some(self.frame_of(t)),
+            _ => return Err(RenderError::new(ErrorCode::BadSetting, "an oscillator takes a type, start and stop")),
         }
         Ok(())
     }
@@ -157,7 +178,7 @@ impl Processor for Oscillator {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::{NodeKind, Setting, Waveform};
+    use crate::dsp::oscillator::Waveform;
     use crate::offline::OfflineRenderer;
 
     /// Frequency from the mean spacing of upward zero crossings (interpolated).
@@ -182,10 +203,10 @@ mod tests {
             (Waveform::Triangle, 2500.0),
         ] {
             let mut g = OfflineRenderer::new(48_000.0);
-            let osc = g.add(NodeKind::Oscillator).unwrap();
-            g.configure(osc, Setting::Waveform(waveform)).unwrap();
+            let osc = g.add("oscillator").unwrap();
+            g.choose(osc, "type", Waveform::NAMES[waveform as usize]).unwrap();
             g.set(osc, "frequency", hz as f32).unwrap();
-            g.configure(osc, Setting::Start(0.0)).unwrap();
+            g.start(osc, 0.0).unwrap();
             g.connect(osc, g.destination()).unwrap();
             let left = g.render_frames(48_000).remove(0);
             let measured = measured_frequency(&left, 48_000.0);
@@ -198,10 +219,10 @@ mod tests {
     #[test]
     fn detune_raises_by_cents_and_sine_matches_formula() {
         let mut g = OfflineRenderer::new(48_000.0);
-        let osc = g.add(NodeKind::Oscillator).unwrap();
+        let osc = g.add("oscillator").unwrap();
         g.set(osc, "frequency", 300.0).unwrap();
         g.set(osc, "detune", 1200.0).unwrap();
-        g.configure(osc, Setting::Start(0.0)).unwrap();
+        g.start(osc, 0.0).unwrap();
         g.connect(osc, g.destination()).unwrap();
         let left = g.render_frames(4800).remove(0);
         for (n, &v) in left.iter().enumerate() {
@@ -215,12 +236,12 @@ mod tests {
         // 100 Hz: a period is 480 frames, and after 8 quanta the phase is 0.133, where sine
         // (0.74) and triangle (0.53) differ by 0.21, fifteen times a natural step of either.
         let mut g = OfflineRenderer::new(48_000.0);
-        let osc = g.add(NodeKind::Oscillator).unwrap();
+        let osc = g.add("oscillator").unwrap();
         g.set(osc, "frequency", 100.0).unwrap();
-        g.configure(osc, Setting::Start(0.0)).unwrap();
+        g.start(osc, 0.0).unwrap();
         g.connect(osc, g.destination()).unwrap();
         let mut out = g.render_frames(8 * 128).remove(0);
-        g.configure(osc, Setting::Waveform(Waveform::Triangle)).unwrap();
+        g.choose(osc, "type", "triangle").unwrap();
         out.extend(g.render_frames(4800).remove(0));
         let natural = core::f32::consts::TAU * 100.0 / 48_000.0;
         let max_step = out.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
@@ -233,11 +254,11 @@ mod tests {
     #[test]
     fn start_and_stop_are_sample_accurate() {
         let mut g = OfflineRenderer::new(48_000.0);
-        let osc = g.add(NodeKind::Oscillator).unwrap();
-        g.configure(osc, Setting::Waveform(Waveform::Square)).unwrap();
+        let osc = g.add("oscillator").unwrap();
+        g.choose(osc, "type", "square").unwrap();
         g.set(osc, "frequency", 100.0).unwrap();
-        g.configure(osc, Setting::Start(200.0 / 48_000.0)).unwrap();
-        g.configure(osc, Setting::Stop(300.0 / 48_000.0)).unwrap();
+        g.start(osc, 200.0 / 48_000.0).unwrap();
+        g.stop(osc, 300.0 / 48_000.0).unwrap();
         g.connect(osc, g.destination()).unwrap();
         let left = g.render_frames(512).remove(0);
         assert!(left[..200].iter().all(|&v| v == 0.0));

@@ -1,9 +1,20 @@
 //! Render thread: stereo panner (Web Audio's StereoPannerNode), equal-power law.
 
-use super::{new_params, prepare_params, ProcessContext, Processor, Status};
-use crate::control::{EngineConfig, NodeKind};
-use crate::render::{AudioBuf, Param, ParamValues};
+use super::{params_for, NodeType};
+use crate::graph::{Bound, ChannelRule, EngineConfig, NodeSpec, ParamSpec};
+use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status};
 use core::f32::consts::FRAC_PI_2;
+
+const PARAMS: [ParamSpec; 1] = [ParamSpec::new("pan", 0.0, Bound::Value(-1.0), Bound::Value(1.0))];
+
+pub const SPEC: NodeSpec = NodeSpec {
+    name: "stereo-panner",
+    factory: "createStereoPanner",
+    channels: ChannelRule::Stereo,
+    params: &PARAMS,
+    ..NodeSpec::EFFECT
+};
+pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(StereoPanner::new(config)) };
 
 /// Places its input in the stereo field by the `pan` parameter (−1 left, +1 right).
 #[derive(Debug)]
@@ -12,14 +23,8 @@ pub struct StereoPanner {
 }
 
 impl StereoPanner {
-    pub fn new() -> Self {
-        Self { params: new_params(NodeKind::StereoPanner) }
-    }
-}
-
-impl Default for StereoPanner {
-    fn default() -> Self {
-        Self::new()
+    pub fn new(config: &EngineConfig) -> Self {
+        Self { params: params_for(&PARAMS, config) }
     }
 }
 
@@ -59,12 +64,6 @@ impl PanGains {
 }
 
 impl Processor for StereoPanner {
-    fn prepare(&mut self, config: &EngineConfig) {
-        prepare_params(&mut self.params, NodeKind::StereoPanner, config);
-    }
-
-    fn reset(&mut self) {}
-
     fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
         let pan = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
@@ -88,8 +87,8 @@ impl Processor for StereoPanner {
         Status::Normal
     }
 
-    fn param_mut(&mut self, index: u8) -> Option<&mut Param> {
-        self.params.get_mut(usize::from(index))
+    fn params(&mut self) -> &mut [Param] {
+        &mut self.params
     }
 }
 

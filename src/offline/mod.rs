@@ -1,13 +1,15 @@
 //! Control side: a controller and an engine in one object, for rendering without a browser
 //! (native tests, benchmarks, and later bounces).
 
-use crate::control::{AutomationEvent, Controller, Edge, EngineConfig, EngineError, NodeId, NodeKind, Setting};
-use crate::node::{BuiltNode, Processor};
-use crate::render::Engine;
+use crate::control::Controller;
+use crate::graph::{
+    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, NodeId, SettingValue, PARAM_INPUT,
+};
+use crate::render::{BuiltNode, Engine, Processor};
 use crate::QUANTUM;
 
-/// A graph rendered on demand: every request is validated by the [`Controller`] and
-/// applied by the [`Engine`] at the next quantum, exactly as in the worklet.
+/// A graph rendered on demand: every request is validated by the [`Controller`] and applied
+/// by the [`Engine`] at the next quantum, exactly as in the worklet.
 #[derive(Debug)]
 pub struct OfflineRenderer {
     controller: Controller,
@@ -22,11 +24,17 @@ impl OfflineRenderer {
     }
 
     pub fn with_config(config: EngineConfig) -> Self {
-        Self { controller: Controller::new(config), engine: Engine::new(config), batch: 0 }
+        Self { controller: Controller::new(config), engine: crate::node::engine(config), batch: 0 }
     }
 
     pub fn controller(&self) -> &Controller {
         &self.controller
+    }
+
+    /// The controller, told the engine's time first (as the page tells it the context's).
+    pub fn controller_mut(&mut self) -> &mut Controller {
+        self.controller.advance_to(self.engine.time());
+        &mut self.controller
     }
 
     pub fn engine(&self) -> &Engine {
@@ -45,8 +53,9 @@ impl OfflineRenderer {
         self.controller.input()
     }
 
-    pub fn add(&mut self, kind: NodeKind) -> Result<NodeId, EngineError> {
-        self.controller.add_node(kind)
+    /// Adds a node of the registered kind `name`.
+    pub fn add(&mut self, name: &str) -> Result<NodeId, EngineError> {
+        self.controller_mut().add_node(name)
     }
 
     /// Adds a processor written in Rust with the given port counts.
@@ -57,41 +66,73 @@ impl OfflineRenderer {
         processor: Box<dyn Processor>,
     ) -> Result<NodeId, EngineError> {
         self.flush()?;
-        let kind = NodeKind::Custom { inputs, outputs };
-        let id = self.controller.add_node(kind)?;
+        let id = self.controller.add_custom(inputs, outputs)?;
         self.controller.take_batch();
         self.batch += 1;
-        self.engine
-            .enqueue(self.batch, crate::control::Command::AddNode { id, node: BuiltNode { kind, processor } })?;
+        let ports = self.controller.topology().ports(id).expect("just added");
+        self.engine.enqueue(self.batch, [Command::AddNode { id, node: BuiltNode { ports, processor } }]);
         Ok(id)
     }
 
     pub fn remove(&mut self, id: NodeId) -> Result<(), EngineError> {
-        self.controller.remove_node(id)
+        self.controller_mut().remove_node(id)
     }
 
     /// Connects output 0 of `from` to input 0 of `to`.
     pub fn connect(&mut self, from: NodeId, to: NodeId) -> Result<(), EngineError> {
-        self.controller.connect(Edge { from, output: 0, to, input: 0 })
+        self.controller_mut().connect(Edge { from, output: 0, to, input: 0 })
+    }
+
+    /// Connects output 0 of `from` into parameter `name` of `to` (audio-rate modulation).
+    pub fn connect_param(&mut self, from: NodeId, to: NodeId, name: &str) -> Result<(), EngineError> {
+        let param = self.controller.param_index(to, name)?;
+        self.controller_mut().connect(Edge { from, output: 0, to, input: PARAM_INPUT + param })
     }
 
     pub fn disconnect(&mut self, from: NodeId, to: NodeId) -> Result<(), EngineError> {
-        self.controller.disconnect(Edge { from, output: 0, to, input: 0 })
+        self.controller_mut().disconnect(Edge { from, output: 0, to, input: 0 })
     }
 
     /// Sets parameter `name` of `id`.
     pub fn set(&mut self, id: NodeId, name: &str, value: f32) -> Result<(), EngineError> {
         let param = self.controller.param_index(id, name)?;
-        self.controller.set_value(id, param, value)
+        self.controller_mut().set_value(id, param, value)
     }
 
     pub fn automate(&mut self, id: NodeId, name: &str, event: AutomationEvent) -> Result<(), EngineError> {
         let param = self.controller.param_index(id, name)?;
-        self.controller.automate(id, param, event)
+        self.controller_mut().automate(id, param, event)
     }
 
-    pub fn configure(&mut self, id: NodeId, setting: Setting) -> Result<(), EngineError> {
-        self.controller.configure(id, setting)
+    /// Gives setting `name` of `id` a value.
+    pub fn configure(&mut self, id: NodeId, name: &str, value: SettingValue) -> Result<(), EngineError> {
+        let setting = self.controller.setting_index(id, name)?;
+        self.controller_mut().configure(id, setting, value)
+    }
+
+    /// Picks `choice` for a choice setting (`choose(osc, "type", "sawtooth")`).
+    pub fn choose(&mut self, id: NodeId, name: &str, choice: &str) -> Result<(), EngineError> {
+        let setting = self.controller.setting_index(id, name)?;
+        let spec = self.controller.spec_of(id)?.expect("a node with settings has a spec");
+        let index = match spec.settings[usize::from(setting)].kind {
+            crate::graph::SettingKind::Choice { choices } => choices.iter().position(|c| *c == choice),
+            _ => None,
+        };
+        let index = index.ok_or_else(|| {
+            EngineError::new(ErrorCode::BadSetting, format!("'{choice}' is not a choice of {}.{name}", spec.name))
+                .at_node(id)
+        })?;
+        self.controller_mut().configure(id, setting, SettingValue::Choice(index as u8))
+    }
+
+    /// Starts a source at context time `when`.
+    pub fn start(&mut self, id: NodeId, when: f64) -> Result<(), EngineError> {
+        self.configure(id, "start", SettingValue::Time(when))
+    }
+
+    /// Stops a source at context time `when`.
+    pub fn stop(&mut self, id: NodeId, when: f64) -> Result<(), EngineError> {
+        self.configure(id, "stop", SettingValue::Time(when))
     }
 
     /// Sends the accepted commands to the engine; they apply at the next quantum.
@@ -100,7 +141,11 @@ impl OfflineRenderer {
             return Ok(());
         }
         self.batch += 1;
-        self.engine.enqueue_wire(self.batch, self.controller.take_batch())
+        let config = *self.controller.config();
+        let commands: Result<Vec<_>, _> =
+            self.controller.take_batch().into_iter().map(|c| crate::node::build_command(&config, c)).collect();
+        self.engine.enqueue(self.batch, commands?);
+        Ok(())
     }
 
     /// Renders one quantum on the engine's clock.

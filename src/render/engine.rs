@@ -1,15 +1,24 @@
-//! Render thread: the engine. Commands wait in a fixed-capacity inbox and are applied at
-//! the start of the next quantum; the schedule is a flat array walked once per quantum;
-//! what a command replaces is retired and dropped later, off the render path.
+//! Render thread: the engine. Commands arrive built (off the render path, where the inbox may
+//! grow) and are applied at the start of the next quantum; the schedule is a flat array
+//! walked once per quantum; whatever a command replaces is retired and dropped later, off
+//! the render path. Node ids come from the control side: the engine puts each node exactly
+//! where it is told, so a command it refuses can never shift the ids of later nodes.
 
-use crate::control::graph::{InEdge, Ports};
-use crate::control::{
-    Command, EngineConfig, EngineError, ErrorCode, NodeId, NodeKind, RenderError, Topology, WireCommand,
+use crate::graph::{
+    Command, EngineConfig, ErrorCode, Event, InEdge, NodeId, Ports, RenderError, SettingValue, Topology,
 };
-use crate::node::{build, BuiltNode, ProcessContext, Processor, Status};
-use crate::render::{AudioBuf, Feed, Schedule, OUTPUT_BUFFER, SILENCE};
+use crate::render::{
+    port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, MAX_PORTS, OUTPUT_BUFFER, SILENCE,
+};
 use crate::simd::{mix_accumulate, Native};
 use crate::{MAX_CHANNELS, MAX_INPUTS, QUANTUM};
+
+/// A node ready for the render side: its ports (for the topology) and its processor.
+#[derive(Debug)]
+pub struct BuiltNode {
+    pub ports: Ports,
+    pub processor: Box<dyn Processor>,
+}
 
 /// A command as the render side receives it: new nodes arrive built.
 pub type RenderCommand = Command<BuiltNode>;
@@ -20,16 +29,32 @@ pub struct ErrorEntry {
     /// The batch whose command failed; `None` for a node that failed while rendering.
     pub batch: Option<u32>,
     pub node: Option<NodeId>,
+    pub param: Option<u8>,
     pub code: ErrorCode,
     pub what: &'static str,
 }
+
+/// Bits of [`Engine::render`]'s answer: a batch was applied since the last quantum.
+pub const NEWS_ACK: u32 = 1;
+/// Bits of [`Engine::render`]'s answer: an error was logged since the last quantum.
+pub const NEWS_ERRORS: u32 = 2;
 
 const ERROR_LOG: usize = 64;
 
 struct NodeSlot {
     processor: Box<dyn Processor>,
     inputs: usize,
+    params: usize,
     failed: bool,
+}
+
+/// What commands replaced, waiting to be dropped off the render path. Each list's room is
+/// reserved when a command that may fill it is queued, so pushing never allocates.
+#[derive(Default)]
+struct Retired {
+    processors: Vec<Box<dyn Processor>>,
+    events: Vec<Event>,
+    settings: Vec<SettingValue>,
 }
 
 /// The render side of a graph.
@@ -41,11 +66,15 @@ pub struct Engine {
     pool: Vec<AudioBuf>,
     mixes: Vec<AudioBuf>,
     inbox: Vec<(u32, RenderCommand)>,
-    retired: Vec<Box<dyn Processor>>,
+    retired: Retired,
+    /// Value curves on timelines or in the inbox: how many `retired.events` may have to take.
+    curves: usize,
     errors: [Option<ErrorEntry>; ERROR_LOG],
     error_count: u64,
+    errors_at_last_render: u64,
     external_input: AudioBuf,
     destination: NodeId,
+    input: NodeId,
     applied_batch: u32,
     frame: u64,
 }
@@ -63,36 +92,38 @@ impl core::fmt::Debug for Engine {
 
 #[cold]
 fn render_error(code: ErrorCode, what: &'static str) -> RenderError {
-    RenderError { code, what }
+    RenderError::new(code, what)
+}
+
+fn is_curve(event: &crate::graph::AutomationEvent) -> bool {
+    matches!(event, crate::graph::AutomationEvent::SetValueCurveAtTime { .. })
 }
 
 impl Engine {
-    /// Allocates everything the engine will ever use (oscillator tables included), and makes
-    /// the destination and input nodes (in the order the [`crate::control::Controller`] expects).
-    pub fn new(config: EngineConfig) -> Self {
-        crate::dsp::oscillator::prepare_all();
+    /// Allocates everything the engine will ever use and places the engine's own destination
+    /// and input nodes in slots 0 and 1, as the control side expects.
+    pub fn new(config: EngineConfig, destination: BuiltNode, input: BuiltNode) -> Self {
         let mut engine = Self {
             config,
             topology: Topology::new(config.max_nodes, config.max_edges),
             nodes: (0..config.max_nodes).map(|_| None).collect(),
             schedule: Schedule::new(config.max_nodes),
             pool: vec![AudioBuf::default(); config.max_nodes],
-            mixes: vec![AudioBuf::default(); MAX_INPUTS],
-            inbox: Vec::with_capacity(config.max_pending_commands),
-            retired: Vec::with_capacity(config.max_nodes + config.max_pending_commands),
+            mixes: vec![AudioBuf::default(); MAX_PORTS],
+            inbox: Vec::new(),
+            retired: Retired { processors: Vec::with_capacity(config.max_nodes), ..Retired::default() },
+            curves: 0,
             errors: [None; ERROR_LOG],
             error_count: 0,
+            errors_at_last_render: 0,
             external_input: AudioBuf::default(),
             destination: NodeId { index: 0, generation: 0 },
+            input: NodeId { index: 1, generation: 0 },
             applied_batch: 0,
             frame: 0,
         };
-        for kind in [NodeKind::Destination, NodeKind::Input] {
-            let node = build(kind, &config).expect("built-in kinds build");
-            let id = engine.insert(node).expect("capacity holds the engine's own nodes");
-            if kind == NodeKind::Destination {
-                engine.destination = id;
-            }
+        for (id, node) in [(engine.destination, destination), (engine.input, input)] {
+            engine.insert(id, node).expect("capacity holds the engine's own nodes");
         }
         engine.topology.plan().expect("no edges yet");
         engine.reschedule();
@@ -107,41 +138,37 @@ impl Engine {
         self.topology.node_count()
     }
 
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
     /// The context frame the next quantum starts at, when rendering on the engine's own clock.
     pub fn frame(&self) -> u64 {
         self.frame
     }
 
-    /// Builds the processors of a wire batch and queues the batch. Allocates: call it off
-    /// the render path (in the worklet: from `onmessage`, between quanta).
-    pub fn enqueue_wire(&mut self, batch: u32, commands: Vec<WireCommand>) -> Result<(), EngineError> {
-        if self.inbox.len() + commands.len() > self.inbox.capacity() {
-            return Err(EngineError::new(
-                ErrorCode::QueueFull,
-                format!("the batch has {} commands; the engine holds {}", commands.len(), self.inbox.capacity()),
-            ));
-        }
-        let config = self.config;
-        let built: Result<Vec<RenderCommand>, RenderError> = commands
-            .into_iter()
-            .map(|cmd| match cmd {
-                Command::AddNode { id, node } => build(node, &config).map(|node| Command::AddNode { id, node }),
-                other => Ok(other.map_node(|_| unreachable!("only AddNode carries a node"))),
-            })
-            .collect();
-        for cmd in built? {
-            self.inbox.push((batch, cmd));
-        }
-        Ok(())
+    /// Seconds at the start of the next quantum.
+    pub fn time(&self) -> f64 {
+        self.frame as f64 / f64::from(self.config.sample_rate)
     }
 
-    /// Queues one command for the next quantum. Fails only when the inbox is full.
-    pub fn enqueue(&mut self, batch: u32, command: RenderCommand) -> Result<(), EngineError> {
-        if self.inbox.len() == self.inbox.capacity() {
-            return Err(EngineError::new(ErrorCode::QueueFull, "the engine's command queue is full"));
+    /// Queues built commands of batch `batch` for the next quantum. Off the render path (in the
+    /// worklet: `onmessage`, between quanta): the inbox and the retire lists grow here, so
+    /// the render side never refuses a batch for want of room.
+    pub fn enqueue(&mut self, batch: u32, commands: impl IntoIterator<Item = RenderCommand>) {
+        for command in commands {
+            match &command {
+                Command::RemoveNode { .. } => self.retired.processors.reserve(1),
+                Command::Configure { .. } => self.retired.settings.reserve(1),
+                Command::Automate { event, .. } if is_curve(event) => self.curves += 1,
+                _ => {}
+            }
+            self.inbox.push((batch, command));
         }
-        self.inbox.push((batch, command));
-        Ok(())
+        let room = self.retired.events.capacity() - self.retired.events.len();
+        if room < self.curves {
+            self.retired.events.reserve(self.curves);
+        }
     }
 
     /// The highest batch number whose commands have all been applied.
@@ -151,7 +178,10 @@ impl Engine {
 
     /// Drops what commands replaced. Call off the render path.
     pub fn collect_garbage(&mut self) {
-        self.retired.clear();
+        self.curves -= self.retired.events.len().min(self.curves);
+        self.retired.processors.clear();
+        self.retired.events.clear();
+        self.retired.settings.clear();
     }
 
     /// Errors raised since the count `since` (see [`Engine::error_count`]), oldest first;
@@ -163,6 +193,12 @@ impl Engine {
 
     pub fn error_count(&self) -> u64 {
         self.error_count
+    }
+
+    /// Records that a command of batch `batch` about `node` was refused before it reached the
+    /// engine (it could not be built).
+    pub fn refuse(&mut self, batch: u32, node: NodeId, code: ErrorCode, what: &'static str) {
+        self.log(ErrorEntry { batch: Some(batch), node: Some(node), param: None, code, what });
     }
 
     fn log(&mut self, entry: ErrorEntry) {
@@ -180,12 +216,20 @@ impl Engine {
         &self.pool[usize::from(OUTPUT_BUFFER)]
     }
 
-    fn insert(&mut self, node: BuiltNode) -> Result<NodeId, RenderError> {
-        let (inputs, outputs) = node.kind.ports();
-        let id = self.topology.add(Ports { inputs, outputs })?;
-        let slot = usize::from(id.index);
-        self.nodes[slot] = Some(NodeSlot { processor: node.processor, inputs: usize::from(inputs), failed: false });
-        Ok(id)
+    /// The processor of a live node, for inspection (tests compare timelines through it).
+    pub fn processor_mut(&mut self, id: NodeId) -> Option<&mut dyn Processor> {
+        self.node_mut(id).ok()
+    }
+
+    fn insert(&mut self, id: NodeId, node: BuiltNode) -> Result<(), RenderError> {
+        self.topology.add_at(id, node.ports)?;
+        self.nodes[usize::from(id.index)] = Some(NodeSlot {
+            processor: node.processor,
+            inputs: usize::from(node.ports.inputs),
+            params: usize::from(node.ports.params),
+            failed: false,
+        });
+        Ok(())
     }
 
     fn node_mut(&mut self, id: NodeId) -> Result<&mut dyn Processor, RenderError> {
@@ -196,19 +240,10 @@ impl Engine {
         Ok(slot.processor.as_mut())
     }
 
+    /// Applies one command; returns whether the graph must be re-planned.
     fn apply(&mut self, command: RenderCommand) -> Result<bool, RenderError> {
         match command {
-            Command::AddNode { id, node } => {
-                let got = self.insert(node)?;
-                if got != id {
-                    self.remove(got)?;
-                    return Err(render_error(
-                        ErrorCode::Desync,
-                        "render side gave a new node another id than the control side",
-                    ));
-                }
-                Ok(false)
-            }
+            Command::AddNode { id, node } => self.insert(id, node).map(|()| false),
             Command::RemoveNode { id } => self.remove(id).map(|()| true),
             Command::Connect(edge) => self.topology.connect_unplanned(edge).map(|_| true),
             Command::Disconnect(edge) => self.topology.disconnect(edge).map(|()| true),
@@ -218,23 +253,25 @@ impl Engine {
                 Err(render_error(ErrorCode::NonFinite, "parameter value must be finite"))
             }
             Command::SetValue { id, param, value } => {
-                let param = self
-                    .node_mut(id)?
-                    .param_mut(param)
-                    .ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
-                param.set_value(value).map(|()| false)
+                let Self { nodes, topology, retired, .. } = self;
+                let param = param_of(nodes, topology, id, param)?;
+                param.set_value(value, &mut |e| retire_event(&mut retired.events, e)).map(|()| false)
             }
             Command::Automate { id, param, event } => {
-                event.check()?;
-                let param = self
-                    .node_mut(id)?
-                    .param_mut(param)
-                    .ok_or(render_error(ErrorCode::BadParam, "no such parameter"))?;
-                param.push(event).map(|()| false)
+                let curve = is_curve(&event);
+                let Self { nodes, topology, retired, .. } = self;
+                let param = param_of(nodes, topology, id, param)?;
+                let applied = param.automate(event, &mut |e| retire_event(&mut retired.events, e));
+                if applied.is_err() && curve {
+                    self.curves -= 1;
+                }
+                applied.map(|()| false)
             }
-            Command::Configure { id, setting } => {
-                setting.check()?;
-                self.node_mut(id)?.configure(setting).map(|()| false)
+            Command::Configure { id, setting, mut value } => {
+                let applied = value.check().and_then(|()| self.node_mut(id)?.configure(setting, &mut value));
+                // Capacity was reserved when the command was queued.
+                self.retired.settings.push(value);
+                applied.map(|()| false)
             }
         }
     }
@@ -242,56 +279,65 @@ impl Engine {
     fn remove(&mut self, id: NodeId) -> Result<(), RenderError> {
         self.topology.remove(id)?;
         if let Some(slot) = self.nodes[usize::from(id.index)].take() {
-            // Capacity covers every node plus a full inbox, so this push never grows.
-            self.retired.push(slot.processor);
+            // Capacity was reserved when the command was queued.
+            self.retired.processors.push(slot.processor);
         }
         Ok(())
     }
 
-    fn apply_inbox(&mut self) {
+    fn apply_inbox(&mut self) -> bool {
         if self.inbox.is_empty() {
-            return;
+            return false;
         }
         let edges_before = self.topology.edge_count();
         let mut replan = false;
         let mut inbox = core::mem::take(&mut self.inbox);
         for (batch, command) in inbox.drain(..) {
-            let node = command_node(&command);
+            let node = command.node();
+            let param = match &command {
+                Command::SetValue { param, .. } | Command::Automate { param, .. } => Some(*param),
+                _ => None,
+            };
             match self.apply(command) {
                 Ok(structural) => replan |= structural,
-                Err(e) => self.log(ErrorEntry { batch: Some(batch), node, code: e.code, what: e.what }),
+                Err(e) => {
+                    self.log(ErrorEntry { batch: Some(batch), node: Some(node), param, code: e.code, what: e.what })
+                }
             }
             self.applied_batch = self.applied_batch.max(batch);
         }
         self.inbox = inbox;
-        if !replan {
-            return;
+        if replan {
+            if self.topology.plan().is_err() {
+                // Only reachable if the two sides disagree: drop this batch's new connections.
+                self.topology.truncate_edges(edges_before.min(self.topology.edge_count()));
+                let _ = self.topology.plan();
+                self.log(ErrorEntry {
+                    batch: Some(self.applied_batch),
+                    node: None,
+                    param: None,
+                    code: ErrorCode::Desync,
+                    what: "a cycle reached the render side; new connections were dropped",
+                });
+            }
+            self.reschedule();
         }
-        if self.topology.plan().is_err() {
-            // Only reachable if the two sides disagree: drop this batch's new connections.
-            self.topology.truncate_edges(edges_before.min(self.topology.edge_count()));
-            let _ = self.topology.plan();
-            self.log(ErrorEntry {
-                batch: Some(self.applied_batch),
-                node: None,
-                code: ErrorCode::Desync,
-                what: "a cycle reached the render side; new connections were dropped",
-            });
-        }
-        self.reschedule();
+        true
     }
 
     fn reschedule(&mut self) {
         let nodes = &self.nodes;
         self.schedule.rebuild(&self.topology, usize::from(self.destination.index), |slot| {
-            nodes[slot].as_ref().map_or(0, |n| n.inputs)
+            nodes[slot].as_ref().map_or((0, 0), |n| (n.inputs, n.params))
         });
     }
 
-    /// Renders one quantum starting at context frame `frame`: applies waiting commands,
-    /// then runs every node in schedule order. Allocation-free.
-    pub fn render(&mut self, frame: u64) {
-        self.apply_inbox();
+    /// Renders one quantum starting at context frame `frame`: applies waiting commands, then
+    /// runs every node in schedule order. Allocation-free. Answers with [`NEWS_ACK`] and
+    /// [`NEWS_ERRORS`] bits, so a host asks for acknowledgements and errors only when there
+    /// are some.
+    pub fn render(&mut self, frame: u64) -> u32 {
+        let applied = self.apply_inbox();
         let sample_rate = self.config.sample_rate;
         let cx = ProcessContext {
             sample_rate,
@@ -306,28 +352,61 @@ impl Engine {
             let output_index = usize::from(step.output);
             let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
             if slot.failed {
-                self.pool[output_index].set_silent(1);
+                if step.phase != Phase::SplitInput {
+                    self.pool[output_index].set_silent(1);
+                }
                 continue;
             }
             let ports = usize::from(step.inputs);
             if step.mixes {
-                for port in (0..ports).filter(|&p| step.feeds[p] == Feed::Mix) {
-                    let edges = self.topology.inputs_of(slot_index);
+                let edges = self.topology.inputs_of(slot_index);
+                for port in (0..MAX_PORTS).filter(|&p| step.feeds[p] == Feed::Mix) {
                     mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
                 }
             }
             let (before, rest) = self.pool.split_at_mut(output_index);
             let (output, after) = rest.split_first_mut().expect("buffer index is in range");
-            let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
-            for (port, (input, feed)) in inputs.iter_mut().zip(&step.feeds[..ports]).enumerate() {
-                *input = match *feed {
+            let read = |feed: Feed, port: usize| -> &AudioBuf {
+                match feed {
                     Feed::Silent => &SILENCE,
                     Feed::Buffer(b) if usize::from(b) < output_index => &before[usize::from(b)],
+                    Feed::Buffer(b) if usize::from(b) == output_index => &SILENCE,
                     Feed::Buffer(b) => &after[usize::from(b) - output_index - 1],
                     Feed::Mix => &self.mixes[port],
-                };
+                }
+            };
+            if step.modulated {
+                let params = slot.processor.params();
+                for (i, param) in params.iter_mut().enumerate().take(usize::from(step.params)) {
+                    let feed = step.feeds[MAX_INPUTS + i];
+                    if feed != Feed::Silent {
+                        param.modulate(read(feed, MAX_INPUTS + i));
+                    }
+                }
             }
-            if let Status::Error(what) = slot.processor.process(&inputs[..ports], output, &cx) {
+            let status = match step.phase {
+                Phase::Whole => {
+                    let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
+                    for (port, input) in inputs.iter_mut().enumerate().take(ports) {
+                        *input = read(step.feeds[port], port);
+                    }
+                    slot.processor.process(&inputs[..ports], output, &cx)
+                }
+                Phase::SplitOutput => slot.processor.render_split_output(output, &cx),
+                Phase::SplitInput => {
+                    let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
+                    for (port, input) in inputs.iter_mut().enumerate().take(ports) {
+                        // A split node reading itself reads the output it rendered this quantum.
+                        *input = match step.feeds[port] {
+                            Feed::Buffer(b) if usize::from(b) == output_index => &*output,
+                            feed => read(feed, port),
+                        };
+                    }
+                    slot.processor.take_split_input(&inputs[..ports], &cx);
+                    Status::Normal
+                }
+            };
+            if let Status::Error(what) = status {
                 slot.failed = true;
                 output.set_silent(1);
                 if failure_count < failures.len() {
@@ -338,21 +417,39 @@ impl Engine {
         }
         for (index, what) in failures.into_iter().flatten() {
             let node = self.topology.id_at(usize::from(index));
-            self.log(ErrorEntry { batch: None, node, code: ErrorCode::NodeFailed, what });
+            self.log(ErrorEntry { batch: None, node, param: None, code: ErrorCode::NodeFailed, what });
         }
         self.frame = frame + QUANTUM as u64;
+        let mut news = if applied { NEWS_ACK } else { 0 };
+        if self.error_count != self.errors_at_last_render {
+            self.errors_at_last_render = self.error_count;
+            news |= NEWS_ERRORS;
+        }
+        news
     }
 }
 
-fn command_node(command: &RenderCommand) -> Option<NodeId> {
-    match command {
-        Command::AddNode { id, .. }
-        | Command::RemoveNode { id }
-        | Command::DisconnectOutputs { id }
-        | Command::SetValue { id, .. }
-        | Command::Automate { id, .. }
-        | Command::Configure { id, .. } => Some(*id),
-        Command::Connect(e) | Command::Disconnect(e) => Some(e.to),
+fn param_of<'a>(
+    nodes: &'a mut [Option<NodeSlot>],
+    topology: &Topology,
+    id: NodeId,
+    param: u8,
+) -> Result<&'a mut crate::render::Param, RenderError> {
+    if !topology.contains(id) {
+        return Err(render_error(ErrorCode::StaleNode, "node id is stale: the node was removed or never existed"));
+    }
+    let slot = nodes[usize::from(id.index)].as_mut().expect("live nodes have processors");
+    slot.processor.params().get_mut(usize::from(param)).ok_or(render_error(ErrorCode::BadParam, "no such parameter"))
+}
+
+/// Keeps a removed event that owns memory for dropping later; plain events own none.
+fn retire_event(retired: &mut Vec<Event>, event: Event) {
+    if matches!(event, Event::Curve { .. }) && retired.len() < retired.capacity() {
+        retired.push(event);
+    } else if matches!(event, Event::Curve { .. }) {
+        // Never expected (room is reserved per curve queued); losing the memory beats
+        // freeing it on the audio thread.
+        core::mem::forget(event);
     }
 }
 
@@ -360,7 +457,7 @@ fn command_node(command: &RenderCommand) -> Option<NodeId> {
 fn mix_into(mix: &mut AudioBuf, pool: &[AudioBuf], edges: &[InEdge], port: usize, schedule: &Schedule) {
     let sources = edges
         .iter()
-        .filter(|e| usize::from(e.input) == port)
+        .filter(|e| port_of(e.input) == port)
         .map(|e| &pool[usize::from(schedule.buffer_of(usize::from(e.from)))]);
     let channels = sources.clone().filter(|b| !b.is_silent()).map(AudioBuf::channels).max();
     let Some(channels) = channels else {

@@ -1,14 +1,15 @@
-//! Render thread: the engine loop, node arena, parameters and buffers.
+//! Render thread: the engine loop, parameters, buffers and the schedule. It holds nodes only as
+//! `dyn Processor` and never reaches back into the node catalogue or the control side.
 //! Nothing reachable from [`Engine::render`] allocates, locks or panics on bad input.
 
-mod arena;
 mod buffer;
 mod engine;
 mod params;
+mod processor;
 mod schedule;
 
-pub use arena::Arena;
 pub use buffer::{AudioBuf, SILENCE};
-pub use engine::{Engine, ErrorEntry, RenderCommand};
+pub use engine::{BuiltNode, Engine, ErrorEntry, RenderCommand, NEWS_ACK, NEWS_ERRORS};
 pub use params::{Param, ParamValues, GLIDE_SECONDS};
-pub use schedule::{Feed, Schedule, Step, OUTPUT_BUFFER};
+pub use processor::{ProcessContext, Processor, Status};
+pub use schedule::{port_of, Feed, Phase, Schedule, Step, MAX_PORTS, OUTPUT_BUFFER};

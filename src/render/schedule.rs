@@ -1,10 +1,14 @@
 //! Render thread (rebuilt between quanta): the flat list of steps the engine walks once per
 //! quantum. Built from the topology's order without allocating; it decides which pool
 //! buffer each node writes (a buffer is reused as soon as its last reader has run, so a
-//! long chain keeps only a few buffers hot in cache) and where each input port reads from.
+//! long chain keeps only a few buffers hot in cache) and where each input port — audio inputs
+//! and modulated parameters — reads from.
 
-use crate::control::Topology;
-use crate::MAX_INPUTS;
+use crate::graph::Topology;
+use crate::{MAX_INPUTS, MAX_PARAMS};
+
+/// Ports a step can read: audio inputs first, then parameters (`MAX_INPUTS + index`).
+pub const MAX_PORTS: usize = MAX_INPUTS + MAX_PARAMS;
 
 /// Where one input port reads from this quantum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,21 +21,45 @@ pub enum Feed {
     Mix,
 }
 
+/// What a step does with its node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Inputs in, output out.
+    Whole,
+    /// A split node's output, from what it stored earlier (its inputs have not run yet).
+    SplitOutput,
+    /// A split node taking this quantum's input, after every other node.
+    SplitInput,
+}
+
 /// One node's turn in the quantum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
     pub slot: u16,
+    pub phase: Phase,
     pub output: u16,
     pub inputs: u8,
+    pub params: u8,
     /// Whether any port needs summing first (the rare case, kept off the common path).
     pub mixes: bool,
-    pub feeds: [Feed; MAX_INPUTS],
+    /// Whether any parameter is modulated by a connection.
+    pub modulated: bool,
+    pub feeds: [Feed; MAX_PORTS],
 }
 
 /// The destination always writes this buffer, so the engine's output never moves.
 pub const OUTPUT_BUFFER: u16 = 0;
 
 const RELEASED: u32 = u32::MAX;
+
+/// A port's index in [`Step::feeds`] for an edge's `input`.
+#[inline]
+pub fn port_of(input: u8) -> usize {
+    match input.checked_sub(crate::graph::PARAM_INPUT) {
+        Some(param) => MAX_INPUTS + usize::from(param),
+        None => usize::from(input),
+    }
+}
 
 #[derive(Debug)]
 pub struct Schedule {
@@ -43,10 +71,10 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Room for `max_nodes` nodes and as many pool buffers.
+    /// Room for `max_nodes` nodes (each split node takes two steps) and as many pool buffers.
     pub fn new(max_nodes: usize) -> Self {
         Self {
-            steps: Vec::with_capacity(max_nodes),
+            steps: Vec::with_capacity(2 * max_nodes),
             buffer_of: vec![0; max_nodes],
             position: vec![0; max_nodes],
             last_use: vec![0; max_nodes],
@@ -63,15 +91,26 @@ impl Schedule {
         self.buffer_of[slot]
     }
 
-    /// Rebuilds from a freshly planned topology. `inputs(slot)` gives a node's port count.
-    pub fn rebuild(&mut self, topology: &Topology, destination: usize, inputs: impl Fn(usize) -> usize) {
+    /// Rebuilds from a freshly planned topology. `ports(slot)` gives a node's audio input and
+    /// parameter counts.
+    pub fn rebuild(&mut self, topology: &Topology, destination: usize, ports: impl Fn(usize) -> (usize, usize)) {
         let order = topology.order();
+        let splits = topology.splits();
+        let reader_position = |slot: usize, position: &[u32]| {
+            if topology.is_split(slot) {
+                // Split nodes read their inputs in the extra steps after the order.
+                let k = splits.iter().position(|&s| usize::from(s) == slot).unwrap_or(0);
+                (order.len() + k) as u32
+            } else {
+                position[slot]
+            }
+        };
         for (p, &slot) in order.iter().enumerate() {
             self.position[usize::from(slot)] = p as u32;
             self.last_use[usize::from(slot)] = p as u32;
         }
         for &slot in order {
-            let reader = self.position[usize::from(slot)];
+            let reader = reader_position(usize::from(slot), &self.position);
             for e in topology.inputs_of(usize::from(slot)) {
                 let last = &mut self.last_use[usize::from(e.from)];
                 *last = (*last).max(reader);
@@ -81,24 +120,51 @@ impl Schedule {
         let buffers = self.buffer_of.len() as u16;
         self.free.extend((1..buffers).rev());
         self.steps.clear();
-        for (p, &slot) in order.iter().enumerate() {
+        let total = order.len() + splits.len();
+        for p in 0..total {
+            let (slot, phase) = match order.get(p) {
+                Some(&slot) if topology.is_split(usize::from(slot)) => (slot, Phase::SplitOutput),
+                Some(&slot) => (slot, Phase::Whole),
+                None => (splits[p - order.len()], Phase::SplitInput),
+            };
             let index = usize::from(slot);
-            let output =
-                if index == destination { OUTPUT_BUFFER } else { self.free.pop().expect("one buffer per node") };
+            let output = match phase {
+                Phase::SplitInput => self.buffer_of[index],
+                _ if index == destination => OUTPUT_BUFFER,
+                _ => self.free.pop().expect("one buffer per node"),
+            };
             self.buffer_of[index] = output;
+            let (inputs, params) = ports(index);
+            let (inputs, params) = (inputs.min(MAX_INPUTS), params.min(MAX_PARAMS));
             let edges = topology.inputs_of(index);
-            let ports = inputs(index).min(MAX_INPUTS);
-            let mut feeds = [Feed::Silent; MAX_INPUTS];
-            for (port, feed) in feeds.iter_mut().enumerate().take(ports) {
-                let mut feeding = edges.iter().filter(|e| usize::from(e.input) == port);
-                *feed = match (feeding.next(), feeding.next()) {
-                    (None, _) => Feed::Silent,
-                    (Some(e), None) => Feed::Buffer(self.buffer_of[usize::from(e.from)]),
-                    (Some(_), Some(_)) => Feed::Mix,
-                };
+            let mut feeds = [Feed::Silent; MAX_PORTS];
+            if phase != Phase::SplitOutput {
+                for e in edges {
+                    let port = port_of(e.input);
+                    if port >= MAX_PORTS {
+                        continue;
+                    }
+                    feeds[port] = match feeds[port] {
+                        Feed::Silent => Feed::Buffer(self.buffer_of[usize::from(e.from)]),
+                        _ => Feed::Mix,
+                    };
+                }
             }
             let mixes = feeds.contains(&Feed::Mix);
-            self.steps.push(Step { slot, output, inputs: ports as u8, mixes, feeds });
+            let modulated = feeds[MAX_INPUTS..].iter().any(|f| *f != Feed::Silent);
+            self.steps.push(Step {
+                slot,
+                phase,
+                output,
+                inputs: inputs as u8,
+                params: params as u8,
+                mixes,
+                modulated,
+                feeds,
+            });
+            if phase == Phase::SplitOutput {
+                continue;
+            }
             // Sources read for the last time here give their buffers back.
             for e in edges {
                 let from = usize::from(e.from);
@@ -118,10 +184,9 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::control::graph::Ports;
-    use crate::control::Edge;
+    use crate::graph::{Edge, Ports};
 
-    const PORTS: Ports = Ports { inputs: 1, outputs: 1 };
+    const PORTS: Ports = Ports { inputs: 1, outputs: 1, params: 0, breaks_cycles: false };
 
     #[test]
     fn a_chain_reuses_two_buffers_and_never_overwrites_a_live_one() {
@@ -133,7 +198,7 @@ mod tests {
         }
         t.connect(Edge { from: ids[9], output: 0, to: dest, input: 0 }).unwrap();
         let mut s = Schedule::new(16);
-        s.rebuild(&t, usize::from(dest.index), |_| 1);
+        s.rebuild(&t, usize::from(dest.index), |_| (1, 0));
         let used: std::collections::BTreeSet<u16> = s.steps().iter().map(|st| st.output).collect();
         assert!(used.len() <= 3, "{used:?}");
         for st in s.steps() {
@@ -151,17 +216,46 @@ mod tests {
         let dest = t.add(PORTS).unwrap();
         let a = t.add(PORTS).unwrap();
         let b = t.add(PORTS).unwrap();
-        let c = t.add(Ports { inputs: 2, outputs: 1 }).unwrap();
+        let c = t.add(Ports { inputs: 2, ..PORTS }).unwrap();
         t.connect(Edge { from: a, output: 0, to: b, input: 0 }).unwrap();
         t.connect(Edge { from: b, output: 0, to: c, input: 0 }).unwrap();
         t.connect(Edge { from: a, output: 0, to: c, input: 1 }).unwrap();
         t.connect(Edge { from: c, output: 0, to: dest, input: 0 }).unwrap();
         let mut s = Schedule::new(8);
-        s.rebuild(&t, usize::from(dest.index), |slot| if slot == usize::from(c.index) { 2 } else { 1 });
+        s.rebuild(&t, usize::from(dest.index), |slot| if slot == usize::from(c.index) { (2, 0) } else { (1, 0) });
         let step_c = s.steps().iter().find(|st| st.slot == c.index).unwrap();
         let (buf_a, buf_b) = (s.buffer_of(usize::from(a.index)), s.buffer_of(usize::from(b.index)));
         assert_ne!(buf_a, buf_b, "b must not overwrite a while c still needs it");
         assert_eq!(step_c.feeds[0], Feed::Buffer(buf_b));
         assert_eq!(step_c.feeds[1], Feed::Buffer(buf_a));
+    }
+
+    #[test]
+    fn a_split_node_reads_its_inputs_last_and_keeps_their_buffers_until_then() {
+        // dest ← b ← delay ← a ← b: the delay is split; b's buffer must live to the end.
+        let mut t = Topology::new(8, 8);
+        let dest = t.add(PORTS).unwrap();
+        let delay = t.add(Ports { breaks_cycles: true, ..PORTS }).unwrap();
+        let a = t.add(PORTS).unwrap();
+        let b = t.add(PORTS).unwrap();
+        for (from, to) in [(delay, a), (a, b), (b, delay), (b, dest)] {
+            t.connect(Edge { from, output: 0, to, input: 0 }).unwrap();
+        }
+        let mut s = Schedule::new(8);
+        s.rebuild(&t, usize::from(dest.index), |_| (1, 0));
+        let steps = s.steps();
+        assert_eq!(steps.len(), 5);
+        assert_eq!(steps[0].phase, Phase::SplitOutput);
+        let last = steps[4];
+        assert_eq!((last.slot, last.phase), (delay.index, Phase::SplitInput));
+        assert_eq!(last.feeds[0], Feed::Buffer(s.buffer_of(usize::from(b.index))));
+        let b_at = steps.iter().position(|st| st.slot == b.index).unwrap();
+        for st in &steps[b_at + 1..4] {
+            assert_ne!(
+                st.output,
+                s.buffer_of(usize::from(b.index)),
+                "b's buffer is not reused before the delay reads it"
+            );
+        }
     }
 }

@@ -1,25 +1,37 @@
 // Main thread: the Quaver engine as a web audio developer expects to drive it. Node ids come
 // from a Controller (the same wasm module, instantiated here), so every call is checked at
 // once; accepted calls are batched per microtask and posted to the worklet, which applies
-// each batch at the next quantum boundary and acknowledges it.
+// each batch at the next quantum boundary and acknowledges it. Every node kind, parameter
+// and setting is learnt from the engine's describe(): nothing here lists them.
 import { initSync, Controller } from '../../../pkg/quaver.js';
 import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION } from './protocol.js';
 
+/** How many refusals `engine.errors` keeps (the oldest go first); `errorCount` counts all. */
+const ERROR_LOG = 200;
+
 /** An engine refusal: `code` is stable (`Cycle`, `StaleNode`, `NonFinite`, ...). */
 export class QuaverError extends Error {
-  constructor(message, code, errors = []) {
+  constructor(message, code, { node = null, param = null, errors = [] } = {}) {
     super(message);
     this.name = 'QuaverError';
     this.code = code;
+    /** The node id the refusal is about, if any. */
+    this.node = node;
+    /** The parameter name the refusal is about, if any. */
+    this.param = param;
+    /** For a rejected commit(): every refusal it covers. */
     this.errors = errors;
+    /** How many identical refusals in a row this one stands for. */
+    this.count = 1;
   }
 }
 
+// The engine throws JS Errors carrying `code`, `node` and `param`; anything else is internal.
 function fromEngine(err) {
   if (err instanceof QuaverError) return err;
-  const text = String(err && err.message !== undefined ? err.message : err);
-  const match = /^(\w+): ([\s\S]*)$/.exec(text);
-  return match ? new QuaverError(match[2], match[1]) : new QuaverError(text, 'Internal');
+  const message = String(err && err.message !== undefined ? err.message : err);
+  const code = typeof err?.code === 'string' ? err.code : 'Internal';
+  return new QuaverError(message, code, { node: err?.node ?? null, param: err?.param ?? null });
 }
 
 /** Compiles the engine's wasm once; the Module goes to the worklet in processorOptions. */
@@ -32,38 +44,18 @@ export async function compileEngine(wasmUrl) {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-class Batch {
-  constructor() {
-    this.seq = 0;
-    this.errors = [];
-    this.waiters = [];
-  }
-
-  wait() {
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
-  }
-
-  settle(more = []) {
-    const errors = this.errors.concat(more);
-    for (const { resolve, reject } of this.waiters) {
-      if (errors.length) reject(new QuaverError(errors[0].message, errors[0].code, errors));
-      else resolve();
-    }
-    this.waiters = [];
-  }
-}
-
-/** A parameter with AudioParam's methods; each returns the param, as in Web Audio. */
+/** A parameter with AudioParam's attributes and methods; each method returns the param. */
 export class QuaverParam {
-  constructor(engine, node, name) {
-    this.engine = engine;
+  constructor(node, index, description) {
     this.node = node;
-    this.name = name;
-    // A node whose creation was refused still has params; using them records StaleNode.
-    const alive = node.id !== null;
-    this.index = alive ? engine.controller.param_index(node.id, name) : 0;
-    this.defaultValue = alive ? engine.controller.param_default(node.id, this.index) : NaN;
-    this.current = this.defaultValue;
+    this.engine = node.engine;
+    this.index = index;
+    this.name = description.name;
+    this.defaultValue = description.defaultValue;
+    this.minValue = description.minValue;
+    this.maxValue = description.maxValue;
+    this.automationRate = description.automationRate;
+    this.current = description.defaultValue;
   }
 
   /** The last value set; a running node glides to it over 10 ms. */
@@ -72,52 +64,133 @@ export class QuaverParam {
   }
 
   set value(v) {
-    if (this.engine.call(() => this.engine.controller.set_value(this.node.alive(), this.index, v))) this.current = v;
+    const number = Number(v);
+    if (this.run((id) => this.engine.controller.set_value(id, this.index, number))) this.current = number;
+  }
+
+  run(fn) {
+    return this.engine.call(() => fn(this.node.alive(), this.index));
   }
 
   setValueAtTime(value, time) {
-    this.engine.call(() => this.engine.controller.set_value_at_time(this.node.alive(), this.index, value, time));
+    this.run((id, p) => this.engine.controller.set_value_at_time(id, p, Number(value), Number(time)));
     return this;
   }
 
   linearRampToValueAtTime(value, time) {
-    this.engine.call(() => this.engine.controller.linear_ramp_to_value_at_time(this.node.alive(), this.index, value, time));
+    this.run((id, p) => this.engine.controller.linear_ramp_to_value_at_time(id, p, Number(value), Number(time)));
     return this;
   }
 
   exponentialRampToValueAtTime(value, time) {
-    this.engine.call(() => this.engine.controller.exponential_ramp_to_value_at_time(this.node.alive(), this.index, value, time));
+    this.run((id, p) => this.engine.controller.exponential_ramp_to_value_at_time(id, p, Number(value), Number(time)));
     return this;
   }
 
   setTargetAtTime(target, time, timeConstant) {
-    this.engine.call(() => this.engine.controller.set_target_at_time(this.node.alive(), this.index, target, time, timeConstant));
+    this.run((id, p) => this.engine.controller.set_target_at_time(id, p, Number(target), Number(time), Number(timeConstant)));
+    return this;
+  }
+
+  setValueCurveAtTime(values, time, duration) {
+    this.run((id, p) => this.engine.controller.set_value_curve_at_time(id, p, Float32Array.from(values), Number(time), Number(duration)));
     return this;
   }
 
   cancelScheduledValues(time) {
-    this.engine.call(() => this.engine.controller.cancel_scheduled_values(this.node.alive(), this.index, time));
+    this.run((id, p) => this.engine.controller.cancel_scheduled_values(id, p, Number(time)));
+    return this;
+  }
+
+  cancelAndHoldAtTime(time) {
+    this.run((id, p) => this.engine.controller.cancel_and_hold_at_time(id, p, Number(time)));
     return this;
   }
 }
 
-/** A node in the engine's graph. `id` is null when the engine refused to create it. */
+/** A parameter name the node does not have: every use records a BadParam refusal. */
+class MissingParam extends QuaverParam {
+  constructor(node, name) {
+    super(node, -1, { name, defaultValue: NaN, minValue: NaN, maxValue: NaN, automationRate: 'a-rate' });
+  }
+
+  run() {
+    return this.engine.call(() => {
+      throw new QuaverError(`${this.node.kind} has no parameter '${this.name}'`, 'BadParam', { node: this.node.id, param: this.name });
+    });
+  }
+}
+
+const capitalised = (name) => name[0].toUpperCase() + name.slice(1);
+
+/**
+ * A node in the engine's graph, with its parameters and settings as the engine describes
+ * them: `osc.frequency`, `osc.type = 'sawtooth'`, `osc.start(when)`. `id` is null when the
+ * engine refused to create it.
+ */
 export class QuaverNode {
-  constructor(engine, id, kind) {
+  constructor(engine, id, description) {
     this.engine = engine;
     this.id = id;
-    this.kind = kind;
+    this.kind = description.name;
+    this.description = description;
+    this.numberOfInputs = description.numberOfInputs;
+    this.numberOfOutputs = description.numberOfOutputs;
+    this.settingValues = {};
+    this.params = description.params.map((p, index) => new QuaverParam(this, index, p));
+    for (const param of this.params) Object.defineProperty(this, param.name, { value: param, enumerable: true });
+    description.settings.forEach((setting, index) => this.defineSetting(setting, index));
   }
 
+  defineSetting(setting, index) {
+    const { name, type } = setting;
+    if (type === 'time') {
+      // Scheduled sources: start(when) and stop(when), as in Web Audio.
+      Object.defineProperty(this, name, { value: (when = 0) => this.configure(index, 'configure_time', Number(when)) });
+      return;
+    }
+    if (type === 'wave') {
+      Object.defineProperty(this, `set${capitalised(name)}`, {
+        value: (wave) => this.configure(index, 'configure_wave', Float32Array.from(wave?.real ?? []), Float32Array.from(wave?.imag ?? [])),
+      });
+      return;
+    }
+    Object.defineProperty(this, name, {
+      enumerable: true,
+      get: () => this.settingValues[name],
+      set: (value) => {
+        const accepted = this.engine.call(() => {
+          const [method, ...args] = settingCall(setting, value);
+          this.engine.controller[method](this.alive(), index, ...args);
+        });
+        if (accepted) this.settingValues[name] = value;
+      },
+    });
+    if (type === 'choice') this.settingValues[name] = setting.choices[0];
+  }
+
+  configure(index, method, ...args) {
+    return this.engine.call(() => this.engine.controller[method](this.alive(), index, ...args));
+  }
+
+  /** The parameter called `name`; an unknown name gives a parameter whose use is refused. */
   param(name) {
-    return new QuaverParam(this.engine, this, name);
+    return this.params.find((p) => p.name === name) ?? new MissingParam(this, name);
   }
 
-  /** Connects this node's output to another Quaver node's input; returns `destination`. */
+  /**
+   * Connects output `output` to another node's input `input`, or into a parameter (audio-rate
+   * modulation, summed with the parameter's own value). Returns `destination` for chaining.
+   */
   connect(destination, output = 0, input = 0) {
     this.engine.call(() => {
+      if (destination instanceof QuaverParam && destination.engine === this.engine) {
+        if (destination instanceof MissingParam) destination.run();
+        else this.engine.controller.connect_param(this.alive(), output, destination.node.alive(), destination.index);
+        return;
+      }
       if (!(destination instanceof QuaverNode) || destination.engine !== this.engine) {
-        throw new QuaverError('connect() takes a node of the same Quaver engine', 'BadPort');
+        throw new QuaverError('connect() takes a node or parameter of the same Quaver engine', 'BadPort', { node: this.id });
       }
       this.engine.controller.connect(this.alive(), output, destination.alive(), input);
     });
@@ -128,6 +201,7 @@ export class QuaverNode {
   disconnect(destination, output = 0, input = 0) {
     this.engine.call(() => {
       if (destination === undefined) this.engine.controller.disconnect_outputs(this.alive());
+      else if (destination instanceof QuaverParam) this.engine.controller.disconnect_param(this.alive(), output, destination.node.alive(), destination.index);
       else this.engine.controller.disconnect(this.alive(), output, destination.alive(), input);
     });
   }
@@ -143,76 +217,35 @@ export class QuaverNode {
   }
 }
 
-export class QuaverOscillatorNode extends QuaverNode {
-  constructor(engine, id) {
-    super(engine, id, 'oscillator');
-    this.frequency = this.param('frequency');
-    this.detune = this.param('detune');
-    this.waveform = 'sine';
-  }
-
-  get type() {
-    return this.waveform;
-  }
-
-  set type(name) {
-    if (this.engine.call(() => this.engine.controller.set_waveform(this.alive(), name))) this.waveform = name;
-  }
-
-  start(when = 0) {
-    this.engine.call(() => this.engine.controller.start(this.alive(), when));
-  }
-
-  stop(when = 0) {
-    this.engine.call(() => this.engine.controller.stop(this.alive(), when));
+// The controller call and arguments that give a setting a value.
+function settingCall(setting, value) {
+  switch (setting.type) {
+    case 'choice': {
+      const index = setting.choices.indexOf(value);
+      if (index < 0) throw new QuaverError(`'${value}' is not one of ${setting.choices.join(', ')}`, 'BadSetting');
+      return ['configure_choice', index];
+    }
+    case 'number': return ['configure_number', Number(value)];
+    case 'flag': return ['configure_flag', Boolean(value)];
+    case 'curve': return ['configure_curve', Float32Array.from(value ?? [])];
+    case 'samples': {
+      // An AudioBuffer, or { sampleRate, channels: [Float32Array, ...] }.
+      const channels = typeof value?.getChannelData === 'function'
+        ? Array.from({ length: value.numberOfChannels }, (_, c) => value.getChannelData(c))
+        : Array.from(value?.channels ?? [], (c) => Float32Array.from(c));
+      return ['configure_samples', Number(value?.sampleRate), channels];
+    }
+    default: throw new QuaverError(`setting ${setting.name} cannot be assigned`, 'BadSetting');
   }
 }
-
-export class QuaverBiquadFilterNode extends QuaverNode {
-  constructor(engine, id) {
-    super(engine, id, 'biquad');
-    this.frequency = this.param('frequency');
-    this.detune = this.param('detune');
-    this.Q = this.param('Q');
-    this.gain = this.param('gain');
-    this.filterType = 'lowpass';
-  }
-
-  get type() {
-    return this.filterType;
-  }
-
-  set type(name) {
-    if (this.engine.call(() => this.engine.controller.set_filter_type(this.alive(), name))) this.filterType = name;
-  }
-}
-
-export class QuaverGainNode extends QuaverNode {
-  constructor(engine, id) {
-    super(engine, id, 'gain');
-    this.gain = this.param('gain');
-  }
-}
-
-export class QuaverStereoPannerNode extends QuaverNode {
-  constructor(engine, id) {
-    super(engine, id, 'stereo-panner');
-    this.pan = this.param('pan');
-  }
-}
-
-const NODE_CLASSES = {
-  oscillator: QuaverOscillatorNode,
-  biquad: QuaverBiquadFilterNode,
-  gain: QuaverGainNode,
-  'stereo-panner': QuaverStereoPannerNode,
-};
 
 /**
- * The engine: one AudioWorkletNode (`engine.node`) hosting a whole graph.
+ * The engine: one AudioWorkletNode (`engine.node`) hosting a whole graph. Every node kind
+ * the engine has gets a factory named as in Web Audio (`createOscillator()`, `createGain()`,
+ * `createBiquadFilter()`, ...); `engine.kinds` lists them with their parameters and settings.
  *
- * Refused calls never throw: they change nothing, fire an `error` event, and make the
- * Promise of the batch they belong to (`await engine.commit()`) reject with a QuaverError.
+ * Refused calls never throw: they change nothing, fire an `error` event (identical refusals
+ * in a row are coalesced into one, with a `count`), and make the next `commit()` reject.
  */
 export class EngineClient extends EventTarget {
   /**
@@ -237,13 +270,22 @@ export class EngineClient extends EventTarget {
     } catch (err) {
       throw fromEngine(err);
     }
-    this.destination = new QuaverNode(this, this.controller.destination(), 'destination');
-    this.input = new QuaverNode(this, this.controller.input(), 'input');
+    /** Every node kind, by name, as the engine describes it. */
+    this.kinds = new Map(this.controller.describe().map((kind) => [kind.name, kind]));
+    for (const kind of this.kinds.values()) {
+      if (kind.factory) Object.defineProperty(this, kind.factory, { value: (...args) => this.create(kind.name, ...args) });
+    }
+    this.destination = new QuaverNode(this, this.controller.destination(), this.kinds.get('destination'));
+    this.input = new QuaverNode(this, this.controller.input(), this.kinds.get('input'));
+    this.nodesById = new Map([[this.destination.id, this.destination], [this.input.id, this.input]]);
     this.errors = [];
+    this.errorCount = 0;
     this.fatal = null;
-    this.batch = new Batch();
-    this.inFlight = new Map();
+    this.refusals = [];
+    this.waiters = [];
+    this.lastReported = null;
     this.seq = 0;
+    this.acked = 0;
     this.flushQueued = false;
     this.workletNode = null;
     /** Size of the worklet's wasm memory at the last acknowledgement. */
@@ -261,26 +303,41 @@ export class EngineClient extends EventTarget {
     return this.controller.node_count();
   }
 
-  createOscillator() { return this.create('oscillator'); }
-  createBiquadFilter() { return this.create('biquad'); }
-  createGain() { return this.create('gain'); }
-  createStereoPanner() { return this.create('stereo-panner'); }
-
-  create(kind) {
+  /**
+   * A node of kind `kind`. Creation-only settings (a delay's `maxDelayTime`) may follow as
+   * positional arguments, in the order the kind lists them, or in an options object that may
+   * also give parameter values and other settings.
+   */
+  create(kind, ...args) {
+    const description = this.kinds.get(kind);
     let id = null;
     this.call(() => { id = this.controller.add_node(kind); });
-    return new NODE_CLASSES[kind](this, id);
+    if (!description) {
+      return new QuaverNode(this, null, { name: kind, numberOfInputs: 0, numberOfOutputs: 0, params: [], settings: [] });
+    }
+    const node = new QuaverNode(this, id, description);
+    if (id !== null) this.nodesById.set(id, node);
+    const options = args.length === 1 && typeof args[0] === 'object' && args[0] !== null ? args[0] : {};
+    const atCreation = description.settings.filter((s) => s.atCreation);
+    args.forEach((value, i) => { if (options !== args[0] && atCreation[i]) options[atCreation[i].name] = value; });
+    for (const setting of description.settings) {
+      if (options[setting.name] !== undefined && setting.type !== 'time') node[setting.name] = options[setting.name];
+    }
+    for (const param of node.params) {
+      if (options[param.name] !== undefined) param.value = options[param.name];
+    }
+    return node;
   }
 
   /** Runs one controller call; a refusal is recorded, not thrown. Returns whether it was accepted. */
   call(fn) {
     try {
+      this.controller.advance_to(this.context.currentTime);
       fn();
       return true;
     } catch (err) {
       const error = fromEngine(err);
-      this.batch.errors.push(error);
-      this.report(error);
+      if (this.report(error)) this.refusals.push(error);
       return false;
     } finally {
       this.scheduleFlush();
@@ -296,31 +353,40 @@ export class EngineClient extends EventTarget {
   /** Sends what has been accepted since the last batch. */
   flush() {
     this.flushQueued = false;
-    if (!this.workletNode) return;
-    const batch = this.batch;
-    this.batch = new Batch();
-    if (this.controller.pending() === 0) {
-      batch.settle();
-      return;
-    }
-    batch.seq = ++this.seq;
+    this.lastReported = null;
+    if (!this.workletNode || this.controller.pending() === 0) return;
+    const seq = ++this.seq;
     const bytes = this.controller.take_batch();
-    this.inFlight.set(batch.seq, batch);
-    this.workletNode.port.postMessage({ type: MSG.BATCH, seq: batch.seq, bytes }, [bytes.buffer]);
+    this.workletNode.port.postMessage({ type: MSG.BATCH, seq, bytes }, [bytes.buffer]);
   }
 
   /**
-   * Sends the current batch. Resolves once the worklet has applied it; rejects with a
-   * QuaverError if any call in it was refused. Before `node` exists nothing is sent, and it
-   * settles at once with the refusals so far.
+   * Sends what is pending. Resolves once the worklet has applied it; rejects with a QuaverError
+   * if anything was refused since the last settled commit — on either side, even by calls made
+   * before an `await`. Before `node` exists nothing is sent, and it settles at once.
    */
   commit() {
-    const batch = this.batch;
-    const settled = batch.wait();
-    if (this.fatal) batch.settle([this.fatal]);
-    else if (!this.workletNode) { this.batch = new Batch(); batch.settle(); }
-    else this.flush();
-    return settled;
+    return new Promise((resolve, reject) => {
+      const waiter = { seq: 0, resolve, reject };
+      if (this.fatal) {
+        this.settle(waiter);
+        return;
+      }
+      if (this.workletNode) this.flush();
+      waiter.seq = this.workletNode ? this.seq : 0;
+      if (waiter.seq <= this.acked) this.settle(waiter);
+      else this.waiters.push(waiter);
+    });
+  }
+
+  settle(waiter) {
+    const refusals = this.fatal ? [this.fatal] : this.refusals.splice(0);
+    if (refusals.length === 0) {
+      waiter.resolve();
+      return;
+    }
+    const first = refusals[0];
+    waiter.reject(new QuaverError(first.message, first.code, { node: first.node, param: first.param, errors: refusals }));
   }
 
   attach() {
@@ -340,13 +406,16 @@ export class EngineClient extends EventTarget {
         'WorkletLoad',
       );
     }
-    if (initial) {
-      this.inFlight.set(initial.seq, this.batch);
-      this.batch.seq = initial.seq;
-      this.batch = new Batch();
-    }
     this.workletNode.port.onmessage = (event) => this.receive(event.data);
     this.workletNode.onprocessorerror = () => this.fail('the engine processor failed to start or crashed');
+  }
+
+  // A render-side record ({batch, node, param, code, message}) as a QuaverError.
+  fromRecord(record) {
+    const param = record.param === null || record.param === undefined
+      ? null
+      : this.nodesById.get(record.node)?.params[record.param]?.name ?? `#${record.param}`;
+    return new QuaverError(record.message, record.code, { node: record.node ?? null, param });
   }
 
   receive(message) {
@@ -355,18 +424,20 @@ export class EngineClient extends EventTarget {
         this.sampleRate = message.sampleRate;
         this.markReady();
         break;
-      case MSG.ACK:
+      case MSG.ACK: {
         this.workletMemoryBytes = message.memoryBytes;
-        for (const [seq, batch] of this.inFlight) {
-          if (seq > message.seq) continue;
-          const mine = message.errors.filter((e) => e.batch === seq).map((e) => new QuaverError(e.message, e.code));
-          for (const e of mine) this.report(e);
-          batch.settle(mine);
-          this.inFlight.delete(seq);
+        this.acked = Math.max(this.acked, message.seq);
+        for (const record of message.errors) {
+          const error = this.fromRecord(record);
+          if (this.report(error)) this.refusals.push(error);
         }
+        const due = this.waiters.filter((w) => w.seq <= this.acked);
+        this.waiters = this.waiters.filter((w) => w.seq > this.acked);
+        for (const waiter of due) this.settle(waiter);
         break;
+      }
       case MSG.NODE_ERROR:
-        for (const e of message.errors) this.report(new QuaverError(e.message, e.code));
+        for (const record of message.errors) this.report(this.fromRecord(record));
         break;
       case MSG.FATAL:
         this.fail(message.message);
@@ -376,16 +447,26 @@ export class EngineClient extends EventTarget {
     }
   }
 
+  // Returns false when the error was folded into the one before it.
   report(error) {
+    this.errorCount += 1;
+    // A burst of one refusal (thousands of calls past a capacity) is one event with a count.
+    const last = this.lastReported;
+    if (last && last.code === error.code && last.message === error.message) {
+      last.count += 1;
+      return false;
+    }
+    this.lastReported = error;
     this.errors.push(error);
+    if (this.errors.length > ERROR_LOG) this.errors.splice(0, this.errors.length - ERROR_LOG);
     this.dispatchEvent(new CustomEvent('error', { detail: error }));
+    return true;
   }
 
   fail(message) {
     this.fatal = new QuaverError(message, 'Fatal');
     this.report(this.fatal);
-    for (const batch of this.inFlight.values()) batch.settle([this.fatal]);
-    this.inFlight.clear();
+    for (const waiter of this.waiters.splice(0)) this.settle(waiter);
     this.dispatchEvent(new CustomEvent('fatal', { detail: this.fatal }));
   }
 }

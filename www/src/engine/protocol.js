@@ -2,14 +2,14 @@
 //
 // main → worklet  { type: BATCH, seq, bytes }                 structural + parameter commands
 // worklet → main  { type: READY, sampleRate }                 processor constructed
-//                 { type: ACK, seq, memoryBytes, errors: [{batch, node, code, message}] }
+//                 { type: ACK, seq, memoryBytes, errors: [{batch, node, param, code, message}] }
 //                                                             every batch ≤ seq has been applied;
 //                                                             memoryBytes: the worklet's wasm memory
 //                 { type: NODE_ERROR, errors }                a node failed while rendering
 //                 { type: FATAL, message }                    the engine trapped; it now outputs silence
 
 export const PROCESSOR_NAME = 'quaver-engine';
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const MSG = Object.freeze({
   BATCH: 'batch',

@@ -5,6 +5,9 @@ import { initSync, WorkletEngine } from '../../../pkg/quaver.js';
 import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION } from '../engine/protocol.js';
 
 const QUANTUM = 128;
+// The news bits of WorkletEngine.process (render::NEWS_ACK, render::NEWS_ERRORS).
+const NEWS_ACK = 1;
+const NEWS_ERRORS = 2;
 
 class QuaverProcessor extends AudioWorkletProcessor {
   constructor(options) {
@@ -14,8 +17,6 @@ class QuaverProcessor extends AudioWorkletProcessor {
     this.wasm = initSync({ module });
     this.engine = new WorkletEngine(sampleRate, maxNodes, maxEdges);
     this.failed = false;
-    this.acked = 0;
-    this.errorsSeen = 0;
     this.bindViews();
     this.port.onmessage = (event) => this.receive(event.data);
     if (initial) this.receive({ type: MSG.BATCH, ...initial });
@@ -38,23 +39,22 @@ class QuaverProcessor extends AudioWorkletProcessor {
     try {
       this.engine.submit(message.seq, message.bytes);
     } catch (err) {
-      const [, code = 'Decode', text = String(err)] = /^(\w+): ([\s\S]*)$/.exec(err.message) ?? [];
-      this.port.postMessage({ type: MSG.ACK, seq: message.seq, errors: [{ batch: message.seq, node: null, code, message: text }] });
+      // A batch refused whole (it did not decode): the engine renders on without it.
+      const error = { batch: message.seq, node: null, param: null, code: err.code ?? 'Decode', message: err.message };
+      this.port.postMessage({ type: MSG.ACK, seq: message.seq, memoryBytes: this.wasm.memory.buffer.byteLength, errors: [error] });
     }
   }
 
-  report() {
-    const count = this.engine.error_count();
-    const errors = count !== this.errorsSeen ? JSON.parse(this.engine.take_errors()) : [];
-    this.errorsSeen = count;
-    const applied = this.engine.applied_batch();
-    if (applied !== this.acked) {
-      this.acked = applied;
+  // Only after a quantum whose news bits say there is something to tell.
+  report(news) {
+    const errors = news & NEWS_ERRORS ? this.engine.take_errors() : [];
+    if (news & NEWS_ACK) {
       const memoryBytes = this.wasm.memory.buffer.byteLength;
-      this.port.postMessage({ type: MSG.ACK, seq: applied, memoryBytes, errors: errors.filter((e) => e.batch !== null) });
+      const seq = this.engine.applied_batch();
+      this.port.postMessage({ type: MSG.ACK, seq, memoryBytes, errors: errors.filter((e) => e.batch !== null) });
     }
-    const nodeErrors = errors.filter((e) => e.batch === null);
-    if (nodeErrors.length) this.port.postMessage({ type: MSG.NODE_ERROR, errors: nodeErrors });
+    const late = news & NEWS_ACK ? errors.filter((e) => e.batch === null) : errors;
+    if (late.length) this.port.postMessage({ type: MSG.NODE_ERROR, errors: late });
   }
 
   process(inputs, outputs) {
@@ -66,13 +66,12 @@ class QuaverProcessor extends AudioWorkletProcessor {
         this.inLeft.set(input[0]);
         this.inRight.set(input[1] ?? input[0]);
       }
-      this.engine.set_input_channels(input ? Math.min(input.length, 2) : 0);
-      this.engine.process(currentFrame);
+      const news = this.engine.process(currentFrame, input ? Math.min(input.length, 2) : 0);
       if (this.wasm.memory.buffer !== this.memory) this.bindViews();
       const output = outputs[0];
       output[0].set(this.outLeft);
       if (output.length > 1) output[1].set(this.outRight);
-      if (this.engine.applied_batch() !== this.acked || this.engine.error_count() !== this.errorsSeen) this.report();
+      if (news !== 0) this.report(news);
     } catch (err) {
       // A trap leaves the wasm instance unusable: go silent and tell the page once.
       this.failed = true;

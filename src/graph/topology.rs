@@ -1,15 +1,22 @@
 //! Both sides: graph topology with fixed capacity, and its topological order by Kahn's
 //! algorithm. After construction nothing here allocates, so the render side can apply
 //! connections and re-plan between two quanta.
+//!
+//! A cycle is allowed when a node that breaks cycles (a delay) lies on it, as in Web Audio:
+//! such a node is *split* — its output is rendered early from what it stored in earlier
+//! quanta, and its input is taken after everything else has run.
 
-use super::{Edge, ErrorCode, NodeId, RenderError};
-use crate::render::Arena;
+use super::{Arena, Edge, ErrorCode, NodeId, RenderError};
 
-/// A node's port counts, as far as the topology cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A node's ports, as far as the topology cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Ports {
     pub inputs: u8,
     pub outputs: u8,
+    /// Parameters that a connection can modulate.
+    pub params: u8,
+    /// A cycle through this node is allowed.
+    pub breaks_cycles: bool,
 }
 
 /// One connection arriving at a node, as the render side gathers inputs.
@@ -40,6 +47,8 @@ pub struct Topology {
     out_targets: Vec<u16>,
     in_start: Vec<u32>,
     in_edges: Vec<InEdge>,
+    split: Vec<bool>,
+    splits: Vec<u16>,
 }
 
 impl Topology {
@@ -55,11 +64,18 @@ impl Topology {
             out_targets: vec![0; max_edges],
             in_start: vec![0; max_nodes + 1],
             in_edges: vec![InEdge::default(); max_edges],
+            split: vec![false; max_nodes],
+            splits: Vec::with_capacity(max_nodes),
         }
     }
 
     pub fn add(&mut self, ports: Ports) -> Result<NodeId, RenderError> {
         self.nodes.insert(ports).map_err(|_| refuse(ErrorCode::NodeCapacity, "node capacity is used up"))
+    }
+
+    /// Adds a node under the id the control side gave it (the render side's way).
+    pub fn add_at(&mut self, id: NodeId, ports: Ports) -> Result<(), RenderError> {
+        self.nodes.insert_at(id, ports).map_err(|_| refuse(ErrorCode::Desync, "that node slot is not free"))
     }
 
     /// Removes the node and every connection to or from it.
@@ -99,8 +115,14 @@ impl Topology {
         if edge.output >= from.outputs {
             return Err(refuse(ErrorCode::BadPort, "output index is out of range for the source node"));
         }
-        if edge.input >= to.inputs {
-            return Err(refuse(ErrorCode::BadPort, "input index is out of range for the destination node"));
+        match edge.param() {
+            Some(param) if param >= to.params => {
+                return Err(refuse(ErrorCode::BadParam, "the destination node has no such parameter"));
+            }
+            None if edge.input >= to.inputs => {
+                return Err(refuse(ErrorCode::BadPort, "input index is out of range for the destination node"));
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -110,7 +132,7 @@ impl Topology {
     /// the connection is new.
     pub fn connect_unplanned(&mut self, edge: Edge) -> Result<bool, RenderError> {
         self.check_edge(&edge)?;
-        if edge.from == edge.to {
+        if edge.from == edge.to && !self.ports(edge.from).is_some_and(|p| p.breaks_cycles) {
             return Err(refuse(ErrorCode::Cycle, "a node cannot feed itself"));
         }
         if self.is_connected(&edge) {
@@ -162,15 +184,15 @@ impl Topology {
 
     /// Orders the nodes so that each comes after everything feeding it (Kahn's algorithm,
     /// iterative, into preallocated arrays), and indexes each node's incoming connections.
+    /// When a cycle remains, cycle-breaking nodes among the nodes left over are split one at a
+    /// time (lowest slot first) until the order is complete; a cycle with none is refused.
     pub fn plan(&mut self) -> Result<(), RenderError> {
         let slots = self.nodes.capacity();
-        self.indegree.fill(0);
         self.out_start.fill(0);
         self.in_start.fill(0);
         for e in &self.edges {
             self.out_start[usize::from(e.from.index) + 1] += 1;
             self.in_start[usize::from(e.to.index) + 1] += 1;
-            self.indegree[usize::from(e.to.index)] += 1;
         }
         for i in 0..slots {
             self.out_start[i + 1] += self.out_start[i];
@@ -188,7 +210,36 @@ impl Topology {
             self.in_edges[*at as usize] = InEdge { from: e.from.index, output: e.output, input: e.input };
             *at += 1;
         }
+        self.split.fill(false);
+        self.splits.clear();
+        loop {
+            self.kahn();
+            if self.order.len() == self.nodes.len() {
+                return Ok(());
+            }
+            // The nodes left over still have an unmet input: they are on or after a cycle.
+            let breaker = (0..slots).find(|&i| {
+                self.indegree[i] > 0 && !self.split[i] && self.nodes.get_index(i).is_some_and(|p| p.breaks_cycles)
+            });
+            let Some(breaker) = breaker else {
+                self.split.fill(false);
+                self.splits.clear();
+                return Err(refuse(ErrorCode::Cycle, "the graph has a cycle with no delay in it"));
+            };
+            self.split[breaker] = true;
+            self.splits.push(breaker as u16);
+        }
+    }
 
+    fn kahn(&mut self) {
+        let slots = self.nodes.capacity();
+        self.indegree.fill(0);
+        for e in &self.edges {
+            let to = usize::from(e.to.index);
+            if !self.split[to] {
+                self.indegree[to] += 1;
+            }
+        }
         self.order.clear();
         for index in 0..slots {
             if self.nodes.get_index(index).is_some() && self.indegree[index] == 0 {
@@ -201,6 +252,9 @@ impl Topology {
             head += 1;
             for t in self.out_start[node]..self.out_start[node + 1] {
                 let target = self.out_targets[t as usize];
+                if self.split[usize::from(target)] {
+                    continue;
+                }
                 let deg = &mut self.indegree[usize::from(target)];
                 *deg -= 1;
                 if *deg == 0 {
@@ -208,10 +262,16 @@ impl Topology {
                 }
             }
         }
-        if self.order.len() != self.nodes.len() {
-            return Err(refuse(ErrorCode::Cycle, "the graph has a cycle"));
-        }
-        Ok(())
+    }
+
+    /// Slots of split nodes: they render their output in [`Topology::order`] and take their
+    /// input after every node has run, in this order.
+    pub fn splits(&self) -> &[u16] {
+        &self.splits
+    }
+
+    pub fn is_split(&self, index: usize) -> bool {
+        self.split[index]
     }
 
     /// Slot indices in processing order, as of the last successful [`Topology::plan`].
@@ -233,8 +293,9 @@ impl Topology {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::PARAM_INPUT;
 
-    const ONE_IN_ONE_OUT: Ports = Ports { inputs: 1, outputs: 1 };
+    const ONE_IN_ONE_OUT: Ports = Ports { inputs: 1, outputs: 1, params: 0, breaks_cycles: false };
 
     fn edge(from: NodeId, to: NodeId) -> Edge {
         Edge { from, output: 0, to, input: 0 }
@@ -291,5 +352,37 @@ mod tests {
         assert_eq!(t.connect(edge(a, b)).unwrap_err().code, ErrorCode::StaleNode);
         assert_eq!(t.disconnect(edge(c, b)).unwrap_err().code, ErrorCode::NotConnected);
         assert_eq!(t.connect(Edge { from: c, output: 1, to: b, input: 0 }).unwrap_err().code, ErrorCode::BadPort);
+        let param = Edge { from: c, output: 0, to: b, input: PARAM_INPUT };
+        assert_eq!(t.connect(param).unwrap_err().code, ErrorCode::BadParam);
+    }
+
+    #[test]
+    fn a_cycle_through_a_delay_is_split_there_and_one_without_is_refused() {
+        let mut t = Topology::new(8, 8);
+        let delay = t.add(Ports { breaks_cycles: true, ..ONE_IN_ONE_OUT }).unwrap();
+        let a = t.add(ONE_IN_ONE_OUT).unwrap();
+        let b = t.add(ONE_IN_ONE_OUT).unwrap();
+        t.connect(edge(a, delay)).unwrap();
+        t.connect(edge(delay, b)).unwrap();
+        assert!(t.splits().is_empty(), "no cycle, no split");
+        t.connect(edge(b, a)).unwrap();
+        assert_eq!(t.splits(), [delay.index]);
+        assert!(position(&t, delay) < position(&t, b) && position(&t, b) < position(&t, a));
+        let c = t.add(ONE_IN_ONE_OUT).unwrap();
+        t.connect(edge(b, c)).unwrap();
+        assert_eq!(t.connect(edge(c, b)).unwrap_err().code, ErrorCode::Cycle);
+        assert_eq!(t.edge_count(), 4);
+        t.connect(edge(delay, delay)).unwrap();
+    }
+
+    #[test]
+    fn a_parameter_connection_orders_its_source_first() {
+        let mut t = Topology::new(4, 4);
+        let lfo = t.add(ONE_IN_ONE_OUT).unwrap();
+        let filter = t.add(Ports { params: 2, ..ONE_IN_ONE_OUT }).unwrap();
+        let err = t.connect(Edge { from: filter, output: 0, to: lfo, input: PARAM_INPUT }).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadParam);
+        t.connect(Edge { from: lfo, output: 0, to: filter, input: PARAM_INPUT + 1 }).unwrap();
+        assert!(position(&t, lfo) < position(&t, filter));
     }
 }

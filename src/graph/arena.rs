@@ -1,6 +1,6 @@
-//! Render thread: a fixed-capacity generational arena; one allocation, in `with_capacity`.
+//! Both sides: a fixed-capacity generational arena; one allocation, in `with_capacity`.
 
-use crate::control::NodeId;
+use super::NodeId;
 
 const NO_SLOT: u32 = u32::MAX;
 
@@ -56,6 +56,43 @@ impl<T> Arena<T> {
         let index = self.entries.len();
         self.entries.push(Entry::Occupied { generation: 0, value });
         Ok(NodeId { index: index as u16, generation: 0 })
+    }
+
+    /// Stores `value` under exactly `id`, whose slot must be free: how the render side follows
+    /// the ids the control side handed out. Usually `id` is the slot `insert` would take next,
+    /// which costs the same; any other free slot is unlinked from the free list first.
+    pub fn insert_at(&mut self, id: NodeId, value: T) -> Result<(), T> {
+        let index = usize::from(id.index);
+        if index >= self.capacity {
+            return Err(value);
+        }
+        while self.entries.len() <= index {
+            // Slots before `index` that were never used join the free list.
+            let fresh = self.entries.len();
+            self.entries.push(Entry::Free { generation: 0, next: self.free_head });
+            self.free_head = fresh as u32;
+        }
+        if !matches!(self.entries[index], Entry::Free { .. }) {
+            return Err(value);
+        }
+        let next_of = |entries: &[Entry<T>], at: u32| match entries[at as usize] {
+            Entry::Free { next, .. } => next,
+            Entry::Occupied { .. } => unreachable!("the free list links only free slots"),
+        };
+        let after = next_of(&self.entries, index as u32);
+        if self.free_head == index as u32 {
+            self.free_head = after;
+        } else {
+            let mut prev = self.free_head;
+            while next_of(&self.entries, prev) != index as u32 {
+                prev = next_of(&self.entries, prev);
+            }
+            if let Entry::Free { next, .. } = &mut self.entries[prev as usize] {
+                *next = after;
+            }
+        }
+        self.entries[index] = Entry::Occupied { generation: id.generation, value };
+        Ok(())
     }
 
     #[inline]
@@ -164,6 +201,23 @@ mod tests {
             assert_eq!(a.insert(i).unwrap(), b.insert(i).unwrap());
         }
         assert_eq!(a.len(), 7);
+    }
+
+    #[test]
+    fn insert_at_takes_any_free_slot_and_keeps_the_rest_usable() {
+        let mut arena = Arena::with_capacity(8);
+        let ids: Vec<_> = (0..4).map(|i| arena.insert(i).unwrap()).collect();
+        arena.remove(ids[1]);
+        arena.remove(ids[2]);
+        let wanted = NodeId { index: ids[1].index, generation: 7 };
+        arena.insert_at(wanted, 10).unwrap();
+        assert_eq!(arena.get(wanted), Some(&10));
+        assert!(arena.insert_at(wanted, 11).is_err(), "an occupied slot is refused");
+        arena.insert_at(NodeId { index: 6, generation: 0 }, 12).unwrap();
+        let mut rest: Vec<_> = (0..4).map(|i| arena.insert(i).unwrap().index).collect();
+        rest.sort_unstable();
+        assert_eq!(rest, [2, 4, 5, 7]);
+        assert!(arena.insert(0).is_err());
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! Boundary, main thread: the controller as JS drives it. Node kinds, parameters and settings
+//! are described by [`Controller::describe`], so the JS client keeps no list of its own.
+
+use super::{config, js_error};
+use crate::control;
+use crate::graph::{AutomationEvent, Edge, EngineError, ErrorCode, NodeId, SettingValue, PARAM_INPUT};
+use wasm_bindgen::prelude::*;
+
+/// Main-thread side of an engine: hands out node ids and refuses bad requests at once.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Controller {
+    inner: control::Controller,
+}
+
+fn edge(from: u32, output: u8, to: u32, input: u8) -> Edge {
+    Edge { from: NodeId::from_bits(from), output, to: NodeId::from_bits(to), input }
+}
+
+fn param_edge(from: u32, output: u8, to: u32, param: u8) -> Result<Edge, JsValue> {
+    let input = PARAM_INPUT
+        .checked_add(param)
+        .ok_or_else(|| js_error(EngineError::new(ErrorCode::BadParam, format!("no parameter #{param}"))))?;
+    Ok(edge(from, output, to, input))
+}
+
+#[wasm_bindgen]
+impl Controller {
+    #[wasm_bindgen(constructor)]
+    pub fn new(sample_rate: f32, max_nodes: u32, max_edges: u32) -> Result<Controller, JsValue> {
+        Ok(Controller { inner: control::Controller::new(config(sample_rate, max_nodes, max_edges)?) })
+    }
+
+    /// Every node kind the engine builds: name, factory, ports, channels, parameters (with
+    /// `defaultValue`, `minValue`, `maxValue`, `automationRate`), settings, latency and tail.
+    pub fn describe(&self) -> Result<JsValue, JsValue> {
+        let sample_rate = self.inner.config().sample_rate;
+        let kinds: Vec<_> = crate::node::REGISTRY.iter().map(|t| t.spec.describe(sample_rate)).collect();
+        super::to_js(&kinds)
+    }
+
+    pub fn destination(&self) -> u32 {
+        self.inner.destination().to_bits()
+    }
+
+    pub fn input(&self) -> u32 {
+        self.inner.input().to_bits()
+    }
+
+    /// The context time as the page sees it; see [`control::Controller::advance_to`].
+    pub fn advance_to(&mut self, now: f64) {
+        self.inner.advance_to(now);
+    }
+
+    /// Adds a node of a kind `describe()` lists, by name.
+    pub fn add_node(&mut self, kind: &str) -> Result<u32, JsValue> {
+        self.inner.add_node(kind).map(NodeId::to_bits).map_err(js_error)
+    }
+
+    pub fn remove_node(&mut self, id: u32) -> Result<(), JsValue> {
+        self.inner.remove_node(NodeId::from_bits(id)).map_err(js_error)
+    }
+
+    pub fn connect(&mut self, from: u32, output: u8, to: u32, input: u8) -> Result<(), JsValue> {
+        self.inner.connect(edge(from, output, to, input)).map_err(js_error)
+    }
+
+    /// Connects an output into a parameter: audio-rate modulation, summed with its value.
+    pub fn connect_param(&mut self, from: u32, output: u8, to: u32, param: u8) -> Result<(), JsValue> {
+        self.inner.connect(param_edge(from, output, to, param)?).map_err(js_error)
+    }
+
+    pub fn disconnect(&mut self, from: u32, output: u8, to: u32, input: u8) -> Result<(), JsValue> {
+        self.inner.disconnect(edge(from, output, to, input)).map_err(js_error)
+    }
+
+    pub fn disconnect_param(&mut self, from: u32, output: u8, to: u32, param: u8) -> Result<(), JsValue> {
+        self.inner.disconnect(param_edge(from, output, to, param)?).map_err(js_error)
+    }
+
+    pub fn disconnect_outputs(&mut self, id: u32) -> Result<(), JsValue> {
+        self.inner.disconnect_outputs(NodeId::from_bits(id)).map_err(js_error)
+    }
+
+    pub fn set_value(&mut self, id: u32, param: u8, value: f32) -> Result<(), JsValue> {
+        self.inner.set_value(NodeId::from_bits(id), param, value).map_err(js_error)
+    }
+
+    pub fn set_value_at_time(&mut self, id: u32, param: u8, value: f32, time: f64) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::SetValueAtTime { value, time })
+    }
+
+    pub fn linear_ramp_to_value_at_time(&mut self, id: u32, param: u8, value: f32, time: f64) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::LinearRampToValueAtTime { value, time })
+    }
+
+    pub fn exponential_ramp_to_value_at_time(
+        &mut self,
+        id: u32,
+        param: u8,
+        value: f32,
+        time: f64,
+    ) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::ExponentialRampToValueAtTime { value, time })
+    }
+
+    pub fn set_target_at_time(
+        &mut self,
+        id: u32,
+        param: u8,
+        target: f32,
+        time: f64,
+        time_constant: f64,
+    ) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::SetTargetAtTime { target, time, time_constant })
+    }
+
+    pub fn set_value_curve_at_time(
+        &mut self,
+        id: u32,
+        param: u8,
+        values: Vec<f32>,
+        time: f64,
+        duration: f64,
+    ) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::SetValueCurveAtTime { values, time, duration })
+    }
+
+    pub fn cancel_scheduled_values(&mut self, id: u32, param: u8, time: f64) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::CancelScheduledValues { time })
+    }
+
+    pub fn cancel_and_hold_at_time(&mut self, id: u32, param: u8, time: f64) -> Result<(), JsValue> {
+        self.automate(id, param, AutomationEvent::CancelAndHoldAtTime { time })
+    }
+
+    fn automate(&mut self, id: u32, param: u8, event: AutomationEvent) -> Result<(), JsValue> {
+        self.inner.automate(NodeId::from_bits(id), param, event).map_err(js_error)
+    }
+
+    fn configure(&mut self, id: u32, setting: u8, value: SettingValue) -> Result<(), JsValue> {
+        self.inner.configure(NodeId::from_bits(id), setting, value).map_err(js_error)
+    }
+
+    /// A choice setting, by the index of the choice in `describe()`'s list.
+    pub fn configure_choice(&mut self, id: u32, setting: u8, choice: u8) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Choice(choice))
+    }
+
+    pub fn configure_time(&mut self, id: u32, setting: u8, time: f64) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Time(time))
+    }
+
+    pub fn configure_number(&mut self, id: u32, setting: u8, value: f64) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Number(value))
+    }
+
+    pub fn configure_flag(&mut self, id: u32, setting: u8, on: bool) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Flag(on))
+    }
+
+    pub fn configure_curve(&mut self, id: u32, setting: u8, values: Vec<f32>) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Curve(values))
+    }
+
+    pub fn configure_wave(&mut self, id: u32, setting: u8, real: Vec<f32>, imag: Vec<f32>) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Wave { real, imag })
+    }
+
+    /// A buffer of samples: `channels` is an array of `Float32Array`s of equal length.
+    pub fn configure_samples(
+        &mut self,
+        id: u32,
+        setting: u8,
+        sample_rate: f32,
+        channels: js_sys::Array,
+    ) -> Result<(), JsValue> {
+        let channels: Vec<Vec<f32>> = channels.iter().map(|c| js_sys::Float32Array::new(&c).to_vec()).collect();
+        self.configure(id, setting, SettingValue::Samples { sample_rate, channels })
+    }
+
+    /// The accepted commands since the last call, encoded for [`super::WorkletEngine::submit`].
+    pub fn take_batch(&mut self) -> Vec<u8> {
+        crate::graph::encode_batch(&self.inner.take_batch())
+    }
+
+    pub fn pending(&self) -> u32 {
+        self.inner.pending() as u32
+    }
+
+    pub fn node_count(&self) -> u32 {
+        self.inner.node_count() as u32
+    }
+
+    pub fn edge_count(&self) -> u32 {
+        self.inner.edge_count() as u32
+    }
+}

@@ -1,0 +1,121 @@
+//! Boundary, audio thread: the engine inside the AudioWorkletProcessor. `processor.js` makes
+//! one call per quantum ([`WorkletEngine::process`]) and asks for acknowledgements and errors
+//! only when that call says there are some.
+
+use super::{config, js_error};
+use crate::graph::{decode_batch, ErrorCode};
+use crate::render::Engine;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// Render side of an engine, living in the AudioWorkletGlobalScope.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct WorkletEngine {
+    engine: Engine,
+    errors_reported: u64,
+}
+
+/// One render-side refusal or failure, as JS receives it.
+#[derive(Serialize)]
+struct ErrorRecord {
+    batch: Option<u32>,
+    node: Option<u32>,
+    param: Option<u8>,
+    code: &'static str,
+    message: &'static str,
+}
+
+#[wasm_bindgen]
+impl WorkletEngine {
+    #[wasm_bindgen(constructor)]
+    pub fn new(sample_rate: f32, max_nodes: u32, max_edges: u32) -> Result<WorkletEngine, JsValue> {
+        Ok(WorkletEngine {
+            engine: crate::node::engine(config(sample_rate, max_nodes, max_edges)?),
+            errors_reported: 0,
+        })
+    }
+
+    /// Decodes batch `seq`, builds its new nodes and queues it for the next quantum. Called
+    /// from `onmessage`, between quanta, so it may allocate; it also drops what earlier
+    /// commands retired. A command that cannot be built is refused alone, with an error for
+    /// its batch; the rest of the batch goes ahead.
+    pub fn submit(&mut self, seq: u32, bytes: &[u8]) -> Result<(), JsValue> {
+        self.engine.collect_garbage();
+        let commands = decode_batch(bytes).map_err(js_error)?;
+        let config = *self.engine.config();
+        let mut refused = Vec::new();
+        let built: Vec<_> = commands
+            .into_iter()
+            .filter_map(|command| {
+                let node = command.node();
+                crate::node::build_command(&config, command).map_err(|_| refused.push(node)).ok()
+            })
+            .collect();
+        self.engine.enqueue(seq, built);
+        for node in refused {
+            self.engine.refuse(seq, node, ErrorCode::UnknownKind, "the batch names a node kind this engine lacks");
+        }
+        Ok(())
+    }
+
+    /// Renders the quantum starting at context frame `frame` (`currentFrame`), with
+    /// `input_channels` channels of outside audio just written at [`WorkletEngine::input_ptr`]
+    /// (0: silence). Answers with news bits: 1, a batch was applied; 2, errors were logged.
+    pub fn process(&mut self, frame: f64, input_channels: u32) -> u32 {
+        let input = self.engine.external_input_mut();
+        if input_channels == 0 {
+            input.set_silent(1);
+        } else {
+            input.set_audible(input_channels as usize);
+        }
+        self.engine.render(frame as u64)
+    }
+
+    /// Address of the output: left then right, 128 f32 each.
+    pub fn output_ptr(&self) -> usize {
+        self.engine.output().as_ptr() as usize
+    }
+
+    /// Copies output channel `channel` (0 left, 1 right) of the last quantum into `dst`, for
+    /// callers that would rather not keep views on wasm memory.
+    pub fn copy_output(&self, channel: usize, dst: &mut [f32]) {
+        let samples = self.engine.output().channel(channel);
+        let n = dst.len().min(samples.len());
+        dst[..n].copy_from_slice(&samples[..n]);
+    }
+
+    /// Address of the external input: left then right, 128 f32 each.
+    pub fn input_ptr(&mut self) -> usize {
+        self.engine.external_input_mut().as_mut_ptr() as usize
+    }
+
+    pub fn applied_batch(&self) -> u32 {
+        self.engine.applied_batch()
+    }
+
+    pub fn error_count(&self) -> f64 {
+        self.engine.error_count() as f64
+    }
+
+    /// Errors not yet reported: an array of `{batch, node, param, code, message}`.
+    pub fn take_errors(&mut self) -> Result<JsValue, JsValue> {
+        let records: Vec<ErrorRecord> = self
+            .engine
+            .errors_since(self.errors_reported)
+            .map(|e| ErrorRecord {
+                batch: e.batch,
+                node: e.node.map(|n| n.to_bits()),
+                param: e.param,
+                code: e.code.as_str(),
+                message: e.what,
+            })
+            .collect();
+        self.errors_reported = self.engine.error_count();
+        super::to_js(&records)
+    }
+
+    pub fn node_count(&self) -> u32 {
+        self.engine.node_count() as u32
+    }
+}

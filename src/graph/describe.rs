@@ -1,0 +1,220 @@
+//! Both sides: what a node kind is, as data. Each node file declares one [`NodeSpec`]; the
+//! control side validates against it, the render side sizes parameters from it, and JS
+//! builds its node classes from [`NodeSpec::describe`], so nothing is listed twice.
+
+use serde::Serialize;
+
+/// How a bound of a parameter's nominal range is given.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    Value(f32),
+    Nyquist,
+    MinusNyquist,
+}
+
+impl Bound {
+    pub fn resolve(self, sample_rate: f32) -> f32 {
+        match self {
+            Bound::Value(v) => v,
+            Bound::Nyquist => sample_rate / 2.0,
+            Bound::MinusNyquist => -sample_rate / 2.0,
+        }
+    }
+}
+
+/// Web Audio's automation rate: one value per frame, or one per quantum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rate {
+    ARate,
+    KRate,
+}
+
+/// A parameter's name, default, nominal range and rate (Web Audio's values).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub default: f32,
+    pub min: Bound,
+    pub max: Bound,
+    pub rate: Rate,
+}
+
+impl ParamSpec {
+    pub const fn new(name: &'static str, default: f32, min: Bound, max: Bound) -> Self {
+        Self { name, default, min, max, rate: Rate::ARate }
+    }
+
+    pub const fn k_rate(self) -> Self {
+        Self { rate: Rate::KRate, ..self }
+    }
+}
+
+/// What a setting takes.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum SettingKind {
+    /// One of these names (sent as its index).
+    Choice { choices: &'static [&'static str] },
+    /// A context time in seconds, finite and not negative (`start(when)`, `stop(when)`).
+    Time,
+    /// A number in `[min, max]`.
+    Number { min: f64, max: f64 },
+    /// On or off.
+    Flag,
+    /// Channels of samples at a sample rate (a decoded buffer, an impulse response).
+    Samples,
+    /// One array of numbers (a waveshaper curve).
+    Curve,
+    /// Real and imaginary Fourier coefficients (a custom oscillator wave).
+    Wave,
+}
+
+/// A setting: something a node is told that is not a parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SettingSpec {
+    pub name: &'static str,
+    #[serde(flatten)]
+    pub kind: SettingKind,
+    /// Only given when the node is made (`createDelay(maxDelayTime)`).
+    #[serde(rename = "atCreation")]
+    pub at_creation: bool,
+}
+
+impl SettingSpec {
+    pub const fn new(name: &'static str, kind: SettingKind) -> Self {
+        Self { name, kind, at_creation: false }
+    }
+
+    pub const fn at_creation(self) -> Self {
+        Self { at_creation: true, ..self }
+    }
+}
+
+/// How many channels a node's output has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChannelRule {
+    /// As many as its input has (mono up to stereo).
+    FollowsInput,
+    Mono,
+    Stereo,
+}
+
+/// One node kind, whole: ports, channels, parameters, settings, latency and tail.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeSpec {
+    /// The kind's name on the wire and in JS (`"oscillator"`, `"delay"`).
+    pub name: &'static str,
+    /// The JS client's factory method (`"createOscillator"`).
+    pub factory: &'static str,
+    pub inputs: u8,
+    pub outputs: u8,
+    pub channels: ChannelRule,
+    pub params: &'static [ParamSpec],
+    pub settings: &'static [SettingSpec],
+    /// Frames between input and output that the node adds by design.
+    pub latency: u32,
+    /// Seconds it keeps sounding after its input goes silent (`f64::INFINITY`: until told).
+    pub tail_seconds: f64,
+    /// A scheduled source: `start()`/`stop()` once each, and an `ended` event.
+    pub source: bool,
+    /// Its output lags its input by at least one quantum inside a cycle, so a cycle through it
+    /// is allowed (Web Audio's rule for `DelayNode`).
+    pub breaks_cycles: bool,
+}
+
+impl NodeSpec {
+    /// One input, one output that follows the input's channels, nothing else: the start of
+    /// most specs (`NodeSpec { name, factory, params, ..NodeSpec::EFFECT }`).
+    pub const EFFECT: NodeSpec = NodeSpec {
+        name: "",
+        factory: "",
+        inputs: 1,
+        outputs: 1,
+        channels: ChannelRule::FollowsInput,
+        params: &[],
+        settings: &[],
+        latency: 0,
+        tail_seconds: 0.0,
+        source: false,
+        breaks_cycles: false,
+    };
+
+    /// The wiring of a node as the topology sees it.
+    pub fn ports(&self) -> super::Ports {
+        super::Ports {
+            inputs: self.inputs,
+            outputs: self.outputs,
+            params: self.params.len() as u8,
+            breaks_cycles: self.breaks_cycles,
+        }
+    }
+
+    pub fn param_index(&self, name: &str) -> Option<u8> {
+        self.params.iter().position(|p| p.name == name).map(|i| i as u8)
+    }
+
+    pub fn setting_index(&self, name: &str) -> Option<u8> {
+        self.settings.iter().position(|s| s.name == name).map(|i| i as u8)
+    }
+
+    /// The kind as JS sees it, with Nyquist-relative bounds resolved at `sample_rate`.
+    pub fn describe(&self, sample_rate: f32) -> NodeDescription {
+        NodeDescription {
+            name: self.name,
+            factory: self.factory,
+            inputs: self.inputs,
+            outputs: self.outputs,
+            channels: self.channels,
+            params: self
+                .params
+                .iter()
+                .map(|p| ParamDescription {
+                    name: p.name,
+                    default: p.default,
+                    min: p.min.resolve(sample_rate),
+                    max: p.max.resolve(sample_rate),
+                    rate: p.rate,
+                })
+                .collect(),
+            settings: self.settings.to_vec(),
+            latency: self.latency,
+            tail_seconds: if self.tail_seconds.is_finite() { Some(self.tail_seconds) } else { None },
+            source: self.source,
+        }
+    }
+}
+
+/// [`ParamSpec`] with its bounds as numbers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParamDescription {
+    pub name: &'static str,
+    #[serde(rename = "defaultValue")]
+    pub default: f32,
+    #[serde(rename = "minValue")]
+    pub min: f32,
+    #[serde(rename = "maxValue")]
+    pub max: f32,
+    #[serde(rename = "automationRate")]
+    pub rate: Rate,
+}
+
+/// [`NodeSpec`] as JS receives it from `describe()`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeDescription {
+    pub name: &'static str,
+    pub factory: &'static str,
+    #[serde(rename = "numberOfInputs")]
+    pub inputs: u8,
+    #[serde(rename = "numberOfOutputs")]
+    pub outputs: u8,
+    pub channels: ChannelRule,
+    pub params: Vec<ParamDescription>,
+    pub settings: Vec<SettingSpec>,
+    pub latency: u32,
+    /// `None`: rings until stopped.
+    #[serde(rename = "tailSeconds")]
+    pub tail_seconds: Option<f64>,
+    pub source: bool,
+}

@@ -1,0 +1,121 @@
+//! Both sides: the one enum of changes from control to render, and its wire form (postcard
+//! bytes, decoded off the render path).
+
+use super::{AutomationEvent, Edge, EngineError, ErrorCode, NodeId, RenderError};
+use serde::{Deserialize, Serialize};
+
+/// Which kind a new node is, on the wire: a registered kind by its index in the registry,
+/// or a processor supplied from Rust (tests, benchmarks) that never crosses the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KindRef {
+    Registered(u16),
+    Custom { inputs: u8, outputs: u8 },
+}
+
+/// The value of a node setting, in the form its [`super::SettingKind`] describes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SettingValue {
+    Choice(u8),
+    Time(f64),
+    Number(f64),
+    Flag(bool),
+    Samples { sample_rate: f32, channels: Vec<Vec<f32>> },
+    Curve(Vec<f32>),
+    Wave { real: Vec<f32>, imag: Vec<f32> },
+}
+
+impl SettingValue {
+    /// Numbers must be finite and times not negative. Allocation-free, so the render side can
+    /// check again whatever reaches it (the control side checks everything else).
+    pub fn check(&self) -> Result<(), RenderError> {
+        match *self {
+            SettingValue::Time(t) if !(t.is_finite() && t >= 0.0) => {
+                Err(RenderError::new(ErrorCode::OutOfRange, "a time must be finite and not negative"))
+            }
+            SettingValue::Number(v) if !v.is_finite() => {
+                Err(RenderError::new(ErrorCode::NonFinite, "a setting's number must be finite"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Every change the control side can make to the render side, in one enum.
+///
+/// `N` is how a new node travels: [`KindRef`] on the wire, a built processor once it
+/// reaches the render side.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Command<N> {
+    AddNode {
+        id: NodeId,
+        node: N,
+    },
+    RemoveNode {
+        id: NodeId,
+    },
+    Connect(Edge),
+    Disconnect(Edge),
+    /// Remove every connection leaving this node.
+    DisconnectOutputs {
+        id: NodeId,
+    },
+    /// Set a parameter's value now; a running node glides there without a click.
+    SetValue {
+        id: NodeId,
+        param: u8,
+        value: f32,
+    },
+    Automate {
+        id: NodeId,
+        param: u8,
+        event: AutomationEvent,
+    },
+    Configure {
+        id: NodeId,
+        setting: u8,
+        value: SettingValue,
+    },
+}
+
+impl<N> Command<N> {
+    /// The same command with its node payload turned into another form.
+    pub fn map_node<M, E>(self, build: impl FnOnce(NodeId, N) -> Result<M, E>) -> Result<Command<M>, E> {
+        Ok(match self {
+            Command::AddNode { id, node } => Command::AddNode { id, node: build(id, node)? },
+            Command::RemoveNode { id } => Command::RemoveNode { id },
+            Command::Connect(e) => Command::Connect(e),
+            Command::Disconnect(e) => Command::Disconnect(e),
+            Command::DisconnectOutputs { id } => Command::DisconnectOutputs { id },
+            Command::SetValue { id, param, value } => Command::SetValue { id, param, value },
+            Command::Automate { id, param, event } => Command::Automate { id, param, event },
+            Command::Configure { id, setting, value } => Command::Configure { id, setting, value },
+        })
+    }
+
+    /// The node the command is about (for a connection, the one it arrives at).
+    pub fn node(&self) -> NodeId {
+        match self {
+            Command::AddNode { id, .. }
+            | Command::RemoveNode { id }
+            | Command::DisconnectOutputs { id }
+            | Command::SetValue { id, .. }
+            | Command::Automate { id, .. }
+            | Command::Configure { id, .. } => *id,
+            Command::Connect(e) | Command::Disconnect(e) => e.to,
+        }
+    }
+}
+
+/// Wire form of a command, as the control side sends it to the render side.
+pub type WireCommand = Command<KindRef>;
+
+/// Serializes a batch for the trip to the worklet.
+pub fn encode_batch(commands: &[WireCommand]) -> Vec<u8> {
+    postcard::to_allocvec(commands).expect("commands always serialize")
+}
+
+/// Reads a batch back; a corrupt batch is an error, never a panic.
+pub fn decode_batch(bytes: &[u8]) -> Result<Vec<WireCommand>, EngineError> {
+    postcard::from_bytes(bytes)
+        .map_err(|e| EngineError::new(ErrorCode::Decode, format!("command batch could not be decoded: {e}")))
+}

@@ -1,0 +1,65 @@
+//! Render thread: what the engine knows of a node — a `dyn Processor`. Nodes allocate in
+//! `prepare`, clear in `reset`, and only touch memory in `process`.
+
+use crate::graph::{EngineConfig, ErrorCode, RenderError, SettingValue};
+use crate::render::{AudioBuf, Param};
+
+/// What a node reports after a quantum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Normal,
+    /// The node cannot go on; the engine silences it and reports the reason.
+    Error(&'static str),
+}
+
+/// Where and when a quantum is rendered.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessContext<'a> {
+    pub sample_rate: f32,
+    /// The first frame of this quantum on the context's clock.
+    pub frame: u64,
+    /// `frame` in seconds.
+    pub time: f64,
+    /// The audio arriving at the engine from outside.
+    pub external_input: &'a AudioBuf,
+}
+
+/// A DSP node.
+pub trait Processor: Send {
+    /// Allocates whatever the node needs at this configuration. Called once, off the render path.
+    fn prepare(&mut self, _config: &EngineConfig) {}
+
+    /// Forgets all signal state (filter memory, phase), keeping settings.
+    fn reset(&mut self) {}
+
+    /// Renders one quantum into `output` from `inputs` (one buffer per input port).
+    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status;
+
+    /// The node's parameters, in the order its descriptor lists them.
+    fn params(&mut self) -> &mut [Param] {
+        &mut []
+    }
+
+    /// Applies setting number `setting` (as the descriptor lists them). A node that keeps data
+    /// from `value` swaps it out, leaving what it replaced for the engine to drop off the
+    /// render path.
+    fn configure(&mut self, _setting: u8, _value: &mut SettingValue) -> Result<(), RenderError> {
+        Err(RenderError::new(ErrorCode::BadSetting, "the node does not take that setting"))
+    }
+
+    /// For a node that breaks cycles, when the engine splits it: renders this quantum's output
+    /// from what earlier quanta stored, before its inputs have run.
+    fn render_split_output(&mut self, output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
+        output.set_silent(1);
+        Status::Normal
+    }
+
+    /// For a split node: takes this quantum's input, after every other node has run.
+    fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {}
+}
+
+impl core::fmt::Debug for dyn Processor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("dyn Processor")
+    }
+}
