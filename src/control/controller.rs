@@ -231,7 +231,7 @@ impl Controller {
         }
         let now = self.now;
         let automated = self.timeline(id, param).is_some_and(|t| {
-            t.pass_until(now);
+            t.pass_until(now, false);
             !t.is_empty()
         });
         if automated {
@@ -255,7 +255,7 @@ impl Controller {
             meta.timelines = (0..params).map(|_| Timeline::with_capacity(capacity)).collect();
         }
         let timeline = &mut meta.timelines[usize::from(param)];
-        timeline.pass_until(now);
+        timeline.pass_until(now, false);
         let method = event.method();
         timeline
             .apply(event.clone(), &mut drop)

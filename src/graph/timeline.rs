@@ -151,18 +151,21 @@ impl Event {
 }
 
 /// A parameter's events in time order, with a fixed capacity. `start` events at the front have
-/// passed and no longer count against it.
+/// passed and no longer count against it. `cursor` is where the render side's evaluation has
+/// got to (the control side does not evaluate, and leaves it alone): an edit before it moves it
+/// back, so an event inserted in the past is still played.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
     events: Vec<Event>,
     start: usize,
+    cursor: usize,
     capacity: usize,
 }
 
 impl Timeline {
     /// Room for `capacity` events, reserved now: inserting never allocates.
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { events: Vec::with_capacity(capacity), start: 0, capacity }
+        Self { events: Vec::with_capacity(capacity), start: 0, cursor: 0, capacity }
     }
 
     /// The events that have not passed.
@@ -174,19 +177,31 @@ impl Timeline {
         self.start == self.events.len()
     }
 
-    /// Marks the first live event as passed.
-    pub fn pass_one(&mut self) {
-        self.start = (self.start + 1).min(self.events.len());
+    /// The event evaluation has reached, and the one after it.
+    pub fn current(&self) -> (Option<&Event>, Option<&Event>) {
+        (self.events.get(self.cursor), self.events.get(self.cursor + 1))
+    }
+
+    /// Evaluation has finished the current event.
+    pub fn advance(&mut self) {
+        self.cursor = (self.cursor + 1).min(self.events.len());
+    }
+
+    /// Nothing is left to evaluate: the value holds.
+    pub fn is_settled(&self) -> bool {
+        self.cursor >= self.events.len()
     }
 
     /// Marks as passed every event whose successor has begun by `now`, and a last event that
-    /// has finished by then (the control side's view of time, which never runs ahead of the
-    /// render side's, so it never passes an event the render side still plays).
-    pub fn pass_until(&mut self, now: f64) {
-        while self.start + 1 < self.events.len() && self.events[self.start + 1].time() <= now {
+    /// has finished by then. Both sides apply the same rule; the control side's `now` never
+    /// runs ahead of the render side's, so it never passes an event the render side still
+    /// plays. The render side never passes what it has not evaluated.
+    pub fn pass_until(&mut self, now: f64, evaluated_only: bool) {
+        let limit = if evaluated_only { self.cursor } else { self.events.len() };
+        while self.start + 1 < self.events.len() && self.start < limit && self.events[self.start + 1].time() <= now {
             self.start += 1;
         }
-        if self.start + 1 == self.events.len() && self.events[self.start].finished_by(now) {
+        if self.start + 1 == self.events.len() && self.start < limit && self.events[self.start].finished_by(now) {
             self.start += 1;
         }
     }
@@ -231,6 +246,7 @@ impl Timeline {
             for passed in self.events.drain(..self.start) {
                 retire(passed);
             }
+            self.cursor -= self.start.min(self.cursor);
             self.start = 0;
         }
         if self.events.len() == self.capacity {
@@ -239,6 +255,9 @@ impl Timeline {
         // After every event at the same time, as Web Audio orders them.
         let at = self.start + self.live().partition_point(|e| e.time() <= time);
         self.events.insert(at, event);
+        if at < self.cursor {
+            self.cursor = at;
+        }
         Ok(())
     }
 
@@ -250,6 +269,7 @@ impl Timeline {
         for removed in self.events.drain(at..) {
             retire(removed);
         }
+        self.cursor = self.cursor.min(at);
     }
 
     /// Web Audio's cancelAndHoldAtTime: a ramp still running at `time` is cut there, a value
@@ -261,6 +281,7 @@ impl Timeline {
                 *cut = Some(time);
             }
             self.remove_from(after + 1, retire);
+            self.cursor = self.cursor.min(after);
             return Ok(());
         }
         self.remove_from(after, retire);
@@ -268,12 +289,14 @@ impl Timeline {
             Some(Event::Target { .. }) => {
                 if self.events.len() < self.capacity {
                     self.events.push(Event::Hold { time });
+                    self.cursor = self.cursor.min(self.events.len() - 1);
                 } else {
                     return Err(refuse(ErrorCode::QueueFull, "the parameter's automation timeline is full"));
                 }
             }
             Some(Event::Curve { time: begin, duration, cut, .. }) if time < *begin + *duration => {
                 *cut = Some(time.max(*begin));
+                self.cursor = self.cursor.min(self.events.len() - 1);
             }
             _ => {}
         }
@@ -351,9 +374,9 @@ mod tests {
         apply(&mut t, AutomationEvent::SetValueAtTime { value: 1.0, time: 1.0 }).unwrap();
         let full = apply(&mut t, AutomationEvent::SetValueAtTime { value: 2.0, time: 2.0 }).unwrap_err();
         assert_eq!(full.code, ErrorCode::QueueFull);
-        t.pass_until(0.5);
+        t.pass_until(0.5, false);
         assert_eq!(t.live().len(), 2, "the value set at 0 holds until 1");
-        t.pass_until(1.5);
+        t.pass_until(1.5, false);
         assert!(t.is_empty(), "both values have been set by 1.5");
         apply(&mut t, AutomationEvent::SetValueAtTime { value: 2.0, time: 2.0 }).unwrap();
         assert_eq!(t.live().len(), 1);

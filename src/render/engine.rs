@@ -243,7 +243,7 @@ impl Engine {
     /// Applies one command; returns whether the graph must be re-planned.
     fn apply(&mut self, command: RenderCommand) -> Result<bool, RenderError> {
         match command {
-            Command::AddNode { id, node } => self.insert(id, node).map(|()| false),
+            Command::AddNode { id, node } => self.insert(id, node).map(|()| true),
             Command::RemoveNode { id } => self.remove(id).map(|()| true),
             Command::Connect(edge) => self.topology.connect_unplanned(edge).map(|_| true),
             Command::Disconnect(edge) => self.topology.disconnect(edge).map(|()| true),

@@ -152,9 +152,11 @@ impl Param {
     /// Applies one automation call to the timeline; events it removes go to `retire`.
     pub fn automate(&mut self, event: AutomationEvent, retire: &mut impl FnMut(Event)) -> Result<(), RenderError> {
         let curve = &mut self.curve;
-        let was_empty = curve.timeline.is_empty();
+        // As the control side does before every edit: what has passed makes room.
+        curve.timeline.pass_until(curve.now, true);
+        let was_settled = curve.timeline.is_settled();
         curve.timeline.apply(event, retire)?;
-        if was_empty && !curve.timeline.is_empty() {
+        if was_settled && !curve.timeline.is_settled() {
             curve.glide_left = 0;
             curve.anchor_time = curve.now;
             curve.anchor_value = curve.value;
@@ -190,7 +192,7 @@ impl Param {
         let dt = 1.0 / f64::from(sample_rate);
         curve.now = time + QUANTUM as f64 * dt;
         let modulated = core::mem::take(&mut self.modulated);
-        let steady = curve.timeline.is_empty() && curve.glide_left == 0;
+        let steady = curve.timeline.is_settled() && curve.glide_left == 0;
         if curve.rate == Rate::KRate || (steady && !modulated) {
             let intrinsic = if steady { curve.value } else { curve.at(time, QUANTUM as u32) };
             let offset = if modulated { self.modulation[0] } else { 0.0 };
@@ -231,7 +233,7 @@ impl Curve {
 
     #[inline]
     fn fill(&mut self, out: &mut [f32], time: f64, dt: f64) {
-        if self.timeline.is_empty() {
+        if self.timeline.is_settled() {
             // Glide sample by sample, then the steady value in one fill.
             let gliding = (self.glide_left as usize).min(out.len());
             for slot in &mut out[..gliding] {
@@ -243,18 +245,21 @@ impl Curve {
         for (i, slot) in out.iter_mut().enumerate() {
             *slot = self.automate(time + i as f64 * dt);
         }
+        self.timeline.pass_until(time + (out.len() - 1) as f64 * dt, true);
     }
 
     /// One value at `time` for a k-rate parameter, advancing a glide by `frames`.
     fn at(&mut self, time: f64, frames: u32) -> f32 {
-        if self.timeline.is_empty() {
+        if self.timeline.is_settled() {
             let value = self.value;
             for _ in 0..frames.min(self.glide_left) {
                 self.glide();
             }
             return value;
         }
-        self.automate(time)
+        let value = self.automate(time);
+        self.timeline.pass_until(time, true);
+        value
     }
 
     #[inline]
@@ -267,8 +272,8 @@ impl Curve {
     }
 
     fn step(&mut self, t: f64) -> Step {
-        let live = self.timeline.live();
-        let Some(event) = live.first() else { return Step::Hold };
+        let (current, next) = self.timeline.current();
+        let Some(event) = current else { return Step::Hold };
         let (t0, v0) = (self.anchor_time, self.anchor_value);
         match *event {
             Event::Set { value, time } => {
@@ -313,7 +318,7 @@ impl Curve {
                         target + (from - target) * (-(when - time) / time_constant).exp() as f32
                     }
                 };
-                match live.get(1) {
+                match next {
                     // A ramp after a target starts where the target would have begun.
                     Some(next) if next.is_ramp() => Step::Done(time, from),
                     Some(next) if next.time() <= t => Step::Done(next.time(), at(next.time())),
@@ -350,7 +355,7 @@ impl Curve {
                     self.anchor_time = time;
                     self.anchor_value = value;
                     self.target_from = None;
-                    self.timeline.pass_one();
+                    self.timeline.advance();
                 }
             }
         }
