@@ -39,5 +39,7 @@ pub const QUANTUM: usize = 128;
 pub const MAX_CHANNELS: usize = 2;
 /// Input ports a node may have.
 pub const MAX_INPUTS: usize = 4;
+/// Outputs a node may have (a channel splitter has two).
+pub const MAX_OUTPUTS: usize = 2;
 /// Parameters a node may have.
 pub const MAX_PARAMS: usize = 8;

@@ -93,7 +93,8 @@ struct Constant(f32);
 impl Processor for Constant {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         output.channel_mut(0).fill(self.0);
         output.set_audible(1);
         Status::Normal
@@ -105,7 +106,7 @@ struct Broken;
 impl Processor for Broken {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(&mut self, _inputs: &[&AudioBuf], _output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], _outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
         Status::Error("this node always fails")
     }
 }

@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use quaver::dsp::biquad::FilterType;
-use quaver::graph::{AutomationEvent, Command, Edge, EngineConfig, NodeId, SettingValue};
+use quaver::graph::{AutomationEvent, Command, Edge, EngineConfig, NewNode, NodeId, SettingValue};
 use quaver::offline::OfflineRenderer;
 use quaver::render::{AudioBuf, ProcessContext, Processor, Status};
 
@@ -60,7 +60,8 @@ struct FailsAfter(u32);
 impl Processor for FailsAfter {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         if self.0 == 0 {
             return Status::Error("deliberate failure");
         }
@@ -137,7 +138,7 @@ fn raw_render_commands_apply_without_allocating() {
     let (kind, _) = quaver::node::find("oscillator").unwrap();
     let config = *g.engine().config();
     let wire = [
-        Command::AddNode { id, node: kind },
+        Command::AddNode { id, node: NewNode { kind, options: vec![] } },
         Command::Connect(Edge { from: id, output: 0, to: gain, input: 0 }),
         Command::Configure { id, setting: 1, value: SettingValue::Time(0.0) },
         Command::RemoveNode { id },

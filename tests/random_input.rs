@@ -3,7 +3,9 @@
 //! bytes as batches. Nothing may panic, the output must stay finite, and the control and
 //! render sides must agree on the graph afterwards.
 
-use quaver::graph::{decode_batch, AutomationEvent, Command, Edge, EngineConfig, KindRef, NodeId, SettingValue};
+use quaver::graph::{
+    decode_batch, AutomationEvent, Command, Edge, EngineConfig, KindRef, NewNode, NodeId, SettingValue,
+};
 use quaver::offline::OfflineRenderer;
 
 /// xorshift64*: deterministic, so a failure reproduces.
@@ -128,7 +130,10 @@ fn random_raw_commands_never_panic_the_render_side() {
             let (a, b) = (random_id(&mut rng), random_id(&mut rng));
             let edge = Edge { from: a, output: rng.below(2) as u8, to: b, input: rng.below(2) as u8 };
             commands.push(match rng.below(8) {
-                0 => Command::AddNode { id: a, node: KindRef::Registered(rng.below(8) as u16) },
+                0 => Command::AddNode {
+                    id: a,
+                    node: NewNode { kind: KindRef::Registered(rng.below(8) as u16), options: vec![] },
+                },
                 1 => Command::RemoveNode { id: a },
                 2 => Command::Connect(edge),
                 3 => Command::Disconnect(edge),

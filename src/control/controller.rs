@@ -2,7 +2,7 @@
 //! records the accepted commands as a batch for the render side.
 
 use crate::graph::{
-    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, KindRef, NodeId, NodeSpec, Ports,
+    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, KindRef, NewNode, NodeId, NodeSpec, Ports,
     SettingKind, SettingValue, Timeline, Topology, WireCommand,
 };
 use crate::node;
@@ -14,10 +14,10 @@ struct NodeMeta {
     spec: Option<&'static NodeSpec>,
     started: bool,
     stopped: bool,
-    /// No command has touched the node since it was made: creation-only settings are allowed.
-    fresh: bool,
     /// One mirror per parameter, made on first automation.
     timelines: Vec<Timeline>,
+    /// Sample memory the node holds, counted against the budget.
+    memory: usize,
 }
 
 /// The control side's authority over a graph: ids, validation, and the commands to send.
@@ -33,6 +33,7 @@ pub struct Controller {
     input: NodeId,
     batch: Vec<WireCommand>,
     now: f64,
+    memory: usize,
 }
 
 impl Controller {
@@ -47,6 +48,7 @@ impl Controller {
             input: NodeId { index: 1, generation: 0 },
             batch: Vec::new(),
             now: 0.0,
+            memory: 0,
         };
         for index in [node::DESTINATION, node::INPUT] {
             let spec = node::registered(index).expect("the registry starts with the engine's own nodes").spec;
@@ -148,9 +150,44 @@ impl Controller {
         let id = self.topology.add(ports).map_err(|e| {
             EngineError::new(e.code, format!("{} (the engine holds {} nodes)", e.what, self.config.max_nodes))
         })?;
-        self.meta[usize::from(id.index)] = Some(NodeMeta::new(kind, spec));
-        self.batch.push(Command::AddNode { id, node: kind });
+        let mut meta = NodeMeta::new(kind, spec);
+        if let KindRef::Registered(index) = kind {
+            meta.memory = self.memory_of(index, &[]);
+            if let Err(e) = self.charge(0, meta.memory) {
+                self.topology.remove(id).expect("just added");
+                return Err(e);
+            }
+        }
+        self.meta[usize::from(id.index)] = Some(meta);
+        self.batch.push(Command::AddNode { id, node: NewNode { kind, options: Vec::new() } });
         Ok(id)
+    }
+
+    fn memory_of(&self, index: u16, options: &[(u8, SettingValue)]) -> usize {
+        node::registered(index).map_or(0, |t| (t.memory)(&self.config, options))
+    }
+
+    /// Swaps `old` bytes of sample memory for `new`, unless that goes past the budget.
+    fn charge(&mut self, old: usize, new: usize) -> Result<(), EngineError> {
+        let total = self.memory - old + new;
+        if total > self.config.memory_budget {
+            return Err(EngineError::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "that needs {:.1} MB of sample memory; {:.1} MB of the engine's {:.1} MB are in use",
+                    new as f64 / 1e6,
+                    (self.memory - old) as f64 / 1e6,
+                    self.config.memory_budget as f64 / 1e6
+                ),
+            ));
+        }
+        self.memory = total;
+        Ok(())
+    }
+
+    /// Sample memory the graph's nodes hold.
+    pub fn memory(&self) -> usize {
+        self.memory
     }
 
     pub fn remove_node(&mut self, id: NodeId) -> Result<(), EngineError> {
@@ -160,21 +197,14 @@ impl Controller {
             );
         }
         self.topology.remove(id).map_err(|_| stale(id))?;
-        self.meta[usize::from(id.index)] = None;
+        let meta = self.meta[usize::from(id.index)].take().expect("live nodes have metadata");
+        self.memory -= meta.memory;
         self.batch.push(Command::RemoveNode { id });
         Ok(())
     }
 
-    fn touch(&mut self, id: NodeId) {
-        if let Ok(meta) = self.meta_mut(id) {
-            meta.fresh = false;
-        }
-    }
-
     pub fn connect(&mut self, edge: Edge) -> Result<(), EngineError> {
         let added = self.topology.connect(edge).map_err(|e| edge_error(e.into(), &edge))?;
-        self.touch(edge.from);
-        self.touch(edge.to);
         if added {
             self.batch.push(Command::Connect(edge));
         }
@@ -237,7 +267,6 @@ impl Controller {
         if automated {
             return self.automate(id, param, AutomationEvent::SetValueAtTime { value, time: now });
         }
-        self.touch(id);
         self.batch.push(Command::SetValue { id, param, value });
         Ok(())
     }
@@ -260,7 +289,6 @@ impl Controller {
         timeline
             .apply(event.clone(), &mut drop)
             .map_err(|e| EngineError::new(e.code, format!("{method}: {}", e.what)).at_node(id).at_param(name))?;
-        meta.fresh = false;
         self.batch.push(Command::Automate { id, param, event });
         Ok(())
     }
@@ -298,8 +326,26 @@ impl Controller {
         let name = setting_spec.name;
         check_setting_value(setting_spec.kind, &value)
             .map_err(|(code, why)| EngineError::new(code, format!("{}.{name}: {why}", kind.name)).at_node(id))?;
-        if setting_spec.at_creation && !meta.fresh {
-            return refuse(format!("{}.{name} can only be given when the node is made", kind.name));
+        if setting_spec.at_creation {
+            // Into the node's creation, while it has not been sent: what it sizes is allocated
+            // when the node is built, never on the render path.
+            let creation =
+                self.batch.iter().rposition(|c| matches!(c, Command::AddNode { id: made, .. } if *made == id));
+            let Some(at) = creation else {
+                return refuse(format!("{}.{name} can only be given when the node is made", kind.name));
+            };
+            let Command::AddNode { node, .. } = &self.batch[at] else { unreachable!("found above") };
+            let mut options = node.options.clone();
+            options.retain(|(s, _)| *s != setting);
+            options.push((setting, value));
+            let KindRef::Registered(index) = node.kind else { return refuse("a custom node takes no settings".into()) };
+            let (old, new) = (meta.memory, self.memory_of(index, &options));
+            self.charge(old, new).map_err(|e| e.at_node(id))?;
+            self.meta_mut(id)?.memory = new;
+            if let Command::AddNode { node, .. } = &mut self.batch[at] {
+                node.options = options;
+            }
+            return Ok(());
         }
         if kind.source && name == "start" && meta.started {
             return refuse("start() may be called only once on a source".into());
@@ -312,9 +358,6 @@ impl Controller {
             "start" if kind.source => meta.started = true,
             "stop" if kind.source => meta.stopped = true,
             _ => {}
-        }
-        if !setting_spec.at_creation {
-            meta.fresh = false;
         }
         self.batch.push(Command::Configure { id, setting, value });
         Ok(())
@@ -332,7 +375,7 @@ impl Controller {
 
 impl NodeMeta {
     fn new(kind: KindRef, spec: Option<&'static NodeSpec>) -> Self {
-        Self { kind, spec, started: false, stopped: false, fresh: true, timelines: Vec::new() }
+        Self { kind, spec, started: false, stopped: false, timelines: Vec::new(), memory: 0 }
     }
 }
 
@@ -388,6 +431,9 @@ fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (E
             Ok(())
         }
         (SettingKind::Curve, SettingValue::Curve(values)) => {
+            if values.len() == 1 {
+                return bad("a curve needs at least two values (or none, to pass the signal through)");
+            }
             if values.len() > MAX_SETTING_SAMPLES {
                 return Err((ErrorCode::TooLarge, "the curve is too long".into()));
             }

@@ -2,3 +2,4 @@
 
 pub mod biquad;
 pub mod oscillator;
+pub mod resample;

@@ -15,7 +15,7 @@ pub use describe::{Bound, ChannelRule, NodeSpec, ParamSpec, Rate, SettingKind, S
 pub use error::{EngineError, ErrorCode, RenderError};
 pub use timeline::{AutomationEvent, Event, Timeline};
 pub use topology::{InEdge, Ports, Topology};
-pub use wire::{decode_batch, encode_batch, Command, KindRef, SettingValue, WireCommand};
+pub use wire::{decode_batch, encode_batch, Command, KindRef, NewNode, SettingValue, WireCommand};
 
 use serde::{Deserialize, Serialize};
 
@@ -67,10 +67,13 @@ pub struct EngineConfig {
     pub max_edges: usize,
     /// Automation events one parameter's timeline can hold.
     pub max_automation_events: usize,
+    /// Bytes of sample memory (delay lines, buffers, impulse responses) all nodes together may
+    /// hold; what would go past it is refused with `TooLarge`.
+    pub memory_budget: usize,
 }
 
 impl EngineConfig {
     pub fn new(sample_rate: f32) -> Self {
-        Self { sample_rate, max_nodes: 2048, max_edges: 4096, max_automation_events: 256 }
+        Self { sample_rate, max_nodes: 2048, max_edges: 4096, max_automation_events: 256, memory_budget: 256 << 20 }
     }
 }

@@ -12,6 +12,14 @@ pub enum KindRef {
     Custom { inputs: u8, outputs: u8 },
 }
 
+/// A new node on the wire: its kind, and the settings it is made with (a delay's
+/// `maxDelayTime`), so that whatever they size is allocated when the node is built.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewNode {
+    pub kind: KindRef,
+    pub options: Vec<(u8, SettingValue)>,
+}
+
 /// The value of a node setting, in the form its [`super::SettingKind`] describes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SettingValue {
@@ -42,7 +50,7 @@ impl SettingValue {
 
 /// Every change the control side can make to the render side, in one enum.
 ///
-/// `N` is how a new node travels: [`KindRef`] on the wire, a built processor once it
+/// `N` is how a new node travels: a [`NewNode`] on the wire, a built processor once it
 /// reaches the render side.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Command<N> {
@@ -107,7 +115,7 @@ impl<N> Command<N> {
 }
 
 /// Wire form of a command, as the control side sends it to the render side.
-pub type WireCommand = Command<KindRef>;
+pub type WireCommand = Command<NewNode>;
 
 /// Serializes a batch for the trip to the worklet.
 pub fn encode_batch(commands: &[WireCommand]) -> Vec<u8> {

@@ -35,7 +35,8 @@ pub const SPEC: NodeSpec = NodeSpec {
     tail_seconds: 1.0,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(Biquad::new(config)) };
+pub const TYPE: NodeType =
+    NodeType { spec: &SPEC, build: |config, _| Box::new(Biquad::new(config)), memory: super::fixed_memory };
 
 /// The filter before a type change, still heard while the new one fades in.
 #[derive(Clone, Copy, Debug)]
@@ -115,7 +116,8 @@ impl Processor for Biquad {
         self.state_is_zero = true;
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         let [frequency, detune, q, gain] = &mut self.params;
         let values = [
             frequency.render(cx.time, cx.sample_rate),

@@ -8,7 +8,8 @@ use crate::simd::{gain_constant, gain_varying, Native};
 const PARAMS: [ParamSpec; 1] = [ParamSpec::new("gain", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX))];
 
 pub const SPEC: NodeSpec = NodeSpec { name: "gain", factory: "createGain", params: &PARAMS, ..NodeSpec::EFFECT };
-pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(Gain::new(config)) };
+pub const TYPE: NodeType =
+    NodeType { spec: &SPEC, build: |config, _| Box::new(Gain::new(config)), memory: super::fixed_memory };
 
 /// Multiplies its input by the `gain` parameter; 0 gives a silent output, 1 a copy.
 #[derive(Debug)]
@@ -23,7 +24,8 @@ impl Gain {
 }
 
 impl Processor for Gain {
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         let gain = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
         let channels = input.channels();

@@ -8,17 +8,20 @@ use crate::MAX_CHANNELS;
 
 pub const DESTINATION_SPEC: NodeSpec =
     NodeSpec { name: "destination", channels: ChannelRule::Stereo, ..NodeSpec::EFFECT };
-pub const DESTINATION: NodeType = NodeType { spec: &DESTINATION_SPEC, build: |_| Box::new(Destination) };
+pub const DESTINATION: NodeType =
+    NodeType { spec: &DESTINATION_SPEC, build: |_, _| Box::new(Destination), memory: super::fixed_memory };
 
 pub const INPUT_SPEC: NodeSpec = NodeSpec { name: "input", inputs: 0, ..NodeSpec::EFFECT };
-pub const INPUT: NodeType = NodeType { spec: &INPUT_SPEC, build: |_| Box::new(ExternalInput) };
+pub const INPUT: NodeType =
+    NodeType { spec: &INPUT_SPEC, build: |_, _| Box::new(ExternalInput), memory: super::fixed_memory };
 
 /// Mixes everything connected to it (the engine sums the connections) into stereo.
 #[derive(Debug, Default)]
 pub struct Destination;
 
 impl Processor for Destination {
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         // Real samples even when silent: JS reads this buffer without looking at the flag.
         output.copy_from(inputs[0], MAX_CHANNELS);
         Status::Normal
@@ -30,7 +33,8 @@ impl Processor for Destination {
 pub struct ExternalInput;
 
 impl Processor for ExternalInput {
-    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         let input = cx.external_input;
         output.copy_from(input, input.channels());
         Status::Normal

@@ -3,37 +3,84 @@
 //! file and one registry line.
 
 mod biquad;
+mod constant;
+mod delay;
+mod envelope;
 mod gain;
 mod io;
+mod lfo;
+mod merger;
+mod noise;
 mod oscillator;
 mod panner;
+mod source;
+mod splitter;
+mod waveshaper;
 
 pub use biquad::Biquad;
+pub use constant::ConstantSource;
+pub use delay::Delay;
 pub use gain::Gain;
 pub use io::{Destination, ExternalInput};
 pub use oscillator::Oscillator;
 pub use panner::StereoPanner;
+pub use source::SourceClock;
 
-use crate::graph::{EngineConfig, EngineError, ErrorCode, KindRef, NodeSpec, ParamSpec, WireCommand};
+use crate::graph::{
+    EngineConfig, EngineError, ErrorCode, KindRef, NewNode, NodeSpec, ParamSpec, SettingValue, WireCommand,
+};
 use crate::render::{BuiltNode, Engine, Param, Processor, RenderCommand};
+
+/// Settings a node is made with, by index (validated by the control side).
+pub type Options<'a> = &'a [(u8, SettingValue)];
 
 /// A node kind: what it is, and how to build one.
 #[derive(Clone, Copy, Debug)]
 pub struct NodeType {
     pub spec: &'static NodeSpec,
     /// Builds and prepares a processor. Allocates: never called on the render path.
-    pub build: fn(&EngineConfig) -> Box<dyn Processor>,
+    pub build: fn(&EngineConfig, Options<'_>) -> Box<dyn Processor>,
+    /// Bytes of sample memory a node made with these options allocates (delay lines, buffers),
+    /// counted against the engine's budget before it is made.
+    pub memory: fn(&EngineConfig, Options<'_>) -> usize,
+}
+
+/// For kinds whose memory does not depend on their options.
+pub fn fixed_memory(_config: &EngineConfig, _options: Options<'_>) -> usize {
+    0
 }
 
 /// Every node kind the engine builds, in wire order (a kind travels as its index here).
 /// The first two are the engine's own ends of the graph.
-pub static REGISTRY: &[NodeType] =
-    &[io::DESTINATION, io::INPUT, oscillator::TYPE, gain::TYPE, biquad::TYPE, panner::TYPE];
+pub static REGISTRY: &[NodeType] = &[
+    io::DESTINATION, // the engine's output
+    io::INPUT,       // the audio the engine is given
+    oscillator::TYPE,
+    gain::TYPE,
+    biquad::TYPE,
+    panner::TYPE,
+    constant::TYPE,
+    delay::TYPE,
+    noise::TYPE,
+    splitter::TYPE,
+    merger::TYPE,
+    waveshaper::TYPE,
+    envelope::TYPE,
+    lfo::TYPE,
+];
 
 /// Registry index of the destination node.
 pub const DESTINATION: u16 = 0;
 /// Registry index of the external input node.
 pub const INPUT: u16 = 1;
+
+/// The number option `setting` was made with, if any.
+pub fn number_option(options: Options<'_>, setting: u8) -> Option<f64> {
+    options.iter().find_map(|(s, v)| match v {
+        SettingValue::Number(n) if *s == setting && n.is_finite() => Some(*n),
+        _ => None,
+    })
+}
 
 /// The kind called `name` and its wire form.
 pub fn find(name: &str) -> Option<(KindRef, &'static NodeType)> {
@@ -53,12 +100,12 @@ fn params_for<const N: usize>(specs: &[ParamSpec; N], config: &EngineConfig) -> 
 /// Turns a wire command into a render command, building the processor of a new node. Off the
 /// render path: this is where nodes are allowed to allocate.
 pub fn build_command(config: &EngineConfig, command: WireCommand) -> Result<RenderCommand, EngineError> {
-    command.map_node(|id, kind| match kind {
+    command.map_node(|id, NewNode { kind, options }| match kind {
         KindRef::Registered(index) => {
             let node_type = registered(index).ok_or_else(|| {
                 EngineError::new(ErrorCode::UnknownKind, format!("no node kind has wire index {index}")).at_node(id)
             })?;
-            Ok(BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(config) })
+            Ok(BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(config, &options) })
         }
         KindRef::Custom { .. } => {
             Err(EngineError::new(ErrorCode::UnknownKind, "custom nodes are built from Rust, not sent by kind")
@@ -72,7 +119,7 @@ pub fn engine(config: EngineConfig) -> Engine {
     crate::dsp::oscillator::prepare_all();
     let end = |index: u16| {
         let node_type = registered(index).expect("the registry starts with the engine's own nodes");
-        BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(&config) }
+        BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(&config, &[]) }
     };
     Engine::new(config, end(DESTINATION), end(INPUT))
 }

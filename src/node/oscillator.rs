@@ -38,7 +38,8 @@ pub const SPEC: NodeSpec = NodeSpec {
     source: true,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(Oscillator::new(config)) };
+pub const TYPE: NodeType =
+    NodeType { spec: &SPEC, build: |config, _| Box::new(Oscillator::new(config)), memory: super::fixed_memory };
 
 /// The previous shape, still heard while a shape change fades in. `None` tables: sine.
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +102,8 @@ impl Processor for Oscillator {
         self.phase = 0.0;
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         let [frequency, detune] = &mut self.params;
         let frequency = frequency.render(cx.time, cx.sample_rate);
         let detune = detune.render(cx.time, cx.sample_rate);

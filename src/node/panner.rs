@@ -14,7 +14,8 @@ pub const SPEC: NodeSpec = NodeSpec {
     params: &PARAMS,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |config| Box::new(StereoPanner::new(config)) };
+pub const TYPE: NodeType =
+    NodeType { spec: &SPEC, build: |config, _| Box::new(StereoPanner::new(config)), memory: super::fixed_memory };
 
 /// Places its input in the stereo field by the `pan` parameter (−1 left, +1 right).
 #[derive(Debug)]
@@ -64,7 +65,8 @@ impl PanGains {
 }
 
 impl Processor for StereoPanner {
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
         let pan = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];
         if input.is_silent() {

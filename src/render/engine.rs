@@ -11,7 +11,7 @@ use crate::render::{
     port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, MAX_PORTS, OUTPUT_BUFFER, SILENCE,
 };
 use crate::simd::{mix_accumulate, Native};
-use crate::{MAX_CHANNELS, MAX_INPUTS, QUANTUM};
+use crate::{MAX_CHANNELS, MAX_INPUTS, MAX_OUTPUTS, QUANTUM};
 
 /// A node ready for the render side: its ports (for the topology) and its processor.
 #[derive(Debug)]
@@ -45,6 +45,7 @@ struct NodeSlot {
     processor: Box<dyn Processor>,
     inputs: usize,
     params: usize,
+    outputs: usize,
     failed: bool,
 }
 
@@ -65,6 +66,8 @@ pub struct Engine {
     schedule: Schedule,
     pool: Vec<AudioBuf>,
     mixes: Vec<AudioBuf>,
+    /// Where a node with several outputs renders them before they join the pool.
+    scratch: Vec<AudioBuf>,
     inbox: Vec<(u32, RenderCommand)>,
     retired: Retired,
     /// Value curves on timelines or in the inbox: how many `retired.events` may have to take.
@@ -107,9 +110,10 @@ impl Engine {
             config,
             topology: Topology::new(config.max_nodes, config.max_edges),
             nodes: (0..config.max_nodes).map(|_| None).collect(),
-            schedule: Schedule::new(config.max_nodes),
-            pool: vec![AudioBuf::default(); config.max_nodes],
+            schedule: Schedule::new(config.max_nodes, config.max_nodes * MAX_OUTPUTS),
+            pool: vec![AudioBuf::default(); config.max_nodes * MAX_OUTPUTS],
             mixes: vec![AudioBuf::default(); MAX_PORTS],
+            scratch: vec![AudioBuf::default(); MAX_OUTPUTS],
             inbox: Vec::new(),
             retired: Retired { processors: Vec::with_capacity(config.max_nodes), ..Retired::default() },
             curves: 0,
@@ -227,6 +231,7 @@ impl Engine {
             processor: node.processor,
             inputs: usize::from(node.ports.inputs),
             params: usize::from(node.ports.params),
+            outputs: usize::from(node.ports.outputs),
             failed: false,
         });
         Ok(())
@@ -328,7 +333,7 @@ impl Engine {
     fn reschedule(&mut self) {
         let nodes = &self.nodes;
         self.schedule.rebuild(&self.topology, usize::from(self.destination.index), |slot| {
-            nodes[slot].as_ref().map_or((0, 0), |n| (n.inputs, n.params))
+            nodes[slot].as_ref().map_or((0, 0, 1), |n| (n.inputs, n.params, n.outputs))
         });
     }
 
@@ -353,10 +358,13 @@ impl Engine {
             let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
             if slot.failed {
                 if step.phase != Phase::SplitInput {
-                    self.pool[output_index].set_silent(1);
+                    for &b in &step.extra_outputs[..usize::from(step.outputs)] {
+                        self.pool[usize::from(b)].set_silent(1);
+                    }
                 }
                 continue;
             }
+            let several = step.outputs > 1;
             let ports = usize::from(step.inputs);
             if step.mixes {
                 let edges = self.topology.inputs_of(slot_index);
@@ -390,7 +398,12 @@ impl Engine {
                     for (port, input) in inputs.iter_mut().enumerate().take(ports) {
                         *input = read(step.feeds[port], port);
                     }
-                    slot.processor.process(&inputs[..ports], output, &cx)
+                    if several {
+                        let outputs = &mut self.scratch[..usize::from(step.outputs)];
+                        slot.processor.process(&inputs[..ports], outputs, &cx)
+                    } else {
+                        slot.processor.process(&inputs[..ports], core::slice::from_mut(output), &cx)
+                    }
                 }
                 Phase::SplitOutput => slot.processor.render_split_output(output, &cx),
                 Phase::SplitInput => {
@@ -406,9 +419,16 @@ impl Engine {
                     Status::Normal
                 }
             };
+            if several && step.phase == Phase::Whole {
+                for (k, &b) in step.extra_outputs[..usize::from(step.outputs)].iter().enumerate() {
+                    core::mem::swap(&mut self.pool[usize::from(b)], &mut self.scratch[k]);
+                }
+            }
             if let Status::Error(what) = status {
                 slot.failed = true;
-                output.set_silent(1);
+                for &b in &step.extra_outputs[..usize::from(step.outputs)] {
+                    self.pool[usize::from(b)].set_silent(1);
+                }
                 if failure_count < failures.len() {
                     failures[failure_count] = Some((step.slot, what));
                     failure_count += 1;
@@ -458,7 +478,7 @@ fn mix_into(mix: &mut AudioBuf, pool: &[AudioBuf], edges: &[InEdge], port: usize
     let sources = edges
         .iter()
         .filter(|e| port_of(e.input) == port)
-        .map(|e| &pool[usize::from(schedule.buffer_of(usize::from(e.from)))]);
+        .map(|e| &pool[usize::from(schedule.buffer_of(usize::from(e.from), e.output))]);
     let channels = sources.clone().filter(|b| !b.is_silent()).map(AudioBuf::channels).max();
     let Some(channels) = channels else {
         mix.set_silent(1);

@@ -32,8 +32,9 @@ pub trait Processor: Send {
     /// Forgets all signal state (filter memory, phase), keeping settings.
     fn reset(&mut self) {}
 
-    /// Renders one quantum into `output` from `inputs` (one buffer per input port).
-    fn process(&mut self, inputs: &[&AudioBuf], output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status;
+    /// Renders one quantum into `outputs` (one buffer per output port) from `inputs` (one
+    /// buffer per input port).
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status;
 
     /// The node's parameters, in the order its descriptor lists them.
     fn params(&mut self) -> &mut [Param] {

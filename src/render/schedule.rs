@@ -5,7 +5,7 @@
 //! and modulated parameters — reads from.
 
 use crate::graph::Topology;
-use crate::{MAX_INPUTS, MAX_PARAMS};
+use crate::{MAX_INPUTS, MAX_OUTPUTS, MAX_PARAMS};
 
 /// Ports a step can read: audio inputs first, then parameters (`MAX_INPUTS + index`).
 pub const MAX_PORTS: usize = MAX_INPUTS + MAX_PARAMS;
@@ -37,7 +37,11 @@ pub enum Phase {
 pub struct Step {
     pub slot: u16,
     pub phase: Phase,
+    /// The pool buffer of output 0.
     pub output: u16,
+    /// The pool buffers of every output (`outputs` of them; `output` is the first).
+    pub extra_outputs: [u16; MAX_OUTPUTS],
+    pub outputs: u8,
     pub inputs: u8,
     pub params: u8,
     /// Whether any port needs summing first (the rare case, kept off the common path).
@@ -64,21 +68,24 @@ pub fn port_of(input: u8) -> usize {
 #[derive(Debug)]
 pub struct Schedule {
     steps: Vec<Step>,
-    buffer_of: Vec<u16>,
+    buffer_of: Vec<[u16; MAX_OUTPUTS]>,
     position: Vec<u32>,
     last_use: Vec<u32>,
     free: Vec<u16>,
+    buffers: usize,
 }
 
 impl Schedule {
-    /// Room for `max_nodes` nodes (each split node takes two steps) and as many pool buffers.
-    pub fn new(max_nodes: usize) -> Self {
+    /// Room for `max_nodes` nodes (each split node takes two steps) and `buffers` pool buffers
+    /// (enough when every node's every output could be live at once).
+    pub fn new(max_nodes: usize, buffers: usize) -> Self {
         Self {
             steps: Vec::with_capacity(2 * max_nodes),
-            buffer_of: vec![0; max_nodes],
+            buffer_of: vec![[0; MAX_OUTPUTS]; max_nodes],
             position: vec![0; max_nodes],
             last_use: vec![0; max_nodes],
-            free: Vec::with_capacity(max_nodes),
+            free: Vec::with_capacity(buffers),
+            buffers,
         }
     }
 
@@ -86,14 +93,14 @@ impl Schedule {
         &self.steps
     }
 
-    /// The pool buffer that slot `slot` wrote this quantum.
-    pub fn buffer_of(&self, slot: usize) -> u16 {
-        self.buffer_of[slot]
+    /// The pool buffer that output `output` of slot `slot` wrote this quantum.
+    pub fn buffer_of(&self, slot: usize, output: u8) -> u16 {
+        self.buffer_of[slot][usize::from(output).min(MAX_OUTPUTS - 1)]
     }
 
-    /// Rebuilds from a freshly planned topology. `ports(slot)` gives a node's audio input and
-    /// parameter counts.
-    pub fn rebuild(&mut self, topology: &Topology, destination: usize, ports: impl Fn(usize) -> (usize, usize)) {
+    /// Rebuilds from a freshly planned topology. `ports(slot)` gives a node's audio input,
+    /// parameter and output counts.
+    pub fn rebuild(&mut self, topology: &Topology, destination: usize, ports: impl Fn(usize) -> (usize, usize, usize)) {
         let order = topology.order();
         let splits = topology.splits();
         let reader_position = |slot: usize, position: &[u32]| {
@@ -117,8 +124,7 @@ impl Schedule {
             }
         }
         self.free.clear();
-        let buffers = self.buffer_of.len() as u16;
-        self.free.extend((1..buffers).rev());
+        self.free.extend((1..self.buffers as u16).rev());
         self.steps.clear();
         let total = order.len() + splits.len();
         for p in 0..total {
@@ -128,13 +134,19 @@ impl Schedule {
                 None => (splits[p - order.len()], Phase::SplitInput),
             };
             let index = usize::from(slot);
-            let output = match phase {
-                Phase::SplitInput => self.buffer_of[index],
-                _ if index == destination => OUTPUT_BUFFER,
-                _ => self.free.pop().expect("one buffer per node"),
-            };
-            self.buffer_of[index] = output;
-            let (inputs, params) = ports(index);
+            let (inputs, params, outputs) = ports(index);
+            let outputs = outputs.clamp(1, MAX_OUTPUTS);
+            match phase {
+                Phase::SplitInput => {}
+                _ if index == destination => self.buffer_of[index] = [OUTPUT_BUFFER; MAX_OUTPUTS],
+                _ => {
+                    for k in 0..outputs {
+                        self.buffer_of[index][k] = self.free.pop().expect("the pool has a buffer per output");
+                    }
+                }
+            }
+            let extra_outputs = self.buffer_of[index];
+            let output = extra_outputs[0];
             let (inputs, params) = (inputs.min(MAX_INPUTS), params.min(MAX_PARAMS));
             let edges = topology.inputs_of(index);
             let mut feeds = [Feed::Silent; MAX_PORTS];
@@ -145,7 +157,7 @@ impl Schedule {
                         continue;
                     }
                     feeds[port] = match feeds[port] {
-                        Feed::Silent => Feed::Buffer(self.buffer_of[usize::from(e.from)]),
+                        Feed::Silent => Feed::Buffer(self.buffer_of(usize::from(e.from), e.output)),
                         _ => Feed::Mix,
                     };
                 }
@@ -156,6 +168,8 @@ impl Schedule {
                 slot,
                 phase,
                 output,
+                extra_outputs,
+                outputs: outputs as u8,
                 inputs: inputs as u8,
                 params: params as u8,
                 mixes,
@@ -169,12 +183,13 @@ impl Schedule {
             for e in edges {
                 let from = usize::from(e.from);
                 if self.last_use[from] == p as u32 && from != destination {
-                    self.free.push(self.buffer_of[from]);
+                    let count = ports(from).2.clamp(1, MAX_OUTPUTS);
+                    self.free.extend_from_slice(&self.buffer_of[from][..count]);
                     self.last_use[from] = RELEASED;
                 }
             }
             if self.last_use[index] == p as u32 && index != destination {
-                self.free.push(output);
+                self.free.extend_from_slice(&extra_outputs[..outputs]);
                 self.last_use[index] = RELEASED;
             }
         }
@@ -197,8 +212,8 @@ mod tests {
             t.connect(Edge { from: w[0], output: 0, to: w[1], input: 0 }).unwrap();
         }
         t.connect(Edge { from: ids[9], output: 0, to: dest, input: 0 }).unwrap();
-        let mut s = Schedule::new(16);
-        s.rebuild(&t, usize::from(dest.index), |_| (1, 0));
+        let mut s = Schedule::new(16, 32);
+        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1));
         let used: std::collections::BTreeSet<u16> = s.steps().iter().map(|st| st.output).collect();
         assert!(used.len() <= 3, "{used:?}");
         for st in s.steps() {
@@ -206,7 +221,7 @@ mod tests {
                 assert_ne!(b, st.output, "a node never writes the buffer it reads");
             }
         }
-        assert_eq!(s.buffer_of(usize::from(dest.index)), OUTPUT_BUFFER);
+        assert_eq!(s.buffer_of(usize::from(dest.index), 0), OUTPUT_BUFFER);
     }
 
     #[test]
@@ -221,10 +236,10 @@ mod tests {
         t.connect(Edge { from: b, output: 0, to: c, input: 0 }).unwrap();
         t.connect(Edge { from: a, output: 0, to: c, input: 1 }).unwrap();
         t.connect(Edge { from: c, output: 0, to: dest, input: 0 }).unwrap();
-        let mut s = Schedule::new(8);
-        s.rebuild(&t, usize::from(dest.index), |slot| if slot == usize::from(c.index) { (2, 0) } else { (1, 0) });
+        let mut s = Schedule::new(8, 16);
+        s.rebuild(&t, usize::from(dest.index), |slot| if slot == usize::from(c.index) { (2, 0, 1) } else { (1, 0, 1) });
         let step_c = s.steps().iter().find(|st| st.slot == c.index).unwrap();
-        let (buf_a, buf_b) = (s.buffer_of(usize::from(a.index)), s.buffer_of(usize::from(b.index)));
+        let (buf_a, buf_b) = (s.buffer_of(usize::from(a.index), 0), s.buffer_of(usize::from(b.index), 0));
         assert_ne!(buf_a, buf_b, "b must not overwrite a while c still needs it");
         assert_eq!(step_c.feeds[0], Feed::Buffer(buf_b));
         assert_eq!(step_c.feeds[1], Feed::Buffer(buf_a));
@@ -241,19 +256,19 @@ mod tests {
         for (from, to) in [(delay, a), (a, b), (b, delay), (b, dest)] {
             t.connect(Edge { from, output: 0, to, input: 0 }).unwrap();
         }
-        let mut s = Schedule::new(8);
-        s.rebuild(&t, usize::from(dest.index), |_| (1, 0));
+        let mut s = Schedule::new(8, 16);
+        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1));
         let steps = s.steps();
         assert_eq!(steps.len(), 5);
         assert_eq!(steps[0].phase, Phase::SplitOutput);
         let last = steps[4];
         assert_eq!((last.slot, last.phase), (delay.index, Phase::SplitInput));
-        assert_eq!(last.feeds[0], Feed::Buffer(s.buffer_of(usize::from(b.index))));
+        assert_eq!(last.feeds[0], Feed::Buffer(s.buffer_of(usize::from(b.index), 0)));
         let b_at = steps.iter().position(|st| st.slot == b.index).unwrap();
         for st in &steps[b_at + 1..4] {
             assert_ne!(
                 st.output,
-                s.buffer_of(usize::from(b.index)),
+                s.buffer_of(usize::from(b.index), 0),
                 "b's buffer is not reused before the delay reads it"
             );
         }

@@ -1,0 +1,54 @@
+//! Render thread: what every scheduled source shares — `start(when)` and `stop(when)`,
+//! sample-accurate, as Web Audio's AudioScheduledSourceNode defines them.
+
+use crate::graph::{EngineConfig, ErrorCode, RenderError, SettingValue};
+use crate::render::ProcessContext;
+use crate::QUANTUM;
+use core::ops::Range;
+
+/// A source's start and stop frames.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceClock {
+    sample_rate: f64,
+    start: Option<u64>,
+    stop: Option<u64>,
+}
+
+impl SourceClock {
+    pub fn new(config: &EngineConfig) -> Self {
+        Self { sample_rate: f64::from(config.sample_rate), start: None, stop: None }
+    }
+
+    /// The first frame at or after `time` seconds.
+    fn frame_of(&self, time: f64) -> u64 {
+        (time * self.sample_rate).ceil() as u64
+    }
+
+    /// Applies setting `setting` when it is `start` (index `base`) or `stop` (`base + 1`).
+    pub fn configure(&mut self, setting: u8, value: &SettingValue, base: u8) -> Result<(), RenderError> {
+        match (setting.checked_sub(base), value) {
+            (Some(0), &SettingValue::Time(t)) => self.start = Some(self.frame_of(t)),
+            (Some(1), &SettingValue::Time(t)) => self.stop = Some(self.frame_of(t)),
+            _ => return Err(RenderError::new(ErrorCode::BadSetting, "a source takes start and stop times")),
+        }
+        Ok(())
+    }
+
+    /// Whether `setting` is one of the clock's.
+    pub fn owns(setting: u8, base: u8) -> bool {
+        setting.checked_sub(base).is_some_and(|s| s < 2)
+    }
+
+    /// The frames of this quantum during which the source sounds, if any.
+    pub fn sounding(&self, cx: &ProcessContext<'_>) -> Option<Range<usize>> {
+        let end = cx.frame + QUANTUM as u64;
+        let first = self.start.map_or(end, |s| s.max(cx.frame));
+        let last = self.stop.map_or(end, |s| s.min(end));
+        (first < last).then(|| (first - cx.frame) as usize..(last - cx.frame) as usize)
+    }
+
+    /// The frame at which the source stops sounding, once `stop()` has been given.
+    pub fn stop_frame(&self) -> Option<u64> {
+        self.stop.map(|s| s.max(self.start.unwrap_or(s)))
+    }
+}
