@@ -1,8 +1,8 @@
 //! Render thread: delay line (Web Audio's DelayNode): a fractional delay of up to
 //! `maxDelayTime`, read by linear interpolation as browsers do. Its line is allocated when the
 //! node is built, never on the render path. Inside a cycle the engine splits it — output first
-//! from what earlier quanta wrote, input last — and its delay is at least one quantum, which is
-//! Web Audio's rule for feedback through a delay.
+//! from what earlier quanta wrote, input last — and, as in Chromium, the loop then lasts one
+//! quantum longer than the delay time (Web Audio allows feedback only through a delay).
 
 use super::{number_option, params_for, NodeType};
 use crate::graph::{Bound, EngineConfig, NodeSpec, ParamSpec, SettingKind, SettingSpec};
@@ -64,6 +64,12 @@ struct Line {
     sample_rate: f64,
     lines: [Vec<f32>; MAX_CHANNELS],
     write: usize,
+    /// The line length and write position a browser's delay of the same maximum would have:
+    /// browsers hold the read position in single precision on such a line, which rounds the
+    /// delay to 1/256 of a frame or so; reading at the same rounded delay keeps the output
+    /// within float noise of theirs.
+    browser_len: usize,
+    browser_write: usize,
     channels: usize,
     /// Frames of silence written in a row; once the whole line is silent, so is the output.
     silent_run: usize,
@@ -78,6 +84,8 @@ impl Delay {
             sample_rate,
             lines: core::array::from_fn(|_| vec![0.0; frames]),
             write: 0,
+            browser_len: 1 + (max_delay * sample_rate).round() as usize,
+            browser_write: 0,
             channels: 1,
             silent_run: usize::MAX,
         };
@@ -94,7 +102,11 @@ impl Line {
     #[inline]
     fn frames_at(&self, delay: &ParamValues<'_>, frame: usize, min_frames: f64) -> f64 {
         let seconds = f64::from(delay.at(frame)).clamp(0.0, self.max_delay);
-        (seconds * self.sample_rate).max(min_frames)
+        let frames = (seconds * self.sample_rate).max(min_frames);
+        let len = self.browser_len as f64;
+        let at = ((self.browser_write + frame) % self.browser_len) as f64;
+        let position = (at + len - frames) as f32;
+        (at + len - f64::from(position)).clamp(0.0, len)
     }
 
     /// Reads the line at `frames` before write position `at`, interpolating linearly.
@@ -107,9 +119,9 @@ impl Line {
         }
         let first = (position as usize).min(len - 1);
         let second = if first + 1 == len { 0 } else { first + 1 };
-        let share = position - first as f64;
+        let share = (position - first as f64) as f32;
         let line = &self.lines[channel];
-        ((1.0 - share) * f64::from(line[first]) + share * f64::from(line[second])) as f32
+        line[first] + share * (line[second] - line[first])
     }
 
     fn write_input(&mut self, input: &AudioBuf, frame: usize, at: usize) {
@@ -157,6 +169,7 @@ impl Processor for Delay {
             }
         }
         line.write = (line.write + QUANTUM) % len;
+        line.browser_write = (line.browser_write + QUANTUM) % line.browser_len;
         for ch in 0..line.channels {
             flush_subnormals(output.channel_mut(ch));
         }
@@ -174,8 +187,8 @@ impl Processor for Delay {
         let len = line.len();
         for i in 0..QUANTUM {
             let at = (line.write + i) % len;
-            // In a cycle the input of this quantum is not there yet: at least a quantum back.
-            let frames = line.frames_at(&delay, i, QUANTUM as f64);
+            // In a cycle the input of this quantum is not there yet: read a quantum further back.
+            let frames = line.frames_at(&delay, i, 0.0) + QUANTUM as f64;
             for ch in 0..line.channels {
                 output.channel_mut(ch)[i] = line.read(ch, at, frames);
             }
@@ -196,6 +209,7 @@ impl Processor for Delay {
             line.write_input(input, i, (line.write + i) % len);
         }
         line.write = (line.write + QUANTUM) % len;
+        line.browser_write = (line.browser_write + QUANTUM) % line.browser_len;
     }
 
     fn params(&mut self) -> &mut [Param] {
@@ -233,7 +247,8 @@ mod tests {
 
     #[test]
     fn feedback_through_a_delay_repeats_and_decays() {
-        // src → sum(gain 1) → delay(1000 frames) → fb(gain 0.5) → sum: echoes at 0, 1000, 2000…
+        // src → sum(gain 1) → delay(1000 frames) → fb(gain 0.5) → sum: echoes every 1000 + 128
+        // frames (the cycle's quantum).
         let mut g = OfflineRenderer::new(48_000.0);
         let src = g.add("constant-source").unwrap();
         g.start(src, 0.0).unwrap();
@@ -248,15 +263,15 @@ mod tests {
         }
         g.connect(sum, g.destination()).unwrap();
         let out = g.render_frames(4096).remove(0);
-        for (k, expected) in [(0, 1.0), (1000, 0.5), (2000, 0.25), (3000, 0.125)] {
+        for (k, expected) in [(0, 1.0), (1128, 0.5), (2256, 0.25), (3384, 0.125)] {
             assert!((out[k] - expected).abs() < 1e-4, "echo at {k}: {}", out[k]);
         }
         let loud = out.iter().filter(|v| v.abs() > 1e-3).count();
-        assert_eq!(loud, 5, "nothing but the echoes");
+        assert_eq!(loud, 4, "nothing but the echoes");
     }
 
     #[test]
-    fn a_delay_in_a_cycle_is_at_least_one_quantum() {
+    fn a_cycle_adds_one_quantum_to_its_delay() {
         let mut g = OfflineRenderer::new(48_000.0);
         let src = g.add("constant-source").unwrap();
         g.start(src, 0.0).unwrap();
@@ -265,13 +280,15 @@ mod tests {
         let d = g.add("delay").unwrap();
         let fb = g.add("gain").unwrap();
         g.set(fb, "gain", 0.5).unwrap();
+        g.set(d, "delayTime", 40.0 / 48_000.0).unwrap();
         for (a, b) in [(src, sum), (sum, d), (d, fb), (fb, sum)] {
             g.connect(a, b).unwrap();
         }
         g.connect(sum, g.destination()).unwrap();
         let out = g.render_frames(512).remove(0);
         assert_eq!(out[0], 1.0);
-        assert!((out[128] - 0.5).abs() < 1e-6 && (out[256] - 0.25).abs() < 1e-6, "{} {}", out[128], out[256]);
+        assert!((out[168] - 0.5).abs() < 1e-4 && (out[336] - 0.25).abs() < 1e-4, "{} {}", out[168], out[336]);
+        assert_eq!(out.iter().filter(|v| v.abs() > 1e-3).count(), 3);
     }
 
     #[test]
