@@ -163,8 +163,16 @@ impl Controller {
         self.configure(id, setting, SettingValue::Curve(values))
     }
 
-    pub fn configure_wave(&mut self, id: u32, setting: u8, real: Vec<f32>, imag: Vec<f32>) -> Result<(), JsValue> {
-        self.configure(id, setting, SettingValue::Wave { real, imag })
+    /// A custom wave from Fourier coefficients; `normalize` scales it to peak at 1.
+    pub fn configure_wave(
+        &mut self,
+        id: u32,
+        setting: u8,
+        real: Vec<f32>,
+        imag: Vec<f32>,
+        normalize: bool,
+    ) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Wave { real, imag, normalize })
     }
 
     /// A buffer of samples: `channels` is an array of `Float32Array`s of equal length.

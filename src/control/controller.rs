@@ -353,6 +353,13 @@ impl Controller {
         if kind.source && name == "stop" && !meta.started {
             return refuse("stop() before start()".into());
         }
+        let value = match meta.kind {
+            KindRef::Registered(index) => {
+                let node_type = node::registered(index).expect("live nodes have a registered kind");
+                (node_type.prepare)(setting, value, &self.config).map_err(|e| e.at_node(id))?
+            }
+            KindRef::Custom { .. } => value,
+        };
         let meta = self.meta_mut(id)?;
         match name {
             "start" if kind.source => meta.started = true,
@@ -378,6 +385,9 @@ impl NodeMeta {
         Self { kind, spec, started: false, stopped: false, timelines: Vec::new(), memory: 0 }
     }
 }
+
+/// Coefficients a custom wave may have (more than any table holds partials).
+pub const MAX_WAVE_COEFFICIENTS: usize = 1 << 16;
 
 /// Samples a setting may carry at most (per channel): ten minutes at 96 kHz.
 pub const MAX_SETTING_SAMPLES: usize = 96_000 * 600;
@@ -442,12 +452,18 @@ fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (E
             }
             Ok(())
         }
-        (SettingKind::Wave, SettingValue::Wave { real, imag }) => {
+        (SettingKind::Wave, SettingValue::Wave { real, imag, .. }) => {
             if real.len() != imag.len() {
                 return bad(&format!("real has {} values and imag {}: they must match", real.len(), imag.len()));
             }
             if real.len() < 2 {
                 return bad("a wave needs at least two coefficients");
+            }
+            if real.len() > MAX_WAVE_COEFFICIENTS {
+                return Err((
+                    ErrorCode::TooLarge,
+                    format!("a wave takes at most {MAX_WAVE_COEFFICIENTS} coefficients"),
+                ));
             }
             if !finite(real) || !finite(imag) {
                 return Err((ErrorCode::NonFinite, "coefficients must be finite".into()));

@@ -27,9 +27,19 @@ pub enum SettingValue {
     Time(f64),
     Number(f64),
     Flag(bool),
-    Samples { sample_rate: f32, channels: Vec<Vec<f32>> },
+    Samples {
+        sample_rate: f32,
+        channels: Vec<Vec<f32>>,
+    },
     Curve(Vec<f32>),
-    Wave { real: Vec<f32>, imag: Vec<f32> },
+    /// Fourier coefficients of a custom wave, as the page gives them.
+    Wave {
+        real: Vec<f32>,
+        imag: Vec<f32>,
+        normalize: bool,
+    },
+    /// A custom wave's band-limited tables, as the control side prepares them from `Wave`.
+    Tables(Vec<f32>),
 }
 
 impl SettingValue {

@@ -35,8 +35,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     tail_seconds: 1.0,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(Biquad::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(Biquad::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// The filter before a type change, still heard while the new one fades in.
 #[derive(Clone, Copy, Debug)]

@@ -23,8 +23,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     source: true,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(ConstantSource::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(ConstantSource::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// Outputs `offset` while started.
 #[derive(Debug)]

@@ -39,6 +39,7 @@ pub const TYPE: NodeType = NodeType {
         let max = number_option(options, MAX_DELAY_TIME).unwrap_or(DEFAULT_MAX_DELAY);
         line_bytes(max, config.sample_rate)
     },
+    prepare: super::as_given,
 };
 
 /// Bytes of line a delay of `max_delay` seconds allocates at `sample_rate`.

@@ -32,8 +32,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     tail_seconds: 60.0,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(Envelope::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(Envelope::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// ln(1000): an exponential segment of this many time constants ends within 0.1% of its goal.
 const SEGMENT_TIME_CONSTANTS: f64 = 6.907_755;

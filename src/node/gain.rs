@@ -8,8 +8,12 @@ use crate::simd::{gain_constant, gain_varying, Native};
 const PARAMS: [ParamSpec; 1] = [ParamSpec::new("gain", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX))];
 
 pub const SPEC: NodeSpec = NodeSpec { name: "gain", factory: "createGain", params: &PARAMS, ..NodeSpec::EFFECT };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(Gain::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(Gain::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// Multiplies its input by the `gain` parameter; 0 gives a silent output, 1 a copy.
 #[derive(Debug)]

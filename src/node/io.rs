@@ -8,12 +8,20 @@ use crate::MAX_CHANNELS;
 
 pub const DESTINATION_SPEC: NodeSpec =
     NodeSpec { name: "destination", channels: ChannelRule::Stereo, ..NodeSpec::EFFECT };
-pub const DESTINATION: NodeType =
-    NodeType { spec: &DESTINATION_SPEC, build: |_, _| Box::new(Destination), memory: super::fixed_memory };
+pub const DESTINATION: NodeType = NodeType {
+    spec: &DESTINATION_SPEC,
+    build: |_, _| Box::new(Destination),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 pub const INPUT_SPEC: NodeSpec = NodeSpec { name: "input", inputs: 0, ..NodeSpec::EFFECT };
-pub const INPUT: NodeType =
-    NodeType { spec: &INPUT_SPEC, build: |_, _| Box::new(ExternalInput), memory: super::fixed_memory };
+pub const INPUT: NodeType = NodeType {
+    spec: &INPUT_SPEC,
+    build: |_, _| Box::new(ExternalInput),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// Mixes everything connected to it (the engine sums the connections) into stereo.
 #[derive(Debug, Default)]

@@ -27,8 +27,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     tail_seconds: f64::INFINITY,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(Lfo::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(Lfo::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// A modulation oscillator.
 #[derive(Debug)]

@@ -12,7 +12,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     channels: ChannelRule::Stereo,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType = NodeType { spec: &SPEC, build: |_, _| Box::new(ChannelMerger), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |_, _| Box::new(ChannelMerger),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 #[derive(Debug, Default)]
 pub struct ChannelMerger;

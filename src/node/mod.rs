@@ -43,6 +43,15 @@ pub struct NodeType {
     /// Bytes of sample memory a node made with these options allocates (delay lines, buffers),
     /// counted against the engine's budget before it is made.
     pub memory: fn(&EngineConfig, Options<'_>) -> usize,
+    /// Turns a checked setting value into the form the processor takes, on the control side:
+    /// heavy work (a custom wave's tables, an impulse response's spectra) is done here, so the
+    /// render side only moves the result in.
+    pub prepare: fn(u8, SettingValue, &EngineConfig) -> Result<SettingValue, EngineError>,
+}
+
+/// For kinds that take their settings as they come.
+pub fn as_given(_setting: u8, value: SettingValue, _config: &EngineConfig) -> Result<SettingValue, EngineError> {
+    Ok(value)
 }
 
 /// For kinds whose memory does not depend on their options.
@@ -116,7 +125,9 @@ pub fn build_command(config: &EngineConfig, command: WireCommand) -> Result<Rend
 
 /// An engine with the registry's destination and input nodes, and every shared table built.
 pub fn engine(config: EngineConfig) -> Engine {
-    crate::dsp::oscillator::prepare_all();
+    for waveform in crate::dsp::periodic_wave::Waveform::ALL {
+        crate::dsp::periodic_wave::PeriodicWave::builtin(waveform, config.sample_rate);
+    }
     let end = |index: u16| {
         let node_type = registered(index).expect("the registry starts with the engine's own nodes");
         BuiltNode { ports: node_type.spec.ports(), processor: (node_type.build)(&config, &[]) }

@@ -25,8 +25,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     source: true,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(Noise::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(Noise::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Colour {

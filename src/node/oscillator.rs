@@ -1,15 +1,16 @@
-//! Render thread: oscillator (Web Audio's OscillatorNode): sine, and band-limited square,
-//! sawtooth and triangle from shared wavetables; sample-accurate start and stop. Changing
-//! the shape while it sounds crossfades from the old shape over 10 ms, so it never clicks.
+//! Render thread: oscillator (Web Audio's OscillatorNode): sine, square, sawtooth, triangle and
+//! custom waves (`setPeriodicWave`), each read from band-limited tables the way browsers build
+//! them — three pitch ranges an octave, crossfaded by pitch — so every partial below Nyquist
+//! sounds, none above it does, and a sweep changes brightness smoothly. Sample-accurate start
+//! and stop. A shape change while sounding crossfades from the old shape over 10 ms.
 
-use super::{params_for, NodeType};
-use crate::dsp::oscillator::{read, tables, WaveTables, Waveform};
+use super::{params_for, NodeType, SourceClock};
+use crate::dsp::periodic_wave::{read, PeriodicWave, Waveform};
 use crate::graph::{
-    Bound, ChannelRule, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec,
-    SettingValue,
+    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind,
+    SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS};
-use crate::QUANTUM;
 
 /// Detune's nominal range in cents: ±1200·log2(FLT_MAX), as in Web Audio.
 pub const DETUNE_LIMIT: f32 = 153_600.0;
@@ -19,12 +20,15 @@ const PARAMS: [ParamSpec; 2] = [
     ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
 ];
 const TYPE_SETTING: u8 = 0;
-const START: u8 = 1;
-const STOP: u8 = 2;
-const SETTINGS: [SettingSpec; 3] = [
+const CLOCK: u8 = 1;
+const WAVE: u8 = 3;
+/// The `type` choice a custom wave shows.
+const CUSTOM: u8 = 4;
+const SETTINGS: [SettingSpec; 4] = [
     SettingSpec::new("type", SettingKind::Choice { choices: &Waveform::NAMES }),
     SettingSpec::new("start", SettingKind::Time),
     SettingSpec::new("stop", SettingKind::Time),
+    SettingSpec::new("periodicWave", SettingKind::Wave),
 ];
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -38,22 +42,51 @@ pub const SPEC: NodeSpec = NodeSpec {
     source: true,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(Oscillator::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(Oscillator::new(config)),
+    memory: super::fixed_memory,
+    prepare: prepare_setting,
+};
 
-/// The previous shape, still heard while a shape change fades in. `None` tables: sine.
-#[derive(Clone, Copy, Debug)]
-struct ShapeFade {
-    from: Option<&'static WaveTables>,
-    frames_left: u32,
+/// Control side: a custom wave's coefficients become its tables here, so the render side
+/// only moves them in; `type = 'custom'` alone is refused, as in Web Audio.
+fn prepare_setting(setting: u8, value: SettingValue, config: &EngineConfig) -> Result<SettingValue, EngineError> {
+    match (setting, value) {
+        (WAVE, SettingValue::Wave { real, imag, normalize }) => {
+            let wave = PeriodicWave::from_coefficients(&real, &imag, config.sample_rate, normalize);
+            Ok(SettingValue::Tables(wave.to_wire()))
+        }
+        (TYPE_SETTING, SettingValue::Choice(CUSTOM)) => Err(EngineError::new(
+            ErrorCode::BadSetting,
+            "type 'custom' is set by setPeriodicWave(), not by assigning it",
+        )),
+        (_, value) => Ok(value),
+    }
 }
 
-/// One sample of a shape at `phase`: sine computed, other shapes read from `table`.
-#[inline]
-fn shape_sample(tables: Option<&'static WaveTables>, table: Option<&[f32]>, phase: f64) -> f32 {
-    match tables {
-        None => (core::f64::consts::TAU * phase).sin() as f32,
-        Some(_) => table.map_or(0.0, |tab| read(tab, phase)),
+/// Which wave a shape reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    Builtin(&'static PeriodicWave),
+    Custom,
+    PreviousCustom,
+}
+
+/// The custom wave, and the one before it while a change crossfades.
+#[derive(Debug, Default)]
+struct CustomWaves {
+    current: Option<PeriodicWave>,
+    previous: Option<PeriodicWave>,
+}
+
+impl CustomWaves {
+    fn get(&self, source: Source) -> Option<&PeriodicWave> {
+        match source {
+            Source::Builtin(wave) => Some(wave),
+            Source::Custom => self.current.as_ref(),
+            Source::PreviousCustom => self.previous.as_ref(),
+        }
     }
 }
 
@@ -61,45 +94,55 @@ fn shape_sample(tables: Option<&'static WaveTables>, table: Option<&[f32]>, phas
 #[derive(Debug)]
 pub struct Oscillator {
     params: [Param; 2],
-    waveform: Waveform,
-    tables: Option<&'static WaveTables>,
-    fade: Option<ShapeFade>,
+    clock: SourceClock,
+    shape: u8,
+    source: Source,
+    waves: CustomWaves,
+    /// The shape still heard while a change fades in, and for how many more frames.
+    fade: Option<(Source, u32)>,
     fade_frames: u32,
     sounding: bool,
-    phase: f64,
-    start_frame: Option<u64>,
-    stop_frame: Option<u64>,
-    sample_rate: f64,
+    /// Where in the table the next sample is read, in table frames (as browsers keep it).
+    index: f64,
+    sample_rate: f32,
 }
 
 impl Oscillator {
     pub fn new(config: &EngineConfig) -> Self {
-        // Normally a no-op (the engine's builder makes them first); it keeps a shape change on
-        // the render path from ever building tables.
-        crate::dsp::oscillator::prepare_all();
-        let sample_rate = f64::from(config.sample_rate);
+        let sample_rate = config.sample_rate;
         Self {
             params: params_for(&PARAMS, config),
-            waveform: Waveform::Sine,
-            tables: None,
+            clock: SourceClock::new(config),
+            shape: 0,
+            source: Source::Builtin(PeriodicWave::builtin(Waveform::Sine, sample_rate)),
+            waves: CustomWaves::default(),
             fade: None,
-            fade_frames: ((GLIDE_SECONDS * sample_rate).round() as u32).max(1),
+            fade_frames: ((GLIDE_SECONDS * f64::from(sample_rate)).round() as u32).max(1),
             sounding: false,
-            phase: 0.0,
-            start_frame: None,
-            stop_frame: None,
+            index: 0.0,
             sample_rate,
         }
     }
 
-    fn frame_of(&self, time: f64) -> u64 {
-        (time * self.sample_rate).ceil() as u64
+    fn switch_to(&mut self, source: Source) {
+        if self.sounding && source != self.source {
+            self.fade = Some((self.source, self.fade_frames));
+        }
+        self.source = source;
     }
+}
+
+/// One sample of `wave` at table position `index` for a fundamental of `hz`.
+#[inline]
+fn sample(wave: &PeriodicWave, hz: f32, index: f64) -> f32 {
+    let (higher, lower, share) = wave.tables_for(hz);
+    let (h, l) = (read(higher, index), read(lower, index));
+    (1.0 - share) * h + share * l
 }
 
 impl Processor for Oscillator {
     fn reset(&mut self) {
-        self.phase = 0.0;
+        self.index = 0.0;
     }
 
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
@@ -107,49 +150,44 @@ impl Processor for Oscillator {
         let [frequency, detune] = &mut self.params;
         let frequency = frequency.render(cx.time, cx.sample_rate);
         let detune = detune.render(cx.time, cx.sample_rate);
-        let end = cx.frame + QUANTUM as u64;
-        let first = self.start_frame.map_or(end, |s| s.max(cx.frame));
-        let last = self.stop_frame.map_or(end, |s| s.min(end));
-        if first >= last {
+        let Some(range) = self.clock.sounding(cx) else {
             output.set_silent(1);
             return Status::Normal;
-        }
-        let (from, to) = ((first - cx.frame) as usize, (last - cx.frame) as usize);
+        };
+        let Some(wave) = self.waves.get(self.source) else {
+            output.set_silent(1);
+            return Status::Normal;
+        };
         let out = output.channel_mut(0);
-        out[..from].fill(0.0);
-        out[to..].fill(0.0);
-
-        let sr = self.sample_rate;
-        let constant_hz = match (frequency, detune) {
-            (ParamValues::Constant(f), ParamValues::Constant(d)) => Some(f64::from(f) * (f64::from(d) / 1200.0).exp2()),
-            _ => None,
+        out[..range.start].fill(0.0);
+        out[range.end..].fill(0.0);
+        let nyquist = self.sample_rate / 2.0;
+        let hz_at = |i: usize| {
+            let hz = match detune {
+                ParamValues::Constant(0.0) => frequency.at(i),
+                _ => frequency.at(i) * (detune.at(i) / 1200.0).exp2(),
+            };
+            hz.clamp(-nyquist, nyquist)
         };
-        let mut phase = self.phase;
-        let mut table = match (self.tables, constant_hz) {
-            (Some(t), Some(hz)) => t.table_for(hz, sr),
-            _ => None,
-        };
-        for (i, sample) in out.iter_mut().enumerate().take(to).skip(from) {
-            let hz =
-                constant_hz.unwrap_or_else(|| f64::from(frequency.at(i)) * (f64::from(detune.at(i)) / 1200.0).exp2());
-            if constant_hz.is_none() {
-                table = self.tables.and_then(|t| t.table_for(hz, sr));
+        let size = wave.size() as f64;
+        let rate_scale = wave.size() as f32 / self.sample_rate;
+        let fade_from = self.fade.and_then(|(from, _)| self.waves.get(from));
+        let mut fade_left = self.fade.map_or(0, |(_, left)| left);
+        let mut index = self.index;
+        for (i, slot) in out.iter_mut().enumerate().take(range.end).skip(range.start) {
+            let hz = hz_at(i);
+            let mut value = sample(wave, hz, index);
+            if let (Some(old), true) = (fade_from, fade_left > 0) {
+                let weight = fade_left as f32 / self.fade_frames as f32;
+                value += (sample(old, hz, index) - value) * weight;
+                fade_left -= 1;
             }
-            let mut value = shape_sample(self.tables, table, phase);
-            if let Some(fade) = &mut self.fade {
-                let old = shape_sample(fade.from, fade.from.and_then(|t| t.table_for(hz, sr)), phase);
-                let weight = fade.frames_left as f32 / self.fade_frames as f32;
-                value += (old - value) * weight;
-                fade.frames_left -= 1;
-                if fade.frames_left == 0 {
-                    self.fade = None;
-                }
-            }
-            *sample = value;
-            phase += hz / sr;
-            phase -= phase.floor();
+            *slot = value;
+            index += f64::from(hz * rate_scale);
+            index -= (index / size).floor() * size;
         }
-        self.phase = phase;
+        self.index = index;
+        self.fade = self.fade.filter(|_| fade_left > 0).map(|(from, _)| (from, fade_left));
         self.sounding = true;
         output.set_audible(1);
         Status::Normal
@@ -160,27 +198,45 @@ impl Processor for Oscillator {
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
-        match (setting, &*value) {
-            (TYPE_SETTING, &SettingValue::Choice(index)) => {
+        match (setting, &mut *value) {
+            (TYPE_SETTING, &mut SettingValue::Choice(index)) => {
                 let w = Waveform::from_index(index)
                     .ok_or(RenderError::new(ErrorCode::BadSetting, "unknown oscillator type"))?;
-                if self.sounding && w != self.waveform {
-                    self.fade = Some(ShapeFade { from: self.tables, frames_left: self.fade_frames });
-                }
-                self.waveform = w;
-                self.tables = (w != Waveform::Sine).then(|| tables(w));
+                self.shape = index;
+                self.switch_to(Source::Builtin(PeriodicWave::builtin(w, self.sample_rate)));
+                Ok(())
             }
-            (START, &SettingValue::Time(t)) => self.start_frame = Some(self.frame_of(t)),
-            (STOP, &SettingValue::Time(t)) => self.stop_frame = Some(self.frame_of(t)),
-            _ => return Err(RenderError::new(ErrorCode::BadSetting, "an oscillator takes a type, start and stop")),
+            (WAVE, SettingValue::Tables(data)) => {
+                let wave = PeriodicWave::from_wire(core::mem::take(data), self.sample_rate)
+                    .ok_or(RenderError::new(ErrorCode::BadSetting, "the wave's tables do not fit this engine"))?;
+                // The wave before last goes back into the command, to be dropped off the render
+                // path; the last one stays for the crossfade.
+                if let Some(old) = self.waves.previous.take() {
+                    *value = SettingValue::Tables(old.into_wire_storage());
+                }
+                self.waves.previous = self.waves.current.replace(wave);
+                if self.source == Source::Custom {
+                    self.fade = self
+                        .fade
+                        .map(|(from, left)| (if from == Source::Custom { Source::PreviousCustom } else { from }, left));
+                    if self.sounding {
+                        self.fade = Some((Source::PreviousCustom, self.fade_frames));
+                    }
+                } else {
+                    self.switch_to(Source::Custom);
+                }
+                self.shape = CUSTOM;
+                Ok(())
+            }
+            _ if SourceClock::owns(setting, CLOCK) => self.clock.configure(setting, value, CLOCK),
+            _ => Err(RenderError::new(ErrorCode::BadSetting, "an oscillator takes a type, a wave, start and stop")),
         }
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::dsp::oscillator::Waveform;
+    use crate::dsp::periodic_wave::Waveform;
     use crate::offline::OfflineRenderer;
 
     /// Frequency from the mean spacing of upward zero crossings (interpolated).

@@ -14,8 +14,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     params: &PARAMS,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |config, _| Box::new(StereoPanner::new(config)), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |config, _| Box::new(StereoPanner::new(config)),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 /// Places its input in the stereo field by the `pan` parameter (−1 left, +1 right).
 #[derive(Debug)]

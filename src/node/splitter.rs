@@ -13,8 +13,12 @@ pub const SPEC: NodeSpec = NodeSpec {
     channels: ChannelRule::Mono,
     ..NodeSpec::EFFECT
 };
-pub const TYPE: NodeType =
-    NodeType { spec: &SPEC, build: |_, _| Box::new(ChannelSplitter), memory: super::fixed_memory };
+pub const TYPE: NodeType = NodeType {
+    spec: &SPEC,
+    build: |_, _| Box::new(ChannelSplitter),
+    memory: super::fixed_memory,
+    prepare: super::as_given,
+};
 
 #[derive(Debug, Default)]
 pub struct ChannelSplitter;

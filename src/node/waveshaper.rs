@@ -23,6 +23,7 @@ pub const TYPE: NodeType = NodeType {
     spec: &SPEC,
     build: |_config: &EngineConfig, _| Box::new(WaveShaper::new()),
     memory: super::fixed_memory,
+    prepare: super::as_given,
 };
 
 /// The spec's curve lookup: `x` in [-1, 1] spans the curve, beyond it the end values hold.

@@ -150,8 +150,13 @@ export class QuaverNode {
       return;
     }
     if (type === 'wave') {
+      // setPeriodicWave(engine.createPeriodicWave(real, imag)): the type becomes 'custom'.
       Object.defineProperty(this, `set${capitalised(name)}`, {
-        value: (wave) => this.configure(index, 'configure_wave', Float32Array.from(wave?.real ?? []), Float32Array.from(wave?.imag ?? [])),
+        value: (wave) => {
+          const accepted = this.configure(index, 'configure_wave', Float32Array.from(wave?.real ?? []),
+            Float32Array.from(wave?.imag ?? []), !wave?.disableNormalization);
+          if (accepted && 'type' in this.settingValues) this.settingValues.type = 'custom';
+        },
       });
       return;
     }
@@ -327,6 +332,11 @@ export class EngineClient extends EventTarget {
       if (options[param.name] !== undefined) param.value = options[param.name];
     }
     return node;
+  }
+
+  /** A custom wave for `setPeriodicWave()`, as Web Audio's `createPeriodicWave` makes one. */
+  createPeriodicWave(real, imag, { disableNormalization = false } = {}) {
+    return { real: Float32Array.from(real ?? []), imag: Float32Array.from(imag ?? []), disableNormalization };
   }
 
   /** Runs one controller call; a refusal is recorded, not thrown. Returns whether it was accepted. */
