@@ -16,8 +16,10 @@ struct NodeMeta {
     stopped: bool,
     /// One mirror per parameter, made on first automation.
     timelines: Vec<Timeline>,
-    /// Sample memory the node holds, counted against the budget.
+    /// Sample memory the node holds, counted against the budget: what its options size, and
+    /// the buffer it was last given.
     memory: usize,
+    samples: usize,
 }
 
 /// The control side's authority over a graph: ids, validation, and the commands to send.
@@ -198,7 +200,7 @@ impl Controller {
         }
         self.topology.remove(id).map_err(|_| stale(id))?;
         let meta = self.meta[usize::from(id.index)].take().expect("live nodes have metadata");
-        self.memory -= meta.memory;
+        self.memory -= meta.memory + meta.samples;
         self.batch.push(Command::RemoveNode { id });
         Ok(())
     }
@@ -353,6 +355,13 @@ impl Controller {
         if kind.source && name == "stop" && !meta.started {
             return refuse("stop() before start()".into());
         }
+        if let SettingValue::Samples { channels, .. } = &value {
+            let bytes = channels.iter().map(|c| c.len() * core::mem::size_of::<f32>()).sum::<usize>();
+            let held = meta.samples;
+            self.charge(held, bytes).map_err(|e| e.at_node(id))?;
+            self.meta_mut(id)?.samples = bytes;
+        }
+        let meta = self.meta(id)?;
         let value = match meta.kind {
             KindRef::Registered(index) => {
                 let node_type = node::registered(index).expect("live nodes have a registered kind");
@@ -382,7 +391,7 @@ impl Controller {
 
 impl NodeMeta {
     fn new(kind: KindRef, spec: Option<&'static NodeSpec>) -> Self {
-        Self { kind, spec, started: false, stopped: false, timelines: Vec::new(), memory: 0 }
+        Self { kind, spec, started: false, stopped: false, timelines: Vec::new(), memory: 0, samples: 0 }
     }
 }
 

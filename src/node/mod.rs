@@ -13,6 +13,7 @@ mod merger;
 mod noise;
 mod oscillator;
 mod panner;
+mod sampler;
 mod source;
 mod splitter;
 mod waveshaper;
@@ -76,6 +77,7 @@ pub static REGISTRY: &[NodeType] = &[
     waveshaper::TYPE,
     envelope::TYPE,
     lfo::TYPE,
+    sampler::TYPE,
 ];
 
 /// Registry index of the destination node.

@@ -19,9 +19,17 @@ impl SourceClock {
         Self { sample_rate: f64::from(config.sample_rate), start: None, stop: None }
     }
 
-    /// The first frame at or after `time` seconds.
+    /// The first frame at or after `time` seconds. A time that lands on a frame but for the
+    /// last bits of the multiplication (0.07 s × 48 kHz = 3360.0000000000005) is that frame, as
+    /// browsers take it.
     fn frame_of(&self, time: f64) -> u64 {
-        (time * self.sample_rate).ceil() as u64
+        let frame = time * self.sample_rate;
+        let nearest = frame.round();
+        if (frame - nearest).abs() <= 1e-9 * nearest.max(1.0) {
+            nearest as u64
+        } else {
+            frame.ceil() as u64
+        }
     }
 
     /// Applies setting `setting` when it is `start` (index `base`) or `stop` (`base + 1`).

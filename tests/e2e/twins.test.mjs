@@ -103,6 +103,23 @@ const CASES = [
     ours: `const w = engine.createWaveShaper(); w.curve = new Float32Array([-0.5, -0.45, 0, 0.8, 0.9, 1]);
            engine.input.connect(w).connect(engine.destination); return noise();`,
   },
+  ...[
+    ['at its own rate', ''],
+    ['at playbackRate 0.5 (read between samples)', 's.playbackRate.value = 0.5;'],
+    ['at playbackRate 1.37 detuned by -300 cents', 's.playbackRate.value = 1.37; s.detune.value = -300;'],
+    ['looping between loopStart and loopEnd', 's.loop = true; s.loopStart = 0.01; s.loopEnd = 0.0173;'],
+  ].map(([what, setup]) => ({
+    name: `AudioBufferSourceNode ${what}`,
+    tolerance: 1e-6,
+    native: `const b = noise(1).buffer; const s = new AudioBufferSourceNode(ctx, { buffer: b }); ${setup} s.start(0.002); s.stop(0.07); return s;`,
+    ours: `const b = noise(1).buffer; const s = engine.createBufferSource(); s.buffer = b; ${setup} s.start(0.002); s.stop(0.07); s.connect(engine.destination);`,
+  })),
+  {
+    name: 'AudioBufferSourceNode start(when, offset, duration)',
+    tolerance: 1e-6,
+    native: `const s = new AudioBufferSourceNode(ctx, { buffer: noise(2).buffer }); s.start(0.001, 0.004, 0.02); return s;`,
+    ours: `const s = engine.createBufferSource(); s.buffer = noise(2).buffer; s.start(0.001, 0.004, 0.02); s.connect(engine.destination);`,
+  },
 ];
 
 let page;

@@ -145,8 +145,15 @@ export class QuaverNode {
   defineSetting(setting, index) {
     const { name, type } = setting;
     if (type === 'time') {
-      // Scheduled sources: start(when) and stop(when), as in Web Audio.
-      Object.defineProperty(this, name, { value: (when = 0) => this.configure(index, 'configure_time', Number(when)) });
+      // Scheduled sources: start(when) and stop(when), as in Web Audio; a buffer source's
+      // start(when, offset, duration) gives its offset and duration settings first.
+      Object.defineProperty(this, name, {
+        value: (when = 0, offset = undefined, duration = undefined) => {
+          if (name === 'start' && offset !== undefined && 'offset' in this.settingValues) this.offset = offset;
+          if (name === 'start' && duration !== undefined && 'duration' in this.settingValues) this.duration = duration;
+          return this.configure(index, 'configure_time', Number(when));
+        },
+      });
       return;
     }
     if (type === 'wave') {
@@ -171,7 +178,7 @@ export class QuaverNode {
         if (accepted) this.settingValues[name] = value;
       },
     });
-    if (type === 'choice') this.settingValues[name] = setting.choices[0];
+    this.settingValues[name] = type === 'choice' ? setting.choices[0] : null;
   }
 
   configure(index, method, ...args) {
