@@ -22,6 +22,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::dbg_macro, clippy::todo, missing_debug_implementations)]
 
+pub mod analysis;
 pub mod control;
 pub mod dsp;
 pub mod graph;

@@ -271,3 +271,34 @@ fn forged_numbers_reaching_the_render_side_are_refused_there_too() {
     assert!(errors.iter().all(|e| matches!(e.code, ErrorCode::NonFinite | ErrorCode::OutOfRange)), "{errors:?}");
     assert!(reference[0].iter().any(|v| v.abs() > 0.9));
 }
+
+#[test]
+fn meters_report_peak_and_rms_of_a_node_output_only_while_on() {
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 1000.0);
+    let gain = g.add("gain").unwrap();
+    g.set(gain, "gain", 0.5).unwrap();
+    g.connect(osc, gain).unwrap();
+    g.connect(gain, g.destination()).unwrap();
+    g.controller_mut().meter(gain, true).unwrap();
+    g.render_frames(48_000);
+    let mut readings = Vec::new();
+    g.engine_mut().take_meters(|m| readings.push(*m));
+    assert_eq!(readings.len(), 1);
+    let r = readings[0];
+    assert_eq!(r.node, Some(gain));
+    assert!((r.peak[0] - 0.5).abs() < 1e-3, "peak {}", r.peak[0]);
+    assert!((r.rms()[0] - 0.5 / 2f32.sqrt()).abs() < 1e-3, "rms {}", r.rms()[0]);
+    g.controller_mut().meter(gain, false).unwrap();
+    g.render_frames(128);
+    let mut count = 0;
+    g.engine_mut().take_meters(|_| count += 1);
+    assert_eq!(count, 0, "off means nothing is measured");
+    g.controller_mut().meter(gain, true).unwrap();
+    g.remove(gain).unwrap();
+    g.render_frames(128);
+    g.engine_mut().take_meters(|_| count += 1);
+    assert_eq!(count, 0, "a removed node's meter goes with it");
+    let err = g.controller_mut().meter(gain, true).unwrap_err();
+    assert_eq!(err.code, ErrorCode::StaleNode);
+}

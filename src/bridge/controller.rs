@@ -187,6 +187,11 @@ impl Controller {
         self.configure(id, setting, SettingValue::Samples { sample_rate, channels })
     }
 
+    /// Starts or stops metering a node's output for the page.
+    pub fn meter(&mut self, id: u32, on: bool) -> Result<(), JsValue> {
+        self.inner.meter(NodeId::from_bits(id), on).map_err(js_error)
+    }
+
     /// The accepted commands since the last call, encoded for [`super::WorkletEngine::submit`].
     pub fn take_batch(&mut self) -> Vec<u8> {
         crate::graph::encode_batch(&self.inner.take_batch())

@@ -3,9 +3,11 @@
 //! audio buffers that `processor.js` reads and writes through pointers. Errors cross as typed
 //! records — a JS `Error` with `code`, `node` and `param` — never as text to parse.
 
+mod analyser;
 mod controller;
 mod worklet;
 
+pub use analyser::Analyser;
 pub use controller::Controller;
 pub use worklet::WorkletEngine;
 

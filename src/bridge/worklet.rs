@@ -3,7 +3,7 @@
 //! only when that call says there are some.
 
 use super::{config, js_error};
-use crate::graph::{decode_batch, ErrorCode};
+use crate::graph::{decode_batch, ErrorCode, NodeId};
 use crate::render::Engine;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -14,6 +14,14 @@ use wasm_bindgen::prelude::*;
 pub struct WorkletEngine {
     engine: Engine,
     errors_reported: u64,
+}
+
+/// One meter's reading since the last take, as JS receives it.
+#[derive(Serialize)]
+struct MeterRecord {
+    node: u32,
+    peak: [f32; 2],
+    rms: [f32; 2],
 }
 
 /// One render-side refusal or failure, as JS receives it.
@@ -117,5 +125,22 @@ impl WorkletEngine {
 
     pub fn node_count(&self) -> u32 {
         self.engine.node_count() as u32
+    }
+
+    /// Address of the last `frames` samples a capturing node (an analyser) kept, oldest first,
+    /// for a view to copy from; 0 when the node keeps none. Between quanta only.
+    pub fn capture_ptr(&mut self, node: u32, frames: u32) -> usize {
+        self.engine.capture(NodeId::from_bits(node), frames as usize).map_or(0, |s| s.as_ptr() as usize)
+    }
+
+    /// Every metered output's peak and RMS since the last call: `[{node, peak, rms}]`.
+    pub fn take_meters(&mut self) -> Result<JsValue, JsValue> {
+        let mut records = Vec::new();
+        self.engine.take_meters(|m| {
+            if let Some(node) = m.node {
+                records.push(MeterRecord { node: node.to_bits(), peak: m.peak, rms: m.rms() });
+            }
+        });
+        super::to_js(&records)
     }
 }

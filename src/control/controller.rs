@@ -20,6 +20,7 @@ struct NodeMeta {
     /// the buffer it was last given.
     memory: usize,
     samples: usize,
+    metered: bool,
 }
 
 /// The control side's authority over a graph: ids, validation, and the commands to send.
@@ -36,6 +37,7 @@ pub struct Controller {
     batch: Vec<WireCommand>,
     now: f64,
     memory: usize,
+    meters: usize,
 }
 
 impl Controller {
@@ -51,6 +53,7 @@ impl Controller {
             batch: Vec::new(),
             now: 0.0,
             memory: 0,
+            meters: 0,
         };
         for index in [node::DESTINATION, node::INPUT] {
             let spec = node::registered(index).expect("the registry starts with the engine's own nodes").spec;
@@ -201,6 +204,7 @@ impl Controller {
         self.topology.remove(id).map_err(|_| stale(id))?;
         let meta = self.meta[usize::from(id.index)].take().expect("live nodes have metadata");
         self.memory -= meta.memory + meta.samples;
+        self.meters -= usize::from(meta.metered);
         self.batch.push(Command::RemoveNode { id });
         Ok(())
     }
@@ -379,6 +383,25 @@ impl Controller {
         Ok(())
     }
 
+    /// Starts or stops metering `id`'s output (peak and RMS, sent to the page while on).
+    pub fn meter(&mut self, id: NodeId, on: bool) -> Result<(), EngineError> {
+        let metered = self.meta(id)?.metered;
+        if on == metered {
+            return Ok(());
+        }
+        if on && self.meters >= crate::graph::MAX_METERS {
+            return Err(EngineError::new(
+                ErrorCode::QueueFull,
+                format!("at most {} node outputs can be metered at once", crate::graph::MAX_METERS),
+            )
+            .at_node(id));
+        }
+        self.meta_mut(id)?.metered = on;
+        self.meters = if on { self.meters + 1 } else { self.meters - 1 };
+        self.batch.push(Command::Meter { id, on });
+        Ok(())
+    }
+
     /// The commands accepted since the last call, in order.
     pub fn take_batch(&mut self) -> Vec<WireCommand> {
         std::mem::take(&mut self.batch)
@@ -391,7 +414,16 @@ impl Controller {
 
 impl NodeMeta {
     fn new(kind: KindRef, spec: Option<&'static NodeSpec>) -> Self {
-        Self { kind, spec, started: false, stopped: false, timelines: Vec::new(), memory: 0, samples: 0 }
+        Self {
+            kind,
+            spec,
+            started: false,
+            stopped: false,
+            timelines: Vec::new(),
+            memory: 0,
+            samples: 0,
+            metered: false,
+        }
     }
 }
 

@@ -79,15 +79,22 @@ pub struct SettingSpec {
     /// Only given when the node is made (`createDelay(maxDelayTime)`).
     #[serde(rename = "atCreation")]
     pub at_creation: bool,
+    /// The value a number or flag setting has until it is given one (a flag: 0 or 1).
+    #[serde(rename = "defaultValue")]
+    pub default: Option<f64>,
 }
 
 impl SettingSpec {
     pub const fn new(name: &'static str, kind: SettingKind) -> Self {
-        Self { name, kind, at_creation: false }
+        Self { name, kind, at_creation: false, default: None }
     }
 
     pub const fn at_creation(self) -> Self {
         Self { at_creation: true, ..self }
+    }
+
+    pub const fn with_default(self, value: f64) -> Self {
+        Self { default: Some(value), ..self }
     }
 }
 
@@ -122,6 +129,8 @@ pub struct NodeSpec {
     /// Its output lags its input by at least one quantum inside a cycle, so a cycle through it
     /// is allowed (Web Audio's rule for `DelayNode`).
     pub breaks_cycles: bool,
+    /// It keeps its recent input for the page to take (an analyser).
+    pub captures: bool,
 }
 
 impl NodeSpec {
@@ -139,6 +148,7 @@ impl NodeSpec {
         tail_seconds: 0.0,
         source: false,
         breaks_cycles: false,
+        captures: false,
     };
 
     /// The wiring of a node as the topology sees it.
@@ -182,6 +192,7 @@ impl NodeSpec {
             latency: self.latency,
             tail_seconds: if self.tail_seconds.is_finite() { Some(self.tail_seconds) } else { None },
             source: self.source,
+            captures: self.captures,
         }
     }
 }
@@ -217,4 +228,5 @@ pub struct NodeDescription {
     #[serde(rename = "tailSeconds")]
     pub tail_seconds: Option<f64>,
     pub source: bool,
+    pub captures: bool,
 }

@@ -59,6 +59,9 @@ impl Edge {
     }
 }
 
+/// Node outputs that can be metered at once.
+pub const MAX_METERS: usize = 64;
+
 /// Capacities and rate, fixed when an engine is made.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EngineConfig {

@@ -93,6 +93,11 @@ pub enum Command<N> {
         setting: u8,
         value: SettingValue,
     },
+    /// Start or stop measuring peak and RMS of the node's output for the page.
+    Meter {
+        id: NodeId,
+        on: bool,
+    },
 }
 
 impl<N> Command<N> {
@@ -107,6 +112,7 @@ impl<N> Command<N> {
             Command::SetValue { id, param, value } => Command::SetValue { id, param, value },
             Command::Automate { id, param, event } => Command::Automate { id, param, event },
             Command::Configure { id, setting, value } => Command::Configure { id, setting, value },
+            Command::Meter { id, on } => Command::Meter { id, on },
         })
     }
 
@@ -118,7 +124,8 @@ impl<N> Command<N> {
             | Command::DisconnectOutputs { id }
             | Command::SetValue { id, .. }
             | Command::Automate { id, .. }
-            | Command::Configure { id, .. } => *id,
+            | Command::Configure { id, .. }
+            | Command::Meter { id, .. } => *id,
             Command::Connect(e) | Command::Disconnect(e) => e.to,
         }
     }

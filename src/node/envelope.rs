@@ -20,7 +20,7 @@ const PARAMS: [ParamSpec; 5] = [
     ParamSpec::new("release", 0.3, Bound::Value(0.0), Bound::Value(60.0)).k_rate(),
     ParamSpec::new("gate", 0.0, Bound::Value(0.0), Bound::Value(1.0)),
 ];
-const SETTINGS: [SettingSpec; 1] = [SettingSpec::new("legato", SettingKind::Flag)];
+const SETTINGS: [SettingSpec; 1] = [SettingSpec::new("legato", SettingKind::Flag).with_default(0.0)];
 
 pub const SPEC: NodeSpec = NodeSpec {
     name: "envelope",

@@ -2,6 +2,7 @@
 //! processor and its tests — and [`REGISTRY`] lists the files. Adding a kind touches its
 //! file and one registry line.
 
+mod analyser;
 mod biquad;
 mod constant;
 mod delay;
@@ -78,6 +79,7 @@ pub static REGISTRY: &[NodeType] = &[
     envelope::TYPE,
     lfo::TYPE,
     sampler::TYPE,
+    analyser::TYPE,
 ];
 
 /// Registry index of the destination node.

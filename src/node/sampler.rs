@@ -27,11 +27,11 @@ const SETTINGS: [SettingSpec; 8] = [
     SettingSpec::new("buffer", SettingKind::Samples),
     SettingSpec::new("start", SettingKind::Time),
     SettingSpec::new("stop", SettingKind::Time),
-    SettingSpec::new("offset", SettingKind::Number { min: 0.0, max: f64::MAX }),
-    SettingSpec::new("duration", SettingKind::Number { min: 0.0, max: f64::MAX }),
-    SettingSpec::new("loop", SettingKind::Flag),
-    SettingSpec::new("loopStart", SettingKind::Number { min: 0.0, max: f64::MAX }),
-    SettingSpec::new("loopEnd", SettingKind::Number { min: 0.0, max: f64::MAX }),
+    SettingSpec::new("offset", SettingKind::Number { min: 0.0, max: f64::MAX }).with_default(0.0),
+    SettingSpec::new("duration", SettingKind::Number { min: 0.0, max: f64::MAX }).with_default(0.0),
+    SettingSpec::new("loop", SettingKind::Flag).with_default(0.0),
+    SettingSpec::new("loopStart", SettingKind::Number { min: 0.0, max: f64::MAX }).with_default(0.0),
+    SettingSpec::new("loopEnd", SettingKind::Number { min: 0.0, max: f64::MAX }).with_default(0.0),
 ];
 
 pub const SPEC: NodeSpec = NodeSpec {

@@ -5,7 +5,7 @@
 //! where it is told, so a command it refuses can never shift the ids of later nodes.
 
 use crate::graph::{
-    Command, EngineConfig, ErrorCode, Event, InEdge, NodeId, Ports, RenderError, SettingValue, Topology,
+    Command, EngineConfig, ErrorCode, Event, InEdge, NodeId, Ports, RenderError, SettingValue, Topology, MAX_METERS,
 };
 use crate::render::{
     port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, MAX_PORTS, OUTPUT_BUFFER, SILENCE,
@@ -47,6 +47,43 @@ struct NodeSlot {
     params: usize,
     outputs: usize,
     failed: bool,
+    /// Index in `meters` while the node's output is metered.
+    meter: Option<usize>,
+}
+
+/// Peak and energy of one node's output since the host last took them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MeterReading {
+    pub node: Option<NodeId>,
+    pub peak: [f32; MAX_CHANNELS],
+    pub sum_of_squares: [f64; MAX_CHANNELS],
+    pub frames: u32,
+}
+
+impl MeterReading {
+    /// RMS of each channel over the frames measured.
+    pub fn rms(&self) -> [f32; MAX_CHANNELS] {
+        core::array::from_fn(|ch| {
+            if self.frames == 0 {
+                0.0
+            } else {
+                (self.sum_of_squares[ch] / f64::from(self.frames)).sqrt() as f32
+            }
+        })
+    }
+
+    fn add(&mut self, buf: &AudioBuf) {
+        self.frames += QUANTUM as u32;
+        if buf.is_silent() {
+            return;
+        }
+        for ch in 0..MAX_CHANNELS {
+            let samples = buf.channel(ch);
+            let peak = samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+            self.peak[ch] = self.peak[ch].max(peak);
+            self.sum_of_squares[ch] += samples.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>();
+        }
+    }
 }
 
 /// What commands replaced, waiting to be dropped off the render path. Each list's room is
@@ -68,6 +105,7 @@ pub struct Engine {
     mixes: Vec<AudioBuf>,
     /// Where a node with several outputs renders them before they join the pool.
     scratch: Vec<AudioBuf>,
+    meters: [MeterReading; MAX_METERS],
     inbox: Vec<(u32, RenderCommand)>,
     retired: Retired,
     /// Value curves on timelines or in the inbox: how many `retired.events` may have to take.
@@ -114,6 +152,7 @@ impl Engine {
             pool: vec![AudioBuf::default(); config.max_nodes * MAX_OUTPUTS],
             mixes: vec![AudioBuf::default(); MAX_PORTS],
             scratch: vec![AudioBuf::default(); MAX_OUTPUTS],
+            meters: [MeterReading::default(); MAX_METERS],
             inbox: Vec::new(),
             retired: Retired { processors: Vec::with_capacity(config.max_nodes), ..Retired::default() },
             curves: 0,
@@ -220,6 +259,19 @@ impl Engine {
         &self.pool[usize::from(OUTPUT_BUFFER)]
     }
 
+    /// The readings of every metered output since the last call, which starts them afresh.
+    pub fn take_meters(&mut self, mut each: impl FnMut(&MeterReading)) {
+        for reading in self.meters.iter_mut().filter(|m| m.node.is_some()) {
+            each(reading);
+            *reading = MeterReading { node: reading.node, ..MeterReading::default() };
+        }
+    }
+
+    /// What a capturing node (an analyser) kept: its last `frames` input samples, oldest first.
+    pub fn capture(&mut self, id: NodeId, frames: usize) -> Option<&[f32]> {
+        self.node_mut(id).ok()?.capture(frames)
+    }
+
     /// The processor of a live node, for inspection (tests compare timelines through it).
     pub fn processor_mut(&mut self, id: NodeId) -> Option<&mut dyn Processor> {
         self.node_mut(id).ok()
@@ -233,6 +285,7 @@ impl Engine {
             params: usize::from(node.ports.params),
             outputs: usize::from(node.ports.outputs),
             failed: false,
+            meter: None,
         });
         Ok(())
     }
@@ -272,6 +325,27 @@ impl Engine {
                 }
                 applied.map(|()| false)
             }
+            Command::Meter { id, on } => {
+                self.node_mut(id)?;
+                let meters = &mut self.meters;
+                let slot = self.nodes[usize::from(id.index)].as_mut().expect("checked above");
+                match (on, slot.meter) {
+                    (true, None) => {
+                        let free = meters
+                            .iter()
+                            .position(|m| m.node.is_none())
+                            .ok_or(render_error(ErrorCode::QueueFull, "every meter is in use"))?;
+                        meters[free] = MeterReading { node: Some(id), ..MeterReading::default() };
+                        slot.meter = Some(free);
+                    }
+                    (false, Some(index)) => {
+                        meters[index] = MeterReading::default();
+                        slot.meter = None;
+                    }
+                    _ => {}
+                }
+                Ok(false)
+            }
             Command::Configure { id, setting, mut value } => {
                 let applied = value.check().and_then(|()| self.node_mut(id)?.configure(setting, &mut value));
                 // Capacity was reserved when the command was queued.
@@ -284,6 +358,9 @@ impl Engine {
     fn remove(&mut self, id: NodeId) -> Result<(), RenderError> {
         self.topology.remove(id)?;
         if let Some(slot) = self.nodes[usize::from(id.index)].take() {
+            if let Some(index) = slot.meter {
+                self.meters[index] = MeterReading::default();
+            }
             // Capacity was reserved when the command was queued.
             self.retired.processors.push(slot.processor);
         }
@@ -419,6 +496,9 @@ impl Engine {
                     Status::Normal
                 }
             };
+            if let (Some(index), false) = (slot.meter, step.phase == Phase::SplitInput) {
+                self.meters[index].add(if several { &self.pool[usize::from(step.extra_outputs[0])] } else { output });
+            }
             if several && step.phase == Phase::Whole {
                 for (k, &b) in step.extra_outputs[..usize::from(step.outputs)].iter().enumerate() {
                     core::mem::swap(&mut self.pool[usize::from(b)], &mut self.scratch[k]);

@@ -57,6 +57,12 @@ pub trait Processor: Send {
 
     /// For a split node: takes this quantum's input, after every other node has run.
     fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {}
+
+    /// For a node that keeps its recent input: the last `frames` samples, oldest first.
+    /// Called between quanta; copies, never allocates.
+    fn capture(&mut self, _frames: usize) -> Option<&[f32]> {
+        None
+    }
 }
 
 impl core::fmt::Debug for dyn Processor {

@@ -3,7 +3,7 @@
 // once; accepted calls are batched per microtask and posted to the worklet, which applies
 // each batch at the next quantum boundary and acknowledges it. Every node kind, parameter
 // and setting is learnt from the engine's describe(): nothing here lists them.
-import { initSync, Controller } from '../../../pkg/quaver.js';
+import { initSync, Analyser, Controller } from '../../../pkg/quaver.js';
 import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION } from './protocol.js';
 
 /** How many refusals `engine.errors` keeps (the oldest go first); `errorCount` counts all. */
@@ -140,6 +140,7 @@ export class QuaverNode {
     this.params = description.params.map((p, index) => new QuaverParam(this, index, p));
     for (const param of this.params) Object.defineProperty(this, param.name, { value: param, enumerable: true });
     description.settings.forEach((setting, index) => this.defineSetting(setting, index));
+    if (description.captures) Object.defineProperties(this, Object.getOwnPropertyDescriptors(analyserMethods));
   }
 
   defineSetting(setting, index) {
@@ -175,10 +176,12 @@ export class QuaverNode {
           const [method, ...args] = settingCall(setting, value);
           this.engine.controller[method](this.alive(), index, ...args);
         });
-        if (accepted) this.settingValues[name] = value;
+        if (accepted) this.settingValues[name] = type === 'number' ? Number(value) : value;
       },
     });
-    this.settingValues[name] = type === 'choice' ? setting.choices[0] : null;
+    if (type === 'choice') this.settingValues[name] = setting.choices[0];
+    else if (type === 'flag') this.settingValues[name] = Boolean(setting.defaultValue);
+    else this.settingValues[name] = setting.defaultValue ?? null;
   }
 
   configure(index, method, ...args) {
@@ -220,7 +223,7 @@ export class QuaverNode {
 
   /** Removes the node from the graph; its id goes stale. */
   dispose() {
-    this.engine.call(() => this.engine.controller.remove_node(this.alive()));
+    if (this.engine.call(() => this.engine.controller.remove_node(this.alive()))) this.engine.forget(this);
   }
 
   alive() {
@@ -228,6 +231,60 @@ export class QuaverNode {
     return this.id;
   }
 }
+
+/**
+ * AnalyserNode's reading methods, for nodes that capture their input. The engine's node keeps
+ * the samples; about 30 times a second the worklet sends the newest window, and the spectrum is
+ * computed here, on the main thread, when asked (as browsers do).
+ */
+const analyserMethods = {
+  get frequencyBinCount() {
+    return this.fftSize / 2;
+  },
+
+  spectrum() {
+    const size = this.fftSize;
+    if (!this.analyser || this.analyserSize !== size) {
+      this.analyser = new Analyser(size);
+      this.analyserSize = size;
+      this.windowFresh = Boolean(this.window);
+      this.engine.listen(this, size);
+    }
+    this.analyser.set_smoothing(this.smoothingTimeConstant);
+    this.analyser.set_decibels(this.minDecibels, this.maxDecibels);
+    if (this.windowFresh) {
+      this.analyser.analyse(this.window.subarray(Math.max(0, this.window.length - size)));
+      this.windowFresh = false;
+    }
+    return this.analyser;
+  },
+
+  getFloatFrequencyData(array) {
+    const out = new Float32Array(this.frequencyBinCount);
+    this.spectrum().float_frequency_data(out);
+    array.set(out.subarray(0, array.length));
+  },
+
+  getByteFrequencyData(array) {
+    const out = new Uint8Array(this.frequencyBinCount);
+    this.spectrum().byte_frequency_data(out);
+    array.set(out.subarray(0, array.length));
+  },
+
+  getFloatTimeDomainData(array) {
+    this.spectrum();
+    const size = Math.min(array.length, this.fftSize);
+    if (this.window) array.set(this.window.subarray(this.window.length - size));
+  },
+
+  getByteTimeDomainData(array) {
+    this.spectrum();
+    const size = Math.min(array.length, this.fftSize);
+    const out = new Uint8Array(size).fill(128);
+    if (this.window) Analyser.byte_time_domain_data(this.window.subarray(this.window.length - size), out);
+    array.set(out);
+  },
+};
 
 // The controller call and arguments that give a setting a value.
 function settingCall(setting, value) {
@@ -296,6 +353,9 @@ export class EngineClient extends EventTarget {
     this.refusals = [];
     this.waiters = [];
     this.lastReported = null;
+    /** Capturing nodes the page reads (id → frames), and meter subscribers (id → callbacks). */
+    this.listens = new Map();
+    this.meterCallbacks = new Map();
     this.seq = 0;
     this.acked = 0;
     this.flushQueued = false;
@@ -329,6 +389,7 @@ export class EngineClient extends EventTarget {
     }
     const node = new QuaverNode(this, id, description);
     if (id !== null) this.nodesById.set(id, node);
+    if (id !== null && description.captures) this.listen(node, node.fftSize ?? 2048);
     const options = args.length === 1 && typeof args[0] === 'object' && args[0] !== null ? args[0] : {};
     const atCreation = description.settings.filter((s) => s.atCreation);
     args.forEach((value, i) => { if (options !== args[0] && atCreation[i]) options[atCreation[i].name] = value; });
@@ -339,6 +400,39 @@ export class EngineClient extends EventTarget {
       if (options[param.name] !== undefined) param.value = options[param.name];
     }
     return node;
+  }
+
+  /** Asks the worklet for the last `frames` samples a capturing node keeps (0: stop). */
+  listen(node, frames) {
+    if (node.id === null) return;
+    if (frames > 0) this.listens.set(node.id, frames);
+    else this.listens.delete(node.id);
+    this.workletNode?.port.postMessage({ type: MSG.LISTEN, node: node.id, frames });
+  }
+
+  /**
+   * Calls `callback({ peak: [l, r], rms: [l, r] })` about 30 times a second with the levels of
+   * `node`'s output. Returns a function that stops it.
+   */
+  meter(node, callback) {
+    if (!this.call(() => this.controller.meter(node.alive(), true))) return () => {};
+    const callbacks = this.meterCallbacks.get(node.id) ?? new Set();
+    callbacks.add(callback);
+    this.meterCallbacks.set(node.id, callbacks);
+    this.workletNode?.port.postMessage({ type: MSG.METERS, on: true });
+    return () => {
+      callbacks.delete(callback);
+      if (callbacks.size > 0) return;
+      this.meterCallbacks.delete(node.id);
+      if (node.id !== null && this.nodesById.has(node.id)) this.call(() => this.controller.meter(node.id, false));
+      if (this.meterCallbacks.size === 0) this.workletNode?.port.postMessage({ type: MSG.METERS, on: false });
+    };
+  }
+
+  forget(node) {
+    this.nodesById.delete(node.id);
+    if (this.listens.has(node.id)) this.listen(node, 0);
+    this.meterCallbacks.delete(node.id);
   }
 
   /** A custom wave for `setPeriodicWave()`, as Web Audio's `createPeriodicWave` makes one. */
@@ -424,6 +518,8 @@ export class EngineClient extends EventTarget {
       );
     }
     this.workletNode.port.onmessage = (event) => this.receive(event.data);
+    for (const [node, frames] of this.listens) this.workletNode.port.postMessage({ type: MSG.LISTEN, node, frames });
+    if (this.meterCallbacks.size > 0) this.workletNode.port.postMessage({ type: MSG.METERS, on: true });
     this.workletNode.onprocessorerror = () => this.fail('the engine processor failed to start or crashed');
   }
 
@@ -453,6 +549,18 @@ export class EngineClient extends EventTarget {
         for (const waiter of due) this.settle(waiter);
         break;
       }
+      case MSG.TAPS:
+        for (const { node, samples } of message.captures) {
+          const target = this.nodesById.get(node);
+          if (target) {
+            target.window = samples;
+            target.windowFresh = true;
+          }
+        }
+        for (const reading of message.meters) {
+          for (const callback of this.meterCallbacks.get(reading.node) ?? []) callback({ peak: reading.peak, rms: reading.rms });
+        }
+        break;
       case MSG.NODE_ERROR:
         for (const record of message.errors) this.report(this.fromRecord(record));
         break;

@@ -1,12 +1,16 @@
 // Both threads: the messages between EngineClient (main thread) and QuaverProcessor (worklet).
 //
 // main → worklet  { type: BATCH, seq, bytes }                 structural + parameter commands
+//                 { type: LISTEN, node, frames }              send a capturing node's last `frames` samples (0: stop)
+//                 { type: METERS, on }                        send meter readings while on
 // worklet → main  { type: READY, sampleRate }                 processor constructed
 //                 { type: ACK, seq, memoryBytes, errors: [{batch, node, param, code, message}] }
 //                                                             every batch ≤ seq has been applied;
 //                                                             memoryBytes: the worklet's wasm memory
 //                 { type: NODE_ERROR, errors }                a node failed while rendering
 //                 { type: FATAL, message }                    the engine trapped; it now outputs silence
+//                 { type: TAPS, frame, captures: [{node, samples}], meters: [{node, peak, rms}] }
+//                                                             about 30 times a second while anyone listens
 
 export const PROCESSOR_NAME = 'quaver-engine';
 export const PROTOCOL_VERSION = 2;
@@ -17,4 +21,10 @@ export const MSG = Object.freeze({
   ACK: 'ack',
   NODE_ERROR: 'node-error',
   FATAL: 'fatal',
+  LISTEN: 'listen',
+  METERS: 'meters',
+  TAPS: 'taps',
 });
+
+/** Quanta between two TAPS messages (about 32 ms at 48 kHz). */
+export const TAP_INTERVAL_QUANTA = 12;

@@ -2,7 +2,7 @@
 // The polyfill must load before the wasm-bindgen glue, which makes a TextDecoder at load time.
 import './polyfill.js';
 import { initSync, WorkletEngine } from '../../../pkg/quaver.js';
-import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION } from '../engine/protocol.js';
+import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION, TAP_INTERVAL_QUANTA } from '../engine/protocol.js';
 
 const QUANTUM = 128;
 // The news bits of WorkletEngine.process (render::NEWS_ACK, render::NEWS_ERRORS).
@@ -17,6 +17,10 @@ class QuaverProcessor extends AudioWorkletProcessor {
     this.wasm = initSync({ module });
     this.engine = new WorkletEngine(sampleRate, maxNodes, maxEdges);
     this.failed = false;
+    // Capturing nodes someone listens to (id → frames), and whether meters are wanted.
+    this.listening = new Map();
+    this.metering = false;
+    this.quanta = 0;
     this.bindViews();
     this.port.onmessage = (event) => this.receive(event.data);
     if (initial) this.receive({ type: MSG.BATCH, ...initial });
@@ -35,7 +39,17 @@ class QuaverProcessor extends AudioWorkletProcessor {
   }
 
   receive(message) {
-    if (message.type !== MSG.BATCH || this.failed) return;
+    if (this.failed) return;
+    if (message.type === MSG.LISTEN) {
+      if (message.frames > 0) this.listening.set(message.node, message.frames);
+      else this.listening.delete(message.node);
+      return;
+    }
+    if (message.type === MSG.METERS) {
+      this.metering = Boolean(message.on);
+      return;
+    }
+    if (message.type !== MSG.BATCH) return;
     try {
       this.engine.submit(message.seq, message.bytes);
     } catch (err) {
@@ -43,6 +57,22 @@ class QuaverProcessor extends AudioWorkletProcessor {
       const error = { batch: message.seq, node: null, param: null, code: err.code ?? 'Decode', message: err.message };
       this.port.postMessage({ type: MSG.ACK, seq: message.seq, memoryBytes: this.wasm.memory.buffer.byteLength, errors: [error] });
     }
+  }
+
+  // Throttled: copies of what listened-to analysers kept, and meter readings.
+  sendTaps() {
+    const captures = [];
+    const transfer = [];
+    for (const [node, frames] of this.listening) {
+      const ptr = this.engine.capture_ptr(node, frames);
+      if (ptr === 0) continue;
+      if (this.wasm.memory.buffer !== this.memory) this.bindViews();
+      const samples = new Float32Array(this.memory, ptr, frames).slice();
+      captures.push({ node, samples });
+      transfer.push(samples.buffer);
+    }
+    const meters = this.metering ? this.engine.take_meters() : [];
+    if (captures.length || meters.length) this.port.postMessage({ type: MSG.TAPS, frame: currentFrame, captures, meters }, transfer);
   }
 
   // Only after a quantum whose news bits say there is something to tell.
@@ -72,6 +102,8 @@ class QuaverProcessor extends AudioWorkletProcessor {
       output[0].set(this.outLeft);
       if (output.length > 1) output[1].set(this.outRight);
       if (news !== 0) this.report(news);
+      this.quanta += 1;
+      if ((this.listening.size > 0 || this.metering) && this.quanta % TAP_INTERVAL_QUANTA === 0) this.sendTaps();
     } catch (err) {
       // A trap leaves the wasm instance unusable: go silent and tell the page once.
       this.failed = true;
