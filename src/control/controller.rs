@@ -21,6 +21,8 @@ struct NodeMeta {
     memory: usize,
     samples: usize,
     metered: bool,
+    /// Flag settings as last given, bit `i` for setting `i` (from their defaults).
+    flags: u64,
 }
 
 /// The control side's authority over a graph: ids, validation, and the commands to send.
@@ -369,11 +371,22 @@ impl Controller {
         let value = match meta.kind {
             KindRef::Registered(index) => {
                 let node_type = node::registered(index).expect("live nodes have a registered kind");
-                (node_type.prepare)(setting, value, &self.config).map_err(|e| e.at_node(id))?
+                let cx = node::Prepare { config: &self.config, flags: meta.flags };
+                (node_type.prepare)(setting, value, &cx).map_err(|e| e.at_node(id))?
             }
             KindRef::Custom { .. } => value,
         };
+        if let SettingValue::Tables(data) = &value {
+            // Prepared data (a wave's tables, a response's spectra) is what the node will hold.
+            let bytes = data.len() * core::mem::size_of::<f32>();
+            let held = self.meta(id)?.samples;
+            self.charge(held, bytes).map_err(|e| e.at_node(id))?;
+            self.meta_mut(id)?.samples = bytes;
+        }
         let meta = self.meta_mut(id)?;
+        if let SettingValue::Flag(on) = value {
+            meta.flags = (meta.flags & !(1 << setting)) | (u64::from(on) << setting);
+        }
         match name {
             "start" if kind.source => meta.started = true,
             "stop" if kind.source => meta.stopped = true,
@@ -414,6 +427,9 @@ impl Controller {
 
 impl NodeMeta {
     fn new(kind: KindRef, spec: Option<&'static NodeSpec>) -> Self {
+        let flags = spec.map_or(0, |s| {
+            s.settings.iter().enumerate().filter(|(_, set)| set.default == Some(1.0)).fold(0, |f, (i, _)| f | 1 << i)
+        });
         Self {
             kind,
             spec,
@@ -423,6 +439,7 @@ impl NodeMeta {
             memory: 0,
             samples: 0,
             metered: false,
+            flags,
         }
     }
 }

@@ -5,9 +5,7 @@
 
 use super::NodeType;
 use crate::analysis::spectrum::{MAX_FFT_SIZE, MIN_FFT_SIZE};
-use crate::graph::{
-    EngineConfig, EngineError, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue,
-};
+use crate::graph::{EngineError, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue};
 use crate::render::{AudioBuf, ProcessContext, Processor, Status};
 use crate::QUANTUM;
 
@@ -26,7 +24,7 @@ pub const TYPE: NodeType = NodeType {
     spec: &SPEC,
     build: |_, _| Box::new(Analyser::new()),
     memory: |_, _| 2 * MAX_FFT_SIZE * core::mem::size_of::<f32>(),
-    prepare: |setting, value, _config: &EngineConfig| match (setting, &value) {
+    prepare: |setting, value, _cx| match (setting, &value) {
         (FFT_SIZE, SettingValue::Number(n)) if !(n.fract() == 0.0 && (*n as usize).is_power_of_two()) => {
             Err(EngineError::new(
                 ErrorCode::BadSetting,

@@ -5,6 +5,7 @@
 mod analyser;
 mod biquad;
 mod constant;
+mod convolver;
 mod delay;
 mod envelope;
 mod gain;
@@ -48,11 +49,26 @@ pub struct NodeType {
     /// Turns a checked setting value into the form the processor takes, on the control side:
     /// heavy work (a custom wave's tables, an impulse response's spectra) is done here, so the
     /// render side only moves the result in.
-    pub prepare: fn(u8, SettingValue, &EngineConfig) -> Result<SettingValue, EngineError>,
+    pub prepare: fn(u8, SettingValue, &Prepare<'_>) -> Result<SettingValue, EngineError>,
+}
+
+/// What a kind's `prepare` may know besides the value: the engine, and the node's flag settings
+/// as last given (bit `i` for setting `i`), since one setting can shape another's preparation
+/// (a convolver's `normalize` its `buffer`).
+#[derive(Clone, Copy, Debug)]
+pub struct Prepare<'a> {
+    pub config: &'a EngineConfig,
+    pub flags: u64,
+}
+
+impl Prepare<'_> {
+    pub fn flag(&self, setting: u8) -> bool {
+        self.flags & (1 << setting) != 0
+    }
 }
 
 /// For kinds that take their settings as they come.
-pub fn as_given(_setting: u8, value: SettingValue, _config: &EngineConfig) -> Result<SettingValue, EngineError> {
+pub fn as_given(_setting: u8, value: SettingValue, _cx: &Prepare<'_>) -> Result<SettingValue, EngineError> {
     Ok(value)
 }
 
@@ -80,6 +96,7 @@ pub static REGISTRY: &[NodeType] = &[
     lfo::TYPE,
     sampler::TYPE,
     analyser::TYPE,
+    convolver::TYPE,
 ];
 
 /// Registry index of the destination node.

@@ -51,10 +51,10 @@ pub const TYPE: NodeType = NodeType {
 
 /// Control side: a custom wave's coefficients become its tables here, so the render side
 /// only moves them in; `type = 'custom'` alone is refused, as in Web Audio.
-fn prepare_setting(setting: u8, value: SettingValue, config: &EngineConfig) -> Result<SettingValue, EngineError> {
+fn prepare_setting(setting: u8, value: SettingValue, cx: &super::Prepare<'_>) -> Result<SettingValue, EngineError> {
     match (setting, value) {
         (WAVE, SettingValue::Wave { real, imag, normalize }) => {
-            let wave = PeriodicWave::from_coefficients(&real, &imag, config.sample_rate, normalize);
+            let wave = PeriodicWave::from_coefficients(&real, &imag, cx.config.sample_rate, normalize);
             Ok(SettingValue::Tables(wave.to_wire()))
         }
         (TYPE_SETTING, SettingValue::Choice(CUSTOM)) => Err(EngineError::new(

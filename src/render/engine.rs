@@ -221,6 +221,9 @@ impl Engine {
 
     /// Drops what commands replaced. Call off the render path.
     pub fn collect_garbage(&mut self) {
+        for slot in self.nodes.iter_mut().flatten() {
+            slot.processor.collect_garbage();
+        }
         self.curves -= self.retired.events.len().min(self.curves);
         self.retired.processors.clear();
         self.retired.events.clear();

@@ -58,6 +58,10 @@ pub trait Processor: Send {
     /// For a split node: takes this quantum's input, after every other node has run.
     fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {}
 
+    /// Drops whatever the node set aside on the render path (a replaced impulse response).
+    /// Called off the render path, between quanta.
+    fn collect_garbage(&mut self) {}
+
     /// For a node that keeps its recent input: the last `frames` samples, oldest first.
     /// Called between quanta; copies, never allocates.
     fn capture(&mut self, _frames: usize) -> Option<&[f32]> {
