@@ -185,7 +185,7 @@ mod tests {
     fn matches_direct_convolution() {
         let ir: Vec<f32> = (0..300).map(|i| ((i * 7919) % 23) as f32 / 23.0 - 0.5).collect();
         let input: Vec<f32> = (0..1024).map(|i| ((i * 104_729) % 31) as f32 / 31.0 - 0.5).collect();
-        let mut conv = Convolver::from_wire(&partition(&[ir.clone()], 1.0), 1).unwrap();
+        let mut conv = Convolver::from_wire(&partition(std::slice::from_ref(&ir), 1.0), 1).unwrap();
         let mut out = Vec::new();
         for block in input.chunks_exact(QUANTUM) {
             let block: &[f32; QUANTUM] = block.try_into().unwrap();

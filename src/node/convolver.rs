@@ -147,7 +147,7 @@ mod tests {
             g.connect(c, g.destination()).unwrap();
             let out = g.render_frames(1024).remove(0);
             let scale = if normalize {
-                crate::dsp::convolution::normalization_scale(&[response.clone()], 48_000.0)
+                crate::dsp::convolution::normalization_scale(std::slice::from_ref(&response), 48_000.0)
             } else {
                 1.0
             };
