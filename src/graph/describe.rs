@@ -120,8 +120,8 @@ pub struct NodeSpec {
     pub channels: ChannelRule,
     pub params: &'static [ParamSpec],
     pub settings: &'static [SettingSpec],
-    /// Frames between input and output that the node adds by design.
-    pub latency: u32,
+    /// Seconds between input and output that the node adds by design (a limiter's lookahead).
+    pub latency_seconds: f64,
     /// Seconds it keeps sounding after its input goes silent (`f64::INFINITY`: until told).
     pub tail_seconds: f64,
     /// A scheduled source: `start()`/`stop()` once each, and an `ended` event.
@@ -144,7 +144,7 @@ impl NodeSpec {
         channels: ChannelRule::FollowsInput,
         params: &[],
         settings: &[],
-        latency: 0,
+        latency_seconds: 0.0,
         tail_seconds: 0.0,
         source: false,
         breaks_cycles: false,
@@ -189,7 +189,7 @@ impl NodeSpec {
                 })
                 .collect(),
             settings: self.settings.to_vec(),
-            latency: self.latency,
+            latency_seconds: self.latency_seconds,
             tail_seconds: if self.tail_seconds.is_finite() { Some(self.tail_seconds) } else { None },
             source: self.source,
             captures: self.captures,
@@ -223,7 +223,8 @@ pub struct NodeDescription {
     pub channels: ChannelRule,
     pub params: Vec<ParamDescription>,
     pub settings: Vec<SettingSpec>,
-    pub latency: u32,
+    #[serde(rename = "latencySeconds")]
+    pub latency_seconds: f64,
     /// `None`: rings until stopped.
     #[serde(rename = "tailSeconds")]
     pub tail_seconds: Option<f64>,

@@ -4,6 +4,7 @@
 
 mod analyser;
 mod biquad;
+mod compressor;
 mod constant;
 mod convolver;
 mod delay;
@@ -11,10 +12,12 @@ mod envelope;
 mod gain;
 mod io;
 mod lfo;
+mod limiter;
 mod merger;
 mod noise;
 mod oscillator;
 mod panner;
+mod reverb;
 mod sampler;
 mod source;
 mod splitter;
@@ -97,6 +100,9 @@ pub static REGISTRY: &[NodeType] = &[
     sampler::TYPE,
     analyser::TYPE,
     convolver::TYPE,
+    reverb::TYPE,
+    limiter::TYPE,
+    compressor::TYPE,
 ];
 
 /// Registry index of the destination node.
