@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
 import configs from '../webpack.config.js';
+import { writeAssets } from './assets.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,6 +37,7 @@ export async function build() {
   for (const [from, name] of [['www/index.html', 'index.html'], ['www/style.css', 'style.css'], ['pkg/quaver_bg.wasm', 'quaver_bg.wasm']]) {
     copyFileSync(path.join(root, from), path.join(dist, name));
   }
+  writeAssets(path.join(dist, 'assets'));
   console.log('[build] done: dist/');
 }
 

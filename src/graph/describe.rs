@@ -30,7 +30,8 @@ pub enum Rate {
     KRate,
 }
 
-/// A parameter's name, default, nominal range and rate (Web Audio's values).
+/// A parameter's name, default, nominal range and rate (Web Audio's values), and the range a
+/// control for it should offer (a gain's nominal range is all of f32; a knob is not).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ParamSpec {
     pub name: &'static str,
@@ -38,15 +39,34 @@ pub struct ParamSpec {
     pub min: Bound,
     pub max: Bound,
     pub rate: Rate,
+    pub control: Option<Control>,
+}
+
+/// The range a control offers, and whether it moves logarithmically (frequencies, times).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Control {
+    pub min: f32,
+    pub max: f32,
+    pub log: bool,
 }
 
 impl ParamSpec {
     pub const fn new(name: &'static str, default: f32, min: Bound, max: Bound) -> Self {
-        Self { name, default, min, max, rate: Rate::ARate }
+        Self { name, default, min, max, rate: Rate::ARate, control: None }
     }
 
     pub const fn k_rate(self) -> Self {
         Self { rate: Rate::KRate, ..self }
+    }
+
+    /// A control from `min` to `max`, linear.
+    pub const fn control(self, min: f32, max: f32) -> Self {
+        Self { control: Some(Control { min, max, log: false }), ..self }
+    }
+
+    /// A control from `min` to `max` (both positive), logarithmic.
+    pub const fn log_control(self, min: f32, max: f32) -> Self {
+        Self { control: Some(Control { min, max, log: true }), ..self }
     }
 }
 
@@ -186,6 +206,11 @@ impl NodeSpec {
                     min: p.min.resolve(sample_rate),
                     max: p.max.resolve(sample_rate),
                     rate: p.rate,
+                    control: p.control.unwrap_or(Control {
+                        min: p.min.resolve(sample_rate).max(-1e6),
+                        max: p.max.resolve(sample_rate).min(1e6),
+                        log: false,
+                    }),
                 })
                 .collect(),
             settings: self.settings.to_vec(),
@@ -209,6 +234,7 @@ pub struct ParamDescription {
     pub max: f32,
     #[serde(rename = "automationRate")]
     pub rate: Rate,
+    pub control: Control,
 }
 
 /// [`NodeSpec`] as JS receives it from `describe()`.

@@ -11,7 +11,7 @@ mod topology;
 mod wire;
 
 pub use arena::Arena;
-pub use describe::{Bound, ChannelRule, NodeSpec, ParamSpec, Rate, SettingKind, SettingSpec};
+pub use describe::{Bound, ChannelRule, Control, NodeSpec, ParamSpec, Rate, SettingKind, SettingSpec};
 pub use error::{EngineError, ErrorCode, RenderError};
 pub use timeline::{AutomationEvent, Event, Timeline};
 pub use topology::{InEdge, Ports, Topology};

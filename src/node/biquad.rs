@@ -19,10 +19,10 @@ use core::ops::Range;
 pub const GAIN_LIMIT: f32 = 1541.0;
 
 const PARAMS: [ParamSpec; 4] = [
-    ParamSpec::new("frequency", 350.0, Bound::Value(0.0), Bound::Nyquist),
-    ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
-    ParamSpec::new("Q", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
-    ParamSpec::new("gain", 0.0, Bound::Value(f32::MIN), Bound::Value(GAIN_LIMIT)),
+    ParamSpec::new("frequency", 350.0, Bound::Value(0.0), Bound::Nyquist).log_control(20.0, 20_000.0),
+    ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)).control(-1200.0, 1200.0),
+    ParamSpec::new("Q", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).control(-10.0, 30.0),
+    ParamSpec::new("gain", 0.0, Bound::Value(f32::MIN), Bound::Value(GAIN_LIMIT)).control(-24.0, 24.0),
 ];
 const SETTINGS: [SettingSpec; 1] = [SettingSpec::new("type", SettingKind::Choice { choices: &FilterType::NAMES })];
 

@@ -17,8 +17,8 @@ const PARAMS: [ParamSpec; 5] = [
     ParamSpec::new("threshold", -24.0, Bound::Value(-100.0), Bound::Value(0.0)).k_rate(),
     ParamSpec::new("knee", 30.0, Bound::Value(0.0), Bound::Value(40.0)).k_rate(),
     ParamSpec::new("ratio", 12.0, Bound::Value(1.0), Bound::Value(20.0)).k_rate(),
-    ParamSpec::new("attack", 0.003, Bound::Value(0.0), Bound::Value(1.0)).k_rate(),
-    ParamSpec::new("release", 0.25, Bound::Value(0.0), Bound::Value(1.0)).k_rate(),
+    ParamSpec::new("attack", 0.003, Bound::Value(0.0), Bound::Value(1.0)).k_rate().log_control(0.0005, 1.0),
+    ParamSpec::new("release", 0.25, Bound::Value(0.0), Bound::Value(1.0)).k_rate().log_control(0.01, 1.0),
 ];
 
 pub const SPEC: NodeSpec = NodeSpec {

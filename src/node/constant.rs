@@ -8,7 +8,8 @@ use crate::graph::{
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status};
 
-const PARAMS: [ParamSpec; 1] = [ParamSpec::new("offset", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX))];
+const PARAMS: [ParamSpec; 1] =
+    [ParamSpec::new("offset", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).control(-1.0, 1.0)];
 const SETTINGS: [SettingSpec; 2] =
     [SettingSpec::new("start", SettingKind::Time), SettingSpec::new("stop", SettingKind::Time)];
 

@@ -16,7 +16,7 @@ const DEFAULT_MAX_DELAY: f64 = 1.0;
 const MAX_DELAY_TIME: u8 = 0;
 
 const PARAMS: [ParamSpec; 1] =
-    [ParamSpec::new("delayTime", 0.0, Bound::Value(0.0), Bound::Value(MAX_DELAY_LIMIT as f32))];
+    [ParamSpec::new("delayTime", 0.0, Bound::Value(0.0), Bound::Value(MAX_DELAY_LIMIT as f32)).control(0.0, 1.0)];
 const SETTINGS: [SettingSpec; 1] =
     [SettingSpec::new("maxDelayTime", SettingKind::Number { min: 1e-6, max: MAX_DELAY_LIMIT - 1e-6 })
         .at_creation()

@@ -5,7 +5,8 @@ use crate::graph::{Bound, EngineConfig, NodeSpec, ParamSpec};
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status};
 use crate::simd::{gain_constant, gain_varying, Native};
 
-const PARAMS: [ParamSpec; 1] = [ParamSpec::new("gain", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX))];
+const PARAMS: [ParamSpec; 1] =
+    [ParamSpec::new("gain", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).control(0.0, 2.0)];
 
 pub const SPEC: NodeSpec = NodeSpec { name: "gain", factory: "createGain", params: &PARAMS, ..NodeSpec::EFFECT };
 pub const TYPE: NodeType = NodeType {

@@ -11,9 +11,9 @@ use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
 
 const SHAPES: [&str; 5] = ["sine", "triangle", "square", "sawtooth", "random"];
 const PARAMS: [ParamSpec; 3] = [
-    ParamSpec::new("frequency", 5.0, Bound::Value(0.0), Bound::Value(1000.0)),
-    ParamSpec::new("depth", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
-    ParamSpec::new("offset", 0.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
+    ParamSpec::new("frequency", 5.0, Bound::Value(0.0), Bound::Value(1000.0)).log_control(0.05, 50.0),
+    ParamSpec::new("depth", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).control(0.0, 1000.0),
+    ParamSpec::new("offset", 0.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).control(-1000.0, 1000.0),
 ];
 const SETTINGS: [SettingSpec; 1] = [SettingSpec::new("type", SettingKind::Choice { choices: &SHAPES })];
 

@@ -16,7 +16,7 @@ const OVERSAMPLE: usize = 4;
 
 const PARAMS: [ParamSpec; 2] = [
     ParamSpec::new("ceiling", -1.0, Bound::Value(-60.0), Bound::Value(0.0)).k_rate(),
-    ParamSpec::new("release", 0.1, Bound::Value(0.001), Bound::Value(5.0)).k_rate(),
+    ParamSpec::new("release", 0.1, Bound::Value(0.001), Bound::Value(5.0)).k_rate().log_control(0.001, 5.0),
 ];
 
 pub const SPEC: NodeSpec = NodeSpec {

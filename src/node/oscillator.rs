@@ -16,8 +16,8 @@ use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Sta
 pub const DETUNE_LIMIT: f32 = 153_600.0;
 
 const PARAMS: [ParamSpec; 2] = [
-    ParamSpec::new("frequency", 440.0, Bound::MinusNyquist, Bound::Nyquist),
-    ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)),
+    ParamSpec::new("frequency", 440.0, Bound::MinusNyquist, Bound::Nyquist).log_control(20.0, 5000.0),
+    ParamSpec::new("detune", 0.0, Bound::Value(-DETUNE_LIMIT), Bound::Value(DETUNE_LIMIT)).control(-1200.0, 1200.0),
 ];
 const TYPE_SETTING: u8 = 0;
 const CLOCK: u8 = 1;

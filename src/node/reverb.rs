@@ -18,7 +18,7 @@ const MAX_PRE_DELAY: f64 = 0.5;
 
 const PARAMS: [ParamSpec; 5] = [
     ParamSpec::new("size", 0.5, Bound::Value(0.1), Bound::Value(1.0)).k_rate(),
-    ParamSpec::new("decay", 2.0, Bound::Value(0.1), Bound::Value(30.0)).k_rate(),
+    ParamSpec::new("decay", 2.0, Bound::Value(0.1), Bound::Value(30.0)).k_rate().log_control(0.1, 30.0),
     ParamSpec::new("damping", 0.4, Bound::Value(0.0), Bound::Value(0.95)).k_rate(),
     ParamSpec::new("preDelay", 0.02, Bound::Value(0.0), Bound::Value(MAX_PRE_DELAY as f32)).k_rate(),
     ParamSpec::new("mix", 0.3, Bound::Value(0.0), Bound::Value(1.0)).k_rate(),

@@ -13,8 +13,8 @@ use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Sta
 use crate::MAX_CHANNELS;
 
 const PARAMS: [ParamSpec; 2] = [
-    ParamSpec::new("playbackRate", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
-    ParamSpec::new("detune", 0.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)),
+    ParamSpec::new("playbackRate", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).log_control(0.25, 4.0),
+    ParamSpec::new("detune", 0.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).control(-1200.0, 1200.0),
 ];
 const BUFFER: u8 = 0;
 const CLOCK: u8 = 1;

@@ -5,13 +5,15 @@ import { startServer } from '../../scripts/serve.mjs';
 import { launch } from './browser.mjs';
 
 /**
- * Serves dist/ (with COOP/COEP unless `isolate` is false), opens the page, and records console
- * errors and page errors from before navigation on. `close()` ends browser and server.
+ * Serves dist/ (with COOP/COEP unless `isolate` is false), opens the page (after running
+ * `init` in it, if given), and records console errors and page errors from before navigation
+ * on. `close()` ends browser and server.
  */
-export async function openWorkstation({ isolate = true } = {}) {
+export async function openWorkstation({ isolate = true, init = null } = {}) {
   const { server, url } = await startServer({ port: 0, isolate });
   const context = await launch();
   const page = await context.newPage();
+  if (init) await page.addInitScript(init);
   const consoleErrors = [];
   const pageErrors = [];
   page.on('console', (message) => {

@@ -55,6 +55,8 @@ export class QuaverParam {
     this.minValue = description.minValue;
     this.maxValue = description.maxValue;
     this.automationRate = description.automationRate;
+    /** The range a control for this parameter should offer: `{ min, max, log }`. */
+    this.control = description.control;
     this.current = description.defaultValue;
   }
 
@@ -111,7 +113,7 @@ export class QuaverParam {
 /** A parameter name the node does not have: every use records a BadParam refusal. */
 class MissingParam extends QuaverParam {
   constructor(node, name) {
-    super(node, -1, { name, defaultValue: NaN, minValue: NaN, maxValue: NaN, automationRate: 'a-rate' });
+    super(node, -1, { name, defaultValue: NaN, minValue: NaN, maxValue: NaN, automationRate: 'a-rate', control: null });
   }
 
   run() {
