@@ -1,11 +1,12 @@
 // Builds the engine (wasm-pack, release) and the page (webpack) into dist/.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
 import configs from '../webpack.config.js';
 import { writeAssets } from './assets.mjs';
+import { assemblePackage } from './package.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -15,6 +16,23 @@ export function buildWasm() {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (result.status !== 0) throw new Error('wasm-pack build failed (see the messages above)');
+}
+
+/**
+ * The same engine without SIMD128 (the scalar kernels, rustfft's scalar planner), in its own
+ * target folder; only its wasm goes into pkg/, since the glue must be the SIMD build's to the byte.
+ */
+export function buildScalarWasm() {
+  const out = path.join(root, 'target', 'scalar-pkg');
+  const result = spawnSync('wasm-pack', ['build', '--target', 'web', '--mode', 'no-install', '--release', '--no-pack', '--out-dir', out, '--', '--no-default-features'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CARGO_TARGET_DIR: path.join(root, 'target', 'scalar'), RUSTFLAGS: '-C target-feature=-simd128' },
+  });
+  if (result.status !== 0) throw new Error('wasm-pack build of the scalar engine failed (see the messages above)');
+  const glue = (dir) => readFileSync(path.join(dir, 'quaver.js'), 'utf8');
+  if (glue(out) !== glue(path.join(root, 'pkg'))) throw new Error('the scalar build\'s glue differs from the SIMD build\'s: one glue cannot load both');
+  copyFileSync(path.join(out, 'quaver_bg.wasm'), path.join(root, 'pkg', 'quaver_scalar_bg.wasm'));
 }
 
 export function bundle() {
@@ -30,6 +48,8 @@ export function bundle() {
 export async function build() {
   console.log('[build] engine (wasm-pack)');
   buildWasm();
+  console.log('[build] scalar engine (wasm-pack, no SIMD128)');
+  buildScalarWasm();
   console.log('[build] page (webpack)');
   await bundle();
   const dist = path.join(root, 'dist');
@@ -38,6 +58,8 @@ export async function build() {
     copyFileSync(path.join(root, from), path.join(dist, name));
   }
   writeAssets(path.join(dist, 'assets'));
+  console.log('[build] npm package (pkg/)');
+  await assemblePackage();
   console.log('[build] done: dist/');
 }
 

@@ -34,6 +34,15 @@ function fromEngine(err) {
   return new QuaverError(message, code, { node: err?.node ?? null, param: err?.param ?? null });
 }
 
+/**
+ * Whether this browser runs WebAssembly SIMD128: a module of one function that returns
+ * `i8x16.splat(0)` validates only where it does.
+ */
+export function supportsSimd() {
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+  return WebAssembly.validate(probe);
+}
+
 /** Compiles the engine's wasm once; the Module goes to the worklet in processorOptions. */
 export async function compileEngine(wasmUrl) {
   const response = await fetch(wasmUrl);
@@ -325,10 +334,18 @@ export class EngineClient extends EventTarget {
    *          maxNodes?: number, maxEdges?: number}} options
    */
   static async create(context, options = {}) {
-    const module = options.module ?? (await compileEngine(options.wasmUrl));
-    await context.audioWorklet.addModule(options.workletUrl);
+    // With no URLs given, the package's own files, found beside this one (bundlers copy them):
+    // the SIMD128 build where the browser runs it, the scalar build elsewhere.
+    const simd = supportsSimd();
+    const wasmUrl = options.wasmUrl
+      ?? (simd ? new URL('./quaver_bg.wasm', import.meta.url) : new URL('./quaver_scalar_bg.wasm', import.meta.url));
+    const module = options.module ?? (await compileEngine(wasmUrl));
+    await context.audioWorklet.addModule(options.workletUrl ?? new URL('./worklet.js', import.meta.url));
     initSync({ module });
-    return new EngineClient(context, module, options);
+    const engine = new EngineClient(context, module, options);
+    /** Which build plays: 'simd', 'scalar', or 'given' (a Module passed in). */
+    engine.build = options.module ? 'given' : simd ? 'simd' : 'scalar';
+    return engine;
   }
 
   constructor(context, module, { maxNodes = 1024, maxEdges = 4096 } = {}) {
