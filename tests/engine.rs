@@ -302,3 +302,44 @@ fn meters_report_peak_and_rms_of_a_node_output_only_while_on() {
     let err = g.controller_mut().meter(gain, true).unwrap_err();
     assert_eq!(err.code, ErrorCode::StaleNode);
 }
+
+/// Outputs NaN from its 100th frame on.
+struct GoesBad;
+
+impl Processor for GoesBad {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let output = &mut outputs[0];
+        for (i, v) in output.channel_mut(0).iter_mut().enumerate() {
+            *v = if cx.frame + i as u64 >= 100 { f32::NAN } else { 0.5 };
+        }
+        output.set_audible(1);
+        Status::Normal
+    }
+}
+
+#[test]
+fn nan_samples_are_silenced_where_they_appear_and_reported_once() {
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 440.0);
+    let bad = g.add_custom(0, 1, Box::new(GoesBad)).unwrap();
+    let filter = g.add("biquad").unwrap();
+    g.connect(bad, filter).unwrap();
+    g.connect(osc, g.destination()).unwrap();
+    g.connect(filter, g.destination()).unwrap();
+    let out = g.render_frames(4096);
+    assert!(out.iter().flatten().all(|v| v.is_finite()), "no NaN reaches the output or the filter's memory");
+    assert!(out[0][1000..].iter().any(|v| v.abs() > 0.9), "the oscillator plays on");
+    let errors: Vec<_> = g.engine().errors_since(0).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!((errors[0].code, errors[0].node), (ErrorCode::BadSamples, Some(bad)));
+    // Outside audio with a NaN in it is silenced at the input node.
+    let input = g.input();
+    g.connect(input, g.destination()).unwrap();
+    g.render_quantum().unwrap();
+    let ext = g.engine_mut().external_input_mut();
+    ext.channel_mut(0).fill(f32::INFINITY);
+    ext.set_audible(1);
+    let frame = g.engine().frame();
+    g.engine_mut().render(frame);
+    assert!(g.engine().output().channel(0).iter().all(|v| v.is_finite()));
+}

@@ -10,7 +10,7 @@ use crate::graph::{
 use crate::render::{
     port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, MAX_PORTS, OUTPUT_BUFFER, SILENCE,
 };
-use crate::simd::{mix_accumulate, Native};
+use crate::simd::{has_non_finite, mix_accumulate, Native};
 use crate::{MAX_CHANNELS, MAX_INPUTS, MAX_OUTPUTS, QUANTUM};
 
 /// A node ready for the render side: its ports (for the topology) and its processor.
@@ -49,6 +49,8 @@ struct NodeSlot {
     failed: bool,
     /// Index in `meters` while the node's output is metered.
     meter: Option<usize>,
+    /// NaN or infinite samples from this node have been reported (once is enough).
+    bad_samples_reported: bool,
 }
 
 /// Peak and energy of one node's output since the host last took them.
@@ -289,6 +291,7 @@ impl Engine {
             outputs: usize::from(node.ports.outputs),
             failed: false,
             meter: None,
+            bad_samples_reported: false,
         });
         Ok(())
     }
@@ -430,7 +433,7 @@ impl Engine {
             time: frame as f64 / f64::from(sample_rate),
             external_input: &self.external_input,
         };
-        let mut failures: [Option<(u16, &'static str)>; 4] = [None; 4];
+        let mut failures: [Option<(u16, ErrorCode, &'static str)>; 4] = [None; 4];
         let mut failure_count = 0;
         for step in self.schedule.steps() {
             let slot_index = usize::from(step.slot);
@@ -499,6 +502,22 @@ impl Engine {
                     Status::Normal
                 }
             };
+            // NaN or infinite samples are silenced where they appear, so they never reach the
+            // mix or a filter's memory, and reported once per node.
+            if step.phase != Phase::SplitInput {
+                let outputs: &mut [AudioBuf] = if several { &mut self.scratch[..usize::from(step.outputs)] } else { core::slice::from_mut(output) };
+                for buf in outputs.iter_mut().filter(|b| !b.is_silent()) {
+                    let channels = buf.channels();
+                    if (0..channels).any(|ch| has_non_finite::<Native>(buf.channel(ch))) {
+                        buf.clear(channels);
+                        if !slot.bad_samples_reported && failure_count < failures.len() {
+                            slot.bad_samples_reported = true;
+                            failures[failure_count] = Some((step.slot, ErrorCode::BadSamples, "the node produced NaN or infinite samples; they were silenced"));
+                            failure_count += 1;
+                        }
+                    }
+                }
+            }
             if let (Some(index), false) = (slot.meter, step.phase == Phase::SplitInput) {
                 self.meters[index].add(if several { &self.pool[usize::from(step.extra_outputs[0])] } else { output });
             }
@@ -513,14 +532,14 @@ impl Engine {
                     self.pool[usize::from(b)].set_silent(1);
                 }
                 if failure_count < failures.len() {
-                    failures[failure_count] = Some((step.slot, what));
+                    failures[failure_count] = Some((step.slot, ErrorCode::NodeFailed, what));
                     failure_count += 1;
                 }
             }
         }
-        for (index, what) in failures.into_iter().flatten() {
+        for (index, code, what) in failures.into_iter().flatten() {
             let node = self.topology.id_at(usize::from(index));
-            self.log(ErrorEntry { batch: None, node, param: None, code: ErrorCode::NodeFailed, what });
+            self.log(ErrorEntry { batch: None, node, param: None, code, what });
         }
         self.frame = frame + QUANTUM as u64;
         let mut news = if applied { NEWS_ACK } else { 0 };

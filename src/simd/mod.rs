@@ -217,6 +217,19 @@ pub fn biquad_df1_mono(
     (state.x1[0], state.x2[0], state.y1[0], state.y2[0]) = (x1, x2, y1, y2);
 }
 
+/// Whether any sample is NaN or infinite: `x − x` is 0 for every finite `x` and NaN otherwise,
+/// so one lane-wise sum tells.
+pub fn has_non_finite<L: Lanes>(samples: &[f32]) -> bool {
+    let split = samples.len() - samples.len() % 4;
+    let mut acc = L::splat(0.0);
+    for chunk in samples[..split].chunks_exact(4) {
+        let v = L::load(chunk);
+        acc = acc.add(v.sub(v));
+    }
+    let tail = samples[split..].iter().fold(0.0, |a, &v| a + (v - v));
+    acc.to_array().iter().sum::<f32>() + tail != 0.0
+}
+
 /// Zeroes samples in the f32 subnormal range: wasm has no flush-to-zero mode, and a decaying
 /// filter passes through that range on its way to silence.
 pub fn flush_subnormals(samples: &mut [f32]) {
