@@ -151,3 +151,112 @@ fn raw_render_commands_apply_without_allocating() {
     assert_eq!(g.engine().applied_batch(), batch);
     assert_eq!(g.engine().error_count(), 0, "every raw command applied cleanly");
 }
+
+#[test]
+fn every_node_kind_and_every_command_kind_render_without_allocating() {
+    let mut g = OfflineRenderer::new(48_000.0);
+    let dest = g.destination();
+    let samples = |n: usize| SettingValue::Samples {
+        sample_rate: 48_000.0,
+        channels: vec![(0..n).map(|i| ((i % 97) as f32 / 97.0) - 0.5).collect()],
+    };
+    let kinds: Vec<&str> = quaver::node::REGISTRY.iter().skip(2).map(|t| t.spec.name).collect();
+    let mut nodes = Vec::new();
+    for kind in &kinds {
+        nodes.push((*kind, g.add(kind).unwrap()));
+    }
+    let id = |name: &str| nodes.iter().find(|(k, _)| *k == name).unwrap().1;
+    // Sources into a mixer; the mixer through every effect in a chain; a feedback loop through
+    // the delay; the LFO and envelope modulating parameters.
+    let mixer = g.add("gain").unwrap();
+    for source in ["oscillator", "constant-source", "noise", "buffer-source"] {
+        g.connect(id(source), mixer).unwrap();
+        g.start(id(source), 0.0).unwrap();
+    }
+    g.configure(id("buffer-source"), "buffer", samples(5000)).unwrap();
+    g.configure(id("buffer-source"), "loop", SettingValue::Flag(true)).unwrap();
+    g.configure(id("waveshaper"), "curve", SettingValue::Curve(vec![-1.0, 0.0, 1.0])).unwrap();
+    g.choose(id("waveshaper"), "oversample", "4x").unwrap();
+    g.configure(id("convolver"), "buffer", samples(3000)).unwrap();
+    g.configure(
+        id("oscillator"),
+        "periodicWave",
+        SettingValue::Wave { real: vec![0.0, 0.0, 0.5], imag: vec![0.0, 1.0, 0.0], normalize: true },
+    )
+    .unwrap();
+    let chain = [
+        "biquad",
+        "delay",
+        "waveshaper",
+        "convolver",
+        "compressor",
+        "reverb",
+        "limiter",
+        "analyser",
+        "stereo-panner",
+        "channel-splitter",
+    ];
+    let mut from = mixer;
+    for effect in chain {
+        g.connect(from, id(effect)).unwrap();
+        from = id(effect);
+    }
+    g.controller_mut().connect(Edge { from, output: 1, to: id("channel-merger"), input: 1 }).unwrap();
+    g.connect(from, id("channel-merger")).unwrap();
+    g.connect(id("channel-merger"), id("gain")).unwrap();
+    g.connect(id("gain"), dest).unwrap();
+    let feedback = g.add("gain").unwrap();
+    g.set(feedback, "gain", 0.3).unwrap();
+    g.connect(id("delay"), feedback).unwrap();
+    g.connect(feedback, id("delay")).unwrap();
+    g.connect_param(id("lfo"), id("biquad"), "frequency").unwrap();
+    g.set(id("lfo"), "depth", 200.0).unwrap();
+    g.connect_param(id("envelope"), mixer, "gain").unwrap();
+    g.automate(id("envelope"), "gate", AutomationEvent::SetValueAtTime { value: 1.0, time: 0.0 }).unwrap();
+    g.controller_mut().meter(id("gain"), true).unwrap();
+    assert_eq!(render_counted(&mut g), (0, 0), "applying the whole graph");
+
+    let mut worst = (0, 0);
+    for quantum in 0..120u32 {
+        let t = f64::from(quantum) * 128.0 / 48_000.0;
+        match quantum {
+            5 => {
+                let curve =
+                    AutomationEvent::SetValueCurveAtTime { values: vec![0.5, 1.0, 0.2, 0.7], time: t, duration: 0.05 };
+                g.automate(id("gain"), "gain", curve).unwrap();
+                g.automate(
+                    id("delay"),
+                    "delayTime",
+                    AutomationEvent::LinearRampToValueAtTime { value: 0.2, time: t + 0.1 },
+                )
+                .unwrap();
+            }
+            8 => g.automate(id("gain"), "gain", AutomationEvent::CancelAndHoldAtTime { time: t + 0.01 }).unwrap(),
+            10 => {
+                // Replacements: the old data must go to the retire lists, not be freed here.
+                g.configure(id("waveshaper"), "curve", SettingValue::Curve(vec![0.0, 1.0])).unwrap();
+                g.configure(id("buffer-source"), "buffer", samples(800)).unwrap();
+                g.configure(id("convolver"), "buffer", samples(1000)).unwrap();
+                g.configure(
+                    id("oscillator"),
+                    "periodicWave",
+                    SettingValue::Wave { real: vec![0.0, 1.0], imag: vec![0.0, 0.0], normalize: false },
+                )
+                .unwrap();
+                g.automate(id("gain"), "gain", AutomationEvent::CancelScheduledValues { time: 0.0 }).unwrap();
+            }
+            15 => g.controller_mut().meter(id("gain"), false).unwrap(),
+            20 => g.automate(id("envelope"), "gate", AutomationEvent::SetValueAtTime { value: 0.0, time: t }).unwrap(),
+            30 => {
+                g.remove(id("reverb")).unwrap();
+                g.remove(id("lfo")).unwrap();
+            }
+            _ => {}
+        }
+        let (a, f) = render_counted(&mut g);
+        worst = (worst.0.max(a), worst.1.max(f));
+        let _ = g.engine_mut().capture(id("analyser"), 2048);
+    }
+    assert_eq!(worst, (0, 0), "allocations and frees in any one render() with every node kind");
+    assert_eq!(g.engine().errors_since(0).count(), 0, "{:?}", g.engine().errors_since(0).collect::<Vec<_>>());
+}

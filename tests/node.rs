@@ -126,3 +126,17 @@ fn f64_direct_form_biquad_agrees() {
     }
     assert_eq!(mono, scalar[0], "the mono kernel is lane 0 of the two-lane one");
 }
+
+#[wasm_bindgen_test]
+fn non_finite_detection_agrees() {
+    let mut samples = noise(7, N);
+    assert!(!quaver::simd::has_non_finite::<Native>(&samples));
+    assert!(!quaver::simd::has_non_finite::<Scalar4>(&samples));
+    for (at, bad) in [(0, f32::NAN), (4097, f32::INFINITY), (N - 1, f32::NEG_INFINITY)] {
+        let keep = samples[at];
+        samples[at] = bad;
+        assert!(quaver::simd::has_non_finite::<Native>(&samples), "SIMD misses {bad} at {at}");
+        assert!(quaver::simd::has_non_finite::<Scalar4>(&samples), "scalar misses {bad} at {at}");
+        samples[at] = keep;
+    }
+}

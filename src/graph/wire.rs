@@ -40,6 +40,33 @@ pub enum SettingValue {
     },
     /// A custom wave's band-limited tables, as the control side prepares them from `Wave`.
     Tables(Vec<f32>),
+    /// What a processor made from a value off the render path, to take in as it is (never on
+    /// the wire).
+    #[serde(skip)]
+    Prepared(Prepared),
+}
+
+/// A processor's own form of a setting, made where allocation is allowed.
+#[derive(Default)]
+pub struct Prepared(pub Option<Box<dyn core::any::Any + Send>>);
+
+impl core::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.0.is_some() { "Prepared(..)" } else { "Prepared(empty)" })
+    }
+}
+
+/// Never needed (prepared values live only on the render side, and are moved): a clone is empty.
+impl Clone for Prepared {
+    fn clone(&self) -> Self {
+        Prepared(None)
+    }
+}
+
+impl PartialEq for Prepared {
+    fn eq(&self, _other: &Self) -> bool {
+        false
+    }
 }
 
 impl SettingValue {

@@ -5,7 +5,7 @@
 
 use super::{NodeType, Prepare};
 use crate::dsp::convolution::{normalization_scale, partition, Convolver as Engine};
-use crate::graph::{EngineError, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue};
+use crate::graph::{EngineError, ErrorCode, NodeSpec, Prepared, RenderError, SettingKind, SettingSpec, SettingValue};
 use crate::render::{AudioBuf, ProcessContext, Processor, Status};
 use crate::{MAX_CHANNELS, QUANTUM};
 
@@ -49,9 +49,9 @@ fn prepare(setting: u8, value: SettingValue, cx: &Prepare<'_>) -> Result<Setting
 /// A convolution reverb or filter.
 #[derive(Debug, Default)]
 pub struct Convolver {
-    engine: Option<Engine>,
+    engine: Option<Box<Engine>>,
     /// The convolver a new response replaced, dropped by the engine off the render path.
-    retired: Option<Engine>,
+    retired: Option<Box<Engine>>,
     /// Quanta of silent input since the last sound; once the response has rung out, the
     /// output is silent too.
     silent_quanta: usize,
@@ -98,11 +98,28 @@ impl Processor for Convolver {
         Status::Normal
     }
 
+    fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
+        if let (BUFFER, SettingValue::Tables(data)) = (setting, &*value) {
+            if let Some(conv) = Engine::from_wire(data, MAX_CHANNELS) {
+                *value = SettingValue::Prepared(Prepared(Some(Box::new(conv))));
+            }
+        }
+    }
+
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
         match (setting, &mut *value) {
-            (BUFFER, SettingValue::Tables(data)) => {
-                let conv = Engine::from_wire(data, MAX_CHANNELS)
-                    .ok_or(RenderError::new(ErrorCode::BadSetting, "the impulse response's spectra do not fit"))?;
+            (BUFFER, SettingValue::Prepared(Prepared(prepared))) => {
+                // Moving the box out of the Any reuses its allocation: nothing is freed here.
+                let conv = match prepared.take().map(|p| p.downcast::<Engine>()) {
+                    Some(Ok(conv)) => conv,
+                    Some(Err(other)) => {
+                        *prepared = Some(other);
+                        return Err(RenderError::new(ErrorCode::BadSetting, "that is not a convolver's state"));
+                    }
+                    None => {
+                        return Err(RenderError::new(ErrorCode::BadSetting, "the impulse response was already taken"))
+                    }
+                };
                 // The old one waits in `retired` for collect_garbage, off the render path; if a
                 // second response comes before that, the older one is kept rather than dropped here.
                 if let Some(old) = self.engine.replace(conv) {
@@ -114,6 +131,9 @@ impl Processor for Convolver {
                 }
                 self.silent_quanta = 0;
                 Ok(())
+            }
+            (BUFFER, SettingValue::Tables(_)) => {
+                Err(RenderError::new(ErrorCode::BadSetting, "the impulse response's spectra do not fit"))
             }
             (NORMALIZE, SettingValue::Flag(_)) => Ok(()),
             _ => Err(RenderError::new(ErrorCode::BadSetting, "a convolver takes a buffer and normalize")),

@@ -201,19 +201,30 @@ impl Engine {
     /// worklet: `onmessage`, between quanta): the inbox and the retire lists grow here, so
     /// the render side never refuses a batch for want of room.
     pub fn enqueue(&mut self, batch: u32, commands: impl IntoIterator<Item = RenderCommand>) {
-        for command in commands {
-            match &command {
-                Command::RemoveNode { .. } => self.retired.processors.reserve(1),
-                Command::Configure { .. } => self.retired.settings.reserve(1),
-                Command::Automate { event, .. } if is_curve(event) => self.curves += 1,
-                _ => {}
+        let first = self.inbox.len();
+        for mut command in commands {
+            if let Command::Configure { id, setting, value } = &mut command {
+                // The processor is live already, or arrives earlier in the inbox.
+                let queued = self.inbox[first..].iter().rev().find_map(|(_, c)| match c {
+                    Command::AddNode { id: made, node } if made == id => Some(node.processor.as_ref()),
+                    _ => None,
+                });
+                let live = self.topology.contains(*id).then(|| self.nodes[usize::from(id.index)].as_ref()).flatten();
+                if let Some(processor) = queued.or(live.map(|slot| slot.processor.as_ref())) {
+                    processor.prepare_setting(*setting, value);
+                }
+            }
+            if let Command::Automate { event, .. } = &command {
+                self.curves += usize::from(is_curve(event));
             }
             self.inbox.push((batch, command));
         }
-        let room = self.retired.events.capacity() - self.retired.events.len();
-        if room < self.curves {
-            self.retired.events.reserve(self.curves);
-        }
+        // Room for everything the waiting commands can retire, beyond what is retired already.
+        let removals = self.inbox.iter().filter(|(_, c)| matches!(c, Command::RemoveNode { .. })).count();
+        let settings = self.inbox.iter().filter(|(_, c)| matches!(c, Command::Configure { .. })).count();
+        self.retired.processors.reserve(removals);
+        self.retired.settings.reserve(settings);
+        self.retired.events.reserve(self.curves);
     }
 
     /// The highest batch number whose commands have all been applied.
@@ -505,14 +516,22 @@ impl Engine {
             // NaN or infinite samples are silenced where they appear, so they never reach the
             // mix or a filter's memory, and reported once per node.
             if step.phase != Phase::SplitInput {
-                let outputs: &mut [AudioBuf] = if several { &mut self.scratch[..usize::from(step.outputs)] } else { core::slice::from_mut(output) };
+                let outputs: &mut [AudioBuf] = if several {
+                    &mut self.scratch[..usize::from(step.outputs)]
+                } else {
+                    core::slice::from_mut(output)
+                };
                 for buf in outputs.iter_mut().filter(|b| !b.is_silent()) {
                     let channels = buf.channels();
                     if (0..channels).any(|ch| has_non_finite::<Native>(buf.channel(ch))) {
                         buf.clear(channels);
                         if !slot.bad_samples_reported && failure_count < failures.len() {
                             slot.bad_samples_reported = true;
-                            failures[failure_count] = Some((step.slot, ErrorCode::BadSamples, "the node produced NaN or infinite samples; they were silenced"));
+                            failures[failure_count] = Some((
+                                step.slot,
+                                ErrorCode::BadSamples,
+                                "the node produced NaN or infinite samples; they were silenced",
+                            ));
                             failure_count += 1;
                         }
                     }

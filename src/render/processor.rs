@@ -41,6 +41,10 @@ pub trait Processor: Send {
         &mut []
     }
 
+    /// Off the render path (when the command is queued): turns a setting's value into what
+    /// `configure` will take without allocating (a convolver builds its FFT state here).
+    fn prepare_setting(&self, _setting: u8, _value: &mut SettingValue) {}
+
     /// Applies setting number `setting` (as the descriptor lists them). A node that keeps data
     /// from `value` swaps it out, leaving what it replaced for the engine to drop off the
     /// render path.
