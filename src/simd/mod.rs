@@ -226,8 +226,8 @@ pub fn has_non_finite<L: Lanes>(samples: &[f32]) -> bool {
         let v = L::load(chunk);
         acc = acc.add(v.sub(v));
     }
-    let tail = samples[split..].iter().fold(0.0, |a, &v| a + (v - v));
-    acc.to_array().iter().sum::<f32>() + tail != 0.0
+    let tail = samples[split..].iter().any(|v| !v.is_finite());
+    tail || acc.to_array().iter().sum::<f32>() != 0.0
 }
 
 /// Zeroes samples in the f32 subnormal range: wasm has no flush-to-zero mode, and a decaying
