@@ -213,7 +213,10 @@ fn removing_a_playing_node_silences_it_and_retires_it() {
     g.connect(osc, g.destination()).unwrap();
     assert!(g.render_frames(512)[0].iter().any(|v| v.abs() > 0.5));
     g.remove(osc).unwrap();
-    assert!(g.render_frames(512)[0].iter().all(|&v| v == 0.0));
+    let after = g.render_frames(512).remove(0);
+    // While it plays, a removal first fades the node out over one quantum, then takes it away.
+    assert!(after[..128].iter().enumerate().all(|(i, v)| v.abs() <= 1.0 - i as f32 / 128.0 + 1e-6), "fades out");
+    assert!(after[128..].iter().all(|&v| v == 0.0));
     assert_eq!(g.engine().node_count(), 2, "only destination and input remain");
 }
 

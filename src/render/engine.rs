@@ -51,6 +51,17 @@ struct NodeSlot {
     meter: Option<usize>,
     /// NaN or infinite samples from this node have been reported (once is enough).
     bad_samples_reported: bool,
+    /// Audio input ports (bit per port) faded out and in around a structural edit.
+    duck: u8,
+}
+
+/// Where a structural edit made while sound plays is: the edited inputs fade out over one
+/// quantum, the edit is applied, and they fade back in over the next, so no edit clicks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Duck {
+    None,
+    Out,
+    In,
 }
 
 /// Peak and energy of one node's output since the host last took them.
@@ -120,6 +131,8 @@ pub struct Engine {
     input: NodeId,
     applied_batch: u32,
     frame: u64,
+    duck: Duck,
+    ducked: Vec<u16>,
 }
 
 impl core::fmt::Debug for Engine {
@@ -166,6 +179,8 @@ impl Engine {
             input: NodeId { index: 1, generation: 0 },
             applied_batch: 0,
             frame: 0,
+            duck: Duck::None,
+            ducked: Vec::with_capacity(config.max_nodes),
         };
         for (id, node) in [(engine.destination, destination), (engine.input, input)] {
             engine.insert(id, node).expect("capacity holds the engine's own nodes");
@@ -303,6 +318,7 @@ impl Engine {
             failed: false,
             meter: None,
             bad_samples_reported: false,
+            duck: 0,
         });
         Ok(())
     }
@@ -384,8 +400,55 @@ impl Engine {
         Ok(())
     }
 
+    /// Marks the audio inputs the waiting commands rewire; returns whether there are any.
+    fn mark_edited_inputs(&mut self) -> bool {
+        let Self { inbox, nodes, topology, ducked, .. } = self;
+        let mut mark = |slot: u16, input: u8| {
+            if usize::from(input) >= MAX_INPUTS {
+                return;
+            }
+            if let Some(node) = nodes[usize::from(slot)].as_mut() {
+                if node.duck == 0 {
+                    ducked.push(slot);
+                }
+                node.duck |= 1 << input;
+            }
+        };
+        for (_, command) in inbox.iter() {
+            match command {
+                Command::Connect(e) | Command::Disconnect(e) => mark(e.to.index, e.input),
+                Command::RemoveNode { id } | Command::DisconnectOutputs { id } if topology.contains(*id) => {
+                    for e in topology.edges().iter().filter(|e| e.from == *id) {
+                        mark(e.to.index, e.input);
+                    }
+                }
+                _ => {}
+            }
+        }
+        !ducked.is_empty()
+    }
+
     fn apply_inbox(&mut self) -> bool {
+        match self.duck {
+            Duck::In => {
+                for &slot in &self.ducked {
+                    if let Some(node) = self.nodes[usize::from(slot)].as_mut() {
+                        node.duck = 0;
+                    }
+                }
+                self.ducked.clear();
+                self.duck = Duck::None;
+            }
+            Duck::Out => self.duck = Duck::In,
+            Duck::None => {}
+        }
         if self.inbox.is_empty() {
+            return false;
+        }
+        // While sound plays, rewiring waits one quantum for the inputs it touches to fade out.
+        let playing = !self.output().is_silent();
+        if self.duck == Duck::None && playing && self.mark_edited_inputs() {
+            self.duck = Duck::Out;
             return false;
         }
         let edges_before = self.topology.edge_count();
@@ -460,10 +523,18 @@ impl Engine {
             }
             let several = step.outputs > 1;
             let ports = usize::from(step.inputs);
-            if step.mixes {
+            let mut feeds = step.feeds;
+            if step.mixes || slot.duck != 0 {
                 let edges = self.topology.inputs_of(slot_index);
-                for port in (0..MAX_PORTS).filter(|&p| step.feeds[p] == Feed::Mix) {
-                    mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
+                for port in 0..MAX_PORTS {
+                    let ducked = port < MAX_INPUTS && slot.duck & (1 << port) != 0;
+                    if feeds[port] == Feed::Mix || (ducked && feeds[port] != Feed::Silent) {
+                        mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
+                        feeds[port] = Feed::Mix;
+                        if ducked {
+                            fade(&mut self.mixes[port], self.duck == Duck::Out);
+                        }
+                    }
                 }
             }
             let (before, rest) = self.pool.split_at_mut(output_index);
@@ -480,7 +551,7 @@ impl Engine {
             if step.modulated {
                 let params = slot.processor.params();
                 for (i, param) in params.iter_mut().enumerate().take(usize::from(step.params)) {
-                    let feed = step.feeds[MAX_INPUTS + i];
+                    let feed = feeds[MAX_INPUTS + i];
                     if feed != Feed::Silent {
                         param.modulate(read(feed, MAX_INPUTS + i));
                     }
@@ -490,7 +561,7 @@ impl Engine {
                 Phase::Whole => {
                     let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
                     for (port, input) in inputs.iter_mut().enumerate().take(ports) {
-                        *input = read(step.feeds[port], port);
+                        *input = read(feeds[port], port);
                     }
                     if several {
                         let outputs = &mut self.scratch[..usize::from(step.outputs)];
@@ -504,7 +575,7 @@ impl Engine {
                     let mut inputs: [&AudioBuf; MAX_INPUTS] = [&SILENCE; MAX_INPUTS];
                     for (port, input) in inputs.iter_mut().enumerate().take(ports) {
                         // A split node reading itself reads the output it rendered this quantum.
-                        *input = match step.feeds[port] {
+                        *input = match feeds[port] {
                             Feed::Buffer(b) if usize::from(b) == output_index => &*output,
                             feed => read(feed, port),
                         };
@@ -591,6 +662,19 @@ fn retire_event(retired: &mut Vec<Event>, event: Event) {
         // Never expected (room is reserved per curve queued); losing the memory beats
         // freeing it on the audio thread.
         core::mem::forget(event);
+    }
+}
+
+/// Fades a quantum out (1 → 0) or in (0 → 1), linearly.
+fn fade(buf: &mut AudioBuf, out: bool) {
+    if buf.is_silent() {
+        return;
+    }
+    for ch in 0..buf.channels() {
+        for (i, v) in buf.channel_mut(ch).iter_mut().enumerate() {
+            let share = (i + 1) as f32 / QUANTUM as f32;
+            *v *= if out { 1.0 - share } else { share };
+        }
     }
 }
 
