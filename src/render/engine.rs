@@ -526,11 +526,11 @@ impl Engine {
             let mut feeds = step.feeds;
             if step.mixes || slot.duck != 0 {
                 let edges = self.topology.inputs_of(slot_index);
-                for port in 0..MAX_PORTS {
+                for (port, feed) in feeds.iter_mut().enumerate() {
                     let ducked = port < MAX_INPUTS && slot.duck & (1 << port) != 0;
-                    if feeds[port] == Feed::Mix || (ducked && feeds[port] != Feed::Silent) {
+                    if *feed == Feed::Mix || (ducked && *feed != Feed::Silent) {
                         mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
-                        feeds[port] = Feed::Mix;
+                        *feed = Feed::Mix;
                         if ducked {
                             fade(&mut self.mixes[port], self.duck == Duck::Out);
                         }
