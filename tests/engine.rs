@@ -346,3 +346,31 @@ fn nan_samples_are_silenced_where_they_appear_and_reported_once() {
     g.engine_mut().render(frame);
     assert!(g.engine().output().channel(0).iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn sources_end_once_and_then_cost_nothing() {
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 440.0);
+    g.stop(osc, 300.0 / f64::from(SR)).unwrap();
+    let player = g.add("buffer-source").unwrap();
+    g.configure(player, "buffer", SettingValue::Samples { sample_rate: SR, channels: vec![vec![0.25; 700]] }).unwrap();
+    g.start(player, 0.0).unwrap();
+    let looped = g.add("buffer-source").unwrap();
+    g.configure(looped, "buffer", SettingValue::Samples { sample_rate: SR, channels: vec![vec![0.1; 100]] }).unwrap();
+    g.configure(looped, "loop", SettingValue::Flag(true)).unwrap();
+    g.start(looped, 0.0).unwrap();
+    for id in [osc, player, looped] {
+        g.connect(id, g.destination()).unwrap();
+    }
+    g.render_frames(256);
+    assert_eq!(g.engine().ended_since(0).count(), 0, "nothing has ended in the first two quanta");
+    g.render_frames(128);
+    assert_eq!(g.engine().ended_since(0).collect::<Vec<_>>(), [osc], "the oscillator stops in the third quantum");
+    let out = g.render_frames(2048).remove(0);
+    assert_eq!(
+        g.engine().ended_since(0).collect::<Vec<_>>(),
+        [osc, player],
+        "the buffer plays out; the loop never ends"
+    );
+    assert!(out[1000..].iter().all(|&v| (v - 0.1).abs() < 1e-6), "only the loop is left");
+}

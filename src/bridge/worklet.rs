@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 pub struct WorkletEngine {
     engine: Engine,
     errors_reported: u64,
+    ended_reported: u64,
 }
 
 /// One meter's reading since the last take, as JS receives it.
@@ -41,6 +42,7 @@ impl WorkletEngine {
         Ok(WorkletEngine {
             engine: crate::node::engine(config(sample_rate, max_nodes, max_edges)?),
             errors_reported: 0,
+            ended_reported: 0,
         })
     }
 
@@ -69,7 +71,8 @@ impl WorkletEngine {
 
     /// Renders the quantum starting at context frame `frame` (`currentFrame`), with
     /// `input_channels` channels of outside audio just written at [`WorkletEngine::input_ptr`]
-    /// (0: silence). Answers with news bits: 1, a batch was applied; 2, errors were logged.
+    /// (0: silence). Answers with news bits: 1, a batch was applied; 2, errors were logged;
+    /// 4, a source ended.
     pub fn process(&mut self, frame: f64, input_channels: u32) -> u32 {
         let input = self.engine.external_input_mut();
         if input_channels == 0 {
@@ -125,6 +128,13 @@ impl WorkletEngine {
 
     pub fn node_count(&self) -> u32 {
         self.engine.node_count() as u32
+    }
+
+    /// Sources that ended since the last call, as node ids.
+    pub fn take_ended(&mut self) -> Vec<u32> {
+        let ended = self.engine.ended_since(self.ended_reported).map(|id| id.to_bits()).collect();
+        self.ended_reported = self.engine.ended_count();
+        ended
     }
 
     /// Address of the last `frames` samples a capturing node (an analyser) kept, oldest first,

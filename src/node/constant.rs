@@ -50,7 +50,7 @@ impl Processor for ConstantSource {
         let offset = self.params[0].render(cx.time, cx.sample_rate);
         let Some(range) = self.clock.sounding(cx) else {
             output.set_silent(1);
-            return Status::Normal;
+            return self.clock.status(cx);
         };
         let out = output.channel_mut(0);
         out[..range.start].fill(0.0);
@@ -60,7 +60,7 @@ impl Processor for ConstantSource {
             ParamValues::Varying(values) => out[range.clone()].copy_from_slice(&values[range]),
         }
         output.set_audible(1);
-        Status::Normal
+        self.clock.status(cx)
     }
 
     fn params(&mut self) -> &mut [Param] {

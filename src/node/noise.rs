@@ -96,7 +96,7 @@ impl Processor for Noise {
         let output = &mut outputs[0];
         let Some(range) = self.clock.sounding(cx) else {
             output.set_silent(1);
-            return Status::Normal;
+            return self.clock.status(cx);
         };
         let out = output.channel_mut(0);
         out[..range.start].fill(0.0);
@@ -105,7 +105,7 @@ impl Processor for Noise {
             *sample = self.next();
         }
         output.set_audible(1);
-        Status::Normal
+        self.clock.status(cx)
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {

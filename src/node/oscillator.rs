@@ -152,7 +152,7 @@ impl Processor for Oscillator {
         let detune = detune.render(cx.time, cx.sample_rate);
         let Some(range) = self.clock.sounding(cx) else {
             output.set_silent(1);
-            return Status::Normal;
+            return self.clock.status(cx);
         };
         let Some(wave) = self.waves.get(self.source) else {
             output.set_silent(1);
@@ -190,7 +190,7 @@ impl Processor for Oscillator {
         self.fade = self.fade.filter(|_| fade_left > 0).map(|(from, _)| (from, fade_left));
         self.sounding = true;
         output.set_audible(1);
-        Status::Normal
+        self.clock.status(cx)
     }
 
     fn params(&mut self) -> &mut [Param] {

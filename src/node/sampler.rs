@@ -146,7 +146,7 @@ impl Processor for Sampler {
         let range = player.clock.sounding(cx);
         let (Some(range), false, true) = (range, player.finished, channels > 0) else {
             output.set_silent(channels.max(1));
-            return Status::Normal;
+            return if player.finished { Status::Ended } else { player.clock.status(cx) };
         };
         let len = player.frames() as f64;
         let loop_range = player.loop_frames();
@@ -179,7 +179,11 @@ impl Processor for Sampler {
         }
         player.position = Some(position);
         output.set_audible(channels);
-        Status::Normal
+        if player.finished {
+            Status::Ended
+        } else {
+            player.clock.status(cx)
+        }
     }
 
     fn params(&mut self) -> &mut [Param] {

@@ -55,6 +55,20 @@ impl SourceClock {
         (first < last).then(|| (first - cx.frame) as usize..(last - cx.frame) as usize)
     }
 
+    /// Whether the source has stopped for good by the end of this quantum.
+    pub fn ended(&self, cx: &ProcessContext<'_>) -> bool {
+        self.stop_frame().is_some_and(|stop| stop <= cx.frame + QUANTUM as u64)
+    }
+
+    /// What a source's `process` reports: ended once its stop has come.
+    pub fn status(&self, cx: &ProcessContext<'_>) -> crate::render::Status {
+        if self.ended(cx) {
+            crate::render::Status::Ended
+        } else {
+            crate::render::Status::Normal
+        }
+    }
+
     /// The frame at which the source stops sounding, once `stop()` has been given.
     pub fn stop_frame(&self) -> Option<u64> {
         self.stop.map(|s| s.max(self.start.unwrap_or(s)))

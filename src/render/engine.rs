@@ -38,6 +38,8 @@ pub struct ErrorEntry {
 pub const NEWS_ACK: u32 = 1;
 /// Bits of [`Engine::render`]'s answer: an error was logged since the last quantum.
 pub const NEWS_ERRORS: u32 = 2;
+/// Bits of [`Engine::render`]'s answer: a source ended in this quantum.
+pub const NEWS_ENDED: u32 = 4;
 
 const ERROR_LOG: usize = 64;
 
@@ -53,6 +55,8 @@ struct NodeSlot {
     bad_samples_reported: bool,
     /// Audio input ports (bit per port) faded out and in around a structural edit.
     duck: u8,
+    /// The source has played out: it is reported once and skipped from then on.
+    ended: bool,
 }
 
 /// Where a structural edit made while sound plays is: the edited inputs fade out over one
@@ -133,7 +137,11 @@ pub struct Engine {
     frame: u64,
     duck: Duck,
     ducked: Vec<u16>,
+    ended: [Option<NodeId>; ENDED_LOG],
+    ended_count: u64,
 }
+
+const ENDED_LOG: usize = 64;
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -181,6 +189,8 @@ impl Engine {
             frame: 0,
             duck: Duck::None,
             ducked: Vec::with_capacity(config.max_nodes),
+            ended: [None; ENDED_LOG],
+            ended_count: 0,
         };
         for (id, node) in [(engine.destination, destination), (engine.input, input)] {
             engine.insert(id, node).expect("capacity holds the engine's own nodes");
@@ -269,6 +279,17 @@ impl Engine {
         self.error_count
     }
 
+    /// Sources that ended since the count `since` (see [`Engine::ended_count`]), oldest first;
+    /// at most the last 64 are kept.
+    pub fn ended_since(&self, since: u64) -> impl Iterator<Item = NodeId> + '_ {
+        let first = since.max(self.ended_count.saturating_sub(ENDED_LOG as u64));
+        (first..self.ended_count).filter_map(|n| self.ended[(n % ENDED_LOG as u64) as usize])
+    }
+
+    pub fn ended_count(&self) -> u64 {
+        self.ended_count
+    }
+
     /// Records that a command of batch `batch` about `node` was refused before it reached the
     /// engine (it could not be built).
     pub fn refuse(&mut self, batch: u32, node: NodeId, code: ErrorCode, what: &'static str) {
@@ -319,6 +340,7 @@ impl Engine {
             meter: None,
             bad_samples_reported: false,
             duck: 0,
+            ended: false,
         });
         Ok(())
     }
@@ -509,11 +531,12 @@ impl Engine {
         };
         let mut failures: [Option<(u16, ErrorCode, &'static str)>; 4] = [None; 4];
         let mut failure_count = 0;
+        let mut ended_now = false;
         for step in self.schedule.steps() {
             let slot_index = usize::from(step.slot);
             let output_index = usize::from(step.output);
             let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
-            if slot.failed {
+            if slot.failed || slot.ended {
                 if step.phase != Phase::SplitInput {
                     for &b in &step.extra_outputs[..usize::from(step.outputs)] {
                         self.pool[usize::from(b)].set_silent(1);
@@ -616,6 +639,13 @@ impl Engine {
                     core::mem::swap(&mut self.pool[usize::from(b)], &mut self.scratch[k]);
                 }
             }
+            if status == Status::Ended {
+                slot.ended = true;
+                ended_now = true;
+                let id = self.topology.id_at(slot_index);
+                self.ended[(self.ended_count % ENDED_LOG as u64) as usize] = id;
+                self.ended_count += 1;
+            }
             if let Status::Error(what) = status {
                 slot.failed = true;
                 for &b in &step.extra_outputs[..usize::from(step.outputs)] {
@@ -633,6 +663,9 @@ impl Engine {
         }
         self.frame = frame + QUANTUM as u64;
         let mut news = if applied { NEWS_ACK } else { 0 };
+        if ended_now {
+            news |= NEWS_ENDED;
+        }
         if self.error_count != self.errors_at_last_render {
             self.errors_at_last_render = self.error_count;
             news |= NEWS_ERRORS;

@@ -9,7 +9,7 @@ mod processor;
 mod schedule;
 
 pub use buffer::{AudioBuf, SILENCE};
-pub use engine::{BuiltNode, Engine, ErrorEntry, MeterReading, RenderCommand, NEWS_ACK, NEWS_ERRORS};
+pub use engine::{BuiltNode, Engine, ErrorEntry, MeterReading, RenderCommand, NEWS_ACK, NEWS_ENDED, NEWS_ERRORS};
 pub use params::{Param, ParamValues, GLIDE_SECONDS};
 pub use processor::{ProcessContext, Processor, Status};
 pub use schedule::{port_of, Feed, Phase, Schedule, Step, MAX_PORTS, OUTPUT_BUFFER};

@@ -8,6 +8,9 @@ use crate::render::{AudioBuf, Param};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Normal,
+    /// A source has played out (its stop time passed, its buffer ended): the engine reports
+    /// `ended` once, and from then on skips the node, which costs nothing more.
+    Ended,
     /// The node cannot go on; the engine silences it and reports the reason.
     Error(&'static str),
 }

@@ -139,8 +139,9 @@ const capitalised = (name) => name[0].toUpperCase() + name.slice(1);
  * them: `osc.frequency`, `osc.type = 'sawtooth'`, `osc.start(when)`. `id` is null when the
  * engine refused to create it.
  */
-export class QuaverNode {
+export class QuaverNode extends EventTarget {
   constructor(engine, id, description) {
+    super();
     this.engine = engine;
     this.id = id;
     this.kind = description.name;
@@ -197,6 +198,17 @@ export class QuaverNode {
 
   configure(index, method, ...args) {
     return this.engine.call(() => this.engine.controller[method](this.alive(), index, ...args));
+  }
+
+  /** Called once when a source has played out, as AudioScheduledSourceNode's `onended`. */
+  get onended() {
+    return this.endedHandler ?? null;
+  }
+
+  set onended(handler) {
+    if (this.endedHandler) this.removeEventListener('ended', this.endedHandler);
+    this.endedHandler = typeof handler === 'function' ? handler : null;
+    if (this.endedHandler) this.addEventListener('ended', this.endedHandler);
   }
 
   /** The parameter called `name`; an unknown name gives a parameter whose use is refused. */
@@ -579,6 +591,9 @@ export class EngineClient extends EventTarget {
         for (const reading of message.meters) {
           for (const callback of this.meterCallbacks.get(reading.node) ?? []) callback({ peak: reading.peak, rms: reading.rms });
         }
+        break;
+      case MSG.ENDED:
+        for (const id of message.nodes) this.nodesById.get(id)?.dispatchEvent(new Event('ended'));
         break;
       case MSG.NODE_ERROR:
         for (const record of message.errors) this.report(this.fromRecord(record));

@@ -9,6 +9,7 @@
 //                                                             memoryBytes: the worklet's wasm memory
 //                 { type: NODE_ERROR, errors }                a node failed while rendering
 //                 { type: FATAL, message }                    the engine trapped; it now outputs silence
+//                 { type: ENDED, nodes }                      these sources played out
 //                 { type: TAPS, frame, captures: [{node, samples}], meters: [{node, peak, rms}] }
 //                                                             about 30 times a second while anyone listens
 
@@ -24,6 +25,7 @@ export const MSG = Object.freeze({
   LISTEN: 'listen',
   METERS: 'meters',
   TAPS: 'taps',
+  ENDED: 'ended',
 });
 
 /** Quanta between two TAPS messages (about 32 ms at 48 kHz). */

@@ -8,6 +8,7 @@ const QUANTUM = 128;
 // The news bits of WorkletEngine.process (render::NEWS_ACK, render::NEWS_ERRORS).
 const NEWS_ACK = 1;
 const NEWS_ERRORS = 2;
+const NEWS_ENDED = 4;
 
 class QuaverProcessor extends AudioWorkletProcessor {
   constructor(options) {
@@ -85,6 +86,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
     }
     const late = news & NEWS_ACK ? errors.filter((e) => e.batch === null) : errors;
     if (late.length) this.port.postMessage({ type: MSG.NODE_ERROR, errors: late });
+    if (news & NEWS_ENDED) this.port.postMessage({ type: MSG.ENDED, nodes: Array.from(this.engine.take_ended()) });
   }
 
   process(inputs, outputs) {

@@ -1,0 +1,137 @@
+// The JS client keeps Web Audio's promises: unknown parameter names do not throw, values are
+// stored as the numbers they play, commit() reports refusals made before an await, a burst of
+// one refusal is one event, and sources fire `ended` as Chromium's do.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { openTwinPage } from './twin.mjs';
+
+let page;
+let close;
+
+before(async () => {
+  ({ page, close } = await openTwinPage());
+  await page.evaluate(async () => {
+    const { EngineClient, compileEngine } = window.quaver;
+    window.module ??= await compileEngine(new URL('quaver_bg.wasm', document.baseURI));
+    window.makeEngine = async (ctx, options = {}) => EngineClient.create(ctx, {
+      module: window.module, workletUrl: new URL('quaver-worklet.js', document.baseURI), ...options,
+    });
+  });
+});
+
+after(async () => {
+  await close?.();
+});
+
+test('an unknown parameter name does not throw; using it is a BadParam refusal', async () => {
+  const r = await page.evaluate(async () => {
+    const ctx = new AudioContext();
+    const engine = await window.makeEngine(ctx);
+    engine.node.connect(ctx.destination);
+    const events = [];
+    engine.addEventListener('error', (e) => events.push({ code: e.detail.code, param: e.detail.param }));
+    const f = engine.createBiquadFilter();
+    let threw = false;
+    let p;
+    try { p = f.param('resonance'); p.value = 3; p.linearRampToValueAtTime(1, 1); } catch { threw = true; }
+    const committed = await engine.commit().then(() => 'resolved', (e) => e.code);
+    await ctx.close();
+    return { threw, committed, events, missing: f.resonance === undefined };
+  });
+  assert.equal(r.threw, false);
+  assert.equal(r.committed, 'BadParam');
+  assert.deepEqual(r.events[0], { code: 'BadParam', param: 'resonance' });
+  assert.ok(r.missing, 'like Web Audio, a node has no property for a parameter it lacks');
+});
+
+test("param.value = '880' stores the number it plays", async () => {
+  const r = await page.evaluate(async () => {
+    const ctx = new OfflineAudioContext(1, 4800, 48000);
+    const engine = await window.makeEngine(ctx);
+    const osc = engine.createOscillator();
+    osc.frequency.value = '880';
+    osc.connect(engine.destination);
+    osc.start();
+    engine.node.connect(ctx.destination);
+    const out = (await ctx.startRendering()).getChannelData(0);
+    let crossings = 0;
+    for (let i = 1; i < out.length; i += 1) if (out[i - 1] < 0 && out[i] >= 0) crossings += 1;
+    return { value: osc.frequency.value, type: typeof osc.frequency.value, crossings };
+  });
+  assert.equal(r.value, 880);
+  assert.equal(r.type, 'number');
+  assert.ok(Math.abs(r.crossings - 88) <= 1, `${r.crossings} cycles in 0.1 s`);
+});
+
+test('commit() rejects for a refusal made before an await, then resolves again', async () => {
+  const r = await page.evaluate(async () => {
+    const ctx = new AudioContext();
+    const engine = await window.makeEngine(ctx);
+    engine.node.connect(ctx.destination);
+    await engine.ready;
+    const g = engine.createGain();
+    g.gain.value = NaN;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const first = await engine.commit().then(() => 'resolved', (e) => e.code);
+    g.gain.value = 0.5;
+    const second = await engine.commit().then(() => 'resolved', (e) => e.code);
+    await ctx.close();
+    return { first, second };
+  });
+  assert.deepEqual(r, { first: 'NonFinite', second: 'resolved' });
+});
+
+test('thousands of calls past a capacity give one coalesced refusal', async () => {
+  const r = await page.evaluate(async () => {
+    const ctx = new AudioContext();
+    const engine = await window.makeEngine(ctx, { maxNodes: 16 });
+    engine.node.connect(ctx.destination);
+    let events = 0;
+    engine.addEventListener('error', () => { events += 1; });
+    for (let i = 0; i < 5000; i += 1) engine.createGain();
+    const rejected = await engine.commit().then(() => null, (e) => ({ code: e.code, count: e.errors[0].count, covered: e.errors.length }));
+    await ctx.close();
+    return { events, rejected, kept: engine.errors.length, counted: engine.errorCount };
+  });
+  assert.equal(r.events, 1, 'one event');
+  assert.equal(r.rejected.code, 'NodeCapacity');
+  assert.equal(r.rejected.count, 5000 - 14, 'standing for every refused call');
+  assert.equal(r.kept, 1);
+  assert.equal(r.counted, 5000 - 14);
+});
+
+test('sources fire ended once, as Chromium\'s do', async () => {
+  const r = await page.evaluate(async () => {
+    const ctx = new OfflineAudioContext(1, 9600, 48000);
+    const engine = await window.makeEngine(ctx);
+    const seen = [];
+    const osc = engine.createOscillator();
+    osc.connect(engine.destination);
+    osc.start(0);
+    osc.stop(0.05);
+    osc.onended = () => seen.push('oscillator');
+    const buffer = ctx.createBuffer(1, 2400, 48000);
+    const player = engine.createBufferSource();
+    player.buffer = buffer;
+    player.connect(engine.destination);
+    player.start(0);
+    player.addEventListener('ended', () => seen.push('buffer'));
+    const looping = engine.createBufferSource();
+    looping.buffer = buffer;
+    looping.loop = true;
+    looping.start(0);
+    looping.onended = () => seen.push('loop');
+    engine.node.connect(ctx.destination);
+    const native = [];
+    const o = new OscillatorNode(ctx);
+    o.start(0);
+    o.stop(0.05);
+    o.onended = () => native.push('oscillator');
+    o.connect(ctx.destination);
+    await ctx.startRendering();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return { seen: seen.sort(), native };
+  });
+  assert.deepEqual(r.native, ['oscillator']);
+  assert.deepEqual(r.seen, ['buffer', 'oscillator'], 'the looping source never ends');
+});
