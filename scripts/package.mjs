@@ -115,6 +115,7 @@ export class EngineClient extends EventTarget {
   readonly node: AudioWorkletNode;
   readonly ready: Promise<void>;
   readonly nodeCount: number;
+  readonly unacknowledged: number;
   readonly errors: QuaverError[];
   readonly errorCount: number;
   readonly fatal: QuaverError | null;

@@ -8,25 +8,12 @@
 use quaver::graph::{AutomationEvent, Edge, EngineConfig, NodeId, PARAM_INPUT};
 use quaver::offline::OfflineRenderer;
 
-struct Rng(u64);
+mod common;
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-    /// A time around the engine's clock, now and then in the past.
-    fn time(&mut self, now: f64) -> f64 {
-        (now + (self.below(2000) as f64 - 50.0) / 1000.0).max(0.0)
-    }
+/// A time around the engine's clock, now and then in the past.
+fn time_near(rng: &mut Rng, now: f64) -> f64 {
+    (now + (rng.below(2000) as f64 - 50.0) / 1000.0).max(0.0)
 }
 
 const KINDS: [&str; 4] = ["oscillator", "gain", "biquad", "stereo-panner"];
@@ -105,7 +92,7 @@ fn a_random_stream_keeps_ids_connections_and_timelines_in_step() {
             },
             _ => {
                 let Some(id) = pick(&mut rng, &live, &ever) else { continue };
-                let (value, time) = (rng.below(1000) as f32 + 1.0, rng.time(now));
+                let (value, time) = (rng.below(1000) as f32 + 1.0, time_near(&mut rng, now));
                 let event = match rng.below(8) {
                     0 => AutomationEvent::SetValueAtTime { value, time },
                     1 => AutomationEvent::LinearRampToValueAtTime { value, time },

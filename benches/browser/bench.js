@@ -146,9 +146,9 @@ async function quaver(ctx, graph, limits) {
     ready: engine.ready,
     async check() {
       // The acknowledgement of the initial batch proves the worklet applied the graph.
-      for (let i = 0; i < 100 && engine.inFlight.size > 0 && !engine.fatal; i += 1) await sleep(10);
+      for (let i = 0; i < 100 && engine.unacknowledged > 0 && !engine.fatal; i += 1) await sleep(10);
       const problems = engine.errors.map((e) => `${e.code}: ${e.message}`);
-      if (engine.inFlight.size > 0) problems.push('the worklet never acknowledged the graph');
+      if (engine.unacknowledged > 0) problems.push('the worklet never acknowledged the graph');
       return { problems, nodes: engine.nodeCount };
     },
   };

@@ -248,10 +248,8 @@ mod tests {
         assert_eq!(impulse_through(0.0)[0], 1.0, "no delay passes the input straight through");
     }
 
-    #[test]
-    fn feedback_through_a_delay_repeats_and_decays() {
-        // src → sum(gain 1) → delay(1000 frames) → fb(gain 0.5) → sum: echoes every 1000 + 128
-        // frames (the cycle's quantum).
+    /// One sample of 1 into sum(gain 1) → delay → feedback(gain 0.5) → sum, heard at the sum.
+    fn echoes(delay_frames: f64, frames: usize) -> Vec<f32> {
         let mut g = OfflineRenderer::new(48_000.0);
         let src = g.add("constant-source").unwrap();
         g.start(src, 0.0).unwrap();
@@ -259,13 +257,19 @@ mod tests {
         let sum = g.add("gain").unwrap();
         let d = g.add("delay").unwrap();
         let fb = g.add("gain").unwrap();
-        g.set(d, "delayTime", 1000.0 / 48_000.0).unwrap();
+        g.set(d, "delayTime", (delay_frames / 48_000.0) as f32).unwrap();
         g.set(fb, "gain", 0.5).unwrap();
         for (a, b) in [(src, sum), (sum, d), (d, fb), (fb, sum)] {
             g.connect(a, b).unwrap();
         }
         g.connect(sum, g.destination()).unwrap();
-        let out = g.render_frames(4096).remove(0);
+        g.render_frames(frames).remove(0)
+    }
+
+    #[test]
+    fn feedback_through_a_delay_repeats_and_decays() {
+        // Echoes every 1000 + 128 frames (the cycle's quantum).
+        let out = echoes(1000.0, 4096);
         for (k, expected) in [(0, 1.0), (1128, 0.5), (2256, 0.25), (3384, 0.125)] {
             assert!((out[k] - expected).abs() < 1e-4, "echo at {k}: {}", out[k]);
         }
@@ -275,20 +279,7 @@ mod tests {
 
     #[test]
     fn a_cycle_adds_one_quantum_to_its_delay() {
-        let mut g = OfflineRenderer::new(48_000.0);
-        let src = g.add("constant-source").unwrap();
-        g.start(src, 0.0).unwrap();
-        g.stop(src, 1.0 / 48_000.0).unwrap();
-        let sum = g.add("gain").unwrap();
-        let d = g.add("delay").unwrap();
-        let fb = g.add("gain").unwrap();
-        g.set(fb, "gain", 0.5).unwrap();
-        g.set(d, "delayTime", 40.0 / 48_000.0).unwrap();
-        for (a, b) in [(src, sum), (sum, d), (d, fb), (fb, sum)] {
-            g.connect(a, b).unwrap();
-        }
-        g.connect(sum, g.destination()).unwrap();
-        let out = g.render_frames(512).remove(0);
+        let out = echoes(40.0, 512);
         assert_eq!(out[0], 1.0);
         assert!((out[168] - 0.5).abs() < 1e-4 && (out[336] - 0.25).abs() < 1e-4, "{} {}", out[168], out[336]);
         assert_eq!(out.iter().filter(|v| v.abs() > 1e-3).count(), 4, "echoes at 0, 168, 336 and 504");

@@ -406,6 +406,11 @@ export class EngineClient extends EventTarget {
     return this.controller.node_count();
   }
 
+  /** Batches sent to the worklet that it has not acknowledged yet. */
+  get unacknowledged() {
+    return this.seq - this.acked;
+  }
+
   /**
    * A node of kind `kind`. Creation-only settings (a delay's `maxDelayTime`) may follow as
    * positional arguments, in the order the kind lists them, or in an options object that may
