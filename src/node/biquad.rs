@@ -54,6 +54,12 @@ struct TypeFade {
 #[derive(Debug)]
 pub struct Biquad {
     params: [Param; 4],
+    core: Core,
+}
+
+/// Everything but the parameters, so a quantum's values and the filter borrow apart.
+#[derive(Debug)]
+struct Core {
     kind: FilterType,
     sample_rate: f64,
     designed: Option<Design>,
@@ -69,8 +75,7 @@ pub struct Biquad {
 impl Biquad {
     pub fn new(config: &EngineConfig) -> Self {
         let sample_rate = f64::from(config.sample_rate);
-        Self {
-            params: params_for(&PARAMS, config),
+        let core = Core {
             kind: FilterType::Lowpass,
             sample_rate,
             designed: None,
@@ -81,9 +86,24 @@ impl Biquad {
             fade: None,
             fade_frames: ((GLIDE_SECONDS * sample_rate).round() as u32).max(1),
             fade_output: [[0.0; QUANTUM]; 2],
-        }
+        };
+        Self { params: params_for(&PARAMS, config), core }
     }
 }
+
+/// The parameters' values for this quantum.
+fn render_values<'a>(params: &'a mut [Param; 4], cx: &ProcessContext<'_>) -> [ParamValues<'a>; 4] {
+    let [frequency, detune, q, gain] = params;
+    [
+        frequency.render(cx.time, cx.sample_rate),
+        detune.render(cx.time, cx.sample_rate),
+        q.render(cx.time, cx.sample_rate),
+        gain.render(cx.time, cx.sample_rate),
+    ]
+}
+
+/// What the engine pairs biquads by (see [`Processor::pair_key`]).
+const PAIR_KEY: u32 = 0xb1_0ad;
 
 /// Runs frames `range` of `source` through the filter into the output channels: the mono
 /// kernel for one channel, the two-lane kernel for a stereo pair.
@@ -100,7 +120,7 @@ fn filter(
         biquad_df1_mono(coeffs, state, &source.channel(0)[r.clone()], &mut left[r]);
     } else {
         let inputs = [&source.channel(0)[r.clone()], &source.channel(1)[r.clone()]];
-        biquad_df1::<Native64>(coeffs, state, inputs, [&mut left[r.clone()], &mut right[r]]);
+        biquad_df1::<Native64>([coeffs, coeffs], state, inputs, [&mut left[r.clone()], &mut right[r]]);
     }
 }
 
@@ -114,22 +134,26 @@ fn design_at(kind: FilterType, values: &[ParamValues<'_>; 4], frame: usize) -> D
     }
 }
 
-impl Processor for Biquad {
-    fn reset(&mut self) {
-        self.state = DirectFormState::default();
-        self.state_is_zero = true;
+impl Core {
+    /// Whether this quantum can run as one lane of a pair: a mono input, steady values, no fade.
+    fn pairable(&self, values: &[ParamValues<'_>; 4], input: &AudioBuf) -> bool {
+        !input.is_silent()
+            && input.channels() == 1
+            && self.fade.is_none()
+            && values.iter().all(|v| matches!(v, ParamValues::Constant(_)))
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
-        let output = &mut outputs[0];
-        let [frequency, detune, q, gain] = &mut self.params;
-        let values = [
-            frequency.render(cx.time, cx.sample_rate),
-            detune.render(cx.time, cx.sample_rate),
-            q.render(cx.time, cx.sample_rate),
-            gain.render(cx.time, cx.sample_rate),
-        ];
-        let input = inputs[0];
+    /// Coefficients for steady values, designed again only when they change.
+    fn design(&mut self, values: &[ParamValues<'_>; 4]) {
+        let design = design_at(self.kind, values, 0);
+        if self.designed != Some(design) {
+            self.coeffs = design.coefficients(self.sample_rate);
+            self.designed = Some(design);
+        }
+    }
+
+    /// Filters one quantum of `input` into `output` with this quantum's parameter values.
+    fn run(&mut self, values: &[ParamValues<'_>; 4], input: &AudioBuf, output: &mut AudioBuf) -> Status {
         if input.is_silent() && self.state_is_zero && self.fade.is_none() {
             output.set_silent(self.channels);
             return Status::Normal;
@@ -142,16 +166,12 @@ impl Processor for Biquad {
         let channels = self.channels;
         let [left, right] = output.stereo_mut();
         if values.iter().all(|v| matches!(v, ParamValues::Constant(_))) {
-            let design = design_at(self.kind, &values, 0);
-            if self.designed != Some(design) {
-                self.coeffs = design.coefficients(self.sample_rate);
-                self.designed = Some(design);
-            }
+            self.design(values);
             filter(&self.coeffs, &mut self.state, source, [left, right], channels, 0..QUANTUM);
         } else {
             // Automated: coefficients follow the parameters frame by frame (a-rate).
             for i in 0..QUANTUM {
-                self.coeffs = design_at(self.kind, &values, i).coefficients(self.sample_rate);
+                self.coeffs = design_at(self.kind, values, i).coefficients(self.sample_rate);
                 filter(&self.coeffs, &mut self.state, source, [&mut *left, &mut *right], channels, i..i + 1);
             }
             self.designed = None;
@@ -178,6 +198,70 @@ impl Processor for Biquad {
         output.set_audible(channels);
         Status::Normal
     }
+}
+
+impl Processor for Biquad {
+    fn reset(&mut self) {
+        self.core.state = DirectFormState::default();
+        self.core.state_is_zero = true;
+    }
+
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let values = render_values(&mut self.params, cx);
+        self.core.run(&values, inputs[0], &mut outputs[0])
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn core::any::Any> {
+        Some(self)
+    }
+
+    fn pair_key(&self) -> Option<u32> {
+        Some(PAIR_KEY)
+    }
+
+    /// Two mono biquads in the two lanes of one kernel: a filter is one long chain of
+    /// dependent operations, so running two side by side costs about as much as one. The
+    /// arithmetic per lane is the mono kernel's, so the output is bit for bit the same.
+    fn process_pair(
+        &mut self,
+        other: &mut dyn Processor,
+        inputs: [&AudioBuf; 2],
+        outputs: [&mut AudioBuf; 2],
+        cx: &ProcessContext<'_>,
+    ) -> Option<[Status; 2]> {
+        let other = other.as_any_mut()?.downcast_mut::<Biquad>()?;
+        let (va, vb) = (render_values(&mut self.params, cx), render_values(&mut other.params, cx));
+        let [out_a, out_b] = outputs;
+        let (a, b) = (&mut self.core, &mut other.core);
+        if !(a.pairable(&va, inputs[0]) && b.pairable(&vb, inputs[1])) {
+            return Some([a.run(&va, inputs[0], out_a), b.run(&vb, inputs[1], out_b)]);
+        }
+        a.design(&va);
+        b.design(&vb);
+        let mut state = DirectFormState {
+            x1: [a.state.x1[0], b.state.x1[0]],
+            x2: [a.state.x2[0], b.state.x2[0]],
+            y1: [a.state.y1[0], b.state.y1[0]],
+            y2: [a.state.y2[0], b.state.y2[0]],
+        };
+        biquad_df1::<Native64>(
+            [&a.coeffs, &b.coeffs],
+            &mut state,
+            [inputs[0].channel(0), inputs[1].channel(0)],
+            [out_a.channel_mut(0), out_b.channel_mut(0)],
+        );
+        for (lane, (core, out)) in [(&mut *a, &mut *out_a), (&mut *b, &mut *out_b)].into_iter().enumerate() {
+            core.state.x1[0] = state.x1[lane];
+            core.state.x2[0] = state.x2[lane];
+            core.state.y1[0] = state.y1[lane];
+            core.state.y2[0] = state.y2[lane];
+            core.state_is_zero = core.state.flush_denormals();
+            core.channels = 1;
+            flush_subnormals(out.channel_mut(0));
+            out.set_audible(1);
+        }
+        Some([Status::Normal, Status::Normal])
+    }
 
     fn params(&mut self) -> &mut [Param] {
         &mut self.params
@@ -188,11 +272,12 @@ impl Processor for Biquad {
             (0, &SettingValue::Choice(index)) => {
                 let kind = FilterType::from_index(index)
                     .ok_or(RenderError::new(ErrorCode::BadSetting, "unknown filter type"))?;
-                if kind != self.kind && !self.state_is_zero {
-                    self.fade =
-                        Some(TypeFade { coeffs: self.coeffs, state: self.state, frames_left: self.fade_frames });
+                let core = &mut self.core;
+                if kind != core.kind && !core.state_is_zero {
+                    core.fade =
+                        Some(TypeFade { coeffs: core.coeffs, state: core.state, frames_left: core.fade_frames });
                 }
-                self.kind = kind;
+                core.kind = kind;
                 Ok(())
             }
             _ => Err(RenderError::new(ErrorCode::BadSetting, "a biquad takes only a filter type")),

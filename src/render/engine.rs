@@ -212,6 +212,11 @@ impl Engine {
         &self.topology
     }
 
+    /// The steps of the current plan, as the engine walks them.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
     /// The context frame the next quantum starts at, when rendering on the engine's own clock.
     pub fn frame(&self) -> u64 {
         self.frame
@@ -511,9 +516,54 @@ impl Engine {
 
     fn reschedule(&mut self) {
         let nodes = &self.nodes;
-        self.schedule.rebuild(&self.topology, usize::from(self.destination.index), |slot| {
-            nodes[slot].as_ref().map_or((0, 0, 1), |n| (n.inputs, n.params, n.outputs))
-        });
+        self.schedule.rebuild(
+            &self.topology,
+            usize::from(self.destination.index),
+            |slot| nodes[slot].as_ref().map_or((0, 0, 1), |n| (n.inputs, n.params, n.outputs)),
+            |slot| nodes[slot].as_ref().and_then(|n| n.processor.pair_key()),
+        );
+    }
+
+    /// Renders steps `i` and `i + 1` together when both are plain this quantum; returns
+    /// whether it did (if not, nothing was touched and they run one by one).
+    fn render_pair(&mut self, i: usize, cx: &ProcessContext<'_>) -> bool {
+        let steps = self.schedule.steps();
+        let (a, b) = (steps[i], steps[i + 1]);
+        let plain = |slot: &Option<NodeSlot>| {
+            slot.as_ref().is_some_and(|n| !n.failed && !n.ended && n.duck == 0 && n.meter.is_none())
+        };
+        if !(plain(&self.nodes[usize::from(a.slot)]) && plain(&self.nodes[usize::from(b.slot)])) {
+            return false;
+        }
+        let (Feed::Buffer(ia), Feed::Buffer(ib)) = (a.feeds[0], b.feeds[0]) else { return false };
+        let Ok([in_a, in_b, out_a, out_b]) = self.pool.get_disjoint_mut([
+            usize::from(ia),
+            usize::from(ib),
+            usize::from(a.output),
+            usize::from(b.output),
+        ]) else {
+            return false;
+        };
+        let Ok([Some(node_a), Some(node_b)]) = self.nodes.get_disjoint_mut([usize::from(a.slot), usize::from(b.slot)])
+        else {
+            return false;
+        };
+        let Some(statuses) =
+            node_a.processor.process_pair(node_b.processor.as_mut(), [&*in_a, &*in_b], [out_a, out_b], cx)
+        else {
+            return false;
+        };
+        // Pairs are only ever of nodes that keep producing finite audio with a plain status;
+        // anything else is checked as a single node next quantum.
+        for (status, out) in statuses.into_iter().zip([usize::from(a.output), usize::from(b.output)]) {
+            let buf = &mut self.pool[out];
+            let bad = status != Status::Normal
+                || (!buf.is_silent() && (0..buf.channels()).any(|ch| has_non_finite::<Native>(buf.channel(ch))));
+            if bad {
+                buf.clear(1);
+            }
+        }
+        true
     }
 
     /// Renders one quantum starting at context frame `frame`: applies waiting commands, then
@@ -523,16 +573,28 @@ impl Engine {
     pub fn render(&mut self, frame: u64) -> u32 {
         let applied = self.apply_inbox();
         let sample_rate = self.config.sample_rate;
+        // Moved out for the quantum (a copy, no allocation), so the context does not hold a
+        // borrow of the engine while steps are rendered.
+        let external_input = core::mem::take(&mut self.external_input);
         let cx = ProcessContext {
             sample_rate,
             frame,
             time: frame as f64 / f64::from(sample_rate),
-            external_input: &self.external_input,
+            external_input: &external_input,
         };
         let mut failures: [Option<(u16, ErrorCode, &'static str)>; 4] = [None; 4];
         let mut failure_count = 0;
         let mut ended_now = false;
-        for step in self.schedule.steps() {
+        let step_count = self.schedule.steps().len();
+        let mut next = 0;
+        while next < step_count {
+            let index = next;
+            let step = self.schedule.steps()[index];
+            next += 1;
+            if step.pair_next && self.render_pair(index, &cx) {
+                next += 1;
+                continue;
+            }
             let slot_index = usize::from(step.slot);
             let output_index = usize::from(step.output);
             let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
@@ -661,6 +723,7 @@ impl Engine {
             let node = self.topology.id_at(usize::from(index));
             self.log(ErrorEntry { batch: None, node, param: None, code, what });
         }
+        self.external_input = external_input;
         self.frame = frame + QUANTUM as u64;
         let mut news = if applied { NEWS_ACK } else { 0 };
         if ended_now {

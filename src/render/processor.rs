@@ -65,6 +65,30 @@ pub trait Processor: Send {
     /// For a split node: takes this quantum's input, after every other node has run.
     fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {}
 
+    /// This processor as `Any`, for kinds that run two at a time (their `process_pair` finds its
+    /// partner through it).
+    fn as_any_mut(&mut self) -> Option<&mut dyn core::any::Any> {
+        None
+    }
+
+    /// Processors with the same key may be rendered two at once by `process_pair` when the
+    /// schedule puts two of them side by side, neither feeding the other.
+    fn pair_key(&self) -> Option<u32> {
+        None
+    }
+
+    /// Renders this node and `other` together; `None` leaves both to be rendered one by one
+    /// (nothing was touched). Both nodes' parameters are rendered exactly once either way.
+    fn process_pair(
+        &mut self,
+        _other: &mut dyn Processor,
+        _inputs: [&AudioBuf; 2],
+        _outputs: [&mut AudioBuf; 2],
+        _cx: &ProcessContext<'_>,
+    ) -> Option<[Status; 2]> {
+        None
+    }
+
     /// Drops whatever the node set aside on the render path (a replaced impulse response).
     /// Called off the render path, between quanta.
     fn collect_garbage(&mut self) {}

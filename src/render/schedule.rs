@@ -49,6 +49,9 @@ pub struct Step {
     /// Whether any parameter is modulated by a connection.
     pub modulated: bool,
     pub feeds: [Feed; MAX_PORTS],
+    /// This node and the next step's may be rendered together (same pair key, one input and
+    /// one output each, neither feeding the other, no buffer shared).
+    pub pair_next: bool,
 }
 
 /// The destination always writes this buffer, so the engine's output never moves.
@@ -72,6 +75,9 @@ pub struct Schedule {
     position: Vec<u32>,
     last_use: Vec<u32>,
     free: Vec<u16>,
+    /// Buffers released by a step that may pair with the next: they go back to `free` only
+    /// once the next step has its output, so a pair never shares a buffer.
+    held: Vec<u16>,
     buffers: usize,
 }
 
@@ -85,6 +91,7 @@ impl Schedule {
             position: vec![0; max_nodes],
             last_use: vec![0; max_nodes],
             free: Vec::with_capacity(buffers),
+            held: Vec::with_capacity(buffers),
             buffers,
         }
     }
@@ -100,7 +107,13 @@ impl Schedule {
 
     /// Rebuilds from a freshly planned topology. `ports(slot)` gives a node's audio input,
     /// parameter and output counts.
-    pub fn rebuild(&mut self, topology: &Topology, destination: usize, ports: impl Fn(usize) -> (usize, usize, usize)) {
+    pub fn rebuild(
+        &mut self,
+        topology: &Topology,
+        destination: usize,
+        ports: impl Fn(usize) -> (usize, usize, usize),
+        pair_key: impl Fn(usize) -> Option<u32>,
+    ) {
         let order = topology.order();
         let splits = topology.splits();
         let reader_position = |slot: usize, position: &[u32]| {
@@ -147,6 +160,12 @@ impl Schedule {
             }
             let extra_outputs = self.buffer_of[index];
             let output = extra_outputs[0];
+            self.free.append(&mut self.held);
+            let pairs_with_next = phase == Phase::Whole
+                && order.get(p + 1).is_some_and(|&next| {
+                    let key = pair_key(index);
+                    key.is_some() && key == pair_key(usize::from(next)) && !topology.is_split(usize::from(next))
+                });
             let (inputs, params) = (inputs.min(MAX_INPUTS), params.min(MAX_PARAMS));
             let edges = topology.inputs_of(index);
             let mut feeds = [Feed::Silent; MAX_PORTS];
@@ -175,22 +194,54 @@ impl Schedule {
                 mixes,
                 modulated,
                 feeds,
+                pair_next: false,
             });
             if phase == Phase::SplitOutput {
                 continue;
             }
             // Sources read for the last time here give their buffers back.
+            let released = if pairs_with_next { &mut self.held } else { &mut self.free };
             for e in edges {
                 let from = usize::from(e.from);
                 if self.last_use[from] == p as u32 && from != destination {
                     let count = ports(from).2.clamp(1, MAX_OUTPUTS);
-                    self.free.extend_from_slice(&self.buffer_of[from][..count]);
+                    released.extend_from_slice(&self.buffer_of[from][..count]);
                     self.last_use[from] = RELEASED;
                 }
             }
             if self.last_use[index] == p as u32 && index != destination {
-                self.free.extend_from_slice(&extra_outputs[..outputs]);
+                released.extend_from_slice(&extra_outputs[..outputs]);
                 self.last_use[index] = RELEASED;
+            }
+        }
+        self.free.append(&mut self.held);
+        self.pair_steps(topology, pair_key);
+    }
+
+    /// Marks neighbouring steps that can run as a pair, greedily from the front.
+    fn pair_steps(&mut self, topology: &Topology, pair_key: impl Fn(usize) -> Option<u32>) {
+        let mut i = 0;
+        while i + 1 < self.steps.len() {
+            let (a, b) = (self.steps[i], self.steps[i + 1]);
+            let simple =
+                |s: &Step| s.phase == Phase::Whole && s.inputs == 1 && s.outputs == 1 && !s.mixes && !s.modulated;
+            let reads = |s: &Step| match s.feeds[0] {
+                Feed::Buffer(buffer) => Some(buffer),
+                _ => None,
+            };
+            let (key_a, key_b) = (pair_key(usize::from(a.slot)), pair_key(usize::from(b.slot)));
+            let independent = !topology.inputs_of(usize::from(b.slot)).iter().any(|e| e.from == a.slot);
+            let ok = simple(&a)
+                && simple(&b)
+                && key_a.is_some()
+                && key_a == key_b
+                && independent
+                && matches!((reads(&a), reads(&b)), (Some(ia), Some(ib)) if ia != b.output && ib != a.output && a.output != b.output);
+            if ok {
+                self.steps[i].pair_next = true;
+                i += 2;
+            } else {
+                i += 1;
             }
         }
     }
@@ -213,7 +264,7 @@ mod tests {
         }
         t.connect(Edge { from: ids[9], output: 0, to: dest, input: 0 }).unwrap();
         let mut s = Schedule::new(16, 32);
-        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1));
+        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1), |_| None);
         let used: std::collections::BTreeSet<u16> = s.steps().iter().map(|st| st.output).collect();
         assert!(used.len() <= 3, "{used:?}");
         for st in s.steps() {
@@ -237,7 +288,12 @@ mod tests {
         t.connect(Edge { from: a, output: 0, to: c, input: 1 }).unwrap();
         t.connect(Edge { from: c, output: 0, to: dest, input: 0 }).unwrap();
         let mut s = Schedule::new(8, 16);
-        s.rebuild(&t, usize::from(dest.index), |slot| if slot == usize::from(c.index) { (2, 0, 1) } else { (1, 0, 1) });
+        s.rebuild(
+            &t,
+            usize::from(dest.index),
+            |slot| if slot == usize::from(c.index) { (2, 0, 1) } else { (1, 0, 1) },
+            |_| None,
+        );
         let step_c = s.steps().iter().find(|st| st.slot == c.index).unwrap();
         let (buf_a, buf_b) = (s.buffer_of(usize::from(a.index), 0), s.buffer_of(usize::from(b.index), 0));
         assert_ne!(buf_a, buf_b, "b must not overwrite a while c still needs it");
@@ -257,7 +313,7 @@ mod tests {
             t.connect(Edge { from, output: 0, to, input: 0 }).unwrap();
         }
         let mut s = Schedule::new(8, 16);
-        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1));
+        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1), |_| None);
         let steps = s.steps();
         assert_eq!(steps.len(), 5);
         assert_eq!(steps[0].phase, Phase::SplitOutput);

@@ -123,6 +123,7 @@ pub fn biquad_bank<L: Lanes>(coeffs: &BankCoeffs, state: &mut BankState, frames:
 /// Two f64 lanes: the precision the Web Audio biquad needs at low cutoffs.
 pub trait Lanes64: Copy {
     fn splat(value: f64) -> Self;
+    fn from_pair(values: [f64; 2]) -> Self;
     fn from_f32(values: [f32; 2]) -> Self;
     /// Rounds each lane to f32 (the value that leaves the filter and feeds back).
     fn to_f32(self) -> [f32; 2];
@@ -164,17 +165,20 @@ impl DirectFormState {
     }
 }
 
-/// Runs two biquads (one per lane, same coefficients) over a stereo pair of channels:
+/// Runs two biquads (one per lane, each with its coefficients) over two channels — a stereo
+/// pair through one filter, or two filters side by side:
 /// direct form I with f64 coefficients and history, each output rounded to f32 before it is
 /// stored and fed back, `y = b0·x + b1·x1 + b2·x2 − a1·y1 − a2·y2` summed in that order —
 /// the structure browsers use, so results match theirs closely.
 pub fn biquad_df1<L: Lanes64>(
-    c: &crate::dsp::biquad::Coefficients,
+    [c, d]: [&crate::dsp::biquad::Coefficients; 2],
     state: &mut DirectFormState,
     inputs: [&[f32]; 2],
     outputs: [&mut [f32]; 2],
 ) {
-    let (b0, b1, b2, a1, a2) = (L::splat(c.b0), L::splat(c.b1), L::splat(c.b2), L::splat(c.a1), L::splat(c.a2));
+    let pair = |x: f64, y: f64| L::from_pair([x, y]);
+    let (b0, b1, b2, a1, a2) =
+        (pair(c.b0, d.b0), pair(c.b1, d.b1), pair(c.b2, d.b2), pair(c.a1, d.a1), pair(c.a2, d.a2));
     // History values are f32-exact (inputs and rounded outputs), so this load is exact.
     let load = |v: [f64; 2]| L::from_f32([v[0] as f32, v[1] as f32]);
     let (mut x1, mut x2, mut y1, mut y2) = (load(state.x1), load(state.x2), load(state.y1), load(state.y2));

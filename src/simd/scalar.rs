@@ -51,6 +51,10 @@ impl super::Lanes64 for Scalar2 {
         Scalar2([value; 2])
     }
     #[inline(always)]
+    fn from_pair(values: [f64; 2]) -> Self {
+        Scalar2(values)
+    }
+    #[inline(always)]
     fn from_f32(values: [f32; 2]) -> Self {
         Scalar2([f64::from(values[0]), f64::from(values[1])])
     }

@@ -2,7 +2,7 @@
 
 use super::Lanes;
 use core::arch::wasm32::{
-    f32x4, f32x4_add, f32x4_demote_f64x2_zero, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, f64x2_add,
+    f32x4, f32x4_add, f32x4_demote_f64x2_zero, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, f64x2, f64x2_add,
     f64x2_mul, f64x2_promote_low_f32x4, f64x2_splat, f64x2_sub, v128, v128_load, v128_store,
 };
 
@@ -59,6 +59,10 @@ impl super::Lanes64 for Simd128x2 {
     #[inline(always)]
     fn splat(value: f64) -> Self {
         Simd128x2(f64x2_splat(value))
+    }
+    #[inline(always)]
+    fn from_pair(values: [f64; 2]) -> Self {
+        Simd128x2(f64x2(values[0], values[1]))
     }
     #[inline(always)]
     fn from_f32(values: [f32; 2]) -> Self {
