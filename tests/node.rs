@@ -166,3 +166,30 @@ fn two_different_filters_in_the_two_lanes_equal_each_filter_alone_bit_for_bit() 
     assert_eq!(b, alone_b);
     assert!(a.iter().any(|v| v.abs() > 0.05));
 }
+
+#[wasm_bindgen_test]
+fn two_filters_in_series_in_the_two_lanes_equal_the_two_one_after_the_other() {
+    use quaver::simd::biquad_df1_chain;
+    let first = Design { kind: FilterType::Lowpass, frequency: 3000.0, detune: 0.0, q: 2.0, gain_db: 0.0 }
+        .coefficients(48_000.0);
+    let second = Design { kind: FilterType::Highshelf, frequency: 800.0, detune: 0.0, q: 1.0, gain_db: -6.0 }
+        .coefficients(48_000.0);
+    let input = noise(21, N);
+    let (mut mid, mut out) = (vec![0.0; N], vec![0.0; N]);
+    let mut state = DirectFormState::default();
+    for r in (0..N).step_by(128).map(|s| s..(s + 128).min(N)) {
+        biquad_df1_chain::<Native64>(
+            [&first, &second],
+            &mut state,
+            &input[r.clone()],
+            &mut mid[r.clone()],
+            &mut out[r],
+        );
+    }
+    let (mut mid_alone, mut out_alone) = (vec![0.0; N], vec![0.0; N]);
+    let (mut s1, mut s2) = (DirectFormState::default(), DirectFormState::default());
+    biquad_df1_mono(&first, &mut s1, &input, &mut mid_alone);
+    biquad_df1_mono(&second, &mut s2, &mid_alone, &mut out_alone);
+    assert_eq!(mid, mid_alone);
+    assert_eq!(out, out_alone);
+}

@@ -279,6 +279,11 @@ impl Topology {
         &self.order
     }
 
+    /// How many connections leave slot `index`, as of the last plan.
+    pub fn output_count(&self, index: usize) -> usize {
+        (self.out_start[index + 1] - self.out_start[index]) as usize
+    }
+
     /// Connections arriving at slot `index`, as of the last plan.
     pub fn inputs_of(&self, index: usize) -> &[InEdge] {
         let (start, end) = (self.in_start[index] as usize, self.in_start[index + 1] as usize);

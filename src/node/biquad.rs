@@ -11,7 +11,7 @@ use crate::graph::{
     Bound, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS, SILENCE};
-use crate::simd::{biquad_df1, biquad_df1_mono, flush_subnormals, DirectFormState, Native64};
+use crate::simd::{biquad_df1, biquad_df1_chain, biquad_df1_mono, flush_subnormals, DirectFormState, Native64};
 use crate::QUANTUM;
 use core::ops::Range;
 
@@ -227,14 +227,21 @@ impl Processor for Biquad {
         other: &mut dyn Processor,
         inputs: [&AudioBuf; 2],
         outputs: [&mut AudioBuf; 2],
+        chained: bool,
         cx: &ProcessContext<'_>,
     ) -> Option<[Status; 2]> {
         let other = other.as_any_mut()?.downcast_mut::<Biquad>()?;
         let (va, vb) = (render_values(&mut self.params, cx), render_values(&mut other.params, cx));
         let [out_a, out_b] = outputs;
         let (a, b) = (&mut self.core, &mut other.core);
-        if !(a.pairable(&va, inputs[0]) && b.pairable(&vb, inputs[1])) {
-            return Some([a.run(&va, inputs[0], out_a), b.run(&vb, inputs[1], out_b)]);
+        let steady = |core: &Core, values: &[ParamValues<'_>; 4]| {
+            core.fade.is_none() && values.iter().all(|v| matches!(v, ParamValues::Constant(_)))
+        };
+        let pairable = a.pairable(&va, inputs[0]) && if chained { steady(b, &vb) } else { b.pairable(&vb, inputs[1]) };
+        if !pairable {
+            let first = a.run(&va, inputs[0], out_a);
+            let second = if chained { b.run(&vb, out_a, out_b) } else { b.run(&vb, inputs[1], out_b) };
+            return Some([first, second]);
         }
         a.design(&va);
         b.design(&vb);
@@ -244,12 +251,22 @@ impl Processor for Biquad {
             y1: [a.state.y1[0], b.state.y1[0]],
             y2: [a.state.y2[0], b.state.y2[0]],
         };
-        biquad_df1::<Native64>(
-            [&a.coeffs, &b.coeffs],
-            &mut state,
-            [inputs[0].channel(0), inputs[1].channel(0)],
-            [out_a.channel_mut(0), out_b.channel_mut(0)],
-        );
+        if chained {
+            biquad_df1_chain::<Native64>(
+                [&a.coeffs, &b.coeffs],
+                &mut state,
+                inputs[0].channel(0),
+                out_a.channel_mut(0),
+                out_b.channel_mut(0),
+            );
+        } else {
+            biquad_df1::<Native64>(
+                [&a.coeffs, &b.coeffs],
+                &mut state,
+                [inputs[0].channel(0), inputs[1].channel(0)],
+                [out_a.channel_mut(0), out_b.channel_mut(0)],
+            );
+        }
         for (lane, (core, out)) in [(&mut *a, &mut *out_a), (&mut *b, &mut *out_b)].into_iter().enumerate() {
             core.state.x1[0] = state.x1[lane];
             core.state.x2[0] = state.x2[lane];

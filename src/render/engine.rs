@@ -535,24 +535,31 @@ impl Engine {
         if !(plain(&self.nodes[usize::from(a.slot)]) && plain(&self.nodes[usize::from(b.slot)])) {
             return false;
         }
-        let (Feed::Buffer(ia), Feed::Buffer(ib)) = (a.feeds[0], b.feeds[0]) else { return false };
-        let Ok([in_a, in_b, out_a, out_b]) = self.pool.get_disjoint_mut([
-            usize::from(ia),
-            usize::from(ib),
-            usize::from(a.output),
-            usize::from(b.output),
-        ]) else {
-            return false;
-        };
         let Ok([Some(node_a), Some(node_b)]) = self.nodes.get_disjoint_mut([usize::from(a.slot), usize::from(b.slot)])
         else {
             return false;
         };
-        let Some(statuses) =
-            node_a.processor.process_pair(node_b.processor.as_mut(), [&*in_a, &*in_b], [out_a, out_b], cx)
-        else {
-            return false;
+        let statuses = if a.chained {
+            let Feed::Buffer(ia) = a.feeds[0] else { return false };
+            let Ok([in_a, out_a, out_b]) =
+                self.pool.get_disjoint_mut([usize::from(ia), usize::from(a.output), usize::from(b.output)])
+            else {
+                return false;
+            };
+            node_a.processor.process_pair(node_b.processor.as_mut(), [&*in_a, &*in_a], [out_a, out_b], true, cx)
+        } else {
+            let (Feed::Buffer(ia), Feed::Buffer(ib)) = (a.feeds[0], b.feeds[0]) else { return false };
+            let Ok([in_a, in_b, out_a, out_b]) = self.pool.get_disjoint_mut([
+                usize::from(ia),
+                usize::from(ib),
+                usize::from(a.output),
+                usize::from(b.output),
+            ]) else {
+                return false;
+            };
+            node_a.processor.process_pair(node_b.processor.as_mut(), [&*in_a, &*in_b], [out_a, out_b], false, cx)
         };
+        let Some(statuses) = statuses else { return false };
         // Pairs are only ever of nodes that keep producing finite audio with a plain status;
         // anything else is checked as a single node next quantum.
         for (status, out) in statuses.into_iter().zip([usize::from(a.output), usize::from(b.output)]) {

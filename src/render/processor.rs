@@ -79,11 +79,13 @@ pub trait Processor: Send {
 
     /// Renders this node and `other` together; `None` leaves both to be rendered one by one
     /// (nothing was touched). Both nodes' parameters are rendered exactly once either way.
+    /// `chained`: `other`'s input is this node's output (`inputs[1]` is then unused).
     fn process_pair(
         &mut self,
         _other: &mut dyn Processor,
         _inputs: [&AudioBuf; 2],
         _outputs: [&mut AudioBuf; 2],
+        _chained: bool,
         _cx: &ProcessContext<'_>,
     ) -> Option<[Status; 2]> {
         None

@@ -50,8 +50,10 @@ pub struct Step {
     pub modulated: bool,
     pub feeds: [Feed; MAX_PORTS],
     /// This node and the next step's may be rendered together (same pair key, one input and
-    /// one output each, neither feeding the other, no buffer shared).
+    /// one output each, no buffer shared): side by side when neither feeds the other, or
+    /// `chained`, when this one's only output is the next one's only input.
     pub pair_next: bool,
+    pub chained: bool,
 }
 
 /// The destination always writes this buffer, so the engine's output never moves.
@@ -195,6 +197,7 @@ impl Schedule {
                 modulated,
                 feeds,
                 pair_next: false,
+                chained: false,
             });
             if phase == Phase::SplitOutput {
                 continue;
@@ -230,15 +233,19 @@ impl Schedule {
                 _ => None,
             };
             let (key_a, key_b) = (pair_key(usize::from(a.slot)), pair_key(usize::from(b.slot)));
-            let independent = !topology.inputs_of(usize::from(b.slot)).iter().any(|e| e.from == a.slot);
-            let ok = simple(&a)
-                && simple(&b)
-                && key_a.is_some()
-                && key_a == key_b
-                && independent
+            let b_inputs = topology.inputs_of(usize::from(b.slot));
+            let independent = !b_inputs.iter().any(|e| e.from == a.slot);
+            let chained = b_inputs.len() == 1
+                && b_inputs[0].from == a.slot
+                && b_inputs[0].output == 0
+                && topology.output_count(usize::from(a.slot)) == 1;
+            let same = simple(&a) && simple(&b) && key_a.is_some() && key_a == key_b;
+            let side = independent
                 && matches!((reads(&a), reads(&b)), (Some(ia), Some(ib)) if ia != b.output && ib != a.output && a.output != b.output);
-            if ok {
+            let chain = chained && matches!(reads(&a), Some(ia) if ia != b.output) && a.output != b.output;
+            if same && (side || chain) {
                 self.steps[i].pair_next = true;
+                self.steps[i].chained = chain;
                 i += 2;
             } else {
                 i += 1;

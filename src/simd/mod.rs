@@ -198,6 +198,54 @@ pub fn biquad_df1<L: Lanes64>(
     (state.x1, state.x2, state.y1, state.y2) = (store(x1), store(x2), store(y1), store(y2));
 }
 
+/// Two biquads in series, `input → first → mid → second → output`, one quantum: the second
+/// runs one sample behind the first, each in its own lane, so the two dependency chains
+/// overlap instead of following each other. The arithmetic per filter is [`biquad_df1_mono`]'s,
+/// so `mid` and `output` are bit for bit what the two give one after the other. Lane 0 of
+/// `state` is the first filter's history, lane 1 the second's.
+pub fn biquad_df1_chain<L: Lanes64>(
+    [c, d]: [&crate::dsp::biquad::Coefficients; 2],
+    state: &mut DirectFormState,
+    input: &[f32],
+    mid: &mut [f32],
+    output: &mut [f32],
+) {
+    let n = input.len().min(mid.len()).min(output.len());
+    if n == 0 {
+        return;
+    }
+    // The first filter's first sample, alone.
+    let one = |c: &crate::dsp::biquad::Coefficients, lane: usize, x: f32, s: &mut DirectFormState| -> f32 {
+        let x = f64::from(x);
+        let y = (c.b0 * x + c.b1 * s.x1[lane] + c.b2 * s.x2[lane] - c.a1 * s.y1[lane] - c.a2 * s.y2[lane]) as f32;
+        s.x2[lane] = s.x1[lane];
+        s.x1[lane] = x;
+        s.y2[lane] = s.y1[lane];
+        s.y1[lane] = f64::from(y);
+        y
+    };
+    mid[0] = one(c, 0, input[0], state);
+    let pair = |x: f64, y: f64| L::from_pair([x, y]);
+    let (b0, b1, b2, a1, a2) =
+        (pair(c.b0, d.b0), pair(c.b1, d.b1), pair(c.b2, d.b2), pair(c.a1, d.a1), pair(c.a2, d.a2));
+    let load = |v: [f64; 2]| L::from_f32([v[0] as f32, v[1] as f32]);
+    let (mut x1, mut x2, mut y1, mut y2) = (load(state.x1), load(state.x2), load(state.y1), load(state.y2));
+    for i in 1..n {
+        // Lane 0: the first filter at sample i; lane 1: the second at sample i − 1.
+        let x = L::from_f32([input[i], mid[i - 1]]);
+        let y = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2)).sub(a1.mul(y1)).sub(a2.mul(y2)).round_to_f32();
+        [mid[i], output[i - 1]] = y.to_f32();
+        x2 = x1;
+        x1 = x;
+        y2 = y1;
+        y1 = y;
+    }
+    let store = |v: L| v.to_f32().map(f64::from);
+    (state.x1, state.x2, state.y1, state.y2) = (store(x1), store(x2), store(y1), store(y2));
+    // The second filter's last sample, alone.
+    output[n - 1] = one(d, 1, mid[n - 1], state);
+}
+
 /// [`biquad_df1`] for one channel, in lane 0 of `state`: the same arithmetic without a second
 /// lane to pack and unpack. A biquad is one long chain of dependent operations, so this is
 /// as fast as one filter runs; more speed comes only from running several filters at once.
