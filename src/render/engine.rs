@@ -565,7 +565,8 @@ impl Engine {
         for (status, out) in statuses.into_iter().zip([usize::from(a.output), usize::from(b.output)]) {
             let buf = &mut self.pool[out];
             let bad = status != Status::Normal
-                || (!buf.is_silent() && (0..buf.channels()).any(|ch| has_non_finite::<Native>(buf.channel(ch))));
+                || (!buf.is_silent()
+                    && (0..buf.channels()).any(|ch| SAMPLED.iter().any(|&i| !buf.channel(ch)[i].is_finite())));
             if bad {
                 buf.clear(1);
             }
@@ -596,12 +597,12 @@ impl Engine {
         let mut next = 0;
         while next < step_count {
             let index = next;
-            let step = self.schedule.steps()[index];
             next += 1;
-            if step.pair_next && self.render_pair(index, &cx) {
+            if self.schedule.steps()[index].pair_next && self.render_pair(index, &cx) {
                 next += 1;
                 continue;
             }
+            let step = &self.schedule.steps()[index];
             let slot_index = usize::from(step.slot);
             let output_index = usize::from(step.output);
             let Some(slot) = self.nodes[slot_index].as_mut() else { continue };
@@ -615,10 +616,13 @@ impl Engine {
             }
             let several = step.outputs > 1;
             let ports = usize::from(step.inputs);
-            let mut feeds = step.feeds;
+            // Feeds change only where inputs are summed or faded; a plain step reads its own.
+            let mut changed_feeds: [Feed; MAX_PORTS];
+            let mut feeds = &step.feeds;
             if step.mixes || slot.duck != 0 {
+                changed_feeds = step.feeds;
                 let edges = self.topology.inputs_of(slot_index);
-                for (port, feed) in feeds.iter_mut().enumerate() {
+                for (port, feed) in changed_feeds.iter_mut().enumerate() {
                     let ducked = port < MAX_INPUTS && slot.duck & (1 << port) != 0;
                     if *feed == Feed::Mix || (ducked && *feed != Feed::Silent) {
                         mix_into(&mut self.mixes[port], &self.pool, edges, port, &self.schedule);
@@ -628,6 +632,7 @@ impl Engine {
                         }
                     }
                 }
+                feeds = &changed_feeds;
             }
             let (before, rest) = self.pool.split_at_mut(output_index);
             let (output, after) = rest.split_first_mut().expect("buffer index is in range");
@@ -676,9 +681,12 @@ impl Engine {
                     Status::Normal
                 }
             };
-            // NaN or infinite samples are silenced where they appear, so they never reach the
-            // mix or a filter's memory, and reported once per node.
+            // NaN or infinite samples are silenced where they appear and reported once per node.
+            // A node's output is sampled (a NaN or infinity persists, so a few samples tell);
+            // the destination's is scanned whole, so none reaches the speakers, and filters
+            // guard their own memory.
             if step.phase != Phase::SplitInput {
+                let whole = slot_index == usize::from(self.destination.index);
                 let outputs: &mut [AudioBuf] = if several {
                     &mut self.scratch[..usize::from(step.outputs)]
                 } else {
@@ -686,7 +694,14 @@ impl Engine {
                 };
                 for buf in outputs.iter_mut().filter(|b| !b.is_silent()) {
                     let channels = buf.channels();
-                    if (0..channels).any(|ch| has_non_finite::<Native>(buf.channel(ch))) {
+                    let bad = |samples: &[f32; QUANTUM]| {
+                        if whole {
+                            has_non_finite::<Native>(samples)
+                        } else {
+                            SAMPLED.iter().any(|&i| !samples[i].is_finite())
+                        }
+                    };
+                    if (0..channels).any(|ch| bad(buf.channel(ch))) {
                         buf.clear(channels);
                         if !slot.bad_samples_reported && failure_count < failures.len() {
                             slot.bad_samples_reported = true;
@@ -767,6 +782,9 @@ fn retire_event(retired: &mut Vec<Event>, event: Event) {
         core::mem::forget(event);
     }
 }
+
+/// Where a node's output is sampled for NaN and infinity.
+const SAMPLED: [usize; 5] = [0, 31, 63, 95, QUANTUM - 1];
 
 /// Fades a quantum out (1 → 0) or in (0 → 1), linearly.
 fn fade(buf: &mut AudioBuf, out: bool) {

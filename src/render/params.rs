@@ -233,6 +233,10 @@ impl Curve {
 
     #[inline]
     fn fill(&mut self, out: &mut [f32], time: f64, dt: f64) {
+        if self.timeline.is_settled() && self.glide_left == 0 {
+            out.fill(self.value);
+            return;
+        }
         if self.timeline.is_settled() {
             // Glide sample by sample, then the steady value in one fill.
             let gliding = (self.glide_left as usize).min(out.len());

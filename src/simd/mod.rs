@@ -152,7 +152,13 @@ pub struct DirectFormState {
 
 impl DirectFormState {
     /// Zeroes history values in the f32 subnormal range; returns whether all history is zero.
+    /// History that is NaN or infinite (a bad sample got in) is cleared: the filter starts
+    /// afresh rather than output nothing but NaN from then on.
     pub fn flush_denormals(&mut self) -> bool {
+        if !self.x1.iter().chain(&self.x2).chain(&self.y1).chain(&self.y2).all(|v| v.is_finite()) {
+            *self = Self::default();
+            return true;
+        }
         let mut all_zero = true;
         for v in self.x1.iter_mut().chain(&mut self.x2).chain(&mut self.y1).chain(&mut self.y2) {
             if v.abs() < f64::from(f32::MIN_POSITIVE) {
