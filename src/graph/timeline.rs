@@ -188,6 +188,7 @@ impl Timeline {
     }
 
     /// Nothing is left to evaluate: the value holds.
+    #[inline(always)]
     pub fn is_settled(&self) -> bool {
         self.cursor >= self.events.len()
     }

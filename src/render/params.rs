@@ -212,7 +212,7 @@ impl Param {
     }
 
     /// Writes one intrinsic value per frame into `out`, frame `i` at `time + i·dt`, unclamped.
-    #[inline]
+    #[inline(always)]
     pub fn fill_from(&mut self, out: &mut [f32], time: f64, dt: f64) {
         self.curve.fill(out, time, dt);
     }
@@ -231,12 +231,17 @@ impl Curve {
         value.max(self.min).min(self.max)
     }
 
-    #[inline]
+    #[inline(always)]
     fn fill(&mut self, out: &mut [f32], time: f64, dt: f64) {
-        if self.timeline.is_settled() && self.glide_left == 0 {
+        if self.glide_left == 0 && self.timeline.is_settled() {
             out.fill(self.value);
             return;
         }
+        self.fill_moving(out, time, dt);
+    }
+
+    /// [`Curve::fill`] while a glide or automation runs.
+    fn fill_moving(&mut self, out: &mut [f32], time: f64, dt: f64) {
         if self.timeline.is_settled() {
             // Glide sample by sample, then the steady value in one fill.
             let gliding = (self.glide_left as usize).min(out.len());
