@@ -1,15 +1,17 @@
 //! Quaver's engine: a modular DSP graph for a browser audio workstation.
 //!
-//! The crate has three places (see `DESIGN.md` in the shared folder):
-//! - **control** ([`control`]): ids, validation and graph planning; may allocate.
-//! - **render** ([`render`], [`node`], [`dsp`], [`simd`]): the quantum loop; allocates only
-//!   when a node is built or the engine is constructed, never in `render()`.
+//! The crate has three places (see `DESIGN.md` in the shared folder), and what they share:
+//! - **graph** ([`graph`]): ids, arena, topology, typed errors, node descriptors, parameter
+//!   timelines and the wire format — used by both sides, owned by neither.
+//! - **control** ([`control`], [`analysis`], [`offline`]): validation against a mirror of the
+//!   graph, ids, spectra; may allocate.
+//! - **render** ([`render`], [`node`], [`dsp`], [`simd`]): the quantum loop and one file per node
+//!   kind; allocates only when a node is built or a command is queued, never in `render()`.
 //! - **boundary** (`bridge`, wasm32 only): the `#[wasm_bindgen]` types used from JS.
 //!
 //! The same code builds natively, so every graph and DSP test runs with plain `cargo test`.
 //!
 //! ```
-//!
 //! use quaver::offline::OfflineRenderer;
 //!
 //! let mut graph = OfflineRenderer::new(48_000.0);

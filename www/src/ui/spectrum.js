@@ -73,10 +73,17 @@ export function startScope(canvas, analyser) {
     for (let i = 1; i < samples.length - width; i += 1) {
       if (samples[i - 1] < 0 && samples[i] >= 0) { start = i; break; }
     }
+    // Quiet signals are scaled up (at most 18×) so their shape stays visible.
+    let peak = 0;
+    for (let x = 0; x < width && start + x < samples.length; x += 1) peak = Math.max(peak, Math.abs(samples[start + x]));
+    const scale = 0.9 / Math.max(peak, 0.05);
+    ctx.fillStyle = '#6b717a';
+    ctx.font = '11px system-ui';
+    ctx.fillText(`×${scale.toFixed(1)}`, 4, 12);
     ctx.strokeStyle = '#4fd1c5';
     ctx.beginPath();
     for (let x = 0; x < width && start + x < samples.length; x += 1) {
-      const y = height / 2 - samples[start + x] * (height / 2) * 0.9;
+      const y = height / 2 - samples[start + x] * scale * (height / 2);
       if (x === 0) ctx.moveTo(x, y);
       else ctx.lineTo(x, y);
     }
