@@ -47,6 +47,7 @@ async function writeTypes() {
       else if (s.type === 'wave') members.push(`  set${s.name[0].toUpperCase()}${s.name.slice(1)}(wave: PeriodicWaveLike): void;`);
       else members.push(`  ${s.name}: ${tsType(s)};`);
     }
+    if (kind.reading) members.push(`  readonly ${kind.reading}: number;`);
     if (kind.captures) members.push('  readonly frequencyBinCount: number;', ...['getFloatFrequencyData(array: Float32Array): void;', 'getByteFrequencyData(array: Uint8Array): void;', 'getFloatTimeDomainData(array: Float32Array): void;', 'getByteTimeDomainData(array: Uint8Array): void;'].map((m) => `  ${m}`));
     interfaces.push(`/** The engine's \`${kind.name}\` node. */\nexport interface ${name} extends QuaverNode {\n${members.join('\n')}\n}`);
     if (kind.factory) {
@@ -58,7 +59,7 @@ async function writeTypes() {
 
 export interface ParamDescription { name: string; defaultValue: number; minValue: number; maxValue: number; automationRate: 'a-rate' | 'k-rate'; control: { min: number; max: number; log: boolean } }
 export interface SettingDescription { name: string; type: string; choices?: string[]; min?: number; max?: number; atCreation: boolean; defaultValue?: number | null }
-export interface NodeDescription { name: string; factory: string; numberOfInputs: number; numberOfOutputs: number; channels: string; params: ParamDescription[]; settings: SettingDescription[]; latencySeconds: number; tailSeconds: number | null; source: boolean; captures: boolean }
+export interface NodeDescription { name: string; factory: string; numberOfInputs: number; numberOfOutputs: number; channels: string; params: ParamDescription[]; settings: SettingDescription[]; latencySeconds: number; tailSeconds: number | null; source: boolean; captures: boolean; reading: string | null }
 export interface SampleBuffer { sampleRate: number; channels: Float32Array[] }
 export interface PeriodicWaveLike { real: Float32Array; imag: Float32Array; disableNormalization?: boolean }
 export interface Levels { peak: [number, number]; rms: [number, number] }

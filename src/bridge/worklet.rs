@@ -23,6 +23,7 @@ struct MeterRecord {
     node: u32,
     peak: [f32; 2],
     rms: [f32; 2],
+    reading: Option<f32>,
 }
 
 /// One render-side refusal or failure, as JS receives it.
@@ -148,7 +149,7 @@ impl WorkletEngine {
         let mut records = Vec::new();
         self.engine.take_meters(|m| {
             if let Some(node) = m.node {
-                records.push(MeterRecord { node: node.to_bits(), peak: m.peak, rms: m.rms() });
+                records.push(MeterRecord { node: node.to_bits(), peak: m.peak, rms: m.rms(), reading: m.reading });
             }
         });
         super::to_js(&records)

@@ -151,6 +151,8 @@ pub struct NodeSpec {
     pub breaks_cycles: bool,
     /// It keeps its recent input for the page to take (an analyser).
     pub captures: bool,
+    /// The name of a value it reports to the page while metered (a compressor's `reduction`).
+    pub reading: Option<&'static str>,
 }
 
 impl NodeSpec {
@@ -169,6 +171,7 @@ impl NodeSpec {
         source: false,
         breaks_cycles: false,
         captures: false,
+        reading: None,
     };
 
     /// The wiring of a node as the topology sees it.
@@ -218,6 +221,7 @@ impl NodeSpec {
             tail_seconds: if self.tail_seconds.is_finite() { Some(self.tail_seconds) } else { None },
             source: self.source,
             captures: self.captures,
+            reading: self.reading,
         }
     }
 }
@@ -256,4 +260,5 @@ pub struct NodeDescription {
     pub tail_seconds: Option<f64>,
     pub source: bool,
     pub captures: bool,
+    pub reading: Option<&'static str>,
 }

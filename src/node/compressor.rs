@@ -28,6 +28,7 @@ pub const SPEC: NodeSpec = NodeSpec {
     params: &PARAMS,
     latency_seconds: PRE_DELAY_SECONDS,
     tail_seconds: PRE_DELAY_SECONDS,
+    reading: Some("reduction"),
     ..NodeSpec::EFFECT
 };
 pub const TYPE: NodeType = NodeType {
@@ -222,6 +223,13 @@ impl Processor for Compressor {
 
     fn params(&mut self) -> &mut [Param] {
         &mut self.params
+    }
+
+    /// Web Audio's `reduction`: the gain the curve applies now, in dB (0 or below), without
+    /// the make-up gain.
+    fn reading(&self) -> Option<f32> {
+        let s = &self.state;
+        Some((20.0 * (s.gain / s.curve.makeup).max(1e-12).log10()).min(0.0) as f32)
     }
 }
 

@@ -75,6 +75,8 @@ pub struct MeterReading {
     pub peak: [f32; MAX_CHANNELS],
     pub sum_of_squares: [f64; MAX_CHANNELS],
     pub frames: u32,
+    /// The node's own reading (see `Processor::reading`), as of the last quantum.
+    pub reading: Option<f32>,
 }
 
 impl MeterReading {
@@ -320,7 +322,7 @@ impl Engine {
     pub fn take_meters(&mut self, mut each: impl FnMut(&MeterReading)) {
         for reading in self.meters.iter_mut().filter(|m| m.node.is_some()) {
             each(reading);
-            *reading = MeterReading { node: reading.node, ..MeterReading::default() };
+            *reading = MeterReading { node: reading.node, reading: reading.reading, ..MeterReading::default() };
         }
     }
 
@@ -711,6 +713,7 @@ impl Engine {
             }
             if let (Some(index), false) = (slot.meter, step.phase == Phase::SplitInput) {
                 self.meters[index].add(if several { &self.pool[usize::from(step.extra_outputs[0])] } else { output });
+                self.meters[index].reading = slot.processor.reading();
             }
             if several && step.phase == Phase::Whole {
                 for (k, &b) in step.extra_outputs[..usize::from(step.outputs)].iter().enumerate() {

@@ -91,6 +91,12 @@ pub trait Processor: Send {
         None
     }
 
+    /// The value its descriptor's `reading` names, as of the last quantum (a compressor's gain
+    /// reduction in dB), sent to the page with its meter.
+    fn reading(&self) -> Option<f32> {
+        None
+    }
+
     /// Drops whatever the node set aside on the render path (a replaced impulse response).
     /// Called off the render path, between quanta.
     fn collect_garbage(&mut self) {}

@@ -81,3 +81,30 @@ test('after a 40 dB jump the gain settles about as fast as Chromium\'s', (t) => 
   t.diagnostic(`settled after ${theirs} ms (Chromium) and ${mine} ms (ours)`);
   assert.ok(mine <= Math.max(2 * theirs, theirs + 20) && mine >= theirs / 2 - 10, `Chromium ${theirs} ms, ours ${mine} ms`);
 });
+
+test('reduction reports the gain reduction as Chromium\'s does', async (t) => {
+  const r = await page.evaluate(async () => {
+    const { EngineClient, compileEngine } = window.quaver;
+    const module = await compileEngine(new URL('quaver_bg.wasm', document.baseURI));
+    const ctx = new OfflineAudioContext(2, 48_000, 48_000);
+    const engine = await EngineClient.create(ctx, { module, workletUrl: new URL('quaver-worklet.js', document.baseURI) });
+    const o = engine.createOscillator();
+    o.frequency.value = 441;
+    const ours = engine.createDynamicsCompressor();
+    o.connect(ours).connect(engine.destination);
+    o.start();
+    engine.node.connect(ctx.destination);
+    const n = new OscillatorNode(ctx, { frequency: 441 });
+    const theirs = new DynamicsCompressorNode(ctx);
+    n.connect(theirs).connect(new GainNode(ctx, { gain: 0 })).connect(ctx.destination);
+    n.start();
+    const quiet = ours.reduction;
+    await ctx.startRendering();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { quiet, ours: ours.reduction, theirs: theirs.reduction };
+  });
+  t.diagnostic(`reduction: Chromium ${r.theirs.toFixed(2)} dB, ours ${r.ours.toFixed(2)} dB`);
+  assert.equal(r.quiet, 0, 'nothing reduced before any sound');
+  assert.ok(r.theirs < -3, `Chromium reduces a full-scale sine: ${r.theirs}`);
+  assert.ok(Math.abs(r.ours - r.theirs) < 1.5, `Chromium ${r.theirs} dB, ours ${r.ours} dB`);
+});

@@ -153,6 +153,11 @@ export class QuaverNode extends EventTarget {
     for (const param of this.params) Object.defineProperty(this, param.name, { value: param, enumerable: true });
     description.settings.forEach((setting, index) => this.defineSetting(setting, index));
     if (description.captures) Object.defineProperties(this, Object.getOwnPropertyDescriptors(analyserMethods));
+    if (description.reading) {
+      // A compressor's `reduction`: kept up to date about 30 times a second by its meter.
+      this.readingValue = 0;
+      Object.defineProperty(this, description.reading, { get: () => this.readingValue, enumerable: true });
+    }
   }
 
   defineSetting(setting, index) {
@@ -426,6 +431,7 @@ export class EngineClient extends EventTarget {
     const node = new QuaverNode(this, id, description);
     if (id !== null) this.nodesById.set(id, node);
     if (id !== null && description.captures) this.listen(node, node.fftSize ?? 2048);
+    if (id !== null && description.reading) this.meter(node, () => {});
     const options = args.length === 1 && typeof args[0] === 'object' && args[0] !== null ? args[0] : {};
     const atCreation = description.settings.filter((s) => s.atCreation);
     args.forEach((value, i) => { if (options !== args[0] && atCreation[i]) options[atCreation[i].name] = value; });
@@ -544,7 +550,16 @@ export class EngineClient extends EventTarget {
         numberOfInputs: 1,
         numberOfOutputs: 1,
         outputChannelCount: [2],
-        processorOptions: { module: this.module, ...this.limits, initial, protocol: PROTOCOL_VERSION },
+        // What to listen to travels with the node too: an offline context may deliver no
+        // message to the worklet until it has finished rendering.
+        processorOptions: {
+          module: this.module,
+          ...this.limits,
+          initial,
+          protocol: PROTOCOL_VERSION,
+          listening: Array.from(this.listens),
+          metering: this.meterCallbacks.size > 0,
+        },
       });
     } catch (err) {
       // addModule() resolves even when the module throws while loading; this is where it shows.
@@ -554,8 +569,6 @@ export class EngineClient extends EventTarget {
       );
     }
     this.workletNode.port.onmessage = (event) => this.receive(event.data);
-    for (const [node, frames] of this.listens) this.workletNode.port.postMessage({ type: MSG.LISTEN, node, frames });
-    if (this.meterCallbacks.size > 0) this.workletNode.port.postMessage({ type: MSG.METERS, on: true });
     this.workletNode.onprocessorerror = () => this.fail('the engine processor failed to start or crashed');
   }
 
@@ -594,6 +607,8 @@ export class EngineClient extends EventTarget {
           }
         }
         for (const reading of message.meters) {
+          const node = this.nodesById.get(reading.node);
+          if (node && reading.reading !== undefined && reading.reading !== null) node.readingValue = reading.reading;
           for (const callback of this.meterCallbacks.get(reading.node) ?? []) callback({ peak: reading.peak, rms: reading.rms });
         }
         break;

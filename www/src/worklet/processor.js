@@ -13,14 +13,14 @@ const NEWS_ENDED = 4;
 class QuaverProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
-    const { module, maxNodes, maxEdges, initial, protocol } = options.processorOptions;
+    const { module, maxNodes, maxEdges, initial, protocol, listening = [], metering = false } = options.processorOptions;
     if (protocol !== PROTOCOL_VERSION) throw new Error(`protocol ${protocol} from the page, ${PROTOCOL_VERSION} in the worklet`);
     this.wasm = initSync({ module });
     this.engine = new WorkletEngine(sampleRate, maxNodes, maxEdges);
     this.failed = false;
     // Capturing nodes someone listens to (id → frames), and whether meters are wanted.
-    this.listening = new Map();
-    this.metering = false;
+    this.listening = new Map(listening);
+    this.metering = metering;
     this.quanta = 0;
     this.bindViews();
     this.port.onmessage = (event) => this.receive(event.data);
