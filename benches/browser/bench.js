@@ -7,6 +7,8 @@ import { EngineClient, compileEngine } from '/www/src/engine/index.js';
 const SAMPLE_RATE = 48_000;
 const QUANTUM = 128;
 const WASM_URL = '/dist/quaver_bg.wasm';
+// G4: the same engine built without SIMD128 (scripts/build.mjs puts it in the package).
+const SCALAR_WASM_URL = '/pkg/quaver_scalar_bg.wasm';
 const WORKLET_URL = '/dist/quaver-worklet.js';
 const JS_WORKLETS_URL = '/benches/browser/js-worklets.js';
 const NOISE_SEED = 0x5eed;
@@ -20,8 +22,11 @@ const CHAIN = { stages: 256, type: 'lowpass', frequency: 5000, Q: BUTTERWORTH_Q_
 const TRACKS = 64;
 const GAINS = 1024;
 
-let enginePromise = null;
-const engineModule = () => (enginePromise ??= compileEngine(WASM_URL));
+const engineModules = new Map();
+const engineModule = (url = WASM_URL) => {
+  if (!engineModules.has(url)) engineModules.set(url, compileEngine(url));
+  return engineModules.get(url);
+};
 
 const noiseCache = new Map();
 /** Seeded uniform noise (mulberry32) for `frames`, zero after `audibleFrames`. */
@@ -135,8 +140,8 @@ function quaverGains(engine) {
 // ── the three kinds of processing: native nodes, Quaver's worklet, a JS worklet ─────
 
 /** Builds `graph` inside a Quaver engine; the whole graph travels with the node. */
-async function quaver(ctx, graph, limits) {
-  const module = await engineModule();
+async function quaver(ctx, graph, limits, wasmUrl = WASM_URL) {
+  const module = await engineModule(wasmUrl);
   const engine = await EngineClient.create(ctx, { module, workletUrl: WORKLET_URL, ...limits });
   graph(engine);
   if (engine.errors.length) throw new Error(`Quaver refused the graph: ${engine.errors[0].code}: ${engine.errors[0].message}`);
@@ -172,8 +177,8 @@ function withTimeout(promise, ms, what) {
 // ── cases: each variant returns the node whose output reaches the destination ──
 
 const native = (graph) => async (ctx, src) => ({ node: graph(ctx, src), ready: null, check: async () => ({ problems: [] }) });
-const inQuaver = (graph, limits) => async (ctx, src) => {
-  const q = await quaver(ctx, graph, limits);
+const inQuaver = (graph, limits, wasmUrl) => async (ctx, src) => {
+  const q = await quaver(ctx, graph, limits, wasmUrl);
   src.connect(q.node);
   return q;
 };
@@ -225,10 +230,21 @@ function chained(parts, last) {
 }
 
 const CHAIN_LIMITS = { maxNodes: 300, maxEdges: 600 };
+const TRACK_LIMITS = { maxNodes: 512, maxEdges: 1024 };
+const GAIN_LIMITS = { maxNodes: 1100, maxEdges: 1200 };
+// G4 at graph level: one graph rendered by the SIMD128 build and by the scalar build.
+const simdAndScalar = (graph, limits) => ({
+  simd: inQuaver(graph, limits, WASM_URL),
+  scalar: inQuaver(graph, limits, SCALAR_WASM_URL),
+  baseline,
+});
 export const CASES = {
   G1: { native: native(nativeChain), quaver: inQuaver(quaverChain, CHAIN_LIMITS), baseline },
-  G2: { native: native(nativeTracks), quaver: inQuaver(quaverTracks, { maxNodes: 512, maxEdges: 1024 }), baseline },
-  G3: { native: native(nativeGains), quaver: inQuaver(quaverGains, { maxNodes: 1100, maxEdges: 1200 }), baseline },
+  G2: { native: native(nativeTracks), quaver: inQuaver(quaverTracks, TRACK_LIMITS), baseline },
+  G3: { native: native(nativeGains), quaver: inQuaver(quaverGains, GAIN_LIMITS), baseline },
+  'G4-gain': simdAndScalar(quaverGains, GAIN_LIMITS),
+  'G4-chain': simdAndScalar(quaverChain, CHAIN_LIMITS),
+  'G4-tracks': simdAndScalar(quaverTracks, TRACK_LIMITS),
   G6: { quaver: quaverPassThroughs, js: jsPassThroughs, baseline },
   G7: { js: inJs('bench-biquad-chain', CHAIN), quaver: inQuaver(quaverChain, CHAIN_LIMITS), baseline },
   G9: {

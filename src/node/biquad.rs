@@ -11,7 +11,9 @@ use crate::graph::{
     Bound, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS, SILENCE};
-use crate::simd::{biquad_df1, biquad_df1_chain, biquad_df1_mono, flush_subnormals, DirectFormState, Native64};
+use crate::simd::{
+    biquad_df1, biquad_df1_chain, biquad_df1_mono, flush_subnormals, ChainLanes64, DirectFormState, Native64,
+};
 use crate::QUANTUM;
 use core::ops::Range;
 
@@ -252,7 +254,7 @@ impl Processor for Biquad {
             y2: [a.state.y2[0], b.state.y2[0]],
         };
         if chained {
-            biquad_df1_chain::<Native64>(
+            biquad_df1_chain::<ChainLanes64>(
                 [&a.coeffs, &b.coeffs],
                 &mut state,
                 inputs[0].channel(0),

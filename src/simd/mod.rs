@@ -129,6 +129,9 @@ pub trait Lanes64: Copy {
     fn to_f32(self) -> [f32; 2];
     /// `self` rounded to f32 precision, kept as f64.
     fn round_to_f32(self) -> Self;
+    /// `[head, self[0]]`: a chain's next input pair, lane 1 taking lane 0's last output
+    /// without a trip through memory.
+    fn feed_forward(self, head: f32) -> Self;
     fn add(self, other: Self) -> Self;
     fn sub(self, other: Self) -> Self;
     fn mul(self, other: Self) -> Self;
@@ -140,6 +143,11 @@ pub type Native64 = wasm128::Simd128x2;
 /// The f64 lanes the engine renders with.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128", feature = "simd")))]
 pub type Native64 = scalar::Scalar2;
+
+/// The f64 lanes of [`biquad_df1_chain`], scalar in every build: in Chromium (V8), the G1 chain
+/// of 256 biquads rendered in 601 ms with two `f64x2` lanes and 499 ms with two scalar chains
+/// (bench-results, G4-chain), since one sample's work is too little to pay for packing the pair.
+pub type ChainLanes64 = scalar::Scalar2;
 
 /// Direct form I history of two biquads (one per lane), in f64.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -237,8 +245,9 @@ pub fn biquad_df1_chain<L: Lanes64>(
     let load = |v: [f64; 2]| L::from_f32([v[0] as f32, v[1] as f32]);
     let (mut x1, mut x2, mut y1, mut y2) = (load(state.x1), load(state.x2), load(state.y1), load(state.y2));
     for i in 1..n {
-        // Lane 0: the first filter at sample i; lane 1: the second at sample i − 1.
-        let x = L::from_f32([input[i], mid[i - 1]]);
+        // Lane 0: the first filter at sample i; lane 1: the second at sample i − 1, whose
+        // input `mid[i − 1]` is lane 0's previous output, still in `y1`.
+        let x = y1.feed_forward(input[i]);
         let y = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2)).sub(a1.mul(y1)).sub(a2.mul(y2)).round_to_f32();
         [mid[i], output[i - 1]] = y.to_f32();
         x2 = x1;
