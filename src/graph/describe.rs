@@ -174,6 +174,16 @@ impl NodeSpec {
         reading: None,
     };
 
+    /// No input, one mono output that plays until stopped: the start of the scheduled
+    /// sources' specs (`start`/`stop` settings, `ended` when done).
+    pub const SOURCE: NodeSpec = NodeSpec {
+        inputs: 0,
+        channels: ChannelRule::Mono,
+        tail_seconds: f64::INFINITY,
+        source: true,
+        ..NodeSpec::EFFECT
+    };
+
     /// The wiring of a node as the topology sees it.
     pub fn ports(&self) -> super::Ports {
         super::Ports {

@@ -3,9 +3,7 @@
 //! parameter it is the simplest modulator.
 
 use super::{params_for, NodeType, SourceClock};
-use crate::graph::{
-    Bound, ChannelRule, EngineConfig, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec, SettingValue,
-};
+use crate::graph::{Bound, EngineConfig, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec, SettingValue};
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status};
 
 const PARAMS: [ParamSpec; 1] =
@@ -16,13 +14,9 @@ const SETTINGS: [SettingSpec; 2] =
 pub const SPEC: NodeSpec = NodeSpec {
     name: "constant-source",
     factory: "createConstantSource",
-    inputs: 0,
-    channels: ChannelRule::Mono,
     params: &PARAMS,
     settings: &SETTINGS,
-    tail_seconds: f64::INFINITY,
-    source: true,
-    ..NodeSpec::EFFECT
+    ..NodeSpec::SOURCE
 };
 pub const TYPE: NodeType = NodeType {
     spec: &SPEC,

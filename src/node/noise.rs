@@ -2,9 +2,7 @@
 //! from `start()` to `stop()`. Deterministic per node (a fixed seed), so a render repeats.
 
 use super::{NodeType, SourceClock};
-use crate::graph::{
-    ChannelRule, EngineConfig, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue,
-};
+use crate::graph::{EngineConfig, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue};
 use crate::render::{AudioBuf, ProcessContext, Processor, Status};
 
 const COLOURS: [&str; 3] = ["white", "pink", "brown"];
@@ -15,16 +13,7 @@ const SETTINGS: [SettingSpec; 3] = [
     SettingSpec::new("stop", SettingKind::Time),
 ];
 
-pub const SPEC: NodeSpec = NodeSpec {
-    name: "noise",
-    factory: "createNoise",
-    inputs: 0,
-    channels: ChannelRule::Mono,
-    settings: &SETTINGS,
-    tail_seconds: f64::INFINITY,
-    source: true,
-    ..NodeSpec::EFFECT
-};
+pub const SPEC: NodeSpec = NodeSpec { name: "noise", factory: "createNoise", settings: &SETTINGS, ..NodeSpec::SOURCE };
 pub const TYPE: NodeType = NodeType {
     spec: &SPEC,
     build: |config, _| Box::new(Noise::new(config)),

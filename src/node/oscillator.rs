@@ -7,8 +7,8 @@
 use super::{params_for, NodeType, SourceClock};
 use crate::dsp::periodic_wave::{read, PeriodicWave, Waveform};
 use crate::graph::{
-    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind,
-    SettingSpec, SettingValue,
+    Bound, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec,
+    SettingValue,
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS};
 
@@ -34,13 +34,9 @@ const SETTINGS: [SettingSpec; 4] = [
 pub const SPEC: NodeSpec = NodeSpec {
     name: "oscillator",
     factory: "createOscillator",
-    inputs: 0,
-    channels: ChannelRule::Mono,
     params: &PARAMS,
     settings: &SETTINGS,
-    tail_seconds: f64::INFINITY,
-    source: true,
-    ..NodeSpec::EFFECT
+    ..NodeSpec::SOURCE
 };
 pub const TYPE: NodeType = NodeType {
     spec: &SPEC,

@@ -37,13 +37,10 @@ const SETTINGS: [SettingSpec; 8] = [
 pub const SPEC: NodeSpec = NodeSpec {
     name: "buffer-source",
     factory: "createBufferSource",
-    inputs: 0,
     channels: ChannelRule::FollowsInput,
     params: &PARAMS,
     settings: &SETTINGS,
-    tail_seconds: f64::INFINITY,
-    source: true,
-    ..NodeSpec::EFFECT
+    ..NodeSpec::SOURCE
 };
 pub const TYPE: NodeType = NodeType {
     spec: &SPEC,
