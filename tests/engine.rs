@@ -400,13 +400,15 @@ fn tracks(metered: bool) -> (OfflineRenderer, Vec<Vec<f32>>) {
 }
 
 #[test]
-fn independent_biquads_run_two_at_once_with_the_same_output_bit_for_bit() {
-    let (paired, out) = tracks(false);
-    let pairs = paired.engine().schedule().steps().iter().filter(|s| s.pair_next).count();
-    assert!(pairs >= 4, "the eight filters sit side by side in the plan: {pairs} pairs");
-    // A meter keeps a node out of a pair: the same graph, every filter on its own.
+fn independent_biquads_run_several_at_once_with_the_same_output_bit_for_bit() {
+    let (grouped, out) = tracks(false);
+    let groups: Vec<_> =
+        grouped.engine().schedule().steps().iter().filter(|s| s.group > 1).map(|s| (s.group, s.chained)).collect();
+    let size = quaver::simd::GROUP;
+    assert_eq!(groups, vec![(size as u8, false); 8 / size], "the eight filters sit side by side in groups of {size}");
+    // A meter keeps a node out of a group: the same graph, every filter on its own.
     let (_, alone) = tracks(true);
-    assert_eq!(out, alone, "pairing changes nothing in the output");
+    assert_eq!(out, alone, "grouping changes nothing in the output");
     assert!(out[0].iter().any(|v| v.abs() > 0.01));
 }
 
@@ -433,11 +435,13 @@ fn chain(metered: bool) -> (OfflineRenderer, Vec<Vec<f32>>) {
 }
 
 #[test]
-fn a_chain_of_biquads_runs_two_stages_at_once_with_the_same_output_bit_for_bit() {
-    let (paired, out) = chain(false);
-    let chained = paired.engine().schedule().steps().iter().filter(|s| s.pair_next && s.chained).count();
-    assert_eq!(chained, 8, "sixteen stages, eight chained pairs");
+fn a_chain_of_biquads_runs_several_stages_at_once_with_the_same_output_bit_for_bit() {
+    let (grouped, out) = chain(false);
+    let groups: Vec<_> =
+        grouped.engine().schedule().steps().iter().filter(|s| s.group > 1).map(|s| (s.group, s.chained)).collect();
+    let size = quaver::simd::GROUP;
+    assert_eq!(groups, vec![(size as u8, true); 16 / size], "sixteen stages in chained groups of {size}");
     let (_, alone) = chain(true);
-    assert_eq!(out, alone, "running stages two at once changes nothing in the output");
+    assert_eq!(out, alone, "running stages several at once changes nothing in the output");
     assert!(out[0].iter().any(|v| v.abs() > 0.001));
 }

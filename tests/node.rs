@@ -2,8 +2,8 @@
 //! wasm build, over 10 000 samples of noise.
 #![cfg(target_arch = "wasm32")]
 
-use quaver::dsp::biquad::Design;
 use quaver::dsp::biquad::FilterType;
+use quaver::dsp::biquad::{Coefficients, Design};
 use quaver::simd::scalar::{Scalar2, Scalar4};
 use quaver::simd::{
     biquad_bank, biquad_df1, biquad_df1_mono, gain_constant, gain_varying, mix_accumulate, BankCoeffs, BankState,
@@ -167,29 +167,54 @@ fn two_different_filters_in_the_two_lanes_equal_each_filter_alone_bit_for_bit() 
     assert!(a.iter().any(|v| v.abs() > 0.05));
 }
 
-#[wasm_bindgen_test]
-fn two_filters_in_series_in_the_two_lanes_equal_the_two_one_after_the_other() {
-    use quaver::simd::biquad_df1_chain;
-    let first = Design { kind: FilterType::Lowpass, frequency: 3000.0, detune: 0.0, q: 2.0, gain_db: 0.0 }
-        .coefficients(48_000.0);
-    let second = Design { kind: FilterType::Highshelf, frequency: 800.0, detune: 0.0, q: 1.0, gain_db: -6.0 }
-        .coefficients(48_000.0);
-    let input = noise(21, N);
-    let (mut mid, mut out) = (vec![0.0; N], vec![0.0; N]);
-    let mut state = DirectFormState::default();
-    for r in (0..N).step_by(128).map(|s| s..(s + 128).min(N)) {
-        biquad_df1_chain::<Native64>(
-            [&first, &second],
-            &mut state,
-            &input[r.clone()],
-            &mut mid[r.clone()],
-            &mut out[r],
-        );
+/// Runs `K` filters through [`biquad_df1_group`] quantum by quantum, side by side or in series.
+fn grouped<const K: usize>(coeffs: &[Coefficients; K], inputs: &[Vec<f32>], chained: bool) -> Vec<Vec<f32>> {
+    use quaver::simd::{biquad_df1_group, History};
+    let mut history = [History::default(); K];
+    let frames = N / 128 * 128;
+    let mut outputs = vec![vec![0.0; frames]; K];
+    let mut lane_in = [[0.0f32; 128]; K];
+    let mut lane_out = [[0.0f32; 128]; K];
+    for start in (0..frames).step_by(128) {
+        for (k, lane) in lane_in.iter_mut().enumerate() {
+            lane.copy_from_slice(&inputs[if chained { 0 } else { k }][start..start + 128]);
+        }
+        let ins: [&[f32; 128]; K] = core::array::from_fn(|k| &lane_in[k]);
+        let mut it = lane_out.iter_mut();
+        let mut outs: [&mut [f32; 128]; K] = core::array::from_fn(|_| it.next().unwrap());
+        biquad_df1_group::<K>(coeffs, &mut history, &ins, &mut outs, chained);
+        for (k, out) in outputs.iter_mut().enumerate() {
+            out[start..start + 128].copy_from_slice(&lane_out[k]);
+        }
     }
-    let (mut mid_alone, mut out_alone) = (vec![0.0; N], vec![0.0; N]);
-    let (mut s1, mut s2) = (DirectFormState::default(), DirectFormState::default());
-    biquad_df1_mono(&first, &mut s1, &input, &mut mid_alone);
-    biquad_df1_mono(&second, &mut s2, &mid_alone, &mut out_alone);
-    assert_eq!(mid, mid_alone);
-    assert_eq!(out, out_alone);
+    outputs
+}
+
+fn group_matches_filters_one_at_a_time<const K: usize>() {
+    let kinds = [FilterType::Lowpass, FilterType::Highshelf, FilterType::Peaking, FilterType::Bandpass];
+    let coeffs: [Coefficients; K] = core::array::from_fn(|k| {
+        Design { kind: kinds[k], frequency: 700.0 + 900.0 * k as f64, detune: 0.0, q: 1.5, gain_db: -4.0 }
+            .coefficients(48_000.0)
+    });
+    let frames = N / 128 * 128;
+    let inputs: Vec<Vec<f32>> = (0..K).map(|k| noise(30 + k as u32, frames)).collect();
+    for chained in [false, true] {
+        let got = grouped::<K>(&coeffs, &inputs, chained);
+        let mut previous: Option<Vec<f32>> = None;
+        for (k, c) in coeffs.iter().enumerate() {
+            let input = if chained { previous.clone().unwrap_or_else(|| inputs[0].clone()) } else { inputs[k].clone() };
+            let mut alone = vec![0.0; frames];
+            biquad_df1_mono(c, &mut DirectFormState::default(), &input, &mut alone);
+            assert_eq!(got[k], alone, "{K} filters, chained {chained}: filter {k} differs from running alone");
+            assert!(alone.iter().any(|v| v.abs() > 0.01));
+            previous = Some(alone);
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn two_three_or_four_filters_at_once_equal_each_alone_bit_for_bit_side_by_side_and_in_series() {
+    group_matches_filters_one_at_a_time::<2>();
+    group_matches_filters_one_at_a_time::<3>();
+    group_matches_filters_one_at_a_time::<4>();
 }

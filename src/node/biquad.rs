@@ -12,7 +12,7 @@ use crate::graph::{
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS, SILENCE};
 use crate::simd::{
-    biquad_df1, biquad_df1_chain, biquad_df1_mono, flush_subnormals, ChainLanes64, DirectFormState, Native64,
+    biquad_df1, biquad_df1_group, biquad_df1_mono, flush_subnormals, DirectFormState, History, Native64,
 };
 use crate::QUANTUM;
 use core::ops::Range;
@@ -104,8 +104,8 @@ fn render_values<'a>(params: &'a mut [Param; 4], cx: &ProcessContext<'_>) -> [Pa
     ]
 }
 
-/// What the engine pairs biquads by (see [`Processor::pair_key`]).
-const PAIR_KEY: u32 = 0xb1_0ad;
+/// What the engine groups biquads by (see [`Processor::group_key`]).
+const GROUP_KEY: u32 = 0xb1_0ad;
 
 /// Runs frames `range` of `source` through the filter into the output channels: the mono
 /// kernel for one channel, the two-lane kernel for a stereo pair.
@@ -137,14 +137,6 @@ fn design_at(kind: FilterType, values: &[ParamValues<'_>; 4], frame: usize) -> D
 }
 
 impl Core {
-    /// Whether this quantum can run as one lane of a pair: a mono input, steady values, no fade.
-    fn pairable(&self, values: &[ParamValues<'_>; 4], input: &AudioBuf) -> bool {
-        !input.is_silent()
-            && input.channels() == 1
-            && self.fade.is_none()
-            && values.iter().all(|v| matches!(v, ParamValues::Constant(_)))
-    }
-
     /// Coefficients for steady values, designed again only when they change.
     fn design(&mut self, values: &[ParamValues<'_>; 4]) {
         let design = design_at(self.kind, values, 0);
@@ -202,6 +194,47 @@ impl Core {
     }
 }
 
+/// [`Processor::process_group`] for `K` biquads whose parameters hold still this quantum.
+fn run_group<const K: usize>(
+    members: [Option<&mut Biquad>; K],
+    inputs: &[&[f32; QUANTUM]],
+    outputs: &mut [&mut AudioBuf],
+    chained: bool,
+    cx: &ProcessContext<'_>,
+) -> bool {
+    if members.iter().any(Option::is_none) || outputs.len() != K || inputs.is_empty() {
+        return false;
+    }
+    let mut members = members.map(|m| m.expect("checked above"));
+    let mut coeffs = [Coefficients::gain(1.0); K];
+    let mut history = [History::default(); K];
+    for (k, member) in members.iter_mut().enumerate() {
+        let values = render_values(&mut member.params, cx);
+        let core = &mut member.core;
+        core.design(&values);
+        coeffs[k] = core.coeffs;
+        history[k] = History { x1: core.state.x1[0], x2: core.state.x2[0], y1: core.state.y1[0], y2: core.state.y2[0] };
+    }
+    let lane_inputs: [&[f32; QUANTUM]; K] =
+        core::array::from_fn(|k| inputs[if chained { 0 } else { k.min(inputs.len() - 1) }]);
+    let mut channels = outputs.iter_mut();
+    let mut lane_outputs: [&mut [f32; QUANTUM]; K] =
+        core::array::from_fn(|_| channels.next().expect("one output per member").channel_mut(0));
+    biquad_df1_group::<K>(&coeffs, &mut history, &lane_inputs, &mut lane_outputs, chained);
+    for (lane, samples) in lane_outputs.into_iter().enumerate() {
+        flush_subnormals(samples);
+        let core = &mut members[lane].core;
+        let h = history[lane];
+        (core.state.x1[0], core.state.x2[0], core.state.y1[0], core.state.y2[0]) = (h.x1, h.x2, h.y1, h.y2);
+        core.state_is_zero = core.state.flush_denormals();
+        core.channels = 1;
+    }
+    for out in outputs.iter_mut() {
+        out.set_audible(1);
+    }
+    true
+}
+
 impl Processor for Biquad {
     fn reset(&mut self) {
         self.core.state = DirectFormState::default();
@@ -217,69 +250,34 @@ impl Processor for Biquad {
         Some(self)
     }
 
-    fn pair_key(&self) -> Option<u32> {
-        Some(PAIR_KEY)
+    fn group_key(&self) -> Option<u32> {
+        Some(GROUP_KEY)
     }
 
-    /// Two mono biquads in the two lanes of one kernel: a filter is one long chain of
-    /// dependent operations, so running two side by side costs about as much as one. The
-    /// arithmetic per lane is the mono kernel's, so the output is bit for bit the same.
-    fn process_pair(
+    fn groupable(&self) -> bool {
+        self.core.fade.is_none() && self.params.iter().all(Param::is_steady)
+    }
+
+    /// Up to four mono biquads in one kernel: a filter is one long chain of dependent
+    /// operations, so several in flight cost little more than one. The arithmetic per filter
+    /// is the mono kernel's, so the output is bit for bit the same.
+    fn process_group(
         &mut self,
-        other: &mut dyn Processor,
-        inputs: [&AudioBuf; 2],
-        outputs: [&mut AudioBuf; 2],
+        rest: &mut [&mut (dyn Processor + 'static)],
+        inputs: &[&[f32; QUANTUM]],
+        outputs: &mut [&mut AudioBuf],
         chained: bool,
         cx: &ProcessContext<'_>,
-    ) -> Option<[Status; 2]> {
-        let other = other.as_any_mut()?.downcast_mut::<Biquad>()?;
-        let (va, vb) = (render_values(&mut self.params, cx), render_values(&mut other.params, cx));
-        let [out_a, out_b] = outputs;
-        let (a, b) = (&mut self.core, &mut other.core);
-        let steady = |core: &Core, values: &[ParamValues<'_>; 4]| {
-            core.fade.is_none() && values.iter().all(|v| matches!(v, ParamValues::Constant(_)))
-        };
-        let pairable = a.pairable(&va, inputs[0]) && if chained { steady(b, &vb) } else { b.pairable(&vb, inputs[1]) };
-        if !pairable {
-            let first = a.run(&va, inputs[0], out_a);
-            let second = if chained { b.run(&vb, out_a, out_b) } else { b.run(&vb, inputs[1], out_b) };
-            return Some([first, second]);
+    ) -> bool {
+        let mut members = [Some(self)]
+            .into_iter()
+            .chain(rest.iter_mut().map(|p| p.as_any_mut().and_then(|p| p.downcast_mut::<Biquad>())));
+        match outputs.len() {
+            2 => run_group::<2>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),
+            3 => run_group::<3>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),
+            4 => run_group::<4>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),
+            _ => false,
         }
-        a.design(&va);
-        b.design(&vb);
-        let mut state = DirectFormState {
-            x1: [a.state.x1[0], b.state.x1[0]],
-            x2: [a.state.x2[0], b.state.x2[0]],
-            y1: [a.state.y1[0], b.state.y1[0]],
-            y2: [a.state.y2[0], b.state.y2[0]],
-        };
-        if chained {
-            biquad_df1_chain::<ChainLanes64>(
-                [&a.coeffs, &b.coeffs],
-                &mut state,
-                inputs[0].channel(0),
-                out_a.channel_mut(0),
-                out_b.channel_mut(0),
-            );
-        } else {
-            biquad_df1::<Native64>(
-                [&a.coeffs, &b.coeffs],
-                &mut state,
-                [inputs[0].channel(0), inputs[1].channel(0)],
-                [out_a.channel_mut(0), out_b.channel_mut(0)],
-            );
-        }
-        for (lane, (core, out)) in [(&mut *a, &mut *out_a), (&mut *b, &mut *out_b)].into_iter().enumerate() {
-            core.state.x1[0] = state.x1[lane];
-            core.state.x2[0] = state.x2[lane];
-            core.state.y1[0] = state.y1[lane];
-            core.state.y2[0] = state.y2[lane];
-            core.state_is_zero = core.state.flush_denormals();
-            core.channels = 1;
-            flush_subnormals(out.channel_mut(0));
-            out.set_audible(1);
-        }
-        Some([Status::Normal, Status::Normal])
     }
 
     fn params(&mut self) -> &mut [Param] {

@@ -8,9 +8,10 @@ use crate::graph::{
     Command, EngineConfig, ErrorCode, Event, InEdge, NodeId, Ports, RenderError, SettingValue, Topology, MAX_METERS,
 };
 use crate::render::{
-    port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, MAX_PORTS, OUTPUT_BUFFER, SILENCE,
+    port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, Step, MAX_PORTS, OUTPUT_BUFFER,
+    SILENCE,
 };
-use crate::simd::{has_non_finite, mix_accumulate, Native};
+use crate::simd::{has_non_finite, mix_accumulate, Native, GROUP};
 use crate::{MAX_CHANNELS, MAX_INPUTS, MAX_OUTPUTS, QUANTUM};
 
 /// A node ready for the render side: its ports (for the topology) and its processor.
@@ -124,6 +125,8 @@ pub struct Engine {
     mixes: Vec<AudioBuf>,
     /// Where a node with several outputs renders them before they join the pool.
     scratch: Vec<AudioBuf>,
+    /// A group's inputs while its members render (see `render_group`).
+    group_inputs: [[f32; QUANTUM]; GROUP],
     meters: [MeterReading; MAX_METERS],
     inbox: Vec<(u32, RenderCommand)>,
     retired: Retired,
@@ -177,6 +180,7 @@ impl Engine {
             pool: vec![AudioBuf::default(); config.max_nodes * MAX_OUTPUTS],
             mixes: vec![AudioBuf::default(); MAX_PORTS],
             scratch: vec![AudioBuf::default(); MAX_OUTPUTS],
+            group_inputs: [[0.0; QUANTUM]; GROUP],
             meters: [MeterReading::default(); MAX_METERS],
             inbox: Vec::new(),
             retired: Retired { processors: Vec::with_capacity(config.max_nodes), ..Retired::default() },
@@ -522,53 +526,51 @@ impl Engine {
             &self.topology,
             usize::from(self.destination.index),
             |slot| nodes[slot].as_ref().map_or((0, 0, 1), |n| (n.inputs, n.params, n.outputs)),
-            |slot| nodes[slot].as_ref().and_then(|n| n.processor.pair_key()),
+            |slot| nodes[slot].as_ref().and_then(|n| n.processor.group_key()),
         );
     }
 
-    /// Renders steps `i` and `i + 1` together when both are plain this quantum; returns
-    /// whether it did (if not, nothing was touched and they run one by one).
-    fn render_pair(&mut self, i: usize, cx: &ProcessContext<'_>) -> bool {
-        let steps = self.schedule.steps();
-        let (a, b) = (steps[i], steps[i + 1]);
-        let plain = |slot: &Option<NodeSlot>| {
-            slot.as_ref().is_some_and(|n| !n.failed && !n.ended && n.duck == 0 && n.meter.is_none())
+    /// Renders the group of `K` steps starting at step `i` together when every member can
+    /// this quantum; returns whether it did (if not, nothing was touched and they run one by one).
+    fn render_group<const K: usize>(&mut self, i: usize, cx: &ProcessContext<'_>) -> bool {
+        let steps: [Step; K] = core::array::from_fn(|k| self.schedule.steps()[i + k]);
+        let chained = steps[0].chained;
+        let readers = if chained { 1 } else { K };
+        let ready = |slot: &Option<NodeSlot>| {
+            slot.as_ref()
+                .is_some_and(|n| !n.failed && !n.ended && n.duck == 0 && n.meter.is_none() && n.processor.groupable())
         };
-        if !(plain(&self.nodes[usize::from(a.slot)]) && plain(&self.nodes[usize::from(b.slot)])) {
+        if !steps.iter().all(|s| ready(&self.nodes[usize::from(s.slot)])) {
             return false;
         }
-        let Ok([Some(node_a), Some(node_b)]) = self.nodes.get_disjoint_mut([usize::from(a.slot), usize::from(b.slot)])
-        else {
+        let feeds = |s: &Step| match s.feeds[0] {
+            Feed::Buffer(b) => Some(usize::from(b)),
+            _ => None,
+        };
+        let audible_mono = |b: usize| !self.pool[b].is_silent() && self.pool[b].channels() == 1;
+        if !steps[..readers].iter().all(|s| feeds(s).is_some_and(audible_mono)) {
             return false;
-        };
-        let statuses = if a.chained {
-            let Feed::Buffer(ia) = a.feeds[0] else { return false };
-            let Ok([in_a, out_a, out_b]) =
-                self.pool.get_disjoint_mut([usize::from(ia), usize::from(a.output), usize::from(b.output)])
-            else {
-                return false;
-            };
-            node_a.processor.process_pair(node_b.processor.as_mut(), [&*in_a, &*in_a], [out_a, out_b], true, cx)
-        } else {
-            let (Feed::Buffer(ia), Feed::Buffer(ib)) = (a.feeds[0], b.feeds[0]) else { return false };
-            let Ok([in_a, in_b, out_a, out_b]) = self.pool.get_disjoint_mut([
-                usize::from(ia),
-                usize::from(ib),
-                usize::from(a.output),
-                usize::from(b.output),
-            ]) else {
-                return false;
-            };
-            node_a.processor.process_pair(node_b.processor.as_mut(), [&*in_a, &*in_b], [out_a, out_b], false, cx)
-        };
-        let Some(statuses) = statuses else { return false };
-        // Pairs are only ever of nodes that keep producing finite audio with a plain status;
-        // anything else is checked as a single node next quantum.
-        for (status, out) in statuses.into_iter().zip([usize::from(a.output), usize::from(b.output)]) {
-            let buf = &mut self.pool[out];
-            let bad = status != Status::Normal || (!buf.is_silent() && suspect(buf));
-            if bad {
-                buf.clear(1);
+        }
+        // The members write pool buffers while they read: their inputs are copied out first
+        // (one channel each), so reads and writes never borrow the pool at once.
+        for (k, s) in steps[..readers].iter().enumerate() {
+            let Some(b) = feeds(s) else { return false };
+            self.group_inputs[k] = *self.pool[b].channel(0);
+        }
+        let Ok(nodes) = self.nodes.get_disjoint_mut(steps.map(|s| usize::from(s.slot))) else { return false };
+        let Ok(outputs) = self.pool.get_disjoint_mut(steps.map(|s| usize::from(s.output))) else { return false };
+        let mut outputs = outputs;
+        let mut members = nodes.map(|n| n.as_mut().expect("checked ready above").processor.as_mut());
+        let inputs: [&[f32; QUANTUM]; GROUP] = core::array::from_fn(|k| &self.group_inputs[k]);
+        let Some((head, rest)) = members.split_first_mut() else { return false };
+        if !head.process_group(rest, &inputs[..readers], &mut outputs, chained, cx) {
+            return false;
+        }
+        // Members only ever produce finite audio with a plain status; a bad sample is cleared
+        // and the node is checked on its own next quantum.
+        for out in outputs {
+            if suspect(out) {
+                out.clear(1);
             }
         }
         true
@@ -598,8 +600,15 @@ impl Engine {
         while next < step_count {
             let index = next;
             next += 1;
-            if self.schedule.steps()[index].pair_next && self.render_pair(index, &cx) {
-                next += 1;
+            let group = usize::from(self.schedule.steps()[index].group);
+            let grouped = match group {
+                2 => self.render_group::<2>(index, &cx),
+                3 => self.render_group::<3>(index, &cx),
+                4 => self.render_group::<GROUP>(index, &cx),
+                _ => false,
+            };
+            if grouped {
+                next += group - 1;
                 continue;
             }
             let step = &self.schedule.steps()[index];

@@ -184,6 +184,12 @@ impl Param {
         }
     }
 
+    /// Whether the next quantum is one value with nothing to evaluate: no automation running
+    /// or ahead, no glide, no modulation. Reads only.
+    pub fn is_steady(&self) -> bool {
+        self.curve.timeline.is_settled() && self.curve.glide_left == 0 && !self.modulated
+    }
+
     /// The values for the quantum starting at `time` seconds: the intrinsic value (glide or
     /// timeline) plus modulation, clamped to the nominal range.
     pub fn render(&mut self, time: f64, sample_rate: f32) -> ParamValues<'_> {

@@ -3,6 +3,7 @@
 
 use crate::graph::{EngineConfig, ErrorCode, RenderError, SettingValue};
 use crate::render::{AudioBuf, Param};
+use crate::QUANTUM;
 
 /// What a node reports after a quantum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,30 +66,39 @@ pub trait Processor: Send {
     /// For a split node: takes this quantum's input, after every other node has run.
     fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {}
 
-    /// This processor as `Any`, for kinds that run two at a time (their `process_pair` finds its
-    /// partner through it).
+    /// This processor as `Any`, for kinds that run several at a time (their `process_group`
+    /// finds its partners through it).
     fn as_any_mut(&mut self) -> Option<&mut dyn core::any::Any> {
         None
     }
 
-    /// Processors with the same key may be rendered two at once by `process_pair` when the
-    /// schedule puts two of them side by side, neither feeding the other.
-    fn pair_key(&self) -> Option<u32> {
+    /// Processors with the same key may be rendered up to [`crate::simd::GROUP`] at once by
+    /// `process_group` when the schedule puts them next to each other, side by side (none
+    /// feeding another) or in series.
+    fn group_key(&self) -> Option<u32> {
         None
     }
 
-    /// Renders this node and `other` together; `None` leaves both to be rendered one by one
-    /// (nothing was touched). Both nodes' parameters are rendered exactly once either way.
-    /// `chained`: `other`'s input is this node's output (`inputs[1]` is then unused).
-    fn process_pair(
+    /// Whether this node can take part in a group this quantum: its parameters hold still and
+    /// nothing else (a fade, say) needs the one-at-a-time path. Asked before anything renders.
+    fn groupable(&self) -> bool {
+        false
+    }
+
+    /// Renders this node (lane 0) and `rest` (lanes 1…) together, each reading its mono input
+    /// `inputs[k]` (in series, only `inputs[0]`: each later one reads the one before it) and
+    /// writing `outputs[k]`. Called only when every member is `groupable` and the inputs are
+    /// audible, so it renders every member's parameters and output; `false` if a member is
+    /// not of this kind (nothing was touched).
+    fn process_group(
         &mut self,
-        _other: &mut dyn Processor,
-        _inputs: [&AudioBuf; 2],
-        _outputs: [&mut AudioBuf; 2],
+        _rest: &mut [&mut (dyn Processor + 'static)],
+        _inputs: &[&[f32; QUANTUM]],
+        _outputs: &mut [&mut AudioBuf],
         _chained: bool,
         _cx: &ProcessContext<'_>,
-    ) -> Option<[Status; 2]> {
-        None
+    ) -> bool {
+        false
     }
 
     /// The value its descriptor's `reading` names, as of the last quantum (a compressor's gain

@@ -5,6 +5,7 @@
 //! and modulated parameters — reads from.
 
 use crate::graph::Topology;
+use crate::simd::GROUP;
 use crate::{MAX_INPUTS, MAX_OUTPUTS, MAX_PARAMS};
 
 /// Ports a step can read: audio inputs first, then parameters (`MAX_INPUTS + index`).
@@ -49,10 +50,11 @@ pub struct Step {
     /// Whether any parameter is modulated by a connection.
     pub modulated: bool,
     pub feeds: [Feed; MAX_PORTS],
-    /// This node and the next step's may be rendered together (same pair key, one input and
-    /// one output each, no buffer shared): side by side when neither feeds the other, or
-    /// `chained`, when this one's only output is the next one's only input.
-    pub pair_next: bool,
+    /// How many steps from this one on may be rendered together (0 when this step starts
+    /// no group): the same group key, one input and one output each, no buffer both read and
+    /// written among them; side by side when none feeds another, or `chained`, when each
+    /// one's only output is the next one's only input.
+    pub group: u8,
     pub chained: bool,
 }
 
@@ -77,8 +79,8 @@ pub struct Schedule {
     position: Vec<u32>,
     last_use: Vec<u32>,
     free: Vec<u16>,
-    /// Buffers released by a step that may pair with the next: they go back to `free` only
-    /// once the next step has its output, so a pair never shares a buffer.
+    /// Buffers released by a step that may be grouped with the next: they go back to `free`
+    /// only once the group's last step has its output, so no member writes what one reads.
     held: Vec<u16>,
     buffers: usize,
 }
@@ -114,7 +116,7 @@ impl Schedule {
         topology: &Topology,
         destination: usize,
         ports: impl Fn(usize) -> (usize, usize, usize),
-        pair_key: impl Fn(usize) -> Option<u32>,
+        group_key: impl Fn(usize) -> Option<u32>,
     ) {
         let order = topology.order();
         let splits = topology.splits();
@@ -142,6 +144,9 @@ impl Schedule {
         self.free.extend((1..self.buffers as u16).rev());
         self.steps.clear();
         let total = order.len() + splits.len();
+        // Where this step would sit in a group of same-key neighbours.
+        let mut group_position = 0;
+        let mut group_in_series = false;
         for p in 0..total {
             let (slot, phase) = match order.get(p) {
                 Some(&slot) if topology.is_split(usize::from(slot)) => (slot, Phase::SplitOutput),
@@ -162,12 +167,27 @@ impl Schedule {
             }
             let extra_outputs = self.buffer_of[index];
             let output = extra_outputs[0];
-            self.free.append(&mut self.held);
-            let pairs_with_next = phase == Phase::Whole
+            // Whether the next step may join this one's group (`group_steps` decides; this
+            // only keeps the group's buffers apart): the same key, and in series or side by side
+            // as the group began, within the group's size.
+            let groups_with_next = phase == Phase::Whole
                 && order.get(p + 1).is_some_and(|&next| {
-                    let key = pair_key(index);
-                    key.is_some() && key == pair_key(usize::from(next)) && !topology.is_split(usize::from(next))
+                    let next = usize::from(next);
+                    let key = group_key(index);
+                    let in_series = topology.inputs_of(next).iter().any(|e| usize::from(e.from) == index);
+                    if group_position == 0 {
+                        group_in_series = in_series;
+                    }
+                    key.is_some()
+                        && key == group_key(next)
+                        && !topology.is_split(next)
+                        && in_series == group_in_series
+                        && group_position + 1 < GROUP
                 });
+            if !groups_with_next {
+                self.free.append(&mut self.held);
+            }
+            group_position = if groups_with_next { group_position + 1 } else { 0 };
             let (inputs, params) = (inputs.min(MAX_INPUTS), params.min(MAX_PARAMS));
             let edges = topology.inputs_of(index);
             let mut feeds = [Feed::Silent; MAX_PORTS];
@@ -196,14 +216,14 @@ impl Schedule {
                 mixes,
                 modulated,
                 feeds,
-                pair_next: false,
+                group: 0,
                 chained: false,
             });
             if phase == Phase::SplitOutput {
                 continue;
             }
             // Sources read for the last time here give their buffers back.
-            let released = if pairs_with_next { &mut self.held } else { &mut self.free };
+            let released = if groups_with_next { &mut self.held } else { &mut self.free };
             for e in edges {
                 let from = usize::from(e.from);
                 if self.last_use[from] == p as u32 && from != destination {
@@ -218,38 +238,63 @@ impl Schedule {
             }
         }
         self.free.append(&mut self.held);
-        self.pair_steps(topology, pair_key);
+        self.group_steps(topology, group_key);
     }
 
-    /// Marks neighbouring steps that can run as a pair, greedily from the front.
-    fn pair_steps(&mut self, topology: &Topology, pair_key: impl Fn(usize) -> Option<u32>) {
+    /// Marks runs of neighbouring steps that can render together, greedily from the front.
+    fn group_steps(&mut self, topology: &Topology, group_key: impl Fn(usize) -> Option<u32>) {
+        let simple = |s: &Step| s.phase == Phase::Whole && s.inputs == 1 && s.outputs == 1 && !s.mixes && !s.modulated;
+        let reads = |s: &Step| match s.feeds[0] {
+            Feed::Buffer(buffer) => Some(buffer),
+            _ => None,
+        };
         let mut i = 0;
-        while i + 1 < self.steps.len() {
-            let (a, b) = (self.steps[i], self.steps[i + 1]);
-            let simple =
-                |s: &Step| s.phase == Phase::Whole && s.inputs == 1 && s.outputs == 1 && !s.mixes && !s.modulated;
-            let reads = |s: &Step| match s.feeds[0] {
-                Feed::Buffer(buffer) => Some(buffer),
-                _ => None,
-            };
-            let (key_a, key_b) = (pair_key(usize::from(a.slot)), pair_key(usize::from(b.slot)));
-            let b_inputs = topology.inputs_of(usize::from(b.slot));
-            let independent = !b_inputs.iter().any(|e| e.from == a.slot);
-            let chained = b_inputs.len() == 1
-                && b_inputs[0].from == a.slot
-                && b_inputs[0].output == 0
-                && topology.output_count(usize::from(a.slot)) == 1;
-            let same = simple(&a) && simple(&b) && key_a.is_some() && key_a == key_b;
-            let side = independent
-                && matches!((reads(&a), reads(&b)), (Some(ia), Some(ib)) if ia != b.output && ib != a.output && a.output != b.output);
-            let chain = chained && matches!(reads(&a), Some(ia) if ia != b.output) && a.output != b.output;
-            if same && (side || chain) {
-                self.steps[i].pair_next = true;
-                self.steps[i].chained = chain;
-                i += 2;
-            } else {
+        while i < self.steps.len() {
+            let head = self.steps[i];
+            let key = group_key(usize::from(head.slot));
+            if !simple(&head) || key.is_none() || reads(&head).is_none() {
                 i += 1;
+                continue;
             }
+            let mut len = 1;
+            let mut chained = false;
+            while len < GROUP && i + len < self.steps.len() {
+                let (last, next) = (self.steps[i + len - 1], self.steps[i + len]);
+                if !simple(&next) || group_key(usize::from(next.slot)) != key {
+                    break;
+                }
+                let Some(next_reads) = reads(&next) else { break };
+                let members = &self.steps[i..i + len];
+                let next_inputs = topology.inputs_of(usize::from(next.slot));
+                let in_series = next_inputs.len() == 1
+                    && next_inputs[0].from == last.slot
+                    && next_inputs[0].output == 0
+                    && topology.output_count(usize::from(last.slot)) == 1;
+                let independent = !next_inputs.iter().any(|e| members.iter().any(|m| m.slot == e.from));
+                let fits = if len == 1 {
+                    in_series || independent
+                } else if chained {
+                    in_series
+                } else {
+                    independent
+                };
+                // Every member reads while every other writes: no buffer may be both.
+                let disjoint = members.iter().all(|m| {
+                    m.output != next.output && reads(m) != Some(next.output) && (in_series || m.output != next_reads)
+                });
+                if !(fits && disjoint) {
+                    break;
+                }
+                if len == 1 {
+                    chained = in_series;
+                }
+                len += 1;
+            }
+            if len > 1 {
+                self.steps[i].group = len as u8;
+                self.steps[i].chained = chained;
+            }
+            i += len;
         }
     }
 }
@@ -335,5 +380,57 @@ mod tests {
                 "b's buffer is not reused before the delay reads it"
             );
         }
+    }
+
+    /// Every group's members write buffers no member reads (but the one each reads from the
+    /// member before it, in series), and no two write the same buffer, over graphs of chains
+    /// and fans of groupable nodes mixed with others.
+    #[test]
+    fn grouped_steps_never_write_a_buffer_a_member_reads() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut random = move |n: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed % n
+        };
+        let mut groups_seen = [0; 2];
+        for _ in 0..200 {
+            let mut t = Topology::new(64, 128);
+            let dest = t.add(PORTS).unwrap();
+            let mut nodes = vec![t.add(PORTS).unwrap()];
+            for _ in 0..40 {
+                let node = t.add(PORTS).unwrap();
+                // Half the time the newest node, so chains grow as well as fans.
+                let from =
+                    if random(2) == 0 { nodes[nodes.len() - 1] } else { nodes[random(nodes.len() as u32) as usize] };
+                t.connect(Edge { from, output: 0, to: node, input: 0 }).unwrap();
+                nodes.push(node);
+            }
+            for &n in &nodes[nodes.len() - 8..] {
+                let _ = t.connect(Edge { from: n, output: 0, to: dest, input: 0 });
+            }
+            t.plan().unwrap();
+            let groupable: Vec<bool> = (0..64).map(|_| random(5) != 0).collect();
+            let mut s = Schedule::new(64, 128);
+            s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1), |slot| groupable[slot].then_some(7));
+            let steps = s.steps();
+            for (i, head) in steps.iter().enumerate().filter(|(_, st)| st.group > 1) {
+                let members = &steps[i..i + usize::from(head.group)];
+                groups_seen[usize::from(head.chained)] += 1;
+                for (a, m) in members.iter().enumerate() {
+                    for (b, other) in members.iter().enumerate() {
+                        if a != b {
+                            assert_ne!(m.output, other.output, "two members write one buffer");
+                        }
+                        let reads_previous = head.chained && b + 1 == a;
+                        if !reads_previous {
+                            assert_ne!(m.feeds[0], Feed::Buffer(other.output), "a member reads what another writes");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(groups_seen[0] > 50 && groups_seen[1] > 10, "both kinds of group formed: {groups_seen:?}");
     }
 }

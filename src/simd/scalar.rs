@@ -67,10 +67,6 @@ impl super::Lanes64 for Scalar2 {
         Self::from_f32(self.to_f32())
     }
     #[inline(always)]
-    fn feed_forward(self, head: f32) -> Self {
-        Scalar2([f64::from(head), self.0[0]])
-    }
-    #[inline(always)]
     fn add(self, o: Self) -> Self {
         Scalar2([self.0[0] + o.0[0], self.0[1] + o.0[1]])
     }

@@ -3,7 +3,7 @@
 use super::Lanes;
 use core::arch::wasm32::{
     f32x4, f32x4_add, f32x4_demote_f64x2_zero, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, f64x2, f64x2_add,
-    f64x2_mul, f64x2_promote_low_f32x4, f64x2_splat, f64x2_sub, i64x2_shuffle, v128, v128_load, v128_store,
+    f64x2_mul, f64x2_promote_low_f32x4, f64x2_splat, f64x2_sub, v128, v128_load, v128_store,
 };
 
 /// Four f32 lanes in one wasm `v128`.
@@ -76,10 +76,6 @@ impl super::Lanes64 for Simd128x2 {
     #[inline(always)]
     fn round_to_f32(self) -> Self {
         Simd128x2(f64x2_promote_low_f32x4(f32x4_demote_f64x2_zero(self.0)))
-    }
-    #[inline(always)]
-    fn feed_forward(self, head: f32) -> Self {
-        Simd128x2(i64x2_shuffle::<2, 0>(self.0, f64x2_splat(f64::from(head))))
     }
     #[inline(always)]
     fn add(self, o: Self) -> Self {
