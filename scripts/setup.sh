@@ -65,6 +65,25 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then ok "$(/usr/bin
   ok installed
 fi
 
+step "sox"
+if command -v sox >/dev/null; then ok "$(sox --version 2>/dev/null | sed 's/.*SoX v//')"; else
+  if [ "$(id -u)" != 0 ]; then
+    fail "sox" "not installed, and installing it needs root: run 'sudo apt-get install -y sox'"
+  fi
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sox; } >"$log" 2>&1 \
+    || fail "sox" "apt-get install sox failed" "$log"
+  ok installed
+fi
+
+# Independent readers and writers of WAV and MIDI files for the format tests.
+step "Python test helpers (.venv)"
+if .venv/bin/python -c 'import mido, soundfile, numpy' >/dev/null 2>&1; then ok; else
+  command -v python3 >/dev/null || fail "Python test helpers" "python3 not found"
+  { python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check mido soundfile numpy; } \
+    >"$log" 2>&1 || fail "Python test helpers" "making .venv with mido, soundfile and numpy failed" "$log"
+  ok installed
+fi
+
 step "npm packages"
 if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then ok; else
   npm ci --no-audit --no-fund >"$log" 2>&1 || fail "npm packages" "npm ci failed" "$log"

@@ -27,6 +27,7 @@
 pub mod analysis;
 pub mod control;
 pub mod dsp;
+pub mod formats;
 pub mod graph;
 pub mod node;
 pub mod offline;
