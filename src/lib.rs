@@ -32,6 +32,7 @@ pub mod graph;
 pub mod node;
 pub mod offline;
 pub mod render;
+pub mod session;
 pub mod simd;
 
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,8 @@
 //! through the same bridge types the page uses.
 #![cfg(target_arch = "wasm32")]
 
-use quaver::bridge::{Controller, WorkletEngine};
+use quaver::bridge::{Controller, Session, WorkletEngine};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -61,4 +62,42 @@ fn bad_input_is_refused_in_the_browser_too() {
     engine.process(0.0, 0);
     assert_eq!(engine.applied_batch(), 1);
     assert_eq!(engine.node_count(), 3);
+}
+
+/// A JS object from JSON, as the page would build it.
+fn js(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &JsValue::from_str(key)).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_session_takes_edits_as_plain_objects_and_undoes_them() {
+    let mut session = Session::new("web");
+    let track = session.fresh_id();
+    session
+        .edit(js(&format!(
+            r#"{{"edit":"addTrack","index":0,"track":{{"id":{track},"name":"keys","kind":"midi","clips":[],
+            "strip":{{"gain_db":0,"pan":0,"mute":false,"solo":false}},"inserts":[],"sends":[]}}}}"#
+        )))
+        .unwrap();
+    session.edit(js(r#"{"edit":"setTempo","bpm":87}"#)).unwrap();
+    let project = session.project().unwrap();
+    assert_eq!(get(&project, "tempo_bpm").as_f64(), Some(87.0));
+    let tracks = js_sys::Array::from(&get(&project, "tracks"));
+    assert_eq!(get(&tracks.get(0), "name").as_string().as_deref(), Some("keys"));
+    // Refusals are typed errors and change nothing.
+    let refused = session.edit(js(r#"{"edit":"setTempo","bpm":-3}"#)).unwrap_err();
+    assert_eq!(get(&refused, "code").as_string().as_deref(), Some("Session"));
+    assert!(session.edit(js(r#"{"edit":"teleport"}"#)).is_err());
+    assert_eq!(get(&session.project().unwrap(), "tempo_bpm").as_f64(), Some(87.0));
+    // Saved and loaded, the history comes along.
+    let mut again = Session::load(&session.save()).unwrap();
+    assert!(again.undo().unwrap());
+    assert!(again.undo().unwrap());
+    assert!(!again.can_undo());
+    assert_eq!(js_sys::Array::from(&get(&again.project().unwrap(), "tracks")).length(), 0);
+    assert!(Session::load("{\"version\": 99}").is_err());
 }

@@ -5,10 +5,12 @@
 
 mod analyser;
 mod controller;
+mod session;
 mod worklet;
 
 pub use analyser::Analyser;
 pub use controller::Controller;
+pub use session::Session;
 pub use worklet::WorkletEngine;
 
 use crate::graph::{EngineConfig, EngineError, ErrorCode};

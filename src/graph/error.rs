@@ -47,6 +47,8 @@ pub enum ErrorCode {
     NodeFailed,
     /// NaN or infinite samples reached a node's input; they were replaced by silence.
     BadSamples,
+    /// The workstation model refused an edit or a project file (the message says why).
+    Session,
 }
 
 impl ErrorCode {
@@ -72,6 +74,7 @@ impl ErrorCode {
             ErrorCode::Desync => "Desync",
             ErrorCode::NodeFailed => "NodeFailed",
             ErrorCode::BadSamples => "BadSamples",
+            ErrorCode::Session => "Session",
         }
     }
 }

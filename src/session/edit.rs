@@ -1,0 +1,473 @@
+//! Control side: every change to a project is an [`Edit`]. Applying one checks it first and
+//! changes nothing if it is refused; applied, it hands back its inverse, so undo and redo are
+//! edits too (commands, not snapshots) and the history serialises with the project.
+
+use super::project::{Bus, Clip, ClipContent, Device, Id, Note, Project, Send, Strip, TimeSignature, Track};
+use super::SessionError;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "edit", rename_all = "camelCase")]
+pub enum Edit {
+    SetTempo {
+        bpm: f64,
+    },
+    SetTimeSignature {
+        signature: TimeSignature,
+    },
+    AddTrack {
+        index: usize,
+        track: Track,
+    },
+    RemoveTrack {
+        track: Id,
+    },
+    SetStrip {
+        track: Id,
+        strip: Strip,
+    },
+    AddClip {
+        track: Id,
+        clip: Clip,
+    },
+    RemoveClip {
+        track: Id,
+        clip: Id,
+    },
+    /// Moves or resizes a clip (start and length in ticks).
+    SetClipSpan {
+        track: Id,
+        clip: Id,
+        start: u64,
+        length: u64,
+    },
+    AddNote {
+        track: Id,
+        clip: Id,
+        note: Note,
+    },
+    RemoveNote {
+        track: Id,
+        clip: Id,
+        note: Id,
+    },
+    /// Moves, resizes or re-voices a note (the note with `note.id`).
+    SetNote {
+        track: Id,
+        clip: Id,
+        note: Note,
+    },
+    AddInsert {
+        track: Id,
+        index: usize,
+        device: Device,
+    },
+    RemoveInsert {
+        track: Id,
+        device: Id,
+    },
+    SetParam {
+        track: Id,
+        device: Id,
+        name: String,
+        value: Option<f32>,
+    },
+    SetBypass {
+        track: Id,
+        device: Id,
+        bypass: bool,
+    },
+    AddBus {
+        index: usize,
+        bus: Bus,
+    },
+    RemoveBus {
+        bus: Id,
+    },
+    SetSend {
+        track: Id,
+        bus: Id,
+        gain_db: Option<f32>,
+    },
+    /// Several edits as one step (a clip split is a resize and an add).
+    Batch {
+        edits: Vec<Edit>,
+    },
+}
+
+/// Tempo range a project takes.
+pub const TEMPO_RANGE: core::ops::RangeInclusive<f64> = 20.0..=999.0;
+/// The loudest a fader goes.
+pub const MAX_GAIN_DB: f32 = 24.0;
+
+fn refuse(message: impl Into<String>) -> SessionError {
+    SessionError::Invalid(message.into())
+}
+
+fn missing(what: &str, id: Id) -> SessionError {
+    SessionError::NotFound(format!("{what} {id}"))
+}
+
+pub(crate) fn check_strip(strip: &Strip) -> Result<(), SessionError> {
+    if !(strip.gain_db.is_finite() || strip.gain_db == f32::NEG_INFINITY) || strip.gain_db > MAX_GAIN_DB {
+        return Err(refuse(format!("a gain of {} dB (faders go up to +{MAX_GAIN_DB} dB)", strip.gain_db)));
+    }
+    if !(-1.0..=1.0).contains(&strip.pan) {
+        return Err(refuse(format!("a pan of {} (−1 is left, 1 right)", strip.pan)));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_note(note: &Note, clip_length: u64) -> Result<(), SessionError> {
+    if note.key > 127 {
+        return Err(refuse(format!("note {}: key {} is outside MIDI's 0–127", note.id, note.key)));
+    }
+    if !(1..=127).contains(&note.velocity) {
+        return Err(refuse(format!("note {}: velocity {} is outside 1–127", note.id, note.velocity)));
+    }
+    if note.length == 0 {
+        return Err(refuse(format!("note {}: a length of zero ticks", note.id)));
+    }
+    if note.start >= clip_length {
+        return Err(refuse(format!(
+            "note {} starts at tick {}, past its clip's end ({clip_length})",
+            note.id, note.start
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
+    if clip.length == 0 {
+        return Err(refuse(format!("clip {}: a length of zero ticks", clip.id)));
+    }
+    clip.start
+        .checked_add(clip.length)
+        .ok_or_else(|| refuse(format!("clip {}: ends past the end of time", clip.id)))?;
+    if let ClipContent::Midi { notes } = &clip.content {
+        for n in notes {
+            check_note(n, clip.length)?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
+    let Some((_, kind)) = crate::node::find(&device.kind) else {
+        return Err(refuse(format!("device {}: Quaver has no device kind '{}'", device.id, device.kind)));
+    };
+    for (name, value) in &device.params {
+        check_param(device, kind, name, *value)?;
+    }
+    Ok(())
+}
+
+fn check_param(device: &Device, kind: &crate::node::NodeType, name: &str, value: f32) -> Result<(), SessionError> {
+    if !kind.spec.params.iter().any(|p| p.name == name) {
+        return Err(refuse(format!("device {} ({}) has no parameter '{name}'", device.id, device.kind)));
+    }
+    if !value.is_finite() {
+        return Err(refuse(format!("device {} ({}): {name} = {value} is not a number", device.id, device.kind)));
+    }
+    Ok(())
+}
+
+/// Whether `ids` are fresh in `project`: an added part may not reuse an id.
+fn check_fresh(project: &Project, ids: impl IntoIterator<Item = Id>) -> Result<(), SessionError> {
+    let mut seen: Vec<Id> = project.ids().collect();
+    seen.sort_unstable();
+    let mut new: Vec<Id> = Vec::new();
+    for id in ids {
+        if seen.binary_search(&id).is_ok() || new.contains(&id) {
+            return Err(refuse(format!("id {id} is already in use")));
+        }
+        new.push(id);
+    }
+    Ok(())
+}
+
+fn track_ids(track: &Track) -> Vec<Id> {
+    let mut ids = vec![track.id];
+    for c in &track.clips {
+        ids.push(c.id);
+        if let ClipContent::Midi { notes } = &c.content {
+            ids.extend(notes.iter().map(|n| n.id));
+        }
+    }
+    ids.extend(track.inserts.iter().map(|d| d.id));
+    ids
+}
+
+fn track_mut(project: &mut Project, id: Id) -> Result<&mut Track, SessionError> {
+    project.tracks.iter_mut().find(|t| t.id == id).ok_or_else(|| missing("track", id))
+}
+
+fn clip_mut(project: &mut Project, track: Id, clip: Id) -> Result<&mut Clip, SessionError> {
+    track_mut(project, track)?.clips.iter_mut().find(|c| c.id == clip).ok_or_else(|| missing("clip", clip))
+}
+
+fn notes_mut(project: &mut Project, track: Id, clip: Id) -> Result<(&mut Vec<Note>, u64), SessionError> {
+    let clip = clip_mut(project, track, clip)?;
+    let length = clip.length;
+    match &mut clip.content {
+        ClipContent::Midi { notes } => Ok((notes, length)),
+        ClipContent::Audio { .. } => Err(refuse(format!("clip {} holds audio, not notes", clip.id))),
+    }
+}
+
+fn device_mut(project: &mut Project, track: Id, device: Id) -> Result<&mut Device, SessionError> {
+    track_mut(project, track)?.inserts.iter_mut().find(|d| d.id == device).ok_or_else(|| missing("device", device))
+}
+
+impl Project {
+    /// Applies `edit` and returns the edit that undoes it; a refused edit changes nothing.
+    pub fn apply(&mut self, edit: Edit) -> Result<Edit, SessionError> {
+        Ok(match edit {
+            Edit::SetTempo { bpm } => {
+                if !TEMPO_RANGE.contains(&bpm) {
+                    return Err(refuse(format!("a tempo of {bpm} BPM (20–999 are taken)")));
+                }
+                Edit::SetTempo { bpm: core::mem::replace(&mut self.tempo_bpm, bpm) }
+            }
+            Edit::SetTimeSignature { signature } => {
+                let power_of_two = signature.denominator.is_power_of_two() && signature.denominator <= 32;
+                if signature.numerator == 0 || signature.numerator > 32 || !power_of_two {
+                    return Err(refuse(format!(
+                        "a time signature of {}/{}",
+                        signature.numerator, signature.denominator
+                    )));
+                }
+                Edit::SetTimeSignature { signature: core::mem::replace(&mut self.time_signature, signature) }
+            }
+            Edit::AddTrack { index, track } => {
+                check_fresh(self, track_ids(&track))?;
+                check_strip(&track.strip)?;
+                for c in &track.clips {
+                    check_clip(c)?;
+                }
+                for d in &track.inserts {
+                    check_device(d)?;
+                }
+                for s in &track.sends {
+                    if !self.buses.iter().any(|b| b.id == s.bus) {
+                        return Err(missing("bus", s.bus));
+                    }
+                }
+                let id = track.id;
+                self.tracks.insert(index.min(self.tracks.len()), track);
+                Edit::RemoveTrack { track: id }
+            }
+            Edit::RemoveTrack { track } => {
+                let index = self.tracks.iter().position(|t| t.id == track).ok_or_else(|| missing("track", track))?;
+                Edit::AddTrack { index, track: self.tracks.remove(index) }
+            }
+            Edit::SetStrip { track, strip } => {
+                check_strip(&strip)?;
+                let t = track_mut(self, track)?;
+                Edit::SetStrip { track, strip: core::mem::replace(&mut t.strip, strip) }
+            }
+            Edit::AddClip { track, clip } => {
+                let mut ids = vec![clip.id];
+                if let ClipContent::Midi { notes } = &clip.content {
+                    ids.extend(notes.iter().map(|n| n.id));
+                }
+                check_fresh(self, ids)?;
+                check_clip(&clip)?;
+                let t = track_mut(self, track)?;
+                let fits = matches!(
+                    (&clip.content, t.kind),
+                    (ClipContent::Midi { .. }, super::TrackKind::Midi)
+                        | (ClipContent::Audio { .. }, super::TrackKind::Audio)
+                );
+                if !fits {
+                    return Err(refuse(format!(
+                        "clip {} does not fit track {track}: MIDI clips go on MIDI tracks, audio on audio",
+                        clip.id
+                    )));
+                }
+                let id = clip.id;
+                t.clips.push(clip);
+                t.clips.sort_by_key(|c| (c.start, c.id));
+                Edit::RemoveClip { track, clip: id }
+            }
+            Edit::RemoveClip { track, clip } => {
+                let t = track_mut(self, track)?;
+                let index = t.clips.iter().position(|c| c.id == clip).ok_or_else(|| missing("clip", clip))?;
+                Edit::AddClip { track, clip: t.clips.remove(index) }
+            }
+            Edit::SetClipSpan { track, clip, start, length } => {
+                let c = clip_mut(self, track, clip)?;
+                let mut moved = c.clone();
+                moved.start = start;
+                moved.length = length;
+                check_clip(&moved)?;
+                let inverse = Edit::SetClipSpan { track, clip, start: c.start, length: c.length };
+                *c = moved;
+                track_mut(self, track)?.clips.sort_by_key(|c| (c.start, c.id));
+                inverse
+            }
+            Edit::AddNote { track, clip, note } => {
+                check_fresh(self, [note.id])?;
+                let (notes, length) = notes_mut(self, track, clip)?;
+                check_note(&note, length)?;
+                let at = notes.partition_point(|n| (n.start, n.key, n.id) < (note.start, note.key, note.id));
+                notes.insert(at, note);
+                Edit::RemoveNote { track, clip, note: note.id }
+            }
+            Edit::RemoveNote { track, clip, note } => {
+                let (notes, _) = notes_mut(self, track, clip)?;
+                let index = notes.iter().position(|n| n.id == note).ok_or_else(|| missing("note", note))?;
+                Edit::AddNote { track, clip, note: notes.remove(index) }
+            }
+            Edit::SetNote { track, clip, note } => {
+                let (notes, length) = notes_mut(self, track, clip)?;
+                check_note(&note, length)?;
+                let index = notes.iter().position(|n| n.id == note.id).ok_or_else(|| missing("note", note.id))?;
+                let old = core::mem::replace(&mut notes[index], note);
+                notes.sort_by_key(|n| (n.start, n.key, n.id));
+                Edit::SetNote { track, clip, note: old }
+            }
+            Edit::AddInsert { track, index, device } => {
+                check_fresh(self, [device.id])?;
+                check_device(&device)?;
+                let t = track_mut(self, track)?;
+                let id = device.id;
+                t.inserts.insert(index.min(t.inserts.len()), device);
+                Edit::RemoveInsert { track, device: id }
+            }
+            Edit::RemoveInsert { track, device } => {
+                let t = track_mut(self, track)?;
+                let index = t.inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
+                Edit::AddInsert { track, index, device: t.inserts.remove(index) }
+            }
+            Edit::SetParam { track, device, name, value } => {
+                let d = device_mut(self, track, device)?;
+                if let Some(v) = value {
+                    let (_, kind) =
+                        crate::node::find(&d.kind).ok_or_else(|| refuse(format!("unknown kind {}", d.kind)))?;
+                    check_param(d, kind, &name, v)?;
+                }
+                let old = match value {
+                    Some(v) => d.params.insert(name.clone(), v),
+                    None => d.params.remove(&name),
+                };
+                Edit::SetParam { track, device, name, value: old }
+            }
+            Edit::SetBypass { track, device, bypass } => {
+                let d = device_mut(self, track, device)?;
+                Edit::SetBypass { track, device, bypass: core::mem::replace(&mut d.bypass, bypass) }
+            }
+            Edit::AddBus { index, bus } => {
+                let mut ids = vec![bus.id];
+                ids.extend(bus.inserts.iter().map(|d| d.id));
+                check_fresh(self, ids)?;
+                check_strip(&bus.strip)?;
+                for d in &bus.inserts {
+                    check_device(d)?;
+                }
+                let id = bus.id;
+                self.buses.insert(index.min(self.buses.len()), bus);
+                Edit::RemoveBus { bus: id }
+            }
+            Edit::RemoveBus { bus } => {
+                if let Some(t) = self.tracks.iter().find(|t| t.sends.iter().any(|s| s.bus == bus)) {
+                    return Err(refuse(format!("track {} still sends to bus {bus}; remove the send first", t.id)));
+                }
+                let index = self.buses.iter().position(|b| b.id == bus).ok_or_else(|| missing("bus", bus))?;
+                Edit::AddBus { index, bus: self.buses.remove(index) }
+            }
+            Edit::SetSend { track, bus, gain_db } => {
+                if !self.buses.iter().any(|b| b.id == bus) {
+                    return Err(missing("bus", bus));
+                }
+                if let Some(g) = gain_db {
+                    check_strip(&Strip { gain_db: g, ..Strip::default() })?;
+                }
+                let t = track_mut(self, track)?;
+                let index = t.sends.iter().position(|s| s.bus == bus);
+                let old = index.map(|i| t.sends[i].gain_db);
+                match (index, gain_db) {
+                    (Some(i), Some(g)) => t.sends[i].gain_db = g,
+                    (Some(i), None) => {
+                        t.sends.remove(i);
+                    }
+                    (None, Some(g)) => t.sends.push(Send { bus, gain_db: g }),
+                    (None, None) => {}
+                }
+                Edit::SetSend { track, bus, gain_db: old }
+            }
+            Edit::Batch { edits } => {
+                let mut inverses = Vec::with_capacity(edits.len());
+                for e in edits {
+                    match self.apply(e) {
+                        Ok(inverse) => inverses.push(inverse),
+                        Err(err) => {
+                            // Roll back what this batch did, so a refused batch changes nothing.
+                            for inverse in inverses.into_iter().rev() {
+                                self.apply(inverse).expect("an inverse of an applied edit applies");
+                            }
+                            return Err(err);
+                        }
+                    }
+                }
+                inverses.reverse();
+                Edit::Batch { edits: inverses }
+            }
+        })
+    }
+}
+
+/// A project with its undo and redo stacks, saved together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub project: Project,
+    undo: Vec<Edit>,
+    redo: Vec<Edit>,
+}
+
+impl History {
+    pub fn new(project: Project) -> Self {
+        Self { project, undo: Vec::new(), redo: Vec::new() }
+    }
+
+    /// Applies an edit as one undoable step; a new edit clears what could be redone.
+    pub fn edit(&mut self, edit: Edit) -> Result<(), SessionError> {
+        let inverse = self.project.apply(edit)?;
+        self.undo.push(inverse);
+        self.redo.clear();
+        Ok(())
+    }
+
+    /// Undoes the last step: `Ok(false)` if there was none. An undo step that no longer
+    /// applies (a history from a damaged file) is an error and changes nothing.
+    pub fn undo(&mut self) -> Result<bool, SessionError> {
+        self.step(true)
+    }
+
+    pub fn redo(&mut self) -> Result<bool, SessionError> {
+        self.step(false)
+    }
+
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    fn step(&mut self, back: bool) -> Result<bool, SessionError> {
+        let (from, to) = if back { (&mut self.undo, &mut self.redo) } else { (&mut self.redo, &mut self.undo) };
+        let Some(edit) = from.pop() else { return Ok(false) };
+        match self.project.apply(edit.clone()) {
+            Ok(inverse) => {
+                to.push(inverse);
+                Ok(true)
+            }
+            Err(e) => {
+                from.push(edit);
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Control side: the project JSON. Saving writes the project with its undo history; loading
+//! reads the version first (newer: refused; older: migrated), then the shape (a wrong field is
+//! named by its path), then checks the whole project as the edits would, so a file that loads
+//! is one the model could have made.
+
+use super::edit::{check_clip, check_device, check_strip, History};
+use super::project::{ClipContent, Project, TrackKind, PROJECT_VERSION};
+use super::SessionError;
+use serde_json::Value;
+
+fn bad(message: impl Into<String>) -> SessionError {
+    SessionError::File(message.into())
+}
+
+/// The project and its history as JSON.
+pub fn save(history: &History) -> String {
+    serde_json::to_string(history).expect("a history always serialises")
+}
+
+/// Reads what [`save`] wrote (or a bare project, with no history).
+pub fn load(json: &str) -> Result<History, SessionError> {
+    let mut value: Value = serde_json::from_str(json).map_err(|e| bad(format!("not a project file: {e}")))?;
+    let project = if value.get("project").is_some() { &mut value["project"] } else { &mut value };
+    let version = project
+        .get("version")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad("not a project file: it has no version number"))?;
+    if version > u64::from(PROJECT_VERSION) {
+        return Err(bad(format!(
+            "this project was saved by a newer Quaver (file version {version}); this one reads versions up to {PROJECT_VERSION}"
+        )));
+    }
+    migrate(project, version as u32)?;
+    let history: History = if value.get("project").is_some() {
+        serde_path_to_error::deserialize(&value)
+            .map_err(|e| bad(format!("project file: {}: {}", e.path(), e.inner())))?
+    } else {
+        let project: Project = serde_path_to_error::deserialize(&value)
+            .map_err(|e| bad(format!("project file: {}: {}", e.path(), e.inner())))?;
+        History::new(project)
+    };
+    check(&history.project)?;
+    Ok(history)
+}
+
+/// Brings an older project up to [`PROJECT_VERSION`], one version at a time. Version 1 is the
+/// first; a migration goes here with each change to the format.
+fn migrate(project: &mut Value, from: u32) -> Result<(), SessionError> {
+    if from == 0 {
+        return Err(bad("project file version 0 does not exist"));
+    }
+    project["version"] = Value::from(PROJECT_VERSION);
+    Ok(())
+}
+
+/// The whole project, checked as the edits check each part.
+fn check(project: &Project) -> Result<(), SessionError> {
+    let mut ids: Vec<_> = project.ids().collect();
+    ids.sort_unstable();
+    if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+        return Err(bad(format!("project file: id {} is used twice", w[0])));
+    }
+    let tempo_ok = super::edit::TEMPO_RANGE.contains(&project.tempo_bpm);
+    if !tempo_ok {
+        return Err(bad(format!("project file: a tempo of {} BPM", project.tempo_bpm)));
+    }
+    check_strip(&project.master)?;
+    for bus in &project.buses {
+        check_strip(&bus.strip)?;
+        for d in &bus.inserts {
+            check_device(d)?;
+        }
+    }
+    for track in &project.tracks {
+        check_strip(&track.strip)?;
+        for d in &track.inserts {
+            check_device(d)?;
+        }
+        for s in &track.sends {
+            if !project.buses.iter().any(|b| b.id == s.bus) {
+                return Err(bad(format!(
+                    "project file: track {} sends to bus {}, which is not there",
+                    track.id, s.bus
+                )));
+            }
+        }
+        for clip in &track.clips {
+            check_clip(clip)?;
+            let fits = matches!(
+                (&clip.content, track.kind),
+                (ClipContent::Midi { .. }, TrackKind::Midi) | (ClipContent::Audio { .. }, TrackKind::Audio)
+            );
+            if !fits {
+                return Err(bad(format!("project file: clip {} does not fit track {}'s kind", clip.id, track.id)));
+            }
+        }
+    }
+    Ok(())
+}

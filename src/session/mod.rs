@@ -1,0 +1,38 @@
+//! Control side (main thread, Workers, native): the workstation's model. A [`Project`] is
+//! plain data; [`Edit`]s are the only way it changes, each with its inverse for undo; the
+//! project JSON is versioned and checked whole on load, so a bad file never replaces a good
+//! project.
+
+pub mod edit;
+pub mod file;
+pub mod import;
+pub mod project;
+
+pub use edit::{Edit, History};
+pub use project::{
+    Bus, Clip, ClipContent, Device, Id, Note, Project, Send, Strip, TimeSignature, Track, TrackKind, PPQ,
+};
+
+use core::fmt;
+
+/// Why an edit or a project file was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionError {
+    /// A track, clip, note, device or bus id that is not in the project.
+    NotFound(String),
+    /// A value outside what the model takes, named with where it was.
+    Invalid(String),
+    /// A project file that cannot be read: not JSON, wrong shape, or from a newer version.
+    File(String),
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::NotFound(what) => write!(f, "no {what} in the project"),
+            SessionError::Invalid(what) | SessionError::File(what) => f.write_str(what),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}

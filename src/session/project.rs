@@ -1,0 +1,169 @@
+//! Control side: the project a musician edits — tempo and signature, tracks with clips and
+//! notes, mixer strips, insert devices, sends to buses — as plain data that serialises to
+//! the versioned project JSON. Only [`super::edit`] changes it.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Ticks per quarter note on the project's grid (divisible by 3, 5 and 64: triplets,
+/// quintuplets and 256th notes all land on ticks).
+pub const PPQ: u64 = 960;
+
+/// The project JSON's version. A file says which version wrote it; older ones load through
+/// migrations, newer ones are refused with a message.
+pub const PROJECT_VERSION: u32 = 1;
+
+/// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
+/// and is unique across the project.
+pub type Id = u32;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub version: u32,
+    pub name: String,
+    pub tempo_bpm: f64,
+    pub time_signature: TimeSignature,
+    pub tracks: Vec<Track>,
+    pub buses: Vec<Bus>,
+    pub master: Strip,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeSignature {
+    pub numerator: u8,
+    pub denominator: u8,
+}
+
+/// What a track plays: notes through an instrument, or audio clips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackKind {
+    Midi,
+    Audio,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Track {
+    pub id: Id,
+    pub name: String,
+    pub kind: TrackKind,
+    pub clips: Vec<Clip>,
+    pub strip: Strip,
+    /// Effects in signal order, each an engine node kind.
+    pub inserts: Vec<Device>,
+    pub sends: Vec<Send>,
+}
+
+/// Fader, pan and switches of a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Strip {
+    pub gain_db: f32,
+    /// −1 (left) … 1 (right).
+    pub pan: f32,
+    pub mute: bool,
+    pub solo: bool,
+}
+
+impl Default for Strip {
+    fn default() -> Self {
+        Self { gain_db: 0.0, pan: 0.0, mute: false, solo: false }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bus {
+    pub id: Id,
+    pub name: String,
+    pub strip: Strip,
+    pub inserts: Vec<Device>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Send {
+    pub bus: Id,
+    pub gain_db: f32,
+}
+
+/// An engine node in a chain, with the parameter values that differ from its defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: Id,
+    /// The engine's kind name (`describe()`), e.g. `"delay"`.
+    pub kind: String,
+    pub params: BTreeMap<String, f32>,
+    pub bypass: bool,
+}
+
+/// A region on a track's timeline, `start` and `length` in ticks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Clip {
+    pub id: Id,
+    pub start: u64,
+    pub length: u64,
+    pub content: ClipContent,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum ClipContent {
+    /// Notes, their starts relative to the clip's.
+    Midi { notes: Vec<Note> },
+    /// A stretch of a sample from the project's assets, from `offset` frames in.
+    Audio { asset: String, offset: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: Id,
+    /// Ticks from the clip's start.
+    pub start: u64,
+    pub length: u64,
+    pub key: u8,
+    pub velocity: u8,
+}
+
+impl Project {
+    /// An empty project at 120 BPM in 4/4.
+    pub fn new(name: &str) -> Self {
+        Self {
+            version: PROJECT_VERSION,
+            name: name.to_string(),
+            tempo_bpm: 120.0,
+            time_signature: TimeSignature { numerator: 4, denominator: 4 },
+            tracks: Vec::new(),
+            buses: Vec::new(),
+            master: Strip::default(),
+        }
+    }
+
+    /// An id no part of the project uses. Derived from what is there, not kept in a counter,
+    /// so undoing every edit gives back exactly the project it started from.
+    pub fn fresh_id(&self) -> Id {
+        self.ids().max().map_or(1, |m| m + 1)
+    }
+
+    /// Every id in the project.
+    pub fn ids(&self) -> impl Iterator<Item = Id> + '_ {
+        let tracks = self.tracks.iter().flat_map(|t| {
+            let clips = t.clips.iter().flat_map(|c| {
+                let notes: &[Note] = match &c.content {
+                    ClipContent::Midi { notes } => notes,
+                    ClipContent::Audio { .. } => &[],
+                };
+                core::iter::once(c.id).chain(notes.iter().map(|n| n.id))
+            });
+            core::iter::once(t.id).chain(clips).chain(t.inserts.iter().map(|d| d.id))
+        });
+        let buses = self.buses.iter().flat_map(|b| core::iter::once(b.id).chain(b.inserts.iter().map(|d| d.id)));
+        tracks.chain(buses)
+    }
+
+    pub fn track(&self, id: Id) -> Option<&Track> {
+        self.tracks.iter().find(|t| t.id == id)
+    }
+
+    /// Seconds per tick at the project's tempo.
+    pub fn seconds_per_tick(&self) -> f64 {
+        60.0 / self.tempo_bpm / PPQ as f64
+    }
+}

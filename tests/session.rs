@@ -1,0 +1,337 @@
+//! The workstation model: random edit sequences undo to the exact starting project and redo
+//! to the exact end; refused edits change nothing; the project JSON round-trips with its
+//! history, and bad files are refused with a message naming what was wrong.
+
+use quaver::formats::midi::Song;
+use quaver::session::file::{load, save};
+use quaver::session::import::midi_song;
+use quaver::session::{
+    Bus, Clip, ClipContent, Device, Edit, History, Note, Project, SessionError, Strip, TimeSignature, Track, TrackKind,
+    PPQ,
+};
+use std::collections::BTreeMap;
+
+/// xorshift32, so every run tries the same sequences.
+struct Random(u32);
+
+impl Random {
+    fn below(&mut self, n: u32) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0 % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[self.below(items.len() as u32) as usize])
+    }
+}
+
+fn midi_track(id: u32) -> Track {
+    Track {
+        id,
+        name: format!("track {id}"),
+        kind: TrackKind::Midi,
+        clips: Vec::new(),
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+    }
+}
+
+/// An edit of a random kind on random parts of `p`; some are meant to be refused (bad values,
+/// ids that are not there).
+fn random_edit(p: &Project, r: &mut Random) -> Edit {
+    let fresh = p.fresh_id();
+    let track = r.pick(&p.tracks).cloned();
+    let track_id = track.as_ref().map_or(999, |t| t.id);
+    let clip = track.as_ref().and_then(|t| r.pick(&t.clips).cloned());
+    let clip_id = clip.as_ref().map_or(998, |c| c.id);
+    let note = clip.as_ref().and_then(|c| match &c.content {
+        ClipContent::Midi { notes } => r.pick(notes).copied(),
+        ClipContent::Audio { .. } => None,
+    });
+    let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
+    match r.below(17) {
+        0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
+        1 => Edit::SetTimeSignature {
+            signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
+        },
+        2 | 3 => Edit::AddTrack { index: r.below(4) as usize, track: midi_track(fresh) },
+        4 => Edit::RemoveTrack { track: track_id },
+        5 => Edit::SetStrip {
+            track: track_id,
+            strip: Strip {
+                gain_db: r.below(40) as f32 - 30.0,
+                pan: (r.below(30) as f32 - 10.0) / 10.0,
+                mute: r.below(2) == 0,
+                solo: false,
+            },
+        },
+        6 | 7 => Edit::AddClip {
+            track: track_id,
+            clip: Clip {
+                id: fresh,
+                start: u64::from(r.below(16)) * PPQ,
+                length: u64::from(r.below(8)) * PPQ,
+                content: ClipContent::Midi { notes: Vec::new() },
+            },
+        },
+        8 => Edit::RemoveClip { track: track_id, clip: clip_id },
+        9 => Edit::SetClipSpan {
+            track: track_id,
+            clip: clip_id,
+            start: u64::from(r.below(32)) * PPQ / 2,
+            length: u64::from(r.below(10)) * PPQ,
+        },
+        10 | 11 => Edit::AddNote {
+            track: track_id,
+            clip: clip_id,
+            note: Note {
+                id: fresh,
+                start: u64::from(r.below(16)) * PPQ / 4,
+                length: u64::from(r.below(4)) * PPQ / 4,
+                key: r.below(140) as u8,
+                velocity: r.below(128) as u8,
+            },
+        },
+        12 => Edit::RemoveNote { track: track_id, clip: clip_id, note: note.map_or(997, |n| n.id) },
+        13 => match note {
+            Some(n) => Edit::SetNote {
+                track: track_id,
+                clip: clip_id,
+                note: Note { key: (n.key + 7) % 130, start: n.start / 2, ..n },
+            },
+            None => Edit::SetTempo { bpm: 133.0 },
+        },
+        14 => Edit::AddInsert {
+            track: track_id,
+            index: 0,
+            device: Device {
+                id: fresh,
+                kind: ["delay", "biquad", "reverb", "flanger"][r.below(4) as usize].to_string(),
+                params: BTreeMap::new(),
+                bypass: false,
+            },
+        },
+        15 => match device {
+            Some(d) => Edit::SetParam {
+                track: track_id,
+                device: d.id,
+                name: ["frequency", "delayTime", "mix", "nonsense"][r.below(4) as usize].to_string(),
+                value: (r.below(3) > 0).then(|| r.below(1000) as f32 / 10.0),
+            },
+            None => Edit::RemoveInsert { track: track_id, device: 996 },
+        },
+        _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
+    }
+}
+
+#[test]
+fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
+    let mut refused = 0;
+    let mut applied = 0;
+    for seed in 1..=40u32 {
+        let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
+        let start = Project::new("random");
+        let mut h = History::new(start.clone());
+        let mut states = vec![start.clone()];
+        for _ in 0..150 {
+            let edit = random_edit(&h.project, &mut r);
+            let before = h.project.clone();
+            match h.edit(edit.clone()) {
+                Ok(()) => {
+                    applied += 1;
+                    states.push(h.project.clone());
+                }
+                Err(e) => {
+                    refused += 1;
+                    assert_eq!(h.project, before, "a refused edit changed the project: {edit:?} ({e})");
+                }
+            }
+        }
+        let end = h.project.clone();
+        // Undo walks back through every state, in order.
+        for expected in states.iter().rev().skip(1) {
+            assert!(h.undo().unwrap());
+            assert_eq!(&h.project, expected);
+        }
+        assert!(!h.undo().unwrap(), "nothing left to undo");
+        assert_eq!(h.project, start, "undo all: the exact starting project");
+        while h.redo().unwrap() {}
+        assert_eq!(h.project, end, "redo all: the exact end");
+    }
+    assert!(applied > 2000 && refused > 500, "both paths exercised: {applied} applied, {refused} refused");
+}
+
+#[test]
+fn refused_edits_say_what_was_wrong() {
+    let mut h = History::new(Project::new("errors"));
+    h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
+    let clip = Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes: Vec::new() } };
+    h.edit(Edit::AddClip { track: 1, clip }).unwrap();
+    let note = |key, velocity, length| Note { id: 3, start: 0, length, key, velocity };
+    let cases: Vec<(Edit, &str)> = vec![
+        (Edit::AddNote { track: 1, clip: 2, note: note(128, 90, 10) }, "key 128 is outside MIDI's 0–127"),
+        (Edit::AddNote { track: 1, clip: 2, note: note(60, 0, 10) }, "velocity 0"),
+        (Edit::AddNote { track: 1, clip: 2, note: note(60, 90, 0) }, "length of zero ticks"),
+        (Edit::AddNote { track: 1, clip: 7, note: note(60, 90, 10) }, "no clip 7"),
+        (Edit::RemoveTrack { track: 42 }, "no track 42"),
+        (Edit::SetTempo { bpm: f64::NAN }, "tempo of NaN"),
+        (Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 0 }, "length of zero ticks"),
+        (Edit::AddTrack { index: 0, track: midi_track(2) }, "id 2 is already in use"),
+        (
+            Edit::AddInsert {
+                track: 1,
+                index: 0,
+                device: Device { id: 9, kind: "flanger".into(), params: BTreeMap::new(), bypass: false },
+            },
+            "no device kind 'flanger'",
+        ),
+        (Edit::SetSend { track: 1, bus: 5, gain_db: Some(-6.0) }, "no bus 5"),
+        (Edit::SetStrip { track: 1, strip: Strip { pan: 3.0, ..Strip::default() } }, "a pan of 3"),
+    ];
+    for (edit, words) in cases {
+        let before = h.project.clone();
+        let message = h.edit(edit.clone()).unwrap_err().to_string();
+        assert!(message.contains(words), "{edit:?}: '{message}' should say '{words}'");
+        assert_eq!(h.project, before);
+    }
+    // A batch that fails halfway changes nothing either.
+    let before = h.project.clone();
+    let batch = Edit::Batch {
+        edits: vec![
+            Edit::SetTempo { bpm: 90.0 },
+            Edit::AddNote { track: 1, clip: 2, note: note(60, 90, 10) },
+            Edit::RemoveTrack { track: 42 },
+        ],
+    };
+    assert!(h.edit(batch).is_err());
+    assert_eq!(h.project, before);
+}
+
+fn a_small_song() -> History {
+    let mut h = History::new(Project::new("song"));
+    h.edit(Edit::AddBus {
+        index: 0,
+        bus: Bus { id: 10, name: "reverb".into(), strip: Strip::default(), inserts: Vec::new() },
+    })
+    .unwrap();
+    h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
+    let notes = (0..8)
+        .map(|i| Note { id: 100 + i, start: u64::from(i) * PPQ / 2, length: PPQ / 2, key: 60 + i as u8, velocity: 100 })
+        .collect();
+    h.edit(Edit::AddClip {
+        track: 1,
+        clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes } },
+    })
+    .unwrap();
+    let mut params = BTreeMap::new();
+    params.insert("delayTime".to_string(), 0.25);
+    h.edit(Edit::AddInsert {
+        track: 1,
+        index: 0,
+        device: Device { id: 3, kind: "delay".into(), params, bypass: false },
+    })
+    .unwrap();
+    h.edit(Edit::SetSend { track: 1, bus: 10, gain_db: Some(-12.0) }).unwrap();
+    h.edit(Edit::SetTempo { bpm: 96.0 }).unwrap();
+    h
+}
+
+#[test]
+fn a_saved_project_loads_with_its_undo_history() {
+    let mut h = a_small_song();
+    h.undo().unwrap();
+    let mut loaded = load(&save(&h)).unwrap();
+    assert_eq!(loaded, h);
+    // The history still works after the trip: redo the tempo, then undo everything.
+    assert!(loaded.redo().unwrap());
+    assert_eq!(loaded.project.tempo_bpm, 96.0);
+    while loaded.undo().unwrap() {}
+    assert_eq!(loaded.project, Project::new("song"));
+}
+
+#[test]
+fn bad_project_files_are_refused_with_what_was_wrong() {
+    let good: serde_json::Value = serde_json::from_str(&save(&a_small_song())).unwrap();
+    let with = |path: &[&str], value: serde_json::Value| {
+        let mut v = good.clone();
+        let mut at = &mut v;
+        for (i, key) in path.iter().enumerate() {
+            if i + 1 == path.len() {
+                match key.parse::<usize>() {
+                    Ok(n) => at[n] = value.clone(),
+                    Err(_) => at[*key] = value.clone(),
+                }
+            } else {
+                at = match key.parse::<usize>() {
+                    Ok(n) => &mut at[n],
+                    Err(_) => &mut at[*key],
+                };
+            }
+        }
+        v.to_string()
+    };
+    let without = |path: &[&str]| {
+        let mut v = good.clone();
+        let mut at = &mut v;
+        for key in &path[..path.len() - 1] {
+            at = match key.parse::<usize>() {
+                Ok(n) => &mut at[n],
+                Err(_) => &mut at[*key],
+            };
+        }
+        at.as_object_mut().unwrap().remove(path[path.len() - 1]);
+        v.to_string()
+    };
+    let note_key = ["project", "tracks", "0", "clips", "0", "content", "notes", "0", "key"];
+    let cases: Vec<(String, &str)> = vec![
+        ("{ not json".to_string(), "not a project file"),
+        ("{}".to_string(), "no version number"),
+        (with(&["project", "version"], 7.into()), "saved by a newer Quaver (file version 7)"),
+        (without(&["project", "tempo_bpm"]), "missing field `tempo_bpm`"),
+        (with(&["project", "tempo_bpm"], "fast".into()), "project.tempo_bpm: invalid type: string"),
+        (with(&note_key, 200.into()), "key 200 is outside MIDI's 0–127"),
+        (
+            with(&["project", "tracks", "0", "clips", "0", "length"], (-5).into()),
+            "project.tracks[0].clips[0].length: invalid value: integer `-5`",
+        ),
+        (with(&["project", "tracks", "0", "inserts", "0", "kind"], "warp-drive".into()), "no device kind 'warp-drive'"),
+        (with(&["project", "tracks", "0", "clips", "0", "id"], 1.into()), "id 1 is used twice"),
+        (with(&["project", "tracks", "0", "sends", "0", "bus"], 77.into()), "sends to bus 77, which is not there"),
+        (with(&["project", "tracks", "0", "kind"], "video".into()), "project.tracks[0].kind: unknown variant `video`"),
+    ];
+    for (json, words) in cases {
+        let err = load(&json).unwrap_err();
+        assert!(err.to_string().contains(words), "'{err}' should say '{words}'");
+        assert!(matches!(err, SessionError::File(_) | SessionError::Invalid(_)));
+    }
+}
+
+#[test]
+fn a_midi_file_imports_as_tracks_on_the_project_grid() {
+    // Format 0 with two channels at 96 ticks per quarter, written by hand.
+    let mut track = vec![0x00, 0xFF, 0x51, 0x03, 0x09, 0x27, 0xC0]; // 600 000 µs: 100 BPM
+    track.extend_from_slice(&[0x00, 0x90, 60, 100, 0x30, 0x80, 60, 0, 0x00, 0x99, 36, 120, 0x60, 0x89, 36, 0]);
+    track.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]);
+    let mut bytes = b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk".to_vec();
+    bytes.extend_from_slice(&(track.len() as u32).to_be_bytes());
+    bytes.extend_from_slice(&track);
+    let song = Song::read(&bytes).unwrap();
+    let mut h = History::new(Project::new("import"));
+    h.edit(midi_song(&h.project, &song, 4 * PPQ).unwrap()).unwrap();
+    assert_eq!(h.project.tempo_bpm, 100.0);
+    assert_eq!(h.project.tracks.len(), 2);
+    let notes = |t: usize| match &h.project.tracks[t].clips[0].content {
+        ClipContent::Midi { notes } => notes.iter().map(|n| (n.start, n.length, n.key, n.velocity)).collect::<Vec<_>>(),
+        ClipContent::Audio { .. } => unreachable!(),
+    };
+    // 48 of 96 ticks is an eighth note: 480 of the project's 960.
+    assert_eq!(notes(0), [(0, 480, 60, 100)]);
+    assert_eq!(notes(1), [(480, 960, 36, 120)]);
+    assert_eq!(h.project.tracks[0].clips[0].start, 4 * PPQ);
+    // One undo takes the whole import back.
+    h.undo().unwrap();
+    assert_eq!(h.project, Project::new("import"));
+}
