@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use quaver::dsp::biquad::FilterType;
-use quaver::graph::{AutomationEvent, Command, Edge, EngineConfig, NewNode, NodeId, SettingValue};
+use quaver::graph::{AutomationEvent, Command, Edge, EngineConfig, NewNode, NodeId, SequencedNote, SettingValue};
 use quaver::offline::OfflineRenderer;
 use quaver::render::{AudioBuf, ProcessContext, Processor, Status};
 
@@ -174,6 +174,19 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
         g.start(id(source), 0.0).unwrap();
     }
     g.configure(id("buffer-source"), "buffer", samples(5000)).unwrap();
+    // The synth plays a sequence on a looping song timeline.
+    g.connect(id("synth"), mixer).unwrap();
+    let notes = |n: u64| {
+        SettingValue::Sequence(
+            (0..n)
+                .map(|i| SequencedNote { start: i * 700, length: 900, key: 40 + (i % 40) as u8, velocity: 90 })
+                .collect(),
+        )
+    };
+    g.configure(id("synth"), "sequence", notes(40)).unwrap();
+    let transport =
+        |at: u64| SettingValue::Transport { at, playing: true, position: 0, loop_start: 0, loop_end: 20_000 };
+    g.configure(id("synth"), "transport", transport(300)).unwrap();
     g.configure(id("buffer-source"), "loop", SettingValue::Flag(true)).unwrap();
     g.configure(id("waveshaper"), "curve", SettingValue::Curve(vec![-1.0, 0.0, 1.0])).unwrap();
     g.choose(id("waveshaper"), "oversample", "4x").unwrap();
@@ -236,6 +249,8 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
                 // Replacements: the old data must go to the retire lists, not be freed here.
                 g.configure(id("waveshaper"), "curve", SettingValue::Curve(vec![0.0, 1.0])).unwrap();
                 g.configure(id("buffer-source"), "buffer", samples(800)).unwrap();
+                g.configure(id("synth"), "sequence", notes(25)).unwrap();
+                g.configure(id("synth"), "note", SettingValue::Note { key: 60, velocity: 100 }).unwrap();
                 g.configure(id("convolver"), "buffer", samples(1000)).unwrap();
                 g.configure(
                     id("oscillator"),
@@ -246,6 +261,7 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
                 g.automate(id("gain"), "gain", AutomationEvent::CancelScheduledValues { time: 0.0 }).unwrap();
             }
             15 => g.controller_mut().meter(id("gain"), false).unwrap(),
+            18 => g.configure(id("synth"), "transport", transport(u64::from(quantum) * 128 + 77)).unwrap(),
             20 => g.automate(id("envelope"), "gate", AutomationEvent::SetValueAtTime { value: 0.0, time: t }).unwrap(),
             30 => {
                 g.remove(id("reverb")).unwrap();

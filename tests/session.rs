@@ -32,6 +32,7 @@ fn midi_track(id: u32) -> Track {
         id,
         name: format!("track {id}"),
         kind: TrackKind::Midi,
+        instrument: None,
         clips: Vec::new(),
         strip: Strip::default(),
         inserts: Vec::new(),

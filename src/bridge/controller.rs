@@ -3,7 +3,7 @@
 
 use super::{config, js_error};
 use crate::control;
-use crate::graph::{AutomationEvent, Edge, EngineError, ErrorCode, NodeId, SettingValue, PARAM_INPUT};
+use crate::graph::{AutomationEvent, Edge, EngineError, ErrorCode, NodeId, SequencedNote, SettingValue, PARAM_INPUT};
 use wasm_bindgen::prelude::*;
 
 /// Main-thread side of an engine: hands out node ids and refuses bad requests at once.
@@ -185,6 +185,65 @@ impl Controller {
     ) -> Result<(), JsValue> {
         let channels: Vec<Vec<f32>> = channels.iter().map(|c| js_sys::Float32Array::new(&c).to_vec()).collect();
         self.configure(id, setting, SettingValue::Samples { sample_rate, channels })
+    }
+
+    /// An instrument's notes on the song timeline: `notes` holds `[start, length, key,
+    /// velocity]` per note, start and length in song frames.
+    pub fn configure_sequence(&mut self, id: u32, setting: u8, notes: Vec<f64>) -> Result<(), JsValue> {
+        if !notes.len().is_multiple_of(4) || notes.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(js_error(EngineError::new(
+                ErrorCode::BadSetting,
+                "a sequence is [start, length, key, velocity] per note, each a number not below 0",
+            )));
+        }
+        let notes = notes
+            .chunks_exact(4)
+            .map(|n| SequencedNote {
+                start: n[0] as u64,
+                length: n[1] as u64,
+                key: n[2].min(255.0) as u8,
+                velocity: n[3].min(255.0) as u8,
+            })
+            .collect();
+        self.configure(id, setting, SettingValue::Sequence(notes))
+    }
+
+    /// Play or stop the song: `frames` is `[at, position, loop_start, loop_end]` — from context
+    /// frame `at`, song frame `position` plays, looping `[loop_start, loop_end)` when that is
+    /// not empty.
+    pub fn configure_transport(
+        &mut self,
+        id: u32,
+        setting: u8,
+        playing: bool,
+        frames: Vec<f64>,
+    ) -> Result<(), JsValue> {
+        let &[at, position, loop_start, loop_end] = frames.as_slice() else {
+            return Err(js_error(EngineError::new(
+                ErrorCode::BadSetting,
+                "a transport is [at, position, loopStart, loopEnd]",
+            )));
+        };
+        let frame = |v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v as u64)
+            } else {
+                Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("{v} is not a frame"))))
+            }
+        };
+        let value = SettingValue::Transport {
+            at: frame(at)?,
+            playing,
+            position: frame(position)?,
+            loop_start: frame(loop_start)?,
+            loop_end: frame(loop_end)?,
+        };
+        self.configure(id, setting, value)
+    }
+
+    /// A note played now (velocity 0 releases it).
+    pub fn configure_note(&mut self, id: u32, setting: u8, key: u8, velocity: u8) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Note { key, velocity })
     }
 
     /// Starts or stops metering a node's output for the page.

@@ -447,6 +447,9 @@ impl NodeMeta {
 /// Coefficients a custom wave may have (more than any table holds partials).
 pub const MAX_WAVE_COEFFICIENTS: usize = 1 << 16;
 
+/// Notes a sequence may hold (a dense piano part has some thousands).
+pub const MAX_SEQUENCE_NOTES: usize = 1 << 20;
+
 /// Samples a setting may carry at most (per channel): ten minutes at 96 kHz.
 pub const MAX_SETTING_SAMPLES: usize = 96_000 * 600;
 
@@ -525,6 +528,36 @@ fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (E
             }
             if !finite(real) || !finite(imag) {
                 return Err((ErrorCode::NonFinite, "coefficients must be finite".into()));
+            }
+            Ok(())
+        }
+        (SettingKind::Sequence, SettingValue::Sequence(notes)) => {
+            if notes.len() > MAX_SEQUENCE_NOTES {
+                return Err((ErrorCode::TooLarge, format!("a sequence holds at most {MAX_SEQUENCE_NOTES} notes")));
+            }
+            if let Some(n) = notes.iter().find(|n| n.key > 127 || !(1..=127).contains(&n.velocity) || n.length == 0) {
+                return Err((
+                    ErrorCode::OutOfRange,
+                    format!(
+                        "note {} (velocity {}, {} frames long) is outside MIDI's ranges or has no length",
+                        n.key, n.velocity, n.length
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        (SettingKind::Transport, SettingValue::Transport { loop_start, loop_end, .. }) => {
+            if loop_end < loop_start {
+                return Err((
+                    ErrorCode::OutOfRange,
+                    format!("the loop ends ({loop_end}) before it starts ({loop_start})"),
+                ));
+            }
+            Ok(())
+        }
+        (SettingKind::Note, SettingValue::Note { key, velocity }) => {
+            if *key > 127 || *velocity > 127 {
+                return Err((ErrorCode::OutOfRange, format!("key {key} or velocity {velocity} is outside 0–127")));
             }
             Ok(())
         }

@@ -397,7 +397,7 @@ mod tests {
         b.extend_from_slice(&channels.to_le_bytes());
         b.extend_from_slice(&rate.to_le_bytes());
         let align = channels * bits / 8;
-        b.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
+        b.extend_from_slice(&rate.wrapping_mul(u32::from(align)).to_le_bytes());
         b.extend_from_slice(&align.to_le_bytes());
         b.extend_from_slice(&bits.to_le_bytes());
         b.extend_from_slice(b"data");

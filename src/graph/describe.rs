@@ -88,6 +88,12 @@ pub enum SettingKind {
     Curve,
     /// Real and imaginary Fourier coefficients (a custom oscillator wave).
     Wave,
+    /// Notes on the song timeline (an instrument's clips).
+    Sequence,
+    /// Play, stop, position and loop of the song timeline.
+    Transport,
+    /// A note played now.
+    Note,
 }
 
 /// A setting: something a node is told that is not a parameter.

@@ -15,7 +15,9 @@ pub use describe::{Bound, ChannelRule, Control, NodeSpec, ParamSpec, Rate, Setti
 pub use error::{EngineError, ErrorCode, RenderError};
 pub use timeline::{AutomationEvent, Event, Timeline};
 pub use topology::{InEdge, Ports, Topology};
-pub use wire::{decode_batch, encode_batch, Command, KindRef, NewNode, Prepared, SettingValue, WireCommand};
+pub use wire::{
+    decode_batch, encode_batch, Command, KindRef, NewNode, Prepared, SequencedNote, SettingValue, WireCommand,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -40,10 +40,35 @@ pub enum SettingValue {
     },
     /// A custom wave's band-limited tables, as the control side prepares them from `Wave`.
     Tables(Vec<f32>),
+    /// Notes on the song timeline, in song frames (an instrument's clips, compiled).
+    Sequence(Vec<SequencedNote>),
+    /// Where the song is: from context frame `at` on, song frame `position` plays (when
+    /// `playing`), looping `[loop_start, loop_end)` when that is not empty.
+    Transport {
+        at: u64,
+        playing: bool,
+        position: u64,
+        loop_start: u64,
+        loop_end: u64,
+    },
+    /// A note played now, from a keyboard (`velocity` 0 releases it).
+    Note {
+        key: u8,
+        velocity: u8,
+    },
     /// What a processor made from a value off the render path, to take in as it is (never on
     /// the wire).
     #[serde(skip)]
     Prepared(Prepared),
+}
+
+/// One note of a [`SettingValue::Sequence`], in song frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequencedNote {
+    pub start: u64,
+    pub length: u64,
+    pub key: u8,
+    pub velocity: u8,
 }
 
 /// A processor's own form of a setting, made where allocation is allowed.

@@ -21,6 +21,7 @@ mod reverb;
 mod sampler;
 mod source;
 mod splitter;
+mod synth;
 mod waveshaper;
 
 pub use biquad::Biquad;
@@ -103,6 +104,7 @@ pub static REGISTRY: &[NodeType] = &[
     reverb::TYPE,
     limiter::TYPE,
     compressor::TYPE,
+    synth::TYPE,
 ];
 
 /// Registry index of the destination node.

@@ -162,6 +162,19 @@ pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
     Ok(())
 }
 
+/// A track's instrument: a device kind that plays a sequence.
+pub(crate) fn check_instrument(device: &Device) -> Result<(), SessionError> {
+    check_device(device)?;
+    let plays = crate::node::find(&device.kind).is_some_and(|(_, k)| k.spec.setting_index("sequence").is_some());
+    if !plays {
+        return Err(refuse(format!(
+            "device {} ({}) cannot be an instrument: it plays no notes",
+            device.id, device.kind
+        )));
+    }
+    Ok(())
+}
+
 fn check_param(device: &Device, kind: &crate::node::NodeType, name: &str, value: f32) -> Result<(), SessionError> {
     if !kind.spec.params.iter().any(|p| p.name == name) {
         return Err(refuse(format!("device {} ({}) has no parameter '{name}'", device.id, device.kind)));
@@ -194,7 +207,7 @@ fn track_ids(track: &Track) -> Vec<Id> {
             ids.extend(notes.iter().map(|n| n.id));
         }
     }
-    ids.extend(track.inserts.iter().map(|d| d.id));
+    ids.extend(track.inserts.iter().chain(&track.instrument).map(|d| d.id));
     ids
 }
 
@@ -247,6 +260,9 @@ impl Project {
                 }
                 for d in &track.inserts {
                     check_device(d)?;
+                }
+                if let Some(i) = &track.instrument {
+                    check_instrument(i)?;
                 }
                 for s in &track.sends {
                     if !self.buses.iter().any(|b| b.id == s.bus) {

@@ -3,7 +3,7 @@
 //! named by its path), then checks the whole project as the edits would, so a file that loads
 //! is one the model could have made.
 
-use super::edit::{check_clip, check_device, check_strip, History};
+use super::edit::{check_clip, check_device, check_instrument, check_strip, History};
 use super::project::{ClipContent, Project, TrackKind, PROJECT_VERSION};
 use super::SessionError;
 use serde_json::Value;
@@ -75,6 +75,9 @@ fn check(project: &Project) -> Result<(), SessionError> {
         check_strip(&track.strip)?;
         for d in &track.inserts {
             check_device(d)?;
+        }
+        if let Some(i) = &track.instrument {
+            check_instrument(i)?;
         }
         for s in &track.sends {
             if !project.buses.iter().any(|b| b.id == s.bus) {

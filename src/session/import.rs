@@ -45,6 +45,7 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
             id: id(),
             name: t.name.clone().unwrap_or_else(|| format!("MIDI {}", index + 1)),
             kind: TrackKind::Midi,
+            instrument: None,
             clips: vec![clip],
             strip: Strip::default(),
             inserts: Vec::new(),

@@ -3,6 +3,7 @@
 //! project JSON is versioned and checked whole on load, so a bad file never replaces a good
 //! project.
 
+pub mod compile;
 pub mod edit;
 pub mod file;
 pub mod import;

@@ -47,6 +47,10 @@ pub struct Track {
     pub id: Id,
     pub name: String,
     pub kind: TrackKind,
+    /// What a MIDI track plays through (a `synth` with its settings); the default synth when
+    /// none is given.
+    #[serde(default)]
+    pub instrument: Option<Device>,
     pub clips: Vec<Clip>,
     pub strip: Strip,
     /// Effects in signal order, each an engine node kind.
@@ -152,7 +156,7 @@ impl Project {
                 };
                 core::iter::once(c.id).chain(notes.iter().map(|n| n.id))
             });
-            core::iter::once(t.id).chain(clips).chain(t.inserts.iter().map(|d| d.id))
+            core::iter::once(t.id).chain(clips).chain(t.inserts.iter().chain(&t.instrument).map(|d| d.id))
         });
         let buses = self.buses.iter().flat_map(|b| core::iter::once(b.id).chain(b.inserts.iter().map(|d| d.id)));
         tracks.chain(buses)

@@ -135,3 +135,41 @@ test('sources fire ended once, as Chromium\'s do', async () => {
   assert.deepEqual(r.native, ['oscillator']);
   assert.deepEqual(r.seen, ['buffer', 'oscillator'], 'the looping source never ends');
 });
+
+test('a synth plays its sequence on the exact frames, through the client, in Chromium', async () => {
+  const r = await page.evaluate(async () => {
+    const ctx = new OfflineAudioContext(1, 24000, 48000);
+    const engine = await window.makeEngine(ctx);
+    const synth = engine.createSynth();
+    synth.waveform = 'triangle';
+    synth.release.value = 0.005;
+    synth.sequence = [
+      { start: 1000, length: 2000, key: 60, velocity: 100 },
+      { start: 7777, length: 1500, key: 67, velocity: 90 },
+      { start: 15001, length: 3000, key: 72, velocity: 80 },
+    ];
+    synth.transport = { at: 0, playing: true, position: 0 };
+    synth.connect(engine.destination);
+    engine.node.connect(ctx.destination);
+    const refusals = [];
+    engine.addEventListener('error', (e) => refusals.push(e.detail.code));
+    const before = refusals.length;
+    synth.sequence = [{ start: 0, length: 0, key: 60, velocity: 100 }];
+    const committed = before === 0 ? 'ok' : 'refused';
+    const refused = refusals[0];
+    const out = (await ctx.startRendering()).getChannelData(0);
+    const onsets = [];
+    let quiet = 1000;
+    for (let i = 0; i < out.length; i += 1) {
+      if (out[i] === 0) quiet += 1;
+      else {
+        if (quiet >= 1000) onsets.push(i);
+        quiet = 0;
+      }
+    }
+    return { committed, refused, onsets };
+  });
+  assert.equal(r.committed, 'ok');
+  assert.equal(r.refused, 'OutOfRange', 'a note of no length is refused and the sequence kept');
+  assert.deepEqual(r.onsets, [1000, 7777, 15001]);
+});

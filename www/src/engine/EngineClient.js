@@ -332,6 +332,17 @@ function settingCall(setting, value) {
         : Array.from(value?.channels ?? [], (c) => Float32Array.from(c));
       return ['configure_samples', Number(value?.sampleRate), channels];
     }
+    case 'sequence': {
+      // [{ start, length, key, velocity }, ...] in song frames.
+      const flat = new Float64Array((value ?? []).length * 4);
+      (value ?? []).forEach((n, i) => flat.set([n.start, n.length, n.key, n.velocity], i * 4));
+      return ['configure_sequence', flat];
+    }
+    case 'transport': {
+      const t = value ?? {};
+      return ['configure_transport', Boolean(t.playing), Float64Array.of(t.at ?? 0, t.position ?? 0, t.loopStart ?? 0, t.loopEnd ?? 0)];
+    }
+    case 'note': return ['configure_note', Number(value?.key), Number(value?.velocity ?? 0)];
     default: throw new QuaverError(`setting ${setting.name} cannot be assigned`, 'BadSetting');
   }
 }

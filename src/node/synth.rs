@@ -1,0 +1,625 @@
+//! Render thread: the workstation's instrument, a polyphonic subtractive synth. Sixteen
+//! voices, each two band-limited oscillators a few cents apart → a resonant lowpass (the Web
+//! Audio biquad's formulas) swept by the voice's envelope → an ADSR amplifier. It plays the
+//! notes of its `sequence` on the song timeline its `transport` gives, sample-accurately and
+//! with no message per note, and notes played live through `note`. A new note takes a free
+//! voice, else the quietest releasing one, else the oldest.
+
+use super::{params_for, NodeType, Prepare};
+use crate::dsp::biquad::{Coefficients, Design, FilterType};
+use crate::graph::{
+    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, Prepared, RenderError, SettingKind,
+    SettingSpec, SettingValue,
+};
+use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
+use crate::QUANTUM;
+
+/// Voices sounding at once; a seventeenth note steals one.
+pub const VOICES: usize = 16;
+
+const PARAMS: [ParamSpec; 9] = [
+    ParamSpec::new("gain", 0.3, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
+    ParamSpec::new("cutoff", 1800.0, Bound::Value(20.0), Bound::Value(20_000.0)).k_rate().log_control(20.0, 20_000.0),
+    ParamSpec::new("resonance", 3.0, Bound::Value(-20.0), Bound::Value(30.0)).k_rate().control(-10.0, 24.0),
+    ParamSpec::new("envAmount", 2.5, Bound::Value(0.0), Bound::Value(8.0)).k_rate().control(0.0, 8.0),
+    ParamSpec::new("attack", 0.005, Bound::Value(0.0), Bound::Value(10.0)).k_rate().control(0.0, 2.0),
+    ParamSpec::new("decay", 0.25, Bound::Value(0.0), Bound::Value(10.0)).k_rate().control(0.0, 4.0),
+    ParamSpec::new("sustain", 0.6, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
+    ParamSpec::new("release", 0.25, Bound::Value(0.0), Bound::Value(10.0)).k_rate().control(0.0, 4.0),
+    ParamSpec::new("detune", 8.0, Bound::Value(0.0), Bound::Value(100.0)).k_rate().control(0.0, 50.0),
+];
+const WAVEFORMS: [&str; 4] = ["sawtooth", "square", "triangle", "sine"];
+const WAVEFORM: u8 = 0;
+const SEQUENCE: u8 = 1;
+const TRANSPORT: u8 = 2;
+const NOTE: u8 = 3;
+const SETTINGS: [SettingSpec; 4] = [
+    SettingSpec::new("waveform", SettingKind::Choice { choices: &WAVEFORMS }),
+    SettingSpec::new("sequence", SettingKind::Sequence),
+    SettingSpec::new("transport", SettingKind::Transport),
+    SettingSpec::new("note", SettingKind::Note),
+];
+
+pub const SPEC: NodeSpec = NodeSpec {
+    name: "synth",
+    factory: "createSynth",
+    inputs: 0,
+    channels: ChannelRule::Mono,
+    params: &PARAMS,
+    settings: &SETTINGS,
+    tail_seconds: f64::INFINITY,
+    ..NodeSpec::EFFECT
+};
+pub const TYPE: NodeType =
+    NodeType { spec: &SPEC, build: |config, _| Box::new(Synth::new(config)), memory: super::fixed_memory, prepare };
+
+/// A note-on (`velocity > 0`) or note-off on the song timeline, in song frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Event {
+    frame: u64,
+    key: u8,
+    velocity: u8,
+    /// Which note of the sequence, so an off releases the voice its own on took.
+    note: u32,
+}
+
+/// A sequence as the render side reads it: its notes' ons and offs in time order, offs first
+/// at the same frame (a repeated key retriggers).
+#[derive(Debug, Default)]
+struct Events(Vec<Event>);
+
+/// Control side: a sequence is checked for its setting and sorted, so the render side's
+/// preparation only has to pair ons with offs.
+fn prepare(setting: u8, value: SettingValue, _: &Prepare<'_>) -> Result<SettingValue, EngineError> {
+    let SettingValue::Sequence(mut notes) = value else { return Ok(value) };
+    if setting != SEQUENCE {
+        return Err(EngineError::new(ErrorCode::BadSetting, "only the sequence setting takes notes"));
+    }
+    notes.sort_by_key(|n| (n.start, n.key));
+    Ok(SettingValue::Sequence(notes))
+}
+
+/// A sequence's ons and offs in time order, offs first at the same frame (a repeated key
+/// retriggers). Allocates: run off the render path.
+fn events_of(notes: &[crate::graph::SequencedNote]) -> Events {
+    let mut events = Vec::with_capacity(notes.len() * 2);
+    for (i, n) in notes.iter().enumerate() {
+        let note = i as u32;
+        events.push(Event { frame: n.start, key: n.key, velocity: n.velocity, note });
+        events.push(Event { frame: n.start.saturating_add(n.length), key: n.key, velocity: 0, note });
+    }
+    events.sort_by_key(|e| (e.frame, e.velocity > 0, e.note));
+    Events(events)
+}
+
+/// A live note's id: live notes release by key, not by sequence position.
+const LIVE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Idle,
+    Attack,
+    Decay,
+    Sustain,
+    Release,
+}
+
+/// ln(1000): an exponential segment of this many time constants ends within 0.1% of its goal.
+const SEGMENT_TIME_CONSTANTS: f64 = 6.907_755;
+/// Below this a releasing voice is silent and free.
+const FLOOR: f64 = 1e-5;
+/// Frames between filter coefficient updates while an envelope sweeps the cutoff.
+const FILTER_STEP: usize = 32;
+
+/// One quantum's envelope and filter settings, from the parameters.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    attack_step: f64,
+    decay_coeff: f64,
+    release_coeff: f64,
+    sustain: f64,
+    cutoff: f64,
+    resonance: f64,
+    env_amount: f64,
+    detune_ratio: f64,
+    waveform: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Voice {
+    stage: Stage,
+    level: f64,
+    key: u8,
+    note: u32,
+    velocity: f32,
+    /// When it began, for stealing the oldest.
+    started: u64,
+    phases: [f64; 2],
+    increments: [f64; 2],
+    filter: [f64; 4],
+    coeffs: Coefficients,
+}
+
+impl Voice {
+    const IDLE: Voice = Voice {
+        stage: Stage::Idle,
+        level: 0.0,
+        key: 0,
+        note: 0,
+        velocity: 0.0,
+        started: 0,
+        phases: [0.0; 2],
+        increments: [0.0; 2],
+        filter: [0.0; 4],
+        coeffs: Coefficients::gain(1.0),
+    };
+
+    fn envelope_step(&mut self, s: &Shape) -> f64 {
+        match self.stage {
+            Stage::Idle => {}
+            Stage::Attack => {
+                self.level += s.attack_step;
+                if self.level >= 1.0 {
+                    self.level = 1.0;
+                    self.stage = Stage::Decay;
+                }
+            }
+            Stage::Decay => {
+                self.level = s.sustain + (self.level - s.sustain) * s.decay_coeff;
+                if (self.level - s.sustain).abs() < 1e-6 {
+                    self.stage = Stage::Sustain;
+                }
+            }
+            Stage::Sustain => self.level = s.sustain,
+            Stage::Release => {
+                self.level *= s.release_coeff;
+                if self.level < FLOOR {
+                    *self = Voice::IDLE;
+                }
+            }
+        }
+        self.level
+    }
+
+    fn design_filter(&mut self, s: &Shape, sample_rate: f64) {
+        let frequency = (s.cutoff * (s.env_amount * self.level).exp2()).min(sample_rate * 0.45);
+        let design = Design { kind: FilterType::Lowpass, frequency, detune: 0.0, q: s.resonance, gain_db: 0.0 };
+        self.coeffs = design.coefficients(sample_rate);
+    }
+}
+
+/// PolyBLEP: the step correction that takes the aliasing out of a naive saw or square.
+#[inline]
+fn blep(phase: f64, increment: f64) -> f64 {
+    if phase < increment {
+        let t = phase / increment;
+        2.0 * t - t * t - 1.0
+    } else if phase > 1.0 - increment {
+        let t = (phase - 1.0) / increment;
+        t * t + 2.0 * t + 1.0
+    } else {
+        0.0
+    }
+}
+
+#[inline]
+fn wave(waveform: u8, phase: f64, increment: f64) -> f64 {
+    match waveform {
+        0 => 2.0 * phase - 1.0 - blep(phase, increment),
+        1 => {
+            let naive = if phase < 0.5 { 1.0 } else { -1.0 };
+            naive + blep(phase, increment) - blep((phase + 0.5).fract(), increment)
+        }
+        2 => 4.0 * (phase - 0.5).abs() - 1.0,
+        _ => (core::f64::consts::TAU * phase).sin(),
+    }
+}
+
+/// Where the song is: from context frame `at` on, song frame `position` plays (when `playing`),
+/// looping `[loop_start, loop_end)` when that is not empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Transport {
+    at: u64,
+    playing: bool,
+    position: u64,
+    loop_start: u64,
+    loop_end: u64,
+}
+
+/// A polyphonic synth playing a sequence on the song's timeline.
+#[derive(Debug)]
+pub struct Synth {
+    params: [Param; 9],
+    sample_rate: f64,
+    waveform: u8,
+    voices: [Voice; VOICES],
+    events: Events,
+    /// The next event to play.
+    cursor: usize,
+    transport: Transport,
+    /// The song frame at the start of the next frame to render.
+    song_frame: u64,
+    pending: Option<Transport>,
+    /// Live notes given since the last quantum, played at its start.
+    live: [(u8, u8); 16],
+    live_count: usize,
+}
+
+impl Synth {
+    pub fn new(config: &EngineConfig) -> Self {
+        Self {
+            params: params_for(&PARAMS, config),
+            sample_rate: f64::from(config.sample_rate),
+            waveform: 0,
+            voices: [Voice::IDLE; VOICES],
+            events: Events::default(),
+            cursor: 0,
+            transport: Transport::default(),
+            song_frame: 0,
+            pending: None,
+            live: [(0, 0); 16],
+            live_count: 0,
+        }
+    }
+
+    /// This quantum's envelope and filter settings, and the output gain.
+    fn shape(&mut self, cx: &ProcessContext<'_>) -> (Shape, f32) {
+        let values: [f64; 9] =
+            core::array::from_fn(|i| f64::from(self.params[i].render(cx.time, cx.sample_rate).at(0)));
+        let [gain, cutoff, resonance, env_amount, attack, decay, sustain, release, detune] = values;
+        let sr = self.sample_rate;
+        let per_frame = |seconds: f64| (-SEGMENT_TIME_CONSTANTS / (seconds * sr).max(1.0)).exp();
+        let shape = Shape {
+            attack_step: 1.0 / (attack * sr).max(1.0),
+            decay_coeff: per_frame(decay),
+            release_coeff: per_frame(release),
+            sustain,
+            cutoff,
+            resonance,
+            env_amount,
+            detune_ratio: (detune / 1200.0).exp2(),
+            waveform: self.waveform,
+        };
+        (shape, gain as f32)
+    }
+
+    fn note_on(&mut self, key: u8, velocity: u8, note: u32, now: u64, shape: &Shape) {
+        let index = self
+            .voices
+            .iter()
+            .position(|v| v.stage == Stage::Idle)
+            .or_else(|| {
+                let releasing = self.voices.iter().enumerate().filter(|(_, v)| v.stage == Stage::Release);
+                releasing.min_by(|a, b| a.1.level.total_cmp(&b.1.level)).map(|(i, _)| i)
+            })
+            .unwrap_or_else(|| self.voices.iter().enumerate().min_by_key(|(_, v)| v.started).map_or(0, |(i, _)| i));
+        let frequency = 440.0 * ((f64::from(key) - 69.0) / 12.0).exp2();
+        let increment = frequency / self.sample_rate;
+        let voice = &mut self.voices[index];
+        // A stolen voice keeps its level, phases and filter: the new note starts from there
+        // without a click.
+        voice.stage = Stage::Attack;
+        voice.key = key;
+        voice.note = note;
+        voice.velocity = f32::from(velocity) / 127.0;
+        voice.started = now;
+        voice.increments = [increment, increment * shape.detune_ratio];
+    }
+
+    fn note_off(&mut self, key: u8, note: u32) {
+        for v in &mut self.voices {
+            if v.stage != Stage::Idle && v.stage != Stage::Release && v.key == key && v.note == note {
+                v.stage = Stage::Release;
+            }
+        }
+    }
+
+    fn release_all(&mut self) {
+        for v in &mut self.voices {
+            if v.stage != Stage::Idle {
+                v.stage = Stage::Release;
+            }
+        }
+    }
+
+    /// Moves the song to `frame`: sounding notes are released, the next event is looked up.
+    fn seek(&mut self, frame: u64) {
+        self.release_all();
+        self.song_frame = frame;
+        self.cursor = self.events.0.partition_point(|e| e.frame < frame);
+    }
+
+    fn render_voices(&mut self, out: &mut [f32], shape: &Shape, gain: f32) {
+        for voice in self.voices.iter_mut().filter(|v| v.stage != Stage::Idle) {
+            for chunk in out.chunks_mut(FILTER_STEP) {
+                voice.design_filter(shape, self.sample_rate);
+                let c = voice.coeffs;
+                let [mut x1, mut x2, mut y1, mut y2] = voice.filter;
+                for sample in chunk.iter_mut() {
+                    let [p0, p1] = voice.phases;
+                    let [i0, i1] = voice.increments;
+                    let x = 0.5 * (wave(shape.waveform, p0, i0) + wave(shape.waveform, p1, i1));
+                    voice.phases = [(p0 + i0).fract(), (p1 + i1).fract()];
+                    let y = c.b0 * x + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
+                    (x2, x1, y2, y1) = (x1, x, y1, y);
+                    let level = voice.envelope_step(shape);
+                    *sample += (y * level) as f32 * voice.velocity * gain;
+                    if voice.stage == Stage::Idle {
+                        break;
+                    }
+                }
+                if voice.stage == Stage::Idle {
+                    break;
+                }
+                // The filter's history is kept out of the subnormal range as it rings down.
+                voice.filter = [x1, x2, y1, y2].map(|v| if v.abs() < 1e-30 { 0.0 } else { v });
+            }
+        }
+    }
+}
+
+impl Processor for Synth {
+    fn reset(&mut self) {
+        self.voices = [Voice::IDLE; VOICES];
+    }
+
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let (shape, gain) = self.shape(cx);
+        for i in 0..core::mem::take(&mut self.live_count) {
+            let (key, velocity) = self.live[i];
+            if velocity > 0 {
+                self.note_on(key, velocity, LIVE, cx.frame, &shape);
+            } else {
+                self.note_off(key, LIVE);
+            }
+        }
+        let out = outputs[0].channel_mut(0);
+        out.fill(0.0);
+        let mut offset = 0;
+        while offset < QUANTUM {
+            let mut end = QUANTUM;
+            if let Some(t) = self.pending {
+                let at = t.at.saturating_sub(cx.frame) as usize;
+                if at <= offset {
+                    self.pending = None;
+                    self.transport = t;
+                    self.seek(t.position);
+                    if !t.playing {
+                        self.release_all();
+                    }
+                    continue;
+                }
+                end = end.min(at);
+            }
+            let t = self.transport;
+            if t.playing {
+                let looping = t.loop_end > t.loop_start;
+                if looping && self.song_frame >= t.loop_end {
+                    self.seek(t.loop_start);
+                    continue;
+                }
+                while let Some(e) = self.events.0.get(self.cursor).copied().filter(|e| e.frame <= self.song_frame) {
+                    self.cursor += 1;
+                    if e.frame < self.song_frame {
+                        continue;
+                    }
+                    if e.velocity > 0 {
+                        self.note_on(e.key, e.velocity, e.note, cx.frame + offset as u64, &shape);
+                    } else {
+                        self.note_off(e.key, e.note);
+                    }
+                }
+                if let Some(e) = self.events.0.get(self.cursor) {
+                    end = end.min(offset + (e.frame - self.song_frame).min(QUANTUM as u64) as usize);
+                }
+                if looping {
+                    end = end.min(offset + (t.loop_end - self.song_frame).min(QUANTUM as u64) as usize);
+                }
+            }
+            self.render_voices(&mut out[offset..end], &shape, gain);
+            if t.playing {
+                self.song_frame += (end - offset) as u64;
+            }
+            offset = end;
+        }
+        if self.voices.iter().all(|v| v.stage == Stage::Idle) && !out.iter().any(|v| *v != 0.0) {
+            outputs[0].set_silent(1);
+        } else {
+            outputs[0].set_audible(1);
+        }
+        Status::Normal
+    }
+
+    fn params(&mut self) -> &mut [Param] {
+        &mut self.params
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn core::any::Any> {
+        Some(self)
+    }
+
+    fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
+        if let (SEQUENCE, SettingValue::Sequence(notes)) = (setting, &*value) {
+            *value = SettingValue::Prepared(Prepared(Some(Box::new(events_of(notes)))));
+        }
+    }
+
+    fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
+        match (setting, &mut *value) {
+            (WAVEFORM, &mut SettingValue::Choice(i)) => self.waveform = i.min(3),
+            (SEQUENCE, SettingValue::Prepared(Prepared(prepared))) => {
+                let Some(events) = prepared.as_mut().and_then(|b| b.downcast_mut::<Events>()) else {
+                    return Err(RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"));
+                };
+                // The old sequence goes back into the command, to be dropped off the render path.
+                core::mem::swap(&mut self.events, events);
+                // Notes of the old sequence end; the new one plays on from where the song is.
+                self.release_all();
+                self.cursor = self.events.0.partition_point(|e| e.frame < self.song_frame);
+            }
+            (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
+                self.pending = Some(Transport { at, playing, position, loop_start, loop_end });
+            }
+            (NOTE, &mut SettingValue::Note { key, velocity }) => {
+                if self.live_count < self.live.len() {
+                    self.live[self.live_count] = (key, velocity);
+                    self.live_count += 1;
+                }
+            }
+            _ => return Err(RenderError::new(ErrorCode::BadSetting, "a synth does not take that setting")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Stage, Synth, VOICES};
+    use crate::graph::{ErrorCode, NodeId, SequencedNote, SettingValue};
+    use crate::offline::OfflineRenderer;
+
+    const SR: f32 = 48_000.0;
+
+    fn note(start: u64, length: u64, key: u8) -> SequencedNote {
+        SequencedNote { start, length, key, velocity: 100 }
+    }
+
+    fn transport(at: u64, playing: bool, position: u64, loop_start: u64, loop_end: u64) -> SettingValue {
+        SettingValue::Transport { at, playing, position, loop_start, loop_end }
+    }
+
+    /// A synth with a short release (silent again within a few hundred frames), triangle
+    /// waves (non-zero from a voice's first sample), into the destination.
+    fn synth(g: &mut OfflineRenderer, notes: Vec<SequencedNote>) -> NodeId {
+        let s = g.add("synth").unwrap();
+        g.choose(s, "waveform", "triangle").unwrap();
+        g.set(s, "release", 0.005).unwrap();
+        g.configure(s, "sequence", SettingValue::Sequence(notes)).unwrap();
+        g.connect(s, g.destination()).unwrap();
+        s
+    }
+
+    /// Frames where sound begins after at least `gap` frames of exact silence.
+    fn onsets(out: &[f32], gap: usize) -> Vec<usize> {
+        let mut quiet = gap;
+        let mut found = Vec::new();
+        for (i, v) in out.iter().enumerate() {
+            if *v == 0.0 {
+                quiet += 1;
+            } else {
+                if quiet >= gap {
+                    found.push(i);
+                }
+                quiet = 0;
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn notes_start_on_the_exact_frames_of_the_sequence() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, vec![note(1000, 2000, 60), note(5003, 1500, 64), note(9999, 1000, 67)]);
+        g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+        let out = g.render_frames(14_000).remove(0);
+        assert_eq!(onsets(&out, 500), [1000, 5003, 9999]);
+    }
+
+    #[test]
+    fn a_transport_started_mid_song_and_mid_quantum_plays_from_its_position() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, vec![note(1000, 500, 60), note(3000, 500, 62)]);
+        // From context frame 700 (inside the sixth quantum), song frame 2500 plays: the second
+        // note is 500 song frames ahead, at context frame 1200; the first never sounds.
+        g.configure(s, "transport", transport(700, true, 2500, 0, 0)).unwrap();
+        let out = g.render_frames(4000).remove(0);
+        assert_eq!(onsets(&out, 500), [1200]);
+    }
+
+    #[test]
+    fn a_loop_region_repeats_its_notes_at_the_loop_length() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, vec![note(100, 200, 72), note(6000, 100, 40)]);
+        g.configure(s, "transport", transport(0, true, 0, 0, 4800)).unwrap();
+        let out = g.render_frames(15_000).remove(0);
+        assert_eq!(onsets(&out, 500), [100, 4900, 9700, 14_500], "the note past the loop end never plays");
+    }
+
+    #[test]
+    fn a_note_sounds_at_its_pitch() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, vec![note(0, 48_000, 69)]);
+        g.choose(s, "waveform", "sine").unwrap();
+        g.set(s, "detune", 0.0).unwrap();
+        g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+        let out = g.render_frames(48_000).remove(0);
+        let steady = &out[4800..43_200];
+        let rises: Vec<f64> = steady
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
+            .map(|(i, w)| i as f64 + f64::from(w[0] / (w[0] - w[1])))
+            .collect();
+        let period = (rises[rises.len() - 1] - rises[0]) / (rises.len() - 1) as f64;
+        let hz = f64::from(SR) / period;
+        assert!((hz - 440.0).abs() < 0.05, "A4 at {hz} Hz");
+    }
+
+    #[test]
+    fn stopping_releases_every_voice_into_silence() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, vec![note(0, 96_000, 60), note(0, 96_000, 67)]);
+        g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+        g.render_frames(12_000);
+        g.configure(s, "transport", transport(12_000, false, 0, 0, 0)).unwrap();
+        let out = g.render_frames(4800).remove(0);
+        assert!(out[..64].iter().any(|v| v.abs() > 1e-3), "still sounding as the stop arrives");
+        // A 5 ms release is over well within 50 ms.
+        assert!(out[2400..].iter().all(|v| *v == 0.0), "silent after the release");
+    }
+
+    #[test]
+    fn live_notes_play_and_release() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, Vec::new());
+        g.configure(s, "note", SettingValue::Note { key: 60, velocity: 90 }).unwrap();
+        let held = g.render_frames(4800).remove(0);
+        assert!(held[0] != 0.0 && held[4000..].iter().any(|v| v.abs() > 0.01), "the note sounds from the next quantum");
+        g.configure(s, "note", SettingValue::Note { key: 60, velocity: 0 }).unwrap();
+        let released = g.render_frames(4800).remove(0);
+        assert!(released[2400..].iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn a_seventeenth_note_steals_the_oldest_voice() {
+        let mut g = OfflineRenderer::new(SR);
+        let notes = (0..20u8).map(|k| note(u64::from(k) * 10, 48_000, 40 + k)).collect();
+        let s = synth(&mut g, notes);
+        g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+        let out = g.render_frames(2400).remove(0);
+        assert!(out.iter().all(|v| v.is_finite() && v.abs() < 16.0));
+        let synth = g
+            .engine_mut()
+            .processor_mut(s)
+            .and_then(|p| p.as_any_mut())
+            .and_then(|a| a.downcast_mut::<Synth>())
+            .unwrap();
+        let keys: Vec<u8> = synth.voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
+        assert_eq!(keys.len(), VOICES);
+        assert!((44..60).all(|k| keys.contains(&k)), "the four oldest (40–43) were stolen: {keys:?}");
+    }
+
+    #[test]
+    fn bad_sequences_and_transports_are_refused() {
+        let mut g = OfflineRenderer::new(SR);
+        let s = g.add("synth").unwrap();
+        let e = g.configure(s, "sequence", SettingValue::Sequence(vec![note(0, 10, 200)])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OutOfRange);
+        let e = g.configure(s, "sequence", SettingValue::Sequence(vec![note(0, 0, 60)])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OutOfRange);
+        let e = g.configure(s, "transport", transport(0, true, 0, 500, 100)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OutOfRange);
+        let e = g.configure(s, "note", SettingValue::Note { key: 128, velocity: 1 }).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OutOfRange);
+    }
+}
