@@ -2,6 +2,7 @@
 //! grid, the mixer does what its controls say, and edits to a playing project change only
 //! what changed.
 
+use quaver::analysis::sound_starts;
 use quaver::offline::OfflineRenderer;
 use quaver::session::compile::{compile, GraphSync};
 use quaver::session::{Bus, Clip, ClipContent, Device, Edit, History, Note, Project, Strip, Track, TrackKind, PPQ};
@@ -44,30 +45,14 @@ fn render(project: &Project, frames: usize) -> (Vec<Vec<f32>>, GraphSync, Offlin
     (out, sync, g)
 }
 
-fn onsets(out: &[f32], gap: usize) -> Vec<usize> {
-    let mut quiet = gap;
-    let mut found = Vec::new();
-    for (i, v) in out.iter().enumerate() {
-        if *v == 0.0 {
-            quiet += 1;
-        } else {
-            if quiet >= gap {
-                found.push(i);
-            }
-            quiet = 0;
-        }
-    }
-    found
-}
-
 #[test]
 fn a_project_plays_its_notes_on_the_beat_grid() {
     let h = four_beats();
     let (out, _, _) = render(&h.project, 4 * 24_000);
     // At 120 BPM a beat is half a second: 24 000 frames. The default sawtooth starts each note
     // at phase 0, where its value is 0: the first non-zero sample is the note's second.
-    assert_eq!(onsets(&out[0], 1000), [1, 24_001, 48_001, 72_001]);
-    assert_eq!(onsets(&out[1], 1000), [1, 24_001, 48_001, 72_001]);
+    assert_eq!(sound_starts(&out[0], 1000), [1, 24_001, 48_001, 72_001]);
+    assert_eq!(sound_starts(&out[1], 1000), [1, 24_001, 48_001, 72_001]);
 }
 
 #[test]

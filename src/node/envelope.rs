@@ -40,12 +40,12 @@ pub const TYPE: NodeType = NodeType {
 };
 
 /// ln(1000): an exponential segment of this many time constants ends within 0.1% of its goal.
-const SEGMENT_TIME_CONSTANTS: f64 = 6.907_755;
+pub(super) const SEGMENT_TIME_CONSTANTS: f64 = 6.907_755;
 /// Below this the release is over and the envelope is silent.
-const FLOOR: f64 = 1e-5;
+pub(super) const FLOOR: f64 = 1e-5;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
+pub(super) enum Stage {
     Idle,
     Attack,
     Decay,

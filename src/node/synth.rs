@@ -5,6 +5,8 @@
 //! with no message per note, and notes played live through `note`. A new note takes a free
 //! voice, else the quietest releasing one, else the oldest.
 
+// Voices step through the envelope node's stages, with its segment shape and floor.
+use super::envelope::{Stage, FLOOR, SEGMENT_TIME_CONSTANTS};
 use super::{params_for, NodeType, Prepare};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
 use crate::graph::{
@@ -95,19 +97,6 @@ fn events_of(notes: &[crate::graph::SequencedNote]) -> Events {
 /// A live note's id: live notes release by key, not by sequence position.
 const LIVE: u32 = u32::MAX;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    Idle,
-    Attack,
-    Decay,
-    Sustain,
-    Release,
-}
-
-/// ln(1000): an exponential segment of this many time constants ends within 0.1% of its goal.
-const SEGMENT_TIME_CONSTANTS: f64 = 6.907_755;
-/// Below this a releasing voice is silent and free.
-const FLOOR: f64 = 1e-5;
 /// Frames between filter coefficient updates while an envelope sweeps the cutoff.
 const FILTER_STEP: usize = 32;
 
@@ -475,6 +464,7 @@ impl Processor for Synth {
 #[cfg(test)]
 mod tests {
     use super::{Stage, Synth, VOICES};
+    use crate::analysis::sound_starts;
     use crate::graph::{ErrorCode, NodeId, SequencedNote, SettingValue};
     use crate::offline::OfflineRenderer;
 
@@ -499,30 +489,13 @@ mod tests {
         s
     }
 
-    /// Frames where sound begins after at least `gap` frames of exact silence.
-    fn onsets(out: &[f32], gap: usize) -> Vec<usize> {
-        let mut quiet = gap;
-        let mut found = Vec::new();
-        for (i, v) in out.iter().enumerate() {
-            if *v == 0.0 {
-                quiet += 1;
-            } else {
-                if quiet >= gap {
-                    found.push(i);
-                }
-                quiet = 0;
-            }
-        }
-        found
-    }
-
     #[test]
     fn notes_start_on_the_exact_frames_of_the_sequence() {
         let mut g = OfflineRenderer::new(SR);
         let s = synth(&mut g, vec![note(1000, 2000, 60), note(5003, 1500, 64), note(9999, 1000, 67)]);
         g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
         let out = g.render_frames(14_000).remove(0);
-        assert_eq!(onsets(&out, 500), [1000, 5003, 9999]);
+        assert_eq!(sound_starts(&out, 500), [1000, 5003, 9999]);
     }
 
     #[test]
@@ -533,7 +506,7 @@ mod tests {
         // note is 500 song frames ahead, at context frame 1200; the first never sounds.
         g.configure(s, "transport", transport(700, true, 2500, 0, 0)).unwrap();
         let out = g.render_frames(4000).remove(0);
-        assert_eq!(onsets(&out, 500), [1200]);
+        assert_eq!(sound_starts(&out, 500), [1200]);
     }
 
     #[test]
@@ -542,7 +515,7 @@ mod tests {
         let s = synth(&mut g, vec![note(100, 200, 72), note(6000, 100, 40)]);
         g.configure(s, "transport", transport(0, true, 0, 0, 4800)).unwrap();
         let out = g.render_frames(15_000).remove(0);
-        assert_eq!(onsets(&out, 500), [100, 4900, 9700, 14_500], "the note past the loop end never plays");
+        assert_eq!(sound_starts(&out, 500), [100, 4900, 9700, 14_500], "the note past the loop end never plays");
     }
 
     #[test]

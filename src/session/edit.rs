@@ -2,7 +2,7 @@
 //! changes nothing if it is refused; applied, it hands back its inverse, so undo and redo are
 //! edits too (commands, not snapshots) and the history serialises with the project.
 
-use super::project::{Bus, Clip, ClipContent, Device, Id, Note, Project, Send, Strip, TimeSignature, Track};
+use super::project::{Bus, Clip, ClipContent, Device, Id, Note, Project, Send, Strip, TimeSignature, Track, TrackKind};
 use super::SessionError;
 use serde::{Deserialize, Serialize};
 
@@ -185,6 +185,39 @@ fn check_param(device: &Device, kind: &crate::node::NodeType, name: &str, value:
     Ok(())
 }
 
+/// MIDI clips go on MIDI tracks, audio clips on audio tracks.
+fn clip_fits(clip: &Clip, kind: TrackKind) -> bool {
+    matches!(
+        (&clip.content, kind),
+        (ClipContent::Midi { .. }, TrackKind::Midi) | (ClipContent::Audio { .. }, TrackKind::Audio)
+    )
+}
+
+/// A whole track as the edits would have made it: strip, clips (of the track's kind), devices,
+/// and sends to buses that are there.
+pub(crate) fn check_track(project: &Project, track: &Track) -> Result<(), SessionError> {
+    check_strip(&track.strip)?;
+    for clip in &track.clips {
+        check_clip(clip)?;
+        if !clip_fits(clip, track.kind) {
+            return Err(refuse(format!(
+                "clip {} does not fit track {}: MIDI clips go on MIDI tracks, audio on audio",
+                clip.id, track.id
+            )));
+        }
+    }
+    for d in &track.inserts {
+        check_device(d)?;
+    }
+    if let Some(i) = &track.instrument {
+        check_instrument(i)?;
+    }
+    if let Some(s) = track.sends.iter().find(|s| !project.buses.iter().any(|b| b.id == s.bus)) {
+        return Err(refuse(format!("track {} sends to bus {}, which is not there", track.id, s.bus)));
+    }
+    Ok(())
+}
+
 /// Whether `ids` are fresh in `project`: an added part may not reuse an id.
 fn check_fresh(project: &Project, ids: impl IntoIterator<Item = Id>) -> Result<(), SessionError> {
     let mut seen: Vec<Id> = project.ids().collect();
@@ -254,21 +287,7 @@ impl Project {
             }
             Edit::AddTrack { index, track } => {
                 check_fresh(self, track_ids(&track))?;
-                check_strip(&track.strip)?;
-                for c in &track.clips {
-                    check_clip(c)?;
-                }
-                for d in &track.inserts {
-                    check_device(d)?;
-                }
-                if let Some(i) = &track.instrument {
-                    check_instrument(i)?;
-                }
-                for s in &track.sends {
-                    if !self.buses.iter().any(|b| b.id == s.bus) {
-                        return Err(missing("bus", s.bus));
-                    }
-                }
+                check_track(self, &track)?;
                 let id = track.id;
                 self.tracks.insert(index.min(self.tracks.len()), track);
                 Edit::RemoveTrack { track: id }
@@ -290,11 +309,7 @@ impl Project {
                 check_fresh(self, ids)?;
                 check_clip(&clip)?;
                 let t = track_mut(self, track)?;
-                let fits = matches!(
-                    (&clip.content, t.kind),
-                    (ClipContent::Midi { .. }, super::TrackKind::Midi)
-                        | (ClipContent::Audio { .. }, super::TrackKind::Audio)
-                );
+                let fits = clip_fits(&clip, t.kind);
                 if !fits {
                     return Err(refuse(format!(
                         "clip {} does not fit track {track}: MIDI clips go on MIDI tracks, audio on audio",

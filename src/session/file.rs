@@ -3,8 +3,8 @@
 //! named by its path), then checks the whole project as the edits would, so a file that loads
 //! is one the model could have made.
 
-use super::edit::{check_clip, check_device, check_instrument, check_strip, History};
-use super::project::{ClipContent, Project, TrackKind, PROJECT_VERSION};
+use super::edit::{check_device, check_strip, check_track, History};
+use super::project::{Project, PROJECT_VERSION};
 use super::SessionError;
 use serde_json::Value;
 
@@ -72,31 +72,7 @@ fn check(project: &Project) -> Result<(), SessionError> {
         }
     }
     for track in &project.tracks {
-        check_strip(&track.strip)?;
-        for d in &track.inserts {
-            check_device(d)?;
-        }
-        if let Some(i) = &track.instrument {
-            check_instrument(i)?;
-        }
-        for s in &track.sends {
-            if !project.buses.iter().any(|b| b.id == s.bus) {
-                return Err(bad(format!(
-                    "project file: track {} sends to bus {}, which is not there",
-                    track.id, s.bus
-                )));
-            }
-        }
-        for clip in &track.clips {
-            check_clip(clip)?;
-            let fits = matches!(
-                (&clip.content, track.kind),
-                (ClipContent::Midi { .. }, TrackKind::Midi) | (ClipContent::Audio { .. }, TrackKind::Audio)
-            );
-            if !fits {
-                return Err(bad(format!("project file: clip {} does not fit track {}'s kind", clip.id, track.id)));
-            }
-        }
+        check_track(project, track)?;
     }
     Ok(())
 }
