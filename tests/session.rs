@@ -112,6 +112,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 id: fresh,
                 kind: ["delay", "biquad", "reverb", "flanger"][r.below(4) as usize].to_string(),
                 params: BTreeMap::new(),
+                choices: BTreeMap::new(),
                 bypass: false,
             },
         },
@@ -185,7 +186,7 @@ fn refused_edits_say_what_was_wrong() {
             Edit::AddInsert {
                 track: 1,
                 index: 0,
-                device: Device { id: 9, kind: "flanger".into(), params: BTreeMap::new(), bypass: false },
+                device: Device { id: 9, kind: "flanger".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false },
             },
             "no device kind 'flanger'",
         ),
@@ -232,7 +233,7 @@ fn a_small_song() -> History {
     h.edit(Edit::AddInsert {
         track: 1,
         index: 0,
-        device: Device { id: 3, kind: "delay".into(), params, bypass: false },
+        device: Device { id: 3, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false },
     })
     .unwrap();
     h.edit(Edit::SetSend { track: 1, bus: 10, gain_db: Some(-12.0) }).unwrap();
@@ -335,4 +336,92 @@ fn a_midi_file_imports_as_tracks_on_the_project_grid() {
     // One undo takes the whole import back.
     h.undo().unwrap();
     assert_eq!(h.project, Project::new("import"));
+}
+
+#[test]
+fn choices_loops_and_strips_of_buses_are_checked_edits() {
+    let mut h = a_small_song();
+    let device = Device { id: 90, kind: "biquad".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    h.edit(Edit::AddInsert { track: 1, index: 0, device }).unwrap();
+    let before = h.project.clone();
+    let bad_choice = Edit::SetChoice { track: 1, device: 90, name: "type".into(), choice: Some("wobble".into()) };
+    let message = h.edit(bad_choice).unwrap_err().to_string();
+    assert!(message.contains("'wobble' is not one of type's choices"), "{message}");
+    let no_setting = Edit::SetChoice { track: 1, device: 90, name: "colour".into(), choice: Some("pink".into()) };
+    assert!(h.edit(no_setting).unwrap_err().to_string().contains("no choice setting 'colour'"));
+    let backwards = Edit::SetLoop { region: Some(quaver::session::LoopRegion { start: 960, end: 960 }) };
+    assert!(h.edit(backwards).unwrap_err().to_string().contains("must end after it starts"));
+    assert_eq!(h.project, before, "refused edits change nothing");
+    h.edit(Edit::SetChoice { track: 1, device: 90, name: "type".into(), choice: Some("notch".into()) }).unwrap();
+    let bus = Bus { id: 91, name: "fx".into(), strip: Strip::default(), inserts: Vec::new() };
+    h.edit(Edit::AddBus { index: 0, bus }).unwrap();
+    h.edit(Edit::SetStrip { track: 91, strip: Strip { gain_db: -3.0, ..Strip::default() } }).unwrap();
+    h.edit(Edit::SetStrip { track: quaver::session::MASTER, strip: Strip { pan: 0.5, ..Strip::default() } }).unwrap();
+    let reverb = Device { id: 92, kind: "reverb".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    h.edit(Edit::AddInsert { track: 91, index: 0, device: reverb }).unwrap();
+    h.edit(Edit::SetParam { track: 91, device: 92, name: "mix".into(), value: Some(0.5) }).unwrap();
+    assert_eq!(h.project.buses[0].strip.gain_db, -3.0);
+    assert_eq!(h.project.master.pan, 0.5);
+    assert_eq!(h.project.buses[0].inserts[0].params["mix"], 0.5);
+    assert_eq!(h.project.tracks[0].inserts[0].choices["type"], "notch");
+    let zero = Bus { id: 0, name: "no".into(), strip: Strip::default(), inserts: Vec::new() };
+    assert!(h.edit(Edit::AddBus { index: 0, bus: zero }).unwrap_err().to_string().contains("id 0 names the master"));
+    // The choice survives a save.
+    let loaded = load(&save(&h)).unwrap();
+    assert_eq!(loaded.project, h.project);
+    while h.undo().unwrap() {}
+    assert_eq!(h.project, a_small_song_start());
+}
+
+/// The project `a_small_song` starts from, before its own edits.
+fn a_small_song_start() -> Project {
+    let mut h = a_small_song();
+    while h.undo().unwrap() {}
+    h.project
+}
+
+#[test]
+fn a_continued_gesture_is_one_undo_step_and_a_new_gesture_another() {
+    let mut h = a_small_song();
+    let start = h.project.clone();
+    for db in [-1.0, -2.0, -3.0, -4.5] {
+        h.edit_continuing(Edit::SetStrip { track: 1, strip: Strip { gain_db: db, ..Strip::default() } }).unwrap();
+    }
+    let dragged = h.project.clone();
+    // A different fader is not the same gesture, even when continuing.
+    h.edit_continuing(Edit::SetTempo { bpm: 100.0 }).unwrap();
+    assert!(h.undo().unwrap());
+    assert_eq!(h.project, dragged, "the tempo change undoes by itself");
+    assert!(h.undo().unwrap());
+    assert_eq!(h.project, start, "four fader moves undo as one");
+}
+
+#[test]
+fn the_song_exports_as_a_midi_file_that_imports_back_to_the_same_notes() {
+    let h = a_small_song();
+    let bytes = quaver::session::import::song_of(&h.project, None).write().unwrap();
+    let song = Song::read(&bytes).unwrap();
+    let back = midi_song(&Project::new("back"), &song, 0).unwrap();
+    let mut imported = History::new(Project::new("back"));
+    imported.edit(back).unwrap();
+    let sounding = |p: &Project| {
+        let mut notes: Vec<(u64, u64, u8, u8)> = p
+            .tracks
+            .iter()
+            .flat_map(|t| &t.clips)
+            .flat_map(|c| match &c.content {
+                ClipContent::Midi { notes } => notes
+                    .iter()
+                    .filter(|n| n.start < c.length)
+                    .map(|n| (c.start + n.start, n.length.min(c.length - n.start), n.key, n.velocity))
+                    .collect::<Vec<_>>(),
+                ClipContent::Audio { .. } => Vec::new(),
+            })
+            .collect();
+        notes.sort_unstable();
+        notes
+    };
+    assert!(!sounding(&h.project).is_empty());
+    assert_eq!(sounding(&imported.project), sounding(&h.project));
+    assert!((imported.project.tempo_bpm - h.project.tempo_bpm).abs() < 1e-3);
 }

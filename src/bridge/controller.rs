@@ -24,6 +24,13 @@ fn param_edge(from: u32, output: u8, to: u32, param: u8) -> Result<Edge, JsValue
     Ok(edge(from, output, to, input))
 }
 
+impl Controller {
+    /// The control side itself, for the session's graph sync.
+    pub(super) fn inner_mut(&mut self) -> &mut control::Controller {
+        &mut self.inner
+    }
+}
+
 #[wasm_bindgen]
 impl Controller {
     #[wasm_bindgen(constructor)]

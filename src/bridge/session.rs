@@ -2,8 +2,12 @@
 //! JS objects (`{ edit: "addNote", track, clip, note }`), the project leaves as one, both through
 //! serde-wasm-bindgen; a refusal is an `Error` with `code` "Session" and the model's message.
 
+use super::{js_error, Controller};
 use crate::formats::midi::Song;
+use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
+use crate::session::bounce::{Bounce as Render, BounceRange};
+use crate::session::compile::{compile, GraphSync};
 use crate::session::{file, import, Edit, History, Project, SessionError};
 use wasm_bindgen::prelude::*;
 
@@ -11,11 +15,13 @@ fn session_error(e: SessionError) -> JsValue {
     super::js_error(EngineError::new(ErrorCode::Session, e.to_string()))
 }
 
-/// A project with its undo history.
+/// A project with its undo history, and the engine graph it was last compiled into (one
+/// engine per session: the page's, or a bounce Worker's).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Session {
     history: History,
+    graph: GraphSync,
 }
 
 #[wasm_bindgen]
@@ -23,12 +29,12 @@ impl Session {
     /// An empty project.
     #[wasm_bindgen(constructor)]
     pub fn new(name: &str) -> Session {
-        Session { history: History::new(Project::new(name)) }
+        Session { history: History::new(Project::new(name)), graph: GraphSync::default() }
     }
 
     /// Reads a saved project; a bad file is an error and no session is made.
     pub fn load(json: &str) -> Result<Session, JsValue> {
-        file::load(json).map(|history| Session { history }).map_err(session_error)
+        file::load(json).map(|history| Session { history, graph: GraphSync::default() }).map_err(session_error)
     }
 
     /// The project and its history as JSON, for storage or a file.
@@ -52,6 +58,15 @@ impl Session {
         let edit: Edit = serde_wasm_bindgen::from_value(edit)
             .map_err(|e| session_error(SessionError::Invalid(format!("not an edit: {e}"))))?;
         self.history.edit(edit).map_err(session_error)
+    }
+
+    /// Applies an edit that continues the gesture of the last step (a fader still moving), so
+    /// the whole gesture is one undo step.
+    #[wasm_bindgen(js_name = editContinuing)]
+    pub fn edit_continuing(&mut self, edit: JsValue) -> Result<(), JsValue> {
+        let edit: Edit = serde_wasm_bindgen::from_value(edit)
+            .map_err(|e| session_error(SessionError::Invalid(format!("not an edit: {e}"))))?;
+        self.history.edit_continuing(edit).map_err(session_error)
     }
 
     pub fn undo(&mut self) -> Result<bool, JsValue> {
@@ -80,5 +95,122 @@ impl Session {
         let Some(edit) = import::midi_song(&self.history.project, &song, at.max(0.0) as u64) else { return Ok(false) };
         self.history.edit(edit).map_err(session_error)?;
         Ok(true)
+    }
+
+    /// The song (or, with a clip id, that clip) as a Standard MIDI File.
+    #[wasm_bindgen(js_name = exportMidi)]
+    pub fn export_midi(&self, clip: Option<u32>) -> Result<Vec<u8>, JsValue> {
+        import::song_of(&self.history.project, clip).write().map_err(|e| session_error(SessionError::File(e.to_string())))
+    }
+
+    /// Brings `controller`'s graph in step with the project, sending only what changed since
+    /// the last sync; returns how many requests that took.
+    pub fn sync(&mut self, controller: &mut Controller) -> Result<u32, JsValue> {
+        let g = controller.inner_mut();
+        let plan = compile(&self.history.project, g.config().sample_rate);
+        self.graph.sync(g, plan).map_err(js_error)?;
+        Ok(self.graph.last_changes as u32)
+    }
+
+    /// Plays the song from `tick` starting at context frame `at`, looping the loop region when
+    /// `looping`.
+    pub fn play(&self, controller: &mut Controller, at: f64, tick: f64, looping: bool) -> Result<(), JsValue> {
+        let frame = |v: f64, what: &str| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v as u64)
+            } else {
+                Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("{what} {v} is not a position"))))
+            }
+        };
+        let (at, tick) = (frame(at, "frame")?, frame(tick, "tick")?);
+        self.graph.play(controller.inner_mut(), &self.history.project, at, tick, looping).map_err(js_error)
+    }
+
+    /// Stops the song at context frame `at`.
+    pub fn stop(&self, controller: &mut Controller, at: f64) -> Result<(), JsValue> {
+        self.graph.stop(controller.inner_mut(), at.max(0.0) as u64).map_err(js_error)
+    }
+
+    /// Plays (velocity > 0) or releases a note on a track's instrument now; false when the
+    /// track has no instrument in the engine.
+    #[wasm_bindgen(js_name = liveNote)]
+    pub fn live_note(&self, controller: &mut Controller, track: u32, key: u8, velocity: u8) -> Result<bool, JsValue> {
+        if key > 127 || velocity > 127 {
+            return Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("note {key} at velocity {velocity}"))));
+        }
+        self.graph.live_note(controller.inner_mut(), track, key, velocity).map_err(js_error)
+    }
+
+    /// The engine node id playing part `name` of the project (`"t5.fader"`, `"master.fader"`).
+    #[wasm_bindgen(js_name = nodeOf)]
+    pub fn node_of(&self, name: &str) -> Option<u32> {
+        self.graph.id(name).map(crate::graph::NodeId::to_bits)
+    }
+}
+
+/// Encodes planar channels as a WAV file: `format` is `"pcm16"`, `"pcm24"` (both dithered when
+/// `dither`) or `"float32"`.
+#[wasm_bindgen(js_name = encodeWav)]
+pub fn encode_wav(channels: Vec<js_sys::Float32Array>, sample_rate: u32, format: &str, dither: bool) -> Result<Vec<u8>, JsValue> {
+    let format = match format {
+        "pcm16" => SampleFormat::Pcm16,
+        "pcm24" => SampleFormat::Pcm24,
+        "float32" => SampleFormat::Float32,
+        other => {
+            return Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("no WAV format '{other}' (pcm16, pcm24, float32)"))))
+        }
+    };
+    let audio = Audio { sample_rate, channels: channels.iter().map(js_sys::Float32Array::to_vec).collect() };
+    write_wav(&audio, format, dither).map_err(|e| session_error(SessionError::File(e.to_string())))
+}
+
+/// A project rendered to a WAV file off the audio thread (in a Worker), by the engine the
+/// worklet runs: make one, call `render` until it returns false, then `wav`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Bounce {
+    render: Option<Render>,
+    sample_rate: u32,
+}
+
+#[wasm_bindgen]
+impl Bounce {
+    /// `project_json` as `Session.save()` writes it; `start`/`end` in ticks (`end` < 0: the
+    /// song's end), then `tail_seconds` of ring-out.
+    #[wasm_bindgen(constructor)]
+    pub fn new(project_json: &str, sample_rate: u32, start: f64, end: f64, tail_seconds: f64) -> Result<Bounce, JsValue> {
+        let history = file::load(project_json).map_err(session_error)?;
+        if !(8000..=192_000).contains(&sample_rate) {
+            return Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("a bounce at {sample_rate} Hz"))));
+        }
+        let range = BounceRange {
+            start: start.max(0.0) as u64,
+            end: (end >= 0.0).then_some(end as u64),
+            tail_seconds: if tail_seconds.is_finite() { tail_seconds.clamp(0.0, 60.0) } else { 2.0 },
+        };
+        let render = Render::new(&history.project, sample_rate as f32, range).map_err(js_error)?;
+        Ok(Bounce { render: Some(render), sample_rate })
+    }
+
+    pub fn frames(&self) -> f64 {
+        self.render.as_ref().map_or(0.0, |r| r.frames() as f64)
+    }
+
+    pub fn done(&self) -> f64 {
+        self.render.as_ref().map_or(0.0, |r| r.done() as f64)
+    }
+
+    /// Renders up to `frames` more; false once all is rendered.
+    pub fn render(&mut self, frames: u32) -> Result<bool, JsValue> {
+        let Some(r) = self.render.as_mut() else { return Ok(false) };
+        r.render(frames as usize).map_err(js_error)
+    }
+
+    /// The whole render as a WAV file (`format` as for `encodeWav`); the bounce is used up.
+    pub fn wav(&mut self, format: &str, dither: bool) -> Result<Vec<u8>, JsValue> {
+        let render = self.render.take().ok_or_else(|| session_error(SessionError::Invalid("this bounce was already written".into())))?;
+        let channels: Vec<js_sys::Float32Array> =
+            render.finish().iter().map(|c| js_sys::Float32Array::from(c.as_slice())).collect();
+        encode_wav(channels, self.sample_rate, format, dither)
     }
 }

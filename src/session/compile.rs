@@ -7,7 +7,9 @@
 //! each bus is `in → inserts → fader → pan → master`; the master fader feeds the destination.
 
 use super::project::{ClipContent, Device, Project, Strip, TrackKind};
-use crate::graph::{EngineError, NodeId, SequencedNote, SettingValue};
+use crate::control::Controller;
+use crate::graph::{Edge, EngineError, NodeId, SequencedNote, SettingKind, SettingValue};
+#[cfg(doc)]
 use crate::offline::OfflineRenderer;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,14 +64,31 @@ pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Ve
     notes
 }
 
+/// A device as the node that plays it: its parameters, and its choices as the kind numbers them
+/// (the edits checked every name).
+fn device_node(d: &Device) -> PlannedNode {
+    let mut n = node(&d.kind);
+    n.params = d.params.clone();
+    if let Some((_, kind)) = crate::node::find(&d.kind) {
+        for (name, choice) in &d.choices {
+            let index = kind.spec.settings.iter().find(|s| s.name == name).and_then(|s| match s.kind {
+                SettingKind::Choice { choices } => choices.iter().position(|c| c == choice),
+                _ => None,
+            });
+            if let Some(i) = index {
+                n.settings.insert(name.clone(), SettingValue::Choice(i as u8));
+            }
+        }
+    }
+    n
+}
+
 /// Adds `inserts` after `from` (bypassed ones left out) and returns the last node's name.
 fn chain(plan: &mut Plan, prefix: &str, from: String, inserts: &[Device]) -> String {
     let mut last = from;
     for d in inserts.iter().filter(|d| !d.bypass) {
         let name = format!("{prefix}.fx{}", d.id);
-        let mut n = node(&d.kind);
-        n.params = d.params.clone();
-        plan.nodes.insert(name.clone(), n);
+        plan.nodes.insert(name.clone(), device_node(d));
         plan.edges.insert((last, name.clone()));
         last = name;
     }
@@ -111,10 +130,7 @@ pub fn compile(project: &Project, sample_rate: f32) -> Plan {
     for track in project.tracks.iter().filter(|t| t.kind == TrackKind::Midi) {
         let prefix = format!("t{}", track.id);
         let synth = format!("{prefix}.synth");
-        let mut s = node(track.instrument.as_ref().map_or("synth", |i| i.kind.as_str()));
-        if let Some(instrument) = &track.instrument {
-            s.params = instrument.params.clone();
-        }
+        let mut s = track.instrument.as_ref().map_or_else(|| node("synth"), device_node);
         s.settings.insert("sequence".into(), SettingValue::Sequence(sequence(project, track, sample_rate)));
         plan.nodes.insert(synth.clone(), s);
         let last = chain(&mut plan, &prefix, synth, &track.inserts);
@@ -132,14 +148,28 @@ pub fn compile(project: &Project, sample_rate: f32) -> Plan {
     plan
 }
 
-/// A compiled project kept in step with an [`OfflineRenderer`]: each [`GraphSync::sync`]
-/// sends only the difference from the last plan.
+/// A compiled project kept in step with an engine's control side (the page's controller, or an
+/// [`OfflineRenderer`]'s): each [`GraphSync::sync`] sends only the difference from the last plan.
 #[derive(Debug, Default)]
 pub struct GraphSync {
     plan: Plan,
     ids: BTreeMap<String, NodeId>,
     /// Requests the last sync sent, for tests of incremental updates.
     pub last_changes: usize,
+}
+
+fn set_param(g: &mut Controller, id: NodeId, name: &str, value: f32) -> Result<(), EngineError> {
+    let param = g.param_index(id, name)?;
+    g.set_value(id, param, value)
+}
+
+fn configure(g: &mut Controller, id: NodeId, name: &str, value: SettingValue) -> Result<(), EngineError> {
+    let setting = g.setting_index(id, name)?;
+    g.configure(id, setting, value)
+}
+
+fn edge(from: NodeId, to: NodeId) -> Edge {
+    Edge { from, output: 0, to, input: 0 }
 }
 
 impl GraphSync {
@@ -152,8 +182,27 @@ impl GraphSync {
         self.plan.nodes.iter().filter(|(name, _)| name.ends_with(".synth")).filter_map(|(name, _)| self.id(name))
     }
 
-    /// Brings the engine from the last plan to `plan`.
-    pub fn sync(&mut self, g: &mut OfflineRenderer, plan: Plan) -> Result<(), EngineError> {
+    /// Brings the engine from the last plan to `plan`. A refusal part way (a full engine) leaves
+    /// the engine with part of the change; the next sync starts from a clean graph.
+    pub fn sync(&mut self, g: &mut Controller, plan: Plan) -> Result<(), EngineError> {
+        let result = self.apply(g, &plan);
+        match result {
+            Ok(changes) => {
+                self.plan = plan;
+                self.last_changes = changes;
+                Ok(())
+            }
+            Err(e) => {
+                for id in core::mem::take(&mut self.ids).into_values() {
+                    let _ = g.remove_node(id);
+                }
+                self.plan = Plan::default();
+                Err(e)
+            }
+        }
+    }
+
+    fn apply(&mut self, g: &mut Controller, plan: &Plan) -> Result<usize, EngineError> {
         let mut changes = 0;
         let destination = g.destination();
         let end = |ids: &BTreeMap<String, NodeId>, name: &str| {
@@ -170,7 +219,7 @@ impl GraphSync {
         for (from, to) in self.plan.edges.difference(&plan.edges) {
             if survives(from) && survives(to) {
                 if let (Some(a), Some(b)) = (end(&self.ids, from), end(&self.ids, to)) {
-                    g.disconnect(a, b)?;
+                    g.disconnect(edge(a, b))?;
                     changes += 1;
                 }
             }
@@ -179,7 +228,7 @@ impl GraphSync {
             let replaced = plan.nodes.get(name).is_none_or(|n| n.kind != old.kind);
             if replaced {
                 if let Some(id) = self.ids.remove(name) {
-                    g.remove(id)?;
+                    g.remove_node(id)?;
                     changes += 1;
                 }
             }
@@ -189,7 +238,7 @@ impl GraphSync {
             let id = match old {
                 Some(_) => self.ids[name],
                 None => {
-                    let id = g.add(&new.kind)?;
+                    let id = g.add_node(&new.kind)?;
                     self.ids.insert(name.clone(), id);
                     changes += 1;
                     id
@@ -197,13 +246,13 @@ impl GraphSync {
             };
             for (param, value) in &new.params {
                 if old.and_then(|o| o.params.get(param)) != Some(value) {
-                    g.set(id, param, *value)?;
+                    set_param(g, id, param, *value)?;
                     changes += 1;
                 }
             }
             for (setting, value) in &new.settings {
                 if old.and_then(|o| o.settings.get(setting)) != Some(value) {
-                    g.configure(id, setting, value.clone())?;
+                    configure(g, id, setting, value.clone())?;
                     changes += 1;
                 }
             }
@@ -212,23 +261,42 @@ impl GraphSync {
             let existed = self.plan.edges.contains(&(from.clone(), to.clone())) && survives(from) && survives(to);
             if !existed {
                 let (Some(a), Some(b)) = (end(&self.ids, from), end(&self.ids, to)) else { continue };
-                g.connect(a, b)?;
+                g.connect(edge(a, b))?;
                 changes += 1;
             }
         }
-        self.plan = plan;
-        self.last_changes = changes;
+        Ok(changes)
+    }
+
+    /// Plays the song from `tick` starting at context frame `at` on every instrument, looping
+    /// the project's loop region when `looping`.
+    pub fn play(&self, g: &mut Controller, project: &Project, at: u64, tick: u64, looping: bool) -> Result<(), EngineError> {
+        let frame = |tick: u64| (tick as f64 * project.seconds_per_tick() * f64::from(g.config().sample_rate)).round() as u64;
+        let (loop_start, loop_end) = match (looping, project.loop_region) {
+            (true, Some(r)) => (frame(r.start), frame(r.end)),
+            _ => (0, 0),
+        };
+        let transport = SettingValue::Transport { at, playing: true, position: frame(tick), loop_start, loop_end };
+        self.transport(g, transport)
+    }
+
+    /// Stops the song at context frame `at` (held notes are released).
+    pub fn stop(&self, g: &mut Controller, at: u64) -> Result<(), EngineError> {
+        self.transport(g, SettingValue::Transport { at, playing: false, position: 0, loop_start: 0, loop_end: 0 })
+    }
+
+    fn transport(&self, g: &mut Controller, transport: SettingValue) -> Result<(), EngineError> {
+        for id in self.instruments().collect::<Vec<_>>() {
+            configure(g, id, "transport", transport.clone())?;
+        }
         Ok(())
     }
 
-    /// Starts the song at `tick` from context frame `at` on every instrument.
-    pub fn play(&self, g: &mut OfflineRenderer, project: &Project, at: u64, tick: u64) -> Result<(), EngineError> {
-        let position =
-            (tick as f64 * project.seconds_per_tick() * f64::from(g.controller().config().sample_rate)).round() as u64;
-        let transport = SettingValue::Transport { at, playing: true, position, loop_start: 0, loop_end: 0 };
-        for id in self.instruments().collect::<Vec<_>>() {
-            g.configure(id, "transport", transport.clone())?;
-        }
-        Ok(())
+    /// A note played live on track `track`'s instrument (velocity 0 releases it); false when the
+    /// track has none.
+    pub fn live_note(&self, g: &mut Controller, track: super::Id, key: u8, velocity: u8) -> Result<bool, EngineError> {
+        let Some(id) = self.id(&format!("t{track}.synth")) else { return Ok(false) };
+        configure(g, id, "note", SettingValue::Note { key, velocity })?;
+        Ok(true)
     }
 }

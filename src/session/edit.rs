@@ -2,7 +2,9 @@
 //! changes nothing if it is refused; applied, it hands back its inverse, so undo and redo are
 //! edits too (commands, not snapshots) and the history serialises with the project.
 
-use super::project::{Bus, Clip, ClipContent, Device, Id, Note, Project, Send, Strip, TimeSignature, Track, TrackKind};
+use super::project::{
+    Bus, Clip, ClipContent, Device, Id, LoopRegion, Note, Project, Send, Strip, TimeSignature, Track, TrackKind, MASTER,
+};
 use super::SessionError;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,17 @@ pub enum Edit {
         device: Id,
         bypass: bool,
     },
+    /// Picks a choice setting of a device (`None`: its first choice).
+    SetChoice {
+        track: Id,
+        device: Id,
+        name: String,
+        choice: Option<String>,
+    },
+    /// The loop region (`None`: no region).
+    SetLoop {
+        region: Option<LoopRegion>,
+    },
     AddBus {
         index: usize,
         bus: Bus,
@@ -93,6 +106,23 @@ pub enum Edit {
     Batch {
         edits: Vec<Edit>,
     },
+}
+
+impl Edit {
+    /// Whether both edits set the same one value (so one can stand in for the other's undo).
+    fn same_setting(&self, other: &Edit) -> bool {
+        use Edit::*;
+        match (self, other) {
+            (SetTempo { .. }, SetTempo { .. }) | (SetLoop { .. }, SetLoop { .. }) => true,
+            (SetStrip { track: a, .. }, SetStrip { track: b, .. }) => a == b,
+            (SetSend { track: a, bus: x, .. }, SetSend { track: b, bus: y, .. }) => a == b && x == y,
+            (SetParam { track: a, device: x, name: m, .. }, SetParam { track: b, device: y, name: n, .. })
+            | (SetChoice { track: a, device: x, name: m, .. }, SetChoice { track: b, device: y, name: n, .. }) => {
+                a == b && x == y && m == n
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Tempo range a project takes.
@@ -159,6 +189,9 @@ pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
     for (name, value) in &device.params {
         check_param(device, kind, name, *value)?;
     }
+    for (name, choice) in &device.choices {
+        check_choice(device, kind, name, choice)?;
+    }
     Ok(())
 }
 
@@ -224,6 +257,9 @@ fn check_fresh(project: &Project, ids: impl IntoIterator<Item = Id>) -> Result<(
     seen.sort_unstable();
     let mut new: Vec<Id> = Vec::new();
     for id in ids {
+        if id == MASTER {
+            return Err(refuse("id 0 names the master; a part needs another"));
+        }
         if seen.binary_search(&id).is_ok() || new.contains(&id) {
             return Err(refuse(format!("id {id} is already in use")));
         }
@@ -261,8 +297,51 @@ fn notes_mut(project: &mut Project, track: Id, clip: Id) -> Result<(&mut Vec<Not
     }
 }
 
-fn device_mut(project: &mut Project, track: Id, device: Id) -> Result<&mut Device, SessionError> {
-    track_mut(project, track)?.inserts.iter_mut().find(|d| d.id == device).ok_or_else(|| missing("device", device))
+/// The insert chain of a track or a bus.
+fn inserts_mut(project: &mut Project, channel: Id) -> Result<&mut Vec<Device>, SessionError> {
+    if project.tracks.iter().any(|t| t.id == channel) {
+        return track_mut(project, channel).map(|t| &mut t.inserts);
+    }
+    project.buses.iter_mut().find(|b| b.id == channel).map(|b| &mut b.inserts).ok_or_else(|| missing("track or bus", channel))
+}
+
+/// The strip of a track, a bus, or the master ([`MASTER`]).
+fn strip_mut(project: &mut Project, channel: Id) -> Result<&mut Strip, SessionError> {
+    if channel == MASTER {
+        return Ok(&mut project.master);
+    }
+    if project.tracks.iter().any(|t| t.id == channel) {
+        return track_mut(project, channel).map(|t| &mut t.strip);
+    }
+    project.buses.iter_mut().find(|b| b.id == channel).map(|b| &mut b.strip).ok_or_else(|| missing("track or bus", channel))
+}
+
+/// An insert of a track or bus, or a track's instrument.
+fn device_mut(project: &mut Project, channel: Id, device: Id) -> Result<&mut Device, SessionError> {
+    if project.tracks.iter().any(|t| t.id == channel) {
+        let t = track_mut(project, channel)?;
+        return t.inserts.iter_mut().chain(t.instrument.as_mut()).find(|d| d.id == device).ok_or_else(|| missing("device", device));
+    }
+    inserts_mut(project, channel)?.iter_mut().find(|d| d.id == device).ok_or_else(|| missing("device", device))
+}
+
+fn check_choice(device: &Device, kind: &crate::node::NodeType, name: &str, choice: &str) -> Result<(), SessionError> {
+    let choices = kind.spec.settings.iter().find(|s| s.name == name).and_then(|s| match s.kind {
+        crate::graph::SettingKind::Choice { choices } => Some(choices),
+        _ => None,
+    });
+    let Some(choices) = choices else {
+        return Err(refuse(format!("device {} ({}) has no choice setting '{name}'", device.id, device.kind)));
+    };
+    if !choices.contains(&choice) {
+        return Err(refuse(format!(
+            "device {} ({}): '{choice}' is not one of {name}'s choices ({})",
+            device.id,
+            device.kind,
+            choices.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 impl Project {
@@ -298,8 +377,8 @@ impl Project {
             }
             Edit::SetStrip { track, strip } => {
                 check_strip(&strip)?;
-                let t = track_mut(self, track)?;
-                Edit::SetStrip { track, strip: core::mem::replace(&mut t.strip, strip) }
+                let s = strip_mut(self, track)?;
+                Edit::SetStrip { track, strip: core::mem::replace(s, strip) }
             }
             Edit::AddClip { track, clip } => {
                 let mut ids = vec![clip.id];
@@ -361,15 +440,15 @@ impl Project {
             Edit::AddInsert { track, index, device } => {
                 check_fresh(self, [device.id])?;
                 check_device(&device)?;
-                let t = track_mut(self, track)?;
+                let inserts = inserts_mut(self, track)?;
                 let id = device.id;
-                t.inserts.insert(index.min(t.inserts.len()), device);
+                inserts.insert(index.min(inserts.len()), device);
                 Edit::RemoveInsert { track, device: id }
             }
             Edit::RemoveInsert { track, device } => {
-                let t = track_mut(self, track)?;
-                let index = t.inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
-                Edit::AddInsert { track, index, device: t.inserts.remove(index) }
+                let inserts = inserts_mut(self, track)?;
+                let index = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
+                Edit::AddInsert { track, index, device: inserts.remove(index) }
             }
             Edit::SetParam { track, device, name, value } => {
                 let d = device_mut(self, track, device)?;
@@ -387,6 +466,27 @@ impl Project {
             Edit::SetBypass { track, device, bypass } => {
                 let d = device_mut(self, track, device)?;
                 Edit::SetBypass { track, device, bypass: core::mem::replace(&mut d.bypass, bypass) }
+            }
+            Edit::SetChoice { track, device, name, choice } => {
+                let d = device_mut(self, track, device)?;
+                if let Some(c) = &choice {
+                    let (_, kind) =
+                        crate::node::find(&d.kind).ok_or_else(|| refuse(format!("unknown kind {}", d.kind)))?;
+                    check_choice(d, kind, &name, c)?;
+                }
+                let old = match choice {
+                    Some(c) => d.choices.insert(name.clone(), c),
+                    None => d.choices.remove(&name),
+                };
+                Edit::SetChoice { track, device, name, choice: old }
+            }
+            Edit::SetLoop { region } => {
+                if let Some(r) = region {
+                    if r.start >= r.end {
+                        return Err(refuse(format!("a loop from tick {} to tick {}: it must end after it starts", r.start, r.end)));
+                    }
+                }
+                Edit::SetLoop { region: core::mem::replace(&mut self.loop_region, region) }
             }
             Edit::AddBus { index, bus } => {
                 let mut ids = vec![bus.id];
@@ -465,6 +565,19 @@ impl History {
     pub fn edit(&mut self, edit: Edit) -> Result<(), SessionError> {
         let inverse = self.project.apply(edit)?;
         self.undo.push(inverse);
+        self.redo.clear();
+        Ok(())
+    }
+
+    /// Applies an edit that continues the gesture of the last step (a fader still being
+    /// dragged): when it sets what the last step set, the step keeps its first inverse, so the
+    /// whole gesture undoes at once. Otherwise it is a step of its own.
+    pub fn edit_continuing(&mut self, edit: Edit) -> Result<(), SessionError> {
+        let continues = self.redo.is_empty() && self.undo.last().is_some_and(|last| last.same_setting(&edit));
+        let inverse = self.project.apply(edit)?;
+        if !continues {
+            self.undo.push(inverse);
+        }
         self.redo.clear();
         Ok(())
     }

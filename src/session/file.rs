@@ -60,6 +60,12 @@ fn check(project: &Project) -> Result<(), SessionError> {
     if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
         return Err(bad(format!("project file: id {} is used twice", w[0])));
     }
+    if ids.first() == Some(&super::project::MASTER) {
+        return Err(bad("project file: id 0 names the master and no part may have it"));
+    }
+    if let Some(r) = project.loop_region.filter(|r| r.start >= r.end) {
+        return Err(bad(format!("project file: a loop from tick {} to tick {}", r.start, r.end)));
+    }
     let tempo_ok = super::edit::TEMPO_RANGE.contains(&project.tempo_bpm);
     if !tempo_ok {
         return Err(bad(format!("project file: a tempo of {} BPM", project.tempo_bpm)));

@@ -3,6 +3,7 @@
 //! project JSON is versioned and checked whole on load, so a bad file never replaces a good
 //! project.
 
+pub mod bounce;
 pub mod compile;
 pub mod edit;
 pub mod file;
@@ -10,8 +11,14 @@ pub mod import;
 pub mod project;
 
 pub use edit::{Edit, History};
+
+/// The tick the last clip ends at (0 for an empty project).
+pub fn song_end(project: &Project) -> u64 {
+    project.tracks.iter().flat_map(|t| &t.clips).map(|c| c.start + c.length).max().unwrap_or(0)
+}
 pub use project::{
-    Bus, Clip, ClipContent, Device, Id, Note, Project, Send, Strip, TimeSignature, Track, TrackKind, PPQ,
+    Bus, Clip, ClipContent, Device, Id, LoopRegion, Note, Project, Send, Strip, TimeSignature, Track, TrackKind, MASTER,
+    PPQ,
 };
 
 use core::fmt;

@@ -14,8 +14,11 @@ pub const PPQ: u64 = 960;
 pub const PROJECT_VERSION: u32 = 1;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
-/// and is unique across the project.
+/// and is unique across the project; none is 0.
 pub type Id = u32;
+
+/// The channel id that names the master strip in edits (no part of a project has id 0).
+pub const MASTER: Id = 0;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {
@@ -26,6 +29,9 @@ pub struct Project {
     pub tracks: Vec<Track>,
     pub buses: Vec<Bus>,
     pub master: Strip,
+    /// What the transport loops when looping is on.
+    #[serde(default)]
+    pub loop_region: Option<LoopRegion>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +101,24 @@ pub struct Device {
     /// The engine's kind name (`describe()`), e.g. `"delay"`.
     pub kind: String,
     pub params: BTreeMap<String, f32>,
+    /// Choice settings that differ from their first choice, by name (`"type": "highpass"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, String>,
     pub bypass: bool,
+}
+
+impl Device {
+    /// A device of `kind` with every parameter and choice at its default.
+    pub fn new(id: Id, kind: &str) -> Self {
+        Self { id, kind: kind.to_string(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false }
+    }
+}
+
+/// The stretch of the song the transport repeats while looping, in ticks (`start < end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopRegion {
+    pub start: u64,
+    pub end: u64,
 }
 
 /// A region on a track's timeline, `start` and `length` in ticks.
@@ -137,6 +160,7 @@ impl Project {
             tracks: Vec::new(),
             buses: Vec::new(),
             master: Strip::default(),
+            loop_region: None,
         }
     }
 

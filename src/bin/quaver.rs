@@ -1,0 +1,88 @@
+//! Quaver on the command line. `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
+//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither]` renders a saved project with the engine
+//! the page plays it with.
+
+use quaver::formats::wav::{write_wav, Audio, SampleFormat};
+use quaver::session::bounce::{Bounce, BounceRange};
+use quaver::session::file;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither]";
+
+struct RenderArgs {
+    project: String,
+    out: String,
+    rate: u32,
+    format: SampleFormat,
+    tail: f64,
+    dither: bool,
+}
+
+fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
+    let mut positional = Vec::new();
+    let mut parsed = RenderArgs {
+        project: String::new(),
+        out: String::new(),
+        rate: 48_000,
+        format: SampleFormat::Pcm24,
+        tail: 2.0,
+        dither: true,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--rate" => {
+                let v = value("--rate")?;
+                parsed.rate = v.parse().ok().filter(|r| (8000..=192_000).contains(r)).ok_or(format!("--rate {v}: give 8000–192000 Hz"))?;
+            }
+            "--format" => {
+                parsed.format = match value("--format")?.as_str() {
+                    "pcm16" => SampleFormat::Pcm16,
+                    "pcm24" => SampleFormat::Pcm24,
+                    "float32" => SampleFormat::Float32,
+                    other => return Err(format!("--format {other}: give pcm16, pcm24 or float32")),
+                }
+            }
+            "--tail" => {
+                let v = value("--tail")?;
+                parsed.tail = v.parse().ok().filter(|t: &f64| (0.0..=60.0).contains(t)).ok_or(format!("--tail {v}: give 0–60 seconds"))?;
+            }
+            "--no-dither" => parsed.dither = false,
+            other if other.starts_with("--") => return Err(format!("unknown option {other}")),
+            other => positional.push(other.to_string()),
+        }
+    }
+    let [project, out] = <[String; 2]>::try_from(positional).map_err(|_| "render takes a project and an output file".to_string())?;
+    parsed.project = project;
+    parsed.out = out;
+    Ok(parsed)
+}
+
+fn render(args: &RenderArgs) -> Result<(), String> {
+    let json = std::fs::read_to_string(&args.project).map_err(|e| format!("{}: {e}", args.project))?;
+    let history = file::load(&json).map_err(|e| format!("{}: {e}", args.project))?;
+    let range = BounceRange { tail_seconds: args.tail, ..BounceRange::default() };
+    let bounce = Bounce::new(&history.project, args.rate as f32, range).map_err(|e| e.to_string())?;
+    let frames = bounce.frames();
+    let audio = Audio { sample_rate: args.rate, channels: bounce.finish() };
+    let bytes = write_wav(&audio, args.format, args.dither).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, bytes).map_err(|e| format!("{}: {e}", args.out))?;
+    eprintln!("{}: {frames} frames at {} Hz", args.out, args.rate);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("render") => parse_render(&args[1..]).and_then(|a| render(&a)),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("quaver: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Control side: a project rendered to audio faster than real time, the same way wherever it
+//! runs — the native CLI (`quaver render`), a browser Worker, a test. The engine is the one the
+//! worklet runs; the song plays from its start (or a region's) at frame 0.
+
+use super::compile::{compile, GraphSync};
+use super::project::Project;
+use crate::graph::EngineError;
+use crate::offline::OfflineRenderer;
+use crate::QUANTUM;
+
+/// What to render: the song (or `start..end` in ticks), then `tail_seconds` for reverbs and
+/// releases to ring out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BounceRange {
+    pub start: u64,
+    /// The tick rendering stops at (the tail comes after); `None`: the end of the last clip.
+    pub end: Option<u64>,
+    pub tail_seconds: f64,
+}
+
+impl Default for BounceRange {
+    fn default() -> Self {
+        Self { start: 0, end: None, tail_seconds: 2.0 }
+    }
+}
+
+/// A render in progress: call [`Bounce::render`] until it returns false.
+#[derive(Debug)]
+pub struct Bounce {
+    renderer: OfflineRenderer,
+    frames: usize,
+    channels: [Vec<f32>; 2],
+}
+
+impl Bounce {
+    pub fn new(project: &Project, sample_rate: f32, range: BounceRange) -> Result<Self, EngineError> {
+        let mut renderer = OfflineRenderer::new(sample_rate);
+        let mut sync = GraphSync::default();
+        sync.sync(renderer.controller_mut(), compile(project, sample_rate))?;
+        sync.play(renderer.controller_mut(), project, 0, range.start, false)?;
+        let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);
+        let seconds = (end - range.start) as f64 * project.seconds_per_tick() + range.tail_seconds.max(0.0);
+        let frames = (seconds * f64::from(sample_rate)).ceil() as usize;
+        let channels = [Vec::with_capacity(frames + QUANTUM), Vec::with_capacity(frames + QUANTUM)];
+        Ok(Self { renderer, frames, channels })
+    }
+
+    /// Frames the whole render has.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// Frames rendered so far.
+    pub fn done(&self) -> usize {
+        self.channels[0].len().min(self.frames)
+    }
+
+    /// Renders up to `frames` more; false once everything is rendered.
+    pub fn render(&mut self, frames: usize) -> Result<bool, EngineError> {
+        let until = (self.channels[0].len() + frames).min(self.frames);
+        while self.channels[0].len() < until {
+            self.renderer.render_quantum()?;
+            let out = self.renderer.engine().output();
+            for (ch, samples) in self.channels.iter_mut().enumerate() {
+                samples.extend_from_slice(out.channel(ch));
+            }
+        }
+        Ok(self.channels[0].len() < self.frames)
+    }
+
+    /// The rendered audio, [left, right], exactly [`Bounce::frames`] long.
+    pub fn finish(mut self) -> Vec<Vec<f32>> {
+        while self.render(self.frames).unwrap_or(false) {}
+        self.channels
+            .into_iter()
+            .map(|mut c| {
+                c.truncate(self.frames);
+                c
+            })
+            .collect()
+    }
+}
