@@ -1,5 +1,6 @@
-// Two bundles: the page (main thread) and the worklet module (audio thread). The wasm file
-// is fetched by the page and handed to the worklet as a compiled Module, so webpack must
+// Three bundles: the pages (main thread), the bounce Worker, and the worklet module (audio
+// thread). The wasm file is fetched by the page and handed to the worklet and the Worker as a
+// compiled Module, so webpack must
 // not turn the glue's `new URL(..., import.meta.url)` into an asset: that adds runtime code
 // reading `document`/`self`, which do not exist in AudioWorkletGlobalScope.
 import path from 'node:path';
@@ -20,9 +21,16 @@ const shared = {
 export default [
   {
     ...shared,
-    name: 'page',
-    entry: './www/src/main.js',
-    output: { path: dist, filename: 'main.js', publicPath: '' },
+    name: 'pages',
+    entry: { main: './www/src/studio/main.js', lab: './www/src/lab.js' },
+    output: { path: dist, filename: '[name].js', publicPath: '' },
+  },
+  {
+    ...shared,
+    name: 'bounce',
+    target: ['webworker', 'es2020'],
+    entry: './www/src/studio/bounce.worker.js',
+    output: { path: dist, filename: 'quaver-bounce.js', publicPath: '', chunkLoading: false, wasmLoading: false },
   },
   {
     ...shared,

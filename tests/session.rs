@@ -373,6 +373,23 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
     assert_eq!(h.project, a_small_song_start());
 }
 
+#[test]
+fn projects_tracks_and_buses_take_new_names_that_undo() {
+    let mut h = a_small_song();
+    let before = h.project.clone();
+    h.edit(Edit::Rename { id: quaver::session::MASTER, name: "  Night drive ".into() }).unwrap();
+    h.edit(Edit::Rename { id: 1, name: "Bass".into() }).unwrap();
+    assert_eq!(h.project.name, "Night drive", "names are trimmed");
+    assert_eq!(h.project.tracks[0].name, "Bass");
+    let empty = h.edit(Edit::Rename { id: 1, name: "   ".into() }).unwrap_err().to_string();
+    assert!(empty.contains("a name of 0 characters"), "{empty}");
+    let nobody = h.edit(Edit::Rename { id: 4242, name: "x".into() }).unwrap_err().to_string();
+    assert!(nobody.contains("4242"), "{nobody}");
+    h.undo().unwrap();
+    h.undo().unwrap();
+    assert_eq!(h.project, before);
+}
+
 /// The project `a_small_song` starts from, before its own edits.
 fn a_small_song_start() -> Project {
     let mut h = a_small_song();

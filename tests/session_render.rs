@@ -114,6 +114,12 @@ fn editing_a_playing_project_sends_only_what_changed() {
     g.render_frames(1280);
     assert!(g.render_frames(1280)[0].iter().all(|v| *v == 0.0));
     assert_eq!(g.engine().node_count(), 3, "only the engine's own two nodes and the master are left");
+    // Closing the project takes its nodes out; another project builds on a clean engine.
+    sync.release(g.controller_mut());
+    assert_eq!(g.controller_mut().node_count(), 2, "only the engine's own input and destination");
+    assert_eq!(sync.id("t1.synth"), None);
+    sync.sync(g.controller_mut(), compile(&four_beats().project, SR)).unwrap();
+    assert!(sync.id("t1.synth").is_some());
 }
 
 #[test]

@@ -112,6 +112,11 @@ impl Session {
         Ok(self.graph.last_changes as u32)
     }
 
+    /// Takes this project's nodes out of `controller` (before another project is opened).
+    pub fn release(&mut self, controller: &mut Controller) {
+        self.graph.release(controller.inner_mut());
+    }
+
     /// Plays the song from `tick` starting at context frame `at`, looping the loop region when
     /// `looping`.
     pub fn play(&self, controller: &mut Controller, at: f64, tick: f64, looping: bool) -> Result<(), JsValue> {

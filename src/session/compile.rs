@@ -193,13 +193,19 @@ impl GraphSync {
                 Ok(())
             }
             Err(e) => {
-                for id in core::mem::take(&mut self.ids).into_values() {
-                    let _ = g.remove_node(id);
-                }
-                self.plan = Plan::default();
+                self.release(g);
                 Err(e)
             }
         }
+    }
+
+    /// Removes every node this graph made (its project is closing); a later sync builds anew.
+    pub fn release(&mut self, g: &mut Controller) {
+        for id in core::mem::take(&mut self.ids).into_values() {
+            // A node already gone (removed by hand) needs no removing.
+            let _ = g.remove_node(id);
+        }
+        self.plan = Plan::default();
     }
 
     fn apply(&mut self, g: &mut Controller, plan: &Plan) -> Result<usize, EngineError> {

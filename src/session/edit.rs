@@ -102,6 +102,11 @@ pub enum Edit {
         bus: Id,
         gain_db: Option<f32>,
     },
+    /// Names the project (`id` 0) or a track or bus.
+    Rename {
+        id: Id,
+        name: String,
+    },
     /// Several edits as one step (a clip split is a resize and an add).
     Batch {
         edits: Vec<Edit>,
@@ -114,6 +119,7 @@ impl Edit {
         use Edit::*;
         match (self, other) {
             (SetTempo { .. }, SetTempo { .. }) | (SetLoop { .. }, SetLoop { .. }) => true,
+            (Rename { id: a, .. }, Rename { id: b, .. }) => a == b,
             (SetStrip { track: a, .. }, SetStrip { track: b, .. }) => a == b,
             (SetSend { track: a, bus: x, .. }, SetSend { track: b, bus: y, .. }) => a == b && x == y,
             (SetParam { track: a, device: x, name: m, .. }, SetParam { track: b, device: y, name: n, .. })
@@ -127,6 +133,8 @@ impl Edit {
 
 /// Tempo range a project takes.
 pub const TEMPO_RANGE: core::ops::RangeInclusive<f64> = 20.0..=999.0;
+/// The longest name a project, track or bus takes.
+pub const MAX_NAME_CHARS: usize = 100;
 /// The loudest a fader goes.
 pub const MAX_GAIN_DB: f32 = 24.0;
 
@@ -479,6 +487,20 @@ impl Project {
                     None => d.choices.remove(&name),
                 };
                 Edit::SetChoice { track, device, name, choice: old }
+            }
+            Edit::Rename { id, name } => {
+                let name = name.trim().to_string();
+                if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+                    return Err(refuse(format!("a name of {} characters (1–{MAX_NAME_CHARS} are taken)", name.chars().count())));
+                }
+                let slot = if id == MASTER {
+                    &mut self.name
+                } else if let Some(t) = self.tracks.iter_mut().find(|t| t.id == id) {
+                    &mut t.name
+                } else {
+                    &mut self.buses.iter_mut().find(|b| b.id == id).ok_or_else(|| missing("track or bus", id))?.name
+                };
+                Edit::Rename { id, name: core::mem::replace(slot, name) }
             }
             Edit::SetLoop { region } => {
                 if let Some(r) = region {

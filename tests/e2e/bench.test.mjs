@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { wav } from '../../scripts/assets.mjs';
-import { measureTone, openWorkstation, rms, timeDomain, waitAudio, waitForFreshWindow } from './workstation.mjs';
+import { measureTone, openLab, rms, timeDomain, waitAudio, waitForFreshWindow } from './lab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(root, 'test-results');
@@ -20,7 +20,7 @@ let pageErrors;
 let close;
 
 before(async () => {
-  ({ page, consoleErrors, pageErrors, close } = await openWorkstation({
+  ({ page, consoleErrors, pageErrors, close } = await openLab({
     init: () => {
       // Count native analysers: the page must not make any.
       const Native = window.AnalyserNode;

@@ -3,7 +3,7 @@
 // processor.js holds on it; the tone must carry on unchanged, and removal must work too.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { measureTone, openWorkstation, waitForFreshWindow } from './workstation.mjs';
+import { measureTone, openLab, waitForFreshWindow } from './lab.mjs';
 
 let page;
 let consoleErrors;
@@ -11,7 +11,7 @@ let pageErrors;
 let close;
 
 before(async () => {
-  ({ page, consoleErrors, pageErrors, close } = await openWorkstation());
+  ({ page, consoleErrors, pageErrors, close } = await openLab());
   await page.selectOption('#waveform', 'sine');
   await page.click('#play');
   await page.waitForFunction(() => window.quaver.playing === true);

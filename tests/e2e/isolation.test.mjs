@@ -2,7 +2,7 @@
 // requirement): served without COOP/COEP, Play still sounds at the chosen frequency.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { measureTone, openWorkstation, waitForFreshWindow } from './workstation.mjs';
+import { measureTone, openLab, waitForFreshWindow } from './lab.mjs';
 
 let page;
 let consoleErrors;
@@ -10,7 +10,7 @@ let pageErrors;
 let close;
 
 before(async () => {
-  ({ page, consoleErrors, pageErrors, close } = await openWorkstation({ isolate: false }));
+  ({ page, consoleErrors, pageErrors, close } = await openLab({ isolate: false }));
 });
 
 after(async () => {

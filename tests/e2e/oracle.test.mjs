@@ -191,9 +191,9 @@ before(async () => {
   const { url } = started;
   context = await launch();
   page = await context.newPage();
-  await page.goto(url);
+  await page.goto(`${url}lab.html`);
   const exposed = await page.evaluate(() => typeof window.quaver?.EngineClient === 'function' && typeof window.quaver?.compileEngine === 'function');
-  assert.ok(exposed, 'window.quaver.EngineClient/compileEngine missing: dist/ is older than www/src/main.js — rebuild it (node scripts/build.mjs)');
+  assert.ok(exposed, 'window.quaver.EngineClient/compileEngine missing: dist/ is older than www/src/lab.js — rebuild it (node scripts/build.mjs)');
 
   const all = Object.entries(CASES).flatMap(([type, list]) => list.map((c) => ({ type, ...c })));
   const results = await render(all);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
 import { startServer } from '../../scripts/serve.mjs';
 import { launch } from './browser.mjs';
-import { rms, zeroCrossingHz } from './workstation.mjs';
+import { rms, zeroCrossingHz } from './lab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

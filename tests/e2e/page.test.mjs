@@ -6,10 +6,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { bandPower, openWorkstation, rms, spectrum, timeDomain, waitAudio, waitForFreshWindow, zeroCrossingHz } from './workstation.mjs';
+import { bandPower, openLab, rms, spectrum, timeDomain, waitAudio, waitForFreshWindow, zeroCrossingHz } from './lab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SCREENSHOT = path.join(root, 'test-results', 'workstation.png');
+const SCREENSHOT = path.join(root, 'test-results', 'lab.png');
 
 // The page's log sliders: position 0..1000 maps to min·(max/min)^(pos/1000) Hz. Computed
 // here independently of www/src/ui/controls.js so a wrong mapping in the page shows up.
@@ -21,7 +21,7 @@ let pageErrors;
 let close;
 
 before(async () => {
-  ({ page, consoleErrors, pageErrors, close } = await openWorkstation());
+  ({ page, consoleErrors, pageErrors, close } = await openLab());
 });
 
 after(async () => {
@@ -57,7 +57,7 @@ async function ensurePlaying() {
 
 test('loads with no console errors and no page errors', async () => {
   await page.waitForLoadState('load');
-  assert.equal(await page.title(), 'Quaver');
+  assert.equal(await page.title(), 'Quaver sound lab');
   assert.match(await page.locator('#status').textContent(), /not started/);
   assert.equal(await page.locator('#stop').isDisabled(), true);
   // The sliders start at their data-value defaults, shown through the log mapping.

@@ -465,19 +465,27 @@ export class EngineClient extends EventTarget {
 
   /**
    * Calls `callback({ peak: [l, r], rms: [l, r] })` about 30 times a second with the levels of
-   * `node`'s output. Returns a function that stops it.
+   * a node's output: a QuaverNode, or the id of a node made another way (a session's graph).
+   * Returns a function that stops it.
    */
   meter(node, callback) {
-    if (!this.call(() => this.controller.meter(node.alive(), true))) return () => {};
-    const callbacks = this.meterCallbacks.get(node.id) ?? new Set();
+    const id = typeof node === 'number' ? node : node.id;
+    if (!this.call(() => this.controller.meter(typeof node === 'number' ? node : node.alive(), true))) return () => {};
+    const callbacks = this.meterCallbacks.get(id) ?? new Set();
     callbacks.add(callback);
-    this.meterCallbacks.set(node.id, callbacks);
+    this.meterCallbacks.set(id, callbacks);
     this.workletNode?.port.postMessage({ type: MSG.METERS, on: true });
     return () => {
       callbacks.delete(callback);
       if (callbacks.size > 0) return;
-      this.meterCallbacks.delete(node.id);
-      if (node.id !== null && this.nodesById.has(node.id)) this.call(() => this.controller.meter(node.id, false));
+      this.meterCallbacks.delete(id);
+      // A node already removed stops metering with it.
+      try {
+        this.controller.meter(id, false);
+      } catch {
+        // Removed with its node: nothing left to stop.
+      }
+      this.scheduleFlush();
       if (this.meterCallbacks.size === 0) this.workletNode?.port.postMessage({ type: MSG.METERS, on: false });
     };
   }

@@ -1,4 +1,4 @@
-// Main thread: the workstation page, a small sound-design bench. One voice — oscillator, noise
+// Main thread: the sound lab page (lab.html), a small sound-design bench. One voice — oscillator, noise
 // or sample player → envelope → filter — runs through an effect chain that can be changed
 // while it plays, then volume and pan, into Quaver's own analyser (spectrum, oscilloscope) and
 // meters. Every sound and every measurement comes from the engine; no native node processes

@@ -1,5 +1,5 @@
-// Test helpers for the workstation page: open it in headless Chromium behind the project's
-// server, and measure what the page's AnalyserNode hears.
+// Test helpers for the sound lab page (lab.html, one voice through an effect chain): open it
+// in headless Chromium behind the project's server, and measure what its analyser hears.
 import assert from 'node:assert/strict';
 import { startServer } from '../../scripts/serve.mjs';
 import { launch } from './browser.mjs';
@@ -9,7 +9,7 @@ import { launch } from './browser.mjs';
  * `init` in it, if given), and records console errors and page errors from before navigation
  * on. `close()` ends browser and server.
  */
-export async function openWorkstation({ isolate = true, init = null } = {}) {
+export async function openLab({ isolate = true, init = null, path = 'lab.html' } = {}) {
   const { server, url } = await startServer({ port: 0, isolate });
   const context = await launch();
   const page = await context.newPage();
@@ -20,7 +20,7 @@ export async function openWorkstation({ isolate = true, init = null } = {}) {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   page.on('pageerror', (error) => pageErrors.push(String(error)));
-  await page.goto(url);
+  await page.goto(`${url}${path}`);
   const close = async () => {
     await context.close();
     await new Promise((resolve) => server.close(resolve));

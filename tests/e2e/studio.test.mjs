@@ -1,0 +1,313 @@
+// The workstation page as a musician uses it, in headless Chromium: draw notes with the mouse,
+// play them and hear them on the beat (onsets measured from the engine's output), add an
+// insert and a send to a reverb bus, mix, bounce to WAV in the Worker (content checked, and
+// against the native `quaver render` of the same project and Python's soundfile), reload and
+// find it all again. Screenshots of the timeline, piano roll and mixer go to test-results/.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openLab, waitAudio } from './lab.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'test-results');
+mkdirSync(shots, { recursive: true });
+
+const PPQ = 960;
+const NOTES = [
+  { tick: 0, key: 60 },
+  { tick: PPQ, key: 62 },
+  { tick: 2 * PPQ, key: 64 },
+  { tick: 3 * PPQ, key: 65 },
+];
+/** An onset counts from the first sample this loud after at least SILENCE_MS of quiet. */
+const THRESHOLD = 1e-3;
+const SILENCE_MS = 20;
+
+let session;
+let page;
+
+before(async () => {
+  session = await openLab({ path: '' });
+  ({ page } = session);
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+});
+
+after(async () => {
+  await session?.close();
+});
+
+/** The page position of a piano-roll cell: `tick` into the clip, `key`. */
+async function rollPoint(tick, key) {
+  const box = await page.locator('#roll').boundingBox();
+  const { x, y } = await page.evaluate(([t, k]) => {
+    const { roll } = window.quaver;
+    return { x: roll.tickToX(t), y: roll.keyToY(k) };
+  }, [tick, key]);
+  return { x: box.x + x + 3, y: box.y + y + 6 };
+}
+
+function onsets(samples, sampleRate) {
+  const quiet = Math.round((SILENCE_MS / 1000) * sampleRate);
+  const found = [];
+  let lastLoud = -Infinity;
+  for (let i = 0; i < samples.length; i += 1) {
+    if (Math.abs(samples[i]) < THRESHOLD) continue;
+    if (i - lastLoud > quiet) found.push(i);
+    lastLoud = i;
+  }
+  return found;
+}
+
+/** Channels of a WAV file (PCM 16/24 or float 32), read here by hand. */
+function readWav(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  assert.equal(tag(0), 'RIFF');
+  assert.equal(tag(8), 'WAVE');
+  let format = null;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const id = tag(at);
+    const size = view.getUint32(at + 4, true);
+    const body = at + 8;
+    if (id === 'fmt ') {
+      format = {
+        code: view.getUint16(body, true), channels: view.getUint16(body + 2, true),
+        sampleRate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true),
+      };
+    } else if (id === 'data') {
+      const width = format.bits / 8;
+      const frames = size / (width * format.channels);
+      const channels = Array.from({ length: format.channels }, () => new Float32Array(frames));
+      for (let f = 0; f < frames; f += 1) {
+        for (let c = 0; c < format.channels; c += 1) {
+          const p = body + (f * format.channels + c) * width;
+          let v;
+          if (format.bits === 32) v = view.getFloat32(p, true);
+          else if (format.bits === 24) v = (((bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16)) << 8) >> 8) / 8388608;
+          else v = view.getInt16(p, true) / 32768;
+          channels[c][f] = v;
+        }
+      }
+      return { ...format, frames, channels };
+    }
+    at = body + size + (size % 2);
+  }
+  throw new Error('no data chunk');
+}
+
+test('a fresh page is a project with one synth track and an empty clip, ready to draw in', async () => {
+  const state = await page.evaluate(() => {
+    const { project } = window.quaver;
+    return { tracks: project.tracks.length, clip: project.tracks[0].clips[0], undo: !document.getElementById('undo').disabled };
+  });
+  assert.equal(state.tracks, 1);
+  assert.equal(state.clip.content.notes.length, 0);
+  assert.equal(state.clip.length, 4 * 4 * PPQ, 'four bars of 4/4');
+  assert.equal(state.undo, false, 'the starting point is not an undo step');
+  assert.deepEqual(session.pageErrors, []);
+});
+
+test('notes drawn with the mouse play on the beat grid (onsets within 1 ms)', async () => {
+  for (const { tick, key } of NOTES) {
+    const at = await rollPoint(tick, key);
+    await page.mouse.click(at.x, at.y);
+  }
+  const notes = await page.evaluate(() => window.quaver.project.tracks[0].clips[0].content.notes);
+  assert.deepEqual(notes.map((n) => [n.start, n.key, n.length]), NOTES.map((n) => [n.tick, n.key, PPQ / 2]), 'each click is an eighth note at its cell');
+  // A short release, set as a musician would: the synth's slider in the device panel.
+  await page.click('#tab-device');
+  await page.locator('.device input[data-param="release"]').first().fill('5');
+  const release = await page.evaluate(() => window.quaver.project.tracks[0].instrument.params.release);
+  assert.ok(Math.abs(release - 0.02) < 1e-6, `release ${release}`);
+  await page.click('#tab-roll');
+  await page.screenshot({ path: path.join(shots, 'studio-piano-roll.png') });
+
+  // A tap after the engine records every frame with its context frame number.
+  await page.evaluate(async () => {
+    const { context, engine } = window.quaver;
+    const code = `class Tap extends AudioWorkletProcessor {
+      process([input]) {
+        if (input.length) this.port.postMessage({ frame: currentFrame, samples: input[0].slice() });
+        return true;
+      }
+    }
+    registerProcessor('tap', Tap);`;
+    await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+    const tap = new AudioWorkletNode(context, 'tap');
+    window.tapped = [];
+    tap.port.onmessage = ({ data }) => window.tapped.push(data);
+    engine.node.connect(tap).connect(context.destination);
+  });
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.quaver.transport !== null);
+  await waitAudio(page, 2.4);
+  const startFrame = await page.evaluate(() => window.quaver.transport.atFrame);
+  await page.keyboard.press('Space');
+  assert.equal(await page.evaluate(() => window.quaver.transport), null, 'Space stops it again');
+  const heard = await page.evaluate(() => {
+    const blocks = window.tapped;
+    const first = blocks[0].frame;
+    const samples = new Float32Array(blocks[blocks.length - 1].frame + 128 - first);
+    for (const b of blocks) samples.set(b.samples, b.frame - first);
+    return { first, samples: Array.from(samples), sampleRate: window.quaver.context.sampleRate };
+  });
+  const found = onsets(heard.samples, heard.sampleRate).map((i) => heard.first + i);
+  const secondsPerTick = 60 / 120 / PPQ;
+  const expected = NOTES.map((n) => startFrame + Math.round(n.tick * secondsPerTick * heard.sampleRate));
+  assert.equal(found.length, NOTES.length, `onsets at frames ${found} (expected ${expected})`);
+  found.forEach((frame, i) => {
+    const errorMs = ((frame - expected[i]) / heard.sampleRate) * 1000;
+    assert.ok(Math.abs(errorMs) <= 1, `note ${i} starts ${errorMs.toFixed(3)} ms off the grid`);
+  });
+});
+
+test('an insert, a send to a reverb bus and the faders change what is heard, one undo step per gesture', async () => {
+  await page.click('#tab-mixer');
+  await page.click('#add-bus');
+  const busId = await page.evaluate(() => window.quaver.project.buses[0]?.id);
+  assert.ok(busId, 'a bus was added');
+  assert.equal(await page.evaluate(() => window.quaver.project.buses[0].inserts[0].kind), 'reverb');
+  // Insert a filter on the track from its strip's menu.
+  const track = page.locator('.strip.track').first();
+  await track.locator('select').selectOption('biquad');
+  assert.equal(await page.evaluate(() => window.quaver.project.tracks[0].inserts[0].kind), 'biquad');
+  await page.click('#tab-mixer');
+  // The send and the track fader, moved like sliders are (several input events, one change).
+  const undoDepth = () => page.evaluate(() => JSON.parse(window.quaver.session.save()).undo.length);
+  const before = await undoDepth();
+  const drag = async (locator, values) => {
+    await locator.evaluate((input, vs) => {
+      for (const v of vs) {
+        input.value = String(v);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, values);
+  };
+  await drag(page.locator('.strip.track').first().locator('.sends input[type="range"]'), [-30, -20, -12, -6]);
+  await drag(page.locator('.strip.track').first().locator('input.fader'), [-1, -2, -3]);
+  const project = await page.evaluate(() => window.quaver.project);
+  assert.deepEqual(project.tracks[0].sends, [{ bus: busId, gain_db: -6 }]);
+  assert.equal(project.tracks[0].strip.gain_db, -3);
+  assert.equal(await undoDepth(), before + 2, 'two drags, two undo steps');
+  assert.equal(await page.locator('.strip.track').first().locator('output').first().textContent(), '-3.0 dB');
+  // The mixer's strips are there and play: the meters move while the song plays.
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Space');
+  await waitAudio(page, 0.8);
+  const meter = await page.evaluate(() => parseFloat(document.querySelector('.strip.track .meter-bar i').style.height || '0'));
+  await page.screenshot({ path: path.join(shots, 'studio-mixer.png') });
+  await page.keyboard.press('Space');
+  assert.ok(meter > 10, `the track meter shows ${meter}%`);
+});
+
+/** Bounces the song through the dialog; resolves to the WAV's bytes and the downloaded file. */
+async function bounceVia(format, rate) {
+  await page.evaluate(() => {
+    window.quaver.lastBounce = null;
+    window.showSaveFilePicker = undefined;
+  });
+  await page.click('#bounce');
+  await page.selectOption('#bounce-format', format);
+  await page.selectOption('#bounce-rate', String(rate));
+  const download = page.waitForEvent('download');
+  await page.click('#bounce-start');
+  await page.waitForFunction(() => window.quaver.lastBounce !== null, null, { timeout: 120_000 });
+  const file = await (await download).path();
+  const status = await page.locator('#bounce-status').textContent();
+  assert.match(status, /× real time/);
+  console.log(`studio: ${format} bounce at ${rate} Hz: ${status}`);
+  const bytes = new Uint8Array(await page.evaluate(() => Array.from(window.quaver.lastBounce.wav)));
+  assert.deepEqual(new Uint8Array(readFileSync(file)), bytes, 'the downloaded file is the bounce');
+  await page.click('#bounce-cancel');
+  return { bytes, file };
+}
+
+test('the bounce in a Worker is the song: on the grid, the reverb tail after it, and the native render of the same project', async () => {
+  const secondsPerTick = 60 / 120 / PPQ;
+  // With the reverb bus muted, the notes stand apart and their onsets can be timed.
+  const busMute = page.locator('.strip.bus button.mute');
+  await page.click('#tab-mixer');
+  await busMute.click();
+  const dry = readWav((await bounceVia('pcm16', 44100)).bytes);
+  assert.deepEqual([dry.code, dry.bits, dry.sampleRate, dry.channels.length], [1, 16, 44100, 2]);
+  const found = onsets(dry.channels[0], 44100);
+  assert.equal(found.length, NOTES.length, `bounced onsets at ${found}`);
+  NOTES.forEach((n, i) => {
+    const errorMs = ((found[i] - n.tick * secondsPerTick * 44100) / 44100) * 1000;
+    assert.ok(Math.abs(errorMs) <= 1, `bounced note ${i} at ${errorMs.toFixed(3)} ms`);
+  });
+  await page.click('#tab-mixer');
+  await page.locator('.strip.bus button.mute').click();
+  assert.equal(await page.evaluate(() => window.quaver.project.buses[0].strip.mute), false);
+
+  const { bytes, file: saved } = await bounceVia('float32', 48000);
+  const wav = readWav(bytes);
+  assert.equal(wav.sampleRate, 48000);
+  assert.equal(wav.channels.length, 2);
+  assert.equal(wav.code, 3, 'IEEE float');
+  assert.equal(wav.frames, Math.round((4 * 4 * PPQ * secondsPerTick + 2) * 48000), 'four bars and two seconds of tail');
+  // The reverb bus rings on after the last note has been released.
+  const lastNoteEnd = Math.round((3 * PPQ + PPQ / 2) * secondsPerTick * 48000 + 0.05 * 48000);
+  const tail = wav.channels[0].subarray(lastNoteEnd, lastNoteEnd + 4800);
+  const tailPeak = tail.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(tailPeak > 1e-3, `the reverb tail peaks at ${tailPeak}`);
+
+  // The same project rendered natively by the CLI.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-studio-'));
+  const projectFile = path.join(dir, 'song.quaver.json');
+  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
+  const nativeFile = path.join(dir, 'native.wav');
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, nativeFile, '--rate', '48000', '--format', 'float32'], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const native = readWav(new Uint8Array(readFileSync(nativeFile)));
+  assert.equal(native.frames, wav.frames);
+  let worst = 0;
+  for (let c = 0; c < 2; c += 1) {
+    for (let i = 0; i < wav.frames; i += 1) worst = Math.max(worst, Math.abs(native.channels[c][i] - wav.channels[c][i]));
+  }
+  // wasm and native builds differ only where float functions (sin, exp, tanh) round apart.
+  assert.ok(worst <= 1e-4, `the native render differs by up to ${worst}`);
+  console.log(`studio: Worker bounce vs native render, largest difference ${worst.toExponential(2)}`);
+
+  // An independent reader agrees.
+  const python = path.join(root, '.venv/bin/python');
+  const read = spawnSync(python, ['-c', 'import sys, soundfile as sf; d, r = sf.read(sys.argv[1]); print(r, d.shape[0], d.shape[1], float(abs(d).max()))', saved], { encoding: 'utf8' });
+  assert.equal(read.status, 0, read.stderr);
+  const [rate, frames, channels, peak] = read.stdout.trim().split(' ').map(Number);
+  assert.deepEqual([rate, frames, channels], [48000, wav.frames, 2]);
+  const ourPeak = Math.max(...wav.channels.map((ch) => ch.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+  assert.ok(Math.abs(peak - ourPeak) < 1e-6, `soundfile's peak ${peak}, ours ${ourPeak}`);
+});
+
+test('after a reload the project is simply there, undo history included', async () => {
+  const before = await page.evaluate(() => window.quaver.session.save());
+  await page.screenshot({ path: path.join(shots, 'studio-timeline.png') });
+  // The autosave follows edits within a moment; the page flushes it when hidden too.
+  await page.waitForTimeout(600);
+  await page.reload();
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  const afterReload = await page.evaluate(() => window.quaver.session.save());
+  assert.deepEqual(JSON.parse(afterReload), JSON.parse(before));
+  assert.equal(await page.locator('#undo').isDisabled(), false);
+  // Undo works on what came back: the last edit un-muted the reverb bus.
+  await page.keyboard.press('Control+z');
+  assert.equal(await page.evaluate(() => window.quaver.project.buses[0].strip.mute), true);
+  await page.keyboard.press('Control+Shift+z');
+  assert.equal(await page.evaluate(() => window.quaver.project.buses[0].strip.mute), false);
+});
+
+test('a corrupt project file is refused with a message and the open project is unchanged', async () => {
+  const before = await page.evaluate(() => window.quaver.session.save());
+  await page.setInputFiles('#file-input', { name: 'broken.quaver.json', mimeType: 'application/json', buffer: Buffer.from('{"project": {"version": 1, "name": 7}}') });
+  await page.waitForFunction(() => !document.getElementById('message').hidden);
+  const message = await page.locator('#message').textContent();
+  assert.match(message, /broken\.quaver\.json could not be opened: .*name.*The current project is unchanged/);
+  assert.equal(await page.evaluate(() => window.quaver.session.save()), before);
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -1,0 +1,24 @@
+// Worker: bounces a project to a WAV file with the engine the worklet runs (not an
+// OfflineAudioContext), a second of audio at a time, reporting progress; the page cancels by
+// terminating the Worker.
+import { initSync, Bounce } from '../../../pkg/quaver.js';
+
+const CHUNK_SECONDS = 1;
+
+self.onmessage = ({ data }) => {
+  const { module, project, sampleRate, format, start = 0, end = -1, tail = 2 } = data;
+  try {
+    initSync({ module });
+    const bounce = new Bounce(project, sampleRate, start, end, tail);
+    const total = bounce.frames();
+    const startedAt = performance.now();
+    while (bounce.render(sampleRate * CHUNK_SECONDS)) {
+      self.postMessage({ type: 'progress', done: bounce.done(), total });
+    }
+    const renderMs = performance.now() - startedAt;
+    const wav = bounce.wav(format, format !== 'float32');
+    self.postMessage({ type: 'done', wav, frames: total, renderMs }, [wav.buffer]);
+  } catch (err) {
+    self.postMessage({ type: 'error', code: err?.code ?? 'Internal', message: String(err?.message ?? err) });
+  }
+};

@@ -1,0 +1,97 @@
+// Main thread: the controls of a track's instrument and its inserts (or a bus's), made from the
+// engine's own descriptions of each kind — every parameter a slider over its control range
+// (logarithmic where the kind says so), every choice a menu — so a new node kind is a device
+// here with no code of its own.
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+const SLIDER_STEPS = 1000;
+
+function toSlider(value, { min, max, log }) {
+  if (log && min > 0) return Math.round((SLIDER_STEPS * Math.log(value / min)) / Math.log(max / min));
+  return Math.round((SLIDER_STEPS * (value - min)) / (max - min));
+}
+
+function fromSlider(position, { min, max, log }) {
+  const share = position / SLIDER_STEPS;
+  return log && min > 0 ? min * (max / min) ** share : min + share * (max - min);
+}
+
+export function formatValue(value) {
+  const abs = Math.abs(value);
+  if (abs >= 1000) return `${(value / 1000).toFixed(2)}k`;
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(1);
+  return value.toFixed(abs < 0.1 && abs > 0 ? 3 : 2);
+}
+
+export class DevicePanel {
+  constructor(root, app) {
+    this.root = root;
+    this.app = app;
+    this.focused = null;
+  }
+
+  /** The channel whose devices are shown: the selected track, or a bus chosen in the mixer. */
+  channel() {
+    const { project, selection } = this.app;
+    const id = selection.channel ?? selection.track;
+    return project.tracks.find((t) => t.id === id) ?? project.buses.find((b) => b.id === id) ?? null;
+  }
+
+  render() {
+    const channel = this.channel();
+    if (!channel) {
+      this.root.replaceChildren(el('p', { className: 'empty', textContent: 'Select a track to see its instrument and effects.' }));
+      return;
+    }
+    const devices = [...(channel.instrument ? [channel.instrument] : []), ...channel.inserts];
+    const cards = devices.map((d) => this.card(channel, d, d === channel.instrument));
+    if (cards.length === 0) cards.push(el('p', { className: 'empty', textContent: `${channel.name} has no devices: add an insert from the mixer.` }));
+    this.root.replaceChildren(...cards);
+  }
+
+  card(channel, device, isInstrument) {
+    const kind = this.app.engine.kinds.get(device.kind);
+    const card = el('section', { className: `device${this.focused === device.id ? ' focused' : ''}` });
+    card.dataset.device = String(device.id);
+    card.append(el('h3', {}, `${device.kind}${isInstrument ? ' (instrument)' : ''}`, el('span', { className: 'dim', textContent: channel.name })));
+    if (!kind) {
+      card.append(el('p', { className: 'empty', textContent: `this engine has no '${device.kind}'` }));
+      return card;
+    }
+    for (const setting of kind.settings.filter((s) => s.type === 'choice')) {
+      const select = el('select', {}, ...setting.choices.map((c) => el('option', { value: c, textContent: c })));
+      select.value = device.choices?.[setting.name] ?? setting.choices[0];
+      select.onchange = () => this.app.edit({
+        edit: 'setChoice', track: channel.id, device: device.id, name: setting.name,
+        choice: select.value === setting.choices[0] ? null : select.value,
+      });
+      select.setAttribute('aria-label', `${device.kind} ${setting.name}`);
+      card.append(el('label', {}, setting.name, select, el('span')));
+    }
+    for (const param of kind.params) {
+      const control = param.control ?? { min: param.minValue, max: param.maxValue, log: false };
+      const value = device.params[param.name] ?? param.defaultValue;
+      const out = el('output', { textContent: formatValue(value) });
+      const input = el('input', { type: 'range', min: 0, max: SLIDER_STEPS, step: 1, value: toSlider(value, control) });
+      input.setAttribute('aria-label', `${device.kind} ${param.name}`);
+      input.dataset.param = param.name;
+      let dragging = false;
+      input.addEventListener('input', () => {
+        const v = Math.fround(fromSlider(Number(input.value), control));
+        out.textContent = formatValue(v);
+        this.app.edit({ edit: 'setParam', track: channel.id, device: device.id, name: param.name, value: v }, { continuing: dragging, quiet: true });
+        dragging = true;
+      });
+      input.addEventListener('change', () => { dragging = false; this.app.refresh(); });
+      input.addEventListener('dblclick', () => this.app.edit({ edit: 'setParam', track: channel.id, device: device.id, name: param.name, value: null }));
+      card.append(el('label', { title: 'Double-click: default' }, param.name, input, out));
+    }
+    return card;
+  }
+}

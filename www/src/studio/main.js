@@ -1,0 +1,852 @@
+// Main thread: the workstation page (index.html). The project lives in a wasm Session (the
+// model, its undo history, and the engine graph it compiles into); every change is an Edit the
+// Session checks, then the UI re-renders from `session.project()` and the engine is brought in
+// step with `session.sync`, which sends only what changed. Notes play from sequences inside
+// the engine, started sample-accurately by the transport — no JS timers schedule audio.
+import { EngineClient, compileEngine } from '../engine/index.js';
+import { Session } from '../../../pkg/quaver.js';
+import { DevicePanel } from './devicepanel.js';
+import { ComputerKeyboard, connectMidi, typingInField } from './input.js';
+import { Mixer, MASTER } from './mixer.js';
+import { PianoRoll } from './pianoroll.js';
+import { UNREADABLE, autosaver, loadAutosave, writeAutosave } from './storage.js';
+import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, secondsPerTick, snap, snapDown } from './time.js';
+import { TRACK_COLOURS, Timeline } from './timeline.js';
+
+const $ = (id) => document.getElementById(id);
+/** How far ahead of "now" a play command is scheduled, so it reaches the worklet in time. */
+const LEAD_SECONDS = 0.06;
+/** A note auditioned by clicking in the piano roll sounds this long. */
+const AUDITION_MS = 250;
+const STARTER_BARS = 4;
+
+const app = {
+  context: null, engine: null, session: null, project: null,
+  selection: { track: null, clip: null, channel: null },
+  /** Where the song is when stopped, in ticks. */
+  position: 0,
+  /** While playing: the context frame and song tick it started from. */
+  transport: null,
+  looping: false,
+  recording: null,
+  midiStatus: '',
+  lastBounce: null,
+  tab: 'roll',
+};
+// For the console and for browser tests.
+window.quaver = app;
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+let messageTimer = null;
+function showMessage(text, kind = 'error') {
+  const box = $('message');
+  box.textContent = text;
+  box.className = `message${kind === 'info' ? ' info' : ''}`;
+  box.hidden = false;
+  clearTimeout(messageTimer);
+  messageTimer = setTimeout(() => { box.hidden = true; }, kind === 'info' ? 4000 : 9000);
+}
+
+const describe = (err) => err?.message ?? String(err);
+
+// ---- Editing --------------------------------------------------------------------------------
+
+/**
+ * Applies one edit. `continuing`: part of the same gesture as the last (one undo step);
+ * `quiet`: only the canvases redraw (a slider being dragged is not rebuilt under the pointer).
+ * Returns whether the edit was taken.
+ */
+app.edit = (edit, { continuing = false, quiet = false } = {}) => {
+  try {
+    if (continuing) app.session.editContinuing(edit);
+    else app.session.edit(edit);
+  } catch (err) {
+    showMessage(describe(err));
+    return false;
+  }
+  changed({ quiet });
+  return true;
+};
+
+function changed({ quiet = false } = {}) {
+  const before = app.project;
+  app.project = app.session.project();
+  syncEngine();
+  if (app.transport && before && (before.tempo_bpm !== app.project.tempo_bpm || before.tracks.length !== app.project.tracks.length)) {
+    // Sequences are laid out in frames at the tempo: start them again from where the song is.
+    replay();
+  }
+  app.autosave?.();
+  if (quiet) draw();
+  else app.refresh();
+}
+
+function syncEngine() {
+  app.engine.call(() => app.session.sync(app.engine.controller));
+}
+
+app.undo = () => historyStep(() => app.session.undo());
+app.redo = () => historyStep(() => app.session.redo());
+
+function historyStep(step) {
+  try {
+    if (step()) changed();
+  } catch (err) {
+    showMessage(describe(err));
+  }
+}
+
+function freshIds(count) {
+  const first = app.session.freshId();
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+const defaultStrip = () => ({ gain_db: 0, pan: 0, mute: false, solo: false });
+
+app.addTrack = () => {
+  const [id, synth] = freshIds(2);
+  const number = app.project.tracks.length + 1;
+  const track = {
+    id, name: `Synth ${number}`, kind: 'midi', instrument: { id: synth, kind: 'synth', params: {}, bypass: false },
+    clips: [], strip: defaultStrip(), inserts: [], sends: [],
+  };
+  if (app.edit({ edit: 'addTrack', index: app.project.tracks.length, track })) app.select({ track: id, clip: null });
+  return id;
+};
+
+app.addBus = () => {
+  const [id, reverb] = freshIds(2);
+  const inserts = app.engine.kinds.has('reverb') ? [{ id: reverb, kind: 'reverb', params: {}, bypass: false }] : [];
+  const bus = { id, name: `Bus ${app.project.buses.length + 1}`, strip: defaultStrip(), inserts };
+  if (app.edit({ edit: 'addBus', index: app.project.buses.length, bus })) showTab('mixer');
+  return id;
+};
+
+app.addInsert = (channel, kind) => {
+  const [id] = freshIds(1);
+  const owner = channel === MASTER ? null : app.project.tracks.find((t) => t.id === channel) ?? app.project.buses.find((b) => b.id === channel);
+  const index = owner ? owner.inserts.length : 0;
+  if (app.edit({ edit: 'addInsert', track: channel, index, device: { id, kind, params: {}, bypass: false } })) app.showDevice(channel, id);
+};
+
+app.showDevice = (channel, device) => {
+  app.selection.channel = channel;
+  app.devicePanel.focused = device;
+  showTab('device');
+};
+
+app.addMidiClip = (track, start, length) => {
+  const [id] = freshIds(1);
+  const clip = { id, start, length, content: { type: 'midi', notes: [] } };
+  if (app.edit({ edit: 'addClip', track: track.id, clip })) {
+    app.select({ track: track.id, clip: id });
+    showTab('roll');
+  }
+  return id;
+};
+
+app.moveClip = (track, clip, target, start) => {
+  if (!target || target.id === track.id) {
+    app.edit({ edit: 'setClipSpan', track: track.id, clip: clip.id, start, length: clip.length });
+    return;
+  }
+  const edits = [{ edit: 'removeClip', track: track.id, clip: clip.id }, { edit: 'addClip', track: target.id, clip: { ...clip, start } }];
+  if (app.edit({ edit: 'batch', edits })) app.select({ track: target.id, clip: clip.id });
+};
+
+app.resizeClip = (track, clip, length) => {
+  app.edit({ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length });
+};
+
+app.addNote = (track, clip, note) => {
+  const [id] = freshIds(1);
+  return app.edit({ edit: 'addNote', track: track.id, clip: clip.id, note: { ...note, id } }) ? id : null;
+};
+
+app.setNotes = (track, clip, notes) => {
+  if (notes.length === 0) return;
+  app.edit({ edit: 'batch', edits: notes.map((note) => ({ edit: 'setNote', track: track.id, clip: clip.id, note })) });
+};
+
+app.removeNotes = (track, clip, ids) => {
+  if (ids.length === 0) return;
+  if (app.edit({ edit: 'batch', edits: ids.map((note) => ({ edit: 'removeNote', track: track.id, clip: clip.id, note })) })) {
+    for (const id of ids) app.roll.selected.delete(id);
+  }
+};
+
+function selectedClip() {
+  const track = app.project.tracks.find((t) => t.id === app.selection.track);
+  const clip = track?.clips.find((c) => c.id === app.selection.clip);
+  return clip ? { track, clip } : null;
+}
+
+/** A copy of a clip with ids of its own (the clip's, and each note's). */
+function copyOf(clip, start) {
+  const notes = clip.content.type === 'midi' ? clip.content.notes : [];
+  const [id, ...noteIds] = freshIds(1 + notes.length);
+  const content = clip.content.type === 'midi'
+    ? { type: 'midi', notes: notes.map((n, i) => ({ ...n, id: noteIds[i] })) }
+    : { ...clip.content };
+  return { id, start, length: clip.length, content };
+}
+
+app.duplicateClip = () => {
+  const s = selectedClip();
+  if (!s) return showMessage('Select a clip to duplicate', 'info');
+  const copy = copyOf(s.clip, s.clip.start + s.clip.length);
+  if (app.edit({ edit: 'addClip', track: s.track.id, clip: copy })) app.select({ track: s.track.id, clip: copy.id });
+};
+
+/** Splits the selected clip at the playhead (snapped to the grid): one undo step. */
+app.splitClip = () => {
+  const s = selectedClip();
+  if (!s) return showMessage('Select a clip to split at the playhead', 'info');
+  const { track, clip } = s;
+  const cut = snap(app.playheadTick(), app.grid());
+  if (cut <= clip.start || cut >= clip.start + clip.length) {
+    return showMessage('Put the playhead inside the clip to split it', 'info');
+  }
+  const at = cut - clip.start;
+  const second = copyOf(clip, cut);
+  second.length = clip.length - at;
+  const edits = [{ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }];
+  if (clip.content.type === 'midi') {
+    const moving = clip.content.notes.filter((n) => n.start >= at);
+    const kept = new Set(moving.map((n) => n.id));
+    second.content.notes = second.content.notes
+      .filter((_, i) => kept.has(clip.content.notes[i].id))
+      .map((n) => ({ ...n, start: n.start - at }));
+    for (const n of moving) edits.push({ edit: 'removeNote', track: track.id, clip: clip.id, note: n.id });
+  } else {
+    second.content.offset += at;
+  }
+  edits.push({ edit: 'addClip', track: track.id, clip: second });
+  app.edit({ edit: 'batch', edits });
+};
+
+app.deleteSelection = () => {
+  const target = app.roll.target();
+  if (app.tab === 'roll' && target && app.roll.selected.size > 0) {
+    app.removeNotes(target.track, target.clip, [...app.roll.selected]);
+    return;
+  }
+  const s = selectedClip();
+  if (s && app.edit({ edit: 'removeClip', track: s.track.id, clip: s.clip.id })) app.select({ track: s.track.id, clip: null });
+};
+
+/** Snaps the selected notes (or all the clip's) to the piano roll's grid. */
+app.quantize = () => {
+  const target = app.roll.target();
+  const grid = app.grid(true);
+  if (!target || grid <= 0) return;
+  const chosen = target.clip.content.notes.filter((n) => app.roll.selected.size === 0 || app.roll.selected.has(n.id));
+  const moved = chosen.map((n) => ({ ...n, start: Math.min(snap(n.start, grid), Math.max(0, target.clip.length - 1)) })).filter((n, i) => n.start !== chosen[i].start);
+  app.setNotes(target.track, target.clip, moved);
+};
+
+app.setLoop = (region) => {
+  if (app.edit({ edit: 'setLoop', region })) {
+    app.looping = true;
+    if (app.transport) replay();
+    updateTransportButtons();
+  }
+};
+
+// ---- Transport ------------------------------------------------------------------------------
+
+app.grid = (forRoll = false) => {
+  const name = forRoll ? $('roll-grid').value : $('snap').value;
+  return name === '1/4' ? PPQ : gridTicks(name, app.project.time_signature);
+};
+
+/** The song tick the engine plays at context time `seconds` (the transport's own clock). */
+function tickAt(seconds) {
+  const { transport, context } = app;
+  const elapsed = Math.max(0, seconds - transport.atFrame / context.sampleRate);
+  let tick = transport.tick + elapsed / transport.secondsPerTick;
+  const { region } = transport;
+  if (region && transport.tick < region.end && tick >= region.end) {
+    tick = region.start + ((tick - region.start) % (region.end - region.start));
+  }
+  return tick;
+}
+
+/** Where the song is now, in ticks (while playing, at what is being heard). */
+app.playheadTick = () => {
+  const { transport, context } = app;
+  if (!transport) return app.position;
+  return tickAt(context.currentTime - (context.outputLatency || context.baseLatency || 0));
+};
+
+/** Starts the song from `tick` a moment from now; returns whether the engine took it. */
+function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECONDS) * app.context.sampleRate)) {
+  const { engine, session, project } = app;
+  const region = app.looping ? project.loop_region : null;
+  const from = Math.max(0, Math.round(tick));
+  if (!engine.call(() => session.play(engine.controller, atFrame, from, !!region))) return false;
+  app.transport = { atFrame, tick: from, region, secondsPerTick: secondsPerTick(project) };
+  return true;
+}
+
+app.play = async () => {
+  if (app.transport) return;
+  await app.context.resume();
+  if (startAt(app.position)) updateTransportButtons();
+};
+
+app.stop = () => {
+  if (!app.transport) {
+    app.position = 0;
+    draw();
+    return;
+  }
+  if (app.recording) finishRecording();
+  const tick = app.playheadTick();
+  const { context, engine, session } = app;
+  engine.call(() => session.stop(engine.controller, Math.ceil(context.currentTime * context.sampleRate)));
+  app.transport = null;
+  app.position = Math.max(0, Math.round(tick));
+  updateTransportButtons();
+  draw();
+};
+
+/** Starts the song again from where it will be a moment from now (after a tempo change). */
+function replay() {
+  const atFrame = Math.ceil((app.context.currentTime + LEAD_SECONDS) * app.context.sampleRate);
+  startAt(tickAt(atFrame / app.context.sampleRate), atFrame);
+}
+
+app.seek = (tick) => {
+  app.position = Math.max(0, Math.round(tick));
+  if (app.transport) startAt(app.position);
+  draw();
+};
+
+app.toggleLoop = () => {
+  if (!app.project.loop_region) {
+    const bar = barTicks(app.project.time_signature);
+    const start = snapDown(app.playheadTick(), bar);
+    app.setLoop({ start, end: start + STARTER_BARS * bar });
+    return;
+  }
+  app.looping = !app.looping;
+  if (app.transport) replay();
+  updateTransportButtons();
+  draw();
+};
+
+function updateTransportButtons() {
+  $('play').setAttribute('aria-pressed', String(!!app.transport));
+  $('play').textContent = app.transport ? '■ Stop' : '▶ Play';
+  $('loop').setAttribute('aria-pressed', String(app.looping));
+  $('record').setAttribute('aria-pressed', String(!!app.recording));
+}
+
+// ---- Playing and recording notes ------------------------------------------------------------
+
+function liveTrack() {
+  const selected = app.project.tracks.find((t) => t.id === app.selection.track && t.kind === 'midi');
+  return selected ?? app.project.tracks.find((t) => t.kind === 'midi') ?? null;
+}
+
+app.playNote = (key, velocity) => {
+  const track = app.recording?.track ?? liveTrack();
+  if (!track) return;
+  app.context.resume();
+  app.engine.call(() => app.session.liveNote(app.engine.controller, track.id, key, velocity));
+  const rec = app.recording;
+  if (!rec || !app.transport) return;
+  const tick = Math.round(app.playheadTick());
+  if (velocity > 0) {
+    rec.held.set(key, { start: tick, velocity });
+  } else if (rec.held.has(key)) {
+    const { start, velocity: v } = rec.held.get(key);
+    rec.held.delete(key);
+    rec.notes.push({ key, velocity: v, start, length: Math.max(1, tick - start) });
+  }
+};
+
+app.audition = (key, velocity, short = false) => {
+  app.playNote(key, velocity);
+  if (short && velocity > 0) setTimeout(() => app.playNote(key, 0), AUDITION_MS);
+};
+
+app.toggleRecord = async () => {
+  if (app.recording) {
+    finishRecording();
+    return;
+  }
+  const track = liveTrack();
+  if (!track) return showMessage('Add a MIDI track to record into', 'info');
+  app.recording = { track, notes: [], held: new Map() };
+  updateTransportButtons();
+  if (!app.transport) await app.play();
+  showMessage(`Recording into ${track.name}: play the keyboard (A–K, Z/X octave) or a MIDI device`, 'info');
+};
+
+/** Turns what was played since recording began into one new clip, bar-aligned. */
+function finishRecording() {
+  const rec = app.recording;
+  app.recording = null;
+  updateTransportButtons();
+  const now = Math.round(app.playheadTick());
+  for (const [key, { start, velocity }] of rec.held) rec.notes.push({ key, velocity, start, length: Math.max(1, now - start) });
+  if (rec.notes.length === 0) return;
+  const bar = barTicks(app.project.time_signature);
+  const first = snapDown(Math.min(...rec.notes.map((n) => n.start)), bar);
+  const last = Math.max(...rec.notes.map((n) => n.start + n.length));
+  const length = Math.max(bar, Math.ceil((last - first) / bar) * bar);
+  const [id, ...noteIds] = freshIds(1 + rec.notes.length);
+  const notes = rec.notes.map((n, i) => ({ ...n, id: noteIds[i], start: n.start - first }));
+  if (app.edit({ edit: 'addClip', track: rec.track.id, clip: { id, start: first, length, content: { type: 'midi', notes } } })) {
+    app.select({ track: rec.track.id, clip: id });
+  }
+}
+
+// ---- Rendering ------------------------------------------------------------------------------
+
+app.select = ({ track = app.selection.track, clip = null } = {}) => {
+  const opened = clip !== null && clip !== app.selection.clip;
+  app.selection = { track, clip, channel: null };
+  if (opened) app.roll.show(selectedClip()?.clip ?? null);
+  renderTrackList();
+  app.devicePanel.render();
+  draw();
+};
+
+app.refresh = () => {
+  const { project } = app;
+  $('project-name').value = project.name;
+  if (document.activeElement !== $('tempo')) $('tempo').value = String(project.tempo_bpm);
+  $('sig-num').value = String(project.time_signature.numerator);
+  $('sig-den').value = String(project.time_signature.denominator);
+  $('undo').disabled = !app.session.canUndo();
+  $('redo').disabled = !app.session.canRedo();
+  // A selection whose track or clip went (an undo) is dropped.
+  if (!project.tracks.some((t) => t.id === app.selection.track)) app.selection.track = project.tracks[0]?.id ?? null;
+  if (app.selection.clip !== null && !selectedClip()) app.selection.clip = null;
+  renderTrackList();
+  app.mixer.render();
+  app.devicePanel.render();
+  updateTransportButtons();
+  draw();
+};
+
+function draw() {
+  $('undo').disabled = !app.session.canUndo();
+  $('redo').disabled = !app.session.canRedo();
+  app.timeline.draw();
+  app.roll.draw();
+}
+
+function renderTrackList() {
+  const items = app.project.tracks.map((track, i) => {
+    const name = el('input', { className: 'name', value: track.name, title: 'Rename the track' });
+    name.setAttribute('aria-label', 'Track name');
+    name.addEventListener('change', () => {
+      if (!app.edit({ edit: 'rename', id: track.id, name: name.value })) name.value = track.name;
+    });
+    const toggle = (prop, label) => {
+      const button = el('button', { type: 'button', textContent: label, className: prop, title: prop === 'mute' ? 'Mute' : 'Solo' });
+      button.setAttribute('aria-pressed', String(track.strip[prop]));
+      button.onclick = (event) => {
+        event.stopPropagation();
+        app.edit({ edit: 'setStrip', track: track.id, strip: { ...track.strip, [prop]: !track.strip[prop] } });
+      };
+      return button;
+    };
+    const remove = el('button', { type: 'button', textContent: '×', title: 'Delete the track' });
+    remove.onclick = (event) => {
+      event.stopPropagation();
+      app.edit({ edit: 'removeTrack', track: track.id });
+    };
+    const instrument = track.instrument?.kind ?? 'audio';
+    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` },
+      name, el('span', { className: 'switches' }, toggle('mute', 'M'), toggle('solo', 'S'), remove),
+      el('span', { className: 'kind', textContent: `${track.kind.toUpperCase()} · ${instrument} · ${track.clips.length} clips` }));
+    head.dataset.track = String(track.id);
+    head.style.setProperty('--colour', TRACK_COLOURS[i % TRACK_COLOURS.length]);
+    head.onclick = () => app.select({ track: track.id, clip: null });
+    return head;
+  });
+  $('track-list').replaceChildren(...items);
+}
+
+function showTab(name) {
+  app.tab = name;
+  for (const tab of ['roll', 'mixer', 'device']) {
+    $(`tab-${tab}`).setAttribute('aria-selected', String(tab === name));
+    $(`pane-${tab}`).hidden = tab !== name;
+  }
+  $('roll-tools').hidden = name !== 'roll';
+  if (name === 'roll') app.roll.draw();
+  if (name === 'device') app.devicePanel.render();
+}
+
+function tick() {
+  const at = app.playheadTick();
+  $('position-bars').textContent = formatBarsBeats(at, app.project.time_signature);
+  $('position-time').textContent = formatSeconds(at * secondsPerTick(app.project));
+  if (app.transport) {
+    app.timeline.follow(at);
+    app.timeline.draw();
+    if (app.tab === 'roll') app.roll.draw();
+  }
+  requestAnimationFrame(tick);
+}
+
+function updateStatus() {
+  const { context, engine } = app;
+  const state = engine.fatal ? 'failed' : app.transport ? 'playing' : context.state === 'running' ? 'stopped' : 'waiting for a click to start audio';
+  $('status').textContent = `Engine ${state} · ${context.sampleRate} Hz · ${engine.nodeCount} nodes · octave ${app.keyboard.octave}`
+    + `${app.midiStatus ? ` · ${app.midiStatus}` : ''}`;
+}
+
+// ---- Files ----------------------------------------------------------------------------------
+
+function download(bytes, name, type) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const link = el('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const fileStem = () => app.project.name.replace(/[\\/:*?"<>|]+/g, '_').trim() || 'Untitled';
+
+/** Writes to a file the user picks where the browser can (File System Access); downloads otherwise. */
+async function saveFile(bytes, name, type, extension) {
+  if (typeof window.showSaveFilePicker === 'function') {
+    let handle;
+    try {
+      handle = await window.showSaveFilePicker({ suggestedName: name, types: [{ description: name, accept: { [type]: [extension] } }] });
+    } catch (err) {
+      if (err?.name === 'AbortError') return false;
+      throw err;
+    }
+    const stream = await handle.createWritable();
+    await stream.write(bytes);
+    await stream.close();
+    return true;
+  }
+  download(bytes, name, type);
+  return true;
+}
+
+app.save = async () => {
+  try {
+    if (await saveFile(app.session.save(), `${fileStem()}.quaver.json`, 'application/json', '.json')) showMessage(`Saved ${app.project.name}`, 'info');
+  } catch (err) {
+    showMessage(`The project could not be saved: ${describe(err)}`);
+  }
+};
+
+app.exportMidi = async () => {
+  try {
+    await saveFile(app.session.exportMidi(undefined), `${fileStem()}.mid`, 'audio/midi', '.mid');
+  } catch (err) {
+    showMessage(`The MIDI file could not be written: ${describe(err)}`);
+  }
+};
+
+/** Replaces the open project with `next` (a Session); the old one's nodes leave the engine. */
+function replaceSession(next) {
+  if (app.transport) app.stop();
+  const old = app.session;
+  old.release(app.engine.controller);
+  old.free();
+  app.session = next;
+  app.project = null;
+  app.position = 0;
+  app.looping = false;
+  app.selection = { track: null, clip: null, channel: null };
+  changed();
+  watchMaster();
+  const first = app.project.tracks[0];
+  app.select({ track: first?.id ?? null, clip: first?.clips[0]?.id ?? null });
+}
+
+/** The master level in the top bar (again after another project opens: its nodes are new). */
+function watchMaster() {
+  app.stopMasterMeter?.();
+  const master = app.session.nodeOf('master.fader');
+  if (master === undefined) return;
+  app.stopMasterMeter = app.engine.meter(master, ({ peak }) => {
+    ['l', 'r'].forEach((side, ch) => {
+      const db = 20 * Math.log10(Math.max(peak[ch] ?? 0, 1e-6));
+      $(`master-meter-${side}`).style.width = `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
+    });
+  });
+}
+
+/** Whether the open project may be replaced: asks when it holds any clips. */
+function mayReplace(what) {
+  const hasWork = app.project.tracks.some((t) => t.clips.some((c) => c.content.type !== 'midi' || c.content.notes.length > 0));
+  return !hasWork || window.confirm(`${what} replaces ${app.project.name}. Anything not saved to a file is lost. Go on?`);
+}
+
+/** Opens a project file (JSON) or adds a MIDI file's tracks; a bad file changes nothing. */
+app.openFile = async (file) => {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const isMidi = /\.midi?$/i.test(file.name) || (bytes[0] === 0x4d && bytes[1] === 0x54 && bytes[2] === 0x68 && bytes[3] === 0x64);
+  if (isMidi) {
+    try {
+      const at = app.project.tracks.some((t) => t.clips.length) ? snapDown(app.playheadTick(), barTicks(app.project.time_signature)) : 0;
+      if (!app.session.importMidi(bytes, at)) return showMessage(`${file.name} has no notes to import`, 'info');
+    } catch (err) {
+      return showMessage(`${file.name} could not be imported: ${describe(err)}. Nothing was changed.`);
+    }
+    changed();
+    const added = app.project.tracks[app.project.tracks.length - 1];
+    app.select({ track: added.id, clip: added.clips[0]?.id ?? null });
+    return showMessage(`Imported ${file.name}`, 'info');
+  }
+  let next;
+  try {
+    next = Session.load(new TextDecoder().decode(bytes));
+  } catch (err) {
+    return showMessage(`${file.name} could not be opened: ${describe(err)}. The current project is unchanged.`);
+  }
+  if (!mayReplace(`Opening ${file.name}`)) {
+    next.free();
+    return undefined;
+  }
+  replaceSession(next);
+  showMessage(`Opened ${app.project.name}`, 'info');
+};
+
+async function pickFile() {
+  if (typeof window.showOpenFilePicker === 'function') {
+    try {
+      const [handle] = await window.showOpenFilePicker({
+        types: [{ description: 'Quaver projects and MIDI files', accept: { 'application/json': ['.json'], 'audio/midi': ['.mid', '.midi'] } }],
+      });
+      await app.openFile(await handle.getFile());
+    } catch (err) {
+      if (err?.name !== 'AbortError') showMessage(describe(err));
+    }
+    return;
+  }
+  $('file-input').click();
+}
+
+/** A new project: one synth track with an empty clip, ready to draw in. */
+function starterSession() {
+  const session = new Session('Untitled');
+  const [track, synth, clip] = [1, 2, 3];
+  session.edit({
+    edit: 'addTrack', index: 0,
+    track: {
+      id: track, name: 'Synth 1', kind: 'midi', instrument: { id: synth, kind: 'synth', params: {}, bypass: false },
+      clips: [{ id: clip, start: 0, length: STARTER_BARS * barTicks({ numerator: 4, denominator: 4 }), content: { type: 'midi', notes: [] } }],
+      strip: defaultStrip(), inserts: [], sends: [],
+    },
+  });
+  // Loaded back as a bare project, so the starting point is not itself an undo step.
+  const bare = JSON.stringify(JSON.parse(session.save()).project);
+  session.free();
+  return Session.load(bare);
+}
+
+app.newProject = () => {
+  if (mayReplace('A new project')) replaceSession(starterSession());
+};
+
+// ---- Bounce ---------------------------------------------------------------------------------
+
+app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true } = {}) => new Promise((resolve, reject) => {
+  const region = app.project.loop_region;
+  if (range === 'loop' && !region) {
+    reject(new Error('there is no loop region: drag on the ruler to make one'));
+    return;
+  }
+  const worker = new Worker(new URL('quaver-bounce.js', document.baseURI));
+  app.bouncing = worker;
+  const progress = $('bounce-progress');
+  progress.value = 0;
+  const finish = () => {
+    worker.terminate();
+    app.bouncing = null;
+    $('bounce-start').disabled = false;
+    $('bounce-cancel').textContent = 'Close';
+  };
+  worker.onmessage = async ({ data }) => {
+    if (data.type === 'progress') {
+      progress.value = data.done / data.total;
+      $('bounce-status').textContent = `${Math.round((100 * data.done) / data.total)}%`;
+      return;
+    }
+    finish();
+    if (data.type === 'error') {
+      reject(new Error(data.message));
+      return;
+    }
+    progress.value = 1;
+    const seconds = data.frames / sampleRate;
+    app.lastBounce = { wav: data.wav, frames: data.frames, renderMs: data.renderMs, sampleRate, format };
+    $('bounce-status').textContent = `${seconds.toFixed(1)} s of audio in ${(data.renderMs / 1000).toFixed(2)} s `
+      + `(${(seconds / (data.renderMs / 1000)).toFixed(0)}× real time)`;
+    if (save) await saveFile(data.wav, `${fileStem()}.wav`, 'audio/wav', '.wav').catch((err) => showMessage(describe(err)));
+    resolve(app.lastBounce);
+  };
+  worker.onerror = (event) => {
+    finish();
+    reject(new Error(event.message || 'the bounce Worker failed'));
+  };
+  app.cancelBounce = () => {
+    finish();
+    $('bounce-status').textContent = 'Cancelled';
+    reject(new Error('cancelled'));
+  };
+  $('bounce-start').disabled = true;
+  $('bounce-cancel').textContent = 'Cancel';
+  worker.postMessage({
+    module: app.engine.module, project: app.session.save(), sampleRate, format, tail,
+    start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1,
+  });
+});
+
+function bindBounceDialog() {
+  const dialog = $('bounce-dialog');
+  $('bounce').onclick = () => {
+    $('bounce-status').textContent = '';
+    $('bounce-progress').value = 0;
+    $('bounce-range').querySelector('[value="loop"]').disabled = !app.project.loop_region;
+    dialog.showModal();
+  };
+  $('bounce-start').onclick = () => {
+    app.bounce({ range: $('bounce-range').value, format: $('bounce-format').value, sampleRate: Number($('bounce-rate').value) })
+      .catch((err) => { $('bounce-status').textContent = `Not bounced: ${describe(err)}`; });
+  };
+  $('bounce-cancel').onclick = () => {
+    if (app.bouncing) app.cancelBounce();
+    else dialog.close();
+  };
+}
+
+// ---- Controls and shortcuts -----------------------------------------------------------------
+
+function bindControls() {
+  $('play').onclick = () => (app.transport ? app.stop() : app.play());
+  $('to-start').onclick = () => app.seek(0);
+  $('record').onclick = () => app.toggleRecord();
+  $('loop').onclick = () => app.toggleLoop();
+  $('undo').onclick = app.undo;
+  $('redo').onclick = app.redo;
+  $('add-track').onclick = app.addTrack;
+  $('add-bus').onclick = app.addBus;
+  $('new-project').onclick = app.newProject;
+  $('open').onclick = pickFile;
+  $('save').onclick = app.save;
+  $('export-midi').onclick = app.exportMidi;
+  $('quantize').onclick = app.quantize;
+  $('file-input').onchange = () => {
+    const [file] = $('file-input').files;
+    $('file-input').value = '';
+    if (file) app.openFile(file);
+  };
+  $('project-name').addEventListener('change', () => {
+    if (!app.edit({ edit: 'rename', id: MASTER, name: $('project-name').value })) $('project-name').value = app.project.name;
+  });
+  $('tempo').addEventListener('change', () => {
+    const bpm = Number($('tempo').value);
+    if (!app.edit({ edit: 'setTempo', bpm })) $('tempo').value = String(app.project.tempo_bpm);
+  });
+  const signature = () => app.edit({ edit: 'setTimeSignature', signature: { numerator: Number($('sig-num').value), denominator: Number($('sig-den').value) } });
+  $('sig-num').addEventListener('change', () => signature() || app.refresh());
+  $('sig-den').addEventListener('change', () => signature() || app.refresh());
+  $('snap').addEventListener('change', draw);
+  $('roll-grid').addEventListener('change', draw);
+  for (const tab of ['roll', 'mixer', 'device']) $(`tab-${tab}`).onclick = () => showTab(tab);
+  // Audio may only start after a gesture.
+  const resume = () => app.context.resume();
+  window.addEventListener('pointerdown', resume, { capture: true });
+  window.addEventListener('keydown', resume, { capture: true });
+  window.addEventListener('keydown', shortcut);
+  bindBounceDialog();
+}
+
+function shortcut(event) {
+  if (typingInField(event) || $('bounce-dialog').open) return;
+  const mod = event.ctrlKey || event.metaKey;
+  const key = event.key.toLowerCase();
+  const run = (fn) => {
+    event.preventDefault();
+    fn();
+  };
+  if (mod && key === 'z') return run(event.shiftKey ? app.redo : app.undo);
+  if (mod && key === 'y') return run(app.redo);
+  if (mod && key === 's') return run(app.save);
+  if (mod && key === 'o') return run(pickFile);
+  if (mod && key === 'd') return run(app.duplicateClip);
+  if (mod && key === 'e') return run(app.splitClip);
+  if (mod || event.altKey) return undefined;
+  if (event.code === 'Space') return run(() => (app.transport ? app.stop() : app.play()));
+  if (event.key === 'Delete' || event.key === 'Backspace') return run(app.deleteSelection);
+  if (event.key === 'Home') return run(() => app.seek(0));
+  if (event.code === 'KeyL') return run(app.toggleLoop);
+  if (event.code === 'KeyR') return run(app.toggleRecord);
+  if (event.code === 'KeyQ') return run(app.quantize);
+  return undefined;
+}
+
+// ---- Start ----------------------------------------------------------------------------------
+
+async function openAutosave() {
+  let json = null;
+  try {
+    json = await loadAutosave();
+  } catch (err) {
+    showMessage(`The saved project could not be read from this browser's storage (${describe(err)}); starting a new one`);
+  }
+  if (json === null) return starterSession();
+  try {
+    return Session.load(json);
+  } catch (err) {
+    await writeAutosave(json, UNREADABLE).catch(() => {});
+    showMessage(`The last project could not be opened (${describe(err)}). It is kept aside in storage; this is a new one.`);
+    return starterSession();
+  }
+}
+
+async function boot() {
+  const context = new AudioContext({ latencyHint: 'interactive' });
+  app.context = context;
+  const module = await compileEngine(new URL('quaver_bg.wasm', document.baseURI));
+  const engine = await EngineClient.create(context, { module, workletUrl: new URL('quaver-worklet.js', document.baseURI), maxNodes: 2048, maxEdges: 8192 });
+  app.engine = engine;
+  engine.addEventListener('error', ({ detail }) => showMessage(`${detail.code}: ${detail.message}`));
+  engine.node.connect(context.destination);
+  app.session = await openAutosave();
+  app.timeline = new Timeline($('timeline'), app);
+  app.roll = new PianoRoll($('roll'), app);
+  app.mixer = new Mixer($('mixer'), app);
+  app.devicePanel = new DevicePanel($('device-panel'), app);
+  app.keyboard = new ComputerKeyboard((key, velocity) => app.playNote(key, velocity), () => updateStatus());
+  app.autosave = autosaver(() => app.session.save(), (err) => showMessage(`Autosave failed (${describe(err)}): the project is still open here; save it to a file to keep it`));
+  bindControls();
+  changed();
+  const first = app.project.tracks[0];
+  app.select({ track: first?.id ?? null, clip: first?.clips[0]?.id ?? null });
+  showTab('roll');
+  await engine.ready;
+  await engine.commit().catch((err) => showMessage(describe(err)));
+  watchMaster();
+  connectMidi((key, velocity) => app.playNote(key, velocity)).then((text) => { app.midiStatus = text; updateStatus(); });
+  setInterval(updateStatus, 500);
+  updateStatus();
+  requestAnimationFrame(tick);
+  app.ready = true;
+}
+
+boot().catch((err) => {
+  $('status').textContent = `The engine could not start: ${describe(err)}`;
+  showMessage(`The engine could not start: ${describe(err)}`);
+});

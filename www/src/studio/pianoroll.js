@@ -1,0 +1,314 @@
+// Main thread: the piano roll of one MIDI clip — keys down the left, the clip's notes on a grid,
+// velocities in a lane below. Click on empty grid draws a note one grid step long (drag to
+// lengthen), drag a note to move it, its right edge to resize, the lane to set velocity;
+// Delete removes the selected notes. Each gesture is one edit, so one undo step.
+import { fitCanvas } from './timeline.js';
+import { barTicks, beatTicks, snap, snapDown } from './time.js';
+
+export const KEYS_WIDTH = 44;
+export const KEY_HEIGHT = 12;
+export const VELOCITY_LANE = 64;
+const EDGE = 6;
+const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
+const BLACK = new Set([1, 3, 6, 8, 10]);
+
+export function keyName(key) {
+  return `${NAMES[key % 12]}${Math.floor(key / 12) - 1}`;
+}
+
+export class PianoRoll {
+  constructor(canvas, app) {
+    this.canvas = canvas;
+    this.app = app;
+    this.pxPerTick = 0.1;
+    this.scrollTick = 0;
+    /** The key at the top edge of the note area. */
+    this.topKey = 84;
+    this.selected = new Set();
+    this.drag = null;
+    canvas.addEventListener('pointerdown', (e) => this.pointerDown(e));
+    canvas.addEventListener('pointermove', (e) => this.pointerMove(e));
+    canvas.addEventListener('pointerup', (e) => this.pointerUp(e));
+    canvas.addEventListener('contextmenu', (e) => this.contextMenu(e));
+    canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
+    new ResizeObserver(() => this.draw()).observe(canvas.parentElement);
+  }
+
+  /** The clip shown, with its track: `{ track, clip }` or null. */
+  target() {
+    const { project, selection } = this.app;
+    const track = project?.tracks.find((t) => t.id === selection.track);
+    const clip = track?.clips.find((c) => c.id === selection.clip);
+    return clip && clip.content.type === 'midi' ? { track, clip } : null;
+  }
+
+  noteArea() {
+    return { top: 0, bottom: this.canvas.clientHeight - VELOCITY_LANE };
+  }
+
+  tickToX(tick) {
+    return KEYS_WIDTH + (tick - this.scrollTick) * this.pxPerTick;
+  }
+
+  xToTick(x) {
+    return Math.max(0, (x - KEYS_WIDTH) / this.pxPerTick + this.scrollTick);
+  }
+
+  keyToY(key) {
+    return (this.topKey - key) * KEY_HEIGHT;
+  }
+
+  yToKey(y) {
+    return Math.max(0, Math.min(127, this.topKey - Math.floor(y / KEY_HEIGHT)));
+  }
+
+  /** Centres the view on a clip's notes (or middle C) when a new clip is opened. */
+  show(clip) {
+    const keys = clip?.content.notes?.map((n) => n.key) ?? [];
+    const middle = keys.length ? Math.round((Math.min(...keys) + Math.max(...keys)) / 2) : 60;
+    const rows = Math.floor((this.canvas.parentElement.clientHeight - VELOCITY_LANE) / KEY_HEIGHT);
+    this.topKey = Math.min(127, middle + Math.floor(rows / 2));
+    this.scrollTick = 0;
+    const width = this.canvas.parentElement.clientWidth - KEYS_WIDTH - 20;
+    if (clip) this.pxPerTick = Math.max(0.01, Math.min(0.5, width / clip.length));
+    this.selected.clear();
+  }
+
+  locate(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    const area = this.noteArea();
+    const t = this.target();
+    const inLane = y >= area.bottom;
+    let note = null;
+    let edge = false;
+    if (t && !inLane && x >= KEYS_WIDTH) {
+      for (const n of t.clip.content.notes) {
+        const x0 = this.tickToX(n.start);
+        const x1 = this.tickToX(n.start + n.length);
+        const y0 = this.keyToY(n.key);
+        if (x >= x0 && x <= x1 && y >= y0 && y < y0 + KEY_HEIGHT) {
+          note = n;
+          edge = x1 - x <= EDGE;
+        }
+      }
+    }
+    return { x, y, inLane, onKeys: x < KEYS_WIDTH, tick: this.xToTick(x), key: this.yToKey(y), note, edge };
+  }
+
+  pointerDown(event) {
+    const t = this.target();
+    if (!t || event.button !== 0) return;
+    const at = this.locate(event);
+    this.canvas.setPointerCapture(event.pointerId);
+    const grid = this.app.grid(true);
+    if (at.onKeys && !at.inLane) {
+      this.drag = { mode: 'audition', key: at.key };
+      this.app.audition(at.key, 100);
+      return;
+    }
+    if (at.inLane) {
+      this.drag = { mode: 'velocity', changes: new Map() };
+      this.velocityAt(at);
+      return;
+    }
+    if (at.note) {
+      if (!event.shiftKey && !this.selected.has(at.note.id)) this.selected.clear();
+      this.selected.add(at.note.id);
+      this.drag = { mode: at.edge ? 'resize' : 'move', note: at.note, grabTick: at.tick, grabKey: at.key, dTick: 0, dKey: 0, length: at.note.length, moved: false };
+      this.app.audition(at.note.key, at.note.velocity, true);
+    } else {
+      this.selected.clear();
+      const start = snapDown(at.tick, grid);
+      if (start >= t.clip.length) return;
+      const note = { id: 0, start, length: Math.max(1, grid || 1), key: at.key, velocity: 100 };
+      this.drag = { mode: 'draw', note, grabTick: start, moved: true };
+      this.app.audition(at.key, 100, true);
+    }
+    this.draw();
+  }
+
+  velocityAt(at) {
+    const t = this.target();
+    const lane = this.canvas.clientHeight - VELOCITY_LANE;
+    const velocity = Math.max(1, Math.min(127, Math.round(((this.canvas.clientHeight - at.y) / (VELOCITY_LANE - 4)) * 127)));
+    for (const n of t.clip.content.notes) {
+      const x0 = this.tickToX(n.start);
+      if (Math.abs(at.x - x0) <= 4 && at.y >= lane) this.drag.changes.set(n.id, velocity);
+    }
+    this.draw();
+  }
+
+  pointerMove(event) {
+    const at = this.locate(event);
+    const { drag } = this;
+    if (!drag) {
+      this.canvas.style.cursor = at.note ? (at.edge ? 'ew-resize' : 'grab') : at.inLane ? 'ns-resize' : 'crosshair';
+      return;
+    }
+    const grid = this.app.grid(true);
+    if (drag.mode === 'velocity') {
+      this.velocityAt(at);
+      return;
+    }
+    if (drag.mode === 'audition') return;
+    drag.moved = true;
+    if (drag.mode === 'draw') {
+      drag.note.length = Math.max(grid || 1, snap(at.tick, grid) - drag.note.start);
+    } else if (drag.mode === 'move') {
+      drag.dTick = snap(drag.note.start + at.tick - drag.grabTick, grid) - drag.note.start;
+      drag.dKey = at.key - drag.grabKey;
+    } else {
+      drag.length = Math.max(grid || 1, snap(drag.note.start + drag.note.length + at.tick - drag.grabTick, grid) - drag.note.start);
+    }
+    this.draw();
+  }
+
+  pointerUp(event) {
+    const { drag } = this;
+    this.drag = null;
+    if (!drag) return;
+    this.canvas.releasePointerCapture(event.pointerId);
+    const t = this.target();
+    if (drag.mode === 'audition') {
+      this.app.audition(drag.key, 0);
+      return;
+    }
+    if (!t) return;
+    const edits = [];
+    if (drag.mode === 'velocity') {
+      for (const n of t.clip.content.notes) {
+        const velocity = drag.changes.get(n.id);
+        if (velocity !== undefined && velocity !== n.velocity) edits.push({ ...n, velocity });
+      }
+      this.app.setNotes(t.track, t.clip, edits, 'Set velocity');
+      return;
+    }
+    if (drag.mode === 'draw') {
+      const note = { ...drag.note, length: Math.min(drag.note.length, t.clip.length - drag.note.start) };
+      const id = this.app.addNote(t.track, t.clip, note);
+      if (id !== null) this.selected = new Set([id]);
+      return;
+    }
+    if (!drag.moved) return;
+    for (const n of t.clip.content.notes.filter((x) => this.selected.has(x.id))) {
+      if (drag.mode === 'move') {
+        const start = n.start + drag.dTick;
+        const key = n.key + drag.dKey;
+        if (start < 0 || start >= t.clip.length || key < 0 || key > 127) continue;
+        edits.push({ ...n, start, key });
+      } else {
+        edits.push({ ...n, length: Math.max(1, n.length + drag.length - drag.note.length) });
+      }
+    }
+    this.app.setNotes(t.track, t.clip, edits, drag.mode === 'move' ? 'Move notes' : 'Resize notes');
+  }
+
+  contextMenu(event) {
+    event.preventDefault();
+    const t = this.target();
+    const at = this.locate(event);
+    if (t && at.note) this.app.removeNotes(t.track, t.clip, [at.note.id]);
+  }
+
+  wheel(event) {
+    event.preventDefault();
+    if (event.ctrlKey || event.metaKey) {
+      const tick = this.xToTick(event.offsetX);
+      this.pxPerTick = Math.max(0.005, Math.min(2, this.pxPerTick * (event.deltaY < 0 ? 1.2 : 1 / 1.2)));
+      this.scrollTick = Math.max(0, tick - (event.offsetX - KEYS_WIDTH) / this.pxPerTick);
+    } else if (event.shiftKey) {
+      this.scrollTick = Math.max(0, this.scrollTick + event.deltaY / this.pxPerTick);
+    } else {
+      this.topKey = Math.max(10, Math.min(127, this.topKey - Math.sign(event.deltaY) * 3));
+    }
+    this.draw();
+  }
+
+  /** The notes as the current drag shows them. */
+  shownNotes(t) {
+    const { drag } = this;
+    return t.clip.content.notes.map((n) => {
+      if (!drag || !this.selected.has(n.id)) {
+        if (drag?.mode === 'velocity' && drag.changes.has(n.id)) return { ...n, velocity: drag.changes.get(n.id) };
+        return n;
+      }
+      if (drag.mode === 'move') return { ...n, start: n.start + drag.dTick, key: n.key + drag.dKey };
+      if (drag.mode === 'resize') return { ...n, length: Math.max(1, n.length + drag.length - drag.note.length) };
+      return n;
+    }).concat(drag?.mode === 'draw' ? [drag.note] : []);
+  }
+
+  draw() {
+    const width = this.canvas.parentElement.clientWidth;
+    const height = this.canvas.parentElement.clientHeight;
+    const g = fitCanvas(this.canvas, width, height);
+    g.fillStyle = '#101216';
+    g.fillRect(0, 0, width, height);
+    const t = this.target();
+    if (!t) {
+      g.fillStyle = '#9aa0a6';
+      g.font = '14px system-ui, sans-serif';
+      g.fillText('Select a MIDI clip on the timeline (double-click an empty part of a MIDI track to make one).', 24, 40);
+      return;
+    }
+    const { project } = this.app;
+    const laneTop = height - VELOCITY_LANE;
+    for (let key = this.topKey; key >= 0 && this.keyToY(key) < laneTop; key -= 1) {
+      const y = this.keyToY(key);
+      g.fillStyle = BLACK.has(key % 12) ? '#14171c' : '#1a1d23';
+      g.fillRect(KEYS_WIDTH, y, width, KEY_HEIGHT);
+      g.fillStyle = BLACK.has(key % 12) ? '#2a2e36' : '#d8d8d8';
+      g.fillRect(0, y, KEYS_WIDTH - 2, KEY_HEIGHT - 1);
+      if (key % 12 === 0) {
+        g.fillStyle = '#111';
+        g.font = '9px system-ui, sans-serif';
+        g.fillText(keyName(key), 4, y + KEY_HEIGHT - 2);
+        g.fillStyle = '#2f3540';
+        g.fillRect(KEYS_WIDTH, y + KEY_HEIGHT - 1, width, 1);
+      }
+    }
+    const signature = project.time_signature;
+    const grid = this.app.grid(true) || beatTicks(signature);
+    const bar = barTicks(signature);
+    const lastTick = this.xToTick(width);
+    const step = grid * this.pxPerTick >= 6 ? grid : beatTicks(signature);
+    for (let tick = Math.floor(this.scrollTick / step) * step; tick <= lastTick; tick += step) {
+      const x = Math.round(this.tickToX(tick)) + 0.5;
+      g.strokeStyle = tick % bar === 0 ? '#3a414d' : tick % beatTicks(signature) === 0 ? '#272c35' : '#1d2128';
+      g.beginPath();
+      g.moveTo(x, 0);
+      g.lineTo(x, laneTop);
+      g.stroke();
+    }
+    // Past the clip's end notes do not sound: shade it.
+    const end = this.tickToX(t.clip.length);
+    g.fillStyle = 'rgba(0, 0, 0, 0.45)';
+    g.fillRect(Math.max(KEYS_WIDTH, end), 0, width, laneTop);
+    g.fillStyle = '#15181d';
+    g.fillRect(0, laneTop, width, VELOCITY_LANE);
+    g.fillStyle = '#9aa0a6';
+    g.font = '10px system-ui, sans-serif';
+    g.fillText('velocity', 4, laneTop + 14);
+    for (const n of this.shownNotes(t)) {
+      const x = this.tickToX(n.start);
+      const w = Math.max(3, n.length * this.pxPerTick);
+      const y = this.keyToY(n.key);
+      const selected = this.selected.has(n.id) || n === this.drag?.note;
+      const shade = Math.round(40 + (n.velocity / 127) * 60);
+      g.fillStyle = selected ? '#ffffff' : `hsl(42, 86%, ${shade}%)`;
+      g.fillRect(x, y + 1, w, KEY_HEIGHT - 2);
+      g.strokeStyle = '#111';
+      g.strokeRect(x + 0.5, y + 1.5, w - 1, KEY_HEIGHT - 3);
+      const vh = (n.velocity / 127) * (VELOCITY_LANE - 4);
+      g.fillStyle = selected ? '#ffffff' : '#f0b429';
+      g.fillRect(x, height - vh, 3, vh);
+    }
+    const playhead = this.tickToX(this.app.playheadTick() - t.clip.start);
+    if (playhead >= KEYS_WIDTH && playhead <= width) {
+      g.fillStyle = '#ff6b6b';
+      g.fillRect(Math.round(playhead), 0, 1, laneTop);
+    }
+  }
+}

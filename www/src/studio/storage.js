@@ -1,0 +1,65 @@
+// Main thread: the autosave. After every edit the project (with its undo history) is written to
+// IndexedDB, so a closed tab loses nothing; the next visit opens it again. A write that fails
+// (storage full, private mode) is reported and the project in memory stays as it is.
+const DB_NAME = 'quaver';
+const STORE = 'projects';
+const CURRENT = 'current';
+/** Where an autosave that would not open is kept, so starting afresh does not destroy it. */
+export const UNREADABLE = 'unreadable';
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => reject(new Error('the project store is held open by another tab'));
+  });
+}
+
+function run(mode, body) {
+  return open().then((db) => new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, mode);
+    const request = body(tx.objectStore(STORE));
+    tx.oncomplete = () => { db.close(); resolve(request.result); };
+    tx.onabort = () => { db.close(); reject(tx.error ?? new Error('the write was aborted')); };
+    tx.onerror = () => { db.close(); reject(tx.error); };
+  }));
+}
+
+/** The autosaved project JSON, or null on a first visit. */
+export function loadAutosave(key = CURRENT) {
+  return run('readonly', (store) => store.get(key)).then((record) => record?.json ?? null);
+}
+
+export function writeAutosave(json, key = CURRENT) {
+  return run('readwrite', (store) => store.put({ json, savedAt: Date.now() }, key));
+}
+
+/**
+ * Calls `write()` once edits have paused for `ms`, and at once when the page is hidden; the
+ * returned function marks the project changed. `onError` hears about failed writes.
+ */
+export function autosaver(read, onError, ms = 250) {
+  let timer = null;
+  let dirty = false;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = null;
+    if (!dirty) return Promise.resolve();
+    dirty = false;
+    return writeAutosave(read()).catch((err) => {
+      dirty = true;
+      onError(err);
+    });
+  };
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flush(); });
+  window.addEventListener('pagehide', flush);
+  const changed = () => {
+    dirty = true;
+    clearTimeout(timer);
+    timer = setTimeout(flush, ms);
+  };
+  changed.flush = flush;
+  return changed;
+}

@@ -1,0 +1,282 @@
+// Main thread: the arrangement — a ruler with the loop region and playhead over one row per
+// track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
+// release, so one gesture is one undo step.
+import { barTicks, beatTicks, snap, snapDown } from './time.js';
+
+export const RULER = 26;
+export const ROW = 60;
+const EDGE = 7;
+const MIN_PX_PER_TICK = 0.002;
+const MAX_PX_PER_TICK = 1;
+export const TRACK_COLOURS = ['#f0b429', '#4fd1c5', '#9f7aea', '#f56565', '#68d391', '#63b3ed', '#ed64a6', '#ecc94b'];
+
+/** A canvas drawn at the screen's pixel density; returns its 2D context in CSS pixels. */
+export function fitCanvas(canvas, width, height) {
+  const ratio = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
+  const g = canvas.getContext('2d');
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  return g;
+}
+
+export class Timeline {
+  constructor(canvas, app) {
+    this.canvas = canvas;
+    this.app = app;
+    /** Pixels per tick (0.05: 48 px a beat) and the first tick shown. */
+    this.pxPerTick = 0.05;
+    this.scrollTick = 0;
+    this.drag = null;
+    canvas.addEventListener('pointerdown', (e) => this.pointerDown(e));
+    canvas.addEventListener('pointermove', (e) => this.pointerMove(e));
+    canvas.addEventListener('pointerup', (e) => this.pointerUp(e));
+    canvas.addEventListener('dblclick', (e) => this.doubleClick(e));
+    canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
+    new ResizeObserver(() => this.draw()).observe(canvas.parentElement);
+  }
+
+  tickToX(tick) {
+    return (tick - this.scrollTick) * this.pxPerTick;
+  }
+
+  xToTick(x) {
+    return Math.max(0, x / this.pxPerTick + this.scrollTick);
+  }
+
+  /** The top of track row `index`, in canvas pixels. */
+  rowY(index) {
+    return RULER + index * ROW;
+  }
+
+  zoom(factor, aroundX = this.canvas.clientWidth / 2) {
+    const tick = this.xToTick(aroundX);
+    this.pxPerTick = Math.max(MIN_PX_PER_TICK, Math.min(MAX_PX_PER_TICK, this.pxPerTick * factor));
+    this.scrollTick = Math.max(0, tick - aroundX / this.pxPerTick);
+    this.draw();
+  }
+
+  /** Scrolls so `tick` is on screen (the playhead, while playing). */
+  follow(tick) {
+    const width = this.canvas.clientWidth;
+    const x = this.tickToX(tick);
+    if (x < 0 || x > width - 40) {
+      this.scrollTick = Math.max(0, tick - 40 / this.pxPerTick);
+      this.draw();
+    }
+  }
+
+  locate(event) {
+    const rect = this.canvas.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    const { project } = this.app;
+    const row = y < RULER ? -1 : Math.floor((y - RULER) / ROW);
+    const track = project.tracks[row] ?? null;
+    let clip = null;
+    let edge = false;
+    if (track) {
+      for (const c of track.clips) {
+        const x0 = this.tickToX(c.start);
+        const x1 = this.tickToX(c.start + c.length);
+        if (x >= x0 && x <= x1) {
+          clip = c;
+          edge = x1 - x <= EDGE;
+        }
+      }
+    }
+    return { x, y, row, track, clip, edge, tick: this.xToTick(x) };
+  }
+
+  pointerDown(event) {
+    if (event.button !== 0) return;
+    const at = this.locate(event);
+    this.canvas.setPointerCapture(event.pointerId);
+    const grid = this.app.grid();
+    if (at.row < 0) {
+      this.drag = { mode: 'ruler', from: snap(at.tick, grid), to: snap(at.tick, grid), moved: false };
+      return;
+    }
+    if (!at.track) return;
+    this.app.select({ track: at.track.id, clip: at.clip?.id ?? null });
+    if (!at.clip) return;
+    this.drag = {
+      mode: at.edge ? 'resize' : 'move',
+      track: at.track,
+      clip: at.clip,
+      grabTick: at.tick,
+      start: at.clip.start,
+      length: at.clip.length,
+      row: at.row,
+      moved: false,
+    };
+  }
+
+  pointerMove(event) {
+    const at = this.locate(event);
+    const { drag } = this;
+    if (!drag) {
+      this.canvas.style.cursor = at.clip ? (at.edge ? 'ew-resize' : 'grab') : at.row < 0 ? 'text' : 'default';
+      return;
+    }
+    const grid = this.app.grid();
+    drag.moved = true;
+    if (drag.mode === 'ruler') {
+      drag.to = snap(at.tick, grid);
+    } else if (drag.mode === 'move') {
+      drag.start = Math.max(0, snap(drag.clip.start + (at.tick - drag.grabTick), grid));
+      const target = this.app.project.tracks[Math.max(0, at.row)];
+      if (target && target.kind === drag.track.kind) drag.row = Math.max(0, at.row);
+    } else {
+      drag.length = Math.max(grid || 1, snap(drag.clip.start + drag.clip.length + (at.tick - drag.grabTick), grid) - drag.clip.start);
+    }
+    this.draw();
+  }
+
+  pointerUp(event) {
+    const { drag } = this;
+    this.drag = null;
+    if (!drag) return;
+    this.canvas.releasePointerCapture(event.pointerId);
+    if (drag.mode === 'ruler') {
+      const [a, b] = [Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)];
+      if (drag.moved && b > a) this.app.setLoop({ start: a, end: b });
+      else this.app.seek(a);
+      this.draw();
+      return;
+    }
+    if (!drag.moved) return;
+    const target = this.app.project.tracks[drag.row];
+    if (drag.mode === 'move') this.app.moveClip(drag.track, drag.clip, target, drag.start);
+    else this.app.resizeClip(drag.track, drag.clip, drag.length);
+  }
+
+  doubleClick(event) {
+    const at = this.locate(event);
+    if (!at.track || at.clip || at.track.kind !== 'midi') return;
+    const bar = barTicks(this.app.project.time_signature);
+    this.app.addMidiClip(at.track, snapDown(at.tick, this.app.grid() || bar), bar);
+  }
+
+  wheel(event) {
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      this.zoom(event.deltaY < 0 ? 1.2 : 1 / 1.2, event.offsetX);
+      return;
+    }
+    const dx = event.shiftKey ? event.deltaY : event.deltaX;
+    if (dx === 0) return;
+    event.preventDefault();
+    this.scrollTick = Math.max(0, this.scrollTick + dx / this.pxPerTick);
+    this.draw();
+  }
+
+  draw() {
+    const { project, selection } = this.app;
+    if (!project) return;
+    const width = this.canvas.parentElement.clientWidth;
+    const height = Math.max(this.rowY(project.tracks.length) + ROW, this.canvas.parentElement.clientHeight);
+    const g = fitCanvas(this.canvas, width, height);
+    const signature = project.time_signature;
+    const beat = beatTicks(signature);
+    const bar = barTicks(signature);
+    g.fillStyle = '#101216';
+    g.fillRect(0, 0, width, height);
+    project.tracks.forEach((track, i) => {
+      g.fillStyle = track.id === selection.track ? '#1f242c' : i % 2 ? '#15181d' : '#181b21';
+      g.fillRect(0, this.rowY(i), width, ROW);
+    });
+    // Grid: bars bright, beats faint; beats dropped when they would crowd.
+    const firstBar = Math.floor(this.scrollTick / bar);
+    const lastTick = this.xToTick(width);
+    const showBeats = beat * this.pxPerTick >= 8;
+    for (let t = firstBar * bar; t <= lastTick; t += showBeats ? beat : bar) {
+      const x = Math.round(this.tickToX(t)) + 0.5;
+      const isBar = t % bar === 0;
+      g.strokeStyle = isBar ? '#2f3540' : '#20242b';
+      g.beginPath();
+      g.moveTo(x, RULER);
+      g.lineTo(x, height);
+      g.stroke();
+    }
+    this.drawRuler(g, width, bar);
+    project.tracks.forEach((track, i) => {
+      for (const clip of track.clips) this.drawClip(g, track, i, clip);
+    });
+    if (this.drag && (this.drag.mode === 'move' || this.drag.mode === 'resize')) {
+      const { drag } = this;
+      this.drawClip(g, drag.track, drag.row, { ...drag.clip, start: drag.start, length: drag.length }, true);
+    }
+    const x = this.tickToX(this.app.playheadTick());
+    if (x >= 0 && x <= width) {
+      g.strokeStyle = '#ff6b6b';
+      g.beginPath();
+      g.moveTo(Math.round(x) + 0.5, 0);
+      g.lineTo(Math.round(x) + 0.5, height);
+      g.stroke();
+    }
+  }
+
+  drawRuler(g, width, bar) {
+    const { project } = this.app;
+    g.fillStyle = '#1b1e24';
+    g.fillRect(0, 0, width, RULER);
+    const loop = this.drag?.mode === 'ruler' && this.drag.moved
+      ? { start: Math.min(this.drag.from, this.drag.to), end: Math.max(this.drag.from, this.drag.to), preview: true }
+      : project.loop_region;
+    if (loop) {
+      g.fillStyle = this.app.looping || loop.preview ? 'rgba(79, 209, 197, 0.45)' : 'rgba(154, 160, 166, 0.25)';
+      g.fillRect(this.tickToX(loop.start), 0, (loop.end - loop.start) * this.pxPerTick, RULER);
+    }
+    g.fillStyle = '#9aa0a6';
+    g.font = '11px system-ui, sans-serif';
+    const labelEvery = Math.max(1, Math.ceil(40 / (bar * this.pxPerTick)));
+    for (let b = Math.floor(this.scrollTick / bar); b * bar <= this.xToTick(width); b += 1) {
+      if (b % labelEvery) continue;
+      const x = this.tickToX(b * bar);
+      g.fillRect(Math.round(x), RULER - 8, 1, 8);
+      g.fillText(String(b + 1), x + 3, RULER - 10);
+    }
+  }
+
+  drawClip(g, track, row, clip, preview = false) {
+    const x = this.tickToX(clip.start);
+    const w = Math.max(2, clip.length * this.pxPerTick);
+    const y = this.rowY(row) + 3;
+    const h = ROW - 6;
+    const colour = TRACK_COLOURS[this.app.project.tracks.indexOf(track) % TRACK_COLOURS.length];
+    const selected = this.app.selection.clip === clip.id;
+    g.globalAlpha = preview ? 0.55 : 1;
+    g.fillStyle = `${colour}40`;
+    g.fillRect(x, y, w, h);
+    g.fillStyle = colour;
+    g.fillRect(x, y, w, 14);
+    g.strokeStyle = selected ? '#ffffff' : colour;
+    g.lineWidth = selected ? 2 : 1;
+    g.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+    g.lineWidth = 1;
+    g.save();
+    g.beginPath();
+    g.rect(x, y, w, h);
+    g.clip();
+    g.fillStyle = '#111';
+    g.font = '11px system-ui, sans-serif';
+    g.fillText(clip.content.type === 'midi' ? `${clip.content.notes.length} notes` : clip.content.asset, x + 4, y + 11);
+    if (clip.content.type === 'midi' && clip.content.notes.length) {
+      const keys = clip.content.notes.map((n) => n.key);
+      const low = Math.min(...keys);
+      const span = Math.max(12, Math.max(...keys) - low + 1);
+      g.fillStyle = colour;
+      for (const n of clip.content.notes) {
+        const ny = y + h - 3 - ((n.key - low + 1) / span) * (h - 20);
+        g.fillRect(x + n.start * this.pxPerTick, ny, Math.max(1, n.length * this.pxPerTick), 2);
+      }
+    }
+    g.restore();
+    g.globalAlpha = 1;
+  }
+}
