@@ -6,12 +6,12 @@ import { launch } from './browser.mjs';
 
 export const SAMPLE_RATE = 48_000;
 
-/** Opens the page that exposes EngineClient; `close()` ends browser and server. */
+/** Opens the sound lab, the page that exposes EngineClient; `close()` ends browser and server. */
 export async function openTwinPage() {
   const { server, url } = await startServer({ port: 0 });
   const context = await launch();
   const page = await context.newPage();
-  await page.goto(url);
+  await page.goto(`${url}lab.html`);
   const close = async () => {
     await context.close();
     await new Promise((resolve) => server.close(resolve));
