@@ -5,7 +5,7 @@
 use quaver::analysis::sound_starts;
 use quaver::offline::OfflineRenderer;
 use quaver::session::compile::{compile, GraphSync};
-use quaver::session::{Bus, Clip, ClipContent, Device, Edit, History, Note, Project, Strip, Track, TrackKind, PPQ};
+use quaver::session::{Bus, Clip, ClipContent, Device, Edit, History, Note, Project, Sample, Strip, Track, TrackKind, PPQ};
 use std::collections::BTreeMap;
 
 const SR: f32 = 48_000.0;
@@ -180,4 +180,103 @@ fn a_looping_transport_repeats_the_loop_region() {
     sync.play(g.controller_mut(), &h.project, 0, u64::from(u32::try_from(PPQ).unwrap()), true).unwrap();
     let out = g.render_frames(3 * 24_000);
     assert_eq!(sound_starts(&out[0], 1000), [1, 24_001, 48_001], "the second beat's note, again and again");
+}
+
+/// An audio track (id 30) with one clip (id 31) of sample "hit.wav" from beat 1, a beat long.
+fn with_an_audio_clip(h: &mut History, offset: u64) {
+    let track = Track {
+        id: 30,
+        name: "drums".into(),
+        kind: TrackKind::Audio,
+        instrument: None,
+        clips: vec![Clip { id: 31, start: PPQ, length: PPQ, content: ClipContent::Audio { asset: "hit.wav".into(), offset } }],
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+    };
+    h.edit(Edit::AddTrack { index: 1, track }).unwrap();
+    h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+}
+
+/// A stereo sample: frame i is (i + 1) / 1e5 on the left and its negative on the right.
+fn hit() -> Sample {
+    let left: Vec<f32> = (0..30_000).map(|i| (i + 1) as f32 / 100_000.0).collect();
+    let right = left.iter().map(|v| -v).collect();
+    Sample::new(SR, vec![left, right]).unwrap()
+}
+
+#[test]
+fn an_audio_clip_plays_its_sample_at_its_place_and_moves_while_playing() {
+    let mut h = four_beats();
+    with_an_audio_clip(&mut h, 1000);
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    // The sample arrives after the clip's node exists (the page loads samples from storage).
+    sync.add_sample("hit.wav", hit());
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 1, "only the buffer was sent");
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    // Whole quanta (383), so the next render starts where this one ends.
+    let out = g.render_frames(49_024);
+    // Beat 1 is frame 24 000; the clip starts 1000 frames into the sample and lasts a beat.
+    assert!(out[0][..24_000].iter().all(|v| *v == 0.0));
+    for i in 32..23_968 {
+        let expected = (1000 + i + 1) as f32 / 100_000.0;
+        // The panner at centre adds the other side times cos(π/2) ≈ 6e-17: not quite exact.
+        assert!((out[0][24_000 + i] - expected).abs() <= 1e-7, "left, frame {i} of the clip");
+        assert!((out[1][24_000 + i] + expected).abs() <= 1e-7, "right, frame {i} of the clip");
+    }
+    assert!(out[0][48_000..].iter().all(|v| *v == 0.0), "a beat long");
+    // Moved to beat 3 while the song plays (it is at beat 2 now): one setting, and it sounds
+    // there.
+    h.edit(Edit::SetClipSpan { track: 30, clip: 31, start: 3 * PPQ, length: PPQ }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 1, "only the clip's start changed");
+    let later = g.render_frames(2 * 24_000);
+    let first = later[0].iter().position(|v| *v != 0.0).unwrap();
+    assert_eq!(49_024 + first, 3 * 24_000 + 1, "the moved clip starts on beat 3 (its first frame is faded to 0)");
+}
+
+#[test]
+fn a_clip_made_while_the_song_plays_joins_it_in_time_and_a_bounce_plays_samples() {
+    let mut h = four_beats();
+    h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.add_sample("hit.wav", hit());
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    g.render_frames(12_032);
+    with_an_audio_clip(&mut h, 0);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let out = g.render_frames(24_000);
+    let first = out[0].iter().position(|v| *v != 0.0).unwrap();
+    assert_eq!(12_032 + first, 24_001, "the new clip sounds on beat 1 as if it had always been there");
+
+    let mut samples = quaver::session::Samples::new();
+    samples.insert("hit.wav".into(), std::sync::Arc::new(hit()));
+    let mut bounce = quaver::session::bounce::Bounce::new(&h.project, &samples, SR, Default::default()).unwrap();
+    while bounce.render(48_000).unwrap() {}
+    let bounced = bounce.finish();
+    assert_eq!(bounced[0][24_000 + 100], 101.0 / 100_000.0, "the bounce plays the sample too");
+    let missing = quaver::session::bounce::Bounce::new(&h.project, &Default::default(), SR, Default::default()).unwrap().finish();
+    assert!(missing.iter().flatten().all(|v| *v == 0.0), "a missing sample leaves its clip silent");
+    assert_eq!(quaver::session::assets::missing(&h.project, &Default::default()), ["hit.wav"]);
+}
+
+#[test]
+fn samples_are_checked_whole_and_wav_files_become_samples() {
+    assert!(Sample::new(SR, vec![]).unwrap_err().to_string().contains("0 channels"));
+    assert!(Sample::new(SR, vec![vec![0.0; 4]; 3]).unwrap_err().to_string().contains("3 channels"));
+    assert!(Sample::new(SR, vec![vec![0.0; 4], vec![0.0; 3]]).unwrap_err().to_string().contains("differ in length"));
+    assert!(Sample::new(SR, vec![vec![f32::NAN]]).unwrap_err().to_string().contains("not finite"));
+    assert!(Sample::new(1.0, vec![vec![0.0]]).unwrap_err().to_string().contains("1 Hz"));
+    let four: Vec<Vec<f32>> = (0..4).map(|c| vec![c as f32; 10]).collect();
+    let audio = quaver::formats::wav::Audio { sample_rate: 22_050, channels: four };
+    let bytes = quaver::formats::wav::write_wav(&audio, quaver::formats::wav::SampleFormat::Float32, false).unwrap();
+    let sample = Sample::from_wav(&bytes).unwrap();
+    assert_eq!(sample.sample_rate, 22_050.0);
+    assert_eq!(sample.channels, vec![vec![(0.0 + 2.0) / 2.0; 10], vec![(1.0 + 3.0) / 2.0; 10]], "four channels fold into two");
+    assert!(Sample::from_wav(&bytes[..30]).unwrap_err().to_string().starts_with("WAV file:"));
 }

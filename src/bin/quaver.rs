@@ -1,13 +1,16 @@
 //! Quaver on the command line. `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
-//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither]` renders a saved project with the engine
-//! the page plays it with.
+//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR]` renders a saved project
+//! with the engine the page plays it with. The samples its audio clips name are WAV files in
+//! DIR (by default the project's folder), as `NAME` or `NAME.wav`.
 
 use quaver::formats::wav::{write_wav, Audio, SampleFormat};
 use quaver::session::bounce::{Bounce, BounceRange};
-use quaver::session::file;
+use quaver::session::{assets, file, Sample, Samples};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither]";
+const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR]";
 
 struct RenderArgs {
     project: String,
@@ -16,6 +19,7 @@ struct RenderArgs {
     format: SampleFormat,
     tail: f64,
     dither: bool,
+    samples: Option<PathBuf>,
 }
 
 fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
@@ -27,6 +31,7 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
         format: SampleFormat::Pcm24,
         tail: 2.0,
         dither: true,
+        samples: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -49,6 +54,7 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
                 parsed.tail = v.parse().ok().filter(|t: &f64| (0.0..=60.0).contains(t)).ok_or(format!("--tail {v}: give 0–60 seconds"))?;
             }
             "--no-dither" => parsed.dither = false,
+            "--samples" => parsed.samples = Some(PathBuf::from(value("--samples")?)),
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
             other => positional.push(other.to_string()),
         }
@@ -63,13 +69,28 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     let json = std::fs::read_to_string(&args.project).map_err(|e| format!("{}: {e}", args.project))?;
     let history = file::load(&json).map_err(|e| format!("{}: {e}", args.project))?;
     let range = BounceRange { tail_seconds: args.tail, ..BounceRange::default() };
-    let bounce = Bounce::new(&history.project, args.rate as f32, range).map_err(|e| e.to_string())?;
+    let folder = args.samples.clone().unwrap_or_else(|| Path::new(&args.project).parent().unwrap_or(Path::new(".")).to_path_buf());
+    let samples = read_samples(&history.project, &folder)?;
+    let bounce = Bounce::new(&history.project, &samples, args.rate as f32, range).map_err(|e| e.to_string())?;
     let frames = bounce.frames();
     let audio = Audio { sample_rate: args.rate, channels: bounce.finish() };
     let bytes = write_wav(&audio, args.format, args.dither).map_err(|e| e.to_string())?;
     std::fs::write(&args.out, bytes).map_err(|e| format!("{}: {e}", args.out))?;
     eprintln!("{}: {frames} frames at {} Hz", args.out, args.rate);
     Ok(())
+}
+
+/// Every sample the project names, read from `folder`; a missing or unreadable one is an error.
+fn read_samples(project: &quaver::session::Project, folder: &Path) -> Result<Samples, String> {
+    let mut samples = Samples::new();
+    for name in assets::referenced(project) {
+        let plain = folder.join(&name);
+        let path = if plain.is_file() { plain } else { folder.join(format!("{name}.wav")) };
+        let bytes = std::fs::read(&path).map_err(|e| format!("sample '{name}': {}: {e}", path.display()))?;
+        let sample = Sample::from_wav(&bytes).map_err(|e| format!("sample '{name}': {}: {e}", path.display()))?;
+        samples.insert(name, Arc::new(sample));
+    }
+    Ok(samples)
 }
 
 fn main() -> ExitCode {

@@ -10,7 +10,7 @@ mod worklet;
 
 pub use analyser::Analyser;
 pub use controller::Controller;
-pub use session::{encode_wav, Bounce, Session};
+pub use session::{encode_wav, read_wav, Bounce, Session};
 pub use worklet::WorkletEngine;
 
 use crate::graph::{EngineConfig, EngineError, ErrorCode};

@@ -8,7 +8,7 @@ use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
 use crate::session::bounce::{Bounce as Render, BounceRange};
 use crate::session::compile::{compile, GraphSync};
-use crate::session::{file, import, Edit, History, Project, SessionError};
+use crate::session::{file, import, Edit, History, Project, Sample, SessionError, Samples};
 use wasm_bindgen::prelude::*;
 
 fn session_error(e: SessionError) -> JsValue {
@@ -112,6 +112,21 @@ impl Session {
         Ok(self.graph.last_changes as u32)
     }
 
+    /// Gives the project a sample its audio clips can play (`name` as clips name it); clips
+    /// already naming it get it at the next `sync`.
+    #[wasm_bindgen(js_name = addSample)]
+    pub fn add_sample(&mut self, name: &str, sample_rate: f32, channels: Vec<js_sys::Float32Array>) -> Result<(), JsValue> {
+        let sample = sample_of(sample_rate, channels)?;
+        self.graph.add_sample(name, sample);
+        Ok(())
+    }
+
+    /// Samples the project's clips name that have not been given (those clips are silent).
+    #[wasm_bindgen(js_name = missingSamples)]
+    pub fn missing_samples(&self) -> Vec<String> {
+        crate::session::assets::missing(&self.history.project, &self.graph.samples)
+    }
+
     /// Takes this project's nodes out of `controller` (before another project is opened).
     pub fn release(&mut self, controller: &mut Controller) {
         self.graph.release(controller.inner_mut());
@@ -119,7 +134,7 @@ impl Session {
 
     /// Plays the song from `tick` starting at context frame `at`, looping the loop region when
     /// `looping`.
-    pub fn play(&self, controller: &mut Controller, at: f64, tick: f64, looping: bool) -> Result<(), JsValue> {
+    pub fn play(&mut self, controller: &mut Controller, at: f64, tick: f64, looping: bool) -> Result<(), JsValue> {
         let frame = |v: f64, what: &str| {
             if v.is_finite() && v >= 0.0 {
                 Ok(v as u64)
@@ -132,7 +147,7 @@ impl Session {
     }
 
     /// Stops the song at context frame `at`.
-    pub fn stop(&self, controller: &mut Controller, at: f64) -> Result<(), JsValue> {
+    pub fn stop(&mut self, controller: &mut Controller, at: f64) -> Result<(), JsValue> {
         self.graph.stop(controller.inner_mut(), at.max(0.0) as u64).map_err(js_error)
     }
 
@@ -169,13 +184,52 @@ pub fn encode_wav(channels: Vec<js_sys::Float32Array>, sample_rate: u32, format:
     write_wav(&audio, format, dither).map_err(|e| session_error(SessionError::File(e.to_string())))
 }
 
+fn sample_of(sample_rate: f32, channels: Vec<js_sys::Float32Array>) -> Result<Sample, JsValue> {
+    Sample::new(sample_rate, channels.iter().map(js_sys::Float32Array::to_vec).collect()).map_err(session_error)
+}
+
+/// A WAV file read by the engine's reader, as `{ sampleRate, channels: Float32Array[] }` (more
+/// than two channels folded into two); a bad file is an error that says what is wrong.
+#[wasm_bindgen(js_name = readWav)]
+pub fn read_wav(bytes: &[u8]) -> Result<JsValue, JsValue> {
+    let sample = Sample::from_wav(bytes).map_err(session_error)?;
+    let result = js_sys::Object::new();
+    let channels = js_sys::Array::new();
+    for c in &sample.channels {
+        channels.push(&js_sys::Float32Array::from(c.as_slice()));
+    }
+    let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&result, &JsValue::from_str(key), value);
+    set("sampleRate", &JsValue::from_f64(f64::from(sample.sample_rate)))?;
+    set("channels", &channels)?;
+    Ok(result.into())
+}
+
 /// A project rendered to a WAV file off the audio thread (in a Worker), by the engine the
-/// worklet runs: make one, call `render` until it returns false, then `wav`.
+/// worklet runs: make one, give it the samples its clips play (`addSample`), call `render`
+/// until it returns false, then `wav`.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Bounce {
+    project: crate::session::Project,
+    range: BounceRange,
+    samples: Samples,
     render: Option<Render>,
+    written: bool,
     sample_rate: u32,
+}
+
+impl Bounce {
+    /// The render, made at first use (once every sample has been given).
+    fn started(&mut self) -> Result<&mut Render, JsValue> {
+        if self.written {
+            return Err(session_error(SessionError::Invalid("this bounce was already written".into())));
+        }
+        if self.render.is_none() {
+            let render = Render::new(&self.project, &self.samples, self.sample_rate as f32, self.range).map_err(js_error)?;
+            self.render = Some(render);
+        }
+        Ok(self.render.as_mut().expect("made above"))
+    }
 }
 
 #[wasm_bindgen]
@@ -193,27 +247,38 @@ impl Bounce {
             end: (end >= 0.0).then_some(end as u64),
             tail_seconds: if tail_seconds.is_finite() { tail_seconds.clamp(0.0, 60.0) } else { 2.0 },
         };
-        let render = Render::new(&history.project, sample_rate as f32, range).map_err(js_error)?;
-        Ok(Bounce { render: Some(render), sample_rate })
+        Ok(Bounce { project: history.project, range, samples: Samples::new(), render: None, written: false, sample_rate })
     }
 
-    pub fn frames(&self) -> f64 {
-        self.render.as_ref().map_or(0.0, |r| r.frames() as f64)
+    /// A sample the project's clips play, before rendering starts.
+    #[wasm_bindgen(js_name = addSample)]
+    pub fn add_sample(&mut self, name: &str, sample_rate: f32, channels: Vec<js_sys::Float32Array>) -> Result<(), JsValue> {
+        if self.render.is_some() {
+            return Err(session_error(SessionError::Invalid("samples are given before the bounce starts".into())));
+        }
+        let sample = sample_of(sample_rate, channels)?;
+        self.samples.insert(name.to_string(), std::sync::Arc::new(sample));
+        Ok(())
     }
 
-    pub fn done(&self) -> f64 {
-        self.render.as_ref().map_or(0.0, |r| r.done() as f64)
+    pub fn frames(&mut self) -> Result<f64, JsValue> {
+        Ok(self.started()?.frames() as f64)
+    }
+
+    pub fn done(&mut self) -> Result<f64, JsValue> {
+        Ok(self.started()?.done() as f64)
     }
 
     /// Renders up to `frames` more; false once all is rendered.
     pub fn render(&mut self, frames: u32) -> Result<bool, JsValue> {
-        let Some(r) = self.render.as_mut() else { return Ok(false) };
-        r.render(frames as usize).map_err(js_error)
+        self.started()?.render(frames as usize).map_err(js_error)
     }
 
     /// The whole render as a WAV file (`format` as for `encodeWav`); the bounce is used up.
     pub fn wav(&mut self, format: &str, dither: bool) -> Result<Vec<u8>, JsValue> {
-        let render = self.render.take().ok_or_else(|| session_error(SessionError::Invalid("this bounce was already written".into())))?;
+        self.started()?;
+        let render = self.render.take().expect("started");
+        self.written = true;
         let channels: Vec<js_sys::Float32Array> =
             render.finish().iter().map(|c| js_sys::Float32Array::from(c.as_slice())).collect();
         encode_wav(channels, self.sample_rate, format, dither)

@@ -4,6 +4,7 @@
 
 mod analyser;
 mod biquad;
+mod clip;
 mod compressor;
 mod constant;
 mod convolver;
@@ -105,6 +106,7 @@ pub static REGISTRY: &[NodeType] = &[
     limiter::TYPE,
     compressor::TYPE,
     synth::TYPE,
+    clip::TYPE,
 ];
 
 /// Registry index of the destination node.

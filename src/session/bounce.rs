@@ -4,6 +4,7 @@
 
 use super::compile::{compile, GraphSync};
 use super::project::Project;
+use super::Samples;
 use crate::graph::EngineError;
 use crate::offline::OfflineRenderer;
 use crate::QUANTUM;
@@ -33,9 +34,11 @@ pub struct Bounce {
 }
 
 impl Bounce {
-    pub fn new(project: &Project, sample_rate: f32, range: BounceRange) -> Result<Self, EngineError> {
+    /// `samples`: what the project's audio clips play (a missing one leaves its clips silent).
+    pub fn new(project: &Project, samples: &Samples, sample_rate: f32, range: BounceRange) -> Result<Self, EngineError> {
         let mut renderer = OfflineRenderer::new(sample_rate);
         let mut sync = GraphSync::default();
+        sync.samples = samples.clone();
         sync.sync(renderer.controller_mut(), compile(project, sample_rate))?;
         sync.play(renderer.controller_mut(), project, 0, range.start, false)?;
         let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);

@@ -4,14 +4,18 @@
 //! rebuilds it.
 //!
 //! Each MIDI track is `synth → inserts → fader → pan → master`, with post-fader sends to buses;
-//! each bus is `in → inserts → fader → pan → master`; the master fader feeds the destination.
+//! an audio track is the same from `in`, which every one of its clips (an `audio-clip` node
+//! each) feeds; each bus is `in → inserts → fader → pan → master`; the master fader feeds the
+//! destination.
 
-use super::project::{ClipContent, Device, Project, Strip, TrackKind};
+use super::assets::{Sample, Samples};
+use super::project::{ClipContent, Device, Project, Strip, Track, TrackKind};
 use crate::control::Controller;
 use crate::graph::{Edge, EngineError, NodeId, SequencedNote, SettingKind, SettingValue};
 #[cfg(doc)]
 use crate::offline::OfflineRenderer;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The engine's output, as an edge's end.
 pub const DESTINATION: &str = "destination";
@@ -21,6 +25,8 @@ pub struct PlannedNode {
     pub kind: String,
     pub params: BTreeMap<String, f32>,
     pub settings: BTreeMap<String, SettingValue>,
+    /// The sample it plays (an audio clip), sent as its `buffer` once the node exists.
+    pub sample: Option<String>,
 }
 
 /// The graph a project compiles to: nodes by name, and connections between names.
@@ -31,7 +37,7 @@ pub struct Plan {
 }
 
 fn node(kind: &str) -> PlannedNode {
-    PlannedNode { kind: kind.to_string(), params: BTreeMap::new(), settings: BTreeMap::new() }
+    PlannedNode { kind: kind.to_string(), params: BTreeMap::new(), settings: BTreeMap::new(), sample: None }
 }
 
 fn db_to_gain(db: f32) -> f32 {
@@ -111,8 +117,22 @@ fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bo
     fader
 }
 
-/// The graph that plays `project` at `sample_rate`. Audio tracks are not compiled yet: their
-/// clips need the clip player that comes with audio import.
+/// Inserts, fader, pan and sends of a track whose sound starts at node `head`.
+fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool) {
+    let prefix = format!("t{}", track.id);
+    let last = chain(plan, &prefix, head, &track.inserts);
+    let fader = strip(plan, &prefix, last, &track.strip, audible);
+    for send in &track.sends {
+        let name = format!("{prefix}.send{}", send.bus);
+        let mut g = node("gain");
+        g.params.insert("gain".into(), if audible { db_to_gain(send.gain_db) } else { 0.0 });
+        plan.nodes.insert(name.clone(), g);
+        plan.edges.insert((fader.clone(), name.clone()));
+        plan.edges.insert((name, format!("b{}.in", send.bus)));
+    }
+}
+
+/// The graph that plays `project` at `sample_rate`.
 pub fn compile(project: &Project, sample_rate: f32) -> Plan {
     let mut plan = Plan::default();
     let mut master = node("gain");
@@ -127,23 +147,38 @@ pub fn compile(project: &Project, sample_rate: f32) -> Plan {
         let last = chain(&mut plan, &prefix, input, &bus.inserts);
         strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute);
     }
-    for track in project.tracks.iter().filter(|t| t.kind == TrackKind::Midi) {
+    let frames_per_tick = project.seconds_per_tick() * f64::from(sample_rate);
+    let frame = |tick: u64| (tick as f64 * frames_per_tick).round();
+    for track in &project.tracks {
         let prefix = format!("t{}", track.id);
-        let synth = format!("{prefix}.synth");
-        let mut s = track.instrument.as_ref().map_or_else(|| node("synth"), device_node);
-        s.settings.insert("sequence".into(), SettingValue::Sequence(sequence(project, track, sample_rate)));
-        plan.nodes.insert(synth.clone(), s);
-        let last = chain(&mut plan, &prefix, synth, &track.inserts);
         let audible = !track.strip.mute && (!soloing || track.strip.solo);
-        let fader = strip(&mut plan, &prefix, last, &track.strip, audible);
-        for send in &track.sends {
-            let name = format!("{prefix}.send{}", send.bus);
-            let mut g = node("gain");
-            g.params.insert("gain".into(), if audible { db_to_gain(send.gain_db) } else { 0.0 });
-            plan.nodes.insert(name.clone(), g);
-            plan.edges.insert((fader.clone(), name.clone()));
-            plan.edges.insert((name, format!("b{}.in", send.bus)));
-        }
+        let head = match track.kind {
+            TrackKind::Midi => {
+                let synth = format!("{prefix}.synth");
+                let mut s = track.instrument.as_ref().map_or_else(|| node("synth"), device_node);
+                s.settings.insert("sequence".into(), SettingValue::Sequence(sequence(project, track, sample_rate)));
+                plan.nodes.insert(synth.clone(), s);
+                synth
+            }
+            TrackKind::Audio => {
+                let input = format!("{prefix}.in");
+                plan.nodes.insert(input.clone(), node("gain"));
+                for clip in &track.clips {
+                    let ClipContent::Audio { asset, offset } = &clip.content else { continue };
+                    let name = format!("{prefix}.clip{}", clip.id);
+                    let mut c = node("audio-clip");
+                    let (start, end) = (frame(clip.start), frame(clip.start + clip.length));
+                    c.settings.insert("start".into(), SettingValue::Number(start));
+                    c.settings.insert("length".into(), SettingValue::Number(end - start));
+                    c.settings.insert("offset".into(), SettingValue::Number(*offset as f64));
+                    c.sample = Some(asset.clone());
+                    plan.nodes.insert(name.clone(), c);
+                    plan.edges.insert((name, input.clone()));
+                }
+                input
+            }
+        };
+        track_tail(&mut plan, track, head, audible);
     }
     plan
 }
@@ -154,6 +189,12 @@ pub fn compile(project: &Project, sample_rate: f32) -> Plan {
 pub struct GraphSync {
     plan: Plan,
     ids: BTreeMap<String, NodeId>,
+    /// The samples audio clips play, by name; a clip whose sample is missing stays silent.
+    pub samples: Samples,
+    /// Clip nodes that have been sent their sample.
+    buffered: BTreeSet<String>,
+    /// The last transport sent, for clip nodes made while the song plays.
+    transport: Option<SettingValue>,
     /// Requests the last sync sent, for tests of incremental updates.
     pub last_changes: usize,
 }
@@ -177,9 +218,17 @@ impl GraphSync {
         self.ids.get(name).copied()
     }
 
-    /// Every synth in the plan, for transport and live notes.
-    pub fn instruments(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.plan.nodes.iter().filter(|(name, _)| name.ends_with(".synth")).filter_map(|(name, _)| self.id(name))
+    /// Every node that follows the transport: synths and audio clips.
+    pub fn timeline_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        let follows = |n: &PlannedNode| n.kind == "synth" || n.kind == "audio-clip";
+        self.plan.nodes.iter().filter(move |(_, n)| follows(n)).filter_map(|(name, _)| self.id(name))
+    }
+
+    /// Adds (or replaces) a sample; clips that play it get it at the next sync.
+    pub fn add_sample(&mut self, name: &str, sample: Sample) {
+        self.samples.insert(name.to_string(), Arc::new(sample));
+        let plan = &self.plan;
+        self.buffered.retain(|node| plan.nodes.get(node).and_then(|n| n.sample.as_deref()) != Some(name));
     }
 
     /// Brings the engine from the last plan to `plan`. A refusal part way (a full engine) leaves
@@ -206,6 +255,7 @@ impl GraphSync {
             let _ = g.remove_node(id);
         }
         self.plan = Plan::default();
+        self.buffered.clear();
     }
 
     fn apply(&mut self, g: &mut Controller, plan: &Plan) -> Result<usize, EngineError> {
@@ -234,6 +284,7 @@ impl GraphSync {
             let replaced = plan.nodes.get(name).is_none_or(|n| n.kind != old.kind);
             if replaced {
                 if let Some(id) = self.ids.remove(name) {
+                    self.buffered.remove(name);
                     g.remove_node(id)?;
                     changes += 1;
                 }
@@ -262,6 +313,22 @@ impl GraphSync {
                     changes += 1;
                 }
             }
+            if old.is_some_and(|o| o.sample != new.sample) {
+                self.buffered.remove(name);
+            }
+            if let Some(sample) = new.sample.as_ref().and_then(|s| self.samples.get(s)) {
+                if !self.buffered.contains(name) {
+                    let buffer = SettingValue::Samples { sample_rate: sample.sample_rate, channels: sample.channels.clone() };
+                    configure(g, id, "buffer", buffer)?;
+                    self.buffered.insert(name.clone());
+                    changes += 1;
+                }
+            }
+            if old.is_none() && new.kind == "audio-clip" {
+                if let Some(t) = &self.transport {
+                    configure(g, id, "transport", t.clone())?;
+                }
+            }
         }
         for (from, to) in &plan.edges {
             let existed = self.plan.edges.contains(&(from.clone(), to.clone())) && survives(from) && survives(to);
@@ -276,7 +343,7 @@ impl GraphSync {
 
     /// Plays the song from `tick` starting at context frame `at` on every instrument, looping
     /// the project's loop region when `looping`.
-    pub fn play(&self, g: &mut Controller, project: &Project, at: u64, tick: u64, looping: bool) -> Result<(), EngineError> {
+    pub fn play(&mut self, g: &mut Controller, project: &Project, at: u64, tick: u64, looping: bool) -> Result<(), EngineError> {
         let frame = |tick: u64| (tick as f64 * project.seconds_per_tick() * f64::from(g.config().sample_rate)).round() as u64;
         let (loop_start, loop_end) = match (looping, project.loop_region) {
             (true, Some(r)) => (frame(r.start), frame(r.end)),
@@ -287,14 +354,15 @@ impl GraphSync {
     }
 
     /// Stops the song at context frame `at` (held notes are released).
-    pub fn stop(&self, g: &mut Controller, at: u64) -> Result<(), EngineError> {
+    pub fn stop(&mut self, g: &mut Controller, at: u64) -> Result<(), EngineError> {
         self.transport(g, SettingValue::Transport { at, playing: false, position: 0, loop_start: 0, loop_end: 0 })
     }
 
-    fn transport(&self, g: &mut Controller, transport: SettingValue) -> Result<(), EngineError> {
-        for id in self.instruments().collect::<Vec<_>>() {
+    fn transport(&mut self, g: &mut Controller, transport: SettingValue) -> Result<(), EngineError> {
+        for id in self.timeline_nodes().collect::<Vec<_>>() {
             configure(g, id, "transport", transport.clone())?;
         }
+        self.transport = Some(transport);
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! project JSON is versioned and checked whole on load, so a bad file never replaces a good
 //! project.
 
+pub mod assets;
 pub mod bounce;
 pub mod compile;
 pub mod edit;
@@ -10,6 +11,7 @@ pub mod file;
 pub mod import;
 pub mod project;
 
+pub use assets::{Sample, Samples};
 pub use edit::{Edit, History};
 
 /// The tick the last clip ends at (0 for an empty project).
