@@ -100,6 +100,36 @@ function readWav(bytes) {
   throw new Error('no data chunk');
 }
 
+/** A tap after the engine: records every frame it outputs with its context frame number. */
+async function installTap() {
+  await page.evaluate(async () => {
+    const { context, engine } = window.quaver;
+    const code = `class Tap extends AudioWorkletProcessor {
+      process([input]) {
+        if (input.length) this.port.postMessage({ frame: currentFrame, samples: input[0].slice() });
+        return true;
+      }
+    }
+    registerProcessor('tap', Tap);`;
+    await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+    const tap = new AudioWorkletNode(context, 'tap');
+    window.tapped = [];
+    tap.port.onmessage = ({ data }) => window.tapped.push(data);
+    engine.node.connect(tap).connect(context.destination);
+  });
+}
+
+/** What the tap heard: samples from context frame `first` on. */
+function tapped() {
+  return page.evaluate(() => {
+    const blocks = window.tapped;
+    const first = blocks[0].frame;
+    const samples = new Float32Array(blocks[blocks.length - 1].frame + 128 - first);
+    for (const b of blocks) samples.set(b.samples, b.frame - first);
+    return { first, samples: Array.from(samples), sampleRate: window.quaver.context.sampleRate };
+  });
+}
+
 test('a fresh page is a project with one synth track and an empty clip, ready to draw in', async () => {
   const state = await page.evaluate(() => {
     const { project } = window.quaver;
@@ -127,35 +157,14 @@ test('notes drawn with the mouse play on the beat grid (onsets within 1 ms)', as
   await page.click('#tab-roll');
   await page.screenshot({ path: path.join(shots, 'studio-piano-roll.png') });
 
-  // A tap after the engine records every frame with its context frame number.
-  await page.evaluate(async () => {
-    const { context, engine } = window.quaver;
-    const code = `class Tap extends AudioWorkletProcessor {
-      process([input]) {
-        if (input.length) this.port.postMessage({ frame: currentFrame, samples: input[0].slice() });
-        return true;
-      }
-    }
-    registerProcessor('tap', Tap);`;
-    await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
-    const tap = new AudioWorkletNode(context, 'tap');
-    window.tapped = [];
-    tap.port.onmessage = ({ data }) => window.tapped.push(data);
-    engine.node.connect(tap).connect(context.destination);
-  });
+  await installTap();
   await page.keyboard.press('Space');
   await page.waitForFunction(() => window.quaver.transport !== null);
   await waitAudio(page, 2.4);
   const startFrame = await page.evaluate(() => window.quaver.transport.atFrame);
   await page.keyboard.press('Space');
   assert.equal(await page.evaluate(() => window.quaver.transport), null, 'Space stops it again');
-  const heard = await page.evaluate(() => {
-    const blocks = window.tapped;
-    const first = blocks[0].frame;
-    const samples = new Float32Array(blocks[blocks.length - 1].frame + 128 - first);
-    for (const b of blocks) samples.set(b.samples, b.frame - first);
-    return { first, samples: Array.from(samples), sampleRate: window.quaver.context.sampleRate };
-  });
+  const heard = await tapped();
   const found = onsets(heard.samples, heard.sampleRate).map((i) => heard.first + i);
   const secondsPerTick = 60 / 120 / PPQ;
   const expected = NOTES.map((n) => startFrame + Math.round(n.tick * secondsPerTick * heard.sampleRate));
@@ -300,6 +309,91 @@ test('after a reload the project is simply there, undo history included', async 
   assert.equal(await page.evaluate(() => window.quaver.project.buses[0].strip.mute), true);
   await page.keyboard.press('Control+Shift+z');
   assert.equal(await page.evaluate(() => window.quaver.project.buses[0].strip.mute), false);
+});
+
+/** A 16-bit stereo WAV: half a second of a decaying 441 Hz tone, the right side half the left, inverted. */
+function toneWav(rate = 44100) {
+  const frames = rate / 2;
+  const left = Array.from({ length: frames }, (_, i) => Math.round(Math.sin((2 * Math.PI * 441 * i) / rate) * Math.exp(-i / (rate / 10)) * 0.5 * 32767));
+  const bytes = Buffer.alloc(44 + frames * 4);
+  bytes.write('RIFF', 0);
+  bytes.writeUInt32LE(36 + frames * 4, 4);
+  bytes.write('WAVEfmt ', 8);
+  bytes.writeUInt32LE(16, 16);
+  bytes.writeUInt16LE(1, 20);
+  bytes.writeUInt16LE(2, 22);
+  bytes.writeUInt32LE(rate, 24);
+  bytes.writeUInt32LE(rate * 4, 28);
+  bytes.writeUInt16LE(4, 32);
+  bytes.writeUInt16LE(16, 34);
+  bytes.write('data', 36);
+  bytes.writeUInt32LE(frames * 4, 40);
+  left.forEach((v, i) => {
+    bytes.writeInt16LE(v, 44 + i * 4);
+    bytes.writeInt16LE(-Math.round(v / 2), 46 + i * 4);
+  });
+  return { bytes, left: left.map((v) => v / 32768), right: left.map((v) => -Math.round(v / 2) / 32768) };
+}
+
+test('an imported WAV becomes an audio track that plays where it was put, bounces, renders natively and survives a reload', async () => {
+  // Only the sample is to be heard: mute the synth from its track header.
+  await page.click('.track-head[data-track="1"] button.mute');
+  // Click the ruler at beat 3 (tick 1920) to put the playhead there.
+  const box = await page.locator('#timeline').boundingBox();
+  const x = await page.evaluate(() => window.quaver.timeline.tickToX(1920));
+  await page.mouse.click(box.x + x, box.y + 10);
+  assert.equal(await page.evaluate(() => window.quaver.position), 1920);
+  const tone = toneWav();
+  await page.setInputFiles('#file-input', { name: 'hit.wav', mimeType: 'audio/wav', buffer: tone.bytes });
+  await page.waitForFunction(() => window.quaver.project.tracks.some((t) => t.kind === 'audio'));
+  const track = await page.evaluate(() => window.quaver.project.tracks.find((t) => t.kind === 'audio'));
+  assert.equal(track.name, 'hit');
+  assert.deepEqual(track.clips.map((c) => [c.start, c.length, c.content.asset, c.content.offset]), [[1920, 960, 'hit.wav', 0]], 'half a second at 120 BPM is a beat');
+  await page.screenshot({ path: path.join(shots, 'studio-audio-track.png') });
+
+  // The Worker's bounce has the sample from 1 s on, as the file holds it.
+  const rate = 44100;
+  const bounced = readWav((await bounceVia('float32', rate)).bytes);
+  let worst = 0;
+  for (let i = 32; i < tone.left.length - 32; i += 1) {
+    worst = Math.max(worst, Math.abs(bounced.channels[0][rate + i] - tone.left[i]), Math.abs(bounced.channels[1][rate + i] - tone.right[i]));
+  }
+  assert.ok(worst < 1e-6, `the bounced clip differs from the file by up to ${worst}`);
+  assert.ok(bounced.channels[0].subarray(0, rate).every((v) => v === 0), 'silence before the clip (the synth is muted)');
+
+  // The CLI renders the same project with the sample beside it: the same samples exactly.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-audio-'));
+  writeFileSync(path.join(dir, 'song.quaver.json'), await page.evaluate(() => window.quaver.session.save()));
+  writeFileSync(path.join(dir, 'hit.wav'), tone.bytes);
+  const out = path.join(dir, 'native.wav');
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', path.join(dir, 'song.quaver.json'), out, '--rate', String(rate), '--format', 'float32'], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const native = readWav(new Uint8Array(readFileSync(out)));
+  assert.deepEqual(native.channels, bounced.channels, 'the native render equals the Worker bounce');
+  const without = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', path.join(dir, 'song.quaver.json'), out, '--samples', os.tmpdir()], { cwd: root, encoding: 'utf8' });
+  assert.notEqual(without.status, 0);
+  assert.match(without.stderr, /sample 'hit\.wav'/, 'a missing sample is named');
+
+  // Played live from the ruler position, the clip starts on beat 3 within a millisecond.
+  await installTap();
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.quaver.transport !== null);
+  await waitAudio(page, 0.5);
+  const startFrame = await page.evaluate(() => window.quaver.transport.atFrame);
+  await page.keyboard.press('Space');
+  const heard = await tapped();
+  const onset = heard.first + onsets(heard.samples, heard.sampleRate)[0];
+  const errorMs = ((onset - startFrame) / heard.sampleRate) * 1000;
+  assert.ok(Math.abs(errorMs) <= 1, `the clip starts ${errorMs.toFixed(3)} ms after Play (it is at the playhead)`);
+
+  // After a reload the sample comes back from storage and the clip plays it again.
+  await page.waitForTimeout(600);
+  await page.reload();
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  assert.deepEqual(await page.evaluate(() => window.quaver.session.missingSamples()), []);
+  const again = readWav((await bounceVia('float32', rate)).bytes);
+  assert.deepEqual(again.channels, bounced.channels, 'the same bounce after a reload');
+  assert.deepEqual(session.pageErrors, []);
 });
 
 test('a corrupt project file is refused with a message and the open project is unchanged', async () => {

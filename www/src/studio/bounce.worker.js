@@ -1,15 +1,16 @@
 // Worker: bounces a project to a WAV file with the engine the worklet runs (not an
-// OfflineAudioContext), a second of audio at a time, reporting progress; the page cancels by
-// terminating the Worker.
+// OfflineAudioContext), with the samples its audio clips play, a second of audio at a time,
+// reporting progress; the page cancels by terminating the Worker.
 import { initSync, Bounce } from '../../../pkg/quaver.js';
 
 const CHUNK_SECONDS = 1;
 
 self.onmessage = ({ data }) => {
-  const { module, project, sampleRate, format, start = 0, end = -1, tail = 2 } = data;
+  const { module, project, samples = [], sampleRate, format, start = 0, end = -1, tail = 2 } = data;
   try {
     initSync({ module });
     const bounce = new Bounce(project, sampleRate, start, end, tail);
+    for (const sample of samples) bounce.addSample(sample.name, sample.sampleRate, sample.channels);
     const total = bounce.frames();
     const startedAt = performance.now();
     while (bounce.render(sampleRate * CHUNK_SECONDS)) {

@@ -4,12 +4,13 @@
 // step with `session.sync`, which sends only what changed. Notes play from sequences inside
 // the engine, started sample-accurately by the transport — no JS timers schedule audio.
 import { EngineClient, compileEngine } from '../engine/index.js';
-import { Session } from '../../../pkg/quaver.js';
+import { Session, readWav } from '../../../pkg/quaver.js';
+import { decodeSample, freshName, peaksOf } from './audio.js';
 import { DevicePanel } from './devicepanel.js';
 import { ComputerKeyboard, connectMidi, typingInField } from './input.js';
 import { Mixer, MASTER } from './mixer.js';
 import { PianoRoll } from './pianoroll.js';
-import { UNREADABLE, autosaver, loadAutosave, writeAutosave } from './storage.js';
+import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosave } from './storage.js';
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, secondsPerTick, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 
@@ -32,6 +33,8 @@ const app = {
   midiStatus: '',
   lastBounce: null,
   tab: 'roll',
+  /** The samples audio clips play, by name: `{ sampleRate, channels, peaks }`. */
+  samples: new Map(),
 };
 // For the console and for browser tests.
 window.quaver = app;
@@ -466,10 +469,10 @@ function renderTrackList() {
       event.stopPropagation();
       app.edit({ edit: 'removeTrack', track: track.id });
     };
-    const instrument = track.instrument?.kind ?? 'audio';
+    const instrument = track.instrument?.kind ?? 'synth';
     const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` },
       name, el('span', { className: 'switches' }, toggle('mute', 'M'), toggle('solo', 'S'), remove),
-      el('span', { className: 'kind', textContent: `${track.kind.toUpperCase()} · ${instrument} · ${track.clips.length} clips` }));
+      el('span', { className: 'kind', textContent: `${track.kind === 'midi' ? `MIDI · ${instrument}` : 'Audio'} · ${track.clips.length} clip${track.clips.length === 1 ? '' : 's'}` }));
     head.dataset.track = String(track.id);
     head.style.setProperty('--colour', TRACK_COLOURS[i % TRACK_COLOURS.length]);
     head.onclick = () => app.select({ track: track.id, clip: null });
@@ -571,6 +574,7 @@ function replaceSession(next) {
   watchMaster();
   const first = app.project.tracks[0];
   app.select({ track: first?.id ?? null, clip: first?.clips[0]?.id ?? null });
+  loadSamples();
 }
 
 /** The master level in the top bar (again after another project opens: its nodes are new). */
@@ -592,8 +596,77 @@ function mayReplace(what) {
   return !hasWork || window.confirm(`${what} replaces ${app.project.name}. Anything not saved to a file is lost. Go on?`);
 }
 
-/** Opens a project file (JSON) or adds a MIDI file's tracks; a bad file changes nothing. */
+const AUDIO_FILE = /\.(wav|wave|mp3|ogg|oga|opus|flac|aac|m4a|webm)$/i;
+
+/** Hands a sample to the session (and to storage, unless it came from there). */
+async function giveSample(name, sample, { store = true } = {}) {
+  app.session.addSample(name, sample.sampleRate, sample.channels);
+  app.samples.set(name, { ...sample, peaks: sample.peaks ?? peaksOf(sample.channels) });
+  if (store) {
+    await putSample(name, sample).catch((err) => showMessage(`${name} plays, but could not be kept in this browser's storage `
+      + `(${describe(err)}): after a reload its clips will be silent`));
+  }
+}
+
+/** Gives the session every sample its clips name, from memory or storage; says which are missing. */
+async function loadSamples() {
+  for (const name of app.session.missingSamples()) {
+    const known = app.samples.get(name) ?? (await getSample(name).catch(() => null));
+    if (known) await giveSample(name, known, { store: false });
+  }
+  const missing = app.session.missingSamples();
+  if (missing.length) showMessage(`Missing sample${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${missing.length > 1 ? 'their' : 'its'} clips are silent. Import the file${missing.length > 1 ? 's' : ''} again to bring them back.`);
+  syncEngine();
+  draw();
+}
+
+/** The waveform overview of a sample, for the timeline. */
+app.waveform = (name) => app.samples.get(name) ?? null;
+
+/**
+ * Imports an audio file as a sample and puts it on the timeline: on `track` if that is an audio
+ * track, else on a new one, at `tick` (default: the playhead, snapped down to the grid).
+ */
+app.importAudio = async (file, { track = null, tick = null } = {}) => {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let sample;
+  try {
+    sample = await decodeSample(bytes, file.name, { readWav, context: app.context });
+  } catch (err) {
+    showMessage(`${file.name} could not be imported: ${describe(err)}. Nothing was changed.`);
+    return null;
+  }
+  const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
+  const name = freshName(file.name, taken);
+  try {
+    await giveSample(name, sample);
+  } catch (err) {
+    showMessage(`${file.name} could not be imported: ${describe(err)}. Nothing was changed.`);
+    return null;
+  }
+  const start = tick ?? snapDown(app.playheadTick(), app.grid() || 1);
+  const frames = sample.channels[0].length;
+  const length = Math.max(1, Math.round(frames / sample.sampleRate / secondsPerTick(app.project)));
+  const [clipId, trackId] = freshIds(2);
+  const clip = { id: clipId, start: Math.round(start), length, content: { type: 'audio', asset: name, offset: 0 } };
+  let target = track?.kind === 'audio' ? track : null;
+  let edit;
+  if (target) {
+    edit = { edit: 'addClip', track: target.id, clip };
+  } else {
+    const stem = file.name.replace(/\.[^.]+$/, '');
+    target = { id: trackId, name: stem || `Audio ${app.project.tracks.length + 1}`, kind: 'audio', instrument: null, clips: [clip], strip: defaultStrip(), inserts: [], sends: [] };
+    edit = { edit: 'addTrack', index: app.project.tracks.length, track: target };
+  }
+  if (!app.edit(edit)) return null;
+  app.select({ track: target.id, clip: clipId });
+  showMessage(`Imported ${file.name} (${(frames / sample.sampleRate).toFixed(2)} s, ${sample.channels.length === 1 ? 'mono' : 'stereo'}, ${sample.sampleRate} Hz)`, 'info');
+  return clipId;
+};
+
+/** Opens a project file (JSON), adds a MIDI file's tracks, or imports audio; a bad file changes nothing. */
 app.openFile = async (file) => {
+  if (AUDIO_FILE.test(file.name) || file.type.startsWith('audio/') && !/midi/.test(file.type)) return app.importAudio(file);
   const bytes = new Uint8Array(await file.arrayBuffer());
   const isMidi = /\.midi?$/i.test(file.name) || (bytes[0] === 0x4d && bytes[1] === 0x54 && bytes[2] === 0x68 && bytes[3] === 0x64);
   if (isMidi) {
@@ -626,7 +699,10 @@ async function pickFile() {
   if (typeof window.showOpenFilePicker === 'function') {
     try {
       const [handle] = await window.showOpenFilePicker({
-        types: [{ description: 'Quaver projects and MIDI files', accept: { 'application/json': ['.json'], 'audio/midi': ['.mid', '.midi'] } }],
+        types: [{
+          description: 'Quaver projects, MIDI and audio files',
+          accept: { 'application/json': ['.json'], 'audio/midi': ['.mid', '.midi'], 'audio/*': ['.wav', '.mp3', '.ogg', '.opus', '.flac', '.aac', '.m4a'] },
+        }],
       });
       await app.openFile(await handle.getFile());
     } catch (err) {
@@ -707,8 +783,13 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
   };
   $('bounce-start').disabled = true;
   $('bounce-cancel').textContent = 'Cancel';
+  const used = new Set(app.project.tracks.flatMap((t) => t.clips).filter((c) => c.content.type === 'audio').map((c) => c.content.asset));
+  const samples = [...used].filter((name) => app.samples.has(name)).map((name) => {
+    const { sampleRate: rate, channels } = app.samples.get(name);
+    return { name, sampleRate: rate, channels };
+  });
   worker.postMessage({
-    module: app.engine.module, project: app.session.save(), sampleRate, format, tail,
+    module: app.engine.module, project: app.session.save(), samples, sampleRate, format, tail,
     start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1,
   });
 });
@@ -765,12 +846,36 @@ function bindControls() {
   $('snap').addEventListener('change', draw);
   $('roll-grid').addEventListener('change', draw);
   for (const tab of ['roll', 'mixer', 'device']) $(`tab-${tab}`).onclick = () => showTab(tab);
+  bindDrop();
   // Audio may only start after a gesture.
   const resume = () => app.context.resume();
   window.addEventListener('pointerdown', resume, { capture: true });
   window.addEventListener('keydown', resume, { capture: true });
   window.addEventListener('keydown', shortcut);
   bindBounceDialog();
+}
+
+/** Files dropped on the arrangement: audio onto the track and time under the pointer. */
+function bindDrop() {
+  const area = $('timeline-wrap');
+  area.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    area.classList.add('dropping');
+  });
+  area.addEventListener('dragleave', () => area.classList.remove('dropping'));
+  area.addEventListener('drop', async (event) => {
+    event.preventDefault();
+    area.classList.remove('dropping');
+    const at = app.timeline.locate(event);
+    for (const file of event.dataTransfer.files) {
+      if (AUDIO_FILE.test(file.name) || file.type.startsWith('audio/')) {
+        await app.importAudio(file, { track: at.track, tick: snapDown(at.tick, app.grid() || 1) });
+      } else {
+        await app.openFile(file);
+      }
+    }
+  });
 }
 
 function shortcut(event) {
@@ -836,6 +941,7 @@ async function boot() {
   const first = app.project.tracks[0];
   app.select({ track: first?.id ?? null, clip: first?.clips[0]?.id ?? null });
   showTab('roll');
+  await loadSamples();
   await engine.ready;
   await engine.commit().catch((err) => showMessage(describe(err)));
   watchMaster();

@@ -1,26 +1,31 @@
 // Main thread: the autosave. After every edit the project (with its undo history) is written to
-// IndexedDB, so a closed tab loses nothing; the next visit opens it again. A write that fails
-// (storage full, private mode) is reported and the project in memory stays as it is.
+// IndexedDB, so a closed tab loses nothing; the next visit opens it again. The samples audio
+// clips play are stored there too, once each, by name. A write that fails (storage full,
+// private mode) is reported and the project in memory stays as it is.
 const DB_NAME = 'quaver';
 const STORE = 'projects';
+const SAMPLES = 'samples';
 const CURRENT = 'current';
 /** Where an autosave that would not open is kept, so starting afresh does not destroy it. */
 export const UNREADABLE = 'unreadable';
 
 function open() {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
+    const request = indexedDB.open(DB_NAME, 2);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      for (const name of [STORE, SAMPLES]) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
+    };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
     request.onblocked = () => reject(new Error('the project store is held open by another tab'));
   });
 }
 
-function run(mode, body) {
+function run(mode, body, store = STORE) {
   return open().then((db) => new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const request = body(tx.objectStore(STORE));
+    const tx = db.transaction(store, mode);
+    const request = body(tx.objectStore(store));
     tx.oncomplete = () => { db.close(); resolve(request.result); };
     tx.onabort = () => { db.close(); reject(tx.error ?? new Error('the write was aborted')); };
     tx.onerror = () => { db.close(); reject(tx.error); };
@@ -34,6 +39,16 @@ export function loadAutosave(key = CURRENT) {
 
 export function writeAutosave(json, key = CURRENT) {
   return run('readwrite', (store) => store.put({ json, savedAt: Date.now() }, key));
+}
+
+/** A sample, `{ sampleRate, channels: Float32Array[] }`, kept under its name. */
+export function putSample(name, sample) {
+  return run('readwrite', (store) => store.put({ sampleRate: sample.sampleRate, channels: sample.channels }, name), SAMPLES);
+}
+
+/** The sample stored under `name`, or null. */
+export function getSample(name) {
+  return run('readonly', (store) => store.get(name), SAMPLES).then((record) => record ?? null);
 }
 
 /**

@@ -1,7 +1,8 @@
 // Main thread: the arrangement — a ruler with the loop region and playhead over one row per
 // track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
 // release, so one gesture is one undo step.
-import { barTicks, beatTicks, snap, snapDown } from './time.js';
+import { PEAK_FRAMES } from './audio.js';
+import { barTicks, beatTicks, secondsPerTick, snap, snapDown } from './time.js';
 
 export const RULER = 26;
 export const ROW = 60;
@@ -266,6 +267,7 @@ export class Timeline {
     g.fillStyle = '#111';
     g.font = '11px system-ui, sans-serif';
     g.fillText(clip.content.type === 'midi' ? `${clip.content.notes.length} notes` : clip.content.asset, x + 4, y + 11);
+    if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
     if (clip.content.type === 'midi' && clip.content.notes.length) {
       const keys = clip.content.notes.map((n) => n.key);
       const low = Math.min(...keys);
@@ -278,5 +280,36 @@ export class Timeline {
     }
     g.restore();
     g.globalAlpha = 1;
+  }
+
+  /** An audio clip's sample as min/max columns, one per pixel, from its peak overview. */
+  drawWaveform(g, clip, x, y, w, h, colour) {
+    const sample = this.app.waveform(clip.content.asset);
+    if (!sample) {
+      g.fillStyle = '#f56565';
+      g.font = '11px system-ui, sans-serif';
+      g.fillText('sample missing', x + 4, y + 14);
+      return;
+    }
+    const { peaks, sampleRate } = sample;
+    const columns = peaks.length / 2;
+    const framesPerPixel = (secondsPerTick(this.app.project) * sampleRate) / this.pxPerTick;
+    const middle = y + h / 2;
+    g.fillStyle = colour;
+    const first = Math.max(0, Math.floor(-x));
+    const last = Math.min(w, this.canvas.clientWidth - x);
+    for (let px = first; px < last; px += 1) {
+      const from = Math.floor((clip.content.offset + px * framesPerPixel) / PEAK_FRAMES);
+      const to = Math.max(from + 1, Math.floor((clip.content.offset + (px + 1) * framesPerPixel) / PEAK_FRAMES));
+      if (from >= columns) break;
+      let low = 0;
+      let high = 0;
+      for (let c = from; c < Math.min(to, columns); c += 1) {
+        low = Math.min(low, peaks[2 * c]);
+        high = Math.max(high, peaks[2 * c + 1]);
+      }
+      const top = middle - high * (h / 2 - 1);
+      g.fillRect(x + px, top, 1, Math.max(1, (high - low) * (h / 2 - 1)));
+    }
   }
 }
