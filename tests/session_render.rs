@@ -280,3 +280,32 @@ fn samples_are_checked_whole_and_wav_files_become_samples() {
     assert_eq!(sample.channels, vec![vec![(0.0 + 2.0) / 2.0; 10], vec![(1.0 + 3.0) / 2.0; 10]], "four channels fold into two");
     assert!(Sample::from_wav(&bytes[..30]).unwrap_err().to_string().starts_with("WAV file:"));
 }
+
+#[test]
+fn a_bundle_carries_the_project_its_history_and_its_samples_and_a_damaged_one_says_where() {
+    use quaver::session::bundle;
+    let mut h = four_beats();
+    with_an_audio_clip(&mut h, 0);
+    let mut samples = quaver::session::Samples::new();
+    samples.insert("hit.wav".into(), std::sync::Arc::new(hit()));
+    samples.insert("unused.wav".into(), std::sync::Arc::new(hit()));
+    let bytes = bundle::write(&h, &samples).unwrap();
+    assert!(bundle::is_bundle(&bytes));
+    let (back, back_samples) = bundle::read(&bytes).unwrap();
+    assert_eq!(quaver::session::file::save(&back), quaver::session::file::save(&h), "project and history");
+    assert_eq!(back_samples.keys().collect::<Vec<_>>(), ["hit.wav"], "only the samples the clips use");
+    assert_eq!(*back_samples["hit.wav"], hit(), "float WAV: the sample exactly");
+    // Cut anywhere, the bundle is refused with a message; nothing panics or over-allocates.
+    for cut in [0, 7, 8, 11, 12, 100, bytes.len() - 1000, bytes.len() - 1] {
+        let err = bundle::read(&bytes[..cut]).unwrap_err().to_string();
+        assert!(err.starts_with("bundle:") || err.contains("project file"), "cut at {cut}: {err}");
+    }
+    let mut forged = bytes.clone();
+    // The WAV's length field follows the sample's name, its last mention in the bundle.
+    let at = forged.windows(7).rposition(|w| w == b"hit.wav").unwrap() + 7;
+    forged[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(bundle::read(&forged).unwrap_err().to_string().contains("claims 4294967295 bytes"));
+    let mut extra = bytes.clone();
+    extra.push(0);
+    assert!(bundle::read(&extra).unwrap_err().to_string().contains("1 bytes follow"));
+}

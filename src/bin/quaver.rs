@@ -1,11 +1,12 @@
 //! Quaver on the command line. `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
 //! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR]` renders a saved project
-//! with the engine the page plays it with. The samples its audio clips name are WAV files in
-//! DIR (by default the project's folder), as `NAME` or `NAME.wav`.
+//! with the engine the page plays it with. PROJECT is a project JSON or a bundle (`.quaver`,
+//! with its samples); samples a JSON project names are WAV files in DIR (by default the
+//! project's folder), as `NAME` or `NAME.wav`.
 
 use quaver::formats::wav::{write_wav, Audio, SampleFormat};
 use quaver::session::bounce::{Bounce, BounceRange};
-use quaver::session::{assets, file, Sample, Samples};
+use quaver::session::{assets, bundle, file, Sample, Samples};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::process::ExitCode;
@@ -66,11 +67,17 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
 }
 
 fn render(args: &RenderArgs) -> Result<(), String> {
-    let json = std::fs::read_to_string(&args.project).map_err(|e| format!("{}: {e}", args.project))?;
-    let history = file::load(&json).map_err(|e| format!("{}: {e}", args.project))?;
+    let bytes = std::fs::read(&args.project).map_err(|e| format!("{}: {e}", args.project))?;
+    let (history, mut samples) = if bundle::is_bundle(&bytes) {
+        bundle::read(&bytes).map_err(|e| format!("{}: {e}", args.project))?
+    } else {
+        let json = String::from_utf8(bytes).map_err(|_| format!("{}: neither a project file nor a bundle", args.project))?;
+        (file::load(&json).map_err(|e| format!("{}: {e}", args.project))?, Samples::new())
+    };
     let range = BounceRange { tail_seconds: args.tail, ..BounceRange::default() };
     let folder = args.samples.clone().unwrap_or_else(|| Path::new(&args.project).parent().unwrap_or(Path::new(".")).to_path_buf());
-    let samples = read_samples(&history.project, &folder)?;
+    // A bundle carries its samples; any it lacks are looked for in the folder.
+    samples.extend(read_samples(&history.project, &folder, &samples)?);
     let bounce = Bounce::new(&history.project, &samples, args.rate as f32, range).map_err(|e| e.to_string())?;
     let frames = bounce.frames();
     let audio = Audio { sample_rate: args.rate, channels: bounce.finish() };
@@ -81,9 +88,9 @@ fn render(args: &RenderArgs) -> Result<(), String> {
 }
 
 /// Every sample the project names, read from `folder`; a missing or unreadable one is an error.
-fn read_samples(project: &quaver::session::Project, folder: &Path) -> Result<Samples, String> {
+fn read_samples(project: &quaver::session::Project, folder: &Path, have: &Samples) -> Result<Samples, String> {
     let mut samples = Samples::new();
-    for name in assets::referenced(project) {
+    for name in assets::missing(project, have) {
         let plain = folder.join(&name);
         let path = if plain.is_file() { plain } else { folder.join(format!("{name}.wav")) };
         let bytes = std::fs::read(&path).map_err(|e| format!("sample '{name}': {}: {e}", path.display()))?;

@@ -8,7 +8,7 @@ use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
 use crate::session::bounce::{Bounce as Render, BounceRange};
 use crate::session::compile::{compile, GraphSync};
-use crate::session::{file, import, Edit, History, Project, Sample, SessionError, Samples};
+use crate::session::{bundle, file, import, Edit, History, Project, Sample, SessionError, Samples};
 use wasm_bindgen::prelude::*;
 
 fn session_error(e: SessionError) -> JsValue {
@@ -35,6 +35,33 @@ impl Session {
     /// Reads a saved project; a bad file is an error and no session is made.
     pub fn load(json: &str) -> Result<Session, JsValue> {
         file::load(json).map(|history| Session { history, graph: GraphSync::default() }).map_err(session_error)
+    }
+
+    /// Reads a bundle (`bundle()`): the project with its history and its samples; a bad file
+    /// is an error and no session is made.
+    #[wasm_bindgen(js_name = loadBundle)]
+    pub fn load_bundle(bytes: &[u8]) -> Result<Session, JsValue> {
+        let (history, samples) = bundle::read(bytes).map_err(session_error)?;
+        let mut graph = GraphSync::default();
+        graph.samples = samples;
+        Ok(Session { history, graph })
+    }
+
+    /// The project, its history and the samples its clips use, as one file.
+    pub fn bundle(&self) -> Result<Vec<u8>, JsValue> {
+        bundle::write(&self.history, &self.graph.samples).map_err(session_error)
+    }
+
+    /// The names of the samples this session has been given.
+    #[wasm_bindgen(js_name = sampleNames)]
+    pub fn sample_names(&self) -> Vec<String> {
+        self.graph.samples.keys().cloned().collect()
+    }
+
+    /// A sample as `{ sampleRate, channels: Float32Array[] }` (undefined if there is none).
+    #[wasm_bindgen(js_name = sampleOf)]
+    pub fn sample_of(&self, name: &str) -> Result<JsValue, JsValue> {
+        self.graph.samples.get(name).map_or(Ok(JsValue::UNDEFINED), |s| sample_js(s))
     }
 
     /// The project and its history as JSON, for storage or a file.
@@ -192,7 +219,10 @@ fn sample_of(sample_rate: f32, channels: Vec<js_sys::Float32Array>) -> Result<Sa
 /// than two channels folded into two); a bad file is an error that says what is wrong.
 #[wasm_bindgen(js_name = readWav)]
 pub fn read_wav(bytes: &[u8]) -> Result<JsValue, JsValue> {
-    let sample = Sample::from_wav(bytes).map_err(session_error)?;
+    sample_js(&Sample::from_wav(bytes).map_err(session_error)?)
+}
+
+fn sample_js(sample: &Sample) -> Result<JsValue, JsValue> {
     let result = js_sys::Object::new();
     let channels = js_sys::Array::new();
     for c in &sample.channels {

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod bounce;
+pub mod bundle;
 pub mod compile;
 pub mod edit;
 pub mod file;

@@ -396,6 +396,41 @@ test('an imported WAV becomes an audio track that plays where it was put, bounce
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('Save writes one .quaver file with the samples: it opens again on the page and renders natively with nothing beside it', async () => {
+  const before = await page.evaluate(() => window.quaver.session.save());
+  const reference = readWav((await bounceVia('float32', 44100)).bytes);
+  await page.evaluate(() => { window.showSaveFilePicker = undefined; });
+  const download = page.waitForEvent('download');
+  await page.keyboard.press('Control+s');
+  const file = await download;
+  assert.equal(file.suggestedFilename(), 'Untitled.quaver');
+  const bytes = readFileSync(await file.path());
+  assert.equal(bytes.subarray(0, 8).toString('latin1'), 'QVRBNDL1');
+
+  // Natively, from a folder holding nothing else.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-bundle-'));
+  writeFileSync(path.join(dir, 'song.quaver'), bytes);
+  const out = path.join(dir, 'native.wav');
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', path.join(dir, 'song.quaver'), out, '--rate', '44100', '--format', 'float32'], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(readWav(new Uint8Array(readFileSync(out))).channels, reference.channels);
+
+  // On the page: a new project (confirmed), then the file opened: everything is back.
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click('#new-project');
+  await page.waitForFunction(() => window.quaver.project.tracks.length === 1 && window.quaver.project.tracks[0].clips[0].content.notes.length === 0);
+  await page.setInputFiles('#file-input', { name: 'song.quaver', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.waitForFunction(() => window.quaver.project.tracks.length === 2);
+  assert.deepEqual(JSON.parse(await page.evaluate(() => window.quaver.session.save())), JSON.parse(before), 'project and undo history');
+  assert.deepEqual(readWav((await bounceVia('float32', 44100)).bytes).channels, reference.channels, 'and it sounds the same');
+
+  // A bundle cut short is refused, naming the damage; the open project stays.
+  await page.setInputFiles('#file-input', { name: 'cut.quaver', mimeType: 'application/octet-stream', buffer: bytes.subarray(0, bytes.length - 5000) });
+  await page.waitForFunction(() => /cut\.quaver could not be opened/.test(document.getElementById('message').textContent));
+  assert.match(await page.locator('#message').textContent(), /cut short/);
+  assert.deepEqual(JSON.parse(await page.evaluate(() => window.quaver.session.save())), JSON.parse(before));
+});
+
 test('a corrupt project file is refused with a message and the open project is unchanged', async () => {
   const before = await page.evaluate(() => window.quaver.session.save());
   await page.setInputFiles('#file-input', { name: 'broken.quaver.json', mimeType: 'application/json', buffer: Buffer.from('{"project": {"version": 1, "name": 7}}') });

@@ -543,9 +543,10 @@ async function saveFile(bytes, name, type, extension) {
   return true;
 }
 
+/** Saves the project, its undo history and its samples as one `.quaver` file. */
 app.save = async () => {
   try {
-    if (await saveFile(app.session.save(), `${fileStem()}.quaver.json`, 'application/json', '.json')) showMessage(`Saved ${app.project.name}`, 'info');
+    if (await saveFile(app.session.bundle(), `${fileStem()}.quaver`, 'application/octet-stream', '.quaver')) showMessage(`Saved ${app.project.name}`, 'info');
   } catch (err) {
     showMessage(`The project could not be saved: ${describe(err)}`);
   }
@@ -599,8 +600,8 @@ function mayReplace(what) {
 const AUDIO_FILE = /\.(wav|wave|mp3|ogg|oga|opus|flac|aac|m4a|webm)$/i;
 
 /** Hands a sample to the session (and to storage, unless it came from there). */
-async function giveSample(name, sample, { store = true } = {}) {
-  app.session.addSample(name, sample.sampleRate, sample.channels);
+async function giveSample(name, sample, { store = true, session = app.session } = {}) {
+  if (session) session.addSample(name, sample.sampleRate, sample.channels);
   app.samples.set(name, { ...sample, peaks: sample.peaks ?? peaksOf(sample.channels) });
   if (store) {
     await putSample(name, sample).catch((err) => showMessage(`${name} plays, but could not be kept in this browser's storage `
@@ -681,9 +682,10 @@ app.openFile = async (file) => {
     app.select({ track: added.id, clip: added.clips[0]?.id ?? null });
     return showMessage(`Imported ${file.name}`, 'info');
   }
+  const isBundle = String.fromCharCode(...bytes.subarray(0, 8)) === 'QVRBNDL1';
   let next;
   try {
-    next = Session.load(new TextDecoder().decode(bytes));
+    next = isBundle ? Session.loadBundle(bytes) : Session.load(new TextDecoder().decode(bytes));
   } catch (err) {
     return showMessage(`${file.name} could not be opened: ${describe(err)}. The current project is unchanged.`);
   }
@@ -691,6 +693,8 @@ app.openFile = async (file) => {
     next.free();
     return undefined;
   }
+  // A bundle's samples are in the new session already; the page keeps them too, and stores them.
+  for (const name of next.sampleNames()) await giveSample(name, next.sampleOf(name), { session: null });
   replaceSession(next);
   showMessage(`Opened ${app.project.name}`, 'info');
 };
@@ -701,7 +705,7 @@ async function pickFile() {
       const [handle] = await window.showOpenFilePicker({
         types: [{
           description: 'Quaver projects, MIDI and audio files',
-          accept: { 'application/json': ['.json'], 'audio/midi': ['.mid', '.midi'], 'audio/*': ['.wav', '.mp3', '.ogg', '.opus', '.flac', '.aac', '.m4a'] },
+          accept: { 'application/octet-stream': ['.quaver'], 'application/json': ['.json'], 'audio/midi': ['.mid', '.midi'], 'audio/*': ['.wav', '.mp3', '.ogg', '.opus', '.flac', '.aac', '.m4a'] },
         }],
       });
       await app.openFile(await handle.getFile());
