@@ -309,3 +309,74 @@ fn a_bundle_carries_the_project_its_history_and_its_samples_and_a_damaged_one_sa
     extra.push(0);
     assert!(bundle::read(&extra).unwrap_err().to_string().contains("1 bytes follow"));
 }
+
+#[test]
+fn the_metronome_clicks_on_every_beat_counts_in_a_bar_and_stays_out_of_bounces() {
+    use quaver::session::compile::compile_live;
+    let h = four_beats();
+    let beat = 24_000;
+    // Alone (the track muted), the metronome clicks on the beats from where the song starts.
+    let mut muted = h.clone();
+    muted.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile_live(&muted.project, SR, true)).unwrap();
+    let started = sync.play_counting_in(g.controller_mut(), &muted.project, 0, 0, false, false).unwrap();
+    assert_eq!(started, 0);
+    let clicks = g.render_frames(4 * beat + 128);
+    // A sine click starts at phase 0: its first non-zero sample is the one after the beat.
+    assert_eq!(sound_starts(&clicks[0], 1000), [1, beat + 1, 2 * beat + 1, 3 * beat + 1, 4 * beat + 1]);
+    let pitch = |from: usize| {
+        let x = &clicks[0][from..from + 1000];
+        x.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count()
+    };
+    assert!(pitch(10) > pitch(beat + 10), "the bar's first click is higher: {} vs {} cycles", pitch(10), pitch(beat + 10));
+
+    // Counting in: four clicks, then the song (and the clicks) from frame 4 beats on.
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile_live(&h.project, SR, true)).unwrap();
+    let started = sync.play_counting_in(g.controller_mut(), &h.project, 0, 0, false, true).unwrap();
+    assert_eq!(started, 4 * beat as u64, "the song starts a bar later");
+    let out = g.render_frames(8 * beat);
+    assert_eq!(sound_starts(&out[0], 1000), (0..8).map(|b| b * beat + 1).collect::<Vec<_>>(), "clicks, then clicks and notes, on every beat");
+    // The song is the same as without the metronome, a bar later (the click is a separate sum).
+    let mut plain = OfflineRenderer::new(SR);
+    let mut plain_sync = GraphSync::default();
+    plain_sync.sync(plain.controller_mut(), compile(&h.project, SR)).unwrap();
+    plain_sync.play(plain.controller_mut(), &h.project, 4 * beat as u64, 0, false).unwrap();
+    let song = plain.render_frames(8 * beat);
+    assert!(song[0][..4 * beat].iter().all(|v| *v == 0.0));
+    let click_only: Vec<f32> = out[0].iter().zip(&song[0]).map(|(a, b)| a - b).collect();
+    assert!(click_only[4 * beat + 2000..5 * beat - 1000].iter().all(|v| v.abs() < 1e-6), "between clicks only the song");
+
+    // A bounce never has the metronome.
+    let bounced = quaver::session::bounce::Bounce::new(&muted.project, &Default::default(), SR, Default::default()).unwrap().finish();
+    assert!(bounced.iter().flatten().all(|v| *v == 0.0), "the muted song bounces silent: no clicks");
+}
+
+#[test]
+fn a_track_made_while_the_song_plays_joins_it_in_time() {
+    let mut h = four_beats();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    g.render_frames(12_032);
+    // A copy of the track, audible, made half a beat in: its next note is on beat 1.
+    let mut copy = h.project.tracks[0].clone();
+    copy.id = 40;
+    copy.strip = Strip::default();
+    copy.instrument.as_mut().unwrap().id = 41;
+    copy.clips[0].id = 42;
+    if let ClipContent::Midi { notes } = &mut copy.clips[0].content {
+        for (i, n) in notes.iter_mut().enumerate() {
+            n.id = 43 + i as u32;
+        }
+    }
+    h.edit(Edit::AddTrack { index: 1, track: copy }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let out = g.render_frames(3 * 24_000);
+    assert_eq!(sound_starts(&out[0], 1000).iter().map(|s| 12_032 + s).collect::<Vec<_>>(), [24_001, 48_001, 72_001]);
+}

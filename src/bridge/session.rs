@@ -7,7 +7,7 @@ use crate::formats::midi::Song;
 use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
 use crate::session::bounce::{Bounce as Render, BounceRange};
-use crate::session::compile::{compile, GraphSync};
+use crate::session::compile::{compile_live, GraphSync};
 use crate::session::{bundle, file, import, Edit, History, Project, Sample, SessionError, Samples};
 use wasm_bindgen::prelude::*;
 
@@ -22,6 +22,8 @@ fn session_error(e: SessionError) -> JsValue {
 pub struct Session {
     history: History,
     graph: GraphSync,
+    /// Whether the live graph has the metronome (it never reaches a bounce).
+    metronome: bool,
 }
 
 #[wasm_bindgen]
@@ -29,12 +31,12 @@ impl Session {
     /// An empty project.
     #[wasm_bindgen(constructor)]
     pub fn new(name: &str) -> Session {
-        Session { history: History::new(Project::new(name)), graph: GraphSync::default() }
+        Session { history: History::new(Project::new(name)), graph: GraphSync::default(), metronome: false }
     }
 
     /// Reads a saved project; a bad file is an error and no session is made.
     pub fn load(json: &str) -> Result<Session, JsValue> {
-        file::load(json).map(|history| Session { history, graph: GraphSync::default() }).map_err(session_error)
+        file::load(json).map(|history| Session { history, graph: GraphSync::default(), metronome: false }).map_err(session_error)
     }
 
     /// Reads a bundle (`bundle()`): the project with its history and its samples; a bad file
@@ -44,7 +46,7 @@ impl Session {
         let (history, samples) = bundle::read(bytes).map_err(session_error)?;
         let mut graph = GraphSync::default();
         graph.samples = samples;
-        Ok(Session { history, graph })
+        Ok(Session { history, graph, metronome: false })
     }
 
     /// The project, its history and the samples its clips use, as one file.
@@ -134,7 +136,7 @@ impl Session {
     /// the last sync; returns how many requests that took.
     pub fn sync(&mut self, controller: &mut Controller) -> Result<u32, JsValue> {
         let g = controller.inner_mut();
-        let plan = compile(&self.history.project, g.config().sample_rate);
+        let plan = compile_live(&self.history.project, g.config().sample_rate, self.metronome);
         self.graph.sync(g, plan).map_err(js_error)?;
         Ok(self.graph.last_changes as u32)
     }
@@ -154,6 +156,12 @@ impl Session {
         crate::session::assets::missing(&self.history.project, &self.graph.samples)
     }
 
+    /// Turns the metronome on or off (at the next `sync`).
+    #[wasm_bindgen(js_name = setMetronome)]
+    pub fn set_metronome(&mut self, on: bool) {
+        self.metronome = on;
+    }
+
     /// Takes this project's nodes out of `controller` (before another project is opened).
     pub fn release(&mut self, controller: &mut Controller) {
         self.graph.release(controller.inner_mut());
@@ -161,7 +169,9 @@ impl Session {
 
     /// Plays the song from `tick` starting at context frame `at`, looping the loop region when
     /// `looping`.
-    pub fn play(&mut self, controller: &mut Controller, at: f64, tick: f64, looping: bool) -> Result<(), JsValue> {
+    /// With `count_in`, the metronome plays a bar first. Returns the context frame the song
+    /// starts at.
+    pub fn play(&mut self, controller: &mut Controller, at: f64, tick: f64, looping: bool, count_in: bool) -> Result<f64, JsValue> {
         let frame = |v: f64, what: &str| {
             if v.is_finite() && v >= 0.0 {
                 Ok(v as u64)
@@ -170,7 +180,9 @@ impl Session {
             }
         };
         let (at, tick) = (frame(at, "frame")?, frame(tick, "tick")?);
-        self.graph.play(controller.inner_mut(), &self.history.project, at, tick, looping).map_err(js_error)
+        let project = &self.history.project;
+        let started = self.graph.play_counting_in(controller.inner_mut(), project, at, tick, looping, count_in).map_err(js_error)?;
+        Ok(started as f64)
     }
 
     /// Stops the song at context frame `at`.

@@ -215,6 +215,19 @@ struct Transport {
     loop_end: u64,
 }
 
+impl Transport {
+    /// The song frame sounding at context frame `frame` (at or after `at`), through the loop.
+    fn song_frame(&self, frame: u64) -> u64 {
+        let song = self.position + frame.saturating_sub(self.at);
+        let (a, b) = (self.loop_start, self.loop_end);
+        if b > a && self.position < b && song >= b {
+            a + (song - a) % (b - a)
+        } else {
+            song
+        }
+    }
+}
+
 /// A polyphonic synth playing a sequence on the song's timeline.
 #[derive(Debug)]
 pub struct Synth {
@@ -372,7 +385,10 @@ impl Processor for Synth {
                 if at <= offset {
                     self.pending = None;
                     self.transport = t;
-                    self.seek(t.position);
+                    // A transport that arrives late (the synth was made while the song played)
+                    // joins the song where it is by now.
+                    let now = cx.frame + offset as u64;
+                    self.seek(if t.playing { t.song_frame(now) } else { t.position });
                     if !t.playing {
                         self.release_all();
                     }

@@ -117,6 +117,50 @@ fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bo
     fader
 }
 
+/// The metronome's node: it plays to the destination directly (not through the master, and
+/// never into a bounce).
+pub const METRONOME: &str = "metronome.synth";
+/// Bars of clicks past the song's end (or its loop's).
+const METRONOME_BARS_PAST_END: u64 = 256;
+const CLICK_SECONDS: f64 = 0.03;
+
+/// Frames of one bar at `sample_rate`: how far the metronome's timeline runs ahead of the song's.
+pub fn bar_frames(project: &Project, sample_rate: f32) -> u64 {
+    let bar = super::PPQ * 4 / u64::from(project.time_signature.denominator) * u64::from(project.time_signature.numerator);
+    (bar as f64 * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64
+}
+
+/// A click on every beat, the first of each bar higher, as a synth's sequence. Its timeline runs
+/// one bar ahead of the song's (its frame is the song's plus a bar) so that a count-in bar can
+/// play before the song's first frame; each click lands on the very frame a note on that beat
+/// starts.
+fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
+    let frames_per_tick = project.seconds_per_tick() * f64::from(sample_rate);
+    let beat = super::PPQ * 4 / u64::from(project.time_signature.denominator);
+    let per_bar = i64::from(project.time_signature.numerator);
+    let offset = bar_frames(project, sample_rate) as i64;
+    let end = super::song_end(project).max(project.loop_region.map_or(0, |r| r.end));
+    let beats = (end / beat) as i64 + per_bar * METRONOME_BARS_PAST_END as i64;
+    let length = (CLICK_SECONDS * f64::from(sample_rate)).round() as u64;
+    let notes = (-per_bar..beats)
+        .map(|b| {
+            let song = (b.unsigned_abs() as f64 * beat as f64 * frames_per_tick).round() as i64;
+            let start = (offset + if b < 0 { -song } else { song }) as u64;
+            let key = if b.rem_euclid(per_bar) == 0 { 96 } else { 84 };
+            SequencedNote { start, length, key, velocity: 100 }
+        })
+        .collect();
+    let mut n = node("synth");
+    for (name, value) in
+        [("gain", 0.35), ("cutoff", 12_000.0), ("resonance", 0.0), ("envAmount", 0.0), ("attack", 0.0005), ("decay", 0.03), ("sustain", 0.0), ("release", 0.01), ("detune", 0.0)]
+    {
+        n.params.insert(name.into(), value);
+    }
+    n.settings.insert("waveform".into(), SettingValue::Choice(3));
+    n.settings.insert("sequence".into(), SettingValue::Sequence(notes));
+    n
+}
+
 /// Inserts, fader, pan and sends of a track whose sound starts at node `head`.
 fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool) {
     let prefix = format!("t{}", track.id);
@@ -134,7 +178,16 @@ fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool) {
 
 /// The graph that plays `project` at `sample_rate`.
 pub fn compile(project: &Project, sample_rate: f32) -> Plan {
+    compile_live(project, sample_rate, false)
+}
+
+/// The graph that plays `project` live, with the metronome when `metronome`.
+pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> Plan {
     let mut plan = Plan::default();
+    if metronome_on {
+        plan.nodes.insert(METRONOME.into(), metronome(project, sample_rate));
+        plan.edges.insert((METRONOME.into(), DESTINATION.into()));
+    }
     let mut master = node("gain");
     master.params.insert("gain".into(), if project.master.mute { 0.0 } else { db_to_gain(project.master.gain_db) });
     plan.nodes.insert("master.fader".into(), master);
@@ -193,8 +246,9 @@ pub struct GraphSync {
     pub samples: Samples,
     /// Clip nodes that have been sent their sample.
     buffered: BTreeSet<String>,
-    /// The last transport sent, for clip nodes made while the song plays.
+    /// The last transport sent, for clip nodes made while the song plays (and the metronome's).
     transport: Option<SettingValue>,
+    metronome_transport: Option<SettingValue>,
     /// Requests the last sync sent, for tests of incremental updates.
     pub last_changes: usize,
 }
@@ -218,10 +272,11 @@ impl GraphSync {
         self.ids.get(name).copied()
     }
 
-    /// Every node that follows the transport: synths and audio clips.
+    /// Every node that follows the song's transport: synths and audio clips (not the metronome,
+    /// whose timeline runs a bar ahead).
     pub fn timeline_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
-        let follows = |n: &PlannedNode| n.kind == "synth" || n.kind == "audio-clip";
-        self.plan.nodes.iter().filter(move |(_, n)| follows(n)).filter_map(|(name, _)| self.id(name))
+        let follows = |name: &str, n: &PlannedNode| name != METRONOME && (n.kind == "synth" || n.kind == "audio-clip");
+        self.plan.nodes.iter().filter(move |(name, n)| follows(name, n)).filter_map(|(name, _)| self.id(name))
     }
 
     /// Adds (or replaces) a sample; clips that play it get it at the next sync.
@@ -324,8 +379,10 @@ impl GraphSync {
                     changes += 1;
                 }
             }
-            if old.is_none() && new.kind == "audio-clip" {
-                if let Some(t) = &self.transport {
+            // Timeline nodes made while the song plays join it (they catch up from `at`).
+            let joining = if name == METRONOME { &self.metronome_transport } else { &self.transport };
+            if old.is_none() && (new.kind == "audio-clip" || new.kind == "synth") {
+                if let Some(t) = joining {
                     configure(g, id, "transport", t.clone())?;
                 }
             }
@@ -344,18 +401,50 @@ impl GraphSync {
     /// Plays the song from `tick` starting at context frame `at` on every instrument, looping
     /// the project's loop region when `looping`.
     pub fn play(&mut self, g: &mut Controller, project: &Project, at: u64, tick: u64, looping: bool) -> Result<(), EngineError> {
-        let frame = |tick: u64| (tick as f64 * project.seconds_per_tick() * f64::from(g.config().sample_rate)).round() as u64;
+        self.play_counting_in(g, project, at, tick, looping, false).map(|_| ())
+    }
+
+    /// As [`GraphSync::play`]; with `count_in`, the metronome first plays one bar from `at` and
+    /// the song starts after it. Returns the context frame the song starts at.
+    pub fn play_counting_in(
+        &mut self,
+        g: &mut Controller,
+        project: &Project,
+        at: u64,
+        tick: u64,
+        looping: bool,
+        count_in: bool,
+    ) -> Result<u64, EngineError> {
+        let sample_rate = g.config().sample_rate;
+        let frame = |tick: u64| (tick as f64 * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64;
         let (loop_start, loop_end) = match (looping, project.loop_region) {
             (true, Some(r)) => (frame(r.start), frame(r.end)),
             _ => (0, 0),
         };
-        let transport = SettingValue::Transport { at, playing: true, position: frame(tick), loop_start, loop_end };
-        self.transport(g, transport)
+        let bar = bar_frames(project, sample_rate);
+        let song_at = if count_in { at + bar } else { at };
+        let transport = SettingValue::Transport { at: song_at, playing: true, position: frame(tick), loop_start, loop_end };
+        // The metronome's frame is the song's plus a bar: counting in, it starts a bar earlier.
+        let (ls, le) = if loop_end > loop_start { (loop_start + bar, loop_end + bar) } else { (0, 0) };
+        let click = SettingValue::Transport { at, playing: true, position: frame(tick) + if count_in { 0 } else { bar }, loop_start: ls, loop_end: le };
+        self.transport(g, transport)?;
+        self.metronome(g, click)?;
+        Ok(song_at)
+    }
+
+    fn metronome(&mut self, g: &mut Controller, transport: SettingValue) -> Result<(), EngineError> {
+        if let Some(id) = self.id(METRONOME) {
+            configure(g, id, "transport", transport.clone())?;
+        }
+        self.metronome_transport = Some(transport);
+        Ok(())
     }
 
     /// Stops the song at context frame `at` (held notes are released).
     pub fn stop(&mut self, g: &mut Controller, at: u64) -> Result<(), EngineError> {
-        self.transport(g, SettingValue::Transport { at, playing: false, position: 0, loop_start: 0, loop_end: 0 })
+        let stopped = SettingValue::Transport { at, playing: false, position: 0, loop_start: 0, loop_end: 0 };
+        self.transport(g, stopped.clone())?;
+        self.metronome(g, stopped)
     }
 
     fn transport(&mut self, g: &mut Controller, transport: SettingValue) -> Result<(), EngineError> {

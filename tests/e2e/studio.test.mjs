@@ -396,6 +396,31 @@ test('an imported WAV becomes an audio track that plays where it was put, bounce
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('the metronome counts in a bar and clicks on every beat, on the frame', async () => {
+  await page.keyboard.press('Home');
+  await page.click('#metronome');
+  await page.click('#count-in');
+  assert.deepEqual(await page.evaluate(() => [window.quaver.metronome, window.quaver.countIn]), [true, true]);
+  await installTap();
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.quaver.transport !== null);
+  const songStart = await page.evaluate(() => window.quaver.transport.atFrame);
+  // Until just after the song's first beat (the sample on the audio track comes a second later).
+  await page.waitForFunction((frame) => window.quaver.context.currentTime * window.quaver.context.sampleRate > frame + 0.25 * window.quaver.context.sampleRate, songStart);
+  await page.keyboard.press('Space');
+  const heard = await tapped();
+  const beat = heard.sampleRate / 2;
+  const found = onsets(heard.samples, heard.sampleRate).map((i) => heard.first + i);
+  const expected = [0, 1, 2, 3, 4].map((k) => songStart - 4 * beat + k * beat);
+  assert.equal(found.length, expected.length, `clicks at ${found}, expected ${expected}`);
+  found.forEach((frame, k) => {
+    const errorMs = ((frame - expected[k]) / heard.sampleRate) * 1000;
+    assert.ok(Math.abs(errorMs) <= 1, `click ${k} is ${errorMs.toFixed(3)} ms off`);
+  });
+  await page.click('#metronome');
+  await page.click('#count-in');
+});
+
 test('Save writes one .quaver file with the samples: it opens again on the page and renders natively with nothing beside it', async () => {
   const before = await page.evaluate(() => window.quaver.session.save());
   const reference = readWav((await bounceVia('float32', 44100)).bytes);

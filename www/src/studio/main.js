@@ -29,6 +29,8 @@ const app = {
   /** While playing: the context frame and song tick it started from. */
   transport: null,
   looping: false,
+  metronome: false,
+  countIn: false,
   recording: null,
   midiStatus: '',
   lastBounce: null,
@@ -80,7 +82,7 @@ function changed({ quiet = false } = {}) {
   const before = app.project;
   app.project = app.session.project();
   syncEngine();
-  if (app.transport && before && (before.tempo_bpm !== app.project.tempo_bpm || before.tracks.length !== app.project.tracks.length)) {
+  if (app.transport && before && before.tempo_bpm !== app.project.tempo_bpm) {
     // Sequences are laid out in frames at the tempo: start them again from where the song is.
     replay();
   }
@@ -287,20 +289,24 @@ app.playheadTick = () => {
   return tickAt(context.currentTime - (context.outputLatency || context.baseLatency || 0));
 };
 
-/** Starts the song from `tick` a moment from now; returns whether the engine took it. */
-function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECONDS) * app.context.sampleRate)) {
+/**
+ * Starts the song from `tick` a moment from now (after a bar of clicks when `countIn`);
+ * returns whether the engine took it.
+ */
+function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECONDS) * app.context.sampleRate), countIn = false) {
   const { engine, session, project } = app;
   const region = app.looping ? project.loop_region : null;
   const from = Math.max(0, Math.round(tick));
-  if (!engine.call(() => session.play(engine.controller, atFrame, from, !!region))) return false;
-  app.transport = { atFrame, tick: from, region, secondsPerTick: secondsPerTick(project) };
+  let songFrame = atFrame;
+  if (!engine.call(() => { songFrame = session.play(engine.controller, atFrame, from, !!region, countIn); })) return false;
+  app.transport = { atFrame: songFrame, tick: from, region, secondsPerTick: secondsPerTick(project) };
   return true;
 }
 
 app.play = async () => {
   if (app.transport) return;
   await app.context.resume();
-  if (startAt(app.position)) updateTransportButtons();
+  if (startAt(app.position, undefined, app.countIn)) updateTransportButtons();
 };
 
 app.stop = () => {
@@ -344,7 +350,21 @@ app.toggleLoop = () => {
   draw();
 };
 
+app.toggleMetronome = () => {
+  app.metronome = !app.metronome;
+  app.session.setMetronome(app.metronome);
+  syncEngine();
+  updateTransportButtons();
+};
+
+app.toggleCountIn = () => {
+  app.countIn = !app.countIn;
+  updateTransportButtons();
+};
+
 function updateTransportButtons() {
+  $('metronome').setAttribute('aria-pressed', String(app.metronome));
+  $('count-in').setAttribute('aria-pressed', String(app.countIn));
   $('play').setAttribute('aria-pressed', String(!!app.transport));
   $('play').textContent = app.transport ? '■ Stop' : '▶ Play';
   $('loop').setAttribute('aria-pressed', String(app.looping));
@@ -567,6 +587,7 @@ function replaceSession(next) {
   old.release(app.engine.controller);
   old.free();
   app.session = next;
+  next.setMetronome(app.metronome);
   app.project = null;
   app.position = 0;
   app.looping = false;
@@ -823,6 +844,8 @@ function bindControls() {
   $('to-start').onclick = () => app.seek(0);
   $('record').onclick = () => app.toggleRecord();
   $('loop').onclick = () => app.toggleLoop();
+  $('metronome').onclick = () => app.toggleMetronome();
+  $('count-in').onclick = () => app.toggleCountIn();
   $('undo').onclick = app.undo;
   $('redo').onclick = app.redo;
   $('add-track').onclick = app.addTrack;
@@ -901,6 +924,7 @@ function shortcut(event) {
   if (event.key === 'Delete' || event.key === 'Backspace') return run(app.deleteSelection);
   if (event.key === 'Home') return run(() => app.seek(0));
   if (event.code === 'KeyL') return run(app.toggleLoop);
+  if (event.code === 'KeyC') return run(app.toggleMetronome);
   if (event.code === 'KeyR') return run(app.toggleRecord);
   if (event.code === 'KeyQ') return run(app.quantize);
   return undefined;
