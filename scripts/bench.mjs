@@ -1,4 +1,4 @@
-// Browser benchmarks (G1, G2, G3, G4 at graph level, G6, G7, G9 of the shared BENCHMARKS.md): serves the
+// Browser benchmarks (G1, G2, G3, G4 at graph level, G6, G7, G9 and W2 of the shared BENCHMARKS.md): serves the
 // repository root, drives benches/browser/ in headless Chromium, alternates the two sides of
 // each ratio with a baseline render in every round (A, B, baseline; 2 warm-up rounds, then the
 // measured ones), checks that both sides did the same work, and writes
@@ -143,6 +143,27 @@ const CASES = [
     target: 2,
     better: 'higher',
     maxRelRms: 1e-3,
+  },
+  {
+    id: 'W2',
+    what: 'a 64-track project (audio clip → 4 biquad inserts → fader → pan, a send to a filtered bus): native OfflineAudioContext render of the same graph ÷ Quaver\'s bounce in a Worker',
+    a: 'native',
+    b: 'bounce',
+    seconds: 10,
+    // The baseline (an OfflineAudioContext's own cost) comes off the native side only: the
+    // Worker render has no AudioContext and keeps its own overheads in its time.
+    ratio: (r) => minusBase(r, 'native') / r.bounce,
+    target: 8,
+    better: 'higher',
+    maxRelRms: 1e-3,
+    extra: [
+      {
+        id: 'W2-realtime',
+        what: "Quaver's Worker bounce speed (× real time)",
+        value: (r) => 10_000 / r.bounce,
+        unit: '×',
+      },
+    ],
   },
   {
     id: 'G9',
@@ -423,7 +444,7 @@ async function main() {
     if (pageErrors.length) console.log(`[bench] page errors: ${pageErrors.join(' | ')}`);
     meta.load_average_end = os.loadavg();
     meta.page_errors = pageErrors;
-    if (rows.length) await plotPng(page, rows);
+    if (rows.length && !ONLY) await plotPng(page, rows);
   } finally {
     await context.close();
     server.close();
@@ -437,10 +458,12 @@ async function main() {
     notes(rows),
     '',
   ].join('\n');
-  writeFileSync(path.join(outDir, 'browser.json'), `${JSON.stringify({ meta, results: rows }, null, 2)}\n`);
-  writeFileSync(path.join(outDir, 'browser.md'), md);
+  // A run of some cases (BENCH_CASES) writes its own report beside the full one, not over it.
+  const stem = ONLY ? `browser-${[...ONLY].join('-')}` : 'browser';
+  writeFileSync(path.join(outDir, `${stem}.json`), `${JSON.stringify({ meta, results: rows }, null, 2)}\n`);
+  writeFileSync(path.join(outDir, `${stem}.md`), md);
   console.log(`\n${md}`);
-  console.log('[bench] wrote bench-results/browser.json, browser.md, browser.png');
+  console.log(`[bench] wrote bench-results/${stem}.json, ${stem}.md${ONLY ? '' : ', browser.png'}`);
   if (rows.some((r) => r.invalid)) {
     console.log('[bench] some ratios are INVALID (see "equal work"): they do not count as met');
   }

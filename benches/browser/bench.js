@@ -229,6 +229,101 @@ function chained(parts, last) {
   };
 }
 
+// ── W2: a 64-track project bounced by Quaver in a Worker, and the same graph natively ──────
+// Each track: an audio clip of the noise → the four filters of `track(t)` → fader → pan →
+// master, with a post-fader send at −12 dB to a bus (a lowpass, fader, pan) → master. The
+// sample has 64 zeros at each end so the clip player's 32-frame edge fades touch only silence.
+const BOUNCE_URL = '/dist/quaver-bounce.js';
+const SEND_GAIN = 0.25;
+const BUS_FILTER = { type: 'lowpass', frequency: 8000, Q: 0 };
+const EDGE = 64;
+
+function paddedNoise(frames) {
+  const samples = new Float32Array(frames);
+  samples.set(noise(frames - 2 * EDGE), EDGE);
+  return samples;
+}
+
+function nativeProject(ctx) {
+  const frames = ctx.length;
+  const buffer = ctx.createBuffer(1, frames, ctx.sampleRate);
+  buffer.copyToChannel(paddedNoise(frames), 0);
+  const master = new GainNode(ctx, { gain: 1 });
+  const busIn = new GainNode(ctx, { gain: 1 });
+  busIn.connect(new BiquadFilterNode(ctx, BUS_FILTER)).connect(new GainNode(ctx, { gain: 1 })).connect(new StereoPannerNode(ctx, { pan: 0 })).connect(master);
+  for (let t = 0; t < TRACKS; t += 1) {
+    const strip = track(t);
+    const clip = new AudioBufferSourceNode(ctx, { buffer });
+    clip.start(0);
+    let last = clip;
+    for (const f of strip.filters) last = last.connect(new BiquadFilterNode(ctx, f));
+    const fader = last.connect(new GainNode(ctx, { gain: strip.gain }));
+    fader.connect(new StereoPannerNode(ctx, { pan: strip.pan })).connect(master);
+    fader.connect(new GainNode(ctx, { gain: SEND_GAIN })).connect(busIn);
+  }
+  return master;
+}
+
+/** The same project as the workstation saves it (a bare project: no history). */
+function w2Project(frames) {
+  const ticks = Math.round((frames / SAMPLE_RATE) * 2 * 960);
+  const strip = (gain, pan) => ({ gain_db: 20 * Math.log10(gain), pan, mute: false, solo: false });
+  const device = (id, f) => ({
+    id, kind: 'biquad', params: { frequency: f.frequency, Q: f.Q, ...(f.gain === undefined ? {} : { gain: f.gain }) }, choices: { type: f.type }, bypass: false,
+  });
+  const bus = { id: 1, name: 'bus', strip: strip(1, 0), inserts: [device(2, BUS_FILTER)] };
+  const tracks = Array.from({ length: TRACKS }, (_, t) => {
+    const id = 100 + t * 10;
+    const s = track(t);
+    return {
+      id, name: `track ${t + 1}`, kind: 'audio', instrument: null,
+      clips: [{ id: id + 1, start: 0, length: ticks, content: { type: 'audio', asset: 'noise', offset: 0 } }],
+      strip: strip(s.gain, s.pan), inserts: s.filters.map((f, i) => device(id + 2 + i, f)), sends: [{ bus: 1, gain_db: 20 * Math.log10(SEND_GAIN) }],
+    };
+  });
+  return {
+    version: 1, name: 'W2', tempo_bpm: 120, time_signature: { numerator: 4, denominator: 4 }, tracks, buses: [bus], master: strip(1, 0), loop_region: null,
+  };
+}
+
+/** Planar float channels of a 32-bit float WAV (as the bounce writes it). */
+function floatWavChannels(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tag = (at) => String.fromCharCode(...bytes.subarray(at, at + 4));
+  let channels = 2;
+  for (let at = 12; at + 8 <= bytes.length;) {
+    const size = view.getUint32(at + 4, true);
+    if (tag(at) === 'fmt ') channels = view.getUint16(at + 10, true);
+    if (tag(at) === 'data') {
+      const frames = size / (4 * channels);
+      const out = Array.from({ length: channels }, () => new Float32Array(frames));
+      for (let f = 0; f < frames; f += 1) for (let c = 0; c < channels; c += 1) out[c][f] = view.getFloat32(at + 8 + (f * channels + c) * 4, true);
+      return out;
+    }
+    at += 8 + size + (size % 2);
+  }
+  throw new Error('the bounce is not a WAV file');
+}
+
+/** Quaver's bounce of the W2 project in a Worker; times the render the Worker reports. */
+async function workerBounce(frames) {
+  const module = await engineModule(WASM_URL);
+  const worker = new Worker(BOUNCE_URL);
+  const sample = { name: 'noise', sampleRate: SAMPLE_RATE, channels: [paddedNoise(frames)] };
+  const result = await new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'done') resolve(data);
+      if (data.type === 'error') reject(new Error(`${data.code}: ${data.message}`));
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage({ module, project: JSON.stringify(w2Project(frames)), samples: [sample], sampleRate: SAMPLE_RATE, format: 'float32', tail: 0 });
+  });
+  worker.terminate();
+  const channels = floatWavChannels(result.wav);
+  const problems = result.frames === frames ? [] : [`the bounce has ${result.frames} frames, not ${frames}`];
+  return { ms: result.renderMs, channels, problems };
+}
+
 const CHAIN_LIMITS = { maxNodes: 300, maxEdges: 600 };
 const TRACK_LIMITS = { maxNodes: 512, maxEdges: 1024 };
 const GAIN_LIMITS = { maxNodes: 1100, maxEdges: 1200 };
@@ -247,6 +342,7 @@ export const CASES = {
   'G4-tracks': simdAndScalar(quaverTracks, TRACK_LIMITS),
   G6: { quaver: quaverPassThroughs, js: jsPassThroughs, baseline },
   G7: { js: inJs('bench-biquad-chain', CHAIN), quaver: inQuaver(quaverChain, CHAIN_LIMITS), baseline },
+  W2: { native: native(nativeProject), bounce: { worker: workerBounce }, baseline },
   G9: {
     burst: inQuaver(quaverChain, CHAIN_LIMITS),
     noise: inQuaver(quaverChain, CHAIN_LIMITS),
@@ -307,6 +403,12 @@ async function runCase(id, variant, options = {}) {
   const frames = Math.round(seconds * SAMPLE_RATE);
   const build = CASES[id]?.[variant];
   if (!build) throw new Error(`no case ${id}/${variant}`);
+  if (build.worker) {
+    // Rendered outside any AudioContext: the Worker times its own render loop.
+    const { ms, channels, problems } = await build.worker(frames);
+    if (options.keep) kept.set(options.keep, channels);
+    return { id, variant, seconds, frames, quanta: frames / QUANTUM, ms, nodes: null, problems, hash: hash(channels), channels: channels.map(describe) };
+  }
   const ctx = new OfflineAudioContext(2, frames, SAMPLE_RATE);
   const src = source(ctx, noise(frames, Math.round(audibleSeconds(id, variant, seconds) * SAMPLE_RATE)));
   const graph = await build(ctx, src);
