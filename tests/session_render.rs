@@ -380,3 +380,54 @@ fn a_track_made_while_the_song_plays_joins_it_in_time() {
     let out = g.render_frames(3 * 24_000);
     assert_eq!(sound_starts(&out[0], 1000).iter().map(|s| 12_032 + s).collect::<Vec<_>>(), [24_001, 48_001, 72_001]);
 }
+
+#[test]
+fn parallel_paths_of_different_latency_meet_the_master_together() {
+    use quaver::session::bounce::{Bounce, BounceRange};
+    // Two audio tracks play one impulse on beat 1; one has a limiter (5 ms lookahead) and a
+    // send to a bus with a compressor (6 ms pre-delay), the other no inserts.
+    let mut impulse = vec![0.0f32; 4800];
+    impulse[100] = 0.05;
+    let sample = Sample::new(SR, vec![impulse]).unwrap();
+    let mut h = History::new(Project::new("latency"));
+    let bus = Bus { id: 5, name: "verb".into(), strip: Strip::default(), inserts: vec![Device::new(6, "compressor")] };
+    h.edit(Edit::AddBus { index: 0, bus }).unwrap();
+    for (i, inserts) in [(0u32, vec![Device::new(9, "limiter")]), (1, Vec::new())] {
+        let id = 10 + 10 * i;
+        let track = Track {
+            id,
+            name: format!("t{i}"),
+            kind: TrackKind::Audio,
+            instrument: None,
+            clips: vec![Clip { id: id + 1, start: PPQ, length: PPQ, content: ClipContent::Audio { asset: "click".into(), offset: 0 } }],
+            strip: Strip { pan: if i == 0 { -1.0 } else { 1.0 }, ..Strip::default() },
+            inserts,
+            sends: if i == 0 { vec![quaver::session::Send { bus: 5, gain_db: 0.0 }] } else { Vec::new() },
+        };
+        h.edit(Edit::AddTrack { index: i as usize, track }).unwrap();
+    }
+    let plan = compile(&h.project, SR);
+    assert_eq!(plan.latency, 240 + 288, "the longest track chain plus the longest bus chain");
+    let mut samples = quaver::session::Samples::new();
+    samples.insert("click".into(), std::sync::Arc::new(sample));
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.samples = samples.clone();
+    sync.sync(g.controller_mut(), plan).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    let out = g.render_frames(24_000 + 4096);
+    let peak_at = |c: &[f32]| c.iter().enumerate().fold((0, 0f32), |m, (i, v)| if v.abs() > m.1 { (i, v.abs()) } else { m }).0;
+    // Left: the limited track (dry) plus its bus return (the bus pans centre); right: the plain
+    // track plus the same return. Every path arrives 528 frames after the impulse.
+    let expected = 24_000 + 100 + 528;
+    assert_eq!(peak_at(&out[1]), expected, "the plain track is delayed to match");
+    assert_eq!(peak_at(&out[0]), expected, "the limited track and its compressed return");
+    let bus_only: Vec<f32> = out[1].iter().zip(&out[0]).map(|(r, l)| r - l).collect();
+    assert!(bus_only[..expected - 2].iter().all(|v| v.abs() < 1e-6), "nothing arrives early on either side");
+    // A bounce drops the latency: the impulse lands where the clip puts it.
+    let mut bounce = Bounce::new(&h.project, &samples, SR, BounceRange { tail_seconds: 0.2, ..BounceRange::default() }).unwrap();
+    while bounce.render(48_000).unwrap() {}
+    let bounced = bounce.finish();
+    assert_eq!(peak_at(&bounced[1]), 24_100);
+    assert_eq!(peak_at(&bounced[0]), 24_100);
+}

@@ -156,6 +156,13 @@ impl Session {
         crate::session::assets::missing(&self.history.project, &self.graph.samples)
     }
 
+    /// Frames the mix reaches the output late by, as last synced (inserts with lookahead; every
+    /// other path is delayed to match): the playhead the page shows accounts for it.
+    #[wasm_bindgen(js_name = latencyFrames)]
+    pub fn latency_frames(&self) -> f64 {
+        self.graph.latency() as f64
+    }
+
     /// Turns the metronome on or off (at the next `sync`).
     #[wasm_bindgen(js_name = setMetronome)]
     pub fn set_metronome(&mut self, on: bool) {

@@ -31,6 +31,8 @@ pub struct Bounce {
     renderer: OfflineRenderer,
     frames: usize,
     channels: [Vec<f32>; 2],
+    /// Frames still to drop from the start (the mix's latency).
+    skip: usize,
 }
 
 impl Bounce {
@@ -39,13 +41,17 @@ impl Bounce {
         let mut renderer = OfflineRenderer::new(sample_rate);
         let mut sync = GraphSync::default();
         sync.samples = samples.clone();
-        sync.sync(renderer.controller_mut(), compile(project, sample_rate))?;
+        let plan = compile(project, sample_rate);
+        // The mix reaches the master `latency` frames late (inserts with lookahead, compensated
+        // on every other path): those first frames are rendered and dropped.
+        let skip = plan.latency as usize;
+        sync.sync(renderer.controller_mut(), plan)?;
         sync.play(renderer.controller_mut(), project, 0, range.start, false)?;
         let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);
         let seconds = (end - range.start) as f64 * project.seconds_per_tick() + range.tail_seconds.max(0.0);
         let frames = (seconds * f64::from(sample_rate)).ceil() as usize;
         let channels = [Vec::with_capacity(frames + QUANTUM), Vec::with_capacity(frames + QUANTUM)];
-        Ok(Self { renderer, frames, channels })
+        Ok(Self { renderer, frames, channels, skip })
     }
 
     /// Frames the whole render has.
@@ -64,8 +70,10 @@ impl Bounce {
         while self.channels[0].len() < until {
             self.renderer.render_quantum()?;
             let out = self.renderer.engine().output();
+            let dropped = self.skip.min(QUANTUM);
+            self.skip -= dropped;
             for (ch, samples) in self.channels.iter_mut().enumerate() {
-                samples.extend_from_slice(out.channel(ch));
+                samples.extend_from_slice(&out.channel(ch)[dropped..]);
             }
         }
         Ok(self.channels[0].len() < self.frames)

@@ -34,6 +34,9 @@ pub struct PlannedNode {
 pub struct Plan {
     pub nodes: BTreeMap<String, PlannedNode>,
     pub edges: BTreeSet<(String, String)>,
+    /// Frames every sound reaches the master late by: the longest track chain's latency plus
+    /// the longest bus chain's (shorter paths are delayed to match).
+    pub latency: u64,
 }
 
 fn node(kind: &str) -> PlannedNode {
@@ -89,6 +92,29 @@ fn device_node(d: &Device) -> PlannedNode {
     n
 }
 
+/// Frames a device delays its sound by (a limiter's lookahead, a compressor's pre-delay).
+fn device_latency(d: &Device, sample_rate: f32) -> u64 {
+    crate::node::find(&d.kind).map_or(0, |(_, kind)| (kind.spec.latency_seconds * f64::from(sample_rate)).round() as u64)
+}
+
+/// Frames a chain of inserts delays its sound by (bypassed ones are not in the chain).
+fn chain_latency(inserts: &[Device], sample_rate: f32) -> u64 {
+    inserts.iter().filter(|d| !d.bypass).map(|d| device_latency(d, sample_rate)).sum()
+}
+
+/// A delay of `frames` after `from`, named `name` (none when `frames` is 0); returns the
+/// chain's last node.
+fn compensate(plan: &mut Plan, name: String, from: String, frames: u64, sample_rate: f32) -> String {
+    if frames == 0 {
+        return from;
+    }
+    let mut d = node("delay");
+    d.params.insert("delayTime".into(), (frames as f64 / f64::from(sample_rate)) as f32);
+    plan.nodes.insert(name.clone(), d);
+    plan.edges.insert((from, name.clone()));
+    name
+}
+
 /// Adds `inserts` after `from` (bypassed ones left out) and returns the last node's name.
 fn chain(plan: &mut Plan, prefix: &str, from: String, inserts: &[Device]) -> String {
     let mut last = from;
@@ -101,8 +127,9 @@ fn chain(plan: &mut Plan, prefix: &str, from: String, inserts: &[Device]) -> Str
     last
 }
 
-/// Fader and pan after `from`, into the master; returns the fader's name (sends leave there).
-fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bool) -> String {
+/// Fader and pan after `from`, into the master (through `to_master` frames of delay); returns
+/// the fader's name (sends leave there).
+fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bool, to_master: (u64, f32)) -> String {
     let fader = format!("{prefix}.fader");
     let pan = format!("{prefix}.pan");
     let mut f = node("gain");
@@ -113,7 +140,9 @@ fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bo
     plan.nodes.insert(pan.clone(), p);
     plan.edges.insert((from, fader.clone()));
     plan.edges.insert((fader.clone(), pan.clone()));
-    plan.edges.insert((pan, "master.fader".into()));
+    let (frames, sample_rate) = to_master;
+    let last = compensate(plan, format!("{prefix}.align"), pan, frames, sample_rate);
+    plan.edges.insert((last, "master.fader".into()));
     fader
 }
 
@@ -161,11 +190,16 @@ fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
     n
 }
 
-/// Inserts, fader, pan and sends of a track whose sound starts at node `head`.
-fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool) {
+/// Inserts, fader, pan and sends of a track whose sound starts at node `head`. Latency
+/// compensation: the track is delayed to the longest track chain (`track_latency`) before its
+/// fader, and its direct path to the master by the longest bus chain (`bus_latency`), so dry
+/// sound and bus returns of every track meet the master together.
+fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool, latency: Latency) {
     let prefix = format!("t{}", track.id);
     let last = chain(plan, &prefix, head, &track.inserts);
-    let fader = strip(plan, &prefix, last, &track.strip, audible);
+    let short = latency.tracks - chain_latency(&track.inserts, latency.sample_rate);
+    let last = compensate(plan, format!("{prefix}.pdc"), last, short, latency.sample_rate);
+    let fader = strip(plan, &prefix, last, &track.strip, audible, (latency.buses, latency.sample_rate));
     for send in &track.sends {
         let name = format!("{prefix}.send{}", send.bus);
         let mut g = node("gain");
@@ -176,6 +210,14 @@ fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool) {
     }
 }
 
+/// The longest insert chains' latencies, in frames, that shorter ones are delayed to match.
+#[derive(Clone, Copy, Debug)]
+struct Latency {
+    tracks: u64,
+    buses: u64,
+    sample_rate: f32,
+}
+
 /// The graph that plays `project` at `sample_rate`.
 pub fn compile(project: &Project, sample_rate: f32) -> Plan {
     compile_live(project, sample_rate, false)
@@ -184,9 +226,18 @@ pub fn compile(project: &Project, sample_rate: f32) -> Plan {
 /// The graph that plays `project` live, with the metronome when `metronome`.
 pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> Plan {
     let mut plan = Plan::default();
+    let latency = Latency {
+        tracks: project.tracks.iter().map(|t| chain_latency(&t.inserts, sample_rate)).max().unwrap_or(0),
+        buses: project.buses.iter().map(|b| chain_latency(&b.inserts, sample_rate)).max().unwrap_or(0),
+        sample_rate,
+    };
+    plan.latency = latency.tracks + latency.buses;
     if metronome_on {
         plan.nodes.insert(METRONOME.into(), metronome(project, sample_rate));
-        plan.edges.insert((METRONOME.into(), DESTINATION.into()));
+        // The clicks are delayed as the mix is, so they stay on its beats.
+        let delay = plan.latency;
+        let last = compensate(&mut plan, "metronome.align".into(), METRONOME.into(), delay, sample_rate);
+        plan.edges.insert((last, DESTINATION.into()));
     }
     let mut master = node("gain");
     master.params.insert("gain".into(), if project.master.mute { 0.0 } else { db_to_gain(project.master.gain_db) });
@@ -198,7 +249,9 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
         let input = format!("{prefix}.in");
         plan.nodes.insert(input.clone(), node("gain"));
         let last = chain(&mut plan, &prefix, input, &bus.inserts);
-        strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute);
+        let short = latency.buses - chain_latency(&bus.inserts, sample_rate);
+        let last = compensate(&mut plan, format!("{prefix}.pdc"), last, short, sample_rate);
+        strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute, (0, sample_rate));
     }
     let frames_per_tick = project.seconds_per_tick() * f64::from(sample_rate);
     let frame = |tick: u64| (tick as f64 * frames_per_tick).round();
@@ -231,7 +284,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                 input
             }
         };
-        track_tail(&mut plan, track, head, audible);
+        track_tail(&mut plan, track, head, audible, latency);
     }
     plan
 }
@@ -277,6 +330,11 @@ impl GraphSync {
     pub fn timeline_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
         let follows = |name: &str, n: &PlannedNode| name != METRONOME && (n.kind == "synth" || n.kind == "audio-clip");
         self.plan.nodes.iter().filter(move |(name, n)| follows(name, n)).filter_map(|(name, _)| self.id(name))
+    }
+
+    /// Frames the live mix reaches the output late by (compensated insert latency).
+    pub fn latency(&self) -> u64 {
+        self.plan.latency
     }
 
     /// Adds (or replaces) a sample; clips that play it get it at the next sync.

@@ -286,7 +286,10 @@ function tickAt(seconds) {
 app.playheadTick = () => {
   const { transport, context } = app;
   if (!transport) return app.position;
-  return tickAt(context.currentTime - (context.outputLatency || context.baseLatency || 0));
+  // What is heard now left the engine the output's latency ago, and the mix itself runs late by
+  // its compensated insert latency.
+  const mixLatency = app.session.latencyFrames() / context.sampleRate;
+  return tickAt(context.currentTime - (context.outputLatency || context.baseLatency || 0) - mixLatency);
 };
 
 /**
