@@ -186,7 +186,13 @@ fn refused_edits_say_what_was_wrong() {
             Edit::AddInsert {
                 track: 1,
                 index: 0,
-                device: Device { id: 9, kind: "flanger".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false },
+                device: Device {
+                    id: 9,
+                    kind: "flanger".into(),
+                    params: BTreeMap::new(),
+                    choices: BTreeMap::new(),
+                    bypass: false,
+                },
             },
             "no device kind 'flanger'",
         ),
@@ -341,7 +347,8 @@ fn a_midi_file_imports_as_tracks_on_the_project_grid() {
 #[test]
 fn choices_loops_and_strips_of_buses_are_checked_edits() {
     let mut h = a_small_song();
-    let device = Device { id: 90, kind: "biquad".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    let device =
+        Device { id: 90, kind: "biquad".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
     h.edit(Edit::AddInsert { track: 1, index: 0, device }).unwrap();
     let before = h.project.clone();
     let bad_choice = Edit::SetChoice { track: 1, device: 90, name: "type".into(), choice: Some("wobble".into()) };
@@ -357,7 +364,8 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     h.edit(Edit::SetStrip { track: 91, strip: Strip { gain_db: -3.0, ..Strip::default() } }).unwrap();
     h.edit(Edit::SetStrip { track: quaver::session::MASTER, strip: Strip { pan: 0.5, ..Strip::default() } }).unwrap();
-    let reverb = Device { id: 92, kind: "reverb".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    let reverb =
+        Device { id: 92, kind: "reverb".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
     h.edit(Edit::AddInsert { track: 91, index: 0, device: reverb }).unwrap();
     h.edit(Edit::SetParam { track: 91, device: 92, name: "mix".into(), value: Some(0.5) }).unwrap();
     assert_eq!(h.project.buses[0].strip.gain_db, -3.0);

@@ -5,7 +5,9 @@
 use quaver::analysis::sound_starts;
 use quaver::offline::OfflineRenderer;
 use quaver::session::compile::{compile, GraphSync};
-use quaver::session::{Bus, Clip, ClipContent, Device, Edit, History, Note, Project, Sample, Strip, Track, TrackKind, PPQ};
+use quaver::session::{
+    Bus, Clip, ClipContent, Device, Edit, History, Note, Project, Sample, Strip, Track, TrackKind, PPQ,
+};
 use std::collections::BTreeMap;
 
 const SR: f32 = 48_000.0;
@@ -129,7 +131,13 @@ fn a_send_feeds_its_bus_after_the_fader() {
         id: 20,
         name: "verb".into(),
         strip: Strip::default(),
-        inserts: vec![Device { id: 21, kind: "reverb".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false }],
+        inserts: vec![Device {
+            id: 21,
+            kind: "reverb".into(),
+            params: BTreeMap::new(),
+            choices: BTreeMap::new(),
+            bypass: false,
+        }],
     };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     // The track itself silent on the master (fader at −∞), its send at 0 dB: what is heard is
@@ -189,7 +197,12 @@ fn with_an_audio_clip(h: &mut History, offset: u64) {
         name: "drums".into(),
         kind: TrackKind::Audio,
         instrument: None,
-        clips: vec![Clip { id: 31, start: PPQ, length: PPQ, content: ClipContent::Audio { asset: "hit.wav".into(), offset } }],
+        clips: vec![Clip {
+            id: 31,
+            start: PPQ,
+            length: PPQ,
+            content: ClipContent::Audio { asset: "hit.wav".into(), offset },
+        }],
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),
@@ -260,7 +273,8 @@ fn a_clip_made_while_the_song_plays_joins_it_in_time_and_a_bounce_plays_samples(
     while bounce.render(48_000).unwrap() {}
     let bounced = bounce.finish();
     assert_eq!(bounced[0][24_000 + 100], 101.0 / 100_000.0, "the bounce plays the sample too");
-    let missing = quaver::session::bounce::Bounce::new(&h.project, &Default::default(), SR, Default::default()).unwrap().finish();
+    let missing =
+        quaver::session::bounce::Bounce::new(&h.project, &Default::default(), SR, Default::default()).unwrap().finish();
     assert!(missing.iter().flatten().all(|v| *v == 0.0), "a missing sample leaves its clip silent");
     assert_eq!(quaver::session::assets::missing(&h.project, &Default::default()), ["hit.wav"]);
 }
@@ -277,7 +291,11 @@ fn samples_are_checked_whole_and_wav_files_become_samples() {
     let bytes = quaver::formats::wav::write_wav(&audio, quaver::formats::wav::SampleFormat::Float32, false).unwrap();
     let sample = Sample::from_wav(&bytes).unwrap();
     assert_eq!(sample.sample_rate, 22_050.0);
-    assert_eq!(sample.channels, vec![vec![(0.0 + 2.0) / 2.0; 10], vec![(1.0 + 3.0) / 2.0; 10]], "four channels fold into two");
+    assert_eq!(
+        sample.channels,
+        vec![vec![(0.0 + 2.0) / 2.0; 10], vec![(1.0 + 3.0) / 2.0; 10]],
+        "four channels fold into two"
+    );
     assert!(Sample::from_wav(&bytes[..30]).unwrap_err().to_string().starts_with("WAV file:"));
 }
 
@@ -330,7 +348,12 @@ fn the_metronome_clicks_on_every_beat_counts_in_a_bar_and_stays_out_of_bounces()
         let x = &clicks[0][from..from + 1000];
         x.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count()
     };
-    assert!(pitch(10) > pitch(beat + 10), "the bar's first click is higher: {} vs {} cycles", pitch(10), pitch(beat + 10));
+    assert!(
+        pitch(10) > pitch(beat + 10),
+        "the bar's first click is higher: {} vs {} cycles",
+        pitch(10),
+        pitch(beat + 10)
+    );
 
     // Counting in: four clicks, then the song (and the clicks) from frame 4 beats on.
     let mut g = OfflineRenderer::new(SR);
@@ -339,7 +362,11 @@ fn the_metronome_clicks_on_every_beat_counts_in_a_bar_and_stays_out_of_bounces()
     let started = sync.play_counting_in(g.controller_mut(), &h.project, 0, 0, false, true).unwrap();
     assert_eq!(started, 4 * beat as u64, "the song starts a bar later");
     let out = g.render_frames(8 * beat);
-    assert_eq!(sound_starts(&out[0], 1000), (0..8).map(|b| b * beat + 1).collect::<Vec<_>>(), "clicks, then clicks and notes, on every beat");
+    assert_eq!(
+        sound_starts(&out[0], 1000),
+        (0..8).map(|b| b * beat + 1).collect::<Vec<_>>(),
+        "clicks, then clicks and notes, on every beat"
+    );
     // The song is the same as without the metronome, a bar later (the click is a separate sum).
     let mut plain = OfflineRenderer::new(SR);
     let mut plain_sync = GraphSync::default();
@@ -348,10 +375,15 @@ fn the_metronome_clicks_on_every_beat_counts_in_a_bar_and_stays_out_of_bounces()
     let song = plain.render_frames(8 * beat);
     assert!(song[0][..4 * beat].iter().all(|v| *v == 0.0));
     let click_only: Vec<f32> = out[0].iter().zip(&song[0]).map(|(a, b)| a - b).collect();
-    assert!(click_only[4 * beat + 2000..5 * beat - 1000].iter().all(|v| v.abs() < 1e-6), "between clicks only the song");
+    assert!(
+        click_only[4 * beat + 2000..5 * beat - 1000].iter().all(|v| v.abs() < 1e-6),
+        "between clicks only the song"
+    );
 
     // A bounce never has the metronome.
-    let bounced = quaver::session::bounce::Bounce::new(&muted.project, &Default::default(), SR, Default::default()).unwrap().finish();
+    let bounced = quaver::session::bounce::Bounce::new(&muted.project, &Default::default(), SR, Default::default())
+        .unwrap()
+        .finish();
     assert!(bounced.iter().flatten().all(|v| *v == 0.0), "the muted song bounces silent: no clicks");
 }
 
@@ -399,7 +431,12 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
             name: format!("t{i}"),
             kind: TrackKind::Audio,
             instrument: None,
-            clips: vec![Clip { id: id + 1, start: PPQ, length: PPQ, content: ClipContent::Audio { asset: "click".into(), offset: 0 } }],
+            clips: vec![Clip {
+                id: id + 1,
+                start: PPQ,
+                length: PPQ,
+                content: ClipContent::Audio { asset: "click".into(), offset: 0 },
+            }],
             strip: Strip { pan: if i == 0 { -1.0 } else { 1.0 }, ..Strip::default() },
             inserts,
             sends: if i == 0 { vec![quaver::session::Send { bus: 5, gain_db: 0.0 }] } else { Vec::new() },
@@ -416,7 +453,8 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
     sync.sync(g.controller_mut(), plan).unwrap();
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     let out = g.render_frames(24_000 + 4096);
-    let peak_at = |c: &[f32]| c.iter().enumerate().fold((0, 0f32), |m, (i, v)| if v.abs() > m.1 { (i, v.abs()) } else { m }).0;
+    let peak_at =
+        |c: &[f32]| c.iter().enumerate().fold((0, 0f32), |m, (i, v)| if v.abs() > m.1 { (i, v.abs()) } else { m }).0;
     // Left: the limited track (dry) plus its bus return (the bus pans centre); right: the plain
     // track plus the same return. Every path arrives 528 frames after the impulse.
     let expected = 24_000 + 100 + 528;
@@ -425,7 +463,8 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
     let bus_only: Vec<f32> = out[1].iter().zip(&out[0]).map(|(r, l)| r - l).collect();
     assert!(bus_only[..expected - 2].iter().all(|v| v.abs() < 1e-6), "nothing arrives early on either side");
     // A bounce drops the latency: the impulse lands where the clip puts it.
-    let mut bounce = Bounce::new(&h.project, &samples, SR, BounceRange { tail_seconds: 0.2, ..BounceRange::default() }).unwrap();
+    let mut bounce =
+        Bounce::new(&h.project, &samples, SR, BounceRange { tail_seconds: 0.2, ..BounceRange::default() }).unwrap();
     while bounce.render(48_000).unwrap() {}
     let bounced = bounce.finish();
     assert_eq!(peak_at(&bounced[1]), 24_100);

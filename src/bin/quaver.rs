@@ -8,8 +8,8 @@ use quaver::formats::wav::{write_wav, Audio, SampleFormat};
 use quaver::session::bounce::{Bounce, BounceRange};
 use quaver::session::{assets, bundle, file, Sample, Samples};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR]";
 
@@ -40,7 +40,11 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
         match arg.as_str() {
             "--rate" => {
                 let v = value("--rate")?;
-                parsed.rate = v.parse().ok().filter(|r| (8000..=192_000).contains(r)).ok_or(format!("--rate {v}: give 8000–192000 Hz"))?;
+                parsed.rate = v
+                    .parse()
+                    .ok()
+                    .filter(|r| (8000..=192_000).contains(r))
+                    .ok_or(format!("--rate {v}: give 8000–192000 Hz"))?;
             }
             "--format" => {
                 parsed.format = match value("--format")?.as_str() {
@@ -52,7 +56,11 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
             }
             "--tail" => {
                 let v = value("--tail")?;
-                parsed.tail = v.parse().ok().filter(|t: &f64| (0.0..=60.0).contains(t)).ok_or(format!("--tail {v}: give 0–60 seconds"))?;
+                parsed.tail = v
+                    .parse()
+                    .ok()
+                    .filter(|t: &f64| (0.0..=60.0).contains(t))
+                    .ok_or(format!("--tail {v}: give 0–60 seconds"))?;
             }
             "--no-dither" => parsed.dither = false,
             "--samples" => parsed.samples = Some(PathBuf::from(value("--samples")?)),
@@ -60,7 +68,8 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
             other => positional.push(other.to_string()),
         }
     }
-    let [project, out] = <[String; 2]>::try_from(positional).map_err(|_| "render takes a project and an output file".to_string())?;
+    let [project, out] =
+        <[String; 2]>::try_from(positional).map_err(|_| "render takes a project and an output file".to_string())?;
     parsed.project = project;
     parsed.out = out;
     Ok(parsed)
@@ -71,11 +80,15 @@ fn render(args: &RenderArgs) -> Result<(), String> {
     let (history, mut samples) = if bundle::is_bundle(&bytes) {
         bundle::read(&bytes).map_err(|e| format!("{}: {e}", args.project))?
     } else {
-        let json = String::from_utf8(bytes).map_err(|_| format!("{}: neither a project file nor a bundle", args.project))?;
+        let json =
+            String::from_utf8(bytes).map_err(|_| format!("{}: neither a project file nor a bundle", args.project))?;
         (file::load(&json).map_err(|e| format!("{}: {e}", args.project))?, Samples::new())
     };
     let range = BounceRange { tail_seconds: args.tail, ..BounceRange::default() };
-    let folder = args.samples.clone().unwrap_or_else(|| Path::new(&args.project).parent().unwrap_or(Path::new(".")).to_path_buf());
+    let folder = args
+        .samples
+        .clone()
+        .unwrap_or_else(|| Path::new(&args.project).parent().unwrap_or(Path::new(".")).to_path_buf());
     // A bundle carries its samples; any it lacks are looked for in the folder.
     samples.extend(read_samples(&history.project, &folder, &samples)?);
     let bounce = Bounce::new(&history.project, &samples, args.rate as f32, range).map_err(|e| e.to_string())?;

@@ -8,7 +8,7 @@ use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
 use crate::session::bounce::{Bounce as Render, BounceRange};
 use crate::session::compile::{compile_live, GraphSync};
-use crate::session::{bundle, file, import, Edit, History, Project, Sample, SessionError, Samples};
+use crate::session::{bundle, file, import, Edit, History, Project, Sample, Samples, SessionError};
 use wasm_bindgen::prelude::*;
 
 fn session_error(e: SessionError) -> JsValue {
@@ -36,7 +36,9 @@ impl Session {
 
     /// Reads a saved project; a bad file is an error and no session is made.
     pub fn load(json: &str) -> Result<Session, JsValue> {
-        file::load(json).map(|history| Session { history, graph: GraphSync::default(), metronome: false }).map_err(session_error)
+        file::load(json)
+            .map(|history| Session { history, graph: GraphSync::default(), metronome: false })
+            .map_err(session_error)
     }
 
     /// Reads a bundle (`bundle()`): the project with its history and its samples; a bad file
@@ -129,7 +131,9 @@ impl Session {
     /// The song (or, with a clip id, that clip) as a Standard MIDI File.
     #[wasm_bindgen(js_name = exportMidi)]
     pub fn export_midi(&self, clip: Option<u32>) -> Result<Vec<u8>, JsValue> {
-        import::song_of(&self.history.project, clip).write().map_err(|e| session_error(SessionError::File(e.to_string())))
+        import::song_of(&self.history.project, clip)
+            .write()
+            .map_err(|e| session_error(SessionError::File(e.to_string())))
     }
 
     /// Brings `controller`'s graph in step with the project, sending only what changed since
@@ -144,7 +148,12 @@ impl Session {
     /// Gives the project a sample its audio clips can play (`name` as clips name it); clips
     /// already naming it get it at the next `sync`.
     #[wasm_bindgen(js_name = addSample)]
-    pub fn add_sample(&mut self, name: &str, sample_rate: f32, channels: Vec<js_sys::Float32Array>) -> Result<(), JsValue> {
+    pub fn add_sample(
+        &mut self,
+        name: &str,
+        sample_rate: f32,
+        channels: Vec<js_sys::Float32Array>,
+    ) -> Result<(), JsValue> {
         let sample = sample_of(sample_rate, channels)?;
         self.graph.add_sample(name, sample);
         Ok(())
@@ -178,7 +187,14 @@ impl Session {
     /// `looping`.
     /// With `count_in`, the metronome plays a bar first. Returns the context frame the song
     /// starts at.
-    pub fn play(&mut self, controller: &mut Controller, at: f64, tick: f64, looping: bool, count_in: bool) -> Result<f64, JsValue> {
+    pub fn play(
+        &mut self,
+        controller: &mut Controller,
+        at: f64,
+        tick: f64,
+        looping: bool,
+        count_in: bool,
+    ) -> Result<f64, JsValue> {
         let frame = |v: f64, what: &str| {
             if v.is_finite() && v >= 0.0 {
                 Ok(v as u64)
@@ -188,7 +204,10 @@ impl Session {
         };
         let (at, tick) = (frame(at, "frame")?, frame(tick, "tick")?);
         let project = &self.history.project;
-        let started = self.graph.play_counting_in(controller.inner_mut(), project, at, tick, looping, count_in).map_err(js_error)?;
+        let started = self
+            .graph
+            .play_counting_in(controller.inner_mut(), project, at, tick, looping, count_in)
+            .map_err(js_error)?;
         Ok(started as f64)
     }
 
@@ -202,7 +221,10 @@ impl Session {
     #[wasm_bindgen(js_name = liveNote)]
     pub fn live_note(&self, controller: &mut Controller, track: u32, key: u8, velocity: u8) -> Result<bool, JsValue> {
         if key > 127 || velocity > 127 {
-            return Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("note {key} at velocity {velocity}"))));
+            return Err(js_error(EngineError::new(
+                ErrorCode::OutOfRange,
+                format!("note {key} at velocity {velocity}"),
+            )));
         }
         self.graph.live_note(controller.inner_mut(), track, key, velocity).map_err(js_error)
     }
@@ -217,13 +239,21 @@ impl Session {
 /// Encodes planar channels as a WAV file: `format` is `"pcm16"`, `"pcm24"` (both dithered when
 /// `dither`) or `"float32"`.
 #[wasm_bindgen(js_name = encodeWav)]
-pub fn encode_wav(channels: Vec<js_sys::Float32Array>, sample_rate: u32, format: &str, dither: bool) -> Result<Vec<u8>, JsValue> {
+pub fn encode_wav(
+    channels: Vec<js_sys::Float32Array>,
+    sample_rate: u32,
+    format: &str,
+    dither: bool,
+) -> Result<Vec<u8>, JsValue> {
     let format = match format {
         "pcm16" => SampleFormat::Pcm16,
         "pcm24" => SampleFormat::Pcm24,
         "float32" => SampleFormat::Float32,
         other => {
-            return Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("no WAV format '{other}' (pcm16, pcm24, float32)"))))
+            return Err(js_error(EngineError::new(
+                ErrorCode::OutOfRange,
+                format!("no WAV format '{other}' (pcm16, pcm24, float32)"),
+            )))
         }
     };
     let audio = Audio { sample_rate, channels: channels.iter().map(js_sys::Float32Array::to_vec).collect() };
@@ -274,7 +304,8 @@ impl Bounce {
             return Err(session_error(SessionError::Invalid("this bounce was already written".into())));
         }
         if self.render.is_none() {
-            let render = Render::new(&self.project, &self.samples, self.sample_rate as f32, self.range).map_err(js_error)?;
+            let render =
+                Render::new(&self.project, &self.samples, self.sample_rate as f32, self.range).map_err(js_error)?;
             self.render = Some(render);
         }
         Ok(self.render.as_mut().expect("made above"))
@@ -286,7 +317,13 @@ impl Bounce {
     /// `project_json` as `Session.save()` writes it; `start`/`end` in ticks (`end` < 0: the
     /// song's end), then `tail_seconds` of ring-out.
     #[wasm_bindgen(constructor)]
-    pub fn new(project_json: &str, sample_rate: u32, start: f64, end: f64, tail_seconds: f64) -> Result<Bounce, JsValue> {
+    pub fn new(
+        project_json: &str,
+        sample_rate: u32,
+        start: f64,
+        end: f64,
+        tail_seconds: f64,
+    ) -> Result<Bounce, JsValue> {
         let history = file::load(project_json).map_err(session_error)?;
         if !(8000..=192_000).contains(&sample_rate) {
             return Err(js_error(EngineError::new(ErrorCode::OutOfRange, format!("a bounce at {sample_rate} Hz"))));
@@ -296,12 +333,24 @@ impl Bounce {
             end: (end >= 0.0).then_some(end as u64),
             tail_seconds: if tail_seconds.is_finite() { tail_seconds.clamp(0.0, 60.0) } else { 2.0 },
         };
-        Ok(Bounce { project: history.project, range, samples: Samples::new(), render: None, written: false, sample_rate })
+        Ok(Bounce {
+            project: history.project,
+            range,
+            samples: Samples::new(),
+            render: None,
+            written: false,
+            sample_rate,
+        })
     }
 
     /// A sample the project's clips play, before rendering starts.
     #[wasm_bindgen(js_name = addSample)]
-    pub fn add_sample(&mut self, name: &str, sample_rate: f32, channels: Vec<js_sys::Float32Array>) -> Result<(), JsValue> {
+    pub fn add_sample(
+        &mut self,
+        name: &str,
+        sample_rate: f32,
+        channels: Vec<js_sys::Float32Array>,
+    ) -> Result<(), JsValue> {
         if self.render.is_some() {
             return Err(session_error(SessionError::Invalid("samples are given before the bounce starts".into())));
         }

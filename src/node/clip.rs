@@ -5,8 +5,10 @@
 //! it plays (4-point Hermite interpolation); clip edges get a 32-frame fade so a cut never
 //! clicks.
 
-use super::{params_for, NodeType};
-use crate::graph::{ChannelRule, EngineConfig, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue};
+use super::{params_for, NodeType, Transport};
+use crate::graph::{
+    ChannelRule, EngineConfig, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue,
+};
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
 use crate::{MAX_CHANNELS, QUANTUM};
 
@@ -41,31 +43,6 @@ pub const TYPE: NodeType = NodeType {
     memory: super::fixed_memory,
     prepare: super::as_given,
 };
-
-/// Where the song is: from context frame `at` on, song frame `position` plays (when `playing`),
-/// looping `[loop_start, loop_end)` when that is not empty.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Transport {
-    at: u64,
-    playing: bool,
-    position: u64,
-    loop_start: u64,
-    loop_end: u64,
-}
-
-impl Transport {
-    /// The song frame sounding at context frame `frame` (at or after `at`). A transport that
-    /// arrives late (the clip was made while the song played) is caught up this way.
-    fn song_frame(&self, frame: u64) -> u64 {
-        let song = self.position + frame.saturating_sub(self.at);
-        let (a, b) = (self.loop_start, self.loop_end);
-        if b > a && self.position < b && song >= b {
-            a + (song - a) % (b - a)
-        } else {
-            song
-        }
-    }
-}
 
 #[derive(Debug)]
 pub struct AudioClip {
@@ -264,7 +241,8 @@ mod tests {
     fn a_sample_at_another_rate_plays_at_its_own_speed() {
         // A 1 kHz sine recorded at 24 kHz still sounds at 1 kHz in a 48 kHz engine.
         let mut g = OfflineRenderer::new(SR);
-        let sine: Vec<f32> = (0..24_000).map(|i| (core::f32::consts::TAU * 1000.0 * i as f32 / 24_000.0).sin()).collect();
+        let sine: Vec<f32> =
+            (0..24_000).map(|i| (core::f32::consts::TAU * 1000.0 * i as f32 / 24_000.0).sin()).collect();
         let c = clip(&mut g, sine, 24_000.0, 0, 48_000, 0.0);
         play(&mut g, c, 0, 0, 0, 0);
         let out = g.render_frames(48_000).remove(0);

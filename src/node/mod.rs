@@ -72,6 +72,33 @@ impl Prepare<'_> {
     }
 }
 
+/// Where the song is, for nodes that play on its timeline (synths, audio clips): from context
+/// frame `at` on, song frame `position` plays (when `playing`), looping `[loop_start,
+/// loop_end)` when that is not empty.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Transport {
+    pub at: u64,
+    pub playing: bool,
+    pub position: u64,
+    pub loop_start: u64,
+    pub loop_end: u64,
+}
+
+impl Transport {
+    /// The song frame sounding at context frame `frame` (at or after `at`), through the loop.
+    /// A transport that arrives late (its node was made while the song played) is caught up
+    /// this way.
+    pub fn song_frame(&self, frame: u64) -> u64 {
+        let song = self.position + frame.saturating_sub(self.at);
+        let (a, b) = (self.loop_start, self.loop_end);
+        if b > a && self.position < b && song >= b {
+            a + (song - a) % (b - a)
+        } else {
+            song
+        }
+    }
+}
+
 /// For kinds that take their settings as they come.
 pub fn as_given(_setting: u8, value: SettingValue, _cx: &Prepare<'_>) -> Result<SettingValue, EngineError> {
     Ok(value)

@@ -7,7 +7,7 @@
 
 // Voices step through the envelope node's stages, with its segment shape and floor.
 use super::envelope::{Stage, FLOOR, SEGMENT_TIME_CONSTANTS};
-use super::{params_for, NodeType, Prepare};
+use super::{params_for, NodeType, Prepare, Transport};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
 use crate::graph::{
     Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, Prepared, RenderError, SettingKind,
@@ -201,30 +201,6 @@ fn wave(waveform: u8, phase: f64, increment: f64) -> f64 {
         }
         2 => 4.0 * (phase - 0.5).abs() - 1.0,
         _ => (core::f64::consts::TAU * phase).sin(),
-    }
-}
-
-/// Where the song is: from context frame `at` on, song frame `position` plays (when `playing`),
-/// looping `[loop_start, loop_end)` when that is not empty.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Transport {
-    at: u64,
-    playing: bool,
-    position: u64,
-    loop_start: u64,
-    loop_end: u64,
-}
-
-impl Transport {
-    /// The song frame sounding at context frame `frame` (at or after `at`), through the loop.
-    fn song_frame(&self, frame: u64) -> u64 {
-        let song = self.position + frame.saturating_sub(self.at);
-        let (a, b) = (self.loop_start, self.loop_end);
-        if b > a && self.position < b && song >= b {
-            a + (song - a) % (b - a)
-        } else {
-            song
-        }
     }
 }
 

@@ -48,7 +48,8 @@ impl Sample {
 
     /// A WAV file as a sample: more than two channels are folded into left and right.
     pub fn from_wav(bytes: &[u8]) -> Result<Self, SessionError> {
-        let Audio { sample_rate, channels } = read_wav(bytes).map_err(|e| SessionError::File(format!("WAV file: {e}")))?;
+        let Audio { sample_rate, channels } =
+            read_wav(bytes).map_err(|e| SessionError::File(format!("WAV file: {e}")))?;
         Self::new(sample_rate as f32, to_stereo(channels))
     }
 

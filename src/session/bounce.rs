@@ -37,7 +37,12 @@ pub struct Bounce {
 
 impl Bounce {
     /// `samples`: what the project's audio clips play (a missing one leaves its clips silent).
-    pub fn new(project: &Project, samples: &Samples, sample_rate: f32, range: BounceRange) -> Result<Self, EngineError> {
+    pub fn new(
+        project: &Project,
+        samples: &Samples,
+        sample_rate: f32,
+        range: BounceRange,
+    ) -> Result<Self, EngineError> {
         let mut renderer = OfflineRenderer::new(sample_rate);
         let mut sync = GraphSync::default();
         sync.samples = samples.clone();

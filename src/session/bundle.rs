@@ -34,7 +34,8 @@ pub fn is_bundle(bytes: &[u8]) -> bool {
 /// The project, its history, and every sample its clips use that `samples` holds.
 pub fn write(history: &History, samples: &Samples) -> Result<Vec<u8>, SessionError> {
     let json = file::save(history);
-    let used: Vec<_> = referenced(&history.project).into_iter().filter_map(|n| samples.get(&n).map(|s| (n, s))).collect();
+    let used: Vec<_> =
+        referenced(&history.project).into_iter().filter_map(|n| samples.get(&n).map(|s| (n, s))).collect();
     let mut out = Vec::with_capacity(json.len() + 64);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(json.len() as u32).to_le_bytes());
@@ -59,7 +60,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], SessionError> {
         if n > self.rest.len() {
-            return Err(bad(format!("{what} claims {n} bytes but only {} are left (the file is cut short)", self.rest.len())));
+            return Err(bad(format!(
+                "{what} claims {n} bytes but only {} are left (the file is cut short)",
+                self.rest.len()
+            )));
         }
         let (head, rest) = self.rest.split_at(n);
         self.rest = rest;
@@ -79,7 +83,8 @@ pub fn read(bytes: &[u8]) -> Result<(History, Samples), SessionError> {
     }
     let mut r = Reader { rest: &bytes[MAGIC.len()..] };
     let json_len = r.u32("the project's length")? as usize;
-    let json = core::str::from_utf8(r.take(json_len, "the project")?).map_err(|_| bad("the project is not UTF-8 text".into()))?;
+    let json = core::str::from_utf8(r.take(json_len, "the project")?)
+        .map_err(|_| bad("the project is not UTF-8 text".into()))?;
     let history = file::load(json)?;
     let count = r.u32("the number of samples")?;
     if count > MAX_SAMPLES {

@@ -94,7 +94,8 @@ fn device_node(d: &Device) -> PlannedNode {
 
 /// Frames a device delays its sound by (a limiter's lookahead, a compressor's pre-delay).
 fn device_latency(d: &Device, sample_rate: f32) -> u64 {
-    crate::node::find(&d.kind).map_or(0, |(_, kind)| (kind.spec.latency_seconds * f64::from(sample_rate)).round() as u64)
+    crate::node::find(&d.kind)
+        .map_or(0, |(_, kind)| (kind.spec.latency_seconds * f64::from(sample_rate)).round() as u64)
 }
 
 /// Frames a chain of inserts delays its sound by (bypassed ones are not in the chain).
@@ -155,7 +156,8 @@ const CLICK_SECONDS: f64 = 0.03;
 
 /// Frames of one bar at `sample_rate`: how far the metronome's timeline runs ahead of the song's.
 pub fn bar_frames(project: &Project, sample_rate: f32) -> u64 {
-    let bar = super::PPQ * 4 / u64::from(project.time_signature.denominator) * u64::from(project.time_signature.numerator);
+    let bar =
+        super::PPQ * 4 / u64::from(project.time_signature.denominator) * u64::from(project.time_signature.numerator);
     (bar as f64 * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64
 }
 
@@ -180,9 +182,17 @@ fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
         })
         .collect();
     let mut n = node("synth");
-    for (name, value) in
-        [("gain", 0.35), ("cutoff", 12_000.0), ("resonance", 0.0), ("envAmount", 0.0), ("attack", 0.0005), ("decay", 0.03), ("sustain", 0.0), ("release", 0.01), ("detune", 0.0)]
-    {
+    for (name, value) in [
+        ("gain", 0.35),
+        ("cutoff", 12_000.0),
+        ("resonance", 0.0),
+        ("envAmount", 0.0),
+        ("attack", 0.0005),
+        ("decay", 0.03),
+        ("sustain", 0.0),
+        ("release", 0.01),
+        ("detune", 0.0),
+    ] {
         n.params.insert(name.into(), value);
     }
     n.settings.insert("waveform".into(), SettingValue::Choice(3));
@@ -431,7 +441,8 @@ impl GraphSync {
             }
             if let Some(sample) = new.sample.as_ref().and_then(|s| self.samples.get(s)) {
                 if !self.buffered.contains(name) {
-                    let buffer = SettingValue::Samples { sample_rate: sample.sample_rate, channels: sample.channels.clone() };
+                    let buffer =
+                        SettingValue::Samples { sample_rate: sample.sample_rate, channels: sample.channels.clone() };
                     configure(g, id, "buffer", buffer)?;
                     self.buffered.insert(name.clone());
                     changes += 1;
@@ -458,7 +469,14 @@ impl GraphSync {
 
     /// Plays the song from `tick` starting at context frame `at` on every instrument, looping
     /// the project's loop region when `looping`.
-    pub fn play(&mut self, g: &mut Controller, project: &Project, at: u64, tick: u64, looping: bool) -> Result<(), EngineError> {
+    pub fn play(
+        &mut self,
+        g: &mut Controller,
+        project: &Project,
+        at: u64,
+        tick: u64,
+        looping: bool,
+    ) -> Result<(), EngineError> {
         self.play_counting_in(g, project, at, tick, looping, false).map(|_| ())
     }
 
@@ -481,10 +499,17 @@ impl GraphSync {
         };
         let bar = bar_frames(project, sample_rate);
         let song_at = if count_in { at + bar } else { at };
-        let transport = SettingValue::Transport { at: song_at, playing: true, position: frame(tick), loop_start, loop_end };
+        let transport =
+            SettingValue::Transport { at: song_at, playing: true, position: frame(tick), loop_start, loop_end };
         // The metronome's frame is the song's plus a bar: counting in, it starts a bar earlier.
         let (ls, le) = if loop_end > loop_start { (loop_start + bar, loop_end + bar) } else { (0, 0) };
-        let click = SettingValue::Transport { at, playing: true, position: frame(tick) + if count_in { 0 } else { bar }, loop_start: ls, loop_end: le };
+        let click = SettingValue::Transport {
+            at,
+            playing: true,
+            position: frame(tick) + if count_in { 0 } else { bar },
+            loop_start: ls,
+            loop_end: le,
+        };
         self.transport(g, transport)?;
         self.metronome(g, click)?;
         Ok(song_at)

@@ -310,7 +310,12 @@ fn inserts_mut(project: &mut Project, channel: Id) -> Result<&mut Vec<Device>, S
     if project.tracks.iter().any(|t| t.id == channel) {
         return track_mut(project, channel).map(|t| &mut t.inserts);
     }
-    project.buses.iter_mut().find(|b| b.id == channel).map(|b| &mut b.inserts).ok_or_else(|| missing("track or bus", channel))
+    project
+        .buses
+        .iter_mut()
+        .find(|b| b.id == channel)
+        .map(|b| &mut b.inserts)
+        .ok_or_else(|| missing("track or bus", channel))
 }
 
 /// The strip of a track, a bus, or the master ([`MASTER`]).
@@ -321,14 +326,24 @@ fn strip_mut(project: &mut Project, channel: Id) -> Result<&mut Strip, SessionEr
     if project.tracks.iter().any(|t| t.id == channel) {
         return track_mut(project, channel).map(|t| &mut t.strip);
     }
-    project.buses.iter_mut().find(|b| b.id == channel).map(|b| &mut b.strip).ok_or_else(|| missing("track or bus", channel))
+    project
+        .buses
+        .iter_mut()
+        .find(|b| b.id == channel)
+        .map(|b| &mut b.strip)
+        .ok_or_else(|| missing("track or bus", channel))
 }
 
 /// An insert of a track or bus, or a track's instrument.
 fn device_mut(project: &mut Project, channel: Id, device: Id) -> Result<&mut Device, SessionError> {
     if project.tracks.iter().any(|t| t.id == channel) {
         let t = track_mut(project, channel)?;
-        return t.inserts.iter_mut().chain(t.instrument.as_mut()).find(|d| d.id == device).ok_or_else(|| missing("device", device));
+        return t
+            .inserts
+            .iter_mut()
+            .chain(t.instrument.as_mut())
+            .find(|d| d.id == device)
+            .ok_or_else(|| missing("device", device));
     }
     inserts_mut(project, channel)?.iter_mut().find(|d| d.id == device).ok_or_else(|| missing("device", device))
 }
@@ -491,7 +506,10 @@ impl Project {
             Edit::Rename { id, name } => {
                 let name = name.trim().to_string();
                 if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-                    return Err(refuse(format!("a name of {} characters (1–{MAX_NAME_CHARS} are taken)", name.chars().count())));
+                    return Err(refuse(format!(
+                        "a name of {} characters (1–{MAX_NAME_CHARS} are taken)",
+                        name.chars().count()
+                    )));
                 }
                 let slot = if id == MASTER {
                     &mut self.name
@@ -505,7 +523,10 @@ impl Project {
             Edit::SetLoop { region } => {
                 if let Some(r) = region {
                     if r.start >= r.end {
-                        return Err(refuse(format!("a loop from tick {} to tick {}: it must end after it starts", r.start, r.end)));
+                        return Err(refuse(format!(
+                            "a loop from tick {} to tick {}: it must end after it starts",
+                            r.start, r.end
+                        )));
                     }
                 }
                 Edit::SetLoop { region: core::mem::replace(&mut self.loop_region, region) }

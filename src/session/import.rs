@@ -89,7 +89,10 @@ pub fn song_of(project: &Project, clip: Option<super::Id>) -> Song {
     }
     Song {
         tick_rate: TickRate::PerQuarter(PPQ as u16),
-        tempo_map: vec![midi::TempoChange { tick: 0, micros_per_quarter: (60_000_000.0 / project.tempo_bpm).round() as u32 }],
+        tempo_map: vec![midi::TempoChange {
+            tick: 0,
+            micros_per_quarter: (60_000_000.0 / project.tempo_bpm).round() as u32,
+        }],
         time_signatures: vec![midi::TimeSignature {
             tick: 0,
             numerator: project.time_signature.numerator,
