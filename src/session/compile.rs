@@ -54,8 +54,7 @@ fn db_to_gain(db: f32) -> f32 {
 /// The notes of a track's MIDI clips on the song timeline, in frames at `sample_rate`; a note
 /// is cut where its clip ends.
 pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Vec<SequencedNote> {
-    let frames_per_tick = project.seconds_per_tick() * f64::from(sample_rate);
-    let frame = |tick: u64| (tick as f64 * frames_per_tick).round() as u64;
+    let frame = |tick: u64| project.frame_at(tick, sample_rate);
     let mut notes = Vec::new();
     for clip in &track.clips {
         let ClipContent::Midi { notes: clip_notes } = &clip.content else { continue };
@@ -156,9 +155,7 @@ const CLICK_SECONDS: f64 = 0.03;
 
 /// Frames of one bar at `sample_rate`: how far the metronome's timeline runs ahead of the song's.
 pub fn bar_frames(project: &Project, sample_rate: f32) -> u64 {
-    let bar =
-        super::PPQ * 4 / u64::from(project.time_signature.denominator) * u64::from(project.time_signature.numerator);
-    (bar as f64 * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64
+    project.frame_at(project.time_signature.bar_ticks(), sample_rate)
 }
 
 /// A click on every beat, the first of each bar higher, as a synth's sequence. Its timeline runs
@@ -166,8 +163,7 @@ pub fn bar_frames(project: &Project, sample_rate: f32) -> u64 {
 /// play before the song's first frame; each click lands on the very frame a note on that beat
 /// starts.
 fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
-    let frames_per_tick = project.seconds_per_tick() * f64::from(sample_rate);
-    let beat = super::PPQ * 4 / u64::from(project.time_signature.denominator);
+    let beat = project.time_signature.beat_ticks();
     let per_bar = i64::from(project.time_signature.numerator);
     let offset = bar_frames(project, sample_rate) as i64;
     let end = super::song_end(project).max(project.loop_region.map_or(0, |r| r.end));
@@ -175,7 +171,7 @@ fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
     let length = (CLICK_SECONDS * f64::from(sample_rate)).round() as u64;
     let notes = (-per_bar..beats)
         .map(|b| {
-            let song = (b.unsigned_abs() as f64 * beat as f64 * frames_per_tick).round() as i64;
+            let song = project.frame_at(b.unsigned_abs() * beat, sample_rate) as i64;
             let start = (offset + if b < 0 { -song } else { song }) as u64;
             let key = if b.rem_euclid(per_bar) == 0 { 96 } else { 84 };
             SequencedNote { start, length, key, velocity: 100 }
@@ -263,8 +259,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
         let last = compensate(&mut plan, format!("{prefix}.pdc"), last, short, sample_rate);
         strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute, (0, sample_rate));
     }
-    let frames_per_tick = project.seconds_per_tick() * f64::from(sample_rate);
-    let frame = |tick: u64| (tick as f64 * frames_per_tick).round();
+    let frame = |tick: u64| project.frame_at(tick, sample_rate) as f64;
     for track in &project.tracks {
         let prefix = format!("t{}", track.id);
         let audible = !track.strip.mute && (!soloing || track.strip.solo);
@@ -492,7 +487,7 @@ impl GraphSync {
         count_in: bool,
     ) -> Result<u64, EngineError> {
         let sample_rate = g.config().sample_rate;
-        let frame = |tick: u64| (tick as f64 * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64;
+        let frame = |tick: u64| project.frame_at(tick, sample_rate);
         let (loop_start, loop_end) = match (looping, project.loop_region) {
             (true, Some(r)) => (frame(r.start), frame(r.end)),
             _ => (0, 0),

@@ -194,4 +194,21 @@ impl Project {
     pub fn seconds_per_tick(&self) -> f64 {
         60.0 / self.tempo_bpm / PPQ as f64
     }
+
+    /// The frame at `sample_rate` that song tick `tick` falls on (every part of the engine that
+    /// places something on the song's timeline rounds this one way).
+    pub fn frame_at(&self, tick: u64, sample_rate: f32) -> u64 {
+        (tick as f64 * self.seconds_per_tick() * f64::from(sample_rate)).round() as u64
+    }
+}
+
+impl TimeSignature {
+    /// Ticks in one beat (the denominator's note) and in one bar.
+    pub fn beat_ticks(&self) -> u64 {
+        PPQ * 4 / u64::from(self.denominator)
+    }
+
+    pub fn bar_ticks(&self) -> u64 {
+        self.beat_ticks() * u64::from(self.numerator)
+    }
 }
