@@ -54,7 +54,7 @@ export async function build() {
   await bundle();
   const dist = path.join(root, 'dist');
   mkdirSync(dist, { recursive: true });
-  for (const [from, name] of [['www/index.html', 'index.html'], ['www/lab.html', 'lab.html'], ['www/style.css', 'style.css'], ['www/studio.css', 'studio.css'], ['pkg/quaver_bg.wasm', 'quaver_bg.wasm']]) {
+  for (const [from, name] of [['www/index.html', 'index.html'], ['www/lab.html', 'lab.html'], ['www/style.css', 'style.css'], ['www/studio.css', 'studio.css'], ['pkg/quaver_bg.wasm', 'quaver_bg.wasm'], ['www/src/studio/recorder.worklet.js', 'quaver-recorder.js']]) {
     copyFileSync(path.join(root, from), path.join(dist, name));
   }
   writeAssets(path.join(dist, 'assets'));

@@ -6,8 +6,8 @@ use quaver::formats::midi::Song;
 use quaver::session::file::{load, save};
 use quaver::session::import::midi_song;
 use quaver::session::{
-    Bus, Clip, ClipContent, Device, Edit, History, Note, Project, SessionError, Strip, TimeSignature, Track, TrackKind,
-    PPQ,
+    Bus, Clip, ClipContent, Device, Edit, History, LanePoint, LaneTarget, Note, Project, SessionError, Strip,
+    TimeSignature, Track, TrackKind, PPQ,
 };
 use std::collections::BTreeMap;
 
@@ -37,6 +37,7 @@ fn midi_track(id: u32) -> Track {
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),
+        automation: Vec::new(),
     }
 }
 
@@ -53,7 +54,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         ClipContent::Audio { .. } => None,
     });
     let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
-    match r.below(17) {
+    match r.below(19) {
         0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
         1 => Edit::SetTimeSignature {
             signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
@@ -125,6 +126,25 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             },
             None => Edit::RemoveInsert { track: track_id, device: 996 },
         },
+        16 => {
+            let target = match (r.below(3), &device) {
+                (0, _) | (_, None) => LaneTarget::Gain,
+                (1, _) => LaneTarget::Pan,
+                (_, Some(d)) => LaneTarget::Param {
+                    device: d.id,
+                    param: ["frequency", "delayTime", "mix", "nonsense"][r.below(4) as usize].to_string(),
+                },
+            };
+            let count = r.below(4);
+            let points = (0..count)
+                .map(|i| LanePoint {
+                    tick: u64::from(i * 480 + r.below(2) * 700),
+                    value: r.below(5) as f32 * 0.5 - 1.0,
+                })
+                .collect();
+            Edit::SetLane { track: track_id, target, points: (r.below(4) > 0).then_some(points) }
+        }
+        17 => Edit::RemoveInsert { track: track_id, device: device.map_or(995, |d| d.id) },
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
 }

@@ -33,6 +33,7 @@ fn four_beats() -> History {
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),
+        automation: Vec::new(),
     };
     h.edit(Edit::AddTrack { index: 0, track }).unwrap();
     h
@@ -206,6 +207,7 @@ fn with_an_audio_clip(h: &mut History, offset: u64) {
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),
+        automation: Vec::new(),
     };
     h.edit(Edit::AddTrack { index: 1, track }).unwrap();
     h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
@@ -440,6 +442,7 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
             strip: Strip { pan: if i == 0 { -1.0 } else { 1.0 }, ..Strip::default() },
             inserts,
             sends: if i == 0 { vec![quaver::session::Send { bus: 5, gain_db: 0.0 }] } else { Vec::new() },
+            automation: Vec::new(),
         };
         h.edit(Edit::AddTrack { index: i as usize, track }).unwrap();
     }

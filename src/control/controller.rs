@@ -546,6 +546,18 @@ fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (E
             }
             Ok(())
         }
+        (SettingKind::Breakpoints, SettingValue::Breakpoints(points)) => {
+            if points.len() > MAX_SEQUENCE_NOTES {
+                return Err((ErrorCode::TooLarge, format!("a lane holds at most {MAX_SEQUENCE_NOTES} points")));
+            }
+            if points.iter().any(|p| !p.value.is_finite()) {
+                return Err((ErrorCode::NonFinite, "lane values must be finite".into()));
+            }
+            if points.windows(2).any(|w| w[1].frame <= w[0].frame) {
+                return bad("a lane's points must come in frame order, one per frame");
+            }
+            Ok(())
+        }
         (SettingKind::Transport, SettingValue::Transport { loop_start, loop_end, .. }) => {
             if loop_end < loop_start {
                 return Err((

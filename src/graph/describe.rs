@@ -92,6 +92,8 @@ pub enum SettingKind {
     Sequence,
     /// Play, stop, position and loop of the song timeline.
     Transport,
+    /// Values at song frames, joined by straight lines (an automation lane).
+    Breakpoints,
     /// A note played now.
     Note,
 }

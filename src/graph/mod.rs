@@ -16,7 +16,8 @@ pub use error::{EngineError, ErrorCode, RenderError};
 pub use timeline::{AutomationEvent, Event, Timeline};
 pub use topology::{InEdge, Ports, Topology};
 pub use wire::{
-    decode_batch, encode_batch, Command, KindRef, NewNode, Prepared, SequencedNote, SettingValue, WireCommand,
+    decode_batch, encode_batch, Breakpoint, Command, KindRef, NewNode, Prepared, SequencedNote, SettingValue,
+    WireCommand,
 };
 
 use serde::{Deserialize, Serialize};

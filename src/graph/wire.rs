@@ -42,6 +42,8 @@ pub enum SettingValue {
     Tables(Vec<f32>),
     /// Notes on the song timeline, in song frames (an instrument's clips, compiled).
     Sequence(Vec<SequencedNote>),
+    /// An automation lane on the song timeline: values at song frames, in frame order.
+    Breakpoints(Vec<Breakpoint>),
     /// Where the song is: from context frame `at` on, song frame `position` plays (when
     /// `playing`), looping `[loop_start, loop_end)` when that is not empty.
     Transport {
@@ -69,6 +71,13 @@ pub struct SequencedNote {
     pub length: u64,
     pub key: u8,
     pub velocity: u8,
+}
+
+/// One point of a [`SettingValue::Breakpoints`] lane.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Breakpoint {
+    pub frame: u64,
+    pub value: f32,
 }
 
 /// A processor's own form of a setting, made where allocation is allowed.

@@ -3,6 +3,7 @@
 //! file and one registry line.
 
 mod analyser;
+mod automation;
 mod biquad;
 mod clip;
 mod compressor;
@@ -134,6 +135,7 @@ pub static REGISTRY: &[NodeType] = &[
     compressor::TYPE,
     synth::TYPE,
     clip::TYPE,
+    automation::TYPE,
 ];
 
 /// Registry index of the destination node.

@@ -9,9 +9,9 @@
 //! destination.
 
 use super::assets::{Sample, Samples};
-use super::project::{ClipContent, Device, Project, Strip, Track, TrackKind};
+use super::project::{ClipContent, Device, Lane, LaneTarget, Project, Strip, Track, TrackKind};
 use crate::control::Controller;
-use crate::graph::{Edge, EngineError, NodeId, SequencedNote, SettingKind, SettingValue};
+use crate::graph::{Breakpoint, Edge, EngineError, NodeId, SequencedNote, SettingKind, SettingValue, PARAM_INPUT};
 #[cfg(doc)]
 use crate::offline::OfflineRenderer;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +19,10 @@ use std::sync::Arc;
 
 /// The engine's output, as an edge's end.
 pub const DESTINATION: &str = "destination";
+/// An edge's end `node@param` is a parameter of that node (a connection that modulates it).
+const PARAM_MARK: char = '@';
+/// Straight pieces each segment of a volume lane is laid as, so a fade moves evenly in dB.
+const GAIN_LANE_PIECES: u64 = 16;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedNode {
@@ -216,6 +220,70 @@ fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool, laten
     }
 }
 
+/// The node and parameter a lane of `track` moves, if that is in the graph (a bypassed device
+/// is not).
+fn lane_destination(track: &Track, target: &LaneTarget) -> Option<(String, String)> {
+    let prefix = format!("t{}", track.id);
+    match target {
+        LaneTarget::Gain => Some((format!("{prefix}.fader"), "gain".into())),
+        LaneTarget::Pan => Some((format!("{prefix}.pan"), "pan".into())),
+        LaneTarget::Param { device, param } => {
+            if track.instrument.as_ref().is_some_and(|d| d.id == *device) {
+                return Some((format!("{prefix}.synth"), param.clone()));
+            }
+            let sounding = track.inserts.iter().any(|d| d.id == *device && !d.bypass);
+            sounding.then(|| (format!("{prefix}.fx{device}"), param.clone()))
+        }
+    }
+}
+
+/// A lane's points in song frames, in the unit its parameter takes (a volume lane's dB become
+/// gain, laid as short pieces so a fade is even in dB).
+fn lane_points(project: &Project, lane: &Lane, sample_rate: f32) -> Vec<Breakpoint> {
+    let frame = |tick: u64| project.frame_at(tick, sample_rate);
+    let mut points: Vec<Breakpoint> = Vec::with_capacity(lane.points.len());
+    let mut push = |frame: u64, value: f32| {
+        if points.last().is_none_or(|p| p.frame < frame) {
+            points.push(Breakpoint { frame, value });
+        }
+    };
+    match lane.target {
+        LaneTarget::Gain => {
+            for (i, p) in lane.points.iter().enumerate() {
+                if let Some(prev) = i.checked_sub(1).map(|j| lane.points[j]) {
+                    for k in 1..GAIN_LANE_PIECES {
+                        let t = k as f64 / GAIN_LANE_PIECES as f64;
+                        let tick = prev.tick as f64 + t * (p.tick - prev.tick) as f64;
+                        let db = f64::from(prev.value) + t * f64::from(p.value - prev.value);
+                        let at = (tick * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64;
+                        push(at, db_to_gain(db as f32));
+                    }
+                }
+                push(frame(p.tick), db_to_gain(p.value));
+            }
+        }
+        _ => lane.points.iter().for_each(|p| push(frame(p.tick), p.value)),
+    }
+    points
+}
+
+/// A node for each lane of `track` whose target is in the graph, feeding that parameter (whose
+/// own value becomes 0: the lane gives all of it). A silent track's volume lane is left
+/// unconnected, so the fader's 0 holds.
+fn lanes(plan: &mut Plan, project: &Project, track: &Track, audible: bool, sample_rate: f32) {
+    for lane in &track.automation {
+        let Some((node_name, param)) = lane_destination(track, &lane.target) else { continue };
+        let silenced = lane.target == LaneTarget::Gain && !audible;
+        let Some(target) = plan.nodes.get_mut(&node_name).filter(|_| !silenced) else { continue };
+        target.params.insert(param.clone(), 0.0);
+        let name = format!("{node_name}.lane.{param}");
+        let mut a = node("automation");
+        a.settings.insert("points".into(), SettingValue::Breakpoints(lane_points(project, lane, sample_rate)));
+        plan.nodes.insert(name.clone(), a);
+        plan.edges.insert((name, format!("{node_name}{PARAM_MARK}{param}")));
+    }
+}
+
 /// The longest insert chains' latencies, in frames, that shorter ones are delayed to match.
 #[derive(Clone, Copy, Debug)]
 struct Latency {
@@ -290,6 +358,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
             }
         };
         track_tail(&mut plan, track, head, audible, latency);
+        lanes(&mut plan, project, track, audible, sample_rate);
     }
     plan
 }
@@ -311,6 +380,11 @@ pub struct GraphSync {
     pub last_changes: usize,
 }
 
+/// Kinds that play on the song's timeline and take its transport.
+fn on_timeline(kind: &str) -> bool {
+    matches!(kind, "synth" | "audio-clip" | "automation")
+}
+
 fn set_param(g: &mut Controller, id: NodeId, name: &str, value: f32) -> Result<(), EngineError> {
     let param = g.param_index(id, name)?;
     g.set_value(id, param, value)
@@ -321,8 +395,24 @@ fn configure(g: &mut Controller, id: NodeId, name: &str, value: SettingValue) ->
     g.configure(id, setting, value)
 }
 
-fn edge(from: NodeId, to: NodeId) -> Edge {
-    Edge { from, output: 0, to, input: 0 }
+/// The engine connection between two planned ends (`to` may name a parameter, `node@param`).
+fn edge(g: &Controller, ids: &BTreeMap<String, NodeId>, from: &str, to: &str) -> Result<Option<Edge>, EngineError> {
+    let id = |name: &str| if name == DESTINATION { Some(g.destination()) } else { ids.get(name).copied() };
+    let (node, param) = match to.split_once(PARAM_MARK) {
+        Some((node, param)) => (node, Some(param)),
+        None => (to, None),
+    };
+    let (Some(a), Some(b)) = (id(from), id(node)) else { return Ok(None) };
+    let input = match param {
+        Some(p) => PARAM_INPUT + g.param_index(b, p)?,
+        None => 0,
+    };
+    Ok(Some(Edge { from: a, output: 0, to: b, input }))
+}
+
+/// The node an edge's end belongs to (`node@param` is `node`'s).
+fn end_node(end: &str) -> &str {
+    end.split_once(PARAM_MARK).map_or(end, |(node, _)| node)
 }
 
 impl GraphSync {
@@ -330,10 +420,10 @@ impl GraphSync {
         self.ids.get(name).copied()
     }
 
-    /// Every node that follows the song's transport: synths and audio clips (not the metronome,
-    /// whose timeline runs a bar ahead).
+    /// Every node that follows the song's transport: synths, audio clips and automation lanes
+    /// (not the metronome, whose timeline runs a bar ahead).
     pub fn timeline_nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
-        let follows = |name: &str, n: &PlannedNode| name != METRONOME && (n.kind == "synth" || n.kind == "audio-clip");
+        let follows = |name: &str, n: &PlannedNode| name != METRONOME && on_timeline(&n.kind);
         self.plan.nodes.iter().filter(move |(name, n)| follows(name, n)).filter_map(|(name, _)| self.id(name))
     }
 
@@ -378,22 +468,15 @@ impl GraphSync {
 
     fn apply(&mut self, g: &mut Controller, plan: &Plan) -> Result<usize, EngineError> {
         let mut changes = 0;
-        let destination = g.destination();
-        let end = |ids: &BTreeMap<String, NodeId>, name: &str| {
-            if name == DESTINATION {
-                Some(destination)
-            } else {
-                ids.get(name).copied()
-            }
-        };
-        let survives = |name: &str| {
+        let survives = |end: &str| {
+            let name = end_node(end);
             name == DESTINATION || plan.nodes.get(name).map(|n| &n.kind) == self.plan.nodes.get(name).map(|n| &n.kind)
         };
         // Connections of nodes that go are gone with them; the others are undone one by one.
         for (from, to) in self.plan.edges.difference(&plan.edges) {
             if survives(from) && survives(to) {
-                if let (Some(a), Some(b)) = (end(&self.ids, from), end(&self.ids, to)) {
-                    g.disconnect(edge(a, b))?;
+                if let Some(e) = edge(g, &self.ids, from, to)? {
+                    g.disconnect(e)?;
                     changes += 1;
                 }
             }
@@ -445,7 +528,7 @@ impl GraphSync {
             }
             // Timeline nodes made while the song plays join it (they catch up from `at`).
             let joining = if name == METRONOME { &self.metronome_transport } else { &self.transport };
-            if old.is_none() && (new.kind == "audio-clip" || new.kind == "synth") {
+            if old.is_none() && on_timeline(&new.kind) {
                 if let Some(t) = joining {
                     configure(g, id, "transport", t.clone())?;
                 }
@@ -454,8 +537,8 @@ impl GraphSync {
         for (from, to) in &plan.edges {
             let existed = self.plan.edges.contains(&(from.clone(), to.clone())) && survives(from) && survives(to);
             if !existed {
-                let (Some(a), Some(b)) = (end(&self.ids, from), end(&self.ids, to)) else { continue };
-                g.connect(edge(a, b))?;
+                let Some(e) = edge(g, &self.ids, from, to)? else { continue };
+                g.connect(e)?;
                 changes += 1;
             }
         }

@@ -3,7 +3,8 @@
 //! edits too (commands, not snapshots) and the history serialises with the project.
 
 use super::project::{
-    Bus, Clip, ClipContent, Device, Id, LoopRegion, Note, Project, Send, Strip, TimeSignature, Track, TrackKind, MASTER,
+    Bus, Clip, ClipContent, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Project, Send, Strip,
+    TimeSignature, Track, TrackKind, MASTER,
 };
 use super::SessionError;
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,12 @@ pub enum Edit {
         bus: Id,
         gain_db: Option<f32>,
     },
+    /// Sets the points of a track's automation lane for `target` (`None`: no lane).
+    SetLane {
+        track: Id,
+        target: LaneTarget,
+        points: Option<Vec<LanePoint>>,
+    },
     /// Names the project (`id` 0) or a track or bus.
     Rename {
         id: Id,
@@ -122,6 +129,7 @@ impl Edit {
             (Rename { id: a, .. }, Rename { id: b, .. }) => a == b,
             (SetStrip { track: a, .. }, SetStrip { track: b, .. }) => a == b,
             (SetSend { track: a, bus: x, .. }, SetSend { track: b, bus: y, .. }) => a == b && x == y,
+            (SetLane { track: a, target: x, .. }, SetLane { track: b, target: y, .. }) => a == b && x == y,
             (SetParam { track: a, device: x, name: m, .. }, SetParam { track: b, device: y, name: n, .. })
             | (SetChoice { track: a, device: x, name: m, .. }, SetChoice { track: b, device: y, name: n, .. }) => {
                 a == b && x == y && m == n
@@ -137,6 +145,10 @@ pub const TEMPO_RANGE: core::ops::RangeInclusive<f64> = 20.0..=999.0;
 pub const MAX_NAME_CHARS: usize = 100;
 /// The loudest a fader goes.
 pub const MAX_GAIN_DB: f32 = 24.0;
+/// The quietest a volume lane goes (it is silence to the ear).
+pub const MIN_LANE_DB: f32 = -96.0;
+/// Points one automation lane takes.
+pub const MAX_LANE_POINTS: usize = 100_000;
 
 fn refuse(message: impl Into<String>) -> SessionError {
     SessionError::Invalid(message.into())
@@ -226,6 +238,59 @@ fn check_param(device: &Device, kind: &crate::node::NodeType, name: &str, value:
     Ok(())
 }
 
+/// A lane of `track`: its target is there, its points in tick order and in the target's range.
+pub(crate) fn check_lane(track: &Track, lane: &Lane) -> Result<(), SessionError> {
+    let what = || format!("track {}: the lane for {}", track.id, lane_name(&lane.target));
+    let (min, max) = match &lane.target {
+        LaneTarget::Gain => (MIN_LANE_DB, MAX_GAIN_DB),
+        LaneTarget::Pan => (-1.0, 1.0),
+        LaneTarget::Param { device, param } => {
+            let d = track
+                .inserts
+                .iter()
+                .chain(&track.instrument)
+                .find(|d| d.id == *device)
+                .ok_or_else(|| refuse(format!("{}: the track has no device {device}", what())))?;
+            let spec = crate::node::find(&d.kind)
+                .and_then(|(_, k)| k.spec.params.iter().find(|p| p.name == param))
+                .ok_or_else(|| {
+                    refuse(format!("{}: device {device} ({}) has no parameter '{param}'", what(), d.kind))
+                })?;
+            let bound = |b: crate::graph::Bound, fallback: f32| match b {
+                crate::graph::Bound::Value(v) => v,
+                _ => fallback,
+            };
+            (bound(spec.min, f32::MIN), bound(spec.max, f32::MAX))
+        }
+    };
+    if lane.points.is_empty() {
+        return Err(refuse(format!("{}: a lane needs at least one point", what())));
+    }
+    if lane.points.len() > MAX_LANE_POINTS {
+        return Err(refuse(format!("{}: {} points (at most {MAX_LANE_POINTS})", what(), lane.points.len())));
+    }
+    if let Some(w) = lane.points.windows(2).find(|w| w[1].tick <= w[0].tick) {
+        return Err(refuse(format!("{}: a point at tick {} after one at tick {}", what(), w[1].tick, w[0].tick)));
+    }
+    if let Some(p) = lane.points.iter().find(|p| !p.value.is_finite() || p.value < min || p.value > max) {
+        return Err(refuse(format!(
+            "{}: a value of {} at tick {} ({min} to {max} are taken)",
+            what(),
+            p.value,
+            p.tick
+        )));
+    }
+    Ok(())
+}
+
+fn lane_name(target: &LaneTarget) -> String {
+    match target {
+        LaneTarget::Gain => "volume".into(),
+        LaneTarget::Pan => "pan".into(),
+        LaneTarget::Param { device, param } => format!("{param} of device {device}"),
+    }
+}
+
 /// MIDI clips go on MIDI tracks, audio clips on audio tracks.
 fn clip_fits(clip: &Clip, kind: TrackKind) -> bool {
     matches!(
@@ -255,6 +320,12 @@ pub(crate) fn check_track(project: &Project, track: &Track) -> Result<(), Sessio
     }
     if let Some(s) = track.sends.iter().find(|s| !project.buses.iter().any(|b| b.id == s.bus)) {
         return Err(refuse(format!("track {} sends to bus {}, which is not there", track.id, s.bus)));
+    }
+    for (i, lane) in track.automation.iter().enumerate() {
+        check_lane(track, lane)?;
+        if track.automation[..i].iter().any(|l| l.target == lane.target) {
+            return Err(refuse(format!("track {}: two lanes for {}", track.id, lane_name(&lane.target))));
+        }
     }
     Ok(())
 }
@@ -471,7 +542,48 @@ impl Project {
             Edit::RemoveInsert { track, device } => {
                 let inserts = inserts_mut(self, track)?;
                 let index = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
-                Edit::AddInsert { track, index, device: inserts.remove(index) }
+                let restore = Edit::AddInsert { track, index, device: inserts.remove(index) };
+                // Its lanes go with it (a later device could be given its id).
+                let lanes = match self.tracks.iter_mut().find(|t| t.id == track) {
+                    Some(t) => {
+                        let (gone, kept) = core::mem::take(&mut t.automation).into_iter().partition(
+                            |l: &Lane| matches!(&l.target, LaneTarget::Param { device: d, .. } if *d == device),
+                        );
+                        t.automation = kept;
+                        gone
+                    }
+                    None => Vec::new(),
+                };
+                if lanes.is_empty() {
+                    restore
+                } else {
+                    let mut edits = vec![restore];
+                    edits.extend(lanes.into_iter().map(|l| Edit::SetLane {
+                        track,
+                        target: l.target,
+                        points: Some(l.points),
+                    }));
+                    Edit::Batch { edits }
+                }
+            }
+            Edit::SetLane { track, target, points } => {
+                let t = track_mut(self, track)?;
+                if let Some(points) = &points {
+                    check_lane(t, &Lane { target: target.clone(), points: points.clone() })?;
+                }
+                let index = t.automation.iter().position(|l| l.target == target);
+                let old = match (index, points) {
+                    (Some(i), Some(p)) => Some(core::mem::replace(&mut t.automation[i].points, p)),
+                    (Some(i), None) => Some(t.automation.remove(i).points),
+                    (None, Some(p)) => {
+                        // Kept in target order, so undoing gives back the same list.
+                        let at = t.automation.partition_point(|l| l.target < target);
+                        t.automation.insert(at, Lane { target: target.clone(), points: p });
+                        None
+                    }
+                    (None, None) => None,
+                };
+                Edit::SetLane { track, target, points: old }
             }
             Edit::SetParam { track, device, name, value } => {
                 let d = device_mut(self, track, device)?;

@@ -20,7 +20,7 @@ pub fn save(history: &History) -> String {
 /// Reads what [`save`] wrote (or a bare project, with no history).
 pub fn load(json: &str) -> Result<History, SessionError> {
     let mut value: Value = serde_json::from_str(json).map_err(|e| bad(format!("not a project file: {e}")))?;
-    let project = if value.get("project").is_some() { &mut value["project"] } else { &mut value };
+    let project = if value.get("project").is_some() { &value["project"] } else { &value };
     let version = project
         .get("version")
         .and_then(Value::as_u64)
@@ -30,7 +30,7 @@ pub fn load(json: &str) -> Result<History, SessionError> {
             "this project was saved by a newer Quaver (file version {version}); this one reads versions up to {PROJECT_VERSION}"
         )));
     }
-    migrate(project, version as u32)?;
+    migrate(&mut value, version as u32)?;
     let history: History = if value.get("project").is_some() {
         serde_path_to_error::deserialize(&value)
             .map_err(|e| bad(format!("project file: {}: {}", e.path(), e.inner())))?
@@ -43,14 +43,52 @@ pub fn load(json: &str) -> Result<History, SessionError> {
     Ok(history)
 }
 
-/// Brings an older project up to [`PROJECT_VERSION`], one version at a time. Version 1 is the
-/// first; a migration goes here with each change to the format.
-fn migrate(project: &mut Value, from: u32) -> Result<(), SessionError> {
+/// Brings an older project up to [`PROJECT_VERSION`], one version at a time; a migration goes
+/// here with each change to the format.
+/// The file's undo and redo edits are migrated with the project, since they hold parts of it.
+/// - 1 → 2: tracks gained automation lanes (a version 1 track has none).
+fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));
     }
+    if from < 2 {
+        let has_history = file.get("project").is_some();
+        let project = if has_history { &mut file["project"] } else { &mut *file };
+        for track in project.get_mut("tracks").and_then(Value::as_array_mut).into_iter().flatten() {
+            add_lanes(track);
+        }
+        for stack in ["undo", "redo"] {
+            for edit in file.get_mut(stack).and_then(Value::as_array_mut).into_iter().flatten() {
+                add_lanes_in_edit(edit);
+            }
+        }
+    }
+    let project = if file.get("project").is_some() { &mut file["project"] } else { file };
     project["version"] = Value::from(PROJECT_VERSION);
     Ok(())
+}
+
+fn add_lanes(track: &mut Value) {
+    if let Some(t) = track.as_object_mut() {
+        t.insert("automation".into(), Value::Array(Vec::new()));
+    }
+}
+
+/// A version 1 edit that carries a whole track (adding one, or a batch holding such an edit).
+fn add_lanes_in_edit(edit: &mut Value) {
+    match edit.get("edit").and_then(Value::as_str) {
+        Some("addTrack") => {
+            if let Some(track) = edit.get_mut("track") {
+                add_lanes(track);
+            }
+        }
+        Some("batch") => {
+            for inner in edit.get_mut("edits").and_then(Value::as_array_mut).into_iter().flatten() {
+                add_lanes_in_edit(inner);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The whole project, checked as the edits check each part.

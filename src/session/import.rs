@@ -51,6 +51,7 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
             strip: Strip::default(),
             inserts: Vec::new(),
             sends: Vec::new(),
+            automation: Vec::new(),
         };
         edits.push(Edit::AddTrack { index: project.tracks.len() + edits.len(), track });
     }

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 1;
+pub const PROJECT_VERSION: u32 = 2;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -62,6 +62,34 @@ pub struct Track {
     /// Effects in signal order, each an engine node kind.
     pub inserts: Vec<Device>,
     pub sends: Vec<Send>,
+    /// Automation lanes, at most one per target (since version 2).
+    pub automation: Vec<Lane>,
+}
+
+/// What an automation lane moves: the track's fader (in dB), its pan, or a parameter of its
+/// instrument or of one of its inserts (in the parameter's own unit).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum LaneTarget {
+    Gain,
+    Pan,
+    Param { device: Id, param: String },
+}
+
+/// Breakpoints joined by straight lines; before the first point the first value holds, after
+/// the last the last. While a lane moves a value, the value set on the strip or the device is
+/// not used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lane {
+    pub target: LaneTarget,
+    /// In tick order, one per tick.
+    pub points: Vec<LanePoint>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LanePoint {
+    pub tick: u64,
+    pub value: f32,
 }
 
 /// Fader, pan and switches of a channel.

@@ -6,12 +6,12 @@ import { launch } from './browser.mjs';
 
 /**
  * Serves dist/ (with COOP/COEP unless `isolate` is false), opens the page (after running
- * `init` in it, if given), and records console errors and page errors from before navigation
- * on. `close()` ends browser and server.
+ * `init` in it, if given; Chromium started with `browserArgs` too), and records console errors
+ * and page errors from before navigation on. `close()` ends browser and server.
  */
-export async function openLab({ isolate = true, init = null, path = 'lab.html' } = {}) {
+export async function openLab({ isolate = true, init = null, path = 'lab.html', browserArgs = [] } = {}) {
   const { server, url } = await startServer({ port: 0, isolate });
-  const context = await launch();
+  const context = await launch(browserArgs);
   const page = await context.newPage();
   if (init) await page.addInitScript(init);
   const consoleErrors = [];

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openLab, waitAudio } from './lab.mjs';
+import { readWav } from './wav.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results');
@@ -61,43 +62,6 @@ function onsets(samples, sampleRate) {
     lastLoud = i;
   }
   return found;
-}
-
-/** Channels of a WAV file (PCM 16/24 or float 32), read here by hand. */
-function readWav(bytes) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tag = (at) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  assert.equal(tag(0), 'RIFF');
-  assert.equal(tag(8), 'WAVE');
-  let format = null;
-  for (let at = 12; at + 8 <= bytes.length;) {
-    const id = tag(at);
-    const size = view.getUint32(at + 4, true);
-    const body = at + 8;
-    if (id === 'fmt ') {
-      format = {
-        code: view.getUint16(body, true), channels: view.getUint16(body + 2, true),
-        sampleRate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true),
-      };
-    } else if (id === 'data') {
-      const width = format.bits / 8;
-      const frames = size / (width * format.channels);
-      const channels = Array.from({ length: format.channels }, () => new Float32Array(frames));
-      for (let f = 0; f < frames; f += 1) {
-        for (let c = 0; c < format.channels; c += 1) {
-          const p = body + (f * format.channels + c) * width;
-          let v;
-          if (format.bits === 32) v = view.getFloat32(p, true);
-          else if (format.bits === 24) v = (((bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16)) << 8) >> 8) / 8388608;
-          else v = view.getInt16(p, true) / 32768;
-          channels[c][f] = v;
-        }
-      }
-      return { ...format, frames, channels };
-    }
-    at = body + size + (size % 2);
-  }
-  throw new Error('no data chunk');
 }
 
 /** A tap after the engine: records every frame it outputs with its context frame number. */

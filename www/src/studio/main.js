@@ -6,6 +6,8 @@
 import { EngineClient, compileEngine } from '../engine/index.js';
 import { Session, readWav } from '../../../pkg/quaver.js';
 import { decodeSample, freshName, peaksOf } from './audio.js';
+import { laneOf, laneTargets, targetKey } from './automation.js';
+import { Microphone, placeTake } from './microphone.js';
 import { DevicePanel } from './devicepanel.js';
 import { ComputerKeyboard, connectMidi, typingInField } from './input.js';
 import { Mixer, MASTER } from './mixer.js';
@@ -32,6 +34,8 @@ const app = {
   metronome: false,
   countIn: false,
   recording: null,
+  /** The automation lane shown over its track's row: `{ track, key }`, or null. */
+  automation: null,
   midiStatus: '',
   lastBounce: null,
   tab: 'roll',
@@ -118,8 +122,16 @@ app.addTrack = () => {
   const number = app.project.tracks.length + 1;
   const track = {
     id, name: `Synth ${number}`, kind: 'midi', instrument: { id: synth, kind: 'synth', params: {}, bypass: false },
-    clips: [], strip: defaultStrip(), inserts: [], sends: [],
+    clips: [], strip: defaultStrip(), inserts: [], sends: [], automation: [],
   };
+  if (app.edit({ edit: 'addTrack', index: app.project.tracks.length, track })) app.select({ track: id, clip: null });
+  return id;
+};
+
+app.addAudioTrack = () => {
+  const [id] = freshIds(1);
+  const number = app.project.tracks.filter((t) => t.kind === 'audio').length + 1;
+  const track = { id, name: `Audio ${number}`, kind: 'audio', instrument: null, clips: [], strip: defaultStrip(), inserts: [], sends: [], automation: [] };
   if (app.edit({ edit: 'addTrack', index: app.project.tracks.length, track })) app.select({ track: id, clip: null });
   return id;
 };
@@ -162,6 +174,23 @@ app.moveClip = (track, clip, target, start) => {
   }
   const edits = [{ edit: 'removeClip', track: track.id, clip: clip.id }, { edit: 'addClip', track: target.id, clip: { ...clip, start } }];
   if (app.edit({ edit: 'batch', edits })) app.select({ track: target.id, clip: clip.id });
+};
+
+/** Sets the points of one automation lane of `track` (none: the lane goes). */
+app.setLane = (track, target, points) => {
+  const sorted = [...points].sort((a, b) => a.tick - b.tick);
+  return app.edit({ edit: 'setLane', track: track.id, target, points: sorted.length ? sorted : null });
+};
+
+/** Shows the lane `key` of track `trackId` over its row (the same again: hides it). */
+app.showLane = (trackId, key = null) => {
+  const track = app.project.tracks.find((t) => t.id === trackId);
+  if (!track) return;
+  const current = app.automation?.track === trackId ? app.automation.key : null;
+  const next = key ?? (current ? null : (track.automation[0] ? targetKey(track.automation[0].target) : 'gain'));
+  app.automation = next ? { track: trackId, key: next } : null;
+  renderTrackList();
+  draw();
 };
 
 app.resizeClip = (track, clip, length) => {
@@ -282,6 +311,9 @@ function tickAt(seconds) {
   return tick;
 }
 
+/** Seconds from the engine's output to the speaker, as the browser reports it. */
+const outputLatency = () => (app.context.baseLatency || 0) + (app.context.outputLatency || 0);
+
 /** Where the song is now, in ticks (while playing, at what is being heard). */
 app.playheadTick = () => {
   const { transport, context } = app;
@@ -289,7 +321,7 @@ app.playheadTick = () => {
   // What is heard now left the engine the output's latency ago, and the mix itself runs late by
   // its compensated insert latency.
   const mixLatency = app.session.latencyFrames() / context.sampleRate;
-  return tickAt(context.currentTime - (context.outputLatency || context.baseLatency || 0) - mixLatency);
+  return tickAt(context.currentTime - outputLatency() - mixLatency);
 };
 
 /**
@@ -382,11 +414,12 @@ function liveTrack() {
 }
 
 app.playNote = (key, velocity) => {
-  const track = app.recording?.track ?? liveTrack();
+  const notes = app.recording && !app.recording.audio ? app.recording : null;
+  const track = notes?.track ?? liveTrack();
   if (!track) return;
   app.context.resume();
   app.engine.call(() => app.session.liveNote(app.engine.controller, track.id, key, velocity));
-  const rec = app.recording;
+  const rec = notes;
   if (!rec || !app.transport) return;
   const tick = Math.round(app.playheadTick());
   if (velocity > 0) {
@@ -408,19 +441,86 @@ app.toggleRecord = async () => {
     finishRecording();
     return;
   }
+  const selected = app.project.tracks.find((t) => t.id === app.selection.track);
+  if (selected?.kind === 'audio') return recordAudio(selected);
   const track = liveTrack();
-  if (!track) return showMessage('Add a MIDI track to record into', 'info');
+  if (!track) return showMessage('Add a MIDI track to record notes into, or select an audio track to record the microphone', 'info');
   app.recording = { track, notes: [], held: new Map() };
   updateTransportButtons();
   if (!app.transport) await app.play();
   showMessage(`Recording into ${track.name}: play the keyboard (A–K, Z/X octave) or a MIDI device`, 'info');
 };
 
+/** Records the microphone onto audio track `track` from the playhead (looping is off for a take). */
+async function recordAudio(track) {
+  app.recording = { track, audio: true, opening: true };
+  updateTransportButtons();
+  let microphone;
+  try {
+    microphone = await Microphone.open(app.context, new URL('quaver-recorder.js', document.baseURI));
+  } catch (err) {
+    app.recording = null;
+    updateTransportButtons();
+    return showMessage(`The microphone could not be opened (${describe(err)}); nothing was recorded`);
+  }
+  if (app.recording?.track !== track) {
+    microphone.close();
+    return undefined;
+  }
+  app.microphone = microphone;
+  app.recording.opening = false;
+  if (app.looping) {
+    app.looping = false;
+    if (app.transport) replay();
+  }
+  microphone.start();
+  if (!app.transport) await app.play();
+  updateTransportButtons();
+  showMessage(`Recording ${microphone.label} onto ${track.name}: press R or stop to finish the take`, 'info');
+  return undefined;
+}
+
+/** Ends a microphone take and lays it on its track where it was played. */
+async function finishAudioTake(rec, transport) {
+  const microphone = app.microphone;
+  app.microphone = null;
+  if (!microphone) return;
+  const take = await microphone.stop();
+  const frames = take.channels[0].length;
+  if (frames === 0 || !transport) return;
+  const sr = take.sampleRate;
+  const spt = transport.secondsPerTick;
+  const frameAt = (tick) => Math.round(tick * spt * sr);
+  const roundTripFrames = Math.round((outputLatency() + take.inputLatency) * sr) + app.session.latencyFrames();
+  const place = placeTake({ startFrame: take.startFrame, frames, songStartFrame: transport.atFrame, songFrameAtStart: frameAt(transport.tick), roundTripFrames, frameAt, fromTick: transport.tick });
+  if (!place) return;
+  const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
+  const name = freshName(`${rec.track.name} take.wav`, taken);
+  try {
+    await giveSample(name, { sampleRate: sr, channels: take.channels });
+  } catch (err) {
+    showMessage(`The take could not be kept: ${describe(err)}`);
+    return;
+  }
+  const length = Math.max(1, Math.round((frames - place.offset) / sr / spt));
+  const [id] = freshIds(1);
+  const clip = { id, start: place.tick, length, content: { type: 'audio', asset: name, offset: place.offset } };
+  if (app.edit({ edit: 'addClip', track: rec.track.id, clip })) {
+    app.select({ track: rec.track.id, clip: id });
+    app.lastTake = { name, clip: id, startFrame: take.startFrame, roundTripFrames, songStartFrame: transport.atFrame, tick: place.tick, offset: place.offset, frames };
+    showMessage(`Recorded ${(frames / sr).toFixed(1)} s onto ${rec.track.name}`, 'info');
+  }
+}
+
 /** Turns what was played since recording began into one new clip, bar-aligned. */
 function finishRecording() {
   const rec = app.recording;
   app.recording = null;
   updateTransportButtons();
+  if (rec.audio) {
+    app.takeDone = finishAudioTake(rec, app.transport).catch((err) => showMessage(`The take was lost: ${describe(err)}`));
+    return;
+  }
   const now = Math.round(app.playheadTick());
   for (const [key, { start, velocity }] of rec.held) rec.notes.push({ key, velocity, start, length: Math.max(1, now - start) });
   if (rec.notes.length === 0) return;
@@ -457,6 +557,7 @@ app.refresh = () => {
   // A selection whose track or clip went (an undo) is dropped.
   if (!project.tracks.some((t) => t.id === app.selection.track)) app.selection.track = project.tracks[0]?.id ?? null;
   if (app.selection.clip !== null && !selectedClip()) app.selection.clip = null;
+  if (app.automation && !project.tracks.some((t) => t.id === app.automation.track)) app.automation = null;
   renderTrackList();
   app.mixer.render();
   app.devicePanel.render();
@@ -493,9 +594,30 @@ function renderTrackList() {
       app.edit({ edit: 'removeTrack', track: track.id });
     };
     const instrument = track.instrument?.kind ?? 'synth';
+    const showing = app.automation?.track === track.id;
+    const lanes = el('button', { type: 'button', textContent: 'A', className: 'lanes', title: 'Show automation (draw breakpoints on the row; double-click one to delete it)' });
+    lanes.setAttribute('aria-pressed', String(showing));
+    lanes.onclick = (event) => {
+      event.stopPropagation();
+      app.showLane(track.id);
+    };
+    let info;
+    if (showing) {
+      info = el('select', { className: 'lane-target', title: 'What the lane automates' });
+      info.setAttribute('aria-label', 'Automated parameter');
+      for (const t of laneTargets(app, track)) {
+        const key = targetKey(t.target);
+        info.append(el('option', { value: key, textContent: `${laneOf(track, key) ? '● ' : ''}${t.label}` }));
+      }
+      info.value = app.automation.key;
+      info.onclick = (event) => event.stopPropagation();
+      info.onchange = () => app.showLane(track.id, info.value);
+    } else {
+      const automated = track.automation.length ? ` · ${track.automation.length} lane${track.automation.length === 1 ? '' : 's'}` : '';
+      info = el('span', { className: 'kind', textContent: `${track.kind === 'midi' ? `MIDI · ${instrument}` : 'Audio'} · ${track.clips.length} clip${track.clips.length === 1 ? '' : 's'}${automated}` });
+    }
     const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` },
-      name, el('span', { className: 'switches' }, toggle('mute', 'M'), toggle('solo', 'S'), remove),
-      el('span', { className: 'kind', textContent: `${track.kind === 'midi' ? `MIDI · ${instrument}` : 'Audio'} · ${track.clips.length} clip${track.clips.length === 1 ? '' : 's'}` }));
+      name, el('span', { className: 'switches' }, lanes, toggle('mute', 'M'), toggle('solo', 'S'), remove), info);
     head.dataset.track = String(track.id);
     head.style.setProperty('--colour', TRACK_COLOURS[i % TRACK_COLOURS.length]);
     head.onclick = () => app.select({ track: track.id, clip: null });
@@ -680,7 +802,7 @@ app.importAudio = async (file, { track = null, tick = null } = {}) => {
     edit = { edit: 'addClip', track: target.id, clip };
   } else {
     const stem = file.name.replace(/\.[^.]+$/, '');
-    target = { id: trackId, name: stem || `Audio ${app.project.tracks.length + 1}`, kind: 'audio', instrument: null, clips: [clip], strip: defaultStrip(), inserts: [], sends: [] };
+    target = { id: trackId, name: stem || `Audio ${app.project.tracks.length + 1}`, kind: 'audio', instrument: null, clips: [clip], strip: defaultStrip(), inserts: [], sends: [], automation: [] };
     edit = { edit: 'addTrack', index: app.project.tracks.length, track: target };
   }
   if (!app.edit(edit)) return null;
@@ -750,7 +872,7 @@ function starterSession() {
     track: {
       id: track, name: 'Synth 1', kind: 'midi', instrument: { id: synth, kind: 'synth', params: {}, bypass: false },
       clips: [{ id: clip, start: 0, length: STARTER_BARS * barTicks({ numerator: 4, denominator: 4 }), content: { type: 'midi', notes: [] } }],
-      strip: defaultStrip(), inserts: [], sends: [],
+      strip: defaultStrip(), inserts: [], sends: [], automation: [],
     },
   });
   // Loaded back as a bare project, so the starting point is not itself an undo step.
@@ -852,6 +974,7 @@ function bindControls() {
   $('undo').onclick = app.undo;
   $('redo').onclick = app.redo;
   $('add-track').onclick = app.addTrack;
+  $('add-audio-track').onclick = app.addAudioTrack;
   $('add-bus').onclick = app.addBus;
   $('new-project').onclick = app.newProject;
   $('open').onclick = pickFile;

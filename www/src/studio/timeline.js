@@ -2,11 +2,15 @@
 // track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
+import { formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, secondsPerTick, snap, snapDown } from './time.js';
 
 export const RULER = 26;
 export const ROW = 60;
 const EDGE = 7;
+/** How close (px) a click must be to a breakpoint to grab it. */
+const POINT_GRAB = 7;
+const LANE_PAD = 6;
 const MIN_PX_PER_TICK = 0.002;
 const MAX_PX_PER_TICK = 1;
 export const TRACK_COLOURS = ['#f0b429', '#4fd1c5', '#9f7aea', '#f56565', '#68d391', '#63b3ed', '#ed64a6', '#ecc94b'];
@@ -80,7 +84,8 @@ export class Timeline {
     const track = project.tracks[row] ?? null;
     let clip = null;
     let edge = false;
-    if (track) {
+    const lane = track !== null && this.app.automation?.track === track.id;
+    if (track && !lane) {
       for (const c of track.clips) {
         const x0 = this.tickToX(c.start);
         const x1 = this.tickToX(c.start + c.length);
@@ -90,7 +95,7 @@ export class Timeline {
         }
       }
     }
-    return { x, y, row, track, clip, edge, tick: this.xToTick(x) };
+    return { x, y, row, track, clip, edge, lane, tick: this.xToTick(x) };
   }
 
   pointerDown(event) {
@@ -103,6 +108,10 @@ export class Timeline {
       return;
     }
     if (!at.track) return;
+    if (at.lane) {
+      this.laneDown(at);
+      return;
+    }
     this.app.select({ track: at.track.id, clip: at.clip?.id ?? null });
     if (!at.clip) return;
     this.drag = {
@@ -121,12 +130,15 @@ export class Timeline {
     const at = this.locate(event);
     const { drag } = this;
     if (!drag) {
-      this.canvas.style.cursor = at.clip ? (at.edge ? 'ew-resize' : 'grab') : at.row < 0 ? 'text' : 'default';
+      const lanePoint = at.lane && this.pointNear(at) !== null;
+      this.canvas.style.cursor = at.lane ? (lanePoint ? 'move' : 'crosshair') : at.clip ? (at.edge ? 'ew-resize' : 'grab') : at.row < 0 ? 'text' : 'default';
       return;
     }
     const grid = this.app.grid();
     drag.moved = true;
-    if (drag.mode === 'ruler') {
+    if (drag.mode === 'point') {
+      this.laneDrag(at);
+    } else if (drag.mode === 'ruler') {
       drag.to = snap(at.tick, grid);
     } else if (drag.mode === 'move') {
       drag.start = Math.max(0, snap(drag.clip.start + (at.tick - drag.grabTick), grid));
@@ -150,6 +162,10 @@ export class Timeline {
       this.draw();
       return;
     }
+    if (drag.mode === 'point') {
+      this.app.setLane(drag.track, drag.target, drag.points);
+      return;
+    }
     if (!drag.moved) return;
     const target = this.app.project.tracks[drag.row];
     if (drag.mode === 'move') this.app.moveClip(drag.track, drag.clip, target, drag.start);
@@ -158,9 +174,112 @@ export class Timeline {
 
   doubleClick(event) {
     const at = this.locate(event);
+    if (at.lane) {
+      const index = this.pointNear(at);
+      const lane = this.currentLane();
+      if (index !== null && lane) this.app.setLane(at.track, lane.target, lane.points.filter((_, i) => i !== index));
+      return;
+    }
     if (!at.track || at.clip || at.track.kind !== 'midi') return;
     const bar = barTicks(this.app.project.time_signature);
     this.app.addMidiClip(at.track, snapDown(at.tick, this.app.grid() || bar), bar);
+  }
+
+  /** The shown lane's track, target description and points (none yet: an empty list). */
+  currentLane() {
+    const view = this.app.automation;
+    const track = view && this.app.project.tracks.find((t) => t.id === view.track);
+    const shown = track && laneTarget(this.app, track, view.key);
+    if (!shown) return null;
+    return { track, row: this.app.project.tracks.indexOf(track), ...shown, points: laneOf(track, view.key)?.points ?? [] };
+  }
+
+  /** The y of `value` in the lane's row, and back. */
+  laneY(row, value, range) {
+    const top = this.rowY(row) + LANE_PAD;
+    return top + (1 - toUnit(value, range)) * (ROW - 2 * LANE_PAD);
+  }
+
+  laneValue(row, y, range) {
+    const top = this.rowY(row) + LANE_PAD;
+    return fromUnit(1 - (y - top) / (ROW - 2 * LANE_PAD), range);
+  }
+
+  pointNear(at) {
+    const lane = this.currentLane();
+    if (!lane) return null;
+    const index = lane.points.findIndex((p) => Math.hypot(this.tickToX(p.tick) - at.x, this.laneY(lane.row, p.value, lane.range) - at.y) <= POINT_GRAB);
+    return index < 0 ? null : index;
+  }
+
+  /** A press on the lane grabs the point under it, or adds one there (snapped to the grid). */
+  laneDown(at) {
+    const lane = this.currentLane();
+    if (!lane) return;
+    let index = this.pointNear(at);
+    const points = lane.points.map((p) => ({ ...p }));
+    if (index === null) {
+      const tick = Math.round(snap(at.tick, this.app.grid()));
+      const value = this.laneValue(lane.row, at.y, lane.range);
+      const same = points.findIndex((p) => p.tick === tick);
+      if (same >= 0) {
+        points[same].value = value;
+        index = same;
+      } else {
+        points.push({ tick, value });
+        points.sort((a, b) => a.tick - b.tick);
+        index = points.findIndex((p) => p.tick === tick);
+      }
+    }
+    this.drag = { mode: 'point', track: lane.track, target: lane.target, range: lane.range, row: lane.row, index, points, moved: false };
+    this.draw();
+  }
+
+  /** Moves the grabbed point, kept between its neighbours. */
+  laneDrag(at) {
+    const { drag } = this;
+    const { points, index } = drag;
+    const low = index > 0 ? points[index - 1].tick + 1 : 0;
+    const high = index < points.length - 1 ? points[index + 1].tick - 1 : Infinity;
+    const tick = Math.round(snap(at.tick, this.app.grid()));
+    points[index] = { tick: Math.max(low, Math.min(high, tick)), value: this.laneValue(drag.row, at.y, drag.range) };
+    this.draw();
+  }
+
+  drawLane(g, width) {
+    const lane = this.currentLane();
+    if (!lane) return;
+    const points = this.drag?.mode === 'point' ? this.drag.points : lane.points;
+    const y0 = this.rowY(lane.row);
+    g.fillStyle = 'rgba(16, 18, 22, 0.6)';
+    g.fillRect(0, y0, width, ROW);
+    g.fillStyle = '#9aa0a6';
+    g.font = '11px system-ui, sans-serif';
+    g.fillText(`${lane.label}${points.length ? '' : ' · click to add a point'}`, 6, y0 + 12);
+    const value = points.length ? null : lane.initial;
+    g.strokeStyle = '#ffd166';
+    g.lineWidth = 1.5;
+    g.beginPath();
+    for (let x = 0; x <= width; x += 2) {
+      const v = value ?? valueAt(points, this.xToTick(x));
+      const y = this.laneY(lane.row, v, lane.range);
+      if (x === 0) g.moveTo(x, y);
+      else g.lineTo(x, y);
+    }
+    g.stroke();
+    g.lineWidth = 1;
+    g.fillStyle = '#ffd166';
+    for (const p of points) {
+      const x = this.tickToX(p.tick);
+      if (x < -POINT_GRAB || x > width + POINT_GRAB) continue;
+      g.beginPath();
+      g.arc(x, this.laneY(lane.row, p.value, lane.range), 3.5, 0, Math.PI * 2);
+      g.fill();
+    }
+    if (this.drag?.mode === 'point') {
+      const p = points[this.drag.index];
+      g.fillText(formatValue(p.value, this.app.automation.key), this.tickToX(p.tick) + 6, this.laneY(lane.row, p.value, lane.range) - 6);
+    }
   }
 
   wheel(event) {
@@ -208,6 +327,7 @@ export class Timeline {
     project.tracks.forEach((track, i) => {
       for (const clip of track.clips) this.drawClip(g, track, i, clip);
     });
+    this.drawLane(g, width);
     if (this.drag && (this.drag.mode === 'move' || this.drag.mode === 'resize')) {
       const { drag } = this;
       this.drawClip(g, drag.track, drag.row, { ...drag.clip, start: drag.start, length: drag.length }, true);

@@ -1,0 +1,115 @@
+// Automation lanes on the real page: show a track's lane with its "A" button, pick what it
+// moves, click breakpoints onto the row, drag one, delete one with a double-click — one undo step
+// per gesture — and hear it: the bounce's notes follow the volume lane, and the native CLI's
+// render of the same project is the Worker's.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openLab } from './lab.mjs';
+import { readWav } from './wav.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const PPQ = 960;
+let session;
+let page;
+
+before(async () => {
+  session = await openLab({ path: '' });
+  ({ page } = session);
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+});
+
+after(async () => {
+  await session?.close();
+});
+
+/** The page position of `tick` and lane value `value` on track row 0's lane. */
+async function lanePoint(tick, value) {
+  const box = await page.locator('#timeline').boundingBox();
+  const { x, y } = await page.evaluate(([t, v]) => {
+    const { timeline } = window.quaver;
+    const lane = timeline.currentLane();
+    return { x: timeline.tickToX(t), y: timeline.laneY(lane.row, v, lane.range) };
+  }, [tick, value]);
+  return { x: box.x + x, y: box.y + y };
+}
+
+const lane = () => page.evaluate(() => window.quaver.project.tracks[0].automation.find((l) => l.target.type === 'gain')?.points ?? null);
+const undoDepth = () => page.evaluate(() => JSON.parse(window.quaver.session.save()).undo.length);
+
+test('a volume lane drawn with the mouse shapes what is heard, live, bounced and rendered natively', async () => {
+  // Four loud notes, one a beat, with a short release so each stands apart.
+  await page.evaluate(() => {
+    const app = window.quaver;
+    const track = app.project.tracks[0];
+    const clip = track.clips[0];
+    const notes = [0, 1, 2, 3].map((i) => ({ id: 100 + i, start: i * 960, length: 240, key: 60, velocity: 100 }));
+    app.edit({ edit: 'batch', edits: notes.map((note) => ({ edit: 'addNote', track: track.id, clip: clip.id, note })) });
+    app.edit({ edit: 'setParam', track: track.id, device: track.instrument.id, name: 'release', value: 0.01 });
+  });
+  await page.locator('.track-head button.lanes').first().click();
+  assert.equal(await page.locator('.track-head select.lane-target').first().inputValue(), 'gain', 'the volume lane shows first');
+  const before = await undoDepth();
+  // Two clicks: 0 dB on beat 1, −30 dB on beat 4 (ticks snap to the beat grid).
+  let at = await lanePoint(0, 0);
+  await page.mouse.click(at.x + 2, at.y);
+  at = await lanePoint(3 * PPQ, -30);
+  await page.mouse.click(at.x + 3, at.y);
+  let points = await lane();
+  assert.deepEqual(points.map((p) => p.tick), [0, 3 * PPQ]);
+  assert.ok(Math.abs(points[0].value) < 1 && Math.abs(points[1].value + 30) < 1, `values ${points.map((p) => p.value)}`);
+  assert.equal(await undoDepth(), before + 2, 'one undo step per click');
+  // A third point, dragged from beat 3 down: one gesture, one step.
+  at = await lanePoint(2 * PPQ, -6);
+  await page.mouse.move(at.x, at.y);
+  await page.mouse.down();
+  const to = await lanePoint(2 * PPQ, -20);
+  await page.mouse.move(to.x, to.y, { steps: 5 });
+  await page.mouse.up();
+  points = await lane();
+  assert.equal(points.length, 3);
+  assert.ok(Math.abs(points[1].value + 20) < 1, `dragged to ${points[1].value} dB`);
+  assert.equal(await undoDepth(), before + 3);
+  await page.screenshot({ path: path.join(root, 'test-results', 'studio-automation.png') });
+  // A double-click on it takes it away again (the second click of it lands on the point too).
+  const mid = await lanePoint(points[1].tick, points[1].value);
+  await page.mouse.dblclick(mid.x, mid.y);
+  points = await lane();
+  assert.deepEqual(points.map((p) => p.tick), [0, 3 * PPQ], 'the middle point is gone');
+  assert.deepEqual(session.pageErrors, []);
+
+  // The bounce: each note's peak follows the lane (0, −10, −20, −30 dB at beats 1–4).
+  const bytes = await page.evaluate(async () => Array.from((await window.quaver.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: 0.5 })).wav));
+  const wav = readWav(new Uint8Array(bytes));
+  const beat = 24000;
+  const peaks = [0, 1, 2, 3].map((i) => wav.channels[0].subarray(i * beat, i * beat + beat / 2).reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+  const db = peaks.map((p) => 20 * Math.log10(p / peaks[0]));
+  console.log(`automation: note peaks relative to the first: ${db.map((d) => d.toFixed(2)).join(', ')} dB`);
+  const lanePoints = await lane();
+  const laneDb = (tick) => lanePoints[0].value + ((lanePoints[1].value - lanePoints[0].value) * tick) / (3 * PPQ);
+  [1, 2, 3].forEach((i) => {
+    // A note's peak comes a little after its start, where the lane has moved on a little.
+    assert.ok(Math.abs(db[i] - (laneDb(i * PPQ) - laneDb(0))) < 1.5, `note ${i}: ${db[i]} dB, the lane says ${laneDb(i * PPQ) - laneDb(0)}`);
+  });
+
+  // The native CLI renders the saved project to the same samples.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-lanes-'));
+  const projectFile = path.join(dir, 'lanes.quaver.json');
+  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
+  const nativeFile = path.join(dir, 'native.wav');
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, nativeFile, '--rate', '48000', '--format', 'float32', '--tail', '0.5'], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const native = readWav(new Uint8Array(readFileSync(nativeFile)));
+  assert.equal(native.frames, wav.frames);
+  let worst = 0;
+  for (let c = 0; c < 2; c += 1) {
+    for (let i = 0; i < wav.frames; i += 1) worst = Math.max(worst, Math.abs(native.channels[c][i] - wav.channels[c][i]));
+  }
+  console.log(`automation: Worker bounce vs native render, largest difference ${worst.toExponential(2)}`);
+  assert.ok(worst <= 1e-4, `the native render differs by up to ${worst}`);
+});

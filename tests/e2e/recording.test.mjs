@@ -1,0 +1,183 @@
+// Recording from the microphone, with Chromium's fake microphone playing a known file: the take
+// must be that file (cross-correlation), laid on the audio track where it was played — the
+// frame it reached the graph, less the round trip the browser reports (output and input
+// latency) and the mix's compensated latency. An independent tap on the same microphone gives
+// what arrived at which context frame; the bounce of the project must put those samples at
+// exactly the song frames the latencies say.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { openLab, waitAudio } from './lab.mjs';
+import { readWav, writeWav16 } from './wav.mjs';
+
+const FILE_RATE = 48000;
+/**
+ * The fake microphone loops this: noise through two one-pole low-passes (most of it below
+ * 1 kHz, so resampling to the context's rate keeps it), one second long.
+ */
+function knownSignal() {
+  const samples = new Float64Array(FILE_RATE);
+  let seed = 12345;
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < samples.length; i += 1) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    a += 0.12 * ((seed / 2147483648) * 2 - 1 - a);
+    b += 0.12 * (a - b);
+    samples[i] = b * 2.5;
+  }
+  return samples;
+}
+
+const known = knownSignal();
+let session;
+let page;
+
+before(async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-mic-'));
+  const file = path.join(dir, 'mic.wav');
+  writeFileSync(file, writeWav16(Array.from(known), FILE_RATE));
+  session = await openLab({
+    path: '',
+    browserArgs: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${file}`],
+  });
+  ({ page } = session);
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+});
+
+after(async () => {
+  await session?.close();
+});
+
+/** Normalised cross-correlation of `a` against `b` shifted by `lag` (b[i + lag] against a[i]). */
+function correlation(a, b, lag) {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const j = i + lag;
+    if (j < 0 || j >= b.length) continue;
+    ab += a[i] * b[j];
+    aa += a[i] * a[i];
+    bb += b[j] * b[j];
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+test('a take from the microphone is the file it played, on the audio track where it was heard', async () => {
+  await page.click('#add-audio-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  assert.equal(await page.evaluate((id) => window.quaver.project.tracks.find((t) => t.id === id).kind, track), 'audio');
+  // The song plays from bar 2, so the take starts past the song's first frame.
+  await page.evaluate(() => window.quaver.seek(1920 * 2));
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => window.quaver.microphone && window.quaver.transport, null, { timeout: 20_000 });
+  // An independent tap on the same microphone: every block with its context frame.
+  const tapInfo = await page.evaluate(async () => {
+    const { context, microphone } = window.quaver;
+    const code = `class MicTap extends AudioWorkletProcessor {
+      process([input]) {
+        if (input.length) this.port.postMessage({ frame: currentFrame, samples: input[0].slice() });
+        return true;
+      }
+    }
+    registerProcessor('mic-tap', MicTap);`;
+    await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+    const tap = new AudioWorkletNode(context, 'mic-tap', { numberOfOutputs: 0 });
+    window.micTapped = [];
+    tap.port.onmessage = ({ data }) => window.micTapped.push(data);
+    microphone.source.connect(tap);
+    const settings = microphone.stream.getAudioTracks()[0].getSettings();
+    return {
+      sampleRate: context.sampleRate,
+      outputLatency: (context.baseLatency || 0) + (context.outputLatency || 0),
+      inputLatency: Number.isFinite(settings.latency) ? settings.latency : 0,
+      mixLatency: window.quaver.session.latencyFrames(),
+      transport: window.quaver.transport,
+    };
+  });
+  await waitAudio(page, 2.5);
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => window.quaver.lastTake, null, { timeout: 20_000 });
+  await page.evaluate(() => window.quaver.takeDone);
+  await page.keyboard.press('Space');
+  await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'studio-recorded-take.png') });
+  const take = await page.evaluate(() => window.quaver.lastTake);
+  const { sampleRate } = tapInfo;
+  const samples = await page.evaluate((name) => Array.from(window.quaver.samples.get(name).channels[0]), take.name);
+  assert.ok(samples.length > 2 * sampleRate, `the take holds ${samples.length} frames`);
+  assert.deepEqual(session.pageErrors, []);
+
+  // 1. The take is the file: a stretch of it correlates with the looped file at some phase.
+  // At another context rate the browser resampled it; so does this, by straight lines (the
+  // signal has little above a few kHz).
+  const fileAtRate = sampleRate === FILE_RATE ? known : Float64Array.from({ length: Math.round(sampleRate) }, (_, i) => {
+    const at = (i * FILE_RATE) / sampleRate;
+    const j = Math.floor(at);
+    return known[j % FILE_RATE] + (at - j) * (known[(j + 1) % FILE_RATE] - known[j % FILE_RATE]);
+  });
+  const windowFrames = 2048;
+  const stretch = samples.slice(sampleRate, sampleRate + windowFrames);
+  const looped = Float64Array.from({ length: fileAtRate.length + windowFrames }, (_, i) => fileAtRate[i % fileAtRate.length]);
+  let best = { lag: 0, r: -1 };
+  for (let lag = 0; lag < fileAtRate.length; lag += 1) {
+    const r = correlation(stretch, looped, lag);
+    if (r > best.r) best = { lag, r };
+  }
+  console.log(`recording: take against the microphone's file (context ${sampleRate} Hz): r = ${best.r.toFixed(4)} at phase ${best.lag}`);
+  assert.ok(best.r > 0.95, `the take correlates with the file at r = ${best.r}`);
+
+  // 2. The take holds what arrived at each context frame (the independent tap agrees frame for frame).
+  const tapped = await page.evaluate(() => window.micTapped.map((b) => ({ frame: b.frame, samples: Array.from(b.samples) })));
+  let compared = 0;
+  for (const block of tapped) {
+    block.samples.forEach((v, i) => {
+      const at = block.frame + i - take.startFrame;
+      if (at < 0 || at >= samples.length) return;
+      assert.ok(Math.abs(samples[at] - v) < 1e-7, `context frame ${block.frame + i}: take ${samples[at]}, tap ${v}`);
+      compared += 1;
+    });
+  }
+  assert.ok(compared > sampleRate, `${compared} frames compared with the tap`);
+
+  // 3. The clip sits where the latencies say: song frame of take frame i is
+  //    songFrame(start tick) + (startFrame + i − songStartFrame) − round trip.
+  const { transport } = tapInfo;
+  const frameAt = (tick) => Math.round(tick * transport.secondsPerTick * sampleRate);
+  const roundTrip = Math.round((tapInfo.outputLatency + tapInfo.inputLatency) * sampleRate) + tapInfo.mixLatency;
+  console.log(`recording: round trip ${roundTrip} frames (output ${tapInfo.outputLatency} s, input ${tapInfo.inputLatency} s, mix ${tapInfo.mixLatency} frames)`);
+  const expectedFirst = frameAt(transport.tick) + (take.startFrame - transport.atFrame) - roundTrip;
+  const clip = await page.evaluate(([t, c]) => window.quaver.project.tracks.find((x) => x.id === t).clips.find((x) => x.id === c), [track, take.clip]);
+  assert.equal(clip.content.type, 'audio');
+  assert.equal(frameAt(clip.start) - clip.content.offset, expectedFirst, 'the clip places take frame 0 on the song frame the latencies give');
+  let firstTick = 0;
+  while (frameAt(firstTick) < expectedFirst) firstTick += 1;
+  assert.equal(clip.start, Math.max(firstTick, transport.tick), 'the clip starts where the take reaches the song, not before the song started');
+
+  // 4. The bounce plays the tap's samples at those song frames.
+  const bounce = await page.evaluate(async (rate) => {
+    const b = await window.quaver.bounce({ format: 'float32', sampleRate: rate, save: false, tail: 0 });
+    return Array.from(b.wav);
+  }, sampleRate);
+  const wav = readWav(new Uint8Array(bounce));
+  const left = wav.channels[0];
+  const expected = new Float64Array(left.length);
+  for (const block of tapped) {
+    block.samples.forEach((v, i) => {
+      const song = expectedFirst + (block.frame + i - take.startFrame);
+      if (song >= 0 && song < expected.length) expected[song] = v;
+    });
+  }
+  const from = frameAt(clip.start) + 4096;
+  const span = Math.round(sampleRate * 1.5);
+  const heard = left.subarray(from, from + span);
+  const want = expected.subarray(from, from + span);
+  const lags = [-2, -1, 0, 1, 2].map((lag) => ({ lag, r: correlation(want, heard, lag) }));
+  const peak = lags.reduce((a, b) => (b.r > a.r ? b : a));
+  console.log(`recording: bounce against the tap placed by latency: ${lags.map((l) => `${l.lag}: ${l.r.toFixed(5)}`).join(', ')}`);
+  assert.equal(peak.lag, 0, 'the bounced take lines up with the song frames the latencies give');
+  assert.ok(peak.r > 0.999, `r = ${peak.r}`);
+});

@@ -1,0 +1,106 @@
+// Main thread: a take from the microphone. The input goes through its own small worklet (the
+// recorder), which stamps every chunk with the context frame it arrived at; the page turns that
+// into a place on the song by subtracting the latencies the browser reports (see `placeTake`).
+
+const recorderModules = new WeakSet();
+
+/** The microphone, opened for one take (raw: no echo cancelling, gain control or noise gate). */
+export class Microphone {
+  static async open(context, recorderUrl) {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      throw new Error('this browser gives no microphone here (it needs a secure page: https or localhost)');
+    }
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
+    if (!recorderModules.has(context)) {
+      await context.audioWorklet.addModule(recorderUrl);
+      recorderModules.add(context);
+    }
+    return new Microphone(context, stream);
+  }
+
+  constructor(context, stream) {
+    this.context = context;
+    this.stream = stream;
+    const [track] = stream.getAudioTracks();
+    const settings = track?.getSettings?.() ?? {};
+    this.label = track?.label || 'microphone';
+    /** Seconds from the sound at the microphone to its arrival in the graph, as the browser reports it. */
+    this.inputLatency = Number.isFinite(settings.latency) ? settings.latency : 0;
+    this.channels = Math.min(2, Math.max(1, settings.channelCount ?? 1));
+    this.source = context.createMediaStreamSource(stream);
+    this.recorder = new AudioWorkletNode(context, 'quaver-recorder', {
+      numberOfInputs: 1, numberOfOutputs: 0, processorOptions: { channels: this.channels },
+    });
+    this.chunks = [];
+    this.stopped = null;
+    this.recorder.port.onmessage = ({ data }) => {
+      if (data.type === 'chunk') {
+        this.chunks.push({ frame: data.frame, channels: data.channels.map((c) => c.slice(0, data.frames)) });
+        this.recorder.port.postMessage({ type: 'spare', channels: data.channels }, data.channels.map((c) => c.buffer));
+      } else if (data.type === 'stopped') {
+        this.stopped?.();
+      }
+    };
+    this.source.connect(this.recorder);
+  }
+
+  start() {
+    this.recorder.port.postMessage({ type: 'start' });
+  }
+
+  /**
+   * Ends the take and lets the microphone go. Returns `{ startFrame, sampleRate, channels,
+   * inputLatency }`: the context frame the first sample arrived at, and the samples.
+   */
+  async stop() {
+    const done = new Promise((resolve) => { this.stopped = resolve; });
+    this.recorder.port.postMessage({ type: 'stop' });
+    await done;
+    this.close();
+    const frames = this.chunks.reduce((sum, c) => sum + c.channels[0].length, 0);
+    const channels = Array.from({ length: this.channels }, () => new Float32Array(frames));
+    const startFrame = this.chunks[0]?.frame ?? 0;
+    for (const chunk of this.chunks) {
+      chunk.channels.forEach((samples, c) => channels[c].set(samples, chunk.frame - startFrame));
+    }
+    return { startFrame, sampleRate: this.context.sampleRate, channels, inputLatency: this.inputLatency };
+  }
+
+  close() {
+    this.source.disconnect();
+    this.recorder.port.onmessage = null;
+    for (const track of this.stream.getTracks()) track.stop();
+  }
+}
+
+/**
+ * Where a take goes on the song. The sound at the microphone when the musician heard song frame
+ * S arrived at context frame `songStartFrame + (S - songFrameAtStart) + roundTrip`, where the
+ * round trip is the mix's compensated latency, the output latency and the input latency. Returns
+ * the tick the clip starts on (the first tick at or after the take's first song frame, and not
+ * before `fromTick`, where the song started: what came in during a count-in is not kept) and how
+ * many of the take's frames come before it (the clip's `offset`), or null if none of it lands
+ * on the song.
+ */
+export function placeTake({ startFrame, frames, songStartFrame, songFrameAtStart, roundTripFrames, frameAt, fromTick = 0 }) {
+  const first = songFrameAtStart + (startFrame - songStartFrame) - roundTripFrames;
+  let tick = 0;
+  if (first > 0) {
+    // frameAt is monotonic: find the first tick whose frame is at or after `first`.
+    let lo = 0;
+    let hi = 1;
+    while (frameAt(hi) < first) hi *= 2;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (frameAt(mid) < first) lo = mid + 1;
+      else hi = mid;
+    }
+    tick = lo;
+  }
+  tick = Math.max(tick, fromTick);
+  const offset = frameAt(tick) - first;
+  if (offset >= frames) return null;
+  return { tick, offset };
+}
