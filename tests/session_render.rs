@@ -473,3 +473,37 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
     assert_eq!(peak_at(&bounced[1]), 24_100);
     assert_eq!(peak_at(&bounced[0]), 24_100);
 }
+
+#[test]
+fn stems_are_each_track_alone_and_add_up_to_the_mix() {
+    use quaver::session::bounce::{stem, stem_file_name, Bounce, BounceRange};
+    let mut h = four_beats();
+    let mut second = h.project.tracks[0].clone();
+    second.id = 60;
+    second.name = "bass/low".into();
+    second.instrument.as_mut().unwrap().id = 61;
+    second.clips[0].id = 62;
+    if let ClipContent::Midi { notes } = &mut second.clips[0].content {
+        for n in notes.iter_mut() {
+            n.id += 60;
+            n.key -= 24;
+        }
+    }
+    h.edit(Edit::AddTrack { index: 1, track: second }).unwrap();
+    let render = |p: &Project| Bounce::new(p, &Default::default(), SR, BounceRange::default()).unwrap().finish();
+    let mix = render(&h.project);
+    let stems: Vec<_> = [1, 60].iter().map(|&t| render(&stem(&h.project, t).unwrap())).collect();
+    for ch in 0..2 {
+        assert!(stems.iter().all(|s| s[ch].len() == mix[ch].len()), "stems are as long as the mix");
+        let worst =
+            (0..mix[ch].len()).map(|i| (stems[0][ch][i] + stems[1][ch][i] - mix[ch][i]).abs()).fold(0.0, f32::max);
+        assert!(worst < 1e-6, "channel {ch}: the stems add up to the mix within {worst}");
+    }
+    assert!(stems.iter().all(|s| s[0].iter().any(|v| v.abs() > 0.01)), "each stem holds its track");
+    // A muted track's stem still holds it; a soloed other track does not take it away.
+    h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+    h.edit(Edit::SetStrip { track: 60, strip: Strip { solo: true, ..Strip::default() } }).unwrap();
+    assert_eq!(render(&stem(&h.project, 1).unwrap()), stems[0]);
+    assert!(stem(&h.project, 999).is_none());
+    assert_eq!(stem_file_name(1, "bass/low"), "02 bass_low.wav");
+}

@@ -1,17 +1,18 @@
 //! Quaver on the command line. `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
-//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR]` renders a saved project
-//! with the engine the page plays it with. PROJECT is a project JSON or a bundle (`.quaver`,
+//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]` renders a
+//! saved project with the engine the page plays it with (and, with `--stems`, each track alone
+//! into DIR as `NN name.wav`). PROJECT is a project JSON or a bundle (`.quaver`,
 //! with its samples); samples a JSON project names are WAV files in DIR (by default the
 //! project's folder), as `NAME` or `NAME.wav`.
 
 use quaver::formats::wav::{write_wav, Audio, SampleFormat};
-use quaver::session::bounce::{Bounce, BounceRange};
+use quaver::session::bounce::{stem, stem_file_name, Bounce, BounceRange};
 use quaver::session::{assets, bundle, file, Sample, Samples};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR]";
+const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]";
 
 struct RenderArgs {
     project: String,
@@ -21,6 +22,8 @@ struct RenderArgs {
     tail: f64,
     dither: bool,
     samples: Option<PathBuf>,
+    /// Where each track's stem goes, besides the mix.
+    stems: Option<PathBuf>,
 }
 
 fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
@@ -33,6 +36,7 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
         tail: 2.0,
         dither: true,
         samples: None,
+        stems: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -64,6 +68,7 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
             }
             "--no-dither" => parsed.dither = false,
             "--samples" => parsed.samples = Some(PathBuf::from(value("--samples")?)),
+            "--stems" => parsed.stems = Some(PathBuf::from(value("--stems")?)),
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
             other => positional.push(other.to_string()),
         }
@@ -91,12 +96,30 @@ fn render(args: &RenderArgs) -> Result<(), String> {
         .unwrap_or_else(|| Path::new(&args.project).parent().unwrap_or(Path::new(".")).to_path_buf());
     // A bundle carries its samples; any it lacks are looked for in the folder.
     samples.extend(read_samples(&history.project, &folder, &samples)?);
-    let bounce = Bounce::new(&history.project, &samples, args.rate as f32, range).map_err(|e| e.to_string())?;
+    write_bounce(&history.project, &samples, args, range, Path::new(&args.out))?;
+    if let Some(dir) = &args.stems {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (i, track) in history.project.tracks.iter().enumerate() {
+            let project = stem(&history.project, track.id).expect("the track is in the project");
+            write_bounce(&project, &samples, args, range, &dir.join(stem_file_name(i, &track.name)))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_bounce(
+    project: &quaver::session::Project,
+    samples: &Samples,
+    args: &RenderArgs,
+    range: BounceRange,
+    out: &Path,
+) -> Result<(), String> {
+    let bounce = Bounce::new(project, samples, args.rate as f32, range).map_err(|e| e.to_string())?;
     let frames = bounce.frames();
     let audio = Audio { sample_rate: args.rate, channels: bounce.finish() };
     let bytes = write_wav(&audio, args.format, args.dither).map_err(|e| e.to_string())?;
-    std::fs::write(&args.out, bytes).map_err(|e| format!("{}: {e}", args.out))?;
-    eprintln!("{}: {frames} frames at {} Hz", args.out, args.rate);
+    std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("{}: {frames} frames at {} Hz", out.display(), args.rate);
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use super::{js_error, Controller};
 use crate::formats::midi::Song;
 use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
-use crate::session::bounce::{Bounce as Render, BounceRange};
+use crate::session::bounce::{stem, stem_file_name, Bounce as Render, BounceRange};
 use crate::session::compile::{compile_live, GraphSync};
 use crate::session::{bundle, file, import, Edit, History, Project, Sample, Samples, SessionError};
 use wasm_bindgen::prelude::*;
@@ -71,6 +71,19 @@ impl Session {
     /// The project and its history as JSON, for storage or a file.
     pub fn save(&self) -> String {
         file::save(&self.history)
+    }
+
+    /// Track `track`'s stem as a project JSON to bounce (that track alone heard, through its
+    /// sends, the buses and the master), with the file name it is written as.
+    pub fn stem(&self, track: u32) -> Result<JsValue, JsValue> {
+        let project = &self.history.project;
+        let index = project.tracks.iter().position(|t| t.id == track);
+        let (Some(index), Some(stem)) = (index, stem(project, track)) else {
+            return Err(session_error(SessionError::NotFound(format!("track {track}"))));
+        };
+        let json = serde_json::to_string(&stem).expect("a project always serialises");
+        let file = stem_file_name(index, &project.tracks[index].name);
+        super::to_js(&serde_json::json!({ "project": json, "file": file }))
     }
 
     /// The project as a plain object the UI renders.

@@ -3,7 +3,7 @@
 //! worklet runs; the song plays from its start (or a region's) at frame 0.
 
 use super::compile::{compile, GraphSync};
-use super::project::Project;
+use super::project::{Id, Project};
 use super::Samples;
 use crate::graph::EngineError;
 use crate::offline::OfflineRenderer;
@@ -23,6 +23,29 @@ impl Default for BounceRange {
     fn default() -> Self {
         Self { start: 0, end: None, tail_seconds: 2.0 }
     }
+}
+
+/// The project as track `track`'s stem: that track alone is heard (soloed, and unmuted), through
+/// its sends, the buses and the master, so the stems of a song with no master effects sum to
+/// its mix. `None`: no such track.
+pub fn stem(project: &Project, track: Id) -> Option<Project> {
+    project.track(track)?;
+    let mut stem = project.clone();
+    for t in &mut stem.tracks {
+        t.strip.solo = t.id == track;
+        if t.id == track {
+            t.strip.mute = false;
+        }
+    }
+    Some(stem)
+}
+
+/// The file name of the stem of the track at `index`: its number and name, safe on every file
+/// system.
+pub fn stem_file_name(index: usize, name: &str) -> String {
+    let safe: String =
+        name.chars().map(|c| if r#"\/:*?"<>|"#.contains(c) || c.is_control() { '_' } else { c }).collect();
+    format!("{:02} {}.wav", index + 1, safe.trim())
 }
 
 /// A render in progress: call [`Bounce::render`] until it returns false.

@@ -1,7 +1,8 @@
-// Automation lanes on the real page: show a track's lane with its "A" button, pick what it
-// moves, click breakpoints onto the row, drag one, delete one with a double-click — one undo step
-// per gesture — and hear it: the bounce's notes follow the volume lane, and the native CLI's
-// render of the same project is the Worker's.
+// Automation lanes and stems on the real page: show a track's lane with its "A" button, pick
+// what it moves, click breakpoints onto the row, drag one, delete one with a double-click — one
+// undo step per gesture — and hear it: the bounce's notes follow the volume lane, and the native
+// CLI's render of the same project is the Worker's. Then the bounce dialog's stems: one file per
+// track, as the CLI writes them, adding up to the mix.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -112,4 +113,55 @@ test('a volume lane drawn with the mouse shapes what is heard, live, bounced and
   }
   console.log(`automation: Worker bounce vs native render, largest difference ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-4, `the native render differs by up to ${worst}`);
+});
+
+test('stems: the mix and each track alone from the bounce dialog, as the CLI writes them, adding up to the mix', async () => {
+  await page.evaluate(() => {
+    const app = window.quaver;
+    const id = app.addTrack();
+    const [clip, note] = [app.session.freshId(), app.session.freshId() + 1];
+    app.edit({ edit: 'addClip', track: id, clip: { id: clip, start: 960, length: 3840, content: { type: 'midi', notes: [{ id: note, start: 0, length: 480, key: 67, velocity: 90 }] } } });
+    window.showSaveFilePicker = undefined;
+    window.showDirectoryPicker = undefined;
+  });
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.click('#bounce');
+  await page.selectOption('#bounce-format', 'float32');
+  await page.selectOption('#bounce-rate', '48000');
+  await page.check('#bounce-stems');
+  await page.click('#bounce-start');
+  await page.waitForFunction(() => /stems? bounced/.test(document.getElementById('bounce-status').textContent), null, { timeout: 120_000 });
+  await page.click('#bounce-cancel');
+  assert.equal(downloads.length, 3, 'the mix and two stems');
+  const names = downloads.map((d) => d.suggestedFilename());
+  assert.deepEqual(names, ['Untitled.wav', '01 Synth 1.wav', '02 Synth 2.wav']);
+  const files = await Promise.all(downloads.map(async (d) => readWav(new Uint8Array(readFileSync(await d.path())))));
+  const [mix, ...stems] = files;
+  let sumError = 0;
+  for (let c = 0; c < 2; c += 1) {
+    for (let i = 0; i < mix.frames; i += 1) sumError = Math.max(sumError, Math.abs(stems[0].channels[c][i] + stems[1].channels[c][i] - mix.channels[c][i]));
+  }
+  console.log(`stems: largest difference between the sum of the stems and the mix ${sumError.toExponential(2)}`);
+  assert.ok(stems.every((s) => s.frames === mix.frames), 'every stem is as long as the mix');
+  assert.ok(sumError < 1e-5, `the stems add up to the mix (${sumError})`);
+  const peak = (w) => w.channels[0].reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(peak(stems[0]) > 0.01 && peak(stems[1]) > 0.01, 'each stem holds its track');
+
+  // The CLI writes the same stems.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-stems-'));
+  const projectFile = path.join(dir, 'song.quaver.json');
+  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, path.join(dir, 'mix.wav'), '--rate', '48000', '--format', 'float32', '--stems', path.join(dir, 'stems')], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  names.slice(1).forEach((name, i) => {
+    const native = readWav(new Uint8Array(readFileSync(path.join(dir, 'stems', name))));
+    let worst = 0;
+    for (let c = 0; c < 2; c += 1) {
+      for (let f = 0; f < native.frames; f += 1) worst = Math.max(worst, Math.abs(native.channels[c][f] - stems[i].channels[c][f]));
+    }
+    assert.equal(native.frames, stems[i].frames);
+    assert.ok(worst <= 1e-4, `${name}: the CLI's stem differs by up to ${worst}`);
+  });
+  assert.deepEqual(session.pageErrors, []);
 });

@@ -887,7 +887,11 @@ app.newProject = () => {
 
 // ---- Bounce ---------------------------------------------------------------------------------
 
-app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true } = {}) => new Promise((resolve, reject) => {
+/**
+ * Bounces the song (or `project`, a project JSON: a stem) in a Worker; resolves to
+ * `{ wav, frames, renderMs, ... }` once `write(wav, name)` (when `save`) has kept it.
+ */
+app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true, project = null, fileName = null, label = '', write = null } = {}) => new Promise((resolve, reject) => {
   const region = app.project.loop_region;
   if (range === 'loop' && !region) {
     reject(new Error('there is no loop region: drag on the ruler to make one'));
@@ -906,7 +910,7 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
   worker.onmessage = async ({ data }) => {
     if (data.type === 'progress') {
       progress.value = data.done / data.total;
-      $('bounce-status').textContent = `${Math.round((100 * data.done) / data.total)}%`;
+      $('bounce-status').textContent = `${label}${Math.round((100 * data.done) / data.total)}%`;
       return;
     }
     finish();
@@ -916,10 +920,14 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
     }
     progress.value = 1;
     const seconds = data.frames / sampleRate;
-    app.lastBounce = { wav: data.wav, frames: data.frames, renderMs: data.renderMs, sampleRate, format };
-    $('bounce-status').textContent = `${seconds.toFixed(1)} s of audio in ${(data.renderMs / 1000).toFixed(2)} s `
+    const name = fileName ?? `${fileStem()}.wav`;
+    app.lastBounce = { wav: data.wav, frames: data.frames, renderMs: data.renderMs, sampleRate, format, name };
+    $('bounce-status').textContent = `${label}${seconds.toFixed(1)} s of audio in ${(data.renderMs / 1000).toFixed(2)} s `
       + `(${(seconds / (data.renderMs / 1000)).toFixed(0)}× real time)`;
-    if (save) await saveFile(data.wav, `${fileStem()}.wav`, 'audio/wav', '.wav').catch((err) => showMessage(describe(err)));
+    if (save) {
+      const keep = write ?? ((bytes, file) => saveFile(bytes, file, 'audio/wav', '.wav'));
+      await Promise.resolve(keep(data.wav, name)).catch((err) => showMessage(describe(err)));
+    }
     resolve(app.lastBounce);
   };
   worker.onerror = (event) => {
@@ -939,10 +947,43 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
     return { name, sampleRate: rate, channels };
   });
   worker.postMessage({
-    module: app.engine.module, project: app.session.save(), samples, sampleRate, format, tail,
+    module: app.engine.module, project: project ?? app.session.save(), samples, sampleRate, format, tail,
     start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1,
   });
 });
+
+/**
+ * Bounces the song, then each track alone as a stem (same length, same range), one Worker run
+ * each. The files go into a folder the user picks where the browser can (File System Access),
+ * else each is downloaded. Resolves to the bounces, the mix first.
+ */
+app.bounceStems = async (options = {}) => {
+  let write = null;
+  if (options.save !== false && typeof window.showDirectoryPicker === 'function') {
+    let folder;
+    try {
+      folder = await window.showDirectoryPicker({ mode: 'readwrite' });
+    } catch (err) {
+      if (err?.name === 'AbortError') throw new Error('no folder was picked');
+      throw err;
+    }
+    write = async (bytes, name) => {
+      const stream = await (await folder.getFileHandle(name, { create: true })).createWritable();
+      await stream.write(bytes);
+      await stream.close();
+    };
+  } else if (options.save !== false) {
+    write = (bytes, name) => download(bytes, name, 'audio/wav');
+  }
+  const tracks = app.project.tracks;
+  const results = [await app.bounce({ ...options, write, label: `Mix (1 of ${tracks.length + 1}): ` })];
+  for (const [i, track] of tracks.entries()) {
+    const { project, file } = app.session.stem(track.id);
+    results.push(await app.bounce({ ...options, write, project, fileName: file, label: `${track.name} (${i + 2} of ${tracks.length + 1}): ` }));
+  }
+  $('bounce-status').textContent = `The mix and ${tracks.length} stem${tracks.length === 1 ? '' : 's'} bounced`;
+  return results;
+};
 
 function bindBounceDialog() {
   const dialog = $('bounce-dialog');
@@ -953,8 +994,9 @@ function bindBounceDialog() {
     dialog.showModal();
   };
   $('bounce-start').onclick = () => {
-    app.bounce({ range: $('bounce-range').value, format: $('bounce-format').value, sampleRate: Number($('bounce-rate').value) })
-      .catch((err) => { $('bounce-status').textContent = `Not bounced: ${describe(err)}`; });
+    const options = { range: $('bounce-range').value, format: $('bounce-format').value, sampleRate: Number($('bounce-rate').value) };
+    const run = $('bounce-stems').checked ? app.bounceStems(options) : app.bounce(options);
+    run.catch((err) => { $('bounce-status').textContent = `Not bounced: ${describe(err)}`; });
   };
   $('bounce-cancel').onclick = () => {
     if (app.bouncing) app.cancelBounce();
