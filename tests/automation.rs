@@ -173,10 +173,12 @@ fn bad_lanes_are_refused_with_what_was_wrong() {
     assert!(refused(&mut h, lane(LaneTarget::Gain, &[])).contains("at least one point"));
 }
 
-/// A version 1 file of `h`: the same, with no lanes anywhere (its tracks and its undo steps).
+/// A version 1 file of `h`: the same, with no lanes anywhere (its tracks and its undo steps) and
+/// no tempo changes.
 fn as_version_1(h: &History) -> String {
     let mut file: serde_json::Value = serde_json::from_str(&save(h)).unwrap();
     file["project"]["version"] = 1.into();
+    file["project"].as_object_mut().unwrap().remove("tempo_changes");
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(map) => {
@@ -198,7 +200,7 @@ fn a_version_1_file_loads_through_its_migration_with_its_history() {
     let v1 = as_version_1(&h);
     assert!(!v1.contains("automation"));
     let mut loaded = load(&v1).unwrap();
-    assert_eq!(loaded.project.version, 2);
+    assert_eq!(loaded.project.version, quaver::session::project::PROJECT_VERSION);
     assert_eq!(loaded.project, h.project);
     // Its undo steps were migrated too: undoing them all gives the empty project.
     while loaded.undo().unwrap() {}
@@ -210,6 +212,114 @@ fn a_version_1_file_loads_through_its_migration_with_its_history() {
     let claims_2 = v1.replace("\"version\":1", "\"version\":2");
     let SessionError::File(message) = load(&claims_2).unwrap_err() else { panic!("a file error") };
     assert!(message.contains("automation"), "{message}");
-    let newer = v1.replace("\"version\":1", "\"version\":3");
+    let newer = v1.replace("\"version\":1", &format!("\"version\":{}", quaver::session::project::PROJECT_VERSION + 1));
     assert!(load(&newer).unwrap_err().to_string().contains("newer Quaver"));
+}
+
+// ---- Tempo changes ----------------------------------------------------------------------------
+
+use quaver::session::{Note, TempoChange, TempoMap};
+
+fn with_tempo(changes: &[(u64, f64, bool)]) -> Project {
+    let mut p = Project::new("tempo");
+    p.tempo_changes = changes.iter().map(|&(tick, bpm, ramp)| TempoChange { tick, bpm, ramp }).collect();
+    p
+}
+
+#[test]
+fn the_tempo_map_gives_seconds_through_steps_and_ramps_and_back() {
+    // One tempo: exactly the old arithmetic, tick × seconds per tick.
+    let steady = TempoMap::new(&Project::new("steady"));
+    for tick in [0u64, 1, 7, 960, 12_345, 3_840_000] {
+        assert_eq!(steady.frame_at(tick, 44_100.0), (tick as f64 * (60.0 / 120.0 / 960.0) * 44_100.0).round() as u64);
+    }
+    // 120 BPM for a beat, then 60: the second beat lasts a second.
+    let step = TempoMap::new(&with_tempo(&[(PPQ, 60.0, false)]));
+    assert!((step.seconds_at(PPQ as f64) - 0.5).abs() < 1e-12);
+    assert!((step.seconds_at(2.0 * PPQ as f64) - 1.5).abs() < 1e-12);
+    assert_eq!(step.bpm_at(PPQ as f64 - 1.0), 120.0);
+    assert_eq!(step.bpm_at(PPQ as f64), 60.0);
+    // From 60 to 120 BPM over four beats, in a straight line: (60 / PPQ) · D / (b1 − b0) · ln(b1 / b0)
+    // = 4 ln 2 seconds; halfway the tempo is 90.
+    let mut p = with_tempo(&[(4 * PPQ, 120.0, true)]);
+    p.tempo_bpm = 60.0;
+    let ramp = TempoMap::new(&p);
+    assert!((ramp.seconds_at(4.0 * PPQ as f64) - 4.0 * 2f64.ln()).abs() < 1e-12);
+    assert!((ramp.bpm_at(2.0 * PPQ as f64) - 90.0).abs() < 1e-12);
+    // After the ramp: 120 BPM on.
+    assert!((ramp.seconds_at(5.0 * PPQ as f64) - (4.0 * 2f64.ln() + 0.5)).abs() < 1e-12);
+    for map in [&steady, &step, &ramp] {
+        for tick in [0.0, 1.0, 333.3, 960.0, 1919.0, 2500.0, 3840.0, 9999.0] {
+            assert!((map.tick_at(map.seconds_at(tick)) - tick).abs() < 1e-6, "tick {tick} there and back");
+        }
+    }
+}
+
+#[test]
+fn notes_play_where_the_tempo_map_puts_them_and_bounces_are_as_long_as_it_says() {
+    let mut h = History::new(Project::new("slowing"));
+    let notes = (0..4)
+        .map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 4, key: 60, velocity: 100 })
+        .collect();
+    let mut synth =
+        Device { id: 5, kind: "synth".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    synth.params.insert("release".into(), 0.005);
+    let track = Track {
+        id: 1,
+        name: "lead".into(),
+        kind: TrackKind::Midi,
+        instrument: Some(synth),
+        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes } }],
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+        automation: Vec::new(),
+    };
+    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    // Beat 3 on at 60 BPM: beats land at 0, 0.5, 1.0 and 2.0 s.
+    h.edit(Edit::SetTempoChanges { changes: vec![TempoChange { tick: 2 * PPQ, bpm: 60.0, ramp: false }] }).unwrap();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    let out = g.render_frames(5 * BEAT);
+    assert_eq!(quaver::analysis::sound_starts(&out[0], 1000), [1, BEAT + 1, 2 * BEAT + 1, 4 * BEAT + 1]);
+    let bounce = quaver::session::bounce::Bounce::new(&h.project, &Default::default(), SR, Default::default()).unwrap();
+    // Four beats: 0.5 + 0.5 + 1 + 1 seconds, then the two-second tail.
+    assert_eq!(bounce.frames(), (5.0 * f64::from(SR)).ceil() as usize);
+}
+
+#[test]
+fn tempo_changes_are_checked_undo_and_travel_through_midi_files() {
+    let mut h = History::new(Project::new("tempo"));
+    let change = |tick, bpm| TempoChange { tick, bpm, ramp: false };
+    assert!(refused(&mut h, Edit::SetTempoChanges { changes: vec![change(0, 100.0)] }).contains("tick 0"));
+    assert!(refused(&mut h, Edit::SetTempoChanges { changes: vec![change(960, 5.0)] }).contains("5 BPM"));
+    let backwards = vec![change(1920, 100.0), change(960, 90.0)];
+    assert!(refused(&mut h, Edit::SetTempoChanges { changes: backwards }).contains("after one at tick 1920"));
+    let ramped = vec![change(960, 90.0), TempoChange { tick: 1920, bpm: 150.0, ramp: true }];
+    h.edit(Edit::SetTempoChanges { changes: ramped.clone() }).unwrap();
+    h.undo().unwrap();
+    assert!(h.project.tempo_changes.is_empty());
+    h.redo().unwrap();
+    assert_eq!(h.project.tempo_changes, ramped);
+    // Out as MIDI: the ramp from 90 (at tick 960) to 150 as four sixteenth-note steps, each at
+    // the tempo halfway through it (97.5, 112.5, 127.5, 142.5), then 150.
+    let song = quaver::session::import::song_of(&h.project, None);
+    let bpms: Vec<(u64, f64)> = song.tempo_map.iter().map(|t| (t.tick, (t.bpm() * 10.0).round() / 10.0)).collect();
+    assert_eq!(bpms, [(0, 120.0), (960, 97.5), (1200, 112.5), (1440, 127.5), (1680, 142.5), (1920, 150.0)]);
+    // In again: a file's tempo map becomes the project's (its ticks rescaled, from where it lands).
+    let mut file = song.clone();
+    file.tracks = vec![quaver::formats::midi::Track {
+        name: None,
+        program: None,
+        notes: vec![quaver::formats::midi::Note { start: 0, length: 480, key: 60, velocity: 90, channel: 0 }],
+    }];
+    let bytes = file.write().unwrap();
+    let read = quaver::formats::midi::Song::read(&bytes).unwrap();
+    let mut fresh = History::new(Project::new("imported"));
+    fresh.edit(quaver::session::import::midi_song(&fresh.project, &read, 0).unwrap()).unwrap();
+    let got: Vec<(u64, f64)> =
+        fresh.project.tempo_changes.iter().map(|t| (t.tick, (t.bpm * 10.0).round() / 10.0)).collect();
+    assert_eq!(got, bpms[1..]);
 }

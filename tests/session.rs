@@ -7,7 +7,7 @@ use quaver::session::file::{load, save};
 use quaver::session::import::midi_song;
 use quaver::session::{
     Bus, Clip, ClipContent, Device, Edit, History, LanePoint, LaneTarget, Note, Project, SessionError, Strip,
-    TimeSignature, Track, TrackKind, PPQ,
+    TempoChange, TimeSignature, Track, TrackKind, PPQ,
 };
 use std::collections::BTreeMap;
 
@@ -54,7 +54,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         ClipContent::Audio { .. } => None,
     });
     let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
-    match r.below(19) {
+    match r.below(20) {
         0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
         1 => Edit::SetTimeSignature {
             signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
@@ -145,6 +145,15 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             Edit::SetLane { track: track_id, target, points: (r.below(4) > 0).then_some(points) }
         }
         17 => Edit::RemoveInsert { track: track_id, device: device.map_or(995, |d| d.id) },
+        18 => Edit::SetTempoChanges {
+            changes: (0..r.below(3))
+                .map(|i| TempoChange {
+                    tick: u64::from(i * 960 + r.below(2) * 1500),
+                    bpm: [90.0, 140.0, 3.0][r.below(3) as usize],
+                    ramp: r.below(2) == 0,
+                })
+                .collect(),
+        },
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
 }

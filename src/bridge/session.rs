@@ -8,7 +8,7 @@ use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
 use crate::session::bounce::{stem, stem_file_name, Bounce as Render, BounceRange};
 use crate::session::compile::{compile_live, GraphSync};
-use crate::session::{bundle, file, import, Edit, History, Project, Sample, Samples, SessionError};
+use crate::session::{bundle, file, import, Edit, History, Project, Sample, Samples, SessionError, TempoMap};
 use wasm_bindgen::prelude::*;
 
 fn session_error(e: SessionError) -> JsValue {
@@ -71,6 +71,12 @@ impl Session {
     /// The project and its history as JSON, for storage or a file.
     pub fn save(&self) -> String {
         file::save(&self.history)
+    }
+
+    /// The project's tempo map as it is now (it does not follow later edits).
+    #[wasm_bindgen(js_name = tempoMap)]
+    pub fn tempo_map(&self) -> Tempo {
+        Tempo(self.history.project.tempo_map())
     }
 
     /// Track `track`'s stem as a project JSON to bounce (that track alone heard, through its
@@ -322,6 +328,37 @@ impl Bounce {
             self.render = Some(render);
         }
         Ok(self.render.as_mut().expect("made above"))
+    }
+}
+
+/// A project's tempo map: seconds at ticks and back, and the tempo at a tick.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Tempo(TempoMap);
+
+#[wasm_bindgen]
+impl Tempo {
+    /// Seconds into the song at `tick` (fractional ticks too).
+    #[wasm_bindgen(js_name = secondsAt)]
+    pub fn seconds_at(&self, tick: f64) -> f64 {
+        self.0.seconds_at(tick)
+    }
+
+    /// The (fractional) tick `seconds` into the song falls on.
+    #[wasm_bindgen(js_name = tickAt)]
+    pub fn tick_at(&self, seconds: f64) -> f64 {
+        self.0.tick_at(seconds)
+    }
+
+    #[wasm_bindgen(js_name = bpmAt)]
+    pub fn bpm_at(&self, tick: f64) -> f64 {
+        self.0.bpm_at(tick)
+    }
+
+    /// The frame at `sample_rate` that `tick` is placed on, rounded as the engine places it.
+    #[wasm_bindgen(js_name = frameAt)]
+    pub fn frame_at(&self, tick: f64, sample_rate: f32) -> f64 {
+        self.0.frame_at(tick.max(0.0) as u64, sample_rate) as f64
     }
 }
 

@@ -76,7 +76,9 @@ impl Bounce {
         sync.sync(renderer.controller_mut(), plan)?;
         sync.play(renderer.controller_mut(), project, 0, range.start, false)?;
         let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);
-        let seconds = (end - range.start) as f64 * project.seconds_per_tick() + range.tail_seconds.max(0.0);
+        let map = project.tempo_map();
+        let song = map.seconds_at(end as f64) - map.seconds_at(range.start as f64);
+        let seconds = song + range.tail_seconds.max(0.0);
         let frames = (seconds * f64::from(sample_rate)).ceil() as usize;
         let channels = [Vec::with_capacity(frames + QUANTUM), Vec::with_capacity(frames + QUANTUM)];
         Ok(Self { renderer, frames, channels, skip })

@@ -58,7 +58,8 @@ fn db_to_gain(db: f32) -> f32 {
 /// The notes of a track's MIDI clips on the song timeline, in frames at `sample_rate`; a note
 /// is cut where its clip ends.
 pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Vec<SequencedNote> {
-    let frame = |tick: u64| project.frame_at(tick, sample_rate);
+    let map = project.tempo_map();
+    let frame = |tick: u64| map.frame_at(tick, sample_rate);
     let mut notes = Vec::new();
     for clip in &track.clips {
         let ClipContent::Midi { notes: clip_notes } = &clip.content else { continue };
@@ -170,12 +171,13 @@ fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
     let beat = project.time_signature.beat_ticks();
     let per_bar = i64::from(project.time_signature.numerator);
     let offset = bar_frames(project, sample_rate) as i64;
+    let map = project.tempo_map();
     let end = super::song_end(project).max(project.loop_region.map_or(0, |r| r.end));
     let beats = (end / beat) as i64 + per_bar * METRONOME_BARS_PAST_END as i64;
     let length = (CLICK_SECONDS * f64::from(sample_rate)).round() as u64;
     let notes = (-per_bar..beats)
         .map(|b| {
-            let song = project.frame_at(b.unsigned_abs() * beat, sample_rate) as i64;
+            let song = map.frame_at(b.unsigned_abs() * beat, sample_rate) as i64;
             let start = (offset + if b < 0 { -song } else { song }) as u64;
             let key = if b.rem_euclid(per_bar) == 0 { 96 } else { 84 };
             SequencedNote { start, length, key, velocity: 100 }
@@ -240,7 +242,8 @@ fn lane_destination(track: &Track, target: &LaneTarget) -> Option<(String, Strin
 /// A lane's points in song frames, in the unit its parameter takes (a volume lane's dB become
 /// gain, laid as short pieces so a fade is even in dB).
 fn lane_points(project: &Project, lane: &Lane, sample_rate: f32) -> Vec<Breakpoint> {
-    let frame = |tick: u64| project.frame_at(tick, sample_rate);
+    let map = project.tempo_map();
+    let frame = |tick: u64| map.frame_at(tick, sample_rate);
     let mut points: Vec<Breakpoint> = Vec::with_capacity(lane.points.len());
     let mut push = |frame: u64, value: f32| {
         if points.last().is_none_or(|p| p.frame < frame) {
@@ -255,7 +258,7 @@ fn lane_points(project: &Project, lane: &Lane, sample_rate: f32) -> Vec<Breakpoi
                         let t = k as f64 / GAIN_LANE_PIECES as f64;
                         let tick = prev.tick as f64 + t * (p.tick - prev.tick) as f64;
                         let db = f64::from(prev.value) + t * f64::from(p.value - prev.value);
-                        let at = (tick * project.seconds_per_tick() * f64::from(sample_rate)).round() as u64;
+                        let at = (map.seconds_at(tick) * f64::from(sample_rate)).round() as u64;
                         push(at, db_to_gain(db as f32));
                     }
                 }
@@ -327,7 +330,8 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
         let last = compensate(&mut plan, format!("{prefix}.pdc"), last, short, sample_rate);
         strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute, (0, sample_rate));
     }
-    let frame = |tick: u64| project.frame_at(tick, sample_rate) as f64;
+    let map = project.tempo_map();
+    let frame = |tick: u64| map.frame_at(tick, sample_rate) as f64;
     for track in &project.tracks {
         let prefix = format!("t{}", track.id);
         let audible = !track.strip.mute && (!soloing || track.strip.solo);

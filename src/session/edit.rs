@@ -4,7 +4,7 @@
 
 use super::project::{
     Bus, Clip, ClipContent, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Project, Send, Strip,
-    TimeSignature, Track, TrackKind, MASTER,
+    TempoChange, TimeSignature, Track, TrackKind, MASTER,
 };
 use super::SessionError;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,10 @@ pub enum Edit {
     },
     SetTimeSignature {
         signature: TimeSignature,
+    },
+    /// The tempo changes after the song's start (its first tempo is [`Edit::SetTempo`]'s).
+    SetTempoChanges {
+        changes: Vec<TempoChange>,
     },
     AddTrack {
         index: usize,
@@ -125,7 +129,9 @@ impl Edit {
     fn same_setting(&self, other: &Edit) -> bool {
         use Edit::*;
         match (self, other) {
-            (SetTempo { .. }, SetTempo { .. }) | (SetLoop { .. }, SetLoop { .. }) => true,
+            (SetTempo { .. }, SetTempo { .. })
+            | (SetLoop { .. }, SetLoop { .. })
+            | (SetTempoChanges { .. }, SetTempoChanges { .. }) => true,
             (Rename { id: a, .. }, Rename { id: b, .. }) => a == b,
             (SetStrip { track: a, .. }, SetStrip { track: b, .. }) => a == b,
             (SetSend { track: a, bus: x, .. }, SetSend { track: b, bus: y, .. }) => a == b && x == y,
@@ -147,6 +153,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_GAIN_DB: f32 = 24.0;
 /// The quietest a volume lane goes (it is silence to the ear).
 pub const MIN_LANE_DB: f32 = -96.0;
+/// Tempo changes a project takes.
+pub const MAX_TEMPO_CHANGES: usize = 100_000;
 /// Points one automation lane takes.
 pub const MAX_LANE_POINTS: usize = 100_000;
 
@@ -164,6 +172,23 @@ pub(crate) fn check_strip(strip: &Strip) -> Result<(), SessionError> {
     }
     if !(-1.0..=1.0).contains(&strip.pan) {
         return Err(refuse(format!("a pan of {} (−1 is left, 1 right)", strip.pan)));
+    }
+    Ok(())
+}
+
+/// Changes of tempo after the start: in tick order, one per tick, each at a tempo the project takes.
+pub(crate) fn check_tempo_changes(changes: &[TempoChange]) -> Result<(), SessionError> {
+    if changes.len() > MAX_TEMPO_CHANGES {
+        return Err(refuse(format!("{} tempo changes (at most {MAX_TEMPO_CHANGES})", changes.len())));
+    }
+    if let Some(c) = changes.iter().find(|c| !TEMPO_RANGE.contains(&c.bpm)) {
+        return Err(refuse(format!("a tempo of {} BPM at tick {} (20–999 are taken)", c.bpm, c.tick)));
+    }
+    if changes.first().is_some_and(|c| c.tick == 0) {
+        return Err(refuse("a tempo change at tick 0: the song's first tempo is its tempo"));
+    }
+    if let Some(w) = changes.windows(2).find(|w| w[1].tick <= w[0].tick) {
+        return Err(refuse(format!("a tempo change at tick {} after one at tick {}", w[1].tick, w[0].tick)));
     }
     Ok(())
 }
@@ -457,6 +482,10 @@ impl Project {
                     )));
                 }
                 Edit::SetTimeSignature { signature: core::mem::replace(&mut self.time_signature, signature) }
+            }
+            Edit::SetTempoChanges { changes } => {
+                check_tempo_changes(&changes)?;
+                Edit::SetTempoChanges { changes: core::mem::replace(&mut self.tempo_changes, changes) }
             }
             Edit::AddTrack { index, track } => {
                 check_fresh(self, track_ids(&track))?;

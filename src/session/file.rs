@@ -47,6 +47,7 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 /// here with each change to the format.
 /// The file's undo and redo edits are migrated with the project, since they hold parts of it.
 /// - 1 → 2: tracks gained automation lanes (a version 1 track has none).
+/// - 2 → 3: the project gained tempo changes (a version 2 song keeps one tempo).
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));
@@ -64,6 +65,11 @@ fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
         }
     }
     let project = if file.get("project").is_some() { &mut file["project"] } else { file };
+    if from < 3 {
+        if let Some(p) = project.as_object_mut() {
+            p.insert("tempo_changes".into(), Value::Array(Vec::new()));
+        }
+    }
     project["version"] = Value::from(PROJECT_VERSION);
     Ok(())
 }
@@ -108,6 +114,7 @@ fn check(project: &Project) -> Result<(), SessionError> {
     if !tempo_ok {
         return Err(bad(format!("project file: a tempo of {} BPM", project.tempo_bpm)));
     }
+    super::edit::check_tempo_changes(&project.tempo_changes).map_err(|e| bad(format!("project file: {e}")))?;
     check_strip(&project.master)?;
     for bus in &project.buses {
         check_strip(&bus.strip)?;

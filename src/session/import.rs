@@ -3,17 +3,19 @@
 //! one clip) as a format 1 file on the project's own grid.
 
 use super::edit::Edit;
-use super::project::{Clip, ClipContent, Note, Project, Strip, Track, TrackKind, PPQ};
+use super::project::{Clip, ClipContent, Note, Project, Strip, TempoChange, Track, TrackKind, PPQ};
 use crate::formats::midi::{self, Song, TickRate};
 
 /// The edit that adds `song`'s tracks at `at` ticks, with fresh ids; `None` if the song has
 /// no notes. Ticks are rescaled from the file's grid to [`PPQ`] (rounded, each note at least a
-/// tick long); SMPTE-timed files are placed by seconds at the project's tempo.
+/// tick long) and the file's tempo map becomes the project's, from `at` on; SMPTE-timed files
+/// are placed by seconds on the project's tempo map.
 pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
+    let map = project.tempo_map();
     let scale = |tick: u64| -> u64 {
         match song.tick_rate {
             TickRate::PerQuarter(ppq) => ((tick as f64) * PPQ as f64 / f64::from(ppq)).round() as u64,
-            TickRate::PerSecond(_) => (song.seconds_at(tick) / project.seconds_per_tick()).round() as u64,
+            TickRate::PerSecond(_) => map.tick_at(song.seconds_at(tick)).round() as u64,
         }
     };
     let mut next_id = project.fresh_id();
@@ -58,9 +60,21 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
     if edits.is_empty() {
         return None;
     }
-    // The project has one tempo for now: the file's first.
     if let Some(first) = song.tempo_map.first() {
         edits.insert(0, Edit::SetTempo { bpm: first.bpm().clamp(20.0, 999.0) });
+    }
+    if let TickRate::PerQuarter(_) = song.tick_rate {
+        let mut changes: Vec<TempoChange> = Vec::new();
+        for c in song.tempo_map.iter().skip(1) {
+            let tick = scale(c.tick) + at;
+            let bpm = c.bpm().clamp(20.0, 999.0);
+            match changes.last_mut() {
+                Some(last) if last.tick == tick => last.bpm = bpm,
+                _ if tick > 0 => changes.push(TempoChange { tick, bpm, ramp: false }),
+                _ => {}
+            }
+        }
+        edits.insert(1, Edit::SetTempoChanges { changes });
     }
     Some(Edit::Batch { edits })
 }
@@ -90,10 +104,7 @@ pub fn song_of(project: &Project, clip: Option<super::Id>) -> Song {
     }
     Song {
         tick_rate: TickRate::PerQuarter(PPQ as u16),
-        tempo_map: vec![midi::TempoChange {
-            tick: 0,
-            micros_per_quarter: (60_000_000.0 / project.tempo_bpm).round() as u32,
-        }],
+        tempo_map: tempo_events(project),
         time_signatures: vec![midi::TimeSignature {
             tick: 0,
             numerator: project.time_signature.numerator,
@@ -102,4 +113,36 @@ pub fn song_of(project: &Project, clip: Option<super::Id>) -> Song {
         key_signatures: Vec::new(),
         tracks,
     }
+}
+
+/// Ticks between the steps a tempo ramp is written as (a MIDI file has only steps).
+const RAMP_STEP_TICKS: u64 = PPQ / 4;
+
+/// The project's tempo map as MIDI tempo events; a ramp becomes a step every sixteenth note, each
+/// at the tempo halfway through it.
+fn tempo_events(project: &Project) -> Vec<midi::TempoChange> {
+    let micros = |bpm: f64| (60_000_000.0 / bpm).round() as u32;
+    let map = project.tempo_map();
+    let mut events = vec![midi::TempoChange { tick: 0, micros_per_quarter: micros(project.tempo_bpm) }];
+    let mut from = 0;
+    for c in &project.tempo_changes {
+        if c.ramp {
+            let mut tick = from;
+            while tick < c.tick {
+                let middle = (tick + RAMP_STEP_TICKS.min(c.tick - tick) / 2) as f64;
+                events.push(midi::TempoChange { tick, micros_per_quarter: micros(map.bpm_at(middle)) });
+                tick += RAMP_STEP_TICKS;
+            }
+        }
+        events.push(midi::TempoChange { tick: c.tick, micros_per_quarter: micros(c.bpm) });
+        from = c.tick;
+    }
+    events.dedup_by(|later, earlier| {
+        let same = later.tick == earlier.tick;
+        if same {
+            earlier.micros_per_quarter = later.micros_per_quarter;
+        }
+        same
+    });
+    events
 }

@@ -21,7 +21,7 @@ pub fn song_end(project: &Project) -> u64 {
 }
 pub use project::{
     Bus, Clip, ClipContent, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Project, Send, Strip,
-    TimeSignature, Track, TrackKind, MASTER, PPQ,
+    TempoChange, TempoMap, TimeSignature, Track, TrackKind, MASTER, PPQ,
 };
 
 use core::fmt;

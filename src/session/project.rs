@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 2;
+pub const PROJECT_VERSION: u32 = 3;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -24,7 +24,10 @@ pub const MASTER: Id = 0;
 pub struct Project {
     pub version: u32,
     pub name: String,
+    /// The tempo the song starts at.
     pub tempo_bpm: f64,
+    /// Where the tempo changes after the start, in tick order (since version 3).
+    pub tempo_changes: Vec<TempoChange>,
     pub time_signature: TimeSignature,
     pub tracks: Vec<Track>,
     pub buses: Vec<Bus>,
@@ -32,6 +35,113 @@ pub struct Project {
     /// What the transport loops when looping is on.
     #[serde(default)]
     pub loop_region: Option<LoopRegion>,
+}
+
+/// From `tick` (after 0) on, the song plays at `bpm`; with `ramp`, the tempo glides there in a
+/// straight line (over ticks) from the point before, instead of jumping.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TempoChange {
+    pub tick: u64,
+    pub bpm: f64,
+    pub ramp: bool,
+}
+
+/// The tempo map of a project as times: seconds at every tick and back, through steps and ramps.
+/// Every placement on the song's timeline goes through [`TempoMap::frame_at`].
+#[derive(Clone, Debug)]
+pub struct TempoMap {
+    /// Each point (the start at tick 0, then every change) with the seconds it falls at.
+    points: Vec<TempoPoint>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct TempoPoint {
+    tick: u64,
+    bpm: f64,
+    ramp: bool,
+    seconds: f64,
+}
+
+/// Seconds one tick lasts at `bpm`.
+fn tick_seconds(bpm: f64) -> f64 {
+    60.0 / bpm / PPQ as f64
+}
+
+impl TempoPoint {
+    /// Seconds from this point to `ticks` ticks after it, the next point being `next`.
+    fn seconds_into(&self, ticks: f64, next: Option<&TempoPoint>) -> f64 {
+        match next.filter(|n| n.ramp && n.bpm != self.bpm) {
+            // bpm(x) = b0 + k·x ticks in; seconds = ∫ 60 / (PPQ · bpm(x)) dx.
+            Some(n) => {
+                let k = (n.bpm - self.bpm) / (n.tick - self.tick) as f64;
+                tick_seconds(1.0) * ((self.bpm + k * ticks) / self.bpm).ln() / k
+            }
+            None => ticks * tick_seconds(self.bpm),
+        }
+    }
+
+    /// Ticks from this point to `seconds` after it (the inverse of `seconds_into`).
+    fn ticks_into(&self, seconds: f64, next: Option<&TempoPoint>) -> f64 {
+        match next.filter(|n| n.ramp && n.bpm != self.bpm) {
+            Some(n) => {
+                let k = (n.bpm - self.bpm) / (n.tick - self.tick) as f64;
+                self.bpm * ((seconds * k / tick_seconds(1.0)).exp() - 1.0) / k
+            }
+            None => seconds / tick_seconds(self.bpm),
+        }
+    }
+
+    fn bpm_into(&self, ticks: f64, next: Option<&TempoPoint>) -> f64 {
+        match next.filter(|n| n.ramp) {
+            Some(n) => self.bpm + (n.bpm - self.bpm) * ticks / (n.tick - self.tick) as f64,
+            None => self.bpm,
+        }
+    }
+}
+
+impl TempoMap {
+    pub fn new(project: &Project) -> Self {
+        let mut points = vec![TempoPoint { tick: 0, bpm: project.tempo_bpm, ramp: false, seconds: 0.0 }];
+        for c in &project.tempo_changes {
+            let last = *points.last().expect("the start is there");
+            let next = TempoPoint { tick: c.tick, bpm: c.bpm, ramp: c.ramp, seconds: 0.0 };
+            let seconds = last.seconds + last.seconds_into((c.tick - last.tick) as f64, Some(&next));
+            points.push(TempoPoint { seconds, ..next });
+        }
+        Self { points }
+    }
+
+    /// The point whose segment holds `tick`, and the one after it.
+    fn segment(&self, tick: f64) -> (&TempoPoint, Option<&TempoPoint>) {
+        let i = self.points.partition_point(|p| p.tick as f64 <= tick).max(1) - 1;
+        (&self.points[i], self.points.get(i + 1))
+    }
+
+    /// Seconds into the song at `tick` (which may fall between ticks).
+    pub fn seconds_at(&self, tick: f64) -> f64 {
+        let (p, next) = self.segment(tick.max(0.0));
+        p.seconds + p.seconds_into(tick.max(0.0) - p.tick as f64, next)
+    }
+
+    /// The tick (fractional) `seconds` into the song falls on.
+    pub fn tick_at(&self, seconds: f64) -> f64 {
+        let seconds = seconds.max(0.0);
+        let i = self.points.partition_point(|p| p.seconds <= seconds).max(1) - 1;
+        let p = &self.points[i];
+        p.tick as f64 + p.ticks_into(seconds - p.seconds, self.points.get(i + 1))
+    }
+
+    /// The tempo at `tick`.
+    pub fn bpm_at(&self, tick: f64) -> f64 {
+        let (p, next) = self.segment(tick.max(0.0));
+        p.bpm_into(tick.max(0.0) - p.tick as f64, next)
+    }
+
+    /// The frame at `sample_rate` that song tick `tick` falls on (every part of the engine that
+    /// places something on the song's timeline rounds this one way).
+    pub fn frame_at(&self, tick: u64, sample_rate: f32) -> u64 {
+        (self.seconds_at(tick as f64) * f64::from(sample_rate)).round() as u64
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,6 +294,7 @@ impl Project {
             version: PROJECT_VERSION,
             name: name.to_string(),
             tempo_bpm: 120.0,
+            tempo_changes: Vec::new(),
             time_signature: TimeSignature { numerator: 4, denominator: 4 },
             tracks: Vec::new(),
             buses: Vec::new(),
@@ -218,15 +329,13 @@ impl Project {
         self.tracks.iter().find(|t| t.id == id)
     }
 
-    /// Seconds per tick at the project's tempo.
-    pub fn seconds_per_tick(&self) -> f64 {
-        60.0 / self.tempo_bpm / PPQ as f64
+    pub fn tempo_map(&self) -> TempoMap {
+        TempoMap::new(self)
     }
 
-    /// The frame at `sample_rate` that song tick `tick` falls on (every part of the engine that
-    /// places something on the song's timeline rounds this one way).
+    /// [`TempoMap::frame_at`], for one placement (many: make the map once).
     pub fn frame_at(&self, tick: u64, sample_rate: f32) -> u64 {
-        (tick as f64 * self.seconds_per_tick() * f64::from(sample_rate)).round() as u64
+        self.tempo_map().frame_at(tick, sample_rate)
     }
 }
 

@@ -35,7 +35,7 @@ async function lanePoint(tick, value) {
   const { x, y } = await page.evaluate(([t, v]) => {
     const { timeline } = window.quaver;
     const lane = timeline.currentLane();
-    return { x: timeline.tickToX(t), y: timeline.laneY(lane.row, v, lane.range) };
+    return { x: timeline.tickToX(t), y: timeline.laneY(lane.top, v, lane.range) };
   }, [tick, value]);
   return { x: box.x + x, y: box.y + y };
 }
@@ -163,5 +163,71 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
     assert.equal(native.frames, stems[i].frames);
     assert.ok(worst <= 1e-4, `${name}: the CLI's stem differs by up to ${worst}`);
   });
+  assert.deepEqual(session.pageErrors, []);
+});
+
+/** Frames where a sound starts: the first sample above 1e-3 after 20 ms of quiet. */
+function onsets(samples, sampleRate) {
+  const quiet = Math.round(0.02 * sampleRate);
+  const found = [];
+  let lastLoud = -Infinity;
+  for (let i = 0; i < samples.length; i += 1) {
+    if (Math.abs(samples[i]) < 1e-3) continue;
+    if (i - lastLoud > quiet) found.push(i);
+    lastLoud = i;
+  }
+  return found;
+}
+
+test('a tempo ramp drawn on the tempo row moves the notes, the clock and the bounce, and the CLI agrees', async () => {
+  await page.evaluate(() => {
+    const app = window.quaver;
+    app.setLane(app.project.tracks[0], { type: 'gain' }, []);
+    app.showLane(app.project.tracks[0].id);
+  });
+  await page.keyboard.press('t');
+  assert.equal(await page.locator('#tempo-head').isVisible(), true, 'T shows the tempo row');
+  // A click on beat 3 at 60 BPM: the tempo ramps from 120 at the start down to 60 there.
+  const box = await page.locator('#timeline').boundingBox();
+  const at = await page.evaluate(() => {
+    const { timeline } = window.quaver;
+    const lane = timeline.currentLane(true);
+    return { x: timeline.tickToX(1920), y: timeline.laneY(lane.top, 60, lane.range) };
+  });
+  await page.mouse.click(box.x + at.x + 2, box.y + at.y);
+  const changes = await page.evaluate(() => window.quaver.project.tempo_changes);
+  assert.equal(changes.length, 1);
+  assert.equal(changes[0].tick, 1920);
+  assert.ok(Math.abs(changes[0].bpm - 60) < 1.5 && changes[0].ramp, JSON.stringify(changes));
+  const b1 = changes[0].bpm;
+  // Seconds at tick x of the ramp: (60 / PPQ) · D / (b1 − b0) · ln(bpm(x) / b0).
+  const rampSeconds = (tick) => (60 / PPQ) * (1920 / (b1 - 120)) * Math.log((120 + ((b1 - 120) * tick) / 1920) / 120);
+  await page.evaluate(() => window.quaver.seek(1920));
+  await page.waitForTimeout(100);
+  const shown = await page.locator('#position-time').textContent();
+  assert.equal(shown, `0:${rampSeconds(1920).toFixed(3).padStart(6, '0')}`, 'the clock counts through the ramp');
+  assert.match(await page.locator('#tempo-now').textContent(), new RegExp(`♩ ${b1.toFixed(1)}`));
+  await page.screenshot({ path: path.join(root, 'test-results', 'studio-tempo-map.png') });
+
+  const bytes = await page.evaluate(async () => Array.from((await window.quaver.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: 0.5 })).wav));
+  const wav = readWav(new Uint8Array(bytes));
+  const found = onsets(wav.channels[0], 48000);
+  const expected = [0, rampSeconds(960), rampSeconds(1920), rampSeconds(1920) + (60 / b1)];
+  assert.equal(found.length, 4, `onsets at ${found}`);
+  found.forEach((frame, i) => {
+    const errorMs = (frame / 48000 - expected[i]) * 1000;
+    assert.ok(Math.abs(errorMs) <= 1, `note ${i} at ${(frame / 48000).toFixed(4)} s, the tempo map says ${expected[i].toFixed(4)} s`);
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-tempo-'));
+  const projectFile = path.join(dir, 'tempo.quaver.json');
+  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
+  const nativeFile = path.join(dir, 'native.wav');
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, nativeFile, '--rate', '48000', '--format', 'float32', '--tail', '0.5'], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const native = readWav(new Uint8Array(readFileSync(nativeFile)));
+  assert.equal(native.frames, wav.frames);
+  let worst = 0;
+  for (let i = 0; i < wav.frames; i += 1) worst = Math.max(worst, Math.abs(native.channels[0][i] - wav.channels[0][i]));
+  assert.ok(worst <= 1e-4, `the native render differs by up to ${worst}`);
   assert.deepEqual(session.pageErrors, []);
 });

@@ -96,7 +96,7 @@ test('a take from the microphone is the file it played, on the audio track where
       outputLatency: (context.baseLatency || 0) + (context.outputLatency || 0),
       inputLatency: Number.isFinite(settings.latency) ? settings.latency : 0,
       mixLatency: window.quaver.session.latencyFrames(),
-      transport: window.quaver.transport,
+      transport: { atFrame: window.quaver.transport.atFrame, tick: window.quaver.transport.tick, bpm: window.quaver.project.tempo_bpm },
     };
   });
   await waitAudio(page, 2.5);
@@ -146,7 +146,8 @@ test('a take from the microphone is the file it played, on the audio track where
   // 3. The clip sits where the latencies say: song frame of take frame i is
   //    songFrame(start tick) + (startFrame + i − songStartFrame) − round trip.
   const { transport } = tapInfo;
-  const frameAt = (tick) => Math.round(tick * transport.secondsPerTick * sampleRate);
+  // One tempo: a tick lasts 60 / bpm / PPQ seconds.
+  const frameAt = (tick) => Math.round(tick * (60 / transport.bpm / 960) * sampleRate);
   const roundTrip = Math.round((tapInfo.outputLatency + tapInfo.inputLatency) * sampleRate) + tapInfo.mixLatency;
   console.log(`recording: round trip ${roundTrip} frames (output ${tapInfo.outputLatency} s, input ${tapInfo.inputLatency} s, mix ${tapInfo.mixLatency} frames)`);
   const expectedFirst = frameAt(transport.tick) + (take.startFrame - transport.atFrame) - roundTrip;

@@ -4,6 +4,8 @@
 // without code here.
 
 export const GAIN_RANGE = { min: -60, max: 6, log: false };
+/** The tempo row's range (the project takes 20–999 BPM; typed in, those draw at the edge). */
+export const TEMPO_RANGE = { min: 40, max: 240, log: false };
 const PAN_RANGE = { min: -1, max: 1, log: false };
 
 /** A lane's target as a string, for menus and lookups. */
@@ -59,14 +61,15 @@ export function fromUnit(share, { min, max, log }) {
   return log && min > 0 ? min * (max / min) ** s : min + s * (max - min);
 }
 
-/** The lane's value at `tick`: straight lines between points, the ends held. */
+/** The lane's value at `tick`: straight lines between points (a tempo step holds), the ends held. */
 export function valueAt(points, tick) {
   if (points.length === 0) return null;
   if (tick <= points[0].tick) return points[0].value;
   for (let i = 1; i < points.length; i += 1) {
     const b = points[i];
-    if (tick <= b.tick) {
+    if (tick < b.tick || (tick === b.tick && b.ramp !== false)) {
       const a = points[i - 1];
+      if (b.ramp === false) return a.value;
       return a.value + ((tick - a.tick) / (b.tick - a.tick)) * (b.value - a.value);
     }
   }
@@ -75,6 +78,7 @@ export function valueAt(points, tick) {
 
 export function formatValue(value, key) {
   if (key === 'gain') return `${value.toFixed(1)} dB`;
+  if (key === 'tempo') return `${value.toFixed(1)} BPM`;
   if (key === 'pan') return value === 0 ? 'C' : `${Math.round(Math.abs(value) * 100)}${value < 0 ? 'L' : 'R'}`;
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }

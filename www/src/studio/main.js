@@ -13,7 +13,7 @@ import { ComputerKeyboard, connectMidi, typingInField } from './input.js';
 import { Mixer, MASTER } from './mixer.js';
 import { PianoRoll } from './pianoroll.js';
 import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosave } from './storage.js';
-import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, secondsPerTick, snap, snapDown } from './time.js';
+import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +36,10 @@ const app = {
   recording: null,
   /** The automation lane shown over its track's row: `{ track, key }`, or null. */
   automation: null,
+  /** Whether the tempo row shows under the ruler. */
+  showTempo: false,
+  /** The open project's tempo map (a wasm object, made again when the tempo changes). */
+  tempo: null,
   midiStatus: '',
   lastBounce: null,
   tab: 'roll',
@@ -82,11 +86,18 @@ app.edit = (edit, { continuing = false, quiet = false } = {}) => {
   return true;
 };
 
+const tempoOf = (project) => JSON.stringify([project.tempo_bpm, project.tempo_changes]);
+
 function changed({ quiet = false } = {}) {
   const before = app.project;
   app.project = app.session.project();
+  const retimed = !before || tempoOf(before) !== tempoOf(app.project);
+  if (retimed) {
+    app.tempo?.free();
+    app.tempo = app.session.tempoMap();
+  }
   syncEngine();
-  if (app.transport && before && before.tempo_bpm !== app.project.tempo_bpm) {
+  if (app.transport && before && retimed) {
     // Sequences are laid out in frames at the tempo: start them again from where the song is.
     replay();
   }
@@ -180,6 +191,24 @@ app.moveClip = (track, clip, target, start) => {
 app.setLane = (track, target, points) => {
   const sorted = [...points].sort((a, b) => a.tick - b.tick);
   return app.edit({ edit: 'setLane', track: track.id, target, points: sorted.length ? sorted : null });
+};
+
+/**
+ * Sets the tempo map from the tempo row's points: the first (tick 0) is the song's tempo, each
+ * other a change (one undo step).
+ */
+app.setTempoMap = (points) => {
+  const sorted = [...points].sort((a, b) => a.tick - b.tick);
+  const round = (bpm) => Math.round(bpm * 10) / 10;
+  const changes = sorted.slice(1).map((p) => ({ tick: p.tick, bpm: round(p.value), ramp: p.ramp !== false }));
+  return app.edit({ edit: 'batch', edits: [{ edit: 'setTempo', bpm: round(sorted[0].value) }, { edit: 'setTempoChanges', changes }] });
+};
+
+app.toggleTempoMap = () => {
+  app.showTempo = !app.showTempo;
+  $('tempo-map').setAttribute('aria-pressed', String(app.showTempo));
+  $('tempo-head').hidden = !app.showTempo;
+  draw();
 };
 
 /** Shows the lane `key` of track `trackId` over its row (the same again: hides it). */
@@ -299,16 +328,17 @@ app.grid = (forRoll = false) => {
   return name === '1/4' ? PPQ : gridTicks(name, app.project.time_signature);
 };
 
-/** The song tick the engine plays at context time `seconds` (the transport's own clock). */
+/** The song tick the engine plays at context time `seconds` (the transport's own clock and tempo map). */
 function tickAt(seconds) {
   const { transport, context } = app;
+  const { tempo, region } = transport;
   const elapsed = Math.max(0, seconds - transport.atFrame / context.sampleRate);
-  let tick = transport.tick + elapsed / transport.secondsPerTick;
-  const { region } = transport;
-  if (region && transport.tick < region.end && tick >= region.end) {
-    tick = region.start + ((tick - region.start) % (region.end - region.start));
+  let songSeconds = transport.startSeconds + elapsed;
+  if (region && transport.tick < region.end) {
+    const [from, to] = [tempo.secondsAt(region.start), tempo.secondsAt(region.end)];
+    if (songSeconds >= to) songSeconds = from + ((songSeconds - from) % (to - from));
   }
-  return tick;
+  return tempo.tickAt(songSeconds);
 }
 
 /** Seconds from the engine's output to the speaker, as the browser reports it. */
@@ -334,7 +364,11 @@ function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECON
   const from = Math.max(0, Math.round(tick));
   let songFrame = atFrame;
   if (!engine.call(() => { songFrame = session.play(engine.controller, atFrame, from, !!region, countIn); })) return false;
-  app.transport = { atFrame: songFrame, tick: from, region, secondsPerTick: secondsPerTick(project) };
+  // The transport keeps the tempo map it started with: a tempo edit starts it again from where
+  // the song was by that map.
+  app.transport?.tempo.free();
+  const tempo = session.tempoMap();
+  app.transport = { atFrame: songFrame, tick: from, region, tempo, startSeconds: tempo.secondsAt(from) };
   return true;
 }
 
@@ -354,6 +388,7 @@ app.stop = () => {
   const tick = app.playheadTick();
   const { context, engine, session } = app;
   engine.call(() => session.stop(engine.controller, Math.ceil(context.currentTime * context.sampleRate)));
+  app.transport.tempo.free();
   app.transport = null;
   app.position = Math.max(0, Math.round(tick));
   updateTransportButtons();
@@ -489,8 +524,8 @@ async function finishAudioTake(rec, transport) {
   const frames = take.channels[0].length;
   if (frames === 0 || !transport) return;
   const sr = take.sampleRate;
-  const spt = transport.secondsPerTick;
-  const frameAt = (tick) => Math.round(tick * spt * sr);
+  const { tempo } = transport;
+  const frameAt = (tick) => tempo.frameAt(tick, sr);
   const roundTripFrames = Math.round((outputLatency() + take.inputLatency) * sr) + app.session.latencyFrames();
   const place = placeTake({ startFrame: take.startFrame, frames, songStartFrame: transport.atFrame, songFrameAtStart: frameAt(transport.tick), roundTripFrames, frameAt, fromTick: transport.tick });
   if (!place) return;
@@ -502,7 +537,7 @@ async function finishAudioTake(rec, transport) {
     showMessage(`The take could not be kept: ${describe(err)}`);
     return;
   }
-  const length = Math.max(1, Math.round((frames - place.offset) / sr / spt));
+  const length = Math.max(1, Math.round(tempo.tickAt(tempo.secondsAt(place.tick) + (frames - place.offset) / sr) - place.tick));
   const [id] = freshIds(1);
   const clip = { id, start: place.tick, length, content: { type: 'audio', asset: name, offset: place.offset } };
   if (app.edit({ edit: 'addClip', track: rec.track.id, clip })) {
@@ -640,7 +675,9 @@ function showTab(name) {
 function tick() {
   const at = app.playheadTick();
   $('position-bars').textContent = formatBarsBeats(at, app.project.time_signature);
-  $('position-time').textContent = formatSeconds(at * secondsPerTick(app.project));
+  $('position-time').textContent = formatSeconds(app.tempo.secondsAt(at));
+  const bpm = app.tempo.bpmAt(at);
+  $('tempo-now').textContent = app.project.tempo_changes.length ? `♩ ${bpm.toFixed(1)}` : '';
   if (app.transport) {
     app.timeline.follow(at);
     app.timeline.draw();
@@ -793,7 +830,8 @@ app.importAudio = async (file, { track = null, tick = null } = {}) => {
   }
   const start = tick ?? snapDown(app.playheadTick(), app.grid() || 1);
   const frames = sample.channels[0].length;
-  const length = Math.max(1, Math.round(frames / sample.sampleRate / secondsPerTick(app.project)));
+  const seconds = frames / sample.sampleRate;
+  const length = Math.max(1, Math.round(app.tempo.tickAt(app.tempo.secondsAt(start) + seconds) - start));
   const [clipId, trackId] = freshIds(2);
   const clip = { id: clipId, start: Math.round(start), length, content: { type: 'audio', asset: name, offset: 0 } };
   let target = track?.kind === 'audio' ? track : null;
@@ -1011,6 +1049,7 @@ function bindControls() {
   $('to-start').onclick = () => app.seek(0);
   $('record').onclick = () => app.toggleRecord();
   $('loop').onclick = () => app.toggleLoop();
+  $('tempo-map').onclick = () => app.toggleTempoMap();
   $('metronome').onclick = () => app.toggleMetronome();
   $('count-in').onclick = () => app.toggleCountIn();
   $('undo').onclick = app.undo;
@@ -1095,6 +1134,7 @@ function shortcut(event) {
   if (event.code === 'KeyC') return run(app.toggleMetronome);
   if (event.code === 'KeyR') return run(app.toggleRecord);
   if (event.code === 'KeyQ') return run(app.quantize);
+  if (event.code === 'KeyT') return run(app.toggleTempoMap);
   return undefined;
 }
 

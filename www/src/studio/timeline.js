@@ -2,8 +2,8 @@
 // track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
-import { formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
-import { barTicks, beatTicks, secondsPerTick, snap, snapDown } from './time.js';
+import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
+import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
 export const RULER = 26;
 export const ROW = 60;
@@ -53,9 +53,14 @@ export class Timeline {
     return Math.max(0, x / this.pxPerTick + this.scrollTick);
   }
 
+  /** The top of the tracks: under the ruler, and under the tempo row when it shows. */
+  get tracksTop() {
+    return RULER + (this.app.showTempo ? ROW : 0);
+  }
+
   /** The top of track row `index`, in canvas pixels. */
   rowY(index) {
-    return RULER + index * ROW;
+    return this.tracksTop + index * ROW;
   }
 
   zoom(factor, aroundX = this.canvas.clientWidth / 2) {
@@ -80,11 +85,12 @@ export class Timeline {
     const x = event.clientX - rect.left;
     const y = event.clientY - rect.top;
     const { project } = this.app;
-    const row = y < RULER ? -1 : Math.floor((y - RULER) / ROW);
+    const tempo = this.app.showTempo && y >= RULER && y < this.tracksTop;
+    const row = y < RULER ? -1 : tempo ? -2 : Math.floor((y - this.tracksTop) / ROW);
     const track = project.tracks[row] ?? null;
     let clip = null;
     let edge = false;
-    const lane = track !== null && this.app.automation?.track === track.id;
+    const lane = tempo || (track !== null && this.app.automation?.track === track.id);
     if (track && !lane) {
       for (const c of track.clips) {
         const x0 = this.tickToX(c.start);
@@ -95,7 +101,7 @@ export class Timeline {
         }
       }
     }
-    return { x, y, row, track, clip, edge, lane, tick: this.xToTick(x) };
+    return { x, y, row, track, clip, edge, lane, tempo, tick: this.xToTick(x) };
   }
 
   pointerDown(event) {
@@ -103,6 +109,10 @@ export class Timeline {
     const at = this.locate(event);
     this.canvas.setPointerCapture(event.pointerId);
     const grid = this.app.grid();
+    if (at.tempo) {
+      this.laneDown(at);
+      return;
+    }
     if (at.row < 0) {
       this.drag = { mode: 'ruler', from: snap(at.tick, grid), to: snap(at.tick, grid), moved: false };
       return;
@@ -163,7 +173,8 @@ export class Timeline {
       return;
     }
     if (drag.mode === 'point') {
-      this.app.setLane(drag.track, drag.target, drag.points);
+      if (drag.tempo) this.app.setTempoMap(drag.points);
+      else this.app.setLane(drag.track, drag.target, drag.points);
       return;
     }
     if (!drag.moved) return;
@@ -175,9 +186,15 @@ export class Timeline {
   doubleClick(event) {
     const at = this.locate(event);
     if (at.lane) {
-      const index = this.pointNear(at);
-      const lane = this.currentLane();
-      if (index !== null && lane) this.app.setLane(at.track, lane.target, lane.points.filter((_, i) => i !== index));
+      const lane = this.currentLane(at.tempo);
+      const index = this.pointNear(at, lane);
+      if (index === null || !lane) return;
+      if (lane.tempo) {
+        // The song's first tempo stays; a change goes.
+        if (index > 0) this.app.setTempoMap(lane.points.filter((_, i) => i !== index));
+      } else {
+        this.app.setLane(at.track, lane.target, lane.points.filter((_, i) => i !== index));
+      }
       return;
     }
     if (!at.track || at.clip || at.track.kind !== 'midi') return;
@@ -185,73 +202,82 @@ export class Timeline {
     this.app.addMidiClip(at.track, snapDown(at.tick, this.app.grid() || bar), bar);
   }
 
-  /** The shown lane's track, target description and points (none yet: an empty list). */
-  currentLane() {
+  /**
+   * A lane being shown: the tempo row's (`tempo`), else the track lane over its row — its top,
+   * label, range, the value before any point, and its points (none yet: an empty list).
+   */
+  currentLane(tempo = false) {
+    const { project } = this.app;
+    if (tempo) {
+      if (!this.app.showTempo) return null;
+      const points = [{ tick: 0, value: project.tempo_bpm }, ...project.tempo_changes.map((c) => ({ tick: c.tick, value: c.bpm, ramp: c.ramp }))];
+      return { tempo: true, key: 'tempo', top: RULER, label: 'Tempo (BPM)', range: TEMPO_RANGE, initial: project.tempo_bpm, points };
+    }
     const view = this.app.automation;
-    const track = view && this.app.project.tracks.find((t) => t.id === view.track);
+    const track = view && project.tracks.find((t) => t.id === view.track);
     const shown = track && laneTarget(this.app, track, view.key);
     if (!shown) return null;
-    return { track, row: this.app.project.tracks.indexOf(track), ...shown, points: laneOf(track, view.key)?.points ?? [] };
+    const top = this.rowY(project.tracks.indexOf(track));
+    return { track, key: view.key, top, ...shown, points: laneOf(track, view.key)?.points ?? [] };
   }
 
-  /** The y of `value` in the lane's row, and back. */
-  laneY(row, value, range) {
-    const top = this.rowY(row) + LANE_PAD;
-    return top + (1 - toUnit(value, range)) * (ROW - 2 * LANE_PAD);
+  /** The y of `value` in a lane whose row starts at `top`, and back. */
+  laneY(top, value, range) {
+    return top + LANE_PAD + (1 - toUnit(value, range)) * (ROW - 2 * LANE_PAD);
   }
 
-  laneValue(row, y, range) {
-    const top = this.rowY(row) + LANE_PAD;
-    return fromUnit(1 - (y - top) / (ROW - 2 * LANE_PAD), range);
+  laneValue(top, y, range) {
+    return fromUnit(1 - (y - top - LANE_PAD) / (ROW - 2 * LANE_PAD), range);
   }
 
-  pointNear(at) {
-    const lane = this.currentLane();
+  pointNear(at, lane = this.currentLane(at.tempo)) {
     if (!lane) return null;
-    const index = lane.points.findIndex((p) => Math.hypot(this.tickToX(p.tick) - at.x, this.laneY(lane.row, p.value, lane.range) - at.y) <= POINT_GRAB);
+    const index = lane.points.findIndex((p) => Math.hypot(this.tickToX(p.tick) - at.x, this.laneY(lane.top, p.value, lane.range) - at.y) <= POINT_GRAB);
     return index < 0 ? null : index;
   }
 
-  /** A press on the lane grabs the point under it, or adds one there (snapped to the grid). */
+  /**
+   * A press on a lane grabs the point under it, or adds one there (snapped to the grid; on the
+   * tempo row a new point ramps from the one before).
+   */
   laneDown(at) {
-    const lane = this.currentLane();
+    const lane = this.currentLane(at.tempo);
     if (!lane) return;
-    let index = this.pointNear(at);
+    let index = this.pointNear(at, lane);
     const points = lane.points.map((p) => ({ ...p }));
     if (index === null) {
       const tick = Math.round(snap(at.tick, this.app.grid()));
-      const value = this.laneValue(lane.row, at.y, lane.range);
+      const value = this.laneValue(lane.top, at.y, lane.range);
       const same = points.findIndex((p) => p.tick === tick);
       if (same >= 0) {
         points[same].value = value;
         index = same;
       } else {
-        points.push({ tick, value });
+        points.push(lane.tempo ? { tick, value, ramp: true } : { tick, value });
         points.sort((a, b) => a.tick - b.tick);
         index = points.findIndex((p) => p.tick === tick);
       }
     }
-    this.drag = { mode: 'point', track: lane.track, target: lane.target, range: lane.range, row: lane.row, index, points, moved: false };
+    this.drag = { mode: 'point', tempo: !!lane.tempo, track: lane.track, target: lane.target, range: lane.range, top: lane.top, key: lane.key, index, points, moved: false };
     this.draw();
   }
 
-  /** Moves the grabbed point, kept between its neighbours. */
+  /** Moves the grabbed point, kept between its neighbours (the song's first tempo stays on tick 0). */
   laneDrag(at) {
     const { drag } = this;
     const { points, index } = drag;
     const low = index > 0 ? points[index - 1].tick + 1 : 0;
-    const high = index < points.length - 1 ? points[index + 1].tick - 1 : Infinity;
+    const high = drag.tempo && index === 0 ? 0 : index < points.length - 1 ? points[index + 1].tick - 1 : Infinity;
     const tick = Math.round(snap(at.tick, this.app.grid()));
-    points[index] = { tick: Math.max(low, Math.min(high, tick)), value: this.laneValue(drag.row, at.y, drag.range) };
+    points[index] = { ...points[index], tick: Math.max(low, Math.min(high, tick)), value: this.laneValue(drag.top, at.y, drag.range) };
     this.draw();
   }
 
-  drawLane(g, width) {
-    const lane = this.currentLane();
+  drawLane(g, width, lane) {
     if (!lane) return;
-    const points = this.drag?.mode === 'point' ? this.drag.points : lane.points;
-    const y0 = this.rowY(lane.row);
-    g.fillStyle = 'rgba(16, 18, 22, 0.6)';
+    const points = this.drag?.mode === 'point' && this.drag.key === lane.key ? this.drag.points : lane.points;
+    const y0 = lane.top;
+    g.fillStyle = lane.tempo ? '#14171c' : 'rgba(16, 18, 22, 0.6)';
     g.fillRect(0, y0, width, ROW);
     g.fillStyle = '#9aa0a6';
     g.font = '11px system-ui, sans-serif';
@@ -262,7 +288,7 @@ export class Timeline {
     g.beginPath();
     for (let x = 0; x <= width; x += 2) {
       const v = value ?? valueAt(points, this.xToTick(x));
-      const y = this.laneY(lane.row, v, lane.range);
+      const y = this.laneY(y0, v, lane.range);
       if (x === 0) g.moveTo(x, y);
       else g.lineTo(x, y);
     }
@@ -273,12 +299,12 @@ export class Timeline {
       const x = this.tickToX(p.tick);
       if (x < -POINT_GRAB || x > width + POINT_GRAB) continue;
       g.beginPath();
-      g.arc(x, this.laneY(lane.row, p.value, lane.range), 3.5, 0, Math.PI * 2);
+      g.arc(x, this.laneY(y0, p.value, lane.range), 3.5, 0, Math.PI * 2);
       g.fill();
     }
-    if (this.drag?.mode === 'point') {
+    if (this.drag?.mode === 'point' && this.drag.key === lane.key) {
       const p = points[this.drag.index];
-      g.fillText(formatValue(p.value, this.app.automation.key), this.tickToX(p.tick) + 6, this.laneY(lane.row, p.value, lane.range) - 6);
+      g.fillText(formatValue(p.value, lane.key), this.tickToX(p.tick) + 6, this.laneY(y0, p.value, lane.range) - 6);
     }
   }
 
@@ -300,6 +326,7 @@ export class Timeline {
     if (!project) return;
     const width = this.canvas.parentElement.clientWidth;
     const height = Math.max(this.rowY(project.tracks.length) + ROW, this.canvas.parentElement.clientHeight);
+    const tracksTop = this.tracksTop;
     const g = fitCanvas(this.canvas, width, height);
     const signature = project.time_signature;
     const beat = beatTicks(signature);
@@ -319,7 +346,7 @@ export class Timeline {
       const isBar = t % bar === 0;
       g.strokeStyle = isBar ? '#2f3540' : '#20242b';
       g.beginPath();
-      g.moveTo(x, RULER);
+      g.moveTo(x, tracksTop);
       g.lineTo(x, height);
       g.stroke();
     }
@@ -327,7 +354,8 @@ export class Timeline {
     project.tracks.forEach((track, i) => {
       for (const clip of track.clips) this.drawClip(g, track, i, clip);
     });
-    this.drawLane(g, width);
+    this.drawLane(g, width, this.currentLane());
+    this.drawLane(g, width, this.currentLane(true));
     if (this.drag && (this.drag.mode === 'move' || this.drag.mode === 'resize')) {
       const { drag } = this;
       this.drawClip(g, drag.track, drag.row, { ...drag.clip, start: drag.start, length: drag.length }, true);
@@ -413,14 +441,20 @@ export class Timeline {
     }
     const { peaks, sampleRate } = sample;
     const columns = peaks.length / 2;
-    const framesPerPixel = (secondsPerTick(this.app.project) * sampleRate) / this.pxPerTick;
+    const { tempo } = this.app;
+    // The sample's frame under each pixel, through the tempo map (the audio keeps its speed).
+    const clipSeconds = tempo.secondsAt(clip.start);
+    const frameAtPixel = (px) => clip.content.offset + (tempo.secondsAt(this.xToTick(x + px)) - clipSeconds) * sampleRate;
     const middle = y + h / 2;
     g.fillStyle = colour;
     const first = Math.max(0, Math.floor(-x));
     const last = Math.min(w, this.canvas.clientWidth - x);
+    let next = frameAtPixel(first);
     for (let px = first; px < last; px += 1) {
-      const from = Math.floor((clip.content.offset + px * framesPerPixel) / PEAK_FRAMES);
-      const to = Math.max(from + 1, Math.floor((clip.content.offset + (px + 1) * framesPerPixel) / PEAK_FRAMES));
+      const here = next;
+      next = frameAtPixel(px + 1);
+      const from = Math.floor(here / PEAK_FRAMES);
+      const to = Math.max(from + 1, Math.floor(next / PEAK_FRAMES));
       if (from >= columns) break;
       let low = 0;
       let high = 0;
