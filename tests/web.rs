@@ -80,7 +80,7 @@ fn the_session_takes_edits_as_plain_objects_and_undoes_them() {
     session
         .edit(js(&format!(
             r#"{{"edit":"addTrack","index":0,"track":{{"id":{track},"name":"keys","kind":"midi","clips":[],
-            "strip":{{"gain_db":0,"pan":0,"mute":false,"solo":false}},"inserts":[],"sends":[]}}}}"#
+            "strip":{{"gain_db":0,"pan":0,"mute":false,"solo":false}},"inserts":[],"sends":[],"automation":[]}}}}"#
         )))
         .unwrap();
     session.edit(js(r#"{"edit":"setTempo","bpm":87}"#)).unwrap();
