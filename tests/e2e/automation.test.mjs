@@ -43,6 +43,35 @@ async function lanePoint(tick, value) {
 const lane = () => page.evaluate(() => window.quaver.project.tracks[0].automation.find((l) => l.target.type === 'gain')?.points ?? null);
 const undoDepth = () => page.evaluate(() => JSON.parse(window.quaver.session.save()).undo.length);
 
+/** Largest difference, over both channels, between two WAVs of the same length. */
+function largestDifference(a, b) {
+  assert.equal(a.frames, b.frames);
+  let worst = 0;
+  for (let c = 0; c < 2; c += 1) {
+    for (let i = 0; i < a.frames; i += 1) worst = Math.max(worst, Math.abs(a.channels[c][i] - b.channels[c][i]));
+  }
+  return worst;
+}
+
+/**
+ * Renders the page's project with the native CLI (float, 48 kHz, then the args `extra(dir)`
+ * gives) into `mix.wav` in a fresh folder; returns the folder.
+ */
+function renderNatively(projectJson, extra) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-native-'));
+  const projectFile = path.join(dir, 'song.quaver.json');
+  writeFileSync(projectFile, projectJson);
+  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, path.join(dir, 'mix.wav'), '--rate', '48000', '--format', 'float32', ...extra(dir)], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return dir;
+}
+
+/** How far the CLI's render of the page's project (0.5 s tail) is from the page's bounce `wav`. */
+async function nativeDifference(wav) {
+  const dir = renderNatively(await page.evaluate(() => window.quaver.session.save()), () => ['--tail', '0.5']);
+  return largestDifference(readWav(new Uint8Array(readFileSync(path.join(dir, 'mix.wav')))), wav);
+}
+
 test('a volume lane drawn with the mouse shapes what is heard, live, bounced and rendered natively', async () => {
   // Four loud notes, one a beat, with a short release so each stands apart.
   await page.evaluate(() => {
@@ -99,18 +128,7 @@ test('a volume lane drawn with the mouse shapes what is heard, live, bounced and
   });
 
   // The native CLI renders the saved project to the same samples.
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-lanes-'));
-  const projectFile = path.join(dir, 'lanes.quaver.json');
-  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
-  const nativeFile = path.join(dir, 'native.wav');
-  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, nativeFile, '--rate', '48000', '--format', 'float32', '--tail', '0.5'], { cwd: root, encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  const native = readWav(new Uint8Array(readFileSync(nativeFile)));
-  assert.equal(native.frames, wav.frames);
-  let worst = 0;
-  for (let c = 0; c < 2; c += 1) {
-    for (let i = 0; i < wav.frames; i += 1) worst = Math.max(worst, Math.abs(native.channels[c][i] - wav.channels[c][i]));
-  }
+  const worst = await nativeDifference(wav);
   console.log(`automation: Worker bounce vs native render, largest difference ${worst.toExponential(2)}`);
   assert.ok(worst <= 1e-4, `the native render differs by up to ${worst}`);
 });
@@ -149,18 +167,9 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   assert.ok(peak(stems[0]) > 0.01 && peak(stems[1]) > 0.01, 'each stem holds its track');
 
   // The CLI writes the same stems.
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-stems-'));
-  const projectFile = path.join(dir, 'song.quaver.json');
-  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
-  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, path.join(dir, 'mix.wav'), '--rate', '48000', '--format', 'float32', '--stems', path.join(dir, 'stems')], { cwd: root, encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
+  const dir = renderNatively(await page.evaluate(() => window.quaver.session.save()), (folder) => ['--stems', path.join(folder, 'stems')]);
   names.slice(1).forEach((name, i) => {
-    const native = readWav(new Uint8Array(readFileSync(path.join(dir, 'stems', name))));
-    let worst = 0;
-    for (let c = 0; c < 2; c += 1) {
-      for (let f = 0; f < native.frames; f += 1) worst = Math.max(worst, Math.abs(native.channels[c][f] - stems[i].channels[c][f]));
-    }
-    assert.equal(native.frames, stems[i].frames);
+    const worst = largestDifference(readWav(new Uint8Array(readFileSync(path.join(dir, 'stems', name)))), stems[i]);
     assert.ok(worst <= 1e-4, `${name}: the CLI's stem differs by up to ${worst}`);
   });
   assert.deepEqual(session.pageErrors, []);
@@ -218,16 +227,7 @@ test('a tempo ramp drawn on the tempo row moves the notes, the clock and the bou
     const errorMs = (frame / 48000 - expected[i]) * 1000;
     assert.ok(Math.abs(errorMs) <= 1, `note ${i} at ${(frame / 48000).toFixed(4)} s, the tempo map says ${expected[i].toFixed(4)} s`);
   });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'quaver-tempo-'));
-  const projectFile = path.join(dir, 'tempo.quaver.json');
-  writeFileSync(projectFile, await page.evaluate(() => window.quaver.session.save()));
-  const nativeFile = path.join(dir, 'native.wav');
-  const run = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', projectFile, nativeFile, '--rate', '48000', '--format', 'float32', '--tail', '0.5'], { cwd: root, encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  const native = readWav(new Uint8Array(readFileSync(nativeFile)));
-  assert.equal(native.frames, wav.frames);
-  let worst = 0;
-  for (let i = 0; i < wav.frames; i += 1) worst = Math.max(worst, Math.abs(native.channels[0][i] - wav.channels[0][i]));
+  const worst = await nativeDifference(wav);
   assert.ok(worst <= 1e-4, `the native render differs by up to ${worst}`);
   assert.deepEqual(session.pageErrors, []);
 });

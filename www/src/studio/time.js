@@ -11,10 +11,6 @@ export function barTicks(signature) {
   return beatTicks(signature) * signature.numerator;
 }
 
-export function secondsPerTick(project) {
-  return 60 / project.tempo_bpm / PPQ;
-}
-
 /** "3.2.480": bar and beat counted from 1, then ticks into the beat. */
 export function formatBarsBeats(tick, signature) {
   const bar = Math.floor(tick / barTicks(signature));
