@@ -119,16 +119,25 @@ test('a take from the microphone is the file it played, on the audio track where
     const j = Math.floor(at);
     return known[j % FILE_RATE] + (at - j) * (known[(j + 1) % FILE_RATE] - known[j % FILE_RATE]);
   });
+  // Chromium's fake device does not play its file seamlessly: its phase jumps now and then (in
+  // CI a window across a jump matched on one side of it only; the independent tap below sees
+  // the same jumps, so they are the device's). Eight windows a quarter second apart are
+  // searched, and most of them must be the file.
   const windowFrames = 2048;
-  const stretch = samples.slice(sampleRate, sampleRate + windowFrames);
   const looped = Float64Array.from({ length: fileAtRate.length + windowFrames }, (_, i) => fileAtRate[i % fileAtRate.length]);
-  let best = { lag: 0, r: -1 };
-  for (let lag = 0; lag < fileAtRate.length; lag += 1) {
-    const r = correlation(stretch, looped, lag);
-    if (r > best.r) best = { lag, r };
-  }
-  console.log(`recording: take against the microphone's file (context ${sampleRate} Hz): r = ${best.r.toFixed(4)} at phase ${best.lag}`);
-  assert.ok(best.r > 0.95, `the take correlates with the file at r = ${best.r}`);
+  const windows = Array.from({ length: 8 }, (_, k) => {
+    const start = Math.round((0.2 + k * 0.25) * sampleRate);
+    const stretch = samples.slice(start, start + windowFrames);
+    let best = { start, lag: 0, r: -1 };
+    for (let lag = 0; lag < fileAtRate.length; lag += 1) {
+      const r = correlation(stretch, looped, lag);
+      if (r > best.r) best = { start, lag, r };
+    }
+    return best;
+  });
+  console.log(`recording: take against the microphone's file (context ${sampleRate} Hz): ${windows.map((w) => `r = ${w.r.toFixed(4)} at phase ${w.lag}`).join('; ')}`);
+  const matching = windows.filter((w) => w.r > 0.95);
+  assert.ok(matching.length >= 5, `most windows of the take are the file: ${windows.map((w) => w.r.toFixed(4)).join(', ')}`);
 
   // 2. The take holds what arrived at each context frame (the independent tap agrees frame for frame).
   const tapped = await page.evaluate(() => window.micTapped.map((b) => ({ frame: b.frame, samples: Array.from(b.samples) })));
