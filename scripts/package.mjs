@@ -10,7 +10,7 @@ const pkg = path.join(root, 'pkg');
 
 /** The client's sources, with their import of the glue pointed at the package's copy. */
 function copyClient() {
-  for (const file of ['EngineClient.js', 'protocol.js', 'index.js']) {
+  for (const file of ['EngineClient.js', 'protocol.js', 'clock.js', 'index.js']) {
     let text = readFileSync(path.join(root, 'www/src/engine', file), 'utf8');
     text = text.replaceAll("'../../../pkg/quaver.js'", "'./quaver.js'");
     if (text.includes('../pkg/')) throw new Error(`${file} still imports from the repository's pkg/`);
@@ -63,6 +63,9 @@ export interface NodeDescription { name: string; factory: string; numberOfInputs
 export interface SampleBuffer { sampleRate: number; channels: Float32Array[] }
 export interface PeriodicWaveLike { real: Float32Array; imag: Float32Array; disableNormalization?: boolean }
 export interface Levels { peak: [number, number]; rms: [number, number] }
+/** Render load as fractions of a quantum's time; p50/p99 only with a shared clock. */
+export interface LoadReading { quanta: number; mean: number; p50: number | null; p99: number | null; worst: number; precise: boolean; histogram: Uint32Array }
+export interface SharedClock { readonly buffer: SharedArrayBuffer; resolutionMs(): number; stop(): void }
 
 /** An engine refusal; \`code\` is stable (\`Cycle\`, \`StaleNode\`, \`NonFinite\`, ...). */
 export class QuaverError extends Error {
@@ -107,7 +110,7 @@ export class QuaverNode {
 
 ${interfaces.join('\n\n')}
 
-export interface EngineOptions { module?: WebAssembly.Module; wasmUrl?: string | URL; workletUrl?: string | URL; maxNodes?: number; maxEdges?: number }
+export interface EngineOptions { module?: WebAssembly.Module; wasmUrl?: string | URL; workletUrl?: string | URL; maxNodes?: number; maxEdges?: number; clock?: SharedArrayBuffer }
 
 /** The engine: one AudioWorkletNode hosting a whole graph. Refused calls never throw. */
 export class EngineClient extends EventTarget {
@@ -128,8 +131,12 @@ export class EngineClient extends EventTarget {
 ${factories.join('\n')}
   createPeriodicWave(real: ArrayLike<number>, imag: ArrayLike<number>, options?: { disableNormalization?: boolean }): PeriodicWaveLike;
   meter(node: QuaverNode, callback: (levels: Levels) => void): () => void;
+  load(): Promise<LoadReading | null>;
   commit(): Promise<void>;
 }
+
+/** A clock the audio thread can read (needs cross-origin isolation); pass \`buffer\` as the \`clock\` option. */
+export function startSharedClock(options?: { tickMs?: number }): SharedClock;
 
 export function compileEngine(wasmUrl: string | URL): Promise<WebAssembly.Module>;
 export function supportsSimd(): boolean;
@@ -151,7 +158,7 @@ function writeManifest() {
     module: './index.js',
     types: './index.d.ts',
     exports: { '.': { types: './index.d.ts', default: './index.js' } },
-    files: ['index.js', 'index.d.ts', 'EngineClient.js', 'protocol.js', 'quaver.js', 'quaver_bg.wasm', 'quaver_scalar_bg.wasm', 'worklet.js', 'README.md'],
+    files: ['index.js', 'index.d.ts', 'EngineClient.js', 'protocol.js', 'clock.js', 'quaver.js', 'quaver_bg.wasm', 'quaver_scalar_bg.wasm', 'worklet.js', 'README.md'],
     sideEffects: false,
   };
   writeFileSync(path.join(pkg, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

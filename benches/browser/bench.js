@@ -2,7 +2,8 @@
 // graph in a fresh OfflineAudioContext, times `await ctx.startRendering()` and describes the
 // output, so the runner (scripts/bench.mjs) can check that both sides of a ratio did the same
 // work. Served from the repository root: the engine client is imported unbundled.
-import { EngineClient, compileEngine } from '/www/src/engine/index.js';
+import { EngineClient, compileEngine, startSharedClock } from '/www/src/engine/index.js';
+import { Session } from '/pkg/quaver.js';
 
 const SAMPLE_RATE = 48_000;
 const QUANTUM = 128;
@@ -264,8 +265,8 @@ function nativeProject(ctx) {
   return master;
 }
 
-/** The same project as the workstation saves it (a bare project: no history). */
-function w2Project(frames) {
+/** The same project as the workstation saves it (a bare project: no history); `loop`: loop it. */
+function w2Project(frames, { loop = false } = {}) {
   const ticks = Math.round((frames / SAMPLE_RATE) * 2 * 960);
   const strip = (gain, pan) => ({ gain_db: 20 * Math.log10(gain), pan, mute: false, solo: false });
   const device = (id, f) => ({
@@ -282,8 +283,67 @@ function w2Project(frames) {
     };
   });
   return {
-    version: 1, name: 'W2', tempo_bpm: 120, time_signature: { numerator: 4, denominator: 4 }, tracks, buses: [bus], master: strip(1, 0), loop_region: null,
+    version: 1, name: 'W2', tempo_bpm: 120, time_signature: { numerator: 4, denominator: 4 }, tracks, buses: [bus], master: strip(1, 0), loop_region: loop ? { start: 0, end: ticks } : null,
   };
+}
+
+// ── W1: the W2 project played live, timed by the engine's own telemetry ───────
+const LIVE_CLIP_SECONDS = 4;
+
+/**
+ * Plays the W2 project (its 4 s clips looped) in a live AudioContext for `seconds` after a
+ * warm-up, and returns the engine's load reading (EngineClient.load) over that span. With
+ * `clock`, a shared clock times every quantum (percentiles); without, Date.now() gives the
+ * mean only. Also: how loud the output was, and the dropouts Chromium counted.
+ */
+async function liveLoad({ seconds = 15, warmupSeconds = 2, clock = true } = {}) {
+  const context = new AudioContext({ latencyHint: 'interactive', sampleRate: SAMPLE_RATE });
+  const shared = clock ? startSharedClock() : null;
+  const session = { value: null };
+  try {
+    const module = await engineModule(WASM_URL);
+    const engine = await EngineClient.create(context, { module, workletUrl: WORKLET_URL, maxNodes: 2048, maxEdges: 8192, clock: shared?.buffer ?? null });
+    const frames = LIVE_CLIP_SECONDS * SAMPLE_RATE;
+    session.value = Session.load(JSON.stringify(w2Project(frames, { loop: true })));
+    session.value.addSample('noise', SAMPLE_RATE, [paddedNoise(frames)]);
+    const analyser = new AnalyserNode(context, { fftSize: 32768 });
+    engine.node.connect(context.destination);
+    engine.node.connect(analyser);
+    engine.call(() => session.value.sync(engine.controller));
+    await engine.ready;
+    await engine.commit();
+    await context.resume();
+    const at = Math.ceil((context.currentTime + 0.2) * SAMPLE_RATE);
+    engine.call(() => session.value.play(engine.controller, at, 0, true, false));
+    await engine.commit();
+    const sleep = (s) => new Promise((resolve) => { setTimeout(resolve, s * 1000); });
+    await sleep(warmupSeconds);
+    await engine.load();
+    const statsBefore = context.playbackStats ? { ...context.playbackStats.toJSON() } : null;
+    const startedAt = context.currentTime;
+    await sleep(seconds);
+    const reading = await engine.load();
+    const played = context.currentTime - startedAt;
+    const statsAfter = context.playbackStats ? { ...context.playbackStats.toJSON() } : null;
+    const block = new Float32Array(analyser.fftSize);
+    analyser.getFloatTimeDomainData(block);
+    const rms = Math.sqrt(block.reduce((sum, v) => sum + v * v, 0) / block.length);
+    return {
+      ...reading,
+      histogram: Array.from(reading.histogram),
+      playedSeconds: played,
+      expectedQuanta: (played * SAMPLE_RATE) / QUANTUM,
+      outputRms: rms,
+      clockResolutionMs: shared ? shared.resolutionMs() : null,
+      underruns: statsBefore && statsAfter ? (statsAfter.underrunEvents ?? 0) - (statsBefore.underrunEvents ?? 0) : null,
+      errors: engine.errors.map((e) => `${e.code}: ${e.message}`),
+      nodes: engine.nodeCount,
+    };
+  } finally {
+    session.value?.free();
+    shared?.stop();
+    await context.close();
+  }
 }
 
 /** Planar float channels of a 32-bit float WAV (as the bounce writes it). */
@@ -508,5 +568,5 @@ function plot(rows) {
   });
 }
 
-Object.assign(window, { runCase, compareOutputs, forget, subnormalProbe, plot, benchReady: true });
+Object.assign(window, { runCase, liveLoad, compareOutputs, forget, subnormalProbe, plot, benchReady: true });
 document.getElementById('status').textContent = 'ready';

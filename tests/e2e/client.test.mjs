@@ -173,3 +173,55 @@ test('a synth plays its sequence on the exact frames, through the client, in Chr
   assert.equal(r.refused, 'OutOfRange', 'a note of no length is refused and the sequence kept');
   assert.deepEqual(r.onsets, [1000, 7777, 15001]);
 });
+
+test('the worklet times every quantum it renders: a shared clock gives ordered percentiles, Date.now() the mean only', async () => {
+  const readings = await page.evaluate(async () => {
+    const play = async (clock) => {
+      const ctx = new AudioContext({ sampleRate: 48000 });
+      const engine = await window.makeEngine(ctx, { clock: clock?.buffer ?? null });
+      const osc = engine.createOscillator();
+      const filter = engine.createBiquadFilter();
+      osc.connect(filter).connect(engine.destination);
+      osc.start();
+      engine.node.connect(ctx.destination);
+      await engine.ready;
+      await engine.commit();
+      await ctx.resume();
+      await new Promise((resolve) => { setTimeout(resolve, 300); });
+      await engine.load();
+      const from = ctx.currentTime;
+      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+      const reading = await engine.load();
+      const played = ctx.currentTime - from;
+      const again = await engine.load();
+      await ctx.close();
+      return { ...reading, histogram: Array.from(reading.histogram), expected: (played * 48000) / 128, againQuanta: again.quanta, resolution: clock?.resolutionMs() ?? null };
+    };
+    const clock = window.quaver.startSharedClock();
+    try {
+      return { shared: await play(clock), date: await play(null) };
+    } finally {
+      clock.stop();
+    }
+  });
+  const { shared, date } = readings;
+  for (const r of [shared, date]) {
+    // Every quantum the context played was timed (the two readings' edges leave a few over).
+    assert.ok(Math.abs(r.quanta - r.expected) < 30, `${r.quanta} quanta timed, ${r.expected} played`);
+    // A reading starts counting afresh.
+    assert.ok(r.againQuanta < r.quanta / 4, `the next reading counted ${r.againQuanta} quanta`);
+    assert.ok(r.mean >= 0 && Number.isFinite(r.mean), `mean ${r.mean}`);
+  }
+  // A light graph takes microseconds: whole milliseconds may see none of it, the clock must.
+  assert.ok(shared.mean > 0, `mean ${shared.mean} with the shared clock`);
+  assert.equal(shared.precise, true);
+  assert.equal(shared.histogram.reduce((a, b) => a + b, 0), shared.quanta, 'the histogram holds every timed quantum');
+  assert.ok(shared.p50 > 0 && shared.p50 <= shared.p99, `p50 ${shared.p50}, p99 ${shared.p99}`);
+  // Percentiles are bucket upper edges (1 % wide): the worst quantum is in the top bucket.
+  assert.ok(shared.p99 <= shared.worst + 0.01 + 1e-9, `p99 ${shared.p99}, worst ${shared.worst}`);
+  assert.ok(shared.resolution > 0 && shared.resolution < 5, `the clock ticked every ${shared.resolution} ms`);
+  assert.equal(date.precise, false);
+  assert.equal(date.p50, null);
+  assert.equal(date.p99, null);
+  assert.ok(date.histogram.every((n) => n === 0), 'no histogram from whole milliseconds');
+});

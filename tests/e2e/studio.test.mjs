@@ -103,6 +103,19 @@ test('a fresh page is a project with one synth track and an empty clip, ready to
   assert.equal(state.clip.content.notes.length, 0);
   assert.equal(state.clip.length, 4 * 4 * PPQ, 'four bars of 4/4');
   assert.equal(state.undo, false, 'the starting point is not an undo step');
+  // The top bar shows the engine's own render load, read from the worklet every half second.
+  await page.waitForFunction(() => window.quaver.dspLoad?.quanta > 0, null, { timeout: 5000 });
+  const load = await page.evaluate(() => ({ text: document.getElementById('dsp-load').textContent, mean: window.quaver.dspLoad.mean }));
+  assert.equal(load.text, `DSP ${Math.round(load.mean * 100)}%`);
+  // Two rows at this width: playing controls, then editing ones; nothing wraps further.
+  const rows = await page.evaluate(() => {
+    const centres = [...document.querySelectorAll('.topbar > :not(.topbar-break)')].map((e) => {
+      const box = e.getBoundingClientRect();
+      return box.top + box.height / 2;
+    }).sort((a, b) => a - b);
+    return 1 + centres.filter((c, i) => i > 0 && c - centres[i - 1] > 15).length;
+  });
+  assert.equal(rows, 2, 'the top bar is two rows');
   assert.deepEqual(session.pageErrors, []);
 });
 

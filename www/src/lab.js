@@ -3,7 +3,7 @@
 // while it plays, then volume and pan, into Quaver's own analyser (spectrum, oscilloscope) and
 // meters. Every sound and every measurement comes from the engine; no native node processes
 // or analyses audio here.
-import { EngineClient, compileEngine } from './engine/index.js';
+import { EngineClient, compileEngine, startSharedClock } from './engine/index.js';
 import { bindSlider, formatHz } from './ui/controls.js';
 import { DEVICES, buildDevice, deviceCard } from './ui/devices.js';
 import { startScope, startSpectrum } from './ui/spectrum.js';
@@ -26,7 +26,7 @@ const app = {
   devices: [], assets: {}, sample: null,
 };
 // For the console and for browser tests: the page's state and the client API itself.
-window.quaver = Object.assign(app, { EngineClient, compileEngine });
+window.quaver = Object.assign(app, { EngineClient, compileEngine, startSharedClock });
 
 function showError(error) {
   const item = document.createElement('li');

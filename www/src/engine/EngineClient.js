@@ -347,6 +347,30 @@ function settingCall(setting, value) {
   }
 }
 
+/** A LOAD message as fractions of a quantum's time, with the histogram's percentiles. */
+function loadReading({ quanta, renderMs, worstMs, quantumMs, precise, histogram }) {
+  const percentile = (p) => {
+    if (!precise || quanta === 0) return null;
+    const rank = Math.ceil(p * quanta);
+    let seen = 0;
+    for (let i = 0; i < histogram.length; i += 1) {
+      seen += histogram[i];
+      // The bucket's upper edge: the reading never understates.
+      if (seen >= rank) return (i + 1) / 100;
+    }
+    return null;
+  };
+  return {
+    quanta,
+    mean: quanta > 0 ? renderMs / quanta / quantumMs : 0,
+    p50: percentile(0.5),
+    p99: percentile(0.99),
+    worst: worstMs / quantumMs,
+    precise,
+    histogram,
+  };
+}
+
 /**
  * The engine: one AudioWorkletNode (`engine.node`) hosting a whole graph. Every node kind
  * the engine has gets a factory named as in Web Audio (`createOscillator()`, `createGain()`,
@@ -359,7 +383,8 @@ export class EngineClient extends EventTarget {
   /**
    * @param {BaseAudioContext} context
    * @param {{module?: WebAssembly.Module, wasmUrl?: string|URL, workletUrl?: string|URL,
-   *          maxNodes?: number, maxEdges?: number}} options
+   *          maxNodes?: number, maxEdges?: number, clock?: SharedArrayBuffer}} options
+   *   `clock`: a shared clock's buffer (`startSharedClock()`), so `load()` gives percentiles
    */
   static async create(context, options = {}) {
     // With no URLs given, the package's own files, found beside this one (bundlers copy them):
@@ -376,11 +401,13 @@ export class EngineClient extends EventTarget {
     return engine;
   }
 
-  constructor(context, module, { maxNodes = 1024, maxEdges = 4096 } = {}) {
+  constructor(context, module, { maxNodes = 1024, maxEdges = 4096, clock = null } = {}) {
     super();
     this.context = context;
     this.module = module;
     this.limits = { maxNodes, maxEdges };
+    this.clock = clock;
+    this.loadWaiters = [];
     try {
       this.controller = new Controller(context.sampleRate, maxNodes, maxEdges);
     } catch (err) {
@@ -496,6 +523,20 @@ export class EngineClient extends EventTarget {
     this.meterCallbacks.delete(node.id);
   }
 
+  /**
+   * The audio thread's render load since the last call: `{ quanta, mean, p50, p99, worst,
+   * precise }`, each a fraction of a quantum's time (1 = the whole budget). `p50` and `p99` are
+   * there only with a shared clock (`precise`); without one, `mean` is still unbiased over many
+   * quanta, and `worst` is in whole milliseconds. Null before the worklet exists.
+   */
+  load() {
+    if (!this.workletNode || this.fatal) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.loadWaiters.push(resolve);
+      this.workletNode.port.postMessage({ type: MSG.LOAD });
+    });
+  }
+
   /** A custom wave for `setPeriodicWave()`, as Web Audio's `createPeriodicWave` makes one. */
   createPeriodicWave(real, imag, { disableNormalization = false } = {}) {
     return { real: Float32Array.from(real ?? []), imag: Float32Array.from(imag ?? []), disableNormalization };
@@ -578,6 +619,7 @@ export class EngineClient extends EventTarget {
           protocol: PROTOCOL_VERSION,
           listening: Array.from(this.listens),
           metering: this.meterCallbacks.size > 0,
+          clock: this.clock,
         },
       });
     } catch (err) {
@@ -631,6 +673,9 @@ export class EngineClient extends EventTarget {
           for (const callback of this.meterCallbacks.get(reading.node) ?? []) callback({ peak: reading.peak, rms: reading.rms });
         }
         break;
+      case MSG.LOAD:
+        this.loadWaiters.shift()?.(loadReading(message));
+        break;
       case MSG.ENDED:
         for (const id of message.nodes) this.nodesById.get(id)?.dispatchEvent(new Event('ended'));
         break;
@@ -663,6 +708,7 @@ export class EngineClient extends EventTarget {
 
   fail(message) {
     this.fatal = new QuaverError(message, 'Fatal');
+    for (const resolve of this.loadWaiters.splice(0)) resolve(null);
     this.report(this.fatal);
     for (const waiter of this.waiters.splice(0)) this.settle(waiter);
     this.dispatchEvent(new CustomEvent('fatal', { detail: this.fatal }));

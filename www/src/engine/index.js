@@ -1,3 +1,4 @@
 // Main thread: what the npm package exports.
 export { EngineClient, QuaverError, QuaverNode, QuaverParam, compileEngine, supportsSimd } from './EngineClient.js';
 export { PROCESSOR_NAME, PROTOCOL_VERSION } from './protocol.js';
+export { startSharedClock } from './clock.js';

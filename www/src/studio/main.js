@@ -774,6 +774,23 @@ function watchMaster() {
   });
 }
 
+/**
+ * The DSP load in the top bar: the engine's mean render time per quantum as a share of the
+ * quantum's duration, every half second (the worklet times itself; see EngineClient.load).
+ */
+function watchLoad() {
+  const show = async () => {
+    const reading = await app.engine.load();
+    if (!reading || reading.quanta === 0) return;
+    app.dspLoad = reading;
+    const out = $('dsp-load');
+    out.textContent = `DSP ${Math.round(reading.mean * 100)}%`;
+    out.classList.toggle('busy', reading.mean >= 0.5 && reading.mean < 0.8);
+    out.classList.toggle('overloaded', reading.mean >= 0.8);
+  };
+  setInterval(show, 500);
+}
+
 /** Whether the open project may be replaced: asks when it holds any clips. */
 function mayReplace(what) {
   const hasWork = app.project.tracks.some((t) => t.clips.some((c) => c.content.type !== 'midi' || c.content.notes.length > 0));
@@ -1181,6 +1198,7 @@ async function boot() {
   await engine.ready;
   await engine.commit().catch((err) => showMessage(describe(err)));
   watchMaster();
+  watchLoad();
   connectMidi((key, velocity) => app.playNote(key, velocity)).then((text) => { app.midiStatus = text; updateStatus(); });
   setInterval(updateStatus, 500);
   updateStatus();

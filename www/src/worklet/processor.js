@@ -2,7 +2,7 @@
 // The polyfill must load before the wasm-bindgen glue, which makes a TextDecoder at load time.
 import './polyfill.js';
 import { initSync, WorkletEngine } from '../../../pkg/quaver.js';
-import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION, TAP_INTERVAL_QUANTA } from '../engine/protocol.js';
+import { LOAD_BUCKETS, MSG, PROCESSOR_NAME, PROTOCOL_VERSION, TAP_INTERVAL_QUANTA } from '../engine/protocol.js';
 
 const QUANTUM = 128;
 // The news bits of WorkletEngine.process (render::NEWS_ACK, render::NEWS_ERRORS).
@@ -13,7 +13,7 @@ const NEWS_ENDED = 4;
 class QuaverProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
-    const { module, maxNodes, maxEdges, initial, protocol, listening = [], metering = false } = options.processorOptions;
+    const { module, maxNodes, maxEdges, initial, protocol, listening = [], metering = false, clock = null } = options.processorOptions;
     if (protocol !== PROTOCOL_VERSION) throw new Error(`protocol ${protocol} from the page, ${PROTOCOL_VERSION} in the worklet`);
     this.wasm = initSync({ module });
     this.engine = new WorkletEngine(sampleRate, maxNodes, maxEdges);
@@ -22,6 +22,15 @@ class QuaverProcessor extends AudioWorkletProcessor {
     this.listening = new Map(listening);
     this.metering = metering;
     this.quanta = 0;
+    // Render-load telemetry. This scope has no performance.now(): a shared clock (a Worker
+    // writing its own) times each quantum; without one, Date.now()'s whole milliseconds still
+    // give an unbiased mean over many quanta, but no distribution.
+    this.clock = clock ? new Float64Array(clock, 0, 1) : null;
+    this.quantumMs = (QUANTUM * 1000) / sampleRate;
+    this.loadHistogram = new Uint32Array(LOAD_BUCKETS);
+    this.loadQuanta = 0;
+    this.loadMs = 0;
+    this.worstMs = 0;
     this.bindViews();
     this.port.onmessage = (event) => this.receive(event.data);
     if (initial) this.receive({ type: MSG.BATCH, ...initial });
@@ -50,6 +59,10 @@ class QuaverProcessor extends AudioWorkletProcessor {
       this.metering = Boolean(message.on);
       return;
     }
+    if (message.type === MSG.LOAD) {
+      this.sendLoad();
+      return;
+    }
     if (message.type !== MSG.BATCH) return;
     try {
       this.engine.submit(message.seq, message.bytes);
@@ -76,6 +89,35 @@ class QuaverProcessor extends AudioWorkletProcessor {
     if (captures.length || meters.length) this.port.postMessage({ type: MSG.TAPS, frame: currentFrame, captures, meters }, transfer);
   }
 
+  now() {
+    return this.clock ? this.clock[0] : Date.now();
+  }
+
+  countLoad(ms) {
+    this.loadQuanta += 1;
+    this.loadMs += ms;
+    if (ms > this.worstMs) this.worstMs = ms;
+    if (this.clock) this.loadHistogram[Math.min(LOAD_BUCKETS - 1, Math.floor((100 * ms) / this.quantumMs))] += 1;
+  }
+
+  // The load since the last report, then counting starts again.
+  sendLoad() {
+    const histogram = this.loadHistogram.slice();
+    this.port.postMessage({
+      type: MSG.LOAD,
+      quanta: this.loadQuanta,
+      renderMs: this.loadMs,
+      worstMs: this.worstMs,
+      quantumMs: this.quantumMs,
+      precise: this.clock !== null,
+      histogram,
+    }, [histogram.buffer]);
+    this.loadHistogram.fill(0);
+    this.loadQuanta = 0;
+    this.loadMs = 0;
+    this.worstMs = 0;
+  }
+
   // Only after a quantum whose news bits say there is something to tell.
   report(news) {
     const errors = news & NEWS_ERRORS ? this.engine.take_errors() : [];
@@ -91,6 +133,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
 
   process(inputs, outputs) {
     if (this.failed) return true;
+    const startedAt = this.now();
     try {
       if (this.wasm.memory.buffer !== this.memory) this.bindViews();
       const input = inputs[0];
@@ -106,6 +149,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
       if (news !== 0) this.report(news);
       this.quanta += 1;
       if ((this.listening.size > 0 || this.metering) && this.quanta % TAP_INTERVAL_QUANTA === 0) this.sendTaps();
+      this.countLoad(this.now() - startedAt);
     } catch (err) {
       // A trap leaves the wasm instance unusable: go silent and tell the page once.
       this.failed = true;
