@@ -55,6 +55,9 @@ pub struct AudioClip {
     offset: f64,
     transport: Transport,
     pending: Option<Transport>,
+    /// A stop heard while the song played: the context frame it came at and the transport it
+    /// ended, so the clip fades over its last [`EDGE_FADE`] frames instead of cutting.
+    stopped: Option<(u64, Transport)>,
 }
 
 impl AudioClip {
@@ -69,6 +72,7 @@ impl AudioClip {
             offset: 0.0,
             transport: Transport::default(),
             pending: None,
+            stopped: None,
         }
     }
 
@@ -92,6 +96,9 @@ impl AudioClip {
     /// frames (with no loop jump among them) miss the clip. Most clips of a song are silent most
     /// of the time.
     fn quiet_quantum(&self, frame: u64) -> bool {
+        if self.stopped.is_some() {
+            return false;
+        }
         let last = frame + QUANTUM as u64 - 1;
         if self.pending.is_some_and(|t| t.at <= last) {
             return false;
@@ -157,11 +164,28 @@ impl Processor for AudioClip {
         for i in 0..QUANTUM {
             let frame = cx.frame + i as u64;
             if let Some(t) = self.pending.filter(|t| frame >= t.at) {
+                let was = self.transport;
+                if was.playing && frame >= was.at && !t.playing {
+                    self.stopped = Some((frame, was));
+                }
                 self.transport = t;
                 self.pending = None;
             }
             let t = self.transport;
             if !t.playing || frame < t.at {
+                if let Some((at, was)) = self.stopped {
+                    let since = frame - at;
+                    if since >= EDGE_FADE {
+                        self.stopped = None;
+                        continue;
+                    }
+                    let song = was.song_frame(frame);
+                    let fade = (EDGE_FADE - since) as f32 / EDGE_FADE as f32;
+                    for ch in 0..channels {
+                        output.channel_mut(ch)[i] = self.sample_at(ch, song) * fade;
+                    }
+                    sounded = true;
+                }
                 continue;
             }
             let song = t.song_frame(frame);
@@ -279,6 +303,24 @@ mod tests {
             worst = worst.max((v - expected).abs());
         }
         assert!(worst < 2e-3, "the resampled sine is off by up to {worst}");
+    }
+
+    #[test]
+    fn a_stop_mid_clip_fades_out_instead_of_cutting() {
+        let mut g = OfflineRenderer::new(SR);
+        let c = clip(&mut g, vec![0.5; 4000], SR, 0, 4000, 0.0);
+        play(&mut g, c, 0, 0, 0, 0);
+        g.render_frames(256);
+        let stop = SettingValue::Transport { at: 300, playing: false, position: 0, loop_start: 0, loop_end: 0 };
+        g.configure(c, "transport", stop).unwrap();
+        let out = g.render_frames(256).remove(0);
+        // Context frame 256 + i: full level until the stop at 300, then 32 frames down to silence.
+        assert!(out[..44].iter().all(|&v| v == 0.5));
+        for (since, v) in out[44..44 + 32].iter().enumerate() {
+            assert_eq!(*v, 0.5 * (32 - since) as f32 / 32.0, "{since} frames after the stop");
+        }
+        assert!(out[76..].iter().all(|&v| v == 0.0), "silent once faded");
+        assert!(g.render_frames(256).remove(0).iter().all(|&v| v == 0.0));
     }
 
     #[test]
