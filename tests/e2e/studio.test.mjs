@@ -327,6 +327,17 @@ test('an imported WAV becomes an audio track that plays where it was put, bounce
   assert.equal(track.name, 'hit');
   assert.deepEqual(track.clips.map((c) => [c.start, c.length, c.content.asset, c.content.offset]), [[1920, 960, 'hit.wav', 0]], 'half a second at 120 BPM is a beat');
   await page.screenshot({ path: path.join(shots, 'studio-audio-track.png') });
+  // The new clip is selected, and the lower pane draws what it plays: both channels, min and max.
+  await page.click('#tab-roll');
+  const view = await page.evaluate(() => {
+    const { roll, selection } = window.quaver;
+    roll.draw();
+    return { clip: selection.clip, highs: (roll.envelope ?? []).map((c) => Math.max(...c.filter((_, i) => i % 2 === 1))), lows: (roll.envelope ?? []).map((c) => Math.min(...c.filter((_, i) => i % 2 === 0))) };
+  });
+  assert.equal(view.clip, track.clips[0].id);
+  assert.deepEqual(view.highs.map((v) => v.toFixed(5)), [Math.max(...tone.left), Math.max(...tone.right)].map((v) => v.toFixed(5)), 'the waveform reaches each channel\'s peak');
+  assert.deepEqual(view.lows.map((v) => v.toFixed(5)), [Math.min(...tone.left), Math.min(...tone.right)].map((v) => v.toFixed(5)));
+  await page.locator('#pane-roll').screenshot({ path: path.join(shots, 'studio-audio-clip.png') });
 
   // The Worker's bounce has the sample from 1 s on, as the file holds it.
   const rate = 44100;

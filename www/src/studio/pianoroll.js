@@ -34,6 +34,81 @@ export class PianoRoll {
     new ResizeObserver(() => this.draw()).observe(canvas.parentElement);
   }
 
+  /** The selected audio clip, with its track and sample: `{ track, clip, sample }` or null. */
+  audioTarget() {
+    const { project, selection } = this.app;
+    const track = project?.tracks.find((t) => t.id === selection.track);
+    const clip = track?.clips.find((c) => c.id === selection.clip);
+    return clip && clip.content.type === 'audio' ? { track, clip, sample: this.app.waveform(clip.content.asset) } : null;
+  }
+
+  /**
+   * An audio clip has no notes: the pane shows what it plays instead — each channel's
+   * waveform over the clip's length, what sample it is, and where to edit it.
+   */
+  drawAudioClip(g, { clip, sample }, width, height) {
+    g.font = '13px system-ui, sans-serif';
+    g.fillStyle = '#e8e6e3';
+    const { tempo } = this.app;
+    const seconds = tempo.secondsAt(clip.start + clip.length) - tempo.secondsAt(clip.start);
+    if (!sample) {
+      g.fillText(`Audio clip of ${clip.content.asset}: the sample is missing (open the project file that holds it, or import it again).`, 24, 28);
+      return;
+    }
+    const channels = sample.channels.length;
+    const from = Math.round(clip.content.offset);
+    const frames = Math.max(1, Math.round(seconds * sample.sampleRate));
+    g.fillText(`${clip.content.asset} · ${seconds.toFixed(3)} s of ${(sample.channels[0].length / sample.sampleRate).toFixed(3)} s · `
+      + `${sample.sampleRate} Hz · ${channels === 1 ? 'mono' : `${channels} channels`} · from ${(from / sample.sampleRate).toFixed(3)} s`, 24, 22);
+    g.fillStyle = '#9aa0a6';
+    g.font = '11px system-ui, sans-serif';
+    g.fillText('An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
+    const top = 52;
+    const left = 24;
+    const w = Math.max(1, width - 2 * left);
+    const rowHeight = (height - top - 8) / channels;
+    const key = `${clip.content.asset}/${from}/${frames}/${w}`;
+    if (this.envelopeKey !== key) {
+      // Min and max per pixel column, computed once per clip and width (not on every frame).
+      this.envelopeKey = key;
+      this.envelope = sample.channels.map((data) => {
+        const columns = new Float32Array(2 * w);
+        for (let px = 0; px < w; px += 1) {
+          const a = from + Math.floor((px * frames) / w);
+          const b = Math.max(a + 1, from + Math.floor(((px + 1) * frames) / w));
+          let low = 0;
+          let high = 0;
+          for (let f = a; f < Math.min(b, data.length); f += 1) {
+            if (data[f] < low) low = data[f];
+            if (data[f] > high) high = data[f];
+          }
+          columns[2 * px] = low;
+          columns[2 * px + 1] = high;
+        }
+        return columns;
+      });
+    }
+    this.envelope.forEach((columns, ch) => {
+      const y = top + ch * rowHeight;
+      const middle = y + rowHeight / 2;
+      g.fillStyle = '#15181d';
+      g.fillRect(left, y + 2, w, rowHeight - 4);
+      g.fillStyle = '#2f3540';
+      g.fillRect(left, Math.round(middle), w, 1);
+      g.fillStyle = '#4fd1c5';
+      for (let px = 0; px < w; px += 1) {
+        const high = columns[2 * px + 1];
+        const low = columns[2 * px];
+        g.fillRect(left + px, middle - high * (rowHeight / 2 - 3), 1, Math.max(1, (high - low) * (rowHeight / 2 - 3)));
+      }
+    });
+    const into = tempo.secondsAt(this.app.playheadTick()) - tempo.secondsAt(clip.start);
+    if (into >= 0 && into <= seconds) {
+      g.fillStyle = '#ff6b6b';
+      g.fillRect(Math.round(left + (into / seconds) * w), top, 1, height - top - 8);
+    }
+  }
+
   /** The clip shown, with its track: `{ track, clip }` or null. */
   target() {
     const { project, selection } = this.app;
@@ -247,6 +322,11 @@ export class PianoRoll {
     g.fillStyle = '#101216';
     g.fillRect(0, 0, width, height);
     const t = this.target();
+    const audio = t ? null : this.audioTarget();
+    if (audio) {
+      this.drawAudioClip(g, audio, width, height);
+      return;
+    }
     if (!t) {
       g.fillStyle = '#9aa0a6';
       g.font = '14px system-ui, sans-serif';
