@@ -6,8 +6,9 @@
 use quaver::offline::OfflineRenderer;
 use quaver::session::compile::{compile, GraphSync};
 use quaver::session::file::{load, save};
+use quaver::session::project::MASTER;
 use quaver::session::{
-    Clip, ClipContent, Device, Edit, History, LanePoint, LaneTarget, Project, Sample, SessionError, Strip, Track,
+    Bus, Clip, ClipContent, Device, Edit, History, LanePoint, LaneTarget, Project, Sample, SessionError, Strip, Track,
     TrackKind, PPQ,
 };
 use std::collections::BTreeMap;
@@ -179,6 +180,7 @@ fn as_version_1(h: &History) -> String {
     let mut file: serde_json::Value = serde_json::from_str(&save(h)).unwrap();
     file["project"]["version"] = 1.into();
     file["project"].as_object_mut().unwrap().remove("tempo_changes");
+    file["project"].as_object_mut().unwrap().remove("master_automation");
     fn strip(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(map) => {
@@ -322,4 +324,137 @@ fn tempo_changes_are_checked_undo_and_travel_through_midi_files() {
     let got: Vec<(u64, f64)> =
         fresh.project.tempo_changes.iter().map(|t| (t.tick, (t.bpm * 10.0).round() / 10.0)).collect();
     assert_eq!(got, bpms[1..]);
+}
+
+/// `steady()` with its track at LEVEL (device 40 at 1) sending post-fader at 0 dB to bus 50 (a
+/// gain insert, device 51, at 1): the master hears the track and the bus, LEVEL each.
+fn through_a_bus() -> (History, Sample) {
+    let (mut h, sample) = steady();
+    h.edit(Edit::SetParam { track: 1, device: 40, name: "gain".into(), value: Some(1.0) }).unwrap();
+    let mut params = BTreeMap::new();
+    params.insert("gain".to_string(), 1.0);
+    let bus = Bus {
+        id: 50,
+        name: "bus".into(),
+        strip: Strip::default(),
+        inserts: vec![Device { id: 51, kind: "gain".into(), params, choices: BTreeMap::new(), bypass: false }],
+        automation: Vec::new(),
+    };
+    h.edit(Edit::AddBus { index: 0, bus }).unwrap();
+    h.edit(Edit::SetSend { track: 1, bus: 50, gain_db: Some(0.0) }).unwrap();
+    (h, sample)
+}
+
+fn channel_lane(channel: u32, target: LaneTarget, points: &[(u64, f32)]) -> Edit {
+    let points = points.iter().map(|&(tick, value)| LanePoint { tick, value }).collect();
+    Edit::SetLane { track: channel, target, points: Some(points) }
+}
+
+#[test]
+fn lanes_on_a_bus_and_on_the_master_move_their_devices_and_faders() {
+    let (mut h, sample) = through_a_bus();
+    let bus_gain = LaneTarget::Param { device: 51, param: "gain".into() };
+    h.edit(channel_lane(50, bus_gain, &[(0, 1.0), (4 * PPQ, 0.0)])).unwrap();
+    h.edit(channel_lane(MASTER, LaneTarget::Gain, &[(0, 0.0), (2 * PPQ, 0.0), (4 * PPQ, -20.0)])).unwrap();
+    let (out, _, _) = render(&h.project, &sample, 0, 5 * BEAT);
+    // The track gives LEVEL, the bus LEVEL × its lane, and the master's lane holds 0 dB for two
+    // beats, then falls evenly in dB to −20 dB at beat 4 (laid as short lines: within 0.5 %).
+    let direct = LEVEL;
+    for f in (64..4 * BEAT).step_by(97) {
+        let bus = 1.0 - f as f32 / (4 * BEAT) as f32;
+        let master_db = if f < 2 * BEAT { 0.0 } else { -20.0 * (f - 2 * BEAT) as f32 / (2 * BEAT) as f32 };
+        let expected = (LEVEL * bus + direct) * 10f32.powf(master_db / 20.0);
+        for ch in &out {
+            assert!((ch[f] / expected - 1.0).abs() < 0.005, "frame {f}: {} against {expected}", ch[f]);
+        }
+    }
+    // Undone, the master and the bus play at their own settings again.
+    h.undo().unwrap();
+    h.undo().unwrap();
+    assert!(h.project.master_automation.is_empty() && h.project.buses[0].automation.is_empty());
+    let (plain, _, _) = render(&h.project, &sample, 0, BEAT);
+    assert!((plain[0][BEAT / 2] - (LEVEL + direct)).abs() < 1e-5, "{}", plain[0][BEAT / 2]);
+}
+
+#[test]
+fn bus_and_master_lanes_are_checked_and_go_with_their_device() {
+    let (mut h, _) = through_a_bus();
+    let on_master = LaneTarget::Param { device: 40, param: "gain".into() };
+    assert!(refused(&mut h, channel_lane(MASTER, on_master, &[(0, 1.0)]))
+        .contains("the master: the lane for gain of device 40: there is no device 40"));
+    let elsewhere = LaneTarget::Param { device: 40, param: "gain".into() };
+    assert!(refused(&mut h, channel_lane(50, elsewhere, &[(0, 1.0)]))
+        .contains("bus 50: the lane for gain of device 40: there is no device 40"));
+    assert!(refused(&mut h, channel_lane(77, LaneTarget::Gain, &[(0, 0.0)])).contains("77"));
+    let bus_gain = LaneTarget::Param { device: 51, param: "gain".into() };
+    h.edit(channel_lane(50, bus_gain.clone(), &[(0, 0.5)])).unwrap();
+    h.edit(channel_lane(50, LaneTarget::Pan, &[(0, -1.0)])).unwrap();
+    h.edit(Edit::RemoveInsert { track: 50, device: 51 }).unwrap();
+    assert_eq!(
+        h.project.buses[0].automation.iter().map(|l| l.target.clone()).collect::<Vec<_>>(),
+        vec![LaneTarget::Pan]
+    );
+    h.undo().unwrap();
+    assert_eq!(h.project.buses[0].automation.len(), 2, "undo gives the device back with its lane");
+    // A bus removed and added back (undo) keeps its lanes.
+    h.edit(Edit::SetSend { track: 1, bus: 50, gain_db: None }).unwrap();
+    h.edit(Edit::RemoveBus { bus: 50 }).unwrap();
+    h.undo().unwrap();
+    assert_eq!(h.project.buses[0].automation.len(), 2);
+}
+
+#[test]
+fn a_version_3_file_gains_bus_and_master_lanes_through_its_migration() {
+    let (mut h, _) = through_a_bus();
+    h.edit(Edit::SetTempo { bpm: 90.0 }).unwrap();
+    let mut file: serde_json::Value = serde_json::from_str(&save(&h)).unwrap();
+    file["project"]["version"] = 3.into();
+    file["project"].as_object_mut().unwrap().remove("master_automation");
+    file["project"]["buses"][0].as_object_mut().unwrap().remove("automation");
+    // The bus came in by an edit: its inverse (removeBus) is in the undo stack.
+    assert!(file["undo"].as_array().unwrap().iter().any(|e| e["edit"] == "removeBus"));
+    let v3 = file.to_string();
+    let mut loaded = load(&v3).unwrap();
+    assert_eq!(loaded.project, h.project);
+    // Undo back past the bus, then redo it: the addBus edit in the history was migrated.
+    while loaded.project.buses.len() == 1 {
+        loaded.undo().unwrap();
+    }
+    let mut resaved: serde_json::Value = serde_json::from_str(&save(&loaded)).unwrap();
+    resaved["project"]["version"] = 3.into();
+    resaved["project"].as_object_mut().unwrap().remove("master_automation");
+    for edit in resaved["redo"].as_array_mut().unwrap() {
+        if edit["edit"] == "addBus" {
+            edit["bus"].as_object_mut().unwrap().remove("automation");
+        }
+    }
+    let mut again = load(&resaved.to_string()).unwrap();
+    while again.redo().unwrap() {}
+    assert_eq!(again.project, h.project, "redone through a migrated addBus edit");
+    // Claiming version 4 without what version 4 has is refused, naming the field.
+    let claims_4 = v3.replace("\"version\":3", "\"version\":4");
+    let SessionError::File(message) = load(&claims_4).unwrap_err() else { panic!("a file error") };
+    assert!(message.contains("automation"), "{message}");
+}
+
+#[test]
+fn the_masters_pan_and_its_lane_are_heard_as_web_audio_pans_a_stereo_input() {
+    let (mut h, sample) = steady();
+    h.edit(channel_lane(MASTER, LaneTarget::Pan, &[(0, 0.0), (4 * PPQ, -1.0)])).unwrap();
+    let (out, _, _) = render(&h.project, &sample, 0, 5 * BEAT);
+    // Both channels carry LEVEL × 0.3 (the track's gain insert). At pan p < 0, Web Audio's
+    // stereo panner gives L = l + r·cos(x·π/2), R = r·sin(x·π/2), with x = p + 1.
+    let input = LEVEL * 0.3;
+    for f in (64..5 * BEAT).step_by(101) {
+        let pan = -(f.min(4 * BEAT) as f64 / (4 * BEAT) as f64);
+        let x = (pan + 1.0) * core::f64::consts::FRAC_PI_2;
+        let (left, right) = (f64::from(input) * (1.0 + x.cos()), f64::from(input) * x.sin());
+        assert!((f64::from(out[0][f]) - left).abs() < 1e-5, "frame {f}: left {} against {left}", out[0][f]);
+        assert!((f64::from(out[1][f]) - right).abs() < 1e-5, "frame {f}: right {} against {right}", out[1][f]);
+    }
+    // Without the lane, the master's own pan setting is heard.
+    h.undo().unwrap();
+    h.edit(Edit::SetStrip { track: MASTER, strip: Strip { pan: 1.0, ..Strip::default() } }).unwrap();
+    let (hard_right, _, _) = render(&h.project, &sample, 0, BEAT);
+    assert!(hard_right[0][BEAT / 2].abs() < 1e-6 && (hard_right[1][BEAT / 2] - 2.0 * input).abs() < 1e-5);
 }

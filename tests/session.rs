@@ -142,7 +142,9 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     value: r.below(5) as f32 * 0.5 - 1.0,
                 })
                 .collect();
-            Edit::SetLane { track: track_id, target, points: (r.below(4) > 0).then_some(points) }
+            // Now and then the master's (volume and pan only: it has no devices).
+            let channel = if r.below(5) == 0 { 0 } else { track_id };
+            Edit::SetLane { track: channel, target, points: (r.below(4) > 0).then_some(points) }
         }
         17 => Edit::RemoveInsert { track: track_id, device: device.map_or(995, |d| d.id) },
         18 => Edit::SetTempoChanges {
@@ -251,7 +253,13 @@ fn a_small_song() -> History {
     let mut h = History::new(Project::new("song"));
     h.edit(Edit::AddBus {
         index: 0,
-        bus: Bus { id: 10, name: "reverb".into(), strip: Strip::default(), inserts: Vec::new() },
+        bus: Bus {
+            id: 10,
+            name: "reverb".into(),
+            strip: Strip::default(),
+            inserts: Vec::new(),
+            automation: Vec::new(),
+        },
     })
     .unwrap();
     h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
@@ -389,7 +397,7 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
     assert!(h.edit(backwards).unwrap_err().to_string().contains("must end after it starts"));
     assert_eq!(h.project, before, "refused edits change nothing");
     h.edit(Edit::SetChoice { track: 1, device: 90, name: "type".into(), choice: Some("notch".into()) }).unwrap();
-    let bus = Bus { id: 91, name: "fx".into(), strip: Strip::default(), inserts: Vec::new() };
+    let bus = Bus { id: 91, name: "fx".into(), strip: Strip::default(), inserts: Vec::new(), automation: Vec::new() };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     h.edit(Edit::SetStrip { track: 91, strip: Strip { gain_db: -3.0, ..Strip::default() } }).unwrap();
     h.edit(Edit::SetStrip { track: quaver::session::MASTER, strip: Strip { pan: 0.5, ..Strip::default() } }).unwrap();
@@ -401,7 +409,7 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
     assert_eq!(h.project.master.pan, 0.5);
     assert_eq!(h.project.buses[0].inserts[0].params["mix"], 0.5);
     assert_eq!(h.project.tracks[0].inserts[0].choices["type"], "notch");
-    let zero = Bus { id: 0, name: "no".into(), strip: Strip::default(), inserts: Vec::new() };
+    let zero = Bus { id: 0, name: "no".into(), strip: Strip::default(), inserts: Vec::new(), automation: Vec::new() };
     assert!(h.edit(Edit::AddBus { index: 0, bus: zero }).unwrap_err().to_string().contains("id 0 names the master"));
     // The choice survives a save.
     let loaded = load(&save(&h)).unwrap();

@@ -116,7 +116,7 @@ fn editing_a_playing_project_sends_only_what_changed() {
     // Removed nodes fade out (no click), then the graph is silent.
     g.render_frames(1280);
     assert!(g.render_frames(1280)[0].iter().all(|v| *v == 0.0));
-    assert_eq!(g.engine().node_count(), 3, "only the engine's own two nodes and the master are left");
+    assert_eq!(g.engine().node_count(), 4, "only the engine's own two nodes and the master (fader and pan) are left");
     // Closing the project takes its nodes out; another project builds on a clean engine.
     sync.release(g.controller_mut());
     assert_eq!(g.controller_mut().node_count(), 2, "only the engine's own input and destination");
@@ -139,6 +139,7 @@ fn a_send_feeds_its_bus_after_the_fader() {
             choices: BTreeMap::new(),
             bypass: false,
         }],
+        automation: Vec::new(),
     };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     // The track itself silent on the master (fader at −∞), its send at 0 dB: what is heard is
@@ -424,7 +425,13 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
     impulse[100] = 0.05;
     let sample = Sample::new(SR, vec![impulse]).unwrap();
     let mut h = History::new(Project::new("latency"));
-    let bus = Bus { id: 5, name: "verb".into(), strip: Strip::default(), inserts: vec![Device::new(6, "compressor")] };
+    let bus = Bus {
+        id: 5,
+        name: "verb".into(),
+        strip: Strip::default(),
+        inserts: vec![Device::new(6, "compressor")],
+        automation: Vec::new(),
+    };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     for (i, inserts) in [(0u32, vec![Device::new(9, "limiter")]), (1, Vec::new())] {
         let id = 10 + 10 * i;

@@ -5,8 +5,8 @@
 //!
 //! Each MIDI track is `synth → inserts → fader → pan → master`, with post-fader sends to buses;
 //! an audio track is the same from `in`, which every one of its clips (an `audio-clip` node
-//! each) feeds; each bus is `in → inserts → fader → pan → master`; the master fader feeds the
-//! destination.
+//! each) feeds; each bus is `in → inserts → fader → pan → master`; the master is `fader → pan`
+//! into the destination.
 
 use super::assets::{Sample, Samples};
 use super::project::{ClipContent, Device, Lane, LaneTarget, Project, Strip, Track, TrackKind};
@@ -222,18 +222,22 @@ fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool, laten
     }
 }
 
-/// The node and parameter a lane of `track` moves, if that is in the graph (a bypassed device
-/// is not).
-fn lane_destination(track: &Track, target: &LaneTarget) -> Option<(String, String)> {
-    let prefix = format!("t{}", track.id);
+/// The node and parameter a lane moves on the channel whose nodes are named `prefix`, with
+/// `instrument` and `inserts`, if that is in the graph (a bypassed device is not).
+fn lane_destination(
+    prefix: &str,
+    instrument: Option<&Device>,
+    inserts: &[Device],
+    target: &LaneTarget,
+) -> Option<(String, String)> {
     match target {
         LaneTarget::Gain => Some((format!("{prefix}.fader"), "gain".into())),
         LaneTarget::Pan => Some((format!("{prefix}.pan"), "pan".into())),
         LaneTarget::Param { device, param } => {
-            if track.instrument.as_ref().is_some_and(|d| d.id == *device) {
+            if instrument.is_some_and(|d| d.id == *device) {
                 return Some((format!("{prefix}.synth"), param.clone()));
             }
-            let sounding = track.inserts.iter().any(|d| d.id == *device && !d.bypass);
+            let sounding = inserts.iter().any(|d| d.id == *device && !d.bypass);
             sounding.then(|| (format!("{prefix}.fx{device}"), param.clone()))
         }
     }
@@ -270,12 +274,21 @@ fn lane_points(project: &Project, lane: &Lane, sample_rate: f32) -> Vec<Breakpoi
     points
 }
 
-/// A node for each lane of `track` whose target is in the graph, feeding that parameter (whose
-/// own value becomes 0: the lane gives all of it). A silent track's volume lane is left
-/// unconnected, so the fader's 0 holds.
-fn lanes(plan: &mut Plan, project: &Project, track: &Track, audible: bool, sample_rate: f32) {
-    for lane in &track.automation {
-        let Some((node_name, param)) = lane_destination(track, &lane.target) else { continue };
+/// A channel's lanes, for [`lanes`]: its nodes' prefix, devices and automation.
+struct LaneChannel<'a> {
+    prefix: String,
+    instrument: Option<&'a Device>,
+    inserts: &'a [Device],
+    automation: &'a [Lane],
+}
+
+/// A node for each lane of a channel whose target is in the graph, feeding that parameter
+/// (whose own value becomes 0: the lane gives all of it). A silent channel's volume lane is
+/// left unconnected, so the fader's 0 holds.
+fn lanes(plan: &mut Plan, project: &Project, channel: &LaneChannel<'_>, audible: bool, sample_rate: f32) {
+    for lane in channel.automation {
+        let destination = lane_destination(&channel.prefix, channel.instrument, channel.inserts, &lane.target);
+        let Some((node_name, param)) = destination else { continue };
         let silenced = lane.target == LaneTarget::Gain && !audible;
         let Some(target) = plan.nodes.get_mut(&node_name).filter(|_| !silenced) else { continue };
         target.params.insert(param.clone(), 0.0);
@@ -319,7 +332,14 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
     let mut master = node("gain");
     master.params.insert("gain".into(), if project.master.mute { 0.0 } else { db_to_gain(project.master.gain_db) });
     plan.nodes.insert("master.fader".into(), master);
-    plan.edges.insert(("master.fader".into(), DESTINATION.into()));
+    let mut master_pan = node("stereo-panner");
+    master_pan.params.insert("pan".into(), project.master.pan);
+    plan.nodes.insert("master.pan".into(), master_pan);
+    plan.edges.insert(("master.fader".into(), "master.pan".into()));
+    plan.edges.insert(("master.pan".into(), DESTINATION.into()));
+    let master_lanes =
+        LaneChannel { prefix: "master".into(), instrument: None, inserts: &[], automation: &project.master_automation };
+    lanes(&mut plan, project, &master_lanes, !project.master.mute, sample_rate);
     let soloing = project.tracks.iter().any(|t| t.strip.solo);
     for bus in &project.buses {
         let prefix = format!("b{}", bus.id);
@@ -329,6 +349,8 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
         let short = latency.buses - chain_latency(&bus.inserts, sample_rate);
         let last = compensate(&mut plan, format!("{prefix}.pdc"), last, short, sample_rate);
         strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute, (0, sample_rate));
+        let channel = LaneChannel { prefix, instrument: None, inserts: &bus.inserts, automation: &bus.automation };
+        lanes(&mut plan, project, &channel, !bus.strip.mute, sample_rate);
     }
     let map = project.tempo_map();
     let frame = |tick: u64| map.frame_at(tick, sample_rate) as f64;
@@ -362,7 +384,13 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
             }
         };
         track_tail(&mut plan, track, head, audible, latency);
-        lanes(&mut plan, project, track, audible, sample_rate);
+        let channel = LaneChannel {
+            prefix,
+            instrument: track.instrument.as_ref(),
+            inserts: &track.inserts,
+            automation: &track.automation,
+        };
+        lanes(&mut plan, project, &channel, audible, sample_rate);
     }
     plan
 }

@@ -107,7 +107,8 @@ pub enum Edit {
         bus: Id,
         gain_db: Option<f32>,
     },
-    /// Sets the points of a track's automation lane for `target` (`None`: no lane).
+    /// Sets the points of an automation lane for `target` of a track, a bus or the master
+    /// (`track` 0) (`None`: no lane).
     SetLane {
         track: Id,
         target: LaneTarget,
@@ -263,19 +264,55 @@ fn check_param(device: &Device, kind: &crate::node::NodeType, name: &str, value:
     Ok(())
 }
 
-/// A lane of `track`: its target is there, its points in tick order and in the target's range.
-pub(crate) fn check_lane(track: &Track, lane: &Lane) -> Result<(), SessionError> {
-    let what = || format!("track {}: the lane for {}", track.id, lane_name(&lane.target));
+/// What lanes on one channel can move: its devices, and whether it has a pan.
+pub(crate) struct LaneOwner<'a> {
+    what: String,
+    devices: Vec<&'a Device>,
+    pan: bool,
+}
+
+impl<'a> LaneOwner<'a> {
+    pub(crate) fn track(track: &'a Track) -> Self {
+        Self {
+            what: format!("track {}", track.id),
+            devices: track.inserts.iter().chain(&track.instrument).collect(),
+            pan: true,
+        }
+    }
+
+    pub(crate) fn bus(bus: &'a Bus) -> Self {
+        Self { what: format!("bus {}", bus.id), devices: bus.inserts.iter().collect(), pan: true }
+    }
+
+    pub(crate) fn master() -> Self {
+        Self { what: "the master".into(), devices: Vec::new(), pan: true }
+    }
+
+    /// The owner of channel `id`: a track, a bus, or the master ([`MASTER`]).
+    fn of(project: &'a Project, id: Id) -> Result<Self, SessionError> {
+        if id == MASTER {
+            return Ok(Self::master());
+        }
+        if let Some(t) = project.tracks.iter().find(|t| t.id == id) {
+            return Ok(Self::track(t));
+        }
+        project.buses.iter().find(|b| b.id == id).map(Self::bus).ok_or_else(|| missing("track or bus", id))
+    }
+}
+
+/// A lane of a channel: its target is there, its points in tick order and in the target's range.
+pub(crate) fn check_lane(owner: &LaneOwner<'_>, lane: &Lane) -> Result<(), SessionError> {
+    let what = || format!("{}: the lane for {}", owner.what, lane_name(&lane.target));
     let (min, max) = match &lane.target {
         LaneTarget::Gain => (MIN_LANE_DB, MAX_GAIN_DB),
+        LaneTarget::Pan if !owner.pan => return Err(refuse(format!("{}: it has no pan", what()))),
         LaneTarget::Pan => (-1.0, 1.0),
         LaneTarget::Param { device, param } => {
-            let d = track
-                .inserts
+            let d = owner
+                .devices
                 .iter()
-                .chain(&track.instrument)
                 .find(|d| d.id == *device)
-                .ok_or_else(|| refuse(format!("{}: the track has no device {device}", what())))?;
+                .ok_or_else(|| refuse(format!("{}: there is no device {device}", what())))?;
             let spec = crate::node::find(&d.kind)
                 .and_then(|(_, k)| k.spec.params.iter().find(|p| p.name == param))
                 .ok_or_else(|| {
@@ -306,6 +343,33 @@ pub(crate) fn check_lane(track: &Track, lane: &Lane) -> Result<(), SessionError>
         )));
     }
     Ok(())
+}
+
+/// Every lane of a channel, and at most one per target.
+pub(crate) fn check_lanes(owner: &LaneOwner<'_>, lanes: &[Lane]) -> Result<(), SessionError> {
+    for (i, lane) in lanes.iter().enumerate() {
+        check_lane(owner, lane)?;
+        if lanes[..i].iter().any(|l| l.target == lane.target) {
+            return Err(refuse(format!("{}: two lanes for {}", owner.what, lane_name(&lane.target))));
+        }
+    }
+    Ok(())
+}
+
+/// The lanes of a track, a bus, or the master ([`MASTER`]).
+fn lanes_mut(project: &mut Project, channel: Id) -> Result<&mut Vec<Lane>, SessionError> {
+    if channel == MASTER {
+        return Ok(&mut project.master_automation);
+    }
+    if project.tracks.iter().any(|t| t.id == channel) {
+        return track_mut(project, channel).map(|t| &mut t.automation);
+    }
+    project
+        .buses
+        .iter_mut()
+        .find(|b| b.id == channel)
+        .map(|b| &mut b.automation)
+        .ok_or_else(|| missing("track or bus", channel))
 }
 
 fn lane_name(target: &LaneTarget) -> String {
@@ -346,13 +410,7 @@ pub(crate) fn check_track(project: &Project, track: &Track) -> Result<(), Sessio
     if let Some(s) = track.sends.iter().find(|s| !project.buses.iter().any(|b| b.id == s.bus)) {
         return Err(refuse(format!("track {} sends to bus {}, which is not there", track.id, s.bus)));
     }
-    for (i, lane) in track.automation.iter().enumerate() {
-        check_lane(track, lane)?;
-        if track.automation[..i].iter().any(|l| l.target == lane.target) {
-            return Err(refuse(format!("track {}: two lanes for {}", track.id, lane_name(&lane.target))));
-        }
-    }
-    Ok(())
+    check_lanes(&LaneOwner::track(track), &track.automation)
 }
 
 /// Whether `ids` are fresh in `project`: an added part may not reuse an id.
@@ -573,15 +631,13 @@ impl Project {
                 let index = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
                 let restore = Edit::AddInsert { track, index, device: inserts.remove(index) };
                 // Its lanes go with it (a later device could be given its id).
-                let lanes = match self.tracks.iter_mut().find(|t| t.id == track) {
-                    Some(t) => {
-                        let (gone, kept) = core::mem::take(&mut t.automation).into_iter().partition(
-                            |l: &Lane| matches!(&l.target, LaneTarget::Param { device: d, .. } if *d == device),
-                        );
-                        t.automation = kept;
-                        gone
-                    }
-                    None => Vec::new(),
+                let lanes = {
+                    let all = lanes_mut(self, track)?;
+                    let (gone, kept) = core::mem::take(all)
+                        .into_iter()
+                        .partition(|l: &Lane| matches!(&l.target, LaneTarget::Param { device: d, .. } if *d == device));
+                    *all = kept;
+                    gone
                 };
                 if lanes.is_empty() {
                     restore
@@ -596,18 +652,18 @@ impl Project {
                 }
             }
             Edit::SetLane { track, target, points } => {
-                let t = track_mut(self, track)?;
                 if let Some(points) = &points {
-                    check_lane(t, &Lane { target: target.clone(), points: points.clone() })?;
+                    check_lane(&LaneOwner::of(self, track)?, &Lane { target: target.clone(), points: points.clone() })?;
                 }
-                let index = t.automation.iter().position(|l| l.target == target);
+                let lanes = lanes_mut(self, track)?;
+                let index = lanes.iter().position(|l| l.target == target);
                 let old = match (index, points) {
-                    (Some(i), Some(p)) => Some(core::mem::replace(&mut t.automation[i].points, p)),
-                    (Some(i), None) => Some(t.automation.remove(i).points),
+                    (Some(i), Some(p)) => Some(core::mem::replace(&mut lanes[i].points, p)),
+                    (Some(i), None) => Some(lanes.remove(i).points),
                     (None, Some(p)) => {
                         // Kept in target order, so undoing gives back the same list.
-                        let at = t.automation.partition_point(|l| l.target < target);
-                        t.automation.insert(at, Lane { target: target.clone(), points: p });
+                        let at = lanes.partition_point(|l| l.target < target);
+                        lanes.insert(at, Lane { target: target.clone(), points: p });
                         None
                     }
                     (None, None) => None,
@@ -680,6 +736,7 @@ impl Project {
                 for d in &bus.inserts {
                     check_device(d)?;
                 }
+                check_lanes(&LaneOwner::bus(&bus), &bus.automation)?;
                 let id = bus.id;
                 self.buses.insert(index.min(self.buses.len()), bus);
                 Edit::RemoveBus { bus: id }

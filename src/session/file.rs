@@ -3,7 +3,7 @@
 //! named by its path), then checks the whole project as the edits would, so a file that loads
 //! is one the model could have made.
 
-use super::edit::{check_device, check_strip, check_track, History};
+use super::edit::{check_device, check_lanes, check_strip, check_track, History, LaneOwner};
 use super::project::{Project, PROJECT_VERSION};
 use super::SessionError;
 use serde_json::Value;
@@ -48,6 +48,7 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 /// The file's undo and redo edits are migrated with the project, since they hold parts of it.
 /// - 1 → 2: tracks gained automation lanes (a version 1 track has none).
 /// - 2 → 3: the project gained tempo changes (a version 2 song keeps one tempo).
+/// - 3 → 4: buses and the master gained automation lanes.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));
@@ -60,7 +61,14 @@ fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
         }
         for stack in ["undo", "redo"] {
             for edit in file.get_mut(stack).and_then(Value::as_array_mut).into_iter().flatten() {
-                add_lanes_in_edit(edit);
+                add_lanes_in_edit(edit, "addTrack", "track");
+            }
+        }
+    }
+    if from < 4 {
+        for stack in ["undo", "redo"] {
+            for edit in file.get_mut(stack).and_then(Value::as_array_mut).into_iter().flatten() {
+                add_lanes_in_edit(edit, "addBus", "bus");
             }
         }
     }
@@ -70,27 +78,36 @@ fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
             p.insert("tempo_changes".into(), Value::Array(Vec::new()));
         }
     }
+    if from < 4 {
+        for bus in project.get_mut("buses").and_then(Value::as_array_mut).into_iter().flatten() {
+            add_lanes(bus);
+        }
+        if let Some(p) = project.as_object_mut() {
+            p.insert("master_automation".into(), Value::Array(Vec::new()));
+        }
+    }
     project["version"] = Value::from(PROJECT_VERSION);
     Ok(())
 }
 
-fn add_lanes(track: &mut Value) {
-    if let Some(t) = track.as_object_mut() {
+fn add_lanes(part: &mut Value) {
+    if let Some(t) = part.as_object_mut() {
         t.insert("automation".into(), Value::Array(Vec::new()));
     }
 }
 
-/// A version 1 edit that carries a whole track (adding one, or a batch holding such an edit).
-fn add_lanes_in_edit(edit: &mut Value) {
+/// Lanes for the part an edit carries whole: `field` of a `kind` edit (`addTrack`'s track,
+/// `addBus`'s bus), in batches too.
+fn add_lanes_in_edit(edit: &mut Value, kind: &str, field: &str) {
     match edit.get("edit").and_then(Value::as_str) {
-        Some("addTrack") => {
-            if let Some(track) = edit.get_mut("track") {
-                add_lanes(track);
+        Some(k) if k == kind => {
+            if let Some(part) = edit.get_mut(field) {
+                add_lanes(part);
             }
         }
         Some("batch") => {
             for inner in edit.get_mut("edits").and_then(Value::as_array_mut).into_iter().flatten() {
-                add_lanes_in_edit(inner);
+                add_lanes_in_edit(inner, kind, field);
             }
         }
         _ => {}
@@ -116,11 +133,13 @@ fn check(project: &Project) -> Result<(), SessionError> {
     }
     super::edit::check_tempo_changes(&project.tempo_changes).map_err(|e| bad(format!("project file: {e}")))?;
     check_strip(&project.master)?;
+    check_lanes(&LaneOwner::master(), &project.master_automation)?;
     for bus in &project.buses {
         check_strip(&bus.strip)?;
         for d in &bus.inserts {
             check_device(d)?;
         }
+        check_lanes(&LaneOwner::bus(bus), &bus.automation)?;
     }
     for track in &project.tracks {
         check_track(project, track)?;

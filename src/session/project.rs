@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 3;
+pub const PROJECT_VERSION: u32 = 4;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -32,6 +32,8 @@ pub struct Project {
     pub tracks: Vec<Track>,
     pub buses: Vec<Bus>,
     pub master: Strip,
+    /// The master's automation lanes: its volume and pan (since version 4).
+    pub master_automation: Vec<Lane>,
     /// What the transport loops when looping is on.
     #[serde(default)]
     pub loop_region: Option<LoopRegion>,
@@ -176,8 +178,9 @@ pub struct Track {
     pub automation: Vec<Lane>,
 }
 
-/// What an automation lane moves: the track's fader (in dB), its pan, or a parameter of its
-/// instrument or of one of its inserts (in the parameter's own unit).
+/// What an automation lane moves: the channel's fader (in dB), its pan, or a parameter of its
+/// instrument or of one of its inserts (in the parameter's own unit). Tracks and buses take all
+/// three; the master, which has a fader and a pan and no devices, the first two.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum LaneTarget {
@@ -224,6 +227,8 @@ pub struct Bus {
     pub name: String,
     pub strip: Strip,
     pub inserts: Vec<Device>,
+    /// Automation lanes of its fader, pan and inserts, at most one per target (since version 4).
+    pub automation: Vec<Lane>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -299,6 +304,7 @@ impl Project {
             tracks: Vec::new(),
             buses: Vec::new(),
             master: Strip::default(),
+            master_automation: Vec::new(),
             loop_region: None,
         }
     }

@@ -175,6 +175,66 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('lanes on the master and on a bus are drawn on their own rows and heard: bounced and rendered natively', async () => {
+  const bounce = async (tail = 0) => readWav(new Uint8Array(await page.evaluate(async (t) => Array.from((await window.quaver.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: t })).wav), tail)));
+  const before = await bounce();
+  await page.click('#add-bus');
+  assert.equal(await page.locator('.channel-head.bus').count(), 1, 'the bus has a row under the tracks');
+  // The master's row: its lanes move its volume and its pan (it has no devices).
+  await page.locator('.channel-head.master button.lanes').click();
+  const masterTarget = page.locator('.channel-head.master select.lane-target');
+  assert.deepEqual(await masterTarget.locator('option').evaluateAll((o) => o.map((x) => x.value)), ['gain', 'pan']);
+  const depth = await undoDepth();
+  let at = await lanePoint(0, 0);
+  await page.mouse.click(at.x + 2, at.y);
+  at = await lanePoint(4 * PPQ, -40);
+  await page.mouse.click(at.x + 2, at.y);
+  const master = await page.evaluate(() => window.quaver.project.master_automation);
+  assert.equal(master.length, 1);
+  assert.deepEqual(master[0].points.map((p) => p.tick), [0, 4 * PPQ]);
+  assert.equal(await undoDepth(), depth + 2, 'one undo step per click');
+  await page.screenshot({ path: path.join(root, 'test-results', 'studio-master-lane.png') });
+
+  // Bounced, the song is the song before times the master's lane, frame by frame. A volume lane
+  // is laid as 16 straight pieces (in gain) per segment, even in dB: at 120 BPM the piece
+  // ends fall on whole frames, 6000 apart here, so the expected gain is exact.
+  const after = await bounce();
+  const [from, to] = master[0].points;
+  const beat = 24000;
+  const pieces = 16;
+  const pieceFrames = (4 * beat) / pieces;
+  const gainAt = (k) => 10 ** ((from.value + ((to.value - from.value) * k) / pieces) / 20);
+  let worst = 0;
+  let compared = 0;
+  for (let i = 0; i < 4 * beat; i += 7) {
+    if (Math.abs(before.channels[0][i]) < 1e-3) continue;
+    const k = Math.floor(i / pieceFrames);
+    const gain = gainAt(k) + ((gainAt(k + 1) - gainAt(k)) * (i - k * pieceFrames)) / pieceFrames;
+    worst = Math.max(worst, Math.abs(after.channels[0][i] / (before.channels[0][i] * gain) - 1));
+    compared += 1;
+  }
+  console.log(`automation: master lane, ${compared} frames against the lane's pieces, worst ${worst.toExponential(2)}`);
+  assert.ok(compared > 1000 && worst < 1e-4, `${compared} frames, worst ${worst}`);
+
+  // The bus's row: its reverb's mix, one point.
+  await page.locator('.channel-head.bus button.lanes').click();
+  const bus = await page.evaluate(() => window.quaver.project.buses[0]);
+  const key = `${bus.inserts[0].id}:mix`;
+  await page.locator('.channel-head.bus select.lane-target').selectOption(key);
+  at = await lanePoint(PPQ, 0.8);
+  await page.mouse.click(at.x + 2, at.y);
+  const busLane = await page.evaluate(() => window.quaver.project.buses[0].automation);
+  assert.deepEqual(busLane.map((l) => [l.target.type, l.target.param, l.points.length]), [['param', 'mix', 1]]);
+  assert.ok(Math.abs(busLane[0].points[0].value - 0.8) < 0.05, `mix ${busLane[0].points[0].value}`);
+  // The CLI, reading the saved project, renders both lanes as the Worker does.
+  const worstNative = await nativeDifference(await bounce(0.5));
+  assert.ok(worstNative <= 1e-4, `the native render differs by up to ${worstNative}`);
+  // Four undo steps take the lanes and the bus away again.
+  for (let i = 0; i < 4; i += 1) await page.click('#undo');
+  assert.deepEqual(await page.evaluate(() => [window.quaver.project.master_automation.length, window.quaver.project.buses.length]), [0, 0]);
+  assert.deepEqual(session.pageErrors, []);
+});
+
 /** Frames where a sound starts: the first sample above 1e-3 after 20 ms of quiet. */
 function onsets(samples, sampleRate) {
   const quiet = Math.round(0.02 * sampleRate);

@@ -1,4 +1,5 @@
-// Main thread: automation lanes as the page shows them. A lane belongs to a track and targets its
+// Main thread: automation lanes as the page shows them. A lane belongs to a track (or a bus, or
+// the master) and targets its
 // fader (dB), its pan, or any parameter of its instrument or inserts; what each can automate and
 // over which range comes from the engine's descriptions, so a new device kind is automatable
 // without code here.
@@ -19,7 +20,10 @@ export function targetOfKey(key) {
   return { type: 'param', device: Number(device), param };
 }
 
-/** Every target a track's lanes can have: `{ target, label, range, initial }`. */
+/**
+ * Every target the lanes of a track, a bus or the master (which has no devices) can have:
+ * `{ target, label, range, initial }`.
+ */
 export function laneTargets(app, track) {
   const targets = [
     { target: { type: 'gain' }, label: 'Volume (dB)', range: GAIN_RANGE, initial: track.strip.gain_db },

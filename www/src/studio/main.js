@@ -150,7 +150,7 @@ app.addAudioTrack = () => {
 app.addBus = () => {
   const [id, reverb] = freshIds(2);
   const inserts = app.engine.kinds.has('reverb') ? [{ id: reverb, kind: 'reverb', params: {}, bypass: false }] : [];
-  const bus = { id, name: `Bus ${app.project.buses.length + 1}`, strip: defaultStrip(), inserts };
+  const bus = { id, name: `Bus ${app.project.buses.length + 1}`, strip: defaultStrip(), inserts, automation: [] };
   if (app.edit({ edit: 'addBus', index: app.project.buses.length, bus })) showTab('mixer');
   return id;
 };
@@ -211,9 +211,21 @@ app.toggleTempoMap = () => {
   draw();
 };
 
-/** Shows the lane `key` of track `trackId` over its row (the same again: hides it). */
+/**
+ * The buses and the master as rows under the tracks: they hold no clips, only automation lanes
+ * (volume, pan and their inserts' parameters).
+ */
+app.channelRows = () => [
+  ...app.project.buses.map((b) => ({ ...b, kind: 'bus', clips: [], instrument: null })),
+  { id: MASTER, name: 'Master', kind: 'master', clips: [], instrument: null, strip: app.project.master, inserts: [], automation: app.project.master_automation },
+];
+
+/** Every row of the timeline: the tracks, then the buses and the master. */
+app.rows = () => [...app.project.tracks, ...app.channelRows()];
+
+/** Shows the lane `key` of row `trackId` (a track, a bus or the master) over it (the same again: hides it). */
 app.showLane = (trackId, key = null) => {
-  const track = app.project.tracks.find((t) => t.id === trackId);
+  const track = app.rows().find((t) => t.id === trackId);
   if (!track) return;
   const current = app.automation?.track === trackId ? app.automation.key : null;
   const next = key ?? (current ? null : (track.automation[0] ? targetKey(track.automation[0].target) : 'gain'));
@@ -592,7 +604,7 @@ app.refresh = () => {
   // A selection whose track or clip went (an undo) is dropped.
   if (!project.tracks.some((t) => t.id === app.selection.track)) app.selection.track = project.tracks[0]?.id ?? null;
   if (app.selection.clip !== null && !selectedClip()) app.selection.clip = null;
-  if (app.automation && !project.tracks.some((t) => t.id === app.automation.track)) app.automation = null;
+  if (app.automation && !app.rows().some((t) => t.id === app.automation.track)) app.automation = null;
   renderTrackList();
   app.mixer.render();
   app.devicePanel.render();
@@ -658,7 +670,35 @@ function renderTrackList() {
     head.onclick = () => app.select({ track: track.id, clip: null });
     return head;
   });
-  $('track-list').replaceChildren(...items);
+  const channels = app.channelRows().map((channel) => {
+    const showing = app.automation?.track === channel.id;
+    const lanes = el('button', { type: 'button', textContent: 'A', className: 'lanes', title: 'Show automation (draw breakpoints on the row; double-click one to delete it)' });
+    lanes.setAttribute('aria-pressed', String(showing));
+    lanes.onclick = (event) => {
+      event.stopPropagation();
+      app.showLane(channel.id);
+    };
+    let info;
+    if (showing) {
+      info = el('select', { className: 'lane-target', title: 'What the lane automates' });
+      info.setAttribute('aria-label', 'Automated parameter');
+      for (const t of laneTargets(app, channel)) {
+        const key = targetKey(t.target);
+        info.append(el('option', { value: key, textContent: `${laneOf(channel, key) ? '● ' : ''}${t.label}` }));
+      }
+      info.value = app.automation.key;
+      info.onchange = () => app.showLane(channel.id, info.value);
+    } else {
+      const what = channel.kind === 'master' ? 'Master' : `Bus · ${channel.inserts.map((d) => d.kind).join(', ') || 'no inserts'}`;
+      const automated = channel.automation.length ? ` · ${channel.automation.length} lane${channel.automation.length === 1 ? '' : 's'}` : '';
+      info = el('span', { className: 'kind', textContent: `${what}${automated}` });
+    }
+    const head = el('li', { className: `track-head channel-head ${channel.kind}` },
+      el('span', { className: 'name', textContent: channel.name }), el('span', { className: 'switches' }, lanes), info);
+    head.dataset.channel = String(channel.id);
+    return head;
+  });
+  $('track-list').replaceChildren(...items, ...channels);
 }
 
 function showTab(name) {
@@ -764,7 +804,7 @@ function replaceSession(next) {
 /** The master level in the top bar (again after another project opens: its nodes are new). */
 function watchMaster() {
   app.stopMasterMeter?.();
-  const master = app.session.nodeOf('master.fader');
+  const master = app.session.nodeOf('master.pan');
   if (master === undefined) return;
   app.stopMasterMeter = app.engine.meter(master, ({ peak }) => {
     ['l', 'r'].forEach((side, ch) => {

@@ -133,7 +133,7 @@ export class Mixer {
     );
     if (channel.inserts) element.append(this.inserts(channel));
     if (type === 'track') element.append(this.sends(channel));
-    return { element, bars, key: prefix, meterNode: type === 'master' ? 'master.fader' : `${prefix}.pan` };
+    return { element, bars, key: prefix, meterNode: `${prefix}.pan` };
   }
 
   inserts(channel) {

@@ -84,10 +84,9 @@ export class Timeline {
     const rect = this.canvas.getBoundingClientRect();
     const x = event.clientX - rect.left;
     const y = event.clientY - rect.top;
-    const { project } = this.app;
     const tempo = this.app.showTempo && y >= RULER && y < this.tracksTop;
     const row = y < RULER ? -1 : tempo ? -2 : Math.floor((y - this.tracksTop) / ROW);
-    const track = project.tracks[row] ?? null;
+    const track = this.app.rows()[row] ?? null;
     let clip = null;
     let edge = false;
     const lane = tempo || (track !== null && this.app.automation?.track === track.id);
@@ -122,6 +121,8 @@ export class Timeline {
       this.laneDown(at);
       return;
     }
+    // A bus or master row is there for its lanes (press A): nothing to select on it.
+    if (at.track.kind === 'bus' || at.track.kind === 'master') return;
     this.app.select({ track: at.track.id, clip: at.clip?.id ?? null });
     if (!at.clip) return;
     this.drag = {
@@ -214,10 +215,11 @@ export class Timeline {
       return { tempo: true, key: 'tempo', top: RULER, label: 'Tempo (BPM)', range: TEMPO_RANGE, initial: project.tempo_bpm, points };
     }
     const view = this.app.automation;
-    const track = view && project.tracks.find((t) => t.id === view.track);
+    const rows = this.app.rows();
+    const track = view && rows.find((t) => t.id === view.track);
     const shown = track && laneTarget(this.app, track, view.key);
     if (!shown) return null;
-    const top = this.rowY(project.tracks.indexOf(track));
+    const top = this.rowY(rows.findIndex((t) => t.id === track.id));
     return { track, key: view.key, top, ...shown, points: laneOf(track, view.key)?.points ?? [] };
   }
 
@@ -325,7 +327,8 @@ export class Timeline {
     const { project, selection } = this.app;
     if (!project) return;
     const width = this.canvas.parentElement.clientWidth;
-    const height = Math.max(this.rowY(project.tracks.length) + ROW, this.canvas.parentElement.clientHeight);
+    const rows = this.app.rows();
+    const height = Math.max(this.rowY(rows.length) + ROW, this.canvas.parentElement.clientHeight);
     const tracksTop = this.tracksTop;
     const g = fitCanvas(this.canvas, width, height);
     const signature = project.time_signature;
@@ -336,6 +339,20 @@ export class Timeline {
     project.tracks.forEach((track, i) => {
       g.fillStyle = track.id === selection.track ? '#1f242c' : i % 2 ? '#15181d' : '#181b21';
       g.fillRect(0, this.rowY(i), width, ROW);
+    });
+    // Bus and master rows hold lanes only: a darker band, with what they are.
+    rows.slice(project.tracks.length).forEach((channel, j) => {
+      const y = this.rowY(project.tracks.length + j);
+      g.fillStyle = '#0d0f12';
+      g.fillRect(0, y, width, ROW);
+      g.fillStyle = '#2c3038';
+      g.fillRect(0, y, width, 1);
+      if (this.app.automation?.track !== channel.id) {
+        g.fillStyle = '#5a6170';
+        g.font = '11px system-ui, sans-serif';
+        const lanes = channel.automation.length ? `${channel.automation.length} lane${channel.automation.length === 1 ? '' : 's'}` : 'no lanes';
+        g.fillText(`${channel.name}: ${lanes} (A shows them)`, 6, y + ROW / 2 + 4);
+      }
     });
     // Grid: bars bright, beats faint; beats dropped when they would crowd.
     const firstBar = Math.floor(this.scrollTick / bar);
