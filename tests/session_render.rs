@@ -391,6 +391,26 @@ fn the_metronome_clicks_on_every_beat_counts_in_a_bar_and_stays_out_of_bounces()
 }
 
 #[test]
+fn a_count_in_counts_the_tempo_the_song_starts_at_even_when_it_changes_in_the_first_bar() {
+    use quaver::session::compile::compile_live;
+    use quaver::session::TempoChange;
+    let mut h = four_beats();
+    h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+    // 120 BPM for the first beat, then 60.
+    h.edit(Edit::SetTempoChanges { changes: vec![TempoChange { tick: PPQ, bpm: 60.0, ramp: false }] }).unwrap();
+    let beat = 24_000;
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile_live(&h.project, SR, true)).unwrap();
+    let started = sync.play_counting_in(g.controller_mut(), &h.project, 0, 0, false, true).unwrap();
+    assert_eq!(started, 4 * beat as u64, "a bar at 120 BPM, then the song");
+    let out = g.render_frames(4 * beat + 5 * beat);
+    // Four clicks a 120 BPM beat apart, the song's first beat, then its beats at 60 BPM.
+    let expected = [0, beat, 2 * beat, 3 * beat, 4 * beat, 5 * beat, 7 * beat].map(|f| f + 1);
+    assert_eq!(sound_starts(&out[0], 1000), expected);
+}
+
+#[test]
 fn a_track_made_while_the_song_plays_joins_it_in_time() {
     let mut h = four_beats();
     let mut g = OfflineRenderer::new(SR);

@@ -158,9 +158,16 @@ pub const METRONOME: &str = "metronome.synth";
 const METRONOME_BARS_PAST_END: u64 = 256;
 const CLICK_SECONDS: f64 = 0.03;
 
-/// Frames of one bar at `sample_rate`: how far the metronome's timeline runs ahead of the song's.
+/// Frames of one bar at the song's first tempo: the count-in's length, and how far the
+/// metronome's timeline runs ahead of the song's. (A tempo change inside the first bar does not
+/// change the count-in: it counts the tempo the song starts at.)
 pub fn bar_frames(project: &Project, sample_rate: f32) -> u64 {
-    project.frame_at(project.time_signature.bar_ticks(), sample_rate)
+    count_in_frame(project, project.time_signature.bar_ticks(), sample_rate)
+}
+
+/// Frames of `ticks` at the song's first tempo.
+fn count_in_frame(project: &Project, ticks: u64, sample_rate: f32) -> u64 {
+    (ticks as f64 * 60.0 / (project.tempo_bpm * super::PPQ as f64) * f64::from(sample_rate)).round() as u64
 }
 
 /// A click on every beat, the first of each bar higher, as a synth's sequence. Its timeline runs
@@ -177,8 +184,11 @@ fn metronome(project: &Project, sample_rate: f32) -> PlannedNode {
     let length = (CLICK_SECONDS * f64::from(sample_rate)).round() as u64;
     let notes = (-per_bar..beats)
         .map(|b| {
-            let song = map.frame_at(b.unsigned_abs() * beat, sample_rate) as i64;
-            let start = (offset + if b < 0 { -song } else { song }) as u64;
+            let start = if b < 0 {
+                (offset - count_in_frame(project, b.unsigned_abs() * beat, sample_rate) as i64) as u64
+            } else {
+                (offset + map.frame_at(b.unsigned_abs() * beat, sample_rate) as i64) as u64
+            };
             let key = if b.rem_euclid(per_bar) == 0 { 96 } else { 84 };
             SequencedNote { start, length, key, velocity: 100 }
         })

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openLab } from './lab.mjs';
-import { readWav } from './wav.mjs';
+import { onsets, readWav } from './wav.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PPQ = 960;
@@ -234,19 +234,6 @@ test('lanes on the master and on a bus are drawn on their own rows and heard: bo
   assert.deepEqual(await page.evaluate(() => [window.quaver.project.master_automation.length, window.quaver.project.buses.length]), [0, 0]);
   assert.deepEqual(session.pageErrors, []);
 });
-
-/** Frames where a sound starts: the first sample above 1e-3 after 20 ms of quiet. */
-function onsets(samples, sampleRate) {
-  const quiet = Math.round(0.02 * sampleRate);
-  const found = [];
-  let lastLoud = -Infinity;
-  for (let i = 0; i < samples.length; i += 1) {
-    if (Math.abs(samples[i]) < 1e-3) continue;
-    if (i - lastLoud > quiet) found.push(i);
-    lastLoud = i;
-  }
-  return found;
-}
 
 test('a tempo ramp drawn on the tempo row moves the notes, the clock and the bounce, and the CLI agrees', async () => {
   await page.evaluate(() => {

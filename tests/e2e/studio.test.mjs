@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openLab, waitAudio } from './lab.mjs';
-import { readWav } from './wav.mjs';
+import { onsets, readWav } from './wav.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results');
@@ -24,9 +24,6 @@ const NOTES = [
   { tick: 2 * PPQ, key: 64 },
   { tick: 3 * PPQ, key: 65 },
 ];
-/** An onset counts from the first sample this loud after at least SILENCE_MS of quiet. */
-const THRESHOLD = 1e-3;
-const SILENCE_MS = 20;
 
 let session;
 let page;
@@ -50,18 +47,6 @@ async function rollPoint(tick, key) {
     return { x: roll.tickToX(t), y: roll.keyToY(k) };
   }, [tick, key]);
   return { x: box.x + x + 3, y: box.y + y + 6 };
-}
-
-function onsets(samples, sampleRate) {
-  const quiet = Math.round((SILENCE_MS / 1000) * sampleRate);
-  const found = [];
-  let lastLoud = -Infinity;
-  for (let i = 0; i < samples.length; i += 1) {
-    if (Math.abs(samples[i]) < THRESHOLD) continue;
-    if (i - lastLoud > quiet) found.push(i);
-    lastLoud = i;
-  }
-  return found;
 }
 
 /** A tap after the engine: records every frame it outputs with its context frame number. */

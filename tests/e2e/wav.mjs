@@ -60,3 +60,19 @@ export function writeWav16(samples, sampleRate) {
   samples.forEach((v, i) => view.setInt16(44 + i * 2, Math.round(Math.max(-1, Math.min(1, v)) * 32767), true));
   return bytes;
 }
+
+/**
+ * Frames where a sound starts: the first sample at least `threshold` loud after at least
+ * `silenceMs` of quieter ones.
+ */
+export function onsets(samples, sampleRate, { threshold = 1e-3, silenceMs = 20 } = {}) {
+  const quiet = Math.round((silenceMs / 1000) * sampleRate);
+  const found = [];
+  let lastLoud = -Infinity;
+  for (let i = 0; i < samples.length; i += 1) {
+    if (Math.abs(samples[i]) < threshold) continue;
+    if (i - lastLoud > quiet) found.push(i);
+    lastLoud = i;
+  }
+  return found;
+}
