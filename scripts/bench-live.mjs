@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
+import { loadPercentile as percentile } from '../www/src/engine/protocol.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'bench-results');
@@ -34,18 +35,6 @@ const median = (values) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
-
-/** The upper edge of the bucket holding rank p of a pooled histogram (percent buckets). */
-function percentile(histogram, p) {
-  const total = histogram.reduce((a, b) => a + b, 0);
-  const rank = Math.ceil(p * total);
-  let seen = 0;
-  for (let i = 0; i < histogram.length; i += 1) {
-    seen += histogram[i];
-    if (seen >= rank) return (i + 1) / 100;
-  }
-  return null;
-}
 
 /** What makes a round not count: silence, engine errors, quanta the telemetry missed. */
 function problemsOf(round) {

@@ -4,7 +4,7 @@
 // each batch at the next quantum boundary and acknowledges it. Every node kind, parameter
 // and setting is learnt from the engine's describe(): nothing here lists them.
 import { initSync, Analyser, Controller } from '../../../pkg/quaver.js';
-import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION } from './protocol.js';
+import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION, loadPercentile } from './protocol.js';
 
 /** How many refusals `engine.errors` keeps (the oldest go first); `errorCount` counts all. */
 const ERROR_LOG = 200;
@@ -349,17 +349,7 @@ function settingCall(setting, value) {
 
 /** A LOAD message as fractions of a quantum's time, with the histogram's percentiles. */
 function loadReading({ quanta, renderMs, worstMs, quantumMs, precise, histogram }) {
-  const percentile = (p) => {
-    if (!precise || quanta === 0) return null;
-    const rank = Math.ceil(p * quanta);
-    let seen = 0;
-    for (let i = 0; i < histogram.length; i += 1) {
-      seen += histogram[i];
-      // The bucket's upper edge: the reading never understates.
-      if (seen >= rank) return (i + 1) / 100;
-    }
-    return null;
-  };
+  const percentile = (p) => (precise ? loadPercentile(histogram, p) : null);
   return {
     quanta,
     mean: quanta > 0 ? renderMs / quanta / quantumMs : 0,

@@ -40,3 +40,19 @@ export const TAP_INTERVAL_QUANTA = 12;
 
 /** Buckets of the render-load histogram: one per percent of a quantum's time, 0–199 %, then more. */
 export const LOAD_BUCKETS = 201;
+
+/**
+ * The render load at rank `p` (0–1) of a load histogram, as a fraction of a quantum's time: the upper
+ * edge of its bucket, so a reading never understates. Null for an empty histogram.
+ */
+export function loadPercentile(histogram, p) {
+  const total = histogram.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.ceil(p * total);
+  let seen = 0;
+  for (let i = 0; i < histogram.length; i += 1) {
+    seen += histogram[i];
+    if (seen >= rank) return (i + 1) / 100;
+  }
+  return null;
+}

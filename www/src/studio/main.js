@@ -619,6 +619,31 @@ function draw() {
   app.roll.draw();
 }
 
+/**
+ * A row header's automation controls: the A button, and while its lane shows, the menu of what
+ * the lane moves (otherwise `summary`, a line about the row).
+ */
+function laneControls(row, summary) {
+  const showing = app.automation?.track === row.id;
+  const lanes = el('button', { type: 'button', textContent: 'A', className: 'lanes', title: 'Show automation (draw breakpoints on the row; double-click one to delete it)' });
+  lanes.setAttribute('aria-pressed', String(showing));
+  lanes.onclick = (event) => {
+    event.stopPropagation();
+    app.showLane(row.id);
+  };
+  if (!showing) return { lanes, info: el('span', { className: 'kind', textContent: summary }) };
+  const info = el('select', { className: 'lane-target', title: 'What the lane automates' });
+  info.setAttribute('aria-label', 'Automated parameter');
+  for (const t of laneTargets(app, row)) {
+    const key = targetKey(t.target);
+    info.append(el('option', { value: key, textContent: `${laneOf(row, key) ? '● ' : ''}${t.label}` }));
+  }
+  info.value = app.automation.key;
+  info.onclick = (event) => event.stopPropagation();
+  info.onchange = () => app.showLane(row.id, info.value);
+  return { lanes, info };
+}
+
 function renderTrackList() {
   const items = app.project.tracks.map((track, i) => {
     const name = el('input', { className: 'name', value: track.name, title: 'Rename the track' });
@@ -641,28 +666,8 @@ function renderTrackList() {
       app.edit({ edit: 'removeTrack', track: track.id });
     };
     const instrument = track.instrument?.kind ?? 'synth';
-    const showing = app.automation?.track === track.id;
-    const lanes = el('button', { type: 'button', textContent: 'A', className: 'lanes', title: 'Show automation (draw breakpoints on the row; double-click one to delete it)' });
-    lanes.setAttribute('aria-pressed', String(showing));
-    lanes.onclick = (event) => {
-      event.stopPropagation();
-      app.showLane(track.id);
-    };
-    let info;
-    if (showing) {
-      info = el('select', { className: 'lane-target', title: 'What the lane automates' });
-      info.setAttribute('aria-label', 'Automated parameter');
-      for (const t of laneTargets(app, track)) {
-        const key = targetKey(t.target);
-        info.append(el('option', { value: key, textContent: `${laneOf(track, key) ? '● ' : ''}${t.label}` }));
-      }
-      info.value = app.automation.key;
-      info.onclick = (event) => event.stopPropagation();
-      info.onchange = () => app.showLane(track.id, info.value);
-    } else {
-      const automated = track.automation.length ? ` · ${track.automation.length} lane${track.automation.length === 1 ? '' : 's'}` : '';
-      info = el('span', { className: 'kind', textContent: `${track.kind === 'midi' ? `MIDI · ${instrument}` : 'Audio'} · ${track.clips.length} clip${track.clips.length === 1 ? '' : 's'}${automated}` });
-    }
+    const automated = track.automation.length ? ` · ${track.automation.length} lane${track.automation.length === 1 ? '' : 's'}` : '';
+    const { lanes, info } = laneControls(track, `${track.kind === 'midi' ? `MIDI · ${instrument}` : 'Audio'} · ${track.clips.length} clip${track.clips.length === 1 ? '' : 's'}${automated}`);
     const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` },
       name, el('span', { className: 'switches' }, lanes, toggle('mute', 'M'), toggle('solo', 'S'), remove), info);
     head.dataset.track = String(track.id);
@@ -671,28 +676,9 @@ function renderTrackList() {
     return head;
   });
   const channels = app.channelRows().map((channel) => {
-    const showing = app.automation?.track === channel.id;
-    const lanes = el('button', { type: 'button', textContent: 'A', className: 'lanes', title: 'Show automation (draw breakpoints on the row; double-click one to delete it)' });
-    lanes.setAttribute('aria-pressed', String(showing));
-    lanes.onclick = (event) => {
-      event.stopPropagation();
-      app.showLane(channel.id);
-    };
-    let info;
-    if (showing) {
-      info = el('select', { className: 'lane-target', title: 'What the lane automates' });
-      info.setAttribute('aria-label', 'Automated parameter');
-      for (const t of laneTargets(app, channel)) {
-        const key = targetKey(t.target);
-        info.append(el('option', { value: key, textContent: `${laneOf(channel, key) ? '● ' : ''}${t.label}` }));
-      }
-      info.value = app.automation.key;
-      info.onchange = () => app.showLane(channel.id, info.value);
-    } else {
-      const what = channel.kind === 'master' ? 'Master' : `Bus · ${channel.inserts.map((d) => d.kind).join(', ') || 'no inserts'}`;
-      const automated = channel.automation.length ? ` · ${channel.automation.length} lane${channel.automation.length === 1 ? '' : 's'}` : '';
-      info = el('span', { className: 'kind', textContent: `${what}${automated}` });
-    }
+    const what = channel.kind === 'master' ? 'Master' : `Bus · ${channel.inserts.map((d) => d.kind).join(', ') || 'no inserts'}`;
+    const automated = channel.automation.length ? ` · ${channel.automation.length} lane${channel.automation.length === 1 ? '' : 's'}` : '';
+    const { lanes, info } = laneControls(channel, `${what}${automated}`);
     const head = el('li', { className: `track-head channel-head ${channel.kind}` },
       el('span', { className: 'name', textContent: channel.name }), el('span', { className: 'switches' }, lanes), info);
     head.dataset.channel = String(channel.id);
