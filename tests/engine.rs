@@ -375,12 +375,14 @@ fn sources_end_once_and_then_cost_nothing() {
     assert!(out[1000..].iter().all(|&v| (v - 0.1).abs() < 1e-6), "only the loop is left");
 }
 
-/// Eight tracks of noise, each through its own biquad (different types and corners), mixed.
+/// Eleven tracks of noise, each through its own biquad (different types and corners), mixed.
+const TRACKS: u32 = 11;
+
 fn tracks(metered: bool) -> (OfflineRenderer, Vec<Vec<f32>>) {
     let mut g = OfflineRenderer::new(SR);
     let bus = g.add("gain").unwrap();
     g.connect(bus, g.destination()).unwrap();
-    for track in 0..8u32 {
+    for track in 0..TRACKS {
         let noise = g.add("noise").unwrap();
         g.choose(noise, "type", ["white", "pink", "brown"][track as usize % 3]).unwrap();
         g.start(noise, f64::from(track) * 0.0013).unwrap();
@@ -404,8 +406,13 @@ fn independent_biquads_run_several_at_once_with_the_same_output_bit_for_bit() {
     let (grouped, out) = tracks(false);
     let groups: Vec<_> =
         grouped.engine().schedule().steps().iter().filter(|s| s.group > 1).map(|s| (s.group, s.chained)).collect();
-    let size = quaver::simd::GROUP;
-    assert_eq!(groups, vec![(size as u8, false); 8 / size], "the eight filters sit side by side in groups of {size}");
+    let size = quaver::simd::SIDE_GROUP;
+    let rest = TRACKS as usize - size;
+    assert_eq!(
+        groups,
+        vec![(size as u8, false), (rest as u8, false)],
+        "eleven filters side by side: {size}, then {rest}"
+    );
     // A meter keeps a node out of a group: the same graph, every filter on its own.
     let (_, alone) = tracks(true);
     assert_eq!(out, alone, "grouping changes nothing in the output");
@@ -439,7 +446,7 @@ fn a_chain_of_biquads_runs_several_stages_at_once_with_the_same_output_bit_for_b
     let (grouped, out) = chain(false);
     let groups: Vec<_> =
         grouped.engine().schedule().steps().iter().filter(|s| s.group > 1).map(|s| (s.group, s.chained)).collect();
-    let size = quaver::simd::GROUP;
+    let size = quaver::simd::CHAIN_GROUP;
     assert_eq!(groups, vec![(size as u8, true); 16 / size], "sixteen stages in chained groups of {size}");
     let (_, alone) = chain(true);
     assert_eq!(out, alone, "running stages several at once changes nothing in the output");

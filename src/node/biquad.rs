@@ -12,7 +12,8 @@ use crate::graph::{
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status, GLIDE_SECONDS, SILENCE};
 use crate::simd::{
-    biquad_df1, biquad_df1_group, biquad_df1_mono, flush_subnormals, DirectFormState, History, Native64,
+    biquad_df1, biquad_df1_group, biquad_df1_mono, biquad_df1_side, flush_subnormals, DirectFormState, History,
+    Native64,
 };
 use crate::QUANTUM;
 use core::ops::Range;
@@ -220,7 +221,11 @@ fn run_group<const K: usize>(
     let mut channels = outputs.iter_mut();
     let mut lane_outputs: [&mut [f32; QUANTUM]; K] =
         core::array::from_fn(|_| channels.next().expect("one output per member").channel_mut(0));
-    biquad_df1_group::<K>(&coeffs, &mut history, &lane_inputs, &mut lane_outputs, chained);
+    if chained {
+        biquad_df1_group::<K>(&coeffs, &mut history, &lane_inputs, &mut lane_outputs, true);
+    } else {
+        side_by_side::<K>(&coeffs, &mut history, &lane_inputs, &mut lane_outputs);
+    }
     for (lane, samples) in lane_outputs.into_iter().enumerate() {
         flush_subnormals(samples);
         let core = &mut members[lane].core;
@@ -233,6 +238,24 @@ fn run_group<const K: usize>(
         out.set_audible(1);
     }
     true
+}
+
+/// [`biquad_df1_side`] with as many lane pairs as `K` filters need.
+fn side_by_side<const K: usize>(
+    coeffs: &[Coefficients; K],
+    history: &mut [History; K],
+    inputs: &[&[f32; QUANTUM]; K],
+    outputs: &mut [&mut [f32; QUANTUM]; K],
+) {
+    macro_rules! pairs {
+        ($($p:literal)*) => {
+            match K.div_ceil(2) {
+                $($p => biquad_df1_side::<Native64, K, $p>(coeffs, history, inputs, outputs),)*
+                _ => unreachable!("groups side by side hold at most SIDE_GROUP filters"),
+            }
+        };
+    }
+    pairs!(1 2 3 4)
 }
 
 impl Processor for Biquad {
@@ -258,7 +281,7 @@ impl Processor for Biquad {
         self.core.fade.is_none() && self.params.iter().all(Param::is_steady)
     }
 
-    /// Up to four mono biquads in one kernel: a filter is one long chain of dependent
+    /// Up to four mono biquads in series, or eight side by side, in one kernel: a filter is one long chain of dependent
     /// operations, so several in flight cost little more than one. The arithmetic per filter
     /// is the mono kernel's, so the output is bit for bit the same.
     fn process_group(
@@ -272,12 +295,15 @@ impl Processor for Biquad {
         let mut members = [Some(self)]
             .into_iter()
             .chain(rest.iter_mut().map(|p| p.as_any_mut().and_then(|p| p.downcast_mut::<Biquad>())));
-        match outputs.len() {
-            2 => run_group::<2>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),
-            3 => run_group::<3>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),
-            4 => run_group::<4>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),
-            _ => false,
+        macro_rules! sizes {
+            ($($k:literal)*) => {
+                match outputs.len() {
+                    $($k => run_group::<$k>(core::array::from_fn(|_| members.next().flatten()), inputs, outputs, chained, cx),)*
+                    _ => false,
+                }
+            };
         }
+        sizes!(2 3 4 5 6 7 8)
     }
 
     fn params(&mut self) -> &mut [Param] {

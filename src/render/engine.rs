@@ -11,7 +11,7 @@ use crate::render::{
     port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, Step, MAX_PORTS, OUTPUT_BUFFER,
     SILENCE,
 };
-use crate::simd::{has_non_finite, mix_accumulate, Native, GROUP};
+use crate::simd::{has_non_finite, mix_accumulate, Native, MAX_GROUP};
 use crate::{MAX_CHANNELS, MAX_INPUTS, MAX_OUTPUTS, QUANTUM};
 
 /// A node ready for the render side: its ports (for the topology) and its processor.
@@ -126,7 +126,7 @@ pub struct Engine {
     /// Where a node with several outputs renders them before they join the pool.
     scratch: Vec<AudioBuf>,
     /// A group's inputs while its members render (see `render_group`).
-    group_inputs: [[f32; QUANTUM]; GROUP],
+    group_inputs: [[f32; QUANTUM]; MAX_GROUP],
     meters: [MeterReading; MAX_METERS],
     inbox: Vec<(u32, RenderCommand)>,
     retired: Retired,
@@ -180,7 +180,7 @@ impl Engine {
             pool: vec![AudioBuf::default(); config.max_nodes * MAX_OUTPUTS],
             mixes: vec![AudioBuf::default(); MAX_PORTS],
             scratch: vec![AudioBuf::default(); MAX_OUTPUTS],
-            group_inputs: [[0.0; QUANTUM]; GROUP],
+            group_inputs: [[0.0; QUANTUM]; MAX_GROUP],
             meters: [MeterReading::default(); MAX_METERS],
             inbox: Vec::new(),
             retired: Retired { processors: Vec::with_capacity(config.max_nodes), ..Retired::default() },
@@ -561,7 +561,7 @@ impl Engine {
         let Ok(outputs) = self.pool.get_disjoint_mut(steps.map(|s| usize::from(s.output))) else { return false };
         let mut outputs = outputs;
         let mut members = nodes.map(|n| n.as_mut().expect("checked ready above").processor.as_mut());
-        let inputs: [&[f32; QUANTUM]; GROUP] = core::array::from_fn(|k| &self.group_inputs[k]);
+        let inputs: [&[f32; QUANTUM]; MAX_GROUP] = core::array::from_fn(|k| &self.group_inputs[k]);
         let Some((head, rest)) = members.split_first_mut() else { return false };
         if !head.process_group(rest, &inputs[..readers], &mut outputs, chained, cx) {
             return false;
@@ -601,12 +601,16 @@ impl Engine {
             let index = next;
             next += 1;
             let group = usize::from(self.schedule.steps()[index].group);
-            let grouped = match group {
-                2 => self.render_group::<2>(index, &cx),
-                3 => self.render_group::<3>(index, &cx),
-                4 => self.render_group::<GROUP>(index, &cx),
-                _ => false,
-            };
+            macro_rules! sizes {
+                ($($k:literal)*) => {
+                    match group {
+                        $($k => self.render_group::<$k>(index, &cx),)*
+                        _ => false,
+                    }
+                };
+            }
+            const _: () = assert!(MAX_GROUP == 8, "the group sizes below go up to MAX_GROUP");
+            let grouped = sizes!(2 3 4 5 6 7 8);
             if grouped {
                 next += group - 1;
                 continue;

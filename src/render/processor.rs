@@ -72,9 +72,9 @@ pub trait Processor: Send {
         None
     }
 
-    /// Processors with the same key may be rendered up to [`crate::simd::GROUP`] at once by
-    /// `process_group` when the schedule puts them next to each other, side by side (none
-    /// feeding another) or in series.
+    /// Processors with the same key may be rendered together by `process_group` when the
+    /// schedule puts them next to each other: up to [`crate::simd::SIDE_GROUP`] side by side
+    /// (none feeding another) or [`crate::simd::CHAIN_GROUP`] in series.
     fn group_key(&self) -> Option<u32> {
         None
     }

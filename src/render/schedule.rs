@@ -5,7 +5,7 @@
 //! and modulated parameters — reads from.
 
 use crate::graph::Topology;
-use crate::simd::GROUP;
+use crate::simd::{CHAIN_GROUP, MAX_GROUP, SIDE_GROUP};
 use crate::{MAX_INPUTS, MAX_OUTPUTS, MAX_PARAMS};
 
 /// Ports a step can read: audio inputs first, then parameters (`MAX_INPUTS + index`).
@@ -182,7 +182,7 @@ impl Schedule {
                         && key == group_key(next)
                         && !topology.is_split(next)
                         && in_series == group_in_series
-                        && group_position + 1 < GROUP
+                        && group_position + 1 < if group_in_series { CHAIN_GROUP } else { SIDE_GROUP }
                 });
             if !groups_with_next {
                 self.free.append(&mut self.held);
@@ -258,7 +258,15 @@ impl Schedule {
             }
             let mut len = 1;
             let mut chained = false;
-            while len < GROUP && i + len < self.steps.len() {
+            while i + len < self.steps.len() {
+                let most = match len {
+                    1 => MAX_GROUP,
+                    _ if chained => CHAIN_GROUP,
+                    _ => SIDE_GROUP,
+                };
+                if len >= most {
+                    break;
+                }
                 let (last, next) = (self.steps[i + len - 1], self.steps[i + len]);
                 if !simple(&next) || group_key(usize::from(next.slot)) != key {
                     break;

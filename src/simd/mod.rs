@@ -131,6 +131,8 @@ pub trait Lanes64: Copy {
     fn to_f32(self) -> [f32; 2];
     /// `self` rounded to f32 precision, kept as f64.
     fn round_to_f32(self) -> Self;
+    /// [`Self::round_to_f32`] and [`Self::to_f32`] at once, rounding only once.
+    fn narrow(self) -> (Self, [f32; 2]);
     fn add(self, other: Self) -> Self;
     fn sub(self, other: Self) -> Self;
     fn mul(self, other: Self) -> Self;
@@ -176,8 +178,11 @@ impl DirectFormState {
 /// Runs two biquads (one per lane, each with its coefficients) over two channels — a stereo
 /// pair through one filter, or two filters side by side:
 /// direct form I with f64 coefficients and history, each output rounded to f32 before it is
-/// stored and fed back, `y = b0·x + b1·x1 + b2·x2 − a1·y1 − a2·y2` summed in that order —
-/// the structure browsers use, so results match theirs closely.
+/// stored and fed back — the structure browsers use, so results match theirs closely —
+/// summed as `b0·x + b1·x1 + b2·x2 − a2·y2 − a1·y1` in that order: the last output enters
+/// last, so only one multiply and one subtraction wait for it (browsers subtract `a1·y1`
+/// first; the two orders differ only in f64 rounding, which now and then moves an output
+/// by one f32 step).
 pub fn biquad_df1<L: Lanes64>(
     [c, d]: [&crate::dsp::biquad::Coefficients; 2],
     state: &mut DirectFormState,
@@ -195,7 +200,7 @@ pub fn biquad_df1<L: Lanes64>(
     let n = left_in.len().min(right_in.len()).min(left_out.len()).min(right_out.len());
     for i in 0..n {
         let x = L::from_f32([left_in[i], right_in[i]]);
-        let y = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2)).sub(a1.mul(y1)).sub(a2.mul(y2)).round_to_f32();
+        let y = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2)).sub(a2.mul(y2)).sub(a1.mul(y1)).round_to_f32();
         [left_out[i], right_out[i]] = y.to_f32();
         x2 = x1;
         x1 = x;
@@ -215,17 +220,23 @@ pub struct History {
     pub y2: f64,
 }
 
-/// How many biquads [`biquad_df1_group`] runs at once. One biquad sample is a chain of about
-/// 20 cycles of dependent operations; several filters in flight fill the gaps. Measured in
-/// Chromium against two at a time: side by side (G2, 64 tracks of 4 filters) 1.81× → 2.1–2.3×
-/// native; in series (G1, 256 stages) 502 → 468 ms, where three were slower than two (the
-/// staggered pipeline runs short of registers sooner than side by side does).
-pub const GROUP: usize = 4;
+/// How many biquads in series [`biquad_df1_group`] runs at once. One biquad sample is a chain
+/// of about 20 cycles of dependent operations; several filters in flight fill the gaps.
+/// Measured in Chromium: in series (G1, 256 stages) 502 → 468 ms against two at a time, where
+/// three were slower than two (the staggered pipeline runs short of registers).
+pub const CHAIN_GROUP: usize = 4;
+
+/// How many biquads side by side [`biquad_df1_side`] runs at once (pairs of them share a
+/// register's two lanes).
+pub const SIDE_GROUP: usize = 8;
+
+/// The most steps the engine renders as one group, of either kind.
+pub const MAX_GROUP: usize = if CHAIN_GROUP > SIDE_GROUP { CHAIN_GROUP } else { SIDE_GROUP };
 
 /// One sample of one filter: [`biquad_df1_mono`]'s arithmetic exactly.
 #[inline(always)]
 fn df1_tick(c: &crate::dsp::biquad::Coefficients, h: &mut History, x: f64) -> f64 {
-    let y = f64::from((c.b0 * x + c.b1 * h.x1 + c.b2 * h.x2 - c.a1 * h.y1 - c.a2 * h.y2) as f32);
+    let y = f64::from((c.b0 * x + c.b1 * h.x1 + c.b2 * h.x2 - c.a2 * h.y2 - c.a1 * h.y1) as f32);
     h.x2 = h.x1;
     h.x1 = x;
     h.y2 = h.y1;
@@ -287,6 +298,64 @@ pub fn biquad_df1_group<const K: usize>(
     *history = h;
 }
 
+/// `K` mono biquads side by side (filter `k` reads `inputs[k]`), two to a register (`P`
+/// pairs; with `K` odd the last pair's second lane repeats the last filter and is dropped),
+/// in two passes over the quantum. First each pair's feed-forward sum `b0·x + b1·x1 + b2·x2`,
+/// which no other sample waits on; then the feedback `− a2·y2 − a1·y1` and the rounding, the
+/// only serial chain left, with all `P` pairs in flight at every sample. The operations and
+/// their order are [`biquad_df1_mono`]'s, so every output is bit for bit the same.
+pub fn biquad_df1_side<L: Lanes64, const K: usize, const P: usize>(
+    coeffs: &[crate::dsp::biquad::Coefficients; K],
+    history: &mut [History; K],
+    inputs: &[&[f32; QUANTUM]; K],
+    outputs: &mut [&mut [f32; QUANTUM]; K],
+) {
+    assert!(K > 0 && 2 * P >= K && 2 * P < K + 2, "{P} pairs cannot hold {K} filters");
+    let lanes = |p: usize| [2 * p, (2 * p + 1).min(K - 1)];
+    let both = |p: usize, f: &dyn Fn(usize) -> f64| {
+        let [a, b] = lanes(p);
+        L::from_pair([f(a), f(b)])
+    };
+    let mut feed = [[L::splat(0.0); QUANTUM]; P];
+    for (p, feed) in feed.iter_mut().enumerate() {
+        let [a, b] = lanes(p);
+        let (b0, b1, b2) = (both(p, &|k| coeffs[k].b0), both(p, &|k| coeffs[k].b1), both(p, &|k| coeffs[k].b2));
+        let (mut x1, mut x2) = (both(p, &|k| history[k].x1), both(p, &|k| history[k].x2));
+        let (left, right) = (inputs[a], inputs[b]);
+        for ((v, l), r) in feed.iter_mut().zip(left).zip(right) {
+            let x = L::from_f32([*l, *r]);
+            *v = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2));
+            x2 = x1;
+            x1 = x;
+        }
+        // History values are f32-exact, so these round trips are exact.
+        let ([x1a, x1b], [x2a, x2b]) = (x1.to_f32(), x2.to_f32());
+        (history[a].x1, history[a].x2) = (f64::from(x1a), f64::from(x2a));
+        (history[b].x1, history[b].x2) = (f64::from(x1b), f64::from(x2b));
+    }
+    let a1: [L; P] = core::array::from_fn(|p| both(p, &|k| coeffs[k].a1));
+    let a2: [L; P] = core::array::from_fn(|p| both(p, &|k| coeffs[k].a2));
+    let mut y1: [L; P] = core::array::from_fn(|p| both(p, &|k| history[k].y1));
+    let mut y2: [L; P] = core::array::from_fn(|p| both(p, &|k| history[k].y2));
+    for i in 0..QUANTUM {
+        for p in 0..P {
+            let (y, [left, right]) = feed[p][i].sub(a2[p].mul(y2[p])).sub(a1[p].mul(y1[p])).narrow();
+            outputs[2 * p][i] = left;
+            if 2 * p + 1 < K {
+                outputs[2 * p + 1][i] = right;
+            }
+            y2[p] = y1[p];
+            y1[p] = y;
+        }
+    }
+    for p in 0..P {
+        let [a, b] = lanes(p);
+        let ([y1a, y1b], [y2a, y2b]) = (y1[p].to_f32(), y2[p].to_f32());
+        (history[a].y1, history[a].y2) = (f64::from(y1a), f64::from(y2a));
+        (history[b].y1, history[b].y2) = (f64::from(y1b), f64::from(y2b));
+    }
+}
+
 /// [`biquad_df1`] for one channel, in lane 0 of `state`: the same arithmetic without a second
 /// lane to pack and unpack. A biquad is one long chain of dependent operations, so this is
 /// as fast as one filter runs; more speed comes only from running several filters at once.
@@ -300,7 +369,7 @@ pub fn biquad_df1_mono(
     let (mut x1, mut x2, mut y1, mut y2) = (state.x1[0], state.x2[0], state.y1[0], state.y2[0]);
     for (x, out) in input.iter().zip(output.iter_mut()) {
         let x = f64::from(*x);
-        let y = (b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) as f32;
+        let y = (b0 * x + b1 * x1 + b2 * x2 - a2 * y2 - a1 * y1) as f32;
         *out = y;
         x2 = x1;
         x1 = x;
@@ -326,9 +395,8 @@ pub fn has_non_finite<L: Lanes>(samples: &[f32]) -> bool {
 /// Zeroes samples in the f32 subnormal range: wasm has no flush-to-zero mode, and a decaying
 /// filter passes through that range on its way to silence.
 pub fn flush_subnormals(samples: &mut [f32]) {
+    // A select rather than a branch, so the loop vectorises: each sample is rewritten.
     for v in samples {
-        if v.abs() < f32::MIN_POSITIVE {
-            *v = 0.0;
-        }
+        *v = if v.abs() < f32::MIN_POSITIVE { 0.0 } else { *v };
     }
 }

@@ -67,6 +67,11 @@ impl super::Lanes64 for Scalar2 {
         Self::from_f32(self.to_f32())
     }
     #[inline(always)]
+    fn narrow(self) -> (Self, [f32; 2]) {
+        let narrow = self.to_f32();
+        (Self::from_f32(narrow), narrow)
+    }
+    #[inline(always)]
     fn add(self, o: Self) -> Self {
         Scalar2([self.0[0] + o.0[0], self.0[1] + o.0[1]])
     }

@@ -78,6 +78,11 @@ impl super::Lanes64 for Simd128x2 {
         Simd128x2(f64x2_promote_low_f32x4(f32x4_demote_f64x2_zero(self.0)))
     }
     #[inline(always)]
+    fn narrow(self) -> (Self, [f32; 2]) {
+        let narrow = f32x4_demote_f64x2_zero(self.0);
+        (Simd128x2(f64x2_promote_low_f32x4(narrow)), [f32x4_extract_lane::<0>(narrow), f32x4_extract_lane::<1>(narrow)])
+    }
+    #[inline(always)]
     fn add(self, o: Self) -> Self {
         Simd128x2(f64x2_add(self.0, o.0))
     }
