@@ -231,10 +231,18 @@ impl Curve {
         self.glide_step = (target - self.value) / self.glide_left as f32;
     }
 
-    /// Clamps to the nominal range (min ≤ max always holds, so no panic path is needed).
+    /// Clamps to the nominal range (min ≤ max always holds, so no panic path is needed); NaN
+    /// becomes the minimum. Comparisons rather than `f32::max`, which wasm builds call out of
+    /// line (its NaN rules differ from the instruction's).
     #[inline(always)]
     fn nominal(&self, value: f32) -> f32 {
-        value.max(self.min).min(self.max)
+        if !(value >= self.min) {
+            self.min
+        } else if value > self.max {
+            self.max
+        } else {
+            value
+        }
     }
 
     #[inline(always)]

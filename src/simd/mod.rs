@@ -159,19 +159,15 @@ impl DirectFormState {
     /// History that is NaN or infinite (a bad sample got in) is cleared: the filter starts
     /// afresh rather than output nothing but NaN from then on.
     pub fn flush_denormals(&mut self) -> bool {
-        if !self.x1.iter().chain(&self.x2).chain(&self.y1).chain(&self.y2).all(|v| v.is_finite()) {
+        let values = [self.x1, self.x2, self.y1, self.y2];
+        if !values.as_flattened().iter().all(|v| v.is_finite()) {
             *self = Self::default();
             return true;
         }
-        let mut all_zero = true;
-        for v in self.x1.iter_mut().chain(&mut self.x2).chain(&mut self.y1).chain(&mut self.y2) {
-            if v.abs() < f64::from(f32::MIN_POSITIVE) {
-                *v = 0.0;
-            } else {
-                all_zero = false;
-            }
-        }
-        all_zero
+        let tiny = |v: f64| if v.abs() < f64::from(f32::MIN_POSITIVE) { 0.0 } else { v };
+        let [x1, x2, y1, y2] = values.map(|pair| pair.map(tiny));
+        *self = Self { x1, x2, y1, y2 };
+        [x1, x2, y1, y2].as_flattened().iter().all(|&v| v == 0.0)
     }
 }
 
@@ -316,22 +312,22 @@ pub fn biquad_df1_side<L: Lanes64, const K: usize, const P: usize>(
         let [a, b] = lanes(p);
         L::from_pair([f(a), f(b)])
     };
-    let mut feed = [[L::splat(0.0); QUANTUM]; P];
-    for (p, feed) in feed.iter_mut().enumerate() {
+    // Built in place (no zeroing first): every entry is written once, in order.
+    let feed: [[L; QUANTUM]; P] = core::array::from_fn(|p| {
         let [a, b] = lanes(p);
         let (b0, b1, b2) = (both(p, &|k| coeffs[k].b0), both(p, &|k| coeffs[k].b1), both(p, &|k| coeffs[k].b2));
         let (mut x1, mut x2) = (both(p, &|k| history[k].x1), both(p, &|k| history[k].x2));
         let (left, right) = (inputs[a], inputs[b]);
-        for ((v, l), r) in feed.iter_mut().zip(left).zip(right) {
-            let x = L::from_f32([*l, *r]);
-            *v = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2));
+        core::array::from_fn(|i| {
+            let x = L::from_f32([left[i], right[i]]);
+            let v = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2));
             x2 = x1;
             x1 = x;
-        }
-        // History values are f32-exact, so these round trips are exact.
-        let ([x1a, x1b], [x2a, x2b]) = (x1.to_f32(), x2.to_f32());
-        (history[a].x1, history[a].x2) = (f64::from(x1a), f64::from(x2a));
-        (history[b].x1, history[b].x2) = (f64::from(x1b), f64::from(x2b));
+            v
+        })
+    });
+    for (h, input) in history.iter_mut().zip(inputs) {
+        (h.x1, h.x2) = (f64::from(input[QUANTUM - 1]), f64::from(input[QUANTUM - 2]));
     }
     let a1: [L; P] = core::array::from_fn(|p| both(p, &|k| coeffs[k].a1));
     let a2: [L; P] = core::array::from_fn(|p| both(p, &|k| coeffs[k].a2));
