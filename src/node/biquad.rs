@@ -281,9 +281,9 @@ impl Processor for Biquad {
         self.core.fade.is_none() && self.params.iter().all(Param::is_steady)
     }
 
-    /// Up to four mono biquads in series, or eight side by side, in one kernel: a filter is one long chain of dependent
-    /// operations, so several in flight cost little more than one. The arithmetic per filter
-    /// is the mono kernel's, so the output is bit for bit the same.
+    /// Up to four mono biquads in series, or eight side by side, in one kernel: a filter is one
+    /// long chain of dependent operations, so several in flight cost little more than one. The
+    /// arithmetic per filter is the mono kernel's, so the output is bit for bit the same.
     fn process_group(
         &mut self,
         rest: &mut [&mut (dyn Processor + 'static)],

@@ -358,18 +358,7 @@ pub(crate) fn check_lanes(owner: &LaneOwner<'_>, lanes: &[Lane]) -> Result<(), S
 
 /// The lanes of a track, a bus, or the master ([`MASTER`]).
 fn lanes_mut(project: &mut Project, channel: Id) -> Result<&mut Vec<Lane>, SessionError> {
-    if channel == MASTER {
-        return Ok(&mut project.master_automation);
-    }
-    if project.tracks.iter().any(|t| t.id == channel) {
-        return track_mut(project, channel).map(|t| &mut t.automation);
-    }
-    project
-        .buses
-        .iter_mut()
-        .find(|b| b.id == channel)
-        .map(|b| &mut b.automation)
-        .ok_or_else(|| missing("track or bus", channel))
+    channel_mut(project, channel).map(|c| c.automation)
 }
 
 fn lane_name(target: &LaneTarget) -> String {
@@ -461,30 +450,38 @@ fn notes_mut(project: &mut Project, track: Id, clip: Id) -> Result<(&mut Vec<Not
 
 /// The insert chain of a track or a bus.
 fn inserts_mut(project: &mut Project, channel: Id) -> Result<&mut Vec<Device>, SessionError> {
-    if project.tracks.iter().any(|t| t.id == channel) {
-        return track_mut(project, channel).map(|t| &mut t.inserts);
-    }
-    project
-        .buses
-        .iter_mut()
-        .find(|b| b.id == channel)
-        .map(|b| &mut b.inserts)
-        .ok_or_else(|| missing("track or bus", channel))
+    channel_mut(project, channel)?.inserts.ok_or_else(|| missing("track or bus", channel))
 }
 
 /// The strip of a track, a bus, or the master ([`MASTER`]).
 fn strip_mut(project: &mut Project, channel: Id) -> Result<&mut Strip, SessionError> {
+    channel_mut(project, channel).map(|c| c.strip)
+}
+
+/// The parts of a mixer channel that edits change; the master has no inserts.
+struct ChannelMut<'a> {
+    strip: &'a mut Strip,
+    inserts: Option<&'a mut Vec<Device>>,
+    automation: &'a mut Vec<Lane>,
+}
+
+/// A track, a bus, or the master ([`MASTER`]), found once for every kind of edit.
+fn channel_mut(project: &mut Project, channel: Id) -> Result<ChannelMut<'_>, SessionError> {
     if channel == MASTER {
-        return Ok(&mut project.master);
+        return Ok(ChannelMut {
+            strip: &mut project.master,
+            inserts: None,
+            automation: &mut project.master_automation,
+        });
     }
-    if project.tracks.iter().any(|t| t.id == channel) {
-        return track_mut(project, channel).map(|t| &mut t.strip);
+    if let Some(t) = project.tracks.iter_mut().find(|t| t.id == channel) {
+        return Ok(ChannelMut { strip: &mut t.strip, inserts: Some(&mut t.inserts), automation: &mut t.automation });
     }
     project
         .buses
         .iter_mut()
         .find(|b| b.id == channel)
-        .map(|b| &mut b.strip)
+        .map(|b| ChannelMut { strip: &mut b.strip, inserts: Some(&mut b.inserts), automation: &mut b.automation })
         .ok_or_else(|| missing("track or bus", channel))
 }
 
