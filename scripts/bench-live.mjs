@@ -5,30 +5,18 @@
 // clock's Worker itself slows the render. Writes bench-results/browser-W1.{json,md}.
 //
 // Environment: BENCH_ROUNDS (rounds of each kind, default 3), BENCH_SECONDS (per round, default 15).
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer } from './serve.mjs';
-import { launch } from '../tests/e2e/browser.mjs';
+import { describeRun, openBenchPage, root, runMeta } from './bench-page.mjs';
 import { loadPercentile as percentile } from '../www/src/engine/protocol.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'bench-results');
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const SECONDS = Math.max(2, Number(process.env.BENCH_SECONDS ?? 15));
 const TARGET_P99 = 0.5;
 // The output must be this loud, or the render did not happen (a silent engine is fast).
 const AUDIBLE_RMS = 1e-2;
-
-const git = (args) => {
-  try {
-    return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
-};
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -50,24 +38,12 @@ function problemsOf(round) {
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
-  const { server, url } = await startServer({ dir: root, port: 0, isolate: true });
-  const context = await launch();
+  const { page, pageErrors, close } = await openBenchPage();
   const rounds = [];
   let meta;
   try {
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${url}benches/browser/index.html`);
-    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 });
     meta = {
-      date: new Date().toISOString(),
-      commit: git(['rev-parse', '--short', 'HEAD']),
-      dirty: git(['status', '--porcelain', '--', 'src', 'www', 'Cargo.toml', 'Cargo.lock']) !== '',
-      browser: await page.evaluate(() => navigator.userAgent),
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model,
-      load_average_start: os.loadavg(),
+      ...(await runMeta(page)),
       seconds_per_round: SECONDS,
       isolated: await page.evaluate(() => window.crossOriginIsolated),
     };
@@ -86,8 +62,7 @@ async function main() {
     meta.page_errors = pageErrors;
     meta.load_average_end = os.loadavg();
   } finally {
-    await context.close();
-    server.close();
+    await close();
   }
   const valid = rounds.filter((r) => r.problems.length === 0);
   const timed = valid.filter((r) => r.clock);
@@ -109,7 +84,7 @@ async function main() {
   summary.met = summary.p99 !== null && summary.p99 <= TARGET_P99;
   const f = (v, digits = 2) => (v === null ? '—' : v.toFixed(digits));
   const md = [
-    `Browser benchmark W1, ${meta.date} (commit ${meta.commit}${meta.dirty ? ', engine sources modified' : ''}), ${meta.browser.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? meta.browser}, ${meta.cpus} × ${meta.cpu}, load ${meta.load_average_start.map((l) => l.toFixed(1)).join(' ')}.`,
+    `Browser benchmark W1, ${describeRun(meta)}.`,
     `The W2 project (64 tracks: audio clip → 4 biquad inserts → fader → pan, a send to a filtered bus; ${summary.nodes} engine nodes) played live, looped, at 48 kHz; ${ROUNDS} rounds of ${SECONDS} s with a shared clock and ${ROUNDS} with Date.now(), alternating, after 2 s of warm-up each.`,
     '',
     '| id | measure | p50 | p99 | target | met | mean (shared clock) | mean (Date.now) | worst | underruns | clock resolution |',

@@ -7,15 +7,11 @@
 //
 // Environment: BENCH_PAIRS (measured rounds, default 10), BENCH_WARMUP (default 2),
 // BENCH_CASES (e.g. "G1,G6"; default all).
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer } from './serve.mjs';
-import { launch } from '../tests/e2e/browser.mjs';
+import { describeRun, openBenchPage, root, runMeta } from './bench-page.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'bench-results');
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 10));
 const WARMUP = Math.max(0, Number(process.env.BENCH_WARMUP ?? 2));
@@ -402,26 +398,13 @@ function table(rows) {
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
-  const { server, url } = await startServer({ dir: root, port: 0, isolate: true });
-  const context = await launch(['--js-flags=--expose-gc']);
+  const { page, pageErrors, close } = await openBenchPage(['--js-flags=--expose-gc']);
   const rows = [];
   let meta;
   try {
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
-    await page.goto(`${url}benches/browser/index.html`);
-    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30_000 });
     const probe = await page.evaluate(() => window.subnormalProbe());
     meta = {
-      date: new Date().toISOString(),
-      commit: git(['rev-parse', '--short', 'HEAD']),
-      dirty: git(['status', '--porcelain', '--', 'src', 'www', 'Cargo.toml', 'Cargo.lock']) !== '',
-      browser: await page.evaluate(() => navigator.userAgent),
-      cpus: os.cpus().length,
-      cpu: os.cpus()[0]?.model,
-      load_average_start: os.loadavg(),
+      ...(await runMeta(page)),
       sample_rate: SAMPLE_RATE,
       warmup_rounds: WARMUP,
       order: 'per round: A, B, baseline (source → destination); ratios use the same round\'s baseline',
@@ -446,11 +429,10 @@ async function main() {
     meta.page_errors = pageErrors;
     if (rows.length && !ONLY) await plotPng(page, rows);
   } finally {
-    await context.close();
-    server.close();
+    await close();
   }
   const md = [
-    `Browser benchmarks, ${meta.date} (commit ${meta.commit}${meta.dirty ? ', engine sources modified' : ''}), ${meta.browser.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? meta.browser}, ${meta.cpus} × ${meta.cpu}, load ${meta.load_average_start.map((l) => l.toFixed(1)).join(' ')}.`,
+    `Browser benchmarks, ${describeRun(meta)}.`,
     `${meta.warmup_rounds} warm-up rounds, then measured rounds of A, B and a baseline (source → destination) each; ratio = (A − baseline) ÷ (B − baseline) per round, median over rounds; "pairs meeting" is the share of rounds whose own ratio met the target.`,
     '',
     table(rows),
@@ -479,14 +461,6 @@ async function plotPng(page, rows) {
   }));
   await page.evaluate((b) => window.plot(b), bars);
   await page.locator('#plot').screenshot({ path: path.join(outDir, 'browser.png') });
-}
-
-function git(args) {
-  try {
-    return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 main().catch((err) => {
