@@ -281,3 +281,18 @@ fn one_to_eight_filters_side_by_side_in_lane_pairs_equal_each_alone_bit_for_bit(
     side_by_side_matches_filters_one_at_a_time::<7, 4>();
     side_by_side_matches_filters_one_at_a_time::<8, 4>();
 }
+
+#[wasm_bindgen_test]
+fn real_fft_on_the_simd128_planner_agrees_with_rustfft_s_scalar_planner() {
+    use rustfft::num_complex::Complex;
+    for size in [32, 256, 1024, 4096, 32_768] {
+        let signal = noise(size as u32, size);
+        let mut fft = quaver::analysis::fft::RealFft::new(size).unwrap();
+        let bins = fft.forward(&signal).to_vec();
+        let mut reference: Vec<Complex<f32>> = signal.iter().map(|&x| Complex::new(x, 0.0)).collect();
+        rustfft::FftPlannerScalar::new().plan_fft_forward(size).process(&mut reference);
+        let flatten = |c: &[Complex<f32>]| c.iter().flat_map(|z| [z.re, z.im]).collect::<Vec<f32>>();
+        let error = relative_error(&flatten(&bins), &flatten(&reference[..=size / 2]));
+        assert!(error < 1e-5, "size {size}: relative error {error}");
+    }
+}

@@ -4,6 +4,7 @@
 // work. Served from the repository root: the engine client is imported unbundled.
 import { EngineClient, compileEngine, startSharedClock } from '/www/src/engine/index.js';
 import { Session } from '/pkg/quaver.js';
+import { TRACKS, seededNoise, track } from '/benches/browser/graphs.js';
 
 const SAMPLE_RATE = 48_000;
 const QUANTUM = 128;
@@ -12,15 +13,12 @@ const WASM_URL = '/dist/quaver_bg.wasm';
 const SCALAR_WASM_URL = '/pkg/quaver_scalar_bg.wasm';
 const WORKLET_URL = '/dist/quaver-worklet.js';
 const JS_WORKLETS_URL = '/benches/browser/js-worklets.js';
-const NOISE_SEED = 0x5eed;
-const NOISE_AMPLITUDE = 0.5;
 const FLT_MIN = 1.1754943508222875e-38;
 
 // G1, G7, G9: Butterworth (Q = 1/√2, in dB) has no resonant peak, so 256 stages neither blow
 // up (Q = 0 dB peaks ~1.25 dB per stage: 256 stages reach 1e15) nor silence the noise.
 const BUTTERWORTH_Q_DB = 20 * Math.log10(Math.SQRT1_2);
 const CHAIN = { stages: 256, type: 'lowpass', frequency: 5000, Q: BUTTERWORTH_Q_DB };
-const TRACKS = 64;
 const GAINS = 1024;
 
 const engineModules = new Map();
@@ -30,22 +28,11 @@ const engineModule = (url = WASM_URL) => {
 };
 
 const noiseCache = new Map();
-/** Seeded uniform noise (mulberry32) for `frames`, zero after `audibleFrames`. */
+/** The shared seeded noise for `frames`, zero after `audibleFrames`, made once per length. */
 function noise(frames, audibleFrames = frames) {
   const key = `${frames}/${audibleFrames}`;
-  if (noiseCache.has(key)) return noiseCache.get(key);
-  let state = NOISE_SEED >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const samples = new Float32Array(frames);
-  for (let i = 0; i < audibleFrames; i += 1) samples[i] = (random() * 2 - 1) * NOISE_AMPLITUDE;
-  noiseCache.set(key, samples);
-  return samples;
+  if (!noiseCache.has(key)) noiseCache.set(key, seededNoise(frames, audibleFrames));
+  return noiseCache.get(key);
 }
 
 function source(ctx, samples) {
@@ -76,21 +63,6 @@ function quaverChain(engine) {
     last = last.connect(f);
   }
   last.connect(engine.destination);
-}
-
-// A mixing-desk channel strip per track, each a little different, so no two tracks are one
-// filter design repeated.
-function track(t) {
-  return {
-    filters: [
-      { type: 'highpass', frequency: 60 + t, Q: 0 },
-      { type: 'peaking', frequency: 400 + 20 * t, Q: 1.2, gain: 3 },
-      { type: 'highshelf', frequency: 6000 + 30 * t, Q: 1, gain: -4 },
-      { type: 'lowpass', frequency: 14_000 - 50 * t, Q: 1 },
-    ],
-    gain: 0.05 + (t % 8) * 0.01,
-    pan: -1 + (2 * t) / (TRACKS - 1),
-  };
 }
 
 function nativeTracks(ctx, input) {

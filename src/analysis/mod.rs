@@ -1,6 +1,7 @@
-//! Control side: analysis of audio the engine has rendered — spectra now; pitch, tempo, key and
+//! Control side: analysis of audio the engine has rendered — FFTs and spectra now; pitch, tempo, key and
 //! loudness as the workstation grows. Runs on the main thread or a Worker, never in the worklet.
 
+pub mod fft;
 pub mod spectrum;
 
 /// Frames where sound begins after at least `gap` frames of exact silence (a note's onset in a

@@ -2,9 +2,7 @@
 //! analyser node captured: Blackman window, FFT (rustfft, planned and sized once, run with
 //! caller scratch), magnitudes smoothed over time, in decibels or scaled to bytes.
 
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
-use std::sync::Arc;
+use super::fft::RealFft;
 
 /// Smallest and largest `fftSize` Web Audio allows.
 pub const MIN_FFT_SIZE: usize = 32;
@@ -12,11 +10,8 @@ pub const MAX_FFT_SIZE: usize = 32_768;
 
 /// An analyser's state between calls: its plan, buffers and smoothed magnitudes.
 pub struct Spectrum {
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: RealFft,
     window: Vec<f32>,
-    input: Vec<f32>,
-    output: Vec<Complex<f32>>,
-    scratch: Vec<Complex<f32>>,
     smoothed: Vec<f32>,
     /// `smoothingTimeConstant`, 0 to 1.
     pub smoothing: f64,
@@ -36,7 +31,7 @@ impl Spectrum {
         if !fft_size.is_power_of_two() || !(MIN_FFT_SIZE..=MAX_FFT_SIZE).contains(&fft_size) {
             return None;
         }
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_size);
+        let fft = RealFft::new(fft_size)?;
         // Web Audio's Blackman window, α = 0.16.
         let window = (0..fft_size)
             .map(|n| {
@@ -45,9 +40,6 @@ impl Spectrum {
             })
             .collect();
         Some(Self {
-            input: fft.make_input_vec(),
-            output: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
             smoothed: vec![0.0; fft_size / 2],
             fft,
             window,
@@ -67,19 +59,18 @@ impl Spectrum {
         let n = self.fft_size();
         let start = time_domain.len().saturating_sub(n);
         let recent = &time_domain[start..];
-        self.input.fill(0.0);
+        let input = self.fft.input_mut();
+        input.fill(0.0);
         let pad = n - recent.len();
-        for ((slot, &x), &w) in self.input[pad..].iter_mut().zip(recent).zip(&self.window[pad..]) {
+        for ((slot, &x), &w) in input[pad..].iter_mut().zip(recent).zip(&self.window[pad..]) {
             *slot = x * w;
         }
-        self.fft
-            .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
-            .expect("buffers come from the plan");
+        let bins = self.fft.transform();
         // Web Audio's scale, 1/N: a full-scale sine on a bin reads half the window's coherent
         // gain, 0.21 (−13.6 dB).
         let scale = 1.0 / n as f64;
         let k = self.smoothing.clamp(0.0, 1.0);
-        for (smoothed, c) in self.smoothed.iter_mut().zip(&self.output) {
+        for (smoothed, c) in self.smoothed.iter_mut().zip(bins) {
             let magnitude = f64::from(c.re).hypot(f64::from(c.im)) * scale;
             *smoothed = (k * f64::from(*smoothed) + (1.0 - k) * magnitude) as f32;
         }

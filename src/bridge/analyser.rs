@@ -1,7 +1,9 @@
 //! Boundary, main thread: AnalyserNode's arithmetic for the JS client, on windows the worklet's
-//! analyser nodes send: spectrum in decibels or bytes, and time-domain bytes.
+//! analyser nodes send: spectrum in decibels or bytes, and time-domain bytes; and the plain
+//! forward FFT of real signals for apps of their own.
 
 use super::js_error;
+use crate::analysis::fft::{RealFft as Plan, MAX_FFT_LENGTH};
 use crate::analysis::spectrum::{byte_time_domain_data, Spectrum};
 use crate::graph::{EngineError, ErrorCode};
 use wasm_bindgen::prelude::*;
@@ -58,5 +60,54 @@ impl Analyser {
 
     pub fn byte_time_domain_data(samples: &[f32], out: &mut [u8]) {
         byte_time_domain_data(samples, out);
+    }
+}
+
+/// A forward FFT of real signals, planned once for one length (`new RealFft(4096)`).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct RealFft {
+    inner: Plan,
+}
+
+#[wasm_bindgen]
+impl RealFft {
+    /// A transform of `length` samples: any even length from 2 to 2²⁰.
+    #[wasm_bindgen(constructor)]
+    pub fn new(length: u32) -> Result<RealFft, JsValue> {
+        let inner = Plan::new(length as usize).ok_or_else(|| {
+            js_error(EngineError::new(
+                ErrorCode::BadSetting,
+                format!("an FFT length must be even, from 2 to {MAX_FFT_LENGTH}; got {length}"),
+            ))
+        })?;
+        Ok(RealFft { inner })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// Transforms `input` (`length` samples) into `output` (`length + 2` floats: the real and
+    /// imaginary parts of bins 0 to `length / 2`, interleaved, unscaled).
+    pub fn forward(&mut self, input: &[f32], output: &mut [f32]) -> Result<(), JsValue> {
+        let n = self.inner.len();
+        if input.len() != n || output.len() != n + 2 {
+            return Err(js_error(EngineError::new(
+                ErrorCode::BadSetting,
+                format!(
+                    "an FFT of length {n} takes {n} samples and writes {} floats; got {} and {}",
+                    n + 2,
+                    input.len(),
+                    output.len()
+                ),
+            )));
+        }
+        for (pair, bin) in output.chunks_exact_mut(2).zip(self.inner.forward(input)) {
+            pair[0] = bin.re;
+            pair[1] = bin.im;
+        }
+        Ok(())
     }
 }

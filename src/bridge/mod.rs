@@ -8,7 +8,7 @@ mod controller;
 mod session;
 mod worklet;
 
-pub use analyser::Analyser;
+pub use analyser::{Analyser, RealFft};
 pub use controller::Controller;
 pub use session::{encode_wav, read_wav, Bounce, Session};
 pub use worklet::WorkletEngine;
