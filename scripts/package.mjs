@@ -138,6 +138,15 @@ ${factories.join('\n')}
 /** A clock the audio thread can read (needs cross-origin isolation); pass \`buffer\` as the \`clock\` option. */
 export function startSharedClock(options?: { tickMs?: number }): SharedClock;
 
+/** A forward FFT of real signals, planned once (any even length from 2 to 2^20); usable once an engine is created. */
+export class RealFft {
+  constructor(length: number);
+  readonly length: number;
+  /** \`length\` samples in; \`length + 2\` floats out: bins 0 to length/2 as (re, im) pairs, unscaled. */
+  forward(input: Float32Array, output: Float32Array): void;
+  free(): void;
+}
+
 export function compileEngine(wasmUrl: string | URL): Promise<WebAssembly.Module>;
 export function supportsSimd(): boolean;
 export const PROCESSOR_NAME: string;

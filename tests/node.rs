@@ -296,3 +296,24 @@ fn real_fft_on_the_simd128_planner_agrees_with_rustfft_s_scalar_planner() {
         assert!(error < 1e-5, "size {size}: relative error {error}");
     }
 }
+
+#[wasm_bindgen_test]
+fn the_js_real_fft_refuses_bad_lengths_with_a_typed_error_and_interleaves_its_bins() {
+    use quaver::bridge::RealFft;
+    let code = |e: wasm_bindgen::JsValue| js_sys::Reflect::get(&e, &"code".into()).unwrap().as_string();
+    for length in [0, 3, 1001, (1 << 20) + 2] {
+        assert_eq!(code(RealFft::new(length).unwrap_err()).as_deref(), Some("BadSetting"), "length {length}");
+    }
+    let mut fft = RealFft::new(8).unwrap();
+    assert_eq!(fft.length(), 8);
+    let mut out = vec![0.0; 10];
+    assert_eq!(code(fft.forward(&[0.0; 7], &mut out).unwrap_err()).as_deref(), Some("BadSetting"));
+    assert_eq!(code(fft.forward(&[0.0; 8], &mut [0.0; 8]).unwrap_err()).as_deref(), Some("BadSetting"));
+    // A cosine on bin 1: 4 in bin 1's real part and nothing elsewhere, as Σ x·e^(−iωn) gives.
+    let cosine: Vec<f32> = (0..8).map(|n| (core::f32::consts::TAU * n as f32 / 8.0).cos()).collect();
+    fft.forward(&cosine, &mut out).unwrap();
+    for (i, v) in out.iter().enumerate() {
+        let expected = if i == 2 { 4.0 } else { 0.0 };
+        assert!((v - expected).abs() < 1e-5, "float {i}: {v}");
+    }
+}

@@ -29,7 +29,10 @@ window.playTone = async (simd) => {
   osc.start();
   engine.node.connect(ctx.destination);
   const out = (await ctx.startRendering()).getChannelData(0);
-  return { build: engine.build, samples: Array.from(out.subarray(4800)), errors: engine.errors.map((e) => e.message) };
+  const fft = new RealFft(8);
+  const bins = new Float32Array(10);
+  fft.forward(Float32Array.from({ length: 8 }, (_, n) => Math.cos((2 * Math.PI * n) / 8)), bins);
+  return { build: engine.build, samples: Array.from(out.subarray(4800)), fft: Array.from(bins), errors: engine.errors.map((e) => e.message) };
 };`;
 
 let app;
@@ -62,11 +65,11 @@ before(async () => {
   mkdirSync(path.join(app, 'src'), { recursive: true });
   writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'someone-elses-app', private: true, type: 'module' }));
   execFileSync('npm', ['install', path.join(work, tarball), '--no-audit', '--no-fund', '--ignore-scripts', '--silent'], { cwd: app });
-  writeFileSync(path.join(app, 'src', 'app.js'), `import { EngineClient } from 'quaver-engine';\n${PLAY}\n`);
+  writeFileSync(path.join(app, 'src', 'app.js'), `import { EngineClient, RealFft } from 'quaver-engine';\n${PLAY}\n`);
   await bundle(app);
   writeFileSync(path.join(app, 'dist', 'index.html'), '<!doctype html><title>bundled</title><script src="app.js"></script>');
   writeFileSync(path.join(app, 'native.html'), `<!doctype html><title>native</title><script type="module">
-import { EngineClient } from './node_modules/quaver-engine/index.js';
+import { EngineClient, RealFft } from './node_modules/quaver-engine/index.js';
 ${PLAY}
 window.loaded = true;
 </script>`);
@@ -89,6 +92,8 @@ async function tone(pagePath, simd) {
   await page.close();
   assert.deepEqual(errors, []);
   assert.deepEqual(result.errors, []);
+  // The package's FFT, from the build that loaded: a cosine on bin 1 is 4 in bin 1's real part.
+  result.fft.forEach((v, i) => assert.ok(Math.abs(v - (i === 2 ? 4 : 0)) < 1e-5, `FFT float ${i}: ${v}`));
   return { build: result.build, hz: zeroCrossingHz(result.samples, 48_000), level: rms(result.samples) };
 }
 
@@ -116,7 +121,7 @@ test('where SIMD128 is missing it loads the scalar build and still plays', async
 test('the types compile a small TypeScript user, and refuse a wrong one', () => {
   const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
   const flags = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2022,dom'];
-  writeFileSync(path.join(app, 'good.ts'), `import { EngineClient, QuaverError } from 'quaver-engine';
+  writeFileSync(path.join(app, 'good.ts'), `import { EngineClient, QuaverError, RealFft } from 'quaver-engine';
 export async function run(ctx: AudioContext): Promise<number> {
   const engine = await EngineClient.create(ctx, { maxNodes: 64 });
   const osc = engine.createOscillator();
@@ -132,8 +137,12 @@ export async function run(ctx: AudioContext): Promise<number> {
   analyser.getFloatFrequencyData(bins);
   const stop = engine.meter(filter, ({ peak }) => console.log(peak[0]));
   stop();
+  const fft = new RealFft(1024);
+  const spectrum = new Float32Array(fft.length + 2);
+  fft.forward(new Float32Array(1024), spectrum);
+  fft.free();
   try { await engine.commit(); } catch (e) { if (e instanceof QuaverError) return e.code.length; }
-  return bins.length;
+  return bins.length + spectrum.length;
 }
 `);
   const good = spawnSync(tsc, [...flags, 'good.ts'], { cwd: app, encoding: 'utf8' });
