@@ -30,7 +30,12 @@ impl RealFft {
             return None;
         }
         let plan = RealFftPlanner::<f32>::new().plan_fft_forward(len);
-        Some(Self { input: plan.make_input_vec(), output: plan.make_output_vec(), scratch: plan.make_scratch_vec(), plan })
+        Some(Self {
+            input: plan.make_input_vec(),
+            output: plan.make_output_vec(),
+            scratch: plan.make_scratch_vec(),
+            plan,
+        })
     }
 
     pub fn len(&self) -> usize {
