@@ -3,8 +3,8 @@
 //! only when that call says there are some.
 
 use super::{config, js_error};
-use crate::graph::{decode_batch, ErrorCode, NodeId};
-use crate::render::Engine;
+use crate::graph::{decode_batch, ErrorCode, NodeId, MAX_METERS};
+use crate::render::{Engine, MeterReading};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -15,15 +15,33 @@ pub struct WorkletEngine {
     engine: Engine,
     errors_reported: u64,
     ended_reported: u64,
+    /// The last meter readings taken, [`METER_WORDS`] words each, made once so taking them
+    /// allocates nothing on the audio thread.
+    meter_words: Vec<u32>,
 }
 
-/// One meter's reading since the last take, as JS receives it.
-#[derive(Serialize)]
-struct MeterRecord {
-    node: u32,
-    peak: [f32; 2],
-    rms: [f32; 2],
-    reading: Option<f32>,
+/// Words per meter record in [`WorkletEngine::meter_words_ptr`]: node id, frames measured,
+/// then as f32 bits peak left and right, RMS left and right, and the node's own reading (NaN
+/// when it has none). `www/src/engine/protocol.js` reads the same layout.
+pub const METER_WORDS: usize = 7;
+
+/// The meter records' layout for JS: `[most meters at once, words per record]`.
+#[wasm_bindgen(js_name = meterLayout)]
+pub fn meter_layout() -> Vec<u32> {
+    vec![MAX_METERS as u32, METER_WORDS as u32]
+}
+
+fn meter_record(m: &MeterReading, node: NodeId) -> [u32; METER_WORDS] {
+    let rms = m.rms();
+    [
+        node.to_bits(),
+        m.frames,
+        m.peak[0].to_bits(),
+        m.peak[1].to_bits(),
+        rms[0].to_bits(),
+        rms[1].to_bits(),
+        m.reading.unwrap_or(f32::NAN).to_bits(),
+    ]
 }
 
 /// One render-side refusal or failure, as JS receives it.
@@ -44,6 +62,7 @@ impl WorkletEngine {
             engine: crate::node::engine(config(sample_rate, max_nodes, max_edges)?),
             errors_reported: 0,
             ended_reported: 0,
+            meter_words: vec![0; MAX_METERS * METER_WORDS],
         })
     }
 
@@ -144,14 +163,23 @@ impl WorkletEngine {
         self.engine.capture(NodeId::from_bits(node), frames as usize).map_or(0, |s| s.as_ptr() as usize)
     }
 
-    /// Every metered output's peak and RMS since the last call: `[{node, peak, rms}]`.
-    pub fn take_meters(&mut self) -> Result<JsValue, JsValue> {
-        let mut records = Vec::new();
+    /// Takes every metered output's reading since the last call into the words at
+    /// [`WorkletEngine::meter_words_ptr`] ([`METER_WORDS`] a record) and answers how many
+    /// records there are. Allocates nothing.
+    pub fn take_meters(&mut self) -> u32 {
+        let mut count = 0;
+        let words = &mut self.meter_words;
         self.engine.take_meters(|m| {
             if let Some(node) = m.node {
-                records.push(MeterRecord { node: node.to_bits(), peak: m.peak, rms: m.rms(), reading: m.reading });
+                words[count * METER_WORDS..(count + 1) * METER_WORDS].copy_from_slice(&meter_record(m, node));
+                count += 1;
             }
         });
-        super::to_js(&records)
+        count as u32
+    }
+
+    /// Address of the meter records [`WorkletEngine::take_meters`] wrote.
+    pub fn meter_words_ptr(&self) -> usize {
+        self.meter_words.as_ptr() as usize
     }
 }

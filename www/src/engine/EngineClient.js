@@ -3,11 +3,16 @@
 // once; accepted calls are batched per microtask and posted to the worklet, which applies
 // each batch at the next quantum boundary and acknowledges it. Every node kind, parameter
 // and setting is learnt from the engine's describe(): nothing here lists them.
-import { initSync, Analyser, Controller } from '../../../pkg/quaver.js';
-import { MSG, PROCESSOR_NAME, PROTOCOL_VERSION, loadPercentile } from './protocol.js';
+import { initSync, meterLayout, Analyser, Controller } from '../../../pkg/quaver.js';
+import {
+  MSG, PROCESSOR_NAME, PROTOCOL_VERSION, loadPercentile, readLane, sharedLane, sharedLaneBuffer,
+} from './protocol.js';
 
 /** How many refusals `engine.errors` keeps (the oldest go first); `errorCount` counts all. */
 const ERROR_LOG = 200;
+
+/** How often meter readings are taken from shared memory (the worklet writes every ~32 ms). */
+const METER_POLL_MS = 30;
 
 /** An engine refusal: `code` is stable (`Cycle`, `StaleNode`, `NonFinite`, ...). */
 export class QuaverError extends Error {
@@ -156,7 +161,13 @@ export class QuaverNode extends EventTarget {
     if (description.reading) {
       // A compressor's `reduction`: kept up to date about 30 times a second by its meter.
       this.readingValue = 0;
-      Object.defineProperty(this, description.reading, { get: () => this.readingValue, enumerable: true });
+      Object.defineProperty(this, description.reading, {
+        get: () => {
+          this.engine.pollMeters();
+          return this.readingValue;
+        },
+        enumerable: true,
+      });
     }
   }
 
@@ -262,8 +273,10 @@ export class QuaverNode extends EventTarget {
 
 /**
  * AnalyserNode's reading methods, for nodes that capture their input. The engine's node keeps
- * the samples; about 30 times a second the worklet sends the newest window, and the spectrum is
- * computed here, on the main thread, when asked (as browsers do).
+ * the samples; about 30 times a second the worklet publishes the newest window (into shared
+ * memory on a cross-origin isolated page, taken from there when asked; as a message
+ * otherwise), and the spectrum is computed here, on the main thread, when asked (as browsers
+ * do).
  */
 const analyserMethods = {
   get frequencyBinCount() {
@@ -278,6 +291,7 @@ const analyserMethods = {
       this.windowFresh = Boolean(this.window);
       this.engine.listen(this, size);
     }
+    if (this.lane) this.pullWindow();
     this.analyser.set_smoothing(this.smoothingTimeConstant);
     this.analyser.set_decibels(this.minDecibels, this.maxDecibels);
     if (this.windowFresh) {
@@ -285,6 +299,19 @@ const analyserMethods = {
       this.windowFresh = false;
     }
     return this.analyser;
+  },
+
+  // The newest window in the shared lane, if the worklet wrote one since the last pull. Read
+  // into a spare buffer first, so a read torn by the worklet's next write is never shown.
+  pullWindow() {
+    const frames = this.lane.words.length;
+    if (!this.spareWindow || this.spareWindow.length !== frames) this.spareWindow = new Uint32Array(frames);
+    if (readLane(this.lane, this.spareWindow) !== frames) return;
+    const shown = this.laneWindow;
+    this.laneWindow = new Float32Array(this.spareWindow.buffer);
+    this.window = this.laneWindow;
+    this.spareWindow = shown?.length === frames ? new Uint32Array(shown.buffer) : null;
+    this.windowFresh = true;
   },
 
   getFloatFrequencyData(array) {
@@ -417,9 +444,17 @@ export class EngineClient extends EventTarget {
     this.refusals = [];
     this.waiters = [];
     this.lastReported = null;
-    /** Capturing nodes the page reads (id → frames), and meter subscribers (id → callbacks). */
+    /**
+     * Capturing nodes the page reads (id → { frames, shared }), and meter subscribers (id →
+     * callbacks). On a cross-origin isolated page both come back through shared memory
+     * (`shared`: its SharedArrayBuffer), read when wanted, rather than as messages.
+     */
     this.listens = new Map();
     this.meterCallbacks = new Map();
+    this.sharesMemory = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
+    [this.maxMeters, this.meterWords] = meterLayout();
+    this.meterLane = null;
+    this.meterPoll = null;
     this.seq = 0;
     this.acked = 0;
     this.flushQueued = false;
@@ -474,10 +509,12 @@ export class EngineClient extends EventTarget {
 
   /** Asks the worklet for the last `frames` samples a capturing node keeps (0: stop). */
   listen(node, frames) {
-    if (node.id === null) return;
-    if (frames > 0) this.listens.set(node.id, frames);
+    if (node.id === null || (frames > 0 && this.listens.get(node.id)?.frames === frames)) return;
+    const shared = frames > 0 && this.sharesMemory ? sharedLaneBuffer(frames) : null;
+    node.lane = shared ? sharedLane(shared) : null;
+    if (frames > 0) this.listens.set(node.id, { frames, shared });
     else this.listens.delete(node.id);
-    this.workletNode?.port.postMessage({ type: MSG.LISTEN, node: node.id, frames });
+    this.workletNode?.port.postMessage({ type: MSG.LISTEN, node: node.id, frames, shared });
   }
 
   /**
@@ -491,7 +528,7 @@ export class EngineClient extends EventTarget {
     const callbacks = this.meterCallbacks.get(id) ?? new Set();
     callbacks.add(callback);
     this.meterCallbacks.set(id, callbacks);
-    this.workletNode?.port.postMessage({ type: MSG.METERS, on: true });
+    this.startMeters();
     return () => {
       callbacks.delete(callback);
       if (callbacks.size > 0) return;
@@ -503,8 +540,44 @@ export class EngineClient extends EventTarget {
         // Removed with its node: nothing left to stop.
       }
       this.scheduleFlush();
-      if (this.meterCallbacks.size === 0) this.workletNode?.port.postMessage({ type: MSG.METERS, on: false });
+      if (this.meterCallbacks.size === 0) this.stopMeters();
     };
+  }
+
+  startMeters() {
+    if (this.sharesMemory && !this.meterLane) {
+      this.meterLane = sharedLane(sharedLaneBuffer(this.maxMeters * this.meterWords));
+      this.meterScratch = new Uint32Array(this.maxMeters * this.meterWords);
+    }
+    this.workletNode?.port.postMessage({ type: MSG.METERS, on: true, shared: this.meterLane?.header.buffer ?? null });
+    if (this.meterLane && this.meterPoll === null) this.meterPoll = setInterval(() => this.pollMeters(), METER_POLL_MS);
+  }
+
+  stopMeters() {
+    this.workletNode?.port.postMessage({ type: MSG.METERS, on: false });
+    clearInterval(this.meterPoll);
+    this.meterPoll = null;
+  }
+
+  /** Takes the newest meter readings from shared memory, if there are new ones. */
+  pollMeters() {
+    if (!this.meterLane) return;
+    const words = readLane(this.meterLane, this.meterScratch);
+    if (words > 0) this.deliverMeters(this.meterScratch, words);
+  }
+
+  // `words`: meter records as the worklet writes them (`meterLayout()`).
+  deliverMeters(words, count) {
+    const floats = new Float32Array(words.buffer, words.byteOffset, count);
+    for (let at = 0; at + this.meterWords <= count; at += this.meterWords) {
+      const id = words[at];
+      const node = this.nodesById.get(id);
+      if (node && !Number.isNaN(floats[at + 6])) node.readingValue = floats[at + 6];
+      const callbacks = this.meterCallbacks.get(id);
+      if (!callbacks) continue;
+      const reading = { peak: [floats[at + 2], floats[at + 3]], rms: [floats[at + 4], floats[at + 5]] };
+      for (const callback of callbacks) callback(reading);
+    }
   }
 
   forget(node) {
@@ -607,8 +680,9 @@ export class EngineClient extends EventTarget {
           ...this.limits,
           initial,
           protocol: PROTOCOL_VERSION,
-          listening: Array.from(this.listens),
+          listening: Array.from(this.listens, ([id, { frames, shared }]) => [id, frames, shared]),
           metering: this.meterCallbacks.size > 0,
+          meterLane: this.meterLane?.header.buffer ?? null,
           clock: this.clock,
         },
       });
@@ -657,11 +731,7 @@ export class EngineClient extends EventTarget {
             target.windowFresh = true;
           }
         }
-        for (const reading of message.meters) {
-          const node = this.nodesById.get(reading.node);
-          if (node && reading.reading !== undefined && reading.reading !== null) node.readingValue = reading.reading;
-          for (const callback of this.meterCallbacks.get(reading.node) ?? []) callback({ peak: reading.peak, rms: reading.rms });
-        }
+        if (message.meters) this.deliverMeters(message.meters, message.meters.length);
         break;
       case MSG.LOAD:
         this.loadWaiters.shift()?.(loadReading(message));

@@ -1,8 +1,10 @@
 // Worklet scope (audio thread): hosts the whole Quaver graph in one AudioWorkletProcessor.
 // The polyfill must load before the wasm-bindgen glue, which makes a TextDecoder at load time.
 import './polyfill.js';
-import { initSync, WorkletEngine } from '../../../pkg/quaver.js';
-import { LOAD_BUCKETS, MSG, PROCESSOR_NAME, PROTOCOL_VERSION, TAP_INTERVAL_QUANTA } from '../engine/protocol.js';
+import { initSync, meterLayout, WorkletEngine } from '../../../pkg/quaver.js';
+import {
+  LOAD_BUCKETS, MSG, PROCESSOR_NAME, PROTOCOL_VERSION, TAP_INTERVAL_QUANTA, laneRead, laneWords, sharedLane, writeLane,
+} from '../engine/protocol.js';
 
 const QUANTUM = 128;
 // The news bits of WorkletEngine.process (render::NEWS_ACK, render::NEWS_ERRORS).
@@ -13,14 +15,20 @@ const NEWS_ENDED = 4;
 class QuaverProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
-    const { module, maxNodes, maxEdges, initial, protocol, listening = [], metering = false, clock = null } = options.processorOptions;
+    const {
+      module, maxNodes, maxEdges, initial, protocol, listening = [], metering = false, meterLane = null, clock = null,
+    } = options.processorOptions;
     if (protocol !== PROTOCOL_VERSION) throw new Error(`protocol ${protocol} from the page, ${PROTOCOL_VERSION} in the worklet`);
     this.wasm = initSync({ module });
     this.engine = new WorkletEngine(sampleRate, maxNodes, maxEdges);
     this.failed = false;
-    // Capturing nodes someone listens to (id → frames), and whether meters are wanted.
-    this.listening = new Map(listening);
+    // Capturing nodes someone listens to (id → { frames, lane }), and whether meters are
+    // wanted; a lane is shared memory to write into instead of posting.
+    this.listening = new Map();
+    for (const [node, frames, shared] of listening) this.listen(node, frames, shared);
     this.metering = metering;
+    this.meterLane = meterLane ? sharedLane(meterLane) : null;
+    this.meterWords = meterLayout()[1];
     this.quanta = 0;
     // Render-load telemetry. This scope has no performance.now(): a shared clock (a Worker
     // writing its own) times each quantum; without one, Date.now()'s whole milliseconds still
@@ -51,12 +59,12 @@ class QuaverProcessor extends AudioWorkletProcessor {
   receive(message) {
     if (this.failed) return;
     if (message.type === MSG.LISTEN) {
-      if (message.frames > 0) this.listening.set(message.node, message.frames);
-      else this.listening.delete(message.node);
+      this.listen(message.node, message.frames, message.shared);
       return;
     }
     if (message.type === MSG.METERS) {
       this.metering = Boolean(message.on);
+      if (message.shared) this.meterLane = sharedLane(message.shared);
       return;
     }
     if (message.type === MSG.LOAD) {
@@ -73,20 +81,64 @@ class QuaverProcessor extends AudioWorkletProcessor {
     }
   }
 
-  // Throttled: copies of what listened-to analysers kept, and meter readings.
+  listen(node, frames, shared) {
+    if (frames > 0) this.listening.set(node, { frames, lane: shared ? sharedLane(shared) : null });
+    else this.listening.delete(node);
+  }
+
+  // Throttled: what listened-to analysers kept, and meter readings, into shared lanes where
+  // the page gave them, else as copies in one message.
   sendTaps() {
     const captures = [];
     const transfer = [];
-    for (const [node, frames] of this.listening) {
+    for (const [node, { frames, lane }] of this.listening) {
       const ptr = this.engine.capture_ptr(node, frames);
       if (ptr === 0) continue;
       if (this.wasm.memory.buffer !== this.memory) this.bindViews();
-      const samples = new Float32Array(this.memory, ptr, frames).slice();
-      captures.push({ node, samples });
-      transfer.push(samples.buffer);
+      const words = new Uint32Array(this.memory, ptr, frames);
+      if (lane) {
+        writeLane(lane, words);
+      } else {
+        const samples = new Float32Array(words.slice().buffer);
+        captures.push({ node, samples });
+        transfer.push(samples.buffer);
+      }
     }
-    const meters = this.metering ? this.engine.take_meters() : [];
-    if (captures.length || meters.length) this.port.postMessage({ type: MSG.TAPS, frame: currentFrame, captures, meters }, transfer);
+    let meters = null;
+    const count = this.metering ? this.engine.take_meters() : 0;
+    if (count > 0) {
+      if (this.wasm.memory.buffer !== this.memory) this.bindViews();
+      const words = new Uint32Array(this.memory, this.engine.meter_words_ptr(), count * this.meterWords);
+      if (this.meterLane) {
+        if (!laneRead(this.meterLane)) this.mergeUnread(words, laneWords(this.meterLane));
+        writeLane(this.meterLane, words);
+      } else {
+        meters = words.slice();
+        transfer.push(meters.buffer);
+      }
+    }
+    if (captures.length || meters) this.port.postMessage({ type: MSG.TAPS, frame: currentFrame, captures, meters }, transfer);
+  }
+
+  // Readings the page has not taken yet are folded into the new ones, so a peak is never
+  // missed however slowly the page reads: the higher peak, the RMS over both stretches.
+  mergeUnread(fresh, unread) {
+    const n = this.meterWords;
+    const freshFloats = new Float32Array(fresh.buffer, fresh.byteOffset, fresh.length);
+    const unreadFloats = new Float32Array(unread.buffer, unread.byteOffset, unread.length);
+    for (let at = 0; at < fresh.length && at < unread.length; at += n) {
+      if (fresh[at] !== unread[at]) continue;
+      const a = fresh[at + 1];
+      const b = unread[at + 1];
+      if (a + b === 0) continue;
+      for (let ch = 0; ch < 2; ch += 1) {
+        freshFloats[at + 2 + ch] = Math.max(freshFloats[at + 2 + ch], unreadFloats[at + 2 + ch]);
+        const rmsA = freshFloats[at + 4 + ch];
+        const rmsB = unreadFloats[at + 4 + ch];
+        freshFloats[at + 4 + ch] = Math.sqrt((rmsA * rmsA * a + rmsB * rmsB * b) / (a + b));
+      }
+      fresh[at + 1] = a + b;
+    }
   }
 
   now() {
