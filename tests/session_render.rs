@@ -534,3 +534,38 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
     assert!(stem(&h.project, 999).is_none());
     assert_eq!(stem_file_name(1, "bass/low"), "02 bass_low.wav");
 }
+
+#[test]
+fn clips_of_one_sample_share_one_copy_in_the_engine_until_none_plays_it() {
+    let mut h = four_beats();
+    with_an_audio_clip(&mut h, 0);
+    for (i, id) in (40..47).enumerate() {
+        let clip = Clip {
+            id,
+            start: 2 * PPQ + i as u64 * PPQ / 4,
+            length: PPQ / 4,
+            content: ClipContent::Audio { asset: "hit.wav".into(), offset: 0 },
+        };
+        h.edit(Edit::AddClip { track: 30, clip }).unwrap();
+    }
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.add_sample("hit.wav", hit());
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    g.render_frames(128);
+    assert_eq!(g.stored(), (1, 60_000), "eight clips, one stereo copy of 30 000 frames");
+    assert_eq!(g.controller().memory(), 240_000, "counted once against the budget");
+    // The sample is replaced: the clips move to the new one and the old one is let go.
+    let mut louder = hit();
+    louder.channels.iter_mut().flatten().for_each(|v| *v *= 2.0);
+    sync.add_sample("hit.wav", louder);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    g.render_frames(128);
+    assert_eq!(g.stored(), (1, 60_000), "only the new sample is held");
+    // No clip plays it any more: its memory is given back on both sides.
+    h.edit(Edit::RemoveTrack { track: 30 }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    g.render_frames(128);
+    assert_eq!(g.stored(), (0, 0));
+    assert_eq!(g.controller().memory(), 0);
+}

@@ -6,6 +6,10 @@ use crate::control;
 use crate::graph::{AutomationEvent, Edge, EngineError, ErrorCode, NodeId, SequencedNote, SettingValue, PARAM_INPUT};
 use wasm_bindgen::prelude::*;
 
+/// About the most bytes one batch carries to the worklet: a long buffer goes in several, so no
+/// message handler on the audio thread decodes megabytes at once.
+const BATCH_BYTES: usize = 256 * 1024;
+
 /// Main-thread side of an engine: hands out node ids and refuses bad requests at once.
 #[wasm_bindgen]
 #[derive(Debug)]
@@ -194,6 +198,24 @@ impl Controller {
         self.configure(id, setting, SettingValue::Samples { sample_rate, channels })
     }
 
+    /// Sends a buffer to the worklet once (in pieces, outside the command batches) and answers
+    /// its number, for any number of nodes to play with [`Controller::configure_stored`]:
+    /// as an `AudioBuffer` is shared by the sources that play it.
+    pub fn store_buffer(&mut self, sample_rate: f32, channels: js_sys::Array) -> Result<u32, JsValue> {
+        let channels: Vec<Vec<f32>> = channels.iter().map(|c| js_sys::Float32Array::new(&c).to_vec()).collect();
+        self.inner.store_buffer(sample_rate, &channels).map_err(js_error)
+    }
+
+    /// No new node will be given this buffer; the nodes playing it keep it.
+    pub fn release_buffer(&mut self, buffer: u32) -> Result<(), JsValue> {
+        self.inner.release_buffer(buffer).map_err(js_error)
+    }
+
+    /// A stored buffer ([`Controller::store_buffer`]) for a buffer setting.
+    pub fn configure_stored(&mut self, id: u32, setting: u8, buffer: u32) -> Result<(), JsValue> {
+        self.configure(id, setting, SettingValue::Stored(buffer))
+    }
+
     /// An instrument's notes on the song timeline: `notes` holds `[start, length, key,
     /// velocity]` per note, start and length in song frames.
     pub fn configure_sequence(&mut self, id: u32, setting: u8, notes: Vec<f64>) -> Result<(), JsValue> {
@@ -260,7 +282,7 @@ impl Controller {
 
     /// The accepted commands since the last call, encoded for [`super::WorkletEngine::submit`].
     pub fn take_batch(&mut self) -> Vec<u8> {
-        crate::graph::encode_batch(&self.inner.take_batch())
+        crate::graph::encode_batch(&self.inner.take(BATCH_BYTES))
     }
 
     pub fn pending(&self) -> u32 {

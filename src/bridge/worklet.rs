@@ -3,7 +3,8 @@
 //! only when that call says there are some.
 
 use super::{config, js_error};
-use crate::graph::{decode_batch, ErrorCode, NodeId, MAX_METERS};
+use crate::graph::{decode_batch, NodeId, MAX_METERS};
+use crate::node::Host;
 use crate::render::{Engine, MeterReading};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -13,6 +14,7 @@ use wasm_bindgen::prelude::*;
 #[derive(Debug)]
 pub struct WorkletEngine {
     engine: Engine,
+    host: Host,
     errors_reported: u64,
     ended_reported: u64,
     /// The last meter readings taken, [`METER_WORDS`] words each, made once so taking them
@@ -58,33 +60,27 @@ struct ErrorRecord {
 impl WorkletEngine {
     #[wasm_bindgen(constructor)]
     pub fn new(sample_rate: f32, max_nodes: u32, max_edges: u32) -> Result<WorkletEngine, JsValue> {
+        let config = config(sample_rate, max_nodes, max_edges)?;
         Ok(WorkletEngine {
-            engine: crate::node::engine(config(sample_rate, max_nodes, max_edges)?),
+            engine: crate::node::engine(config),
+            host: Host::new(config),
             errors_reported: 0,
             ended_reported: 0,
             meter_words: vec![0; MAX_METERS * METER_WORDS],
         })
     }
 
-    /// Decodes batch `seq`, builds its new nodes and queues it for the next quantum. Called
-    /// from `onmessage`, between quanta, so it may allocate; it also drops what earlier
-    /// commands retired. A command that cannot be built is refused alone, with an error for
-    /// its batch; the rest of the batch goes ahead.
+    /// Decodes batch `seq`, stores its buffer pieces, builds its new nodes and queues it for
+    /// the next quantum. Called from `onmessage`, between quanta, so it may allocate; it also
+    /// drops what earlier commands retired. What cannot be built is refused alone, with an
+    /// error for its batch; the rest of the batch goes ahead.
     pub fn submit(&mut self, seq: u32, bytes: &[u8]) -> Result<(), JsValue> {
         self.engine.collect_garbage();
-        let commands = decode_batch(bytes).map_err(js_error)?;
-        let config = *self.engine.config();
-        let mut refused = Vec::new();
-        let built: Vec<_> = commands
-            .into_iter()
-            .filter_map(|command| {
-                let node = command.node();
-                crate::node::build_command(&config, command).map_err(|_| refused.push(node)).ok()
-            })
-            .collect();
-        self.engine.enqueue(seq, built);
-        for node in refused {
-            self.engine.refuse(seq, node, ErrorCode::UnknownKind, "the batch names a node kind this engine lacks");
+        let batch = decode_batch(bytes).map_err(js_error)?;
+        let built = self.host.build(batch);
+        self.engine.enqueue(seq, built.commands);
+        for r in built.refused {
+            self.engine.refuse(seq, r.node, r.code, r.what);
         }
         Ok(())
     }

@@ -2,10 +2,11 @@
 //! records the accepted commands as a batch for the render side.
 
 use crate::graph::{
-    AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, KindRef, NewNode, NodeId, NodeSpec, Ports,
-    SettingKind, SettingValue, Timeline, Topology, WireCommand,
+    AutomationEvent, Batch, Command, Edge, EngineConfig, EngineError, ErrorCode, KindRef, NewNode, NodeId, NodeSpec,
+    Ports, SettingKind, SettingValue, StoreOp, Timeline, Topology, WireCommand,
 };
 use crate::node;
+use std::collections::HashMap;
 
 /// What the controller knows of one live node.
 #[derive(Clone, Debug)]
@@ -17,9 +18,12 @@ struct NodeMeta {
     /// One mirror per parameter, made on first automation.
     timelines: Vec<Timeline>,
     /// Sample memory the node holds, counted against the budget: what its options size, and
-    /// the buffer it was last given.
+    /// the prepared data (tables, spectra) it was last given. A buffer is counted once, where
+    /// it is stored.
     memory: usize,
     samples: usize,
+    /// The stored buffer the node plays.
+    buffer: Option<u32>,
     metered: bool,
     /// Flag settings as last given, bit `i` for setting `i` (from their defaults).
     flags: u64,
@@ -40,7 +44,25 @@ pub struct Controller {
     now: f64,
     memory: usize,
     meters: usize,
+    buffers: HashMap<u32, StoredBuffer>,
+    next_buffer: u32,
+    /// Buffer pieces to send before `batch`, and buffers to forget after it.
+    store: Vec<StoreOp>,
+    forget: Vec<u32>,
 }
+
+/// A buffer sent to the render side once, for any number of nodes to play.
+#[derive(Clone, Copy, Debug)]
+struct StoredBuffer {
+    bytes: usize,
+    /// Nodes playing it.
+    users: usize,
+    /// Kept for more nodes until released ([`Controller::release_buffer`]).
+    held: bool,
+}
+
+/// Frames a buffer piece carries: 64 KB of one channel.
+pub const PIECE_FRAMES: usize = 16_384;
 
 impl Controller {
     /// A controller whose graph holds the engine's destination and input nodes, in slots 0 and 1
@@ -56,6 +78,10 @@ impl Controller {
             now: 0.0,
             memory: 0,
             meters: 0,
+            buffers: HashMap::new(),
+            next_buffer: 1,
+            store: Vec::new(),
+            forget: Vec::new(),
         };
         for index in [node::DESTINATION, node::INPUT] {
             let spec = node::registered(index).expect("the registry starts with the engine's own nodes").spec;
@@ -204,11 +230,68 @@ impl Controller {
             );
         }
         self.topology.remove(id).map_err(|_| stale(id))?;
+        self.use_buffer(id, None);
         let meta = self.meta[usize::from(id.index)].take().expect("live nodes have metadata");
         self.memory -= meta.memory + meta.samples;
         self.meters -= usize::from(meta.metered);
         self.batch.push(Command::RemoveNode { id });
         Ok(())
+    }
+
+    /// Sends a buffer to the render side once, in pieces outside any command, for nodes to be
+    /// given with [`SettingValue::Stored`] (its number, returned). Counted against the memory
+    /// budget once, however many nodes play it, until released and played by none.
+    pub fn store_buffer(&mut self, sample_rate: f32, channels: &[Vec<f32>]) -> Result<u32, EngineError> {
+        check_samples(sample_rate, channels).map_err(|(code, why)| EngineError::new(code, why))?;
+        let bytes = channels.iter().map(|c| c.len() * core::mem::size_of::<f32>()).sum();
+        self.charge(0, bytes)?;
+        let buffer = self.next_buffer;
+        self.next_buffer += 1;
+        let frames = channels[0].len();
+        self.store.push(StoreOp::Begin { buffer, sample_rate, channels: channels.len() as u8, frames: frames as u32 });
+        for (channel, samples) in channels.iter().enumerate() {
+            for (piece, data) in samples.chunks(PIECE_FRAMES).enumerate() {
+                let offset = (piece * PIECE_FRAMES) as u32;
+                self.store.push(StoreOp::Fill { buffer, channel: channel as u8, offset, data: data.to_vec() });
+            }
+        }
+        self.buffers.insert(buffer, StoredBuffer { bytes, users: 0, held: true });
+        Ok(buffer)
+    }
+
+    /// Gives up a stored buffer: nodes playing it keep it, no new node can be given it, and
+    /// its memory is freed once none plays it.
+    pub fn release_buffer(&mut self, buffer: u32) -> Result<(), EngineError> {
+        let stored = self.buffers.get_mut(&buffer).filter(|b| b.held).ok_or_else(|| no_buffer(buffer))?;
+        stored.held = false;
+        self.forget_if_unused(buffer);
+        Ok(())
+    }
+
+    /// Buffers stored and not yet forgotten.
+    pub fn stored_buffers(&self) -> usize {
+        self.buffers.len()
+    }
+
+    // Moves node `id` from the buffer it plays to `buffer`.
+    fn use_buffer(&mut self, id: NodeId, buffer: Option<u32>) {
+        let meta = self.meta[usize::from(id.index)].as_mut().expect("live nodes have metadata");
+        let old = core::mem::replace(&mut meta.buffer, buffer);
+        if let Some(stored) = buffer.and_then(|b| self.buffers.get_mut(&b)) {
+            stored.users += 1;
+        }
+        if let Some(old) = old {
+            self.buffers.get_mut(&old).expect("a node's buffer is stored").users -= 1;
+            self.forget_if_unused(old);
+        }
+    }
+
+    fn forget_if_unused(&mut self, buffer: u32) {
+        if let Some(stored) = self.buffers.get(&buffer).filter(|b| !b.held && b.users == 0) {
+            self.memory -= stored.bytes;
+            self.buffers.remove(&buffer);
+            self.forget.push(buffer);
+        }
     }
 
     pub fn connect(&mut self, edge: Edge) -> Result<(), EngineError> {
@@ -361,11 +444,10 @@ impl Controller {
         if kind.source && name == "stop" && !meta.started {
             return refuse("stop() before start()".into());
         }
-        if let SettingValue::Samples { channels, .. } = &value {
-            let bytes = channels.iter().map(|c| c.len() * core::mem::size_of::<f32>()).sum::<usize>();
-            let held = meta.samples;
-            self.charge(held, bytes).map_err(|e| e.at_node(id))?;
-            self.meta_mut(id)?.samples = bytes;
+        if let SettingValue::Stored(buffer) = value {
+            if !self.buffers.get(&buffer).is_some_and(|b| b.held) {
+                return Err(no_buffer(buffer).at_node(id));
+            }
         }
         let meta = self.meta(id)?;
         let value = match meta.kind {
@@ -376,6 +458,18 @@ impl Controller {
             }
             KindRef::Custom { .. } => value,
         };
+        // A buffer the kind plays as it is is stored, for this node alone.
+        let value = match value {
+            SettingValue::Samples { sample_rate, channels } => {
+                let buffer = self.store_buffer(sample_rate, &channels).map_err(|e| e.at_node(id))?;
+                self.buffers.get_mut(&buffer).expect("just stored").held = false;
+                SettingValue::Stored(buffer)
+            }
+            value => value,
+        };
+        if let SettingValue::Stored(buffer) = value {
+            self.use_buffer(id, Some(buffer));
+        }
         if let SettingValue::Tables(data) = &value {
             // Prepared data (a wave's tables, a response's spectra) is what the node will hold.
             let bytes = data.len() * core::mem::size_of::<f32>();
@@ -415,13 +509,39 @@ impl Controller {
         Ok(())
     }
 
-    /// The commands accepted since the last call, in order.
+    /// The commands accepted since the last call, in order (without the buffer pieces: see
+    /// [`Controller::take`]).
     pub fn take_batch(&mut self) -> Vec<WireCommand> {
         std::mem::take(&mut self.batch)
     }
 
+    /// What is ready to send, in a batch of about `budget` bytes at most: buffer pieces first
+    /// (at least one), and only once all of them are taken, the commands and the buffers to
+    /// forget. Call again while [`Controller::pending`] is not 0.
+    pub fn take(&mut self, budget: usize) -> Batch {
+        let mut size = 0;
+        let pieces = self
+            .store
+            .iter()
+            .take_while(|op| {
+                size += match op {
+                    StoreOp::Begin { .. } => 16,
+                    StoreOp::Fill { data, .. } => 16 + data.len() * core::mem::size_of::<f32>(),
+                };
+                size <= budget
+            })
+            .count()
+            .max(1)
+            .min(self.store.len());
+        let store: Vec<_> = self.store.drain(..pieces).collect();
+        if !self.store.is_empty() {
+            return Batch { store, ..Batch::default() };
+        }
+        Batch { store, commands: self.take_batch(), forget: std::mem::take(&mut self.forget) }
+    }
+
     pub fn pending(&self) -> usize {
-        self.batch.len()
+        self.batch.len() + self.store.len() + self.forget.len()
     }
 }
 
@@ -438,6 +558,7 @@ impl NodeMeta {
             timelines: Vec::new(),
             memory: 0,
             samples: 0,
+            buffer: None,
             metered: false,
             flags,
         }
@@ -452,6 +573,36 @@ pub const MAX_SEQUENCE_NOTES: usize = 1 << 20;
 
 /// Samples a setting may carry at most (per channel): ten minutes at 96 kHz.
 pub const MAX_SETTING_SAMPLES: usize = 96_000 * 600;
+
+/// Checks a buffer: a rate in range, 1 to `MAX_CHANNELS` channels of one length under the
+/// limit, finite samples.
+fn check_samples(sample_rate: f32, channels: &[Vec<f32>]) -> Result<(), (ErrorCode, String)> {
+    let bad = |why: String| Err((ErrorCode::BadSetting, why));
+    if !(sample_rate.is_finite() && (3000.0..=768_000.0).contains(&sample_rate)) {
+        return Err((ErrorCode::OutOfRange, format!("sample rate {sample_rate} is outside 3000–768000 Hz")));
+    }
+    if channels.is_empty() || channels.len() > crate::MAX_CHANNELS {
+        return bad(format!("a buffer needs 1 to {} channels", crate::MAX_CHANNELS));
+    }
+    if channels.iter().any(|c| c.len() != channels[0].len()) {
+        return bad("every channel of a buffer needs the same length".into());
+    }
+    if channels[0].len() > MAX_SETTING_SAMPLES {
+        return Err((
+            ErrorCode::TooLarge,
+            format!("{} frames is over the limit of {MAX_SETTING_SAMPLES}", channels[0].len()),
+        ));
+    }
+    if !channels.iter().flatten().all(|x| x.is_finite()) {
+        return Err((ErrorCode::NonFinite, "samples must be finite".into()));
+    }
+    Ok(())
+}
+
+#[cold]
+fn no_buffer(buffer: u32) -> EngineError {
+    EngineError::new(ErrorCode::BadSetting, format!("no stored buffer #{buffer} is held (never stored, or released)"))
+}
 
 /// Checks a setting's value against what its kind takes.
 fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (ErrorCode, String)> {
@@ -480,26 +631,12 @@ fn check_setting_value(kind: SettingKind, value: &SettingValue) -> Result<(), (E
             }
         }
         (SettingKind::Flag, SettingValue::Flag(_)) => Ok(()),
-        (SettingKind::Samples, SettingValue::Samples { sample_rate, channels }) => {
-            if !(sample_rate.is_finite() && (3000.0..=768_000.0).contains(sample_rate)) {
-                return Err((ErrorCode::OutOfRange, format!("sample rate {sample_rate} is outside 3000–768000 Hz")));
-            }
-            if channels.is_empty() || channels.len() > crate::MAX_CHANNELS {
-                return bad(&format!("a buffer needs 1 to {} channels", crate::MAX_CHANNELS));
-            }
-            if channels.iter().any(|c| c.len() != channels[0].len()) {
-                return bad("every channel of a buffer needs the same length");
-            }
-            if channels[0].len() > MAX_SETTING_SAMPLES {
-                return Err((
-                    ErrorCode::TooLarge,
-                    format!("{} frames is over the limit of {MAX_SETTING_SAMPLES}", channels[0].len()),
-                ));
-            }
-            if !channels.iter().all(|c| finite(c)) {
-                return Err((ErrorCode::NonFinite, "samples must be finite".into()));
-            }
-            Ok(())
+        (SettingKind::Samples { .. }, SettingValue::Samples { sample_rate, channels }) => {
+            check_samples(*sample_rate, channels)
+        }
+        (SettingKind::Samples { stored: true }, SettingValue::Stored(_)) => Ok(()),
+        (SettingKind::Samples { stored: false }, SettingValue::Stored(_)) => {
+            bad("this buffer is prepared from its samples (given as samples, not as a stored buffer)")
         }
         (SettingKind::Curve, SettingValue::Curve(values)) => {
             if values.len() == 1 {
@@ -696,10 +833,90 @@ mod tests {
         let osc = c.add_node("oscillator").unwrap();
         c.connect(edge(osc, c.destination())).unwrap();
         c.set_value(osc, 0, 220.0).unwrap();
-        let batch = c.take_batch();
+        c.store_buffer(48_000.0, &[vec![0.25; 100]]).unwrap();
+        let batch = c.take(usize::MAX);
         let bytes = crate::graph::encode_batch(&batch);
         let back = crate::graph::decode_batch(&bytes).unwrap();
         assert_eq!(format!("{batch:?}"), format!("{back:?}"));
         assert_eq!(crate::graph::decode_batch(&bytes[..bytes.len() - 2]).unwrap_err().code, ErrorCode::Decode);
+    }
+
+    fn roomy() -> Controller {
+        Controller::new(EngineConfig { max_nodes: 16, max_edges: 16, ..EngineConfig::new(48_000.0) })
+    }
+
+    #[test]
+    fn a_buffer_goes_in_pieces_before_the_commands_that_name_it() {
+        let mut c = roomy();
+        let player = c.add_node("buffer-source").unwrap();
+        let setting = c.setting_index(player, "buffer").unwrap();
+        let frames = 3 * PIECE_FRAMES + 5;
+        let buffer = c.store_buffer(44_100.0, &[vec![0.5; frames], vec![-0.5; frames]]).unwrap();
+        c.configure(player, setting, SettingValue::Stored(buffer)).unwrap();
+        // Each batch stays near its budget: two pieces at most, then the commands.
+        let budget = 2 * PIECE_FRAMES * 4 + 64;
+        let mut batches = Vec::new();
+        while c.pending() > 0 {
+            batches.push(c.take(budget));
+        }
+        assert_eq!(batches.len(), 4, "1 Begin + 8 pieces, two pieces a batch");
+        assert!(batches[..3].iter().all(|b| b.commands.is_empty() && !b.store.is_empty()));
+        let last = batches.last().unwrap();
+        assert_eq!(last.commands.len(), 2, "the node and its buffer, with the last pieces");
+        let fills: Vec<_> = batches
+            .iter()
+            .flat_map(|b| &b.store)
+            .filter_map(|op| match op {
+                StoreOp::Fill { channel, offset, data, .. } => Some((*channel, *offset as usize, data.len())),
+                StoreOp::Begin { .. } => None,
+            })
+            .collect();
+        assert_eq!(fills.len(), 8);
+        assert_eq!(fills.iter().map(|f| f.2).sum::<usize>(), 2 * frames);
+        assert!(fills.windows(2).all(|w| w[0].0 < w[1].0 || w[0].1 + w[0].2 == w[1].1), "in order: {fills:?}");
+    }
+
+    #[test]
+    fn a_stored_buffer_is_counted_once_and_forgotten_when_released_and_unplayed() {
+        let mut c = roomy();
+        let players: Vec<_> = (0..3).map(|_| c.add_node("buffer-source").unwrap()).collect();
+        let setting = c.setting_index(players[0], "buffer").unwrap();
+        let buffer = c.store_buffer(48_000.0, &[vec![0.1; 1000]]).unwrap();
+        for &p in &players {
+            c.configure(p, setting, SettingValue::Stored(buffer)).unwrap();
+        }
+        assert_eq!(c.memory(), 4000, "three players, one copy");
+        c.release_buffer(buffer).unwrap();
+        let err = c.configure(players[0], setting, SettingValue::Stored(buffer)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadSetting, "a released buffer is given to no new node");
+        assert_eq!(c.release_buffer(buffer).unwrap_err().code, ErrorCode::BadSetting);
+        c.take(usize::MAX);
+        c.remove_node(players[0]).unwrap();
+        c.remove_node(players[1]).unwrap();
+        assert!(c.take(usize::MAX).forget.is_empty(), "one node still plays it");
+        assert_eq!(c.memory(), 4000);
+        // Given other samples, the last player lets it go.
+        let samples = SettingValue::Samples { sample_rate: 48_000.0, channels: vec![vec![0.0; 10]] };
+        c.configure(players[2], setting, samples).unwrap();
+        let batch = c.take(usize::MAX);
+        assert_eq!(batch.forget, vec![buffer]);
+        assert_eq!(c.memory(), 40, "only the new samples");
+        assert_eq!(c.stored_buffers(), 1);
+    }
+
+    #[test]
+    fn buffers_are_refused_past_the_memory_budget_and_where_they_cannot_be_played() {
+        let mut c = Controller::new(EngineConfig { memory_budget: 1000, max_nodes: 16, ..EngineConfig::new(48_000.0) });
+        assert_eq!(c.store_buffer(48_000.0, &[vec![0.0; 300]]).unwrap_err().code, ErrorCode::TooLarge);
+        assert_eq!(c.store_buffer(48_000.0, &[vec![f32::NAN; 3]]).unwrap_err().code, ErrorCode::NonFinite);
+        assert_eq!(c.store_buffer(48_000.0, &[]).unwrap_err().code, ErrorCode::BadSetting);
+        assert_eq!(c.pending(), 0, "nothing refused is sent");
+        let buffer = c.store_buffer(48_000.0, &[vec![0.0; 10]]).unwrap();
+        let convolver = c.add_node("convolver").unwrap();
+        let setting = c.setting_index(convolver, "buffer").unwrap();
+        let err = c.configure(convolver, setting, SettingValue::Stored(buffer)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadSetting, "{}", err.message);
+        let gain = c.add_node("gain").unwrap();
+        assert!(c.configure(gain, 0, SettingValue::Stored(buffer)).is_err(), "a gain has no buffer");
     }
 }

@@ -83,7 +83,10 @@ pub enum SettingKind {
     /// On or off.
     Flag,
     /// Channels of samples at a sample rate (a decoded buffer, an impulse response).
-    Samples,
+    /// `stored`: the node plays the buffer as it is, so it may be given a stored buffer
+    /// ([`super::SettingValue::Stored`]) that several nodes share; otherwise the control side
+    /// prepares the samples into something else (a convolver's spectra).
+    Samples { stored: bool },
     /// One array of numbers (a waveshaper curve).
     Curve,
     /// Real and imaginary Fourier coefficients (a custom oscillator wave).

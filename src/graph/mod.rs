@@ -16,8 +16,8 @@ pub use error::{EngineError, ErrorCode, RenderError};
 pub use timeline::{AutomationEvent, Event, Timeline};
 pub use topology::{InEdge, Ports, Topology};
 pub use wire::{
-    decode_batch, encode_batch, Breakpoint, Command, KindRef, NewNode, Prepared, SequencedNote, SettingValue,
-    WireCommand,
+    decode_batch, encode_batch, Batch, Breakpoint, Command, KindRef, NewNode, Prepared, SampleData, SequencedNote,
+    SettingValue, StoreOp, WireCommand,
 };
 
 use serde::{Deserialize, Serialize};

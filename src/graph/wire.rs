@@ -3,6 +3,7 @@
 
 use super::{AutomationEvent, Edge, EngineError, ErrorCode, NodeId, RenderError};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Which kind a new node is, on the wire: a registered kind by its index in the registry,
 /// or a processor supplied from Rust (tests, benchmarks) that never crosses the wire.
@@ -31,6 +32,12 @@ pub enum SettingValue {
         sample_rate: f32,
         channels: Vec<Vec<f32>>,
     },
+    /// A buffer the render host was sent before (see [`StoreOp`]), by its number: how a
+    /// node's samples cross, once however many nodes play them.
+    Stored(u32),
+    /// A stored buffer as the render host hands it to a node (never on the wire).
+    #[serde(skip)]
+    Buffer(Arc<SampleData>),
     Curve(Vec<f32>),
     /// Fourier coefficients of a custom wave, as the page gives them.
     Wave {
@@ -62,6 +69,45 @@ pub enum SettingValue {
     /// the wire).
     #[serde(skip)]
     Prepared(Prepared),
+}
+
+/// Channels of samples at a rate: a decoded sound, shared by every node that plays it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SampleData {
+    pub sample_rate: f32,
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl SampleData {
+    pub fn frames(&self) -> usize {
+        self.channels.first().map_or(0, Vec::len)
+    }
+}
+
+/// Buffer data on its way to the render host, outside any command and in pieces, so no one
+/// message carries (or makes the audio thread decode) megabytes. The host keeps each buffer
+/// until a batch forgets it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StoreOp {
+    /// Room for buffer `buffer`: `channels` channels of `frames` frames.
+    Begin { buffer: u32, sample_rate: f32, channels: u8, frames: u32 },
+    /// The next samples of one channel, from frame `offset` (the pieces come in order).
+    Fill { buffer: u32, channel: u8, offset: u32, data: Vec<f32> },
+}
+
+/// One trip from control to render: buffer pieces first, then the commands (which may name
+/// those buffers), then the buffers no command needs any more.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Batch {
+    pub store: Vec<StoreOp>,
+    pub commands: Vec<WireCommand>,
+    pub forget: Vec<u32>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty() && self.commands.is_empty() && self.forget.is_empty()
+    }
 }
 
 /// One note of a [`SettingValue::Sequence`], in song frames.
@@ -196,12 +242,12 @@ impl<N> Command<N> {
 pub type WireCommand = Command<NewNode>;
 
 /// Serializes a batch for the trip to the worklet.
-pub fn encode_batch(commands: &[WireCommand]) -> Vec<u8> {
-    postcard::to_allocvec(commands).expect("commands always serialize")
+pub fn encode_batch(batch: &Batch) -> Vec<u8> {
+    postcard::to_allocvec(batch).expect("batches always serialize")
 }
 
 /// Reads a batch back; a corrupt batch is an error, never a panic.
-pub fn decode_batch(bytes: &[u8]) -> Result<Vec<WireCommand>, EngineError> {
+pub fn decode_batch(bytes: &[u8]) -> Result<Batch, EngineError> {
     postcard::from_bytes(bytes)
         .map_err(|e| EngineError::new(ErrorCode::Decode, format!("command batch could not be decoded: {e}")))
 }

@@ -7,10 +7,11 @@
 
 use super::{params_for, NodeType, Transport};
 use crate::graph::{
-    ChannelRule, EngineConfig, ErrorCode, NodeSpec, RenderError, SettingKind, SettingSpec, SettingValue,
+    ChannelRule, EngineConfig, ErrorCode, NodeSpec, RenderError, SampleData, SettingKind, SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
 use crate::{MAX_CHANNELS, QUANTUM};
+use std::sync::Arc;
 
 const BUFFER: u8 = 0;
 const START: u8 = 1;
@@ -18,7 +19,7 @@ const LENGTH: u8 = 2;
 const OFFSET: u8 = 3;
 const TRANSPORT: u8 = 4;
 const SETTINGS: [SettingSpec; 5] = [
-    SettingSpec::new("buffer", SettingKind::Samples),
+    SettingSpec::new("buffer", SettingKind::Samples { stored: true }),
     SettingSpec::new("start", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
     SettingSpec::new("length", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
     SettingSpec::new("offset", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
@@ -48,7 +49,7 @@ pub const TYPE: NodeType = NodeType {
 pub struct AudioClip {
     params: [Param; 0],
     sample_rate: f64,
-    channels: Vec<Vec<f32>>,
+    buffer: Arc<SampleData>,
     buffer_rate: f64,
     start: u64,
     length: u64,
@@ -65,7 +66,7 @@ impl AudioClip {
         Self {
             params: params_for(&[], config),
             sample_rate: f64::from(config.sample_rate),
-            channels: Vec::new(),
+            buffer: Arc::default(),
             buffer_rate: f64::from(config.sample_rate),
             start: 0,
             length: 0,
@@ -86,7 +87,7 @@ impl AudioClip {
         let left = self.start + self.length - song;
         let fade = into.min(left).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
         let position = self.offset + into as f64 * (self.buffer_rate / self.sample_rate);
-        hermite(&self.channels[ch], position) * fade
+        hermite(&self.buffer.channels[ch], position) * fade
     }
 }
 
@@ -147,7 +148,7 @@ fn hermite(data: &[f32], position: f64) -> f32 {
 
 impl Processor for AudioClip {
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
-        let channels = self.channels.len().min(MAX_CHANNELS);
+        let channels = self.buffer.channels.len().min(MAX_CHANNELS);
         let output = &mut outputs[0];
         if channels == 0 {
             output.set_silent(1);
@@ -211,10 +212,10 @@ impl Processor for AudioClip {
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
         match (setting, &mut *value) {
-            (BUFFER, SettingValue::Samples { sample_rate, channels }) => {
+            (BUFFER, SettingValue::Buffer(buffer)) => {
                 // The old sample goes back into the command, to be dropped off the render path.
-                core::mem::swap(&mut self.channels, channels);
-                self.buffer_rate = f64::from(*sample_rate);
+                core::mem::swap(&mut self.buffer, buffer);
+                self.buffer_rate = f64::from(self.buffer.sample_rate);
             }
             (START, &mut SettingValue::Number(v)) => self.start = v as u64,
             (LENGTH, &mut SettingValue::Number(v)) => self.length = v as u64,

@@ -12,7 +12,7 @@ use crate::{MAX_CHANNELS, QUANTUM};
 const BUFFER: u8 = 0;
 const NORMALIZE: u8 = 1;
 const SETTINGS: [SettingSpec; 2] = [
-    SettingSpec::new("buffer", SettingKind::Samples),
+    SettingSpec::new("buffer", SettingKind::Samples { stored: false }),
     SettingSpec::new("normalize", SettingKind::Flag).with_default(1.0),
 ];
 

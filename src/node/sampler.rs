@@ -6,11 +6,12 @@
 
 use super::{params_for, NodeType, SourceClock};
 use crate::graph::{
-    Bound, ChannelRule, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind, SettingSpec,
-    SettingValue,
+    Bound, ChannelRule, EngineConfig, ErrorCode, NodeSpec, ParamSpec, RenderError, SampleData, SettingKind,
+    SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ParamValues, ProcessContext, Processor, Status};
 use crate::MAX_CHANNELS;
+use std::sync::Arc;
 
 const PARAMS: [ParamSpec; 2] = [
     ParamSpec::new("playbackRate", 1.0, Bound::Value(f32::MIN), Bound::Value(f32::MAX)).log_control(0.25, 4.0),
@@ -24,7 +25,7 @@ const LOOP: u8 = 5;
 const LOOP_START: u8 = 6;
 const LOOP_END: u8 = 7;
 const SETTINGS: [SettingSpec; 8] = [
-    SettingSpec::new("buffer", SettingKind::Samples),
+    SettingSpec::new("buffer", SettingKind::Samples { stored: true }),
     SettingSpec::new("start", SettingKind::Time),
     SettingSpec::new("stop", SettingKind::Time),
     SettingSpec::new("offset", SettingKind::Number { min: 0.0, max: f64::MAX }).with_default(0.0),
@@ -60,7 +61,7 @@ pub struct Sampler {
 #[derive(Debug)]
 struct Player {
     clock: SourceClock,
-    channels: Vec<Vec<f32>>,
+    buffer: Arc<SampleData>,
     buffer_rate: f64,
     sample_rate: f64,
     offset: f64,
@@ -79,7 +80,7 @@ impl Sampler {
     pub fn new(config: &EngineConfig) -> Self {
         let player = Player {
             clock: SourceClock::new(config),
-            channels: Vec::new(),
+            buffer: Arc::default(),
             buffer_rate: f64::from(config.sample_rate),
             sample_rate: f64::from(config.sample_rate),
             offset: 0.0,
@@ -97,7 +98,7 @@ impl Sampler {
 
 impl Player {
     fn frames(&self) -> usize {
-        self.channels.first().map_or(0, Vec::len)
+        self.buffer.frames()
     }
 
     /// The loop in buffer frames, as Web Audio resolves `loopStart`/`loopEnd`: an empty or
@@ -116,7 +117,7 @@ impl Player {
     /// start when looping and holding the last frame at the end otherwise.
     #[inline]
     fn read(&self, ch: usize, position: f64, loop_range: (f64, f64)) -> f32 {
-        let data = &self.channels[ch];
+        let data = &self.buffer.channels[ch];
         let first = position as usize;
         let mut second = first + 1;
         let end = if self.looping { loop_range.1.ceil() as usize } else { data.len() };
@@ -139,7 +140,7 @@ impl Processor for Sampler {
         let [rate, detune] = &mut self.params;
         let (rate, detune) = (rate.render(cx.time, cx.sample_rate), detune.render(cx.time, cx.sample_rate));
         let player = &mut self.player;
-        let channels = player.channels.len().min(MAX_CHANNELS);
+        let channels = player.buffer.channels.len().min(MAX_CHANNELS);
         let range = player.clock.sounding(cx);
         let (Some(range), false, true) = (range, player.finished, channels > 0) else {
             output.set_silent(channels.max(1));
@@ -190,10 +191,10 @@ impl Processor for Sampler {
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
         let player = &mut self.player;
         match (setting, &mut *value) {
-            (BUFFER, SettingValue::Samples { sample_rate, channels }) => {
+            (BUFFER, SettingValue::Buffer(buffer)) => {
                 // The old buffer goes back into the command, to be dropped off the render path.
-                core::mem::swap(&mut player.channels, channels);
-                player.buffer_rate = f64::from(*sample_rate);
+                core::mem::swap(&mut player.buffer, buffer);
+                player.buffer_rate = f64::from(player.buffer.sample_rate);
             }
             (OFFSET, &mut SettingValue::Number(v)) => player.offset = v,
             (DURATION, &mut SettingValue::Number(v)) => player.duration = (v > 0.0).then_some(v),

@@ -5,6 +5,7 @@ use crate::control::Controller;
 use crate::graph::{
     AutomationEvent, Command, Edge, EngineConfig, EngineError, ErrorCode, NodeId, SettingValue, PARAM_INPUT,
 };
+use crate::node::Host;
 use crate::render::{BuiltNode, Engine, Processor};
 use crate::QUANTUM;
 
@@ -14,6 +15,7 @@ use crate::QUANTUM;
 pub struct OfflineRenderer {
     controller: Controller,
     engine: Engine,
+    host: Host,
     batch: u32,
 }
 
@@ -24,7 +26,12 @@ impl OfflineRenderer {
     }
 
     pub fn with_config(config: EngineConfig) -> Self {
-        Self { controller: Controller::new(config), engine: crate::node::engine(config), batch: 0 }
+        Self {
+            controller: Controller::new(config),
+            engine: crate::node::engine(config),
+            host: Host::new(config),
+            batch: 0,
+        }
     }
 
     pub fn controller(&self) -> &Controller {
@@ -141,11 +148,17 @@ impl OfflineRenderer {
             return Ok(());
         }
         self.batch += 1;
-        let config = *self.controller.config();
-        let commands: Result<Vec<_>, _> =
-            self.controller.take_batch().into_iter().map(|c| crate::node::build_command(&config, c)).collect();
-        self.engine.enqueue(self.batch, commands?);
-        Ok(())
+        let built = self.host.build(self.controller.take(usize::MAX));
+        self.engine.enqueue(self.batch, built.commands);
+        match built.refused.first() {
+            Some(r) => Err(EngineError::new(r.code, r.what)),
+            None => Ok(()),
+        }
+    }
+
+    /// Buffers the render side holds, and the samples in them.
+    pub fn stored(&self) -> (usize, usize) {
+        self.host.stored()
     }
 
     /// Renders one quantum on the engine's clock.

@@ -303,8 +303,8 @@ impl Engine {
 
     /// Records that a command of batch `batch` about `node` was refused before it reached the
     /// engine (it could not be built).
-    pub fn refuse(&mut self, batch: u32, node: NodeId, code: ErrorCode, what: &'static str) {
-        self.log(ErrorEntry { batch: Some(batch), node: Some(node), param: None, code, what });
+    pub fn refuse(&mut self, batch: u32, node: Option<NodeId>, code: ErrorCode, what: &'static str) {
+        self.log(ErrorEntry { batch: Some(batch), node, param: None, code, what });
     }
 
     fn log(&mut self, entry: ErrorEntry) {

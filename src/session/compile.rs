@@ -415,6 +415,9 @@ pub struct GraphSync {
     pub samples: Samples,
     /// Clip nodes that have been sent their sample.
     buffered: BTreeSet<String>,
+    /// Samples sent to the engine once for every clip that plays them: the sample as it was
+    /// sent, and its stored buffer.
+    stored: BTreeMap<String, (Arc<Sample>, u32)>,
     /// The last transport sent, for clip nodes made while the song plays (and the metronome's).
     transport: Option<SettingValue>,
     metronome_transport: Option<SettingValue>,
@@ -435,6 +438,26 @@ fn set_param(g: &mut Controller, id: NodeId, name: &str, value: f32) -> Result<(
 fn configure(g: &mut Controller, id: NodeId, name: &str, value: SettingValue) -> Result<(), EngineError> {
     let setting = g.setting_index(id, name)?;
     g.configure(id, setting, value)
+}
+
+/// The stored buffer of sample `name` as it is now, sending it if it was not sent (or was
+/// replaced since).
+fn stored_buffer(
+    stored: &mut BTreeMap<String, (Arc<Sample>, u32)>,
+    g: &mut Controller,
+    name: &str,
+    sample: &Arc<Sample>,
+) -> Result<u32, EngineError> {
+    if let Some((sent, buffer)) = stored.get(name) {
+        if Arc::ptr_eq(sent, sample) {
+            return Ok(*buffer);
+        }
+        g.release_buffer(*buffer)?;
+        stored.remove(name);
+    }
+    let buffer = g.store_buffer(sample.sample_rate, &sample.channels)?;
+    stored.insert(name.to_string(), (Arc::clone(sample), buffer));
+    Ok(buffer)
 }
 
 /// The engine connection between two planned ends (`to` may name a parameter, `node@param`).
@@ -506,6 +529,10 @@ impl GraphSync {
         }
         self.plan = Plan::default();
         self.buffered.clear();
+        for (_, buffer) in core::mem::take(&mut self.stored).into_values() {
+            // Released already if the engine was made anew.
+            let _ = g.release_buffer(buffer);
+        }
     }
 
     fn apply(&mut self, g: &mut Controller, plan: &Plan) -> Result<usize, EngineError> {
@@ -559,11 +586,11 @@ impl GraphSync {
             if old.is_some_and(|o| o.sample != new.sample) {
                 self.buffered.remove(name);
             }
-            if let Some(sample) = new.sample.as_ref().and_then(|s| self.samples.get(s)) {
+            if let Some((sample_name, sample)) = new.sample.as_ref().and_then(|s| self.samples.get_key_value(s)) {
                 if !self.buffered.contains(name) {
-                    let buffer =
-                        SettingValue::Samples { sample_rate: sample.sample_rate, channels: sample.channels.clone() };
-                    configure(g, id, "buffer", buffer)?;
+                    let (sample_name, sample) = (sample_name.clone(), Arc::clone(sample));
+                    let buffer = stored_buffer(&mut self.stored, g, &sample_name, &sample)?;
+                    configure(g, id, "buffer", SettingValue::Stored(buffer))?;
                     self.buffered.insert(name.clone());
                     changes += 1;
                 }
@@ -582,6 +609,15 @@ impl GraphSync {
                 let Some(e) = edge(g, &self.ids, from, to)? else { continue };
                 g.connect(e)?;
                 changes += 1;
+            }
+        }
+        // A sample no clip plays any more gives its memory back (once the clips that played
+        // it are gone).
+        let used: BTreeSet<&str> = plan.nodes.values().filter_map(|n| n.sample.as_deref()).collect();
+        let unused: Vec<String> = self.stored.keys().filter(|name| !used.contains(name.as_str())).cloned().collect();
+        for name in unused {
+            if let Some((_, buffer)) = self.stored.remove(&name) {
+                g.release_buffer(buffer)?;
             }
         }
         Ok(changes)

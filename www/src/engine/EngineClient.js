@@ -201,6 +201,10 @@ export class QuaverNode extends EventTarget {
       get: () => this.settingValues[name],
       set: (value) => {
         const accepted = this.engine.call(() => {
+          if (type === 'samples' && setting.stored) {
+            this.engine.controller.configure_stored(this.alive(), index, this.engine.storedBuffer(value));
+            return;
+          }
           const [method, ...args] = settingCall(setting, value);
           this.engine.controller[method](this.alive(), index, ...args);
         });
@@ -341,6 +345,13 @@ const analyserMethods = {
   },
 };
 
+// The channels of an AudioBuffer, or of { sampleRate, channels: [Float32Array, ...] }.
+function bufferChannels(value) {
+  return typeof value?.getChannelData === 'function'
+    ? Array.from({ length: value.numberOfChannels }, (_, c) => value.getChannelData(c))
+    : Array.from(value?.channels ?? [], (c) => Float32Array.from(c));
+}
+
 // The controller call and arguments that give a setting a value.
 function settingCall(setting, value) {
   switch (setting.type) {
@@ -353,11 +364,8 @@ function settingCall(setting, value) {
     case 'flag': return ['configure_flag', Boolean(value)];
     case 'curve': return ['configure_curve', Float32Array.from(value ?? [])];
     case 'samples': {
-      // An AudioBuffer, or { sampleRate, channels: [Float32Array, ...] }.
-      const channels = typeof value?.getChannelData === 'function'
-        ? Array.from({ length: value.numberOfChannels }, (_, c) => value.getChannelData(c))
-        : Array.from(value?.channels ?? [], (c) => Float32Array.from(c));
-      return ['configure_samples', Number(value?.sampleRate), channels];
+      // An impulse response (a convolver makes it into spectra, so it is not stored).
+      return ['configure_samples', Number(value?.sampleRate), bufferChannels(value)];
     }
     case 'sequence': {
       // [{ start, length, key, velocity }, ...] in song frames.
@@ -455,6 +463,17 @@ export class EngineClient extends EventTarget {
     [this.maxMeters, this.meterWords] = meterLayout();
     this.meterLane = null;
     this.meterPoll = null;
+    // Buffers sent to the worklet (AudioBuffer or plain object → stored buffer number): each
+    // crosses once, however many nodes play it, and is let go when the page lets go of it.
+    this.buffers = new WeakMap();
+    this.bufferRegistry = new FinalizationRegistry((buffer) => {
+      try {
+        this.controller.release_buffer(buffer);
+        this.scheduleFlush();
+      } catch {
+        // Released already.
+      }
+    });
     this.seq = 0;
     this.acked = 0;
     this.flushQueued = false;
@@ -493,7 +512,6 @@ export class EngineClient extends EventTarget {
     }
     const node = new QuaverNode(this, id, description);
     if (id !== null) this.nodesById.set(id, node);
-    if (id !== null && description.captures) this.listen(node, node.fftSize ?? 2048);
     if (id !== null && description.reading) this.meter(node, () => {});
     const options = args.length === 1 && typeof args[0] === 'object' && args[0] !== null ? args[0] : {};
     const atCreation = description.settings.filter((s) => s.atCreation);
@@ -504,7 +522,26 @@ export class EngineClient extends EventTarget {
     for (const param of node.params) {
       if (options[param.name] !== undefined) param.value = options[param.name];
     }
+    // Listened to at the size it was made with, so its first reading has a whole window.
+    if (id !== null && description.captures) this.listen(node, node.fftSize ?? 2048);
     return node;
+  }
+
+  /**
+   * The stored buffer holding `value` (an AudioBuffer, or `{ sampleRate, channels }`), sent
+   * to the worklet the first time it is given to a node, in pieces outside the command
+   * batches. As in Web Audio, a buffer's samples are taken when it is first given: changing
+   * them afterwards does not reach the nodes that play it. Throws a refusal.
+   */
+  storedBuffer(value) {
+    const known = value !== null && typeof value === 'object' ? this.buffers.get(value) : undefined;
+    if (known !== undefined) return known;
+    const buffer = this.controller.store_buffer(Number(value?.sampleRate), bufferChannels(value));
+    if (value !== null && typeof value === 'object') {
+      this.buffers.set(value, buffer);
+      this.bufferRegistry.register(value, buffer);
+    }
+    return buffer;
   }
 
   /** Asks the worklet for the last `frames` samples a capturing node keeps (0: stop). */
@@ -630,10 +667,13 @@ export class EngineClient extends EventTarget {
   flush() {
     this.flushQueued = false;
     this.lastReported = null;
-    if (!this.workletNode || this.controller.pending() === 0) return;
-    const seq = ++this.seq;
-    const bytes = this.controller.take_batch();
-    this.workletNode.port.postMessage({ type: MSG.BATCH, seq, bytes }, [bytes.buffer]);
+    // A long buffer goes in several batches of about 256 KB, so the audio thread never
+    // decodes megabytes in one message.
+    while (this.workletNode && this.controller.pending() > 0) {
+      const seq = ++this.seq;
+      const bytes = this.controller.take_batch();
+      this.workletNode.port.postMessage({ type: MSG.BATCH, seq, bytes }, [bytes.buffer]);
+    }
   }
 
   /**
@@ -695,6 +735,8 @@ export class EngineClient extends EventTarget {
     }
     this.workletNode.port.onmessage = (event) => this.receive(event.data);
     this.workletNode.onprocessorerror = () => this.fail('the engine processor failed to start or crashed');
+    // What did not fit in the first batch follows it.
+    this.flush();
   }
 
   // A render-side record ({batch, node, param, code, message}) as a QuaverError.
