@@ -1,7 +1,10 @@
-// Benchmarks G5 and G11 of the shared BENCHMARKS.md, run on the engine's wasm in Node (V8, the
-// JavaScript engine Chromium runs) because both need a precise clock around single calls:
+// Benchmarks G4, G5 and G11 of the shared BENCHMARKS.md, run on the engine's wasm in Node (V8,
+// the JavaScript engine Chromium runs) because they need a precise clock around single calls:
 // Chromium's audio thread has none, and its Workers round performance.now() to 5 µs or more.
 //
+// G4: the SIMD128 build ÷ the scalar build of the same kernels, alone (gain, mix, a bank of four
+//     f32 biquads in one register, eight in two, and the engine's own eight f64 Web Audio
+//     biquads side by side), from two builds with the `kernel-bench` feature made here.
 // G5: rustfft's scalar planner ÷ its SIMD128 planner (the scalar build's RealFft ÷ the SIMD
 //     build's, sizes 256–4096, geometric mean of the per-size medians); and the fastest JS FFT
 //     on npm (fft.js) doing AnalyserNode's spectrum ÷ Quaver's Analyser doing the same.
@@ -9,6 +12,7 @@
 //
 // Sides alternate (ABAB), 2 warm-up pairs then BENCH_PAIRS measured (default 10); both sides'
 // outputs are compared before anything is timed. Writes bench-results/engine.{json,md}.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -41,10 +45,69 @@ function quantile(xs, q) {
 const geomean = (xs) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
 
 /** One instance of the engine's glue and wasm; the query string keeps the two builds apart. */
-async function loadBuild(name, wasmFile) {
-  const glue = await import(`${pathToFileURL(path.join(root, 'pkg', 'quaver.js')).href}?${name}`);
-  const wasm = glue.initSync({ module: readFileSync(path.join(root, 'pkg', wasmFile)) });
+async function loadBuild(name, wasmFile, dir = path.join(root, 'pkg')) {
+  const glue = await import(`${pathToFileURL(path.join(dir, 'quaver.js')).href}?${name}`);
+  const wasm = glue.initSync({ module: readFileSync(path.join(dir, wasmFile)) });
   return { name, glue, wasm };
+}
+
+/**
+ * The engine with its kernels exported alone (feature `kernel-bench`), with and without
+ * SIMD128, each in target folders of its own so the package's builds stay as they are.
+ */
+function buildKernels() {
+  const builds = [
+    { name: 'kernels-simd', args: ['--features', 'kernel-bench'], rustflags: process.env.RUSTFLAGS ?? '' },
+    { name: 'kernels-scalar', args: ['--no-default-features', '--features', 'kernel-bench'], rustflags: '-C target-feature=-simd128' },
+  ];
+  return builds.map(({ name, args, rustflags }) => {
+    const out = path.join(root, 'target', `${name}-pkg`);
+    console.log(`[bench] building ${name} (wasm-pack, release)`);
+    const result = spawnSync('wasm-pack', ['build', '--target', 'web', '--mode', 'no-install', '--release', '--no-pack', '--out-dir', out, '--', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, CARGO_TARGET_DIR: path.join(root, 'target', name), RUSTFLAGS: rustflags },
+    });
+    if (result.status !== 0) throw new Error(`wasm-pack build of ${name} failed (see above)`);
+    return { name, dir: out };
+  });
+}
+
+// ── G4: the same kernels from the SIMD128 build and from the scalar build ───────────────
+
+const G4_KERNELS = [
+  { kernel: 'gain', id: 'G4a', what: 'gain (dst = src · g), one channel', target: 3 },
+  { kernel: 'mix', id: 'G4a′', what: 'mix (dst += src), eight channels into one', target: 3 },
+  { kernel: 'bank4', id: 'G4b', what: 'four f32 biquads across one register', target: 3.5 },
+  { kernel: 'bank8', id: 'G4c', what: 'eight f32 biquads in two registers of four', target: 6 },
+  { kernel: 'side8', id: 'G4d', what: "the engine's eight f64 Web Audio biquads side by side (two to a register)", target: null },
+];
+// Quanta per call: enough that the call into wasm is noise.
+const G4_QUANTA = 64;
+
+function g4(simd, scalar) {
+  return G4_KERNELS.map(({ kernel, id, what, target }) => {
+    // Equal work: from fresh state, both builds compute the same checksum.
+    const [checkScalar, checkSimd] = [scalar, simd].map(({ glue }) => new glue.KernelBench()[kernel](1000));
+    const [a, b] = [scalar, simd].map(({ glue }) => {
+      const bench = new glue.KernelBench();
+      return () => bench[kernel](G4_QUANTA);
+    });
+    const timing = alternate(a, b);
+    const perQuantum = (ms) => `${((ms * 1000) / G4_QUANTA).toFixed(3)} µs`;
+    console.log(`  ${id} ${kernel}: scalar ${perQuantum(timing.msA)}, SIMD ${perQuantum(timing.msB)} a quantum, ratio ${timing.ratio.toFixed(2)}× (checksums ${checkScalar} and ${checkSimd})`);
+    return {
+      id,
+      what: `scalar build ÷ SIMD128 build, ${what}`,
+      value: timing.ratio,
+      target: target ?? 1,
+      better: 'higher',
+      informational: target === null,
+      valid: checkScalar === checkSimd && Number.isFinite(checkSimd),
+      detail: `scalar ${perQuantum(timing.msA)}, SIMD ${perQuantum(timing.msB)} per quantum; middle half ${timing.quartiles.map((q) => q.toFixed(2)).join('–')}×`,
+      ...timing,
+    };
+  });
 }
 
 /** Runs `fn` `reps` times and returns the mean milliseconds per call. */
@@ -253,24 +316,27 @@ async function main() {
   const scalar = await loadBuild('scalar', 'quaver_scalar_bg.wasm');
   const meta = { node: process.version, v8: process.versions.v8, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, load_average_start: os.loadavg(), pairs: PAIRS, warmup_pairs: WARMUP, date: new Date().toISOString() };
   console.log(`[bench] engine in Node ${meta.node} (V8 ${meta.v8}); ${meta.cpus} × ${meta.cpu}; load ${meta.load_average_start.map((l) => l.toFixed(2)).join(' ')}`);
-  const results = [g5Planners(simd, scalar), g5Spectrum(simd), g11(simd)];
+  const [kernelSimd, kernelScalar] = await Promise.all(buildKernels().map(({ name, dir }) => loadBuild(name, 'quaver_bg.wasm', dir)));
+  const results = [...g4(kernelSimd, kernelScalar), g5Planners(simd, scalar), g5Spectrum(simd), g11(simd)];
   meta.load_average_end = os.loadavg();
-  const verdict = (r) => (!r.valid ? '**INVALID**' : (r.better === 'lower' ? r.value <= r.target : r.value >= r.target) ? 'met' : '**not met**');
+  const byId = (id) => results.find((r) => r.id === id);
+  const verdict = (r) => (!r.valid ? '**INVALID**' : r.informational ? '(no target)' : (r.better === 'lower' ? r.value <= r.target : r.value >= r.target) ? 'met' : '**not met**');
   const perSize = (r) => r.sizes.map((s) => `${s.size}: ${s.ratio.toFixed(2)}×`).join(', ');
   const md = [
     `Engine benchmarks in Node ${meta.node} (V8 ${meta.v8}), ${meta.cpus} × ${meta.cpu}, load ${meta.load_average_start.map((l) => l.toFixed(2)).join(' ')} → ${meta.load_average_end.map((l) => l.toFixed(2)).join(' ')}, ${meta.date}.`,
-    `G5: ${WARMUP} warm-up and ${PAIRS} measured pairs per size, each side a batch of about ${BATCH_MS} ms of calls; G11: ${G11_QUANTA} quanta per round after ${G11_WARMUP_QUANTA} of warm-up, each timed alone with performance.now().`,
+    `G4: ${WARMUP} warm-up and ${PAIRS} measured pairs per kernel, each call ${G4_QUANTA} quanta, each side a batch of about ${BATCH_MS} ms of calls; G5: ${WARMUP} warm-up and ${PAIRS} measured pairs per size, each side a batch of about ${BATCH_MS} ms of calls; G11: ${G11_QUANTA} quanta per round after ${G11_WARMUP_QUANTA} of warm-up, each timed alone with performance.now().`,
     '',
     '| id | comparison | value | target | verdict | detail |',
     '|---|---|---|---|---|---|',
     ...results.map((r) => {
-      const detail = r.sizes
+      const detail = r.detail ?? (r.sizes
         ? perSize(r)
-        : `p50 ${(median(r.rounds.map((x) => x.p50)) * 1000).toFixed(1)} µs, p99 ${(median(r.rounds.map((x) => x.p99)) * 1000).toFixed(1)} µs per quantum; rounds ${r.rounds.map((x) => x.ratio.toFixed(2)).join(', ')}; worst quantum ${(Math.max(...r.rounds.map((x) => x.worst)) * 1000).toFixed(0)} µs`;
-      return `| ${r.id} | ${r.what} | ${r.value.toFixed(2)}${r.better === 'lower' ? '' : '×'} | ${r.better === 'lower' ? '≤' : '≥'} ${r.target} | ${verdict(r)} | ${detail} |`;
+        : `p50 ${(median(r.rounds.map((x) => x.p50)) * 1000).toFixed(1)} µs, p99 ${(median(r.rounds.map((x) => x.p99)) * 1000).toFixed(1)} µs per quantum; rounds ${r.rounds.map((x) => x.ratio.toFixed(2)).join(', ')}; worst quantum ${(Math.max(...r.rounds.map((x) => x.worst)) * 1000).toFixed(0)} µs`);
+      const target = r.informational ? '—' : `${r.better === 'lower' ? '≤' : '≥'} ${r.target}`;
+      return `| ${r.id} | ${r.what} | ${r.value.toFixed(2)}${r.better === 'lower' ? '' : '×'} | ${target} | ${verdict(r)} | ${detail} |`;
     }),
     '',
-    `- G5a outputs agree within ${Math.max(...results[0].sizes.map((s) => s.relativeDiff)).toExponential(1)} of the spectrum's peak; G5b's decibels within ${Math.max(...results[1].sizes.map((s) => s.worstDb)).toExponential(1)} dB (fft.js computes in f64, Quaver in f32).`,
+    `- G4's two builds compute identical checksums for every kernel. G5a outputs agree within ${Math.max(...byId('G5a').sizes.map((s) => s.relativeDiff)).toExponential(1)} of the spectrum's peak; G5b's decibels within ${Math.max(...byId('G5b').sizes.map((s) => s.worstDb)).toExponential(1)} dB (fft.js computes in f64, Quaver in f32).`,
     '',
   ].join('\n');
   writeFileSync(path.join(outDir, 'engine.json'), `${JSON.stringify({ meta, results }, null, 2)}\n`);

@@ -5,11 +5,15 @@
 
 mod analyser;
 mod controller;
+#[cfg(feature = "kernel-bench")]
+mod kernels;
 mod session;
 mod worklet;
 
 pub use analyser::{Analyser, RealFft};
 pub use controller::Controller;
+#[cfg(feature = "kernel-bench")]
+pub use kernels::KernelBench;
 pub use session::{encode_wav, read_wav, Bounce, Session};
 pub use worklet::WorkletEngine;
 

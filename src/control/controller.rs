@@ -834,6 +834,30 @@ mod tests {
         c.connect(edge(osc, c.destination())).unwrap();
         c.set_value(osc, 0, 220.0).unwrap();
         c.store_buffer(48_000.0, &[vec![0.25; 100]]).unwrap();
+        // Every kind of setting value that travels, so none is numbered differently on the way back.
+        let values = [
+            SettingValue::Choice(1),
+            SettingValue::Time(0.5),
+            SettingValue::Number(2.0),
+            SettingValue::Flag(true),
+            SettingValue::Samples { sample_rate: 48_000.0, channels: vec![vec![0.5]] },
+            SettingValue::Stored(7),
+            SettingValue::Curve(vec![0.0, 1.0]),
+            SettingValue::Wave { real: vec![0.0, 1.0], imag: vec![0.0, 0.0], normalize: true },
+            SettingValue::Tables(vec![0.25]),
+            SettingValue::Sequence(vec![crate::graph::SequencedNote { start: 1, length: 2, key: 60, velocity: 9 }]),
+            SettingValue::Breakpoints(vec![crate::graph::Breakpoint { frame: 3, value: 0.5 }]),
+            SettingValue::Transport { at: 1, playing: true, position: 2, loop_start: 3, loop_end: 4 },
+            SettingValue::Note { key: 60, velocity: 1 },
+        ];
+        let commands: Vec<_> =
+            values.into_iter().map(|value| Command::Configure { id: osc, setting: 0, value }).collect();
+        let bytes = crate::graph::encode_batch(&Batch { commands, ..Batch::default() });
+        let back = crate::graph::decode_batch(&bytes).unwrap().commands;
+        assert_eq!(back.len(), 13);
+        assert!(matches!(back[5], Command::Configure { value: SettingValue::Stored(7), .. }));
+        assert!(matches!(back[6], Command::Configure { value: SettingValue::Curve(_), .. }));
+        assert!(matches!(back[12], Command::Configure { value: SettingValue::Note { key: 60, velocity: 1 }, .. }));
         let batch = c.take(usize::MAX);
         let bytes = crate::graph::encode_batch(&batch);
         let back = crate::graph::decode_batch(&bytes).unwrap();

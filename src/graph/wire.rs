@@ -35,9 +35,6 @@ pub enum SettingValue {
     /// A buffer the render host was sent before (see [`StoreOp`]), by its number: how a
     /// node's samples cross, once however many nodes play them.
     Stored(u32),
-    /// A stored buffer as the render host hands it to a node (never on the wire).
-    #[serde(skip)]
-    Buffer(Arc<SampleData>),
     Curve(Vec<f32>),
     /// Fourier coefficients of a custom wave, as the page gives them.
     Wave {
@@ -65,8 +62,11 @@ pub enum SettingValue {
         key: u8,
         velocity: u8,
     },
+    /// A stored buffer as the render host hands it to a node (never on the wire).
+    #[serde(skip)]
+    Buffer(Arc<SampleData>),
     /// What a processor made from a value off the render path, to take in as it is (never on
-    /// the wire).
+    /// the wire). Variants that never travel come last: serde numbers the others as they stand.
     #[serde(skip)]
     Prepared(Prepared),
 }

@@ -66,6 +66,13 @@ async function installTap() {
     tap.port.onmessage = ({ data }) => window.tapped.push(data);
     engine.node.connect(tap).connect(context.destination);
   });
+  // Notes the piano roll auditioned while they were drawn may still ring out: what is heard
+  // starts after a tenth of a second of silence.
+  await page.waitForFunction(() => {
+    const recent = window.tapped.slice(-40);
+    return recent.length === 40 && recent.every((b) => b.samples.every((v) => Math.abs(v) < 1e-4));
+  }, null, { timeout: 20_000 });
+  await page.evaluate(() => { window.tapped.length = 0; });
 }
 
 /** What the tap heard: samples from context frame `first` on. */

@@ -1,6 +1,7 @@
 // Both threads: the messages between EngineClient (main thread) and QuaverProcessor (worklet).
 //
-// main → worklet  { type: BATCH, seq, bytes }                 structural + parameter commands
+// main → worklet  { type: BATCH, seq, bytes }                 buffer pieces, then structural + parameter commands
+//                                                             (about 256 KB at most: a long buffer takes several)
 //                 { type: LISTEN, node, frames, shared }      send a capturing node's last `frames` samples (0: stop),
 //                                                             written into `shared` when the page gave a shared lane
 //                 { type: METERS, on, shared }                send meter readings while on (into `shared`, likewise)

@@ -1,0 +1,141 @@
+//! Boundary, benchmarks only (feature `kernel-bench`): the kernels alone, quantum after quantum,
+//! so benchmark G4 can time the SIMD128 build against the scalar build kernel by kernel rather
+//! than through whole renders. Each run answers a checksum of what it computed, which the two
+//! builds must agree on (and which keeps the work from being optimised away).
+
+use crate::dsp::biquad::{Design, FilterType};
+use crate::simd::{
+    biquad_bank, biquad_df1_side, gain_constant, mix_accumulate, BankCoeffs, BankState, History, Native, Native64,
+};
+use crate::QUANTUM;
+use wasm_bindgen::prelude::*;
+
+/// Buffers and filter states made once; each method runs one kernel for `quanta` quanta.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct KernelBench {
+    input: Vec<[f32; QUANTUM]>,
+    output: Vec<[f32; QUANTUM]>,
+    /// Each bank's signal, filtered in place quantum after quantum.
+    frames: [Vec<[f32; 4]>; 2],
+    bank: BankCoeffs,
+    banks: [BankState; 2],
+    side: [crate::dsp::biquad::Coefficients; 8],
+    history: [History; 8],
+}
+
+impl Default for KernelBench {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl KernelBench {
+    /// Eight channels of the same seeded noise for every build, and lowpass filters at 300 Hz
+    /// to 2.4 kHz (48 kHz).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> KernelBench {
+        let mut seed = 0x2545_f491_u32;
+        let mut noise = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            (seed as f32 / u32::MAX as f32) * 2.0 - 1.0
+        };
+        let input: Vec<[f32; QUANTUM]> = (0..8).map(|_| core::array::from_fn(|_| noise())).collect();
+        let side: [_; 8] = core::array::from_fn(|k| {
+            let design = Design {
+                kind: FilterType::Lowpass,
+                frequency: 300.0 * (k + 1) as f64,
+                detune: 0.0,
+                q: 1.0,
+                gain_db: 0.0,
+            };
+            design.coefficients(48_000.0)
+        });
+        let lane = |f: fn(&crate::dsp::biquad::Coefficients) -> f64| core::array::from_fn(|k| f(&side[k]) as f32);
+        let bank = BankCoeffs {
+            b0: lane(|c| c.b0),
+            b1: lane(|c| c.b1),
+            b2: lane(|c| c.b2),
+            a1: lane(|c| c.a1),
+            a2: lane(|c| c.a2),
+        };
+        let frames: Vec<[f32; 4]> = (0..QUANTUM).map(|i| core::array::from_fn(|k| input[k][i])).collect();
+        KernelBench {
+            output: vec![[0.0; QUANTUM]; 8],
+            input,
+            frames: [frames.clone(), frames],
+            bank,
+            banks: [BankState::default(); 2],
+            side,
+            history: [History::default(); 8],
+        }
+    }
+
+    /// `dst = src · gain` over one channel, `quanta` times (a fader).
+    pub fn gain(&mut self, quanta: u32) -> f64 {
+        let mut sum = 0.0;
+        for q in 0..quanta {
+            let gain = 0.5 + (q % 7) as f32 * 0.01;
+            gain_constant::<Native>(&mut self.output[0], &self.input[0], gain);
+            sum += f64::from(self.output[0][q as usize % QUANTUM]);
+        }
+        sum
+    }
+
+    /// `dst += src` for eight channels into one, `quanta` times (a bus summing its inputs).
+    pub fn mix(&mut self, quanta: u32) -> f64 {
+        let mut sum = 0.0;
+        for q in 0..quanta {
+            self.output[0].fill(0.0);
+            for channel in &self.input {
+                mix_accumulate::<Native>(&mut self.output[0], channel);
+            }
+            sum += f64::from(self.output[0][q as usize % QUANTUM]);
+        }
+        sum
+    }
+
+    /// Four f32 biquads across the lanes of one register, `quanta` times.
+    pub fn bank4(&mut self, quanta: u32) -> f64 {
+        self.banks(quanta, 1)
+    }
+
+    /// Eight f32 biquads in two registers of four, `quanta` times.
+    pub fn bank8(&mut self, quanta: u32) -> f64 {
+        self.banks(quanta, 2)
+    }
+
+    /// The engine's own biquads: eight Web Audio (f64 direct form I) filters side by side,
+    /// two to an f64 register, `quanta` times.
+    pub fn side8(&mut self, quanta: u32) -> f64 {
+        let mut sum = 0.0;
+        for q in 0..quanta {
+            let (first, rest) = self.output.split_at_mut(1);
+            let mut outputs: [&mut [f32; QUANTUM]; 8] = {
+                let mut all = core::iter::once(&mut first[0]).chain(rest.iter_mut());
+                core::array::from_fn(|_| all.next().expect("eight outputs"))
+            };
+            let inputs: [&[f32; QUANTUM]; 8] = core::array::from_fn(|k| &self.input[k]);
+            biquad_df1_side::<Native64, 8, 4>(&self.side, &mut self.history, &inputs, &mut outputs);
+            sum += f64::from(outputs[(q % 8) as usize][q as usize % QUANTUM]);
+        }
+        sum
+    }
+}
+
+impl KernelBench {
+    fn banks(&mut self, quanta: u32, count: usize) -> f64 {
+        let mut sum = 0.0;
+        for q in 0..quanta {
+            for (state, frames) in self.banks[..count].iter_mut().zip(&mut self.frames) {
+                biquad_bank::<Native>(&self.bank, state, frames);
+                state.flush_denormals();
+            }
+            sum += f64::from(self.frames[0][q as usize % QUANTUM][q as usize % 4]);
+        }
+        sum
+    }
+}
