@@ -55,9 +55,15 @@ async function loadBuild(name, wasmFile, dir = path.join(root, 'pkg')) {
  * The engine with its kernels exported alone (feature `kernel-bench`), with and without
  * SIMD128, each in target folders of its own so the package's builds stay as they are.
  */
+function withoutRustflags(env) {
+  const { RUSTFLAGS, ...rest } = env;
+  return rest;
+}
+
 function buildKernels() {
   const builds = [
-    { name: 'kernels-simd', args: ['--features', 'kernel-bench'], rustflags: process.env.RUSTFLAGS ?? '' },
+    // No RUSTFLAGS of its own: an empty one would hide .cargo/config.toml's +simd128.
+    { name: 'kernels-simd', args: ['--features', 'kernel-bench'], rustflags: null },
     { name: 'kernels-scalar', args: ['--no-default-features', '--features', 'kernel-bench'], rustflags: '-C target-feature=-simd128' },
   ];
   return builds.map(({ name, args, rustflags }) => {
@@ -66,7 +72,7 @@ function buildKernels() {
     const result = spawnSync('wasm-pack', ['build', '--target', 'web', '--mode', 'no-install', '--release', '--no-pack', '--out-dir', out, '--', ...args], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, CARGO_TARGET_DIR: path.join(root, 'target', name), RUSTFLAGS: rustflags },
+      env: { ...withoutRustflags(process.env), CARGO_TARGET_DIR: path.join(root, 'target', name), ...(rustflags ? { RUSTFLAGS: rustflags } : {}) },
     });
     if (result.status !== 0) throw new Error(`wasm-pack build of ${name} failed (see above)`);
     return { name, dir: out };

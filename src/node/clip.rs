@@ -77,17 +77,40 @@ impl AudioClip {
         }
     }
 
-    /// The clip's sound at song frame `song` on channel `ch` (0 outside the clip or the sample).
+    /// The clip's sound at song frame `song` on channel `ch` (0 outside the clip or the sample),
+    /// faded over its first and last [`EDGE_FADE`] frames and as `near_jump` says.
     #[inline]
-    fn sample_at(&self, ch: usize, song: u64) -> f32 {
+    fn sample_at(&self, ch: usize, song: u64, near_jump: u64) -> f32 {
         if song < self.start || song >= self.start + self.length {
             return 0.0;
         }
         let into = song - self.start;
         let left = self.start + self.length - song;
-        let fade = into.min(left).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
+        let fade = into.min(left).min(near_jump).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
         let position = self.offset + into as f64 * (self.buffer_rate / self.sample_rate);
         hermite(&self.buffer.channels[ch], position) * fade
+    }
+
+    /// Frames between song frame `song` (at context frame `frame`) and a loop jump that cuts
+    /// through this clip: before the loop's end when the clip goes on past it, and after the
+    /// loop's start (once the song has jumped back) when the clip began before it. The clip
+    /// fades out and back in over [`EDGE_FADE`] frames there, so the jump does not click; a
+    /// first pass into the loop plays straight on.
+    #[inline]
+    fn near_jump(&self, t: &Transport, frame: u64, song: u64) -> u64 {
+        let (a, b) = (t.loop_start, t.loop_end);
+        if b <= a || t.position >= b {
+            return EDGE_FADE;
+        }
+        let mut frames = EDGE_FADE;
+        if self.start + self.length > b && song < b {
+            frames = frames.min(b - song);
+        }
+        let jumped = t.position + frame.saturating_sub(t.at) >= b;
+        if jumped && self.start < a && song >= a {
+            frames = frames.min(song - a);
+        }
+        frames
     }
 }
 
@@ -182,8 +205,9 @@ impl Processor for AudioClip {
                     }
                     let song = was.song_frame(frame);
                     let fade = (EDGE_FADE - since) as f32 / EDGE_FADE as f32;
+                    let near_jump = self.near_jump(&was, frame, song);
                     for ch in 0..channels {
-                        output.channel_mut(ch)[i] = self.sample_at(ch, song) * fade;
+                        output.channel_mut(ch)[i] = self.sample_at(ch, song, near_jump) * fade;
                     }
                     sounded = true;
                 }
@@ -193,8 +217,9 @@ impl Processor for AudioClip {
             if song < self.start || song >= self.start + self.length {
                 continue;
             }
+            let near_jump = self.near_jump(&t, frame, song);
             for ch in 0..channels {
-                output.channel_mut(ch)[i] = self.sample_at(ch, song);
+                output.channel_mut(ch)[i] = self.sample_at(ch, song, near_jump);
             }
             sounded = true;
         }
@@ -273,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn a_late_transport_catches_up_and_a_loop_jumps_back_exactly() {
+    fn a_late_transport_catches_up_and_a_loop_jumps_back_faded() {
         let mut g = OfflineRenderer::new(SR);
         let data: Vec<f32> = (0..4000).map(|i| ((i % 97) as f32 + 1.0) / 100.0).collect();
         let c = clip(&mut g, data.clone(), SR, 0, 4000, 0.0);
@@ -282,11 +307,38 @@ mod tests {
         g.render_frames(256);
         play(&mut g, c, 200, 1000, 1000, 1600);
         let out = g.render_frames(1024).remove(0);
-        // Context frame 256 + i is song frame 1000 + 56 + i, wrapping at 1600 back to 1000.
+        // Context frame 256 + i is song frame 1000 + 56 + i, wrapping at 1600 back to 1000:
+        // the sample exactly, but over the 32 frames either side of the jump, where the clip
+        // (which goes on past the loop both ways) fades out and back in.
         for i in 0..1024usize {
             let song = 1000 + (56 + i) % 600;
-            assert_eq!(out[i], data[song], "context frame {}", 256 + i);
+            let passes = (56 + i) / 600;
+            let fade = match song {
+                s if s >= 1568 => (1600 - s) as f32 / 32.0,
+                s if s < 1032 && passes > 0 => (s - 1000) as f32 / 32.0,
+                _ => 1.0,
+            };
+            assert_eq!(out[i], data[song] * fade, "context frame {}, song frame {song}", 256 + i);
         }
+    }
+
+    #[test]
+    fn a_loop_jump_through_a_clip_does_not_click_and_a_first_pass_plays_straight_on() {
+        // A rising ramp: at the jump from song frame 3000 back to 1000 the sample drops by a
+        // third of its height, a click unless the clip fades.
+        let mut g = OfflineRenderer::new(SR);
+        let data = ramp(6000);
+        let c = clip(&mut g, data.clone(), SR, 0, 6000, 0.0);
+        play(&mut g, c, 0, 0, 1000, 3000);
+        let out = g.render_frames(7000).remove(0);
+        let largest_step = out.windows(2).skip(40).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        assert!(largest_step < 0.5 / 32.0 + 1e-3, "a step of {largest_step} at a loop jump");
+        // Into the loop the first time (song frames 1000 on, straight from 999) nothing fades.
+        assert_eq!(&out[990..1040], &data[990..1040]);
+        // After a jump, song frame 1000 + k is faded in over 32 frames.
+        assert_eq!(out[3000], 0.0);
+        assert_eq!(out[3016], data[1016] * 0.5);
+        assert_eq!(&out[3032..3100], &data[1032..1100]);
     }
 
     #[test]
