@@ -81,3 +81,32 @@ test('a minute of stereo goes in pieces, once for eight sources, and plays exact
   assert.ok(r.steps > 4000, `${r.steps} steps of the buffer's ramp heard`);
   assert.equal(r.wrong, 0, 'every sample heard is the next one of the buffer');
 });
+
+test('in an offline context a long buffer given before rendering plays from the first frame', async () => {
+  const r = await page.evaluate(async () => {
+    const { EngineClient, compileEngine } = window.quaver;
+    const module = await compileEngine(new URL('quaver_bg.wasm', document.baseURI));
+    const ctx = new OfflineAudioContext(2, 48_000, 48_000);
+    const engine = await EngineClient.create(ctx, { module, workletUrl: new URL('quaver-worklet.js', document.baseURI) });
+    // Ten seconds of stereo (3.8 MB, about fifteen batches), all sent before the worklet exists.
+    const frames = 10 * 48_000;
+    const buffer = new AudioBuffer({ numberOfChannels: 2, length: frames, sampleRate: 48_000 });
+    for (let c = 0; c < 2; c += 1) buffer.getChannelData(c).forEach((_, i, data) => { data[i] = ((i * (c + 1)) % 480) / 480 - 0.5; });
+    const source = engine.createBufferSource();
+    source.buffer = buffer;
+    source.connect(engine.destination);
+    source.start(0, 5);
+    engine.node.connect(ctx.destination);
+    const out = await ctx.startRendering();
+    let worst = 0;
+    for (let c = 0; c < 2; c += 1) {
+      const got = out.getChannelData(c);
+      const want = buffer.getChannelData(c).subarray(5 * 48_000);
+      for (let i = 0; i < got.length; i += 1) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    }
+    return { worst, sent: engine.seq, errors: engine.errors.map((e) => `${e.code}: ${e.message}`) };
+  });
+  assert.deepEqual(r.errors, []);
+  assert.ok(r.sent > 10, `${r.sent} batches travelled with the node`);
+  assert.equal(r.worst, 0, 'the render is the buffer from 5 s on, sample for sample');
+});

@@ -706,8 +706,10 @@ export class EngineClient extends EventTarget {
   }
 
   attach() {
-    const bytes = this.controller.pending() > 0 ? this.controller.take_batch() : null;
-    const initial = bytes ? { seq: ++this.seq, bytes } : null;
+    // Everything accepted so far travels with the node (a long buffer in several batches): an
+    // offline context may deliver no message to the worklet until it has finished rendering.
+    const initial = [];
+    while (this.controller.pending() > 0) initial.push({ seq: ++this.seq, bytes: this.controller.take_batch() });
     try {
       this.workletNode = new AudioWorkletNode(this.context, PROCESSOR_NAME, {
         numberOfInputs: 1,
@@ -735,8 +737,6 @@ export class EngineClient extends EventTarget {
     }
     this.workletNode.port.onmessage = (event) => this.receive(event.data);
     this.workletNode.onprocessorerror = () => this.fail('the engine processor failed to start or crashed');
-    // What did not fit in the first batch follows it.
-    this.flush();
   }
 
   // A render-side record ({batch, node, param, code, message}) as a QuaverError.

@@ -16,7 +16,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
     const {
-      module, maxNodes, maxEdges, initial, protocol, listening = [], metering = false, meterLane = null, clock = null,
+      module, maxNodes, maxEdges, initial = [], protocol, listening = [], metering = false, meterLane = null, clock = null,
     } = options.processorOptions;
     if (protocol !== PROTOCOL_VERSION) throw new Error(`protocol ${protocol} from the page, ${PROTOCOL_VERSION} in the worklet`);
     this.wasm = initSync({ module });
@@ -41,7 +41,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
     this.worstMs = 0;
     this.bindViews();
     this.port.onmessage = (event) => this.receive(event.data);
-    if (initial) this.receive({ type: MSG.BATCH, ...initial });
+    for (const batch of initial) this.receive({ type: MSG.BATCH, ...batch });
     this.port.postMessage({ type: MSG.READY, sampleRate });
   }
 
