@@ -569,3 +569,44 @@ fn clips_of_one_sample_share_one_copy_in_the_engine_until_none_plays_it() {
     assert_eq!(g.stored(), (0, 0));
     assert_eq!(g.controller().memory(), 0);
 }
+
+#[test]
+fn a_count_in_from_the_middle_counts_the_bar_before_at_its_own_tempo() {
+    use quaver::session::compile::compile_live;
+    use quaver::session::TempoChange;
+    let mut h = four_beats();
+    h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
+    // 120 BPM for the first bar, then 60: counting in from bar 3 counts a 60 BPM bar.
+    h.edit(Edit::SetTempoChanges { changes: vec![TempoChange { tick: 4 * PPQ, bpm: 60.0, ramp: false }] }).unwrap();
+    let slow_beat = 48_000;
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile_live(&h.project, SR, true)).unwrap();
+    let started = sync.play_counting_in(g.controller_mut(), &h.project, 0, 8 * PPQ, false, true).unwrap();
+    assert_eq!(started, 4 * slow_beat as u64, "a bar at 60 BPM (4 s), not one at the first tempo (2 s)");
+    let out = g.render_frames(6 * slow_beat);
+    // Four clicks a second apart, then the song's bar 3 and its next beat on the same grid.
+    let expected: Vec<usize> = (0..6).map(|b| b * slow_beat + 1).collect();
+    assert_eq!(sound_starts(&out[0], 1000), expected);
+    // The count-in's first click and the song's bar are the high ones (a bar's first beat).
+    let level = |at: usize| out[0][at..at + 400].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let peak_near = |at: usize| spectrum_peak(&out[0][at..at + 1024]);
+    assert!(level(0) > 0.05 && level(4 * slow_beat) > 0.05);
+    assert!(peak_near(0) > 1.5 * peak_near(slow_beat), "the count-in starts on a bar");
+    assert!(peak_near(4 * slow_beat) > 1.5 * peak_near(5 * slow_beat), "the song's bar starts high");
+}
+
+/// The frequency with the most energy in `samples` (a rough DFT over 100 Hz to 5 kHz), in Hz.
+fn spectrum_peak(samples: &[f32]) -> f64 {
+    (1..=50)
+        .map(|k| k as f64 * 100.0)
+        .map(|hz| {
+            let w = core::f64::consts::TAU * hz / f64::from(SR);
+            let (re, im) = samples.iter().enumerate().fold((0.0, 0.0), |(re, im), (i, v)| {
+                (re + f64::from(*v) * (w * i as f64).cos(), im + f64::from(*v) * (w * i as f64).sin())
+            });
+            (hz, re * re + im * im)
+        })
+        .fold((0.0, 0.0), |best, x| if x.1 > best.1 { x } else { best })
+        .0
+}

@@ -636,8 +636,9 @@ impl GraphSync {
         self.play_counting_in(g, project, at, tick, looping, false).map(|_| ())
     }
 
-    /// As [`GraphSync::play`]; with `count_in`, the metronome first plays one bar from `at` and
-    /// the song starts after it. Returns the context frame the song starts at.
+    /// As [`GraphSync::play`]; with `count_in`, the metronome first plays the bar before `tick`
+    /// from `at`, at the tempo there (before the song's start, its first tempo), and the song
+    /// starts after it. Returns the context frame the song starts at.
     pub fn play_counting_in(
         &mut self,
         g: &mut Controller,
@@ -654,15 +655,22 @@ impl GraphSync {
             _ => (0, 0),
         };
         let bar = bar_frames(project, sample_rate);
-        let song_at = if count_in { at + bar } else { at };
+        // The metronome's frame is the song's plus a bar (before the song's first frame, bars at
+        // its first tempo): counting in, it starts on the frame of the bar before `tick`.
+        let bar_ticks = project.time_signature.bar_ticks();
+        let bar_before = match tick.checked_sub(bar_ticks) {
+            Some(earlier) => frame(earlier) + bar,
+            None => bar - count_in_frame(project, bar_ticks - tick, sample_rate),
+        };
+        let count = if count_in { frame(tick) + bar - bar_before } else { 0 };
+        let song_at = at + count;
         let transport =
             SettingValue::Transport { at: song_at, playing: true, position: frame(tick), loop_start, loop_end };
-        // The metronome's frame is the song's plus a bar: counting in, it starts a bar earlier.
         let (ls, le) = if loop_end > loop_start { (loop_start + bar, loop_end + bar) } else { (0, 0) };
         let click = SettingValue::Transport {
             at,
             playing: true,
-            position: frame(tick) + if count_in { 0 } else { bar },
+            position: if count_in { bar_before } else { frame(tick) + bar },
             loop_start: ls,
             loop_end: le,
         };
