@@ -188,14 +188,14 @@ test('the worklet times every quantum it renders: a shared clock gives ordered p
       await engine.commit();
       await ctx.resume();
       await new Promise((resolve) => { setTimeout(resolve, 300); });
-      await engine.load();
+      const first = await engine.load();
       const from = ctx.currentTime;
       await new Promise((resolve) => { setTimeout(resolve, 1000); });
       const reading = await engine.load();
       const played = ctx.currentTime - from;
       const again = await engine.load();
       await ctx.close();
-      return { ...reading, histogram: Array.from(reading.histogram), expected: (played * 48000) / 128, againQuanta: again.quanta, resolution: clock?.resolutionMs() ?? null };
+      return { ...reading, histogram: Array.from(reading.histogram), expected: (played * 48000) / 128, againQuanta: again.quanta, firstQuanta: first.quanta, resolution: clock?.resolutionMs() ?? null };
     };
     const clock = window.quaver.startSharedClock();
     try {
@@ -205,6 +205,9 @@ test('the worklet times every quantum it renders: a shared clock gives ordered p
     }
   });
   const { shared, date } = readings;
+  // Without a shared clock, timing costs nothing until the page first asks.
+  assert.equal(date.firstQuanta, 0, 'no quantum timed before the first load()');
+  assert.ok(shared.firstQuanta > 50, `with a shared clock every quantum is timed from the start: ${shared.firstQuanta}`);
   for (const r of [shared, date]) {
     // Every quantum the context played was timed (the two readings' edges leave a few over).
     assert.ok(Math.abs(r.quanta - r.expected) < 30, `${r.quanta} quanta timed, ${r.expected} played`);

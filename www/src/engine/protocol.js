@@ -5,7 +5,8 @@
 //                 { type: LISTEN, node, frames, shared }      send a capturing node's last `frames` samples (0: stop),
 //                                                             written into `shared` when the page gave a shared lane
 //                 { type: METERS, on, shared }                send meter readings while on (into `shared`, likewise)
-//                 { type: LOAD }                              send the render load since the last LOAD
+//                 { type: LOAD }                              send the render load since the last LOAD (the first
+//                                                             starts the timing, unless a shared clock did)
 // worklet → main  { type: READY, sampleRate }                 processor constructed
 //                 { type: ACK, seq, memoryBytes, errors: [{batch, node, param, code, message}] }
 //                                                             every batch ≤ seq has been applied;
