@@ -3,6 +3,7 @@
 //! than through whole renders. Each run answers a checksum of what it computed, which the two
 //! builds must agree on (and which keeps the work from being optimised away).
 
+use crate::analysis::fft::RealFft;
 use crate::dsp::biquad::{Design, FilterType};
 use crate::simd::{
     biquad_bank, biquad_df1_side, gain_constant, mix_accumulate, BankCoeffs, BankState, History, Native, Native64,
@@ -22,6 +23,8 @@ pub struct KernelBench {
     banks: [BankState; 2],
     side: [crate::dsp::biquad::Coefficients; 8],
     history: [History; 8],
+    fft: Option<RealFft>,
+    fft_noise: Vec<f32>,
 }
 
 impl Default for KernelBench {
@@ -83,6 +86,8 @@ impl KernelBench {
             banks: [BankState::default(); 2],
             side,
             history: [History::default(); 8],
+            fft: None,
+            fft_noise: Vec::new(),
         }
     }
 
@@ -118,6 +123,24 @@ impl KernelBench {
     /// Eight f32 biquads in two registers of four, `quanta` times.
     pub fn bank8(&mut self, quanta: u32) -> f64 {
         self.banks(quanta, 2)
+    }
+
+    /// Plans a forward FFT of `size` real samples (even, at most 2²⁰) for
+    /// [`KernelBench::fft`]; false for a size it does not take.
+    pub fn plan_fft(&mut self, size: usize) -> bool {
+        self.fft = RealFft::new(size);
+        self.fft_noise = self.input.iter().flatten().copied().cycle().take(size).collect();
+        self.fft.is_some()
+    }
+
+    /// The planned FFT `reps` times over the same noise, inside wasm: rustfft's planner alone,
+    /// with no copy across the boundary. The checksum is the last transform's magnitudes summed.
+    pub fn fft(&mut self, reps: u32) -> f64 {
+        let Some(fft) = self.fft.as_mut() else { return f64::NAN };
+        for _ in 1..reps {
+            fft.forward(&self.fft_noise);
+        }
+        fft.forward(&self.fft_noise).iter().map(|c| f64::from(c.norm())).sum()
     }
 
     /// The engine's own biquads: eight Web Audio (f64 direct form I) filters side by side,
