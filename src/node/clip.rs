@@ -78,39 +78,34 @@ impl AudioClip {
     }
 
     /// The clip's sound at song frame `song` on channel `ch` (0 outside the clip or the sample),
-    /// faded over its first and last [`EDGE_FADE`] frames and as `near_jump` says.
+    /// faded over its first and last [`EDGE_FADE`] frames, and in over `fade_in` frames.
     #[inline]
-    fn sample_at(&self, ch: usize, song: u64, near_jump: u64) -> f32 {
+    fn sample_at(&self, ch: usize, song: u64, fade_in: u64) -> f32 {
         if song < self.start || song >= self.start + self.length {
             return 0.0;
         }
         let into = song - self.start;
         let left = self.start + self.length - song;
-        let fade = into.min(left).min(near_jump).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
+        let fade = into.min(left).min(fade_in).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
         let position = self.offset + into as f64 * (self.buffer_rate / self.sample_rate);
         hermite(&self.buffer.channels[ch], position) * fade
     }
 
-    /// Frames between song frame `song` (at context frame `frame`) and a loop jump that cuts
-    /// through this clip: before the loop's end when the clip goes on past it, and after the
-    /// loop's start (once the song has jumped back) when the clip began before it. The clip
-    /// fades out and back in over [`EDGE_FADE`] frames there, so the jump does not click; a
-    /// first pass into the loop plays straight on.
+    /// The clip's sound at song frame `song` (context frame `frame`) through the loop: over the
+    /// [`EDGE_FADE`] frames after a jump back to the loop's start, what plays crossfades from
+    /// the sound that would have gone on past the loop's end into the sound at its start (each
+    /// side silent where the clip is not), so a jump through a clip does not click. A first
+    /// pass into the loop plays straight on.
     #[inline]
-    fn near_jump(&self, t: &Transport, frame: u64, song: u64) -> u64 {
+    fn looped_sample(&self, t: &Transport, ch: usize, frame: u64, song: u64) -> f32 {
         let (a, b) = (t.loop_start, t.loop_end);
-        if b <= a || t.position >= b {
-            return EDGE_FADE;
+        let jumped = b > a && t.position < b && t.position + frame.saturating_sub(t.at) >= b;
+        if !jumped || song >= a + EDGE_FADE {
+            return self.sample_at(ch, song, EDGE_FADE);
         }
-        let mut frames = EDGE_FADE;
-        if self.start + self.length > b && song < b {
-            frames = frames.min(b - song);
-        }
-        let jumped = t.position + frame.saturating_sub(t.at) >= b;
-        if jumped && self.start < a && song >= a {
-            frames = frames.min(song - a);
-        }
-        frames
+        let since = song - a;
+        let tail = (EDGE_FADE - since) as f32 / EDGE_FADE as f32;
+        self.sample_at(ch, song, since) + self.sample_at(ch, b + since, EDGE_FADE) * tail
     }
 }
 
@@ -135,8 +130,11 @@ impl AudioClip {
             return false;
         }
         let first = t.song_frame(frame);
-        let wraps = t.loop_end > t.loop_start && first < t.loop_end && first + QUANTUM as u64 > t.loop_end;
-        !wraps && (first + QUANTUM as u64 <= self.start || first >= self.start + self.length)
+        let looping = t.loop_end > t.loop_start;
+        let wraps = looping && first < t.loop_end && first + QUANTUM as u64 > t.loop_end;
+        // Just after a jump back, the sound from past the loop's end still crossfades out.
+        let crossfading = looping && (t.loop_start..t.loop_start + EDGE_FADE).contains(&first);
+        !wraps && !crossfading && (first + QUANTUM as u64 <= self.start || first >= self.start + self.length)
     }
 }
 
@@ -205,21 +203,20 @@ impl Processor for AudioClip {
                     }
                     let song = was.song_frame(frame);
                     let fade = (EDGE_FADE - since) as f32 / EDGE_FADE as f32;
-                    let near_jump = self.near_jump(&was, frame, song);
                     for ch in 0..channels {
-                        output.channel_mut(ch)[i] = self.sample_at(ch, song, near_jump) * fade;
+                        output.channel_mut(ch)[i] = self.looped_sample(&was, ch, frame, song) * fade;
                     }
                     sounded = true;
                 }
                 continue;
             }
             let song = t.song_frame(frame);
-            if song < self.start || song >= self.start + self.length {
+            let after_jump = t.loop_end > t.loop_start && song < t.loop_start + EDGE_FADE;
+            if !after_jump && (song < self.start || song >= self.start + self.length) {
                 continue;
             }
-            let near_jump = self.near_jump(&t, frame, song);
             for ch in 0..channels {
-                output.channel_mut(ch)[i] = self.sample_at(ch, song, near_jump);
+                output.channel_mut(ch)[i] = self.looped_sample(&t, ch, frame, song);
             }
             sounded = true;
         }
@@ -298,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn a_late_transport_catches_up_and_a_loop_jumps_back_faded() {
+    fn a_late_transport_catches_up_and_a_loop_jumps_back_crossfaded() {
         let mut g = OfflineRenderer::new(SR);
         let data: Vec<f32> = (0..4000).map(|i| ((i % 97) as f32 + 1.0) / 100.0).collect();
         let c = clip(&mut g, data.clone(), SR, 0, 4000, 0.0);
@@ -308,37 +305,58 @@ mod tests {
         play(&mut g, c, 200, 1000, 1000, 1600);
         let out = g.render_frames(1024).remove(0);
         // Context frame 256 + i is song frame 1000 + 56 + i, wrapping at 1600 back to 1000:
-        // the sample exactly, but over the 32 frames either side of the jump, where the clip
-        // (which goes on past the loop both ways) fades out and back in.
-        for i in 0..1024usize {
+        // the sample exactly, but over the 32 frames after each jump, where the clip (which
+        // goes on past the loop both ways) crossfades from what follows frame 1599 into 1000 on.
+        for (i, &heard) in out.iter().enumerate() {
             let song = 1000 + (56 + i) % 600;
             let passes = (56 + i) / 600;
-            let fade = match song {
-                s if s >= 1568 => (1600 - s) as f32 / 32.0,
-                s if s < 1032 && passes > 0 => (s - 1000) as f32 / 32.0,
-                _ => 1.0,
+            let expected = if song < 1032 && passes > 0 {
+                let since = song - 1000;
+                data[song] * (since as f32 / 32.0) + data[1600 + since] * ((32 - since) as f32 / 32.0)
+            } else {
+                data[song]
             };
-            assert_eq!(out[i], data[song] * fade, "context frame {}, song frame {song}", 256 + i);
+            assert_eq!(heard, expected, "context frame {}, song frame {song}", 256 + i);
         }
     }
 
     #[test]
     fn a_loop_jump_through_a_clip_does_not_click_and_a_first_pass_plays_straight_on() {
         // A rising ramp: at the jump from song frame 3000 back to 1000 the sample drops by a
-        // third of its height, a click unless the clip fades.
+        // third of its height, a click unless the clip crossfades.
         let mut g = OfflineRenderer::new(SR);
         let data = ramp(6000);
         let c = clip(&mut g, data.clone(), SR, 0, 6000, 0.0);
         play(&mut g, c, 0, 0, 1000, 3000);
         let out = g.render_frames(7000).remove(0);
         let largest_step = out.windows(2).skip(40).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
-        assert!(largest_step < 0.5 / 32.0 + 1e-3, "a step of {largest_step} at a loop jump");
-        // Into the loop the first time (song frames 1000 on, straight from 999) nothing fades.
+        assert!(largest_step < 0.35 / 32.0 + 1e-3, "a step of {largest_step} at a loop jump");
+        // Into the loop the first time (song frames 1000 on, straight from 999) nothing fades,
+        // nor on the way to the jump.
         assert_eq!(&out[990..1040], &data[990..1040]);
-        // After a jump, song frame 1000 + k is faded in over 32 frames.
-        assert_eq!(out[3000], 0.0);
-        assert_eq!(out[3016], data[1016] * 0.5);
+        assert_eq!(&out[2900..3000], &data[2900..3000]);
+        // After a jump, song frame 1000 + k crossfades in over 32 frames from 3000 + k.
+        assert_eq!(out[3000], data[3000]);
+        assert_eq!(out[3016], data[1016] * 0.5 + data[3016] * 0.5);
         assert_eq!(&out[3032..3100], &data[1032..1100]);
+    }
+
+    #[test]
+    fn the_sound_past_the_loop_end_crossfades_out_even_where_the_clip_starts_later_in_the_loop() {
+        // A two-quantum loop from song frame 1000; the clip starts at 1200, inside it, and goes
+        // on past its end. The jump lands on a quantum boundary, where the clip's own frames
+        // are silent for the whole next quantum: only the sound from past the loop's end is
+        // there, crossfading out.
+        let mut g = OfflineRenderer::new(SR);
+        let c = clip(&mut g, vec![0.5; 4000], SR, 1200, 2000, 0.0);
+        play(&mut g, c, 0, 1000, 1000, 1256);
+        let out = g.render_frames(512).remove(0);
+        assert_eq!(out[255], 0.5, "song frame 1255, full level");
+        for since in 0..32usize {
+            assert_eq!(out[256 + since], 0.5 * ((32 - since) as f32 / 32.0), "{since} frames after the jump");
+        }
+        assert!(out[288..456].iter().all(|&v| v == 0.0), "then silent until the clip starts again");
+        assert!(out[457] > 0.0);
     }
 
     #[test]
