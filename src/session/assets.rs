@@ -14,12 +14,9 @@ pub const MAX_SAMPLE_CHANNELS: usize = 2;
 /// Frames a sample may have: ten minutes at 96 kHz, what the engine takes in one setting.
 pub const MAX_SAMPLE_FRAMES: usize = 96_000 * 600;
 
-/// Decoded audio at its own rate; clips resample it as they play.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    pub sample_rate: f32,
-    pub channels: Vec<Vec<f32>>,
-}
+/// Decoded audio at its own rate; clips resample it as they play. The engine's own buffer type:
+/// a sample is what a clip's node is given.
+pub use crate::graph::SampleData as Sample;
 
 /// Samples by the name clips use.
 pub type Samples = BTreeMap<String, Arc<Sample>>;
@@ -51,10 +48,6 @@ impl Sample {
         let Audio { sample_rate, channels } =
             read_wav(bytes).map_err(|e| SessionError::File(format!("WAV file: {e}")))?;
         Self::new(sample_rate as f32, to_stereo(channels))
-    }
-
-    pub fn frames(&self) -> usize {
-        self.channels.first().map_or(0, Vec::len)
     }
 }
 
