@@ -243,6 +243,11 @@ impl Controller {
     /// budget once, however many nodes play it, until released and played by none.
     pub fn store_buffer(&mut self, sample_rate: f32, channels: &[Vec<f32>]) -> Result<u32, EngineError> {
         check_samples(sample_rate, channels).map_err(|(code, why)| EngineError::new(code, why))?;
+        self.store_checked(sample_rate, channels)
+    }
+
+    /// [`Controller::store_buffer`] for samples [`check_samples`] has passed already.
+    fn store_checked(&mut self, sample_rate: f32, channels: &[Vec<f32>]) -> Result<u32, EngineError> {
         let bytes = channels.iter().map(|c| c.len() * core::mem::size_of::<f32>()).sum();
         self.charge(0, bytes)?;
         let buffer = self.next_buffer;
@@ -461,7 +466,8 @@ impl Controller {
         // A buffer the kind plays as it is is stored, for this node alone.
         let value = match value {
             SettingValue::Samples { sample_rate, channels } => {
-                let buffer = self.store_buffer(sample_rate, &channels).map_err(|e| e.at_node(id))?;
+                // Checked with the setting above: a long buffer is not scanned twice.
+                let buffer = self.store_checked(sample_rate, &channels).map_err(|e| e.at_node(id))?;
                 self.buffers.get_mut(&buffer).expect("just stored").held = false;
                 SettingValue::Stored(buffer)
             }
