@@ -65,15 +65,17 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then ok "$(/usr/bin
   ok installed
 fi
 
-step "sox"
-if command -v sox >/dev/null; then ok "$(sox --version 2>/dev/null | sed 's/.*SoX v//')"; else
+# Independent readers, writers and meters of audio: sox for WAV, ffmpeg's ebur128 for loudness.
+for tool in sox ffmpeg; do
+  step "$tool"
+  if command -v "$tool" >/dev/null; then ok; continue; fi
   if [ "$(id -u)" != 0 ]; then
-    fail "sox" "not installed, and installing it needs root: run 'sudo apt-get install -y sox'"
+    fail "$tool" "not installed, and installing it needs root: run 'sudo apt-get install -y $tool'"
   fi
-  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y sox; } >"$log" 2>&1 \
-    || fail "sox" "apt-get install sox failed" "$log"
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "$tool"; } >"$log" 2>&1 \
+    || fail "$tool" "apt-get install $tool failed" "$log"
   ok installed
-fi
+done
 
 # Independent readers and writers of WAV and MIDI files for the format tests.
 step "Python test helpers (.venv)"

@@ -1,8 +1,17 @@
-//! Control side: analysis of audio the engine has rendered — FFTs and spectra now; pitch, tempo, key and
-//! loudness as the workstation grows. Runs on the main thread or a Worker, never in the worklet.
+//! Control side: analysis of audio and MIDI — spectra and spectrograms, harmonic peaks, pitch,
+//! onsets and tempo, key, loudness — and the one-call summaries the CLI, the library scan, the
+//! Python package and the page share. Runs on the main thread, a Worker or natively, never in
+//! the worklet.
 
 pub mod fft;
+pub mod harmonics;
+pub mod key;
+pub mod loudness;
+pub mod pitch;
 pub mod spectrum;
+pub mod stft;
+pub mod summary;
+pub mod tempo;
 
 /// Frames where sound begins after at least `gap` frames of exact silence (a note's onset in a
 /// render whose notes are separated by silence).

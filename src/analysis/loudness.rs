@@ -1,0 +1,133 @@
+//! Loudness by EBU R128 / ITU-R BS.1770 with the `ebur128` crate: integrated loudness, the
+//! loudest momentary (400 ms) and short-term (3 s) readings, loudness range and true peak, and
+//! the short-term curve every 100 ms for drawing.
+
+use ebur128::{EbuR128, Mode};
+
+/// A signal's loudness. Levels with nothing to measure (silence, or shorter than a block) are
+/// `-inf`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loudness {
+    /// LUFS, gated (absolute −70 LUFS, relative −10 LU).
+    pub integrated: f64,
+    pub momentary_max: f64,
+    pub short_term_max: f64,
+    /// LU between the 10th and 95th percentiles of gated short-term loudness.
+    pub range: f64,
+    /// dBTP: the highest inter-sample peak over all channels (4× oversampled).
+    pub true_peak: f64,
+    /// dBFS: the highest sample.
+    pub sample_peak: f64,
+    /// Short-term loudness every 100 ms (LUFS; `-inf` where silent).
+    pub short_term: Vec<f32>,
+}
+
+/// Why a signal could not be measured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoudnessError(pub String);
+
+impl core::fmt::Display for LoudnessError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn decibels(amplitude: f64) -> f64 {
+    if amplitude > 0.0 {
+        20.0 * amplitude.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Measures planar `channels` at `sample_rate`. Mono counts as one front channel (as ffmpeg's
+/// `ebur128` filter does); 5.1 is taken in WAV order (L R C LFE Ls Rs), LFE unweighted.
+pub fn loudness(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness, LoudnessError> {
+    let count = u32::try_from(channels.len()).map_err(|_| LoudnessError("too many channels".into()))?;
+    if count == 0 {
+        return Err(LoudnessError("no channels to measure".into()));
+    }
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
+    let mode = Mode::I | Mode::M | Mode::S | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
+    let mut meter = EbuR128::new(count, sample_rate, mode)
+        .map_err(|e| LoudnessError(format!("cannot measure this audio: {e:?}")))?;
+    let block = (sample_rate / 10).max(1) as usize;
+    let (mut momentary_max, mut short_term_max) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let mut short_term = Vec::with_capacity(frames / block + 1);
+    let mut planar: Vec<&[f32]> = Vec::with_capacity(channels.len());
+    let mut start = 0;
+    while start < frames {
+        let end = (start + block).min(frames);
+        planar.clear();
+        planar.extend(channels.iter().map(|c| &c[start..end]));
+        meter.add_frames_planar_f32(&planar).map_err(|e| LoudnessError(format!("{e:?}")))?;
+        let elapsed = end as f64 / f64::from(sample_rate);
+        // Readings before a whole window has passed describe zeros the signal does not hold.
+        if elapsed >= 0.4 {
+            momentary_max = momentary_max.max(meter.loudness_momentary().unwrap_or(f64::NEG_INFINITY));
+        }
+        let short = meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
+        if elapsed >= 3.0 {
+            short_term_max = short_term_max.max(short);
+        }
+        short_term.push(short as f32);
+        start = end;
+    }
+    let integrated = meter.loudness_global().unwrap_or(f64::NEG_INFINITY);
+    let range = meter.loudness_range().unwrap_or(0.0);
+    let mut true_peak = 0.0f64;
+    let mut sample_peak = 0.0f64;
+    for channel in 0..count {
+        true_peak = true_peak.max(meter.true_peak(channel).unwrap_or(0.0));
+        sample_peak = sample_peak.max(meter.sample_peak(channel).unwrap_or(0.0));
+    }
+    Ok(Loudness {
+        integrated,
+        momentary_max,
+        short_term_max,
+        range,
+        true_peak: decibels(true_peak),
+        sample_peak: decibels(sample_peak),
+        short_term,
+    })
+}
+
+/// The gain (dB) that brings `measured` to `target_lufs` without its true peak passing
+/// `ceiling_dbtp`: the smaller of the two. `None` when there is nothing to normalise.
+pub fn normalising_gain(measured: &Loudness, target_lufs: f64, ceiling_dbtp: f64) -> Option<f64> {
+    if !measured.integrated.is_finite() || !measured.true_peak.is_finite() {
+        return None;
+    }
+    Some((target_lufs - measured.integrated).min(ceiling_dbtp - measured.true_peak))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(db: f64, hz: f64, seconds: f64, rate: u32) -> Vec<f32> {
+        let amplitude = 10f64.powf(db / 20.0);
+        (0..(seconds * f64::from(rate)) as usize)
+            .map(|i| (amplitude * (core::f64::consts::TAU * hz * i as f64 / f64::from(rate)).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn silence_has_no_loudness_and_no_channels_is_an_error() {
+        let l = loudness(&[vec![0.0; 48_000 * 2]], 48_000).unwrap();
+        assert_eq!(l.integrated, f64::NEG_INFINITY);
+        assert_eq!(l.true_peak, f64::NEG_INFINITY);
+        assert_eq!(l.short_term.len(), 20);
+        assert!(loudness(&[], 48_000).is_err());
+        assert!(loudness(&[vec![0.0; 10]], 0).is_err());
+    }
+
+    #[test]
+    fn normalising_takes_the_smaller_of_loudness_and_peak_room() {
+        let l = loudness(&[sine(-20.0, 1000.0, 5.0, 48_000), sine(-20.0, 1000.0, 5.0, 48_000)], 48_000).unwrap();
+        // A stereo 1 kHz sine at −20 dBFS reads −20 LUFS (Tech 3341 case 1 is the −23 version).
+        assert!((l.integrated + 20.0).abs() < 0.1, "{l:?}");
+        assert!((normalising_gain(&l, -14.0, -1.0).unwrap() - 6.0).abs() < 0.1);
+        assert!((normalising_gain(&l, -14.0, -18.0).unwrap() - 2.0).abs() < 0.1);
+    }
+}

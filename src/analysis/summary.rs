@@ -1,0 +1,156 @@
+//! One file's analysis in one call — what the CLI prints, the library stores, the Python package
+//! returns and the page's library browser filters by. Audio gets tempo, key and loudness from
+//! its sound; MIDI gets its tempo from the tempo map and its key from its notes.
+
+use super::key::{key_of_audio, key_of_midi, Key};
+use super::loudness::loudness;
+use super::stft::mono;
+use super::tempo::tempo_of;
+use crate::formats::midi::Song;
+use crate::formats::wav::{read_wav, Audio};
+use crate::formats::{FormatError, FormatErrorKind};
+use serde::{Deserialize, Serialize};
+
+/// What a file held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileKind {
+    Audio,
+    Midi,
+}
+
+/// One file's analysis. Fields a kind has no answer for are `None` (a MIDI file has no
+/// loudness; silence has no tempo).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub kind: FileKind,
+    pub seconds: f64,
+    pub bpm: Option<f64>,
+    pub tempo_confidence: Option<f64>,
+    #[serde(with = "key_text")]
+    pub key: Option<Key>,
+    pub key_confidence: Option<f64>,
+    /// MIDI only: the key the file's first key signature names.
+    #[serde(with = "key_text")]
+    pub declared_key: Option<Key>,
+    /// MIDI only: the declared key is not the one the notes are in.
+    pub key_disagrees: bool,
+    pub loudness_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u32>,
+    pub notes: Option<u64>,
+}
+
+/// Keys travel as their names ("A minor"), which is how people search for them.
+mod key_text {
+    use super::Key;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(key: &Option<Key>, s: S) -> Result<S::Ok, S::Error> {
+        match key {
+            Some(k) => s.collect_str(k),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Key>, D::Error> {
+        Option::<String>::deserialize(d)?.map(|t| t.parse().map_err(serde::de::Error::custom)).transpose()
+    }
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// Rounds for storage and display: nobody needs a tempo to the picobeat, and rounded values
+/// compare equal across hosts whose last bits differ.
+fn rounded(v: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (v * scale).round() / scale
+}
+
+/// Tempo, key and loudness of decoded audio.
+pub fn summarize_audio(audio: &Audio) -> Result<Summary, String> {
+    if audio.channels.is_empty() {
+        return Err("the audio has no channels".into());
+    }
+    let rate = f64::from(audio.sample_rate);
+    let mixed = mono(&audio.channels);
+    let tempo = tempo_of(&mixed, rate);
+    let key = key_of_audio(&mixed, rate);
+    let level = loudness(&audio.channels, audio.sample_rate).map_err(|e| e.0)?;
+    Ok(Summary {
+        kind: FileKind::Audio,
+        seconds: rounded(audio.duration_seconds(), 3),
+        bpm: tempo.as_ref().map(|t| rounded(t.bpm, 2)),
+        tempo_confidence: tempo.as_ref().map(|t| rounded(t.confidence, 3)),
+        key: key.map(|k| k.key),
+        key_confidence: key.map(|k| rounded(k.confidence, 3)),
+        declared_key: None,
+        key_disagrees: false,
+        loudness_lufs: finite(level.integrated).map(|v| rounded(v, 2)),
+        loudness_range_lu: finite(level.integrated).map(|_| rounded(level.range, 2)),
+        true_peak_dbtp: finite(level.true_peak).map(|v| rounded(v, 2)),
+        sample_rate: Some(audio.sample_rate),
+        channels: Some(audio.channels.len() as u32),
+        notes: None,
+    })
+}
+
+/// The tempo that holds for the most time before the last note ends (the tempo map's first
+/// entry when there are no notes).
+pub fn main_tempo(song: &Song) -> f64 {
+    let end = song.tracks.iter().flat_map(|t| &t.notes).map(|n| n.start + n.length).max().unwrap_or(0);
+    let mut longest = (0.0f64, song.tempo_map.first().map_or(120.0, |t| t.bpm()));
+    for (i, change) in song.tempo_map.iter().enumerate() {
+        let until = song.tempo_map.get(i + 1).map_or(end, |next| next.tick.min(end));
+        let held = song.seconds_at(until.max(change.tick)) - song.seconds_at(change.tick);
+        if held > longest.0 {
+            longest = (held, change.bpm());
+        }
+    }
+    longest.1
+}
+
+/// Tempo and key of a MIDI song.
+pub fn summarize_midi(song: &Song) -> Summary {
+    let end = song.tracks.iter().flat_map(|t| &t.notes).map(|n| n.start + n.length).max().unwrap_or(0);
+    let notes = song.tracks.iter().map(|t| t.notes.len() as u64).sum();
+    let key = key_of_midi(song);
+    Summary {
+        kind: FileKind::Midi,
+        seconds: rounded(song.seconds_at(end), 3),
+        bpm: Some(rounded(main_tempo(song), 2)),
+        tempo_confidence: None,
+        key: key.estimate.map(|k| k.key),
+        key_confidence: key.estimate.map(|k| rounded(k.confidence, 3)),
+        declared_key: key.declared,
+        key_disagrees: key.disagrees,
+        loudness_lufs: None,
+        loudness_range_lu: None,
+        true_peak_dbtp: None,
+        sample_rate: None,
+        channels: None,
+        notes: Some(notes),
+    }
+}
+
+/// Reads `bytes` as whichever of WAV or MIDI they are (by their first bytes, not the file's
+/// name) and summarises them.
+pub fn summarize_bytes(bytes: &[u8]) -> Result<Summary, String> {
+    let describe = |e: FormatError| e.message;
+    match Song::read(bytes) {
+        Ok(song) => return Ok(summarize_midi(&song)),
+        Err(e) if e.kind != FormatErrorKind::NotThisFormat => return Err(describe(e)),
+        Err(_) => {}
+    }
+    match read_wav(bytes) {
+        Ok(audio) => summarize_audio(&audio),
+        Err(e) if e.kind == FormatErrorKind::NotThisFormat => {
+            Err("not a WAV or MIDI file (other audio formats are read by the browser, not here)".into())
+        }
+        Err(e) => Err(describe(e)),
+    }
+}
