@@ -159,7 +159,7 @@ fn drum_pattern(rng: &mut Rng, bpm: f64, seconds: f64, rate: f64) -> Vec<f32> {
     let swing = if rng.below(2) == 0 { 0.5 } else { rng.between(0.55, 0.68) };
     let kick_pitch = rng.between(45.0, 70.0);
     let snare_tone = rng.between(160.0, 240.0);
-    let mut jitter = |rng: &mut Rng| rng.between(-0.004, 0.004);
+    let jitter = |rng: &mut Rng| rng.between(-0.004, 0.004);
     // Time of sixteenth `s` (0–15) in bar `bar`, swung: the off-beat eighth moves to `swing`.
     let time = |bar: usize, s: usize| {
         let beat_start = (bar * 4 + s / 4) as f64 * beat;
@@ -254,4 +254,227 @@ fn tempo_of_drum_patterns_is_within_two_percent_for_85_percent_and_octave_tolera
     // it reaches, and a regression below that fails.
     assert!(accuracy1 * 100 >= 85 * cases, "Accuracy1 {accuracy1}/{cases}: {misses:?}");
     assert!(accuracy2 * 100 >= 99 * cases, "Accuracy2 {accuracy2}/{cases}: {misses:?}");
+}
+
+/// Scale steps of the major and natural minor scales.
+const MAJOR: [u8; 7] = [0, 2, 4, 5, 7, 9, 11];
+const MINOR: [u8; 7] = [0, 2, 3, 5, 7, 8, 10];
+
+/// The triad on scale `degree` (stacked scale thirds; in minor the dominant's third is the
+/// raised leading tone, as composers write it), as pitch-class offsets from the tonic.
+fn triad(minor: bool, degree: usize) -> [u8; 3] {
+    let scale = if minor { MINOR } else { MAJOR };
+    let mut notes = [0; 3];
+    for (slot, step) in notes.iter_mut().zip([0, 2, 4]) {
+        let i = degree + step;
+        *slot = if minor && degree == 4 && step == 2 { 11 } else { scale[i % 7] } + 12 * (i / 7) as u8;
+    }
+    notes
+}
+
+/// A chord progression in `key` played by the workstation's synth: a bar per chord, the
+/// triad in the middle register over its root in the bass, rendered by a native bounce.
+fn render_progression(key: Key, degrees: &[usize], bpm: f64, rate: f32) -> Vec<f32> {
+    use quaver::session::bounce::{Bounce, BounceRange};
+    use quaver::session::{Clip, ClipContent, Device, Edit, History, Note, Project, Strip, Track, TrackKind, PPQ};
+    let mut notes = Vec::new();
+    for (bar, &degree) in degrees.iter().enumerate() {
+        let start = bar as u64 * 4 * PPQ;
+        let chord = triad(key.minor, degree);
+        let bass = 36 + key.tonic + chord[0];
+        for (i, pitch) in chord.iter().map(|p| 60 + key.tonic + p).chain([bass]).enumerate() {
+            notes.push(Note {
+                id: notes.len() as u32 + 100,
+                start: start + i as u64 * 20,
+                length: 4 * PPQ - 120,
+                key: pitch,
+                velocity: 90,
+            });
+        }
+    }
+    let mut project = Project::new("progression");
+    project.tempo_bpm = bpm;
+    let mut h = History::new(project);
+    let length = degrees.len() as u64 * 4 * PPQ;
+    let track = Track {
+        id: 1,
+        name: "chords".into(),
+        kind: TrackKind::Midi,
+        instrument: Some(Device::new(2, "synth")),
+        clips: vec![Clip { id: 3, start: 0, length, content: ClipContent::Midi { notes } }],
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+        automation: Vec::new(),
+    };
+    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    let range = BounceRange { tail_seconds: 0.5, ..BounceRange::default() };
+    let mut mix = Bounce::new(&h.project, &Default::default(), rate, range).unwrap().finish();
+    mix.swap_remove(0)
+}
+
+#[test]
+fn key_of_chord_progressions_played_by_the_synth_scores_at_least_90_percent_by_mirex() {
+    let mut rng = Rng(0x6b8e_55d1_2f0a_93c7);
+    let major: &[&[usize]] = &[&[0, 3, 4, 0], &[0, 5, 3, 4, 0], &[0, 4, 5, 3, 0], &[1, 4, 0, 0], &[0, 3, 0, 4, 0]];
+    let minor: &[&[usize]] =
+        &[&[0, 3, 4, 0], &[0, 5, 3, 4, 0], &[0, 3, 6, 2, 4, 0], &[0, 5, 2, 4, 0], &[0, 3, 0, 4, 0]];
+    let cases = 48;
+    let (mut score, mut exact) = (0.0, 0);
+    let mut misses = Vec::new();
+    for case in 0..cases {
+        let truth = Key { tonic: rng.below(12) as u8, minor: rng.below(2) == 1 };
+        let progression = if truth.minor { rng.pick(minor) } else { rng.pick(major) };
+        let rate = rng.pick(&[44_100.0f32, 48_000.0]);
+        let audio = render_progression(truth, progression, rng.between(80.0, 140.0), rate);
+        let found = key_of_audio(&audio, f64::from(rate)).expect("a key");
+        let s = found.key.mirex_score(truth);
+        score += s;
+        if s == 1.0 {
+            exact += 1;
+        } else {
+            misses.push(format!("case {case}: {truth} {progression:?} read {} ({:.2})", found.key, found.confidence));
+        }
+    }
+    let weighted = score / f64::from(cases);
+    println!("key from audio: MIREX weighted {:.1} %, exact {exact}/{cases}; misses: {misses:?}", 100.0 * weighted);
+    assert!(weighted >= 0.9, "weighted {weighted:.3}: {misses:?}");
+}
+
+#[test]
+fn key_of_midi_pieces_written_by_mido_is_exact_for_90_percent_and_a_wrong_declaration_is_flagged() {
+    let dir = std::env::temp_dir().join(format!("quaver-analysis-pieces-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let made = common::helper(&["midi-pieces", dir.to_str().unwrap(), "100", "31"]);
+    let pieces = made.as_array().unwrap();
+    let (mut exact, mut flags_right) = (0, 0);
+    let mut misses = Vec::new();
+    for piece in pieces {
+        let bytes = std::fs::read(dir.join(piece["file"].as_str().unwrap())).unwrap();
+        let song = quaver::formats::midi::Song::read(&bytes).unwrap();
+        let truth: Key = piece["key"].as_str().unwrap().parse().unwrap();
+        let declared: Key = piece["declared"].as_str().unwrap().parse().unwrap();
+        let found = key_of_midi(&song);
+        assert_eq!(found.declared, Some(declared), "{piece}");
+        let key = found.estimate.expect("a key").key;
+        if key == truth {
+            exact += 1;
+        } else {
+            misses.push(format!("{}: {truth} read {key}", piece["file"]));
+        }
+        if found.disagrees == (key != declared) {
+            flags_right += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("key from MIDI: exact {exact}/{}; misses: {misses:?}", pieces.len());
+    assert!(exact * 10 >= 9 * pieces.len(), "{exact}/{}: {misses:?}", pieces.len());
+    assert_eq!(flags_right, pieces.len(), "the disagreement flag follows the declaration");
+}
+
+fn tone(dbfs: f64, seconds: f64, rate: u32) -> Vec<f32> {
+    let amplitude = 10f64.powf(dbfs / 20.0);
+    (0..(seconds * f64::from(rate)) as usize)
+        .map(|i| (amplitude * (TAU * 1000.0 * i as f64 / f64::from(rate)).sin()) as f32)
+        .collect()
+}
+
+/// Segments of a 1 kHz tone at (dBFS, seconds), on both channels.
+fn tone_sequence(segments: &[(f64, f64)], rate: u32) -> Vec<Vec<f32>> {
+    let one: Vec<f32> = segments.iter().flat_map(|&(db, s)| tone(db, s, rate)).collect();
+    vec![one.clone(), one]
+}
+
+#[test]
+fn loudness_of_the_ebu_tech_3341_cases_is_within_a_tenth_of_a_lu() {
+    // Cases 1–5 of EBU Tech 3341 (stereo 1 kHz tones), synthesised; expected −23 LUFS except
+    // case 2 (−33). Case 5's 20.1 s middle segment makes the relative gate drop the quiet parts.
+    let cases: [(&str, Vec<(f64, f64)>, f64); 5] = [
+        ("1", vec![(-23.0, 20.0)], -23.0),
+        ("2", vec![(-33.0, 20.0)], -33.0),
+        ("3", vec![(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)], -23.0),
+        ("4", vec![(-72.0, 10.0), (-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0), (-72.0, 10.0)], -23.0),
+        ("5", vec![(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)], -23.0),
+    ];
+    for rate in [44_100, 48_000] {
+        for (name, segments, expected) in &cases {
+            let l = loudness(&tone_sequence(segments, rate), rate).unwrap();
+            assert!((l.integrated - expected).abs() <= 0.1, "case {name} at {rate}: {} LUFS", l.integrated);
+        }
+    }
+    // Momentary and short-term maxima of a steady tone equal its integrated loudness; the
+    // true peak of a −23 dBFS sine is −23 dBTP.
+    let steady = loudness(&tone_sequence(&[(-23.0, 10.0)], 48_000), 48_000).unwrap();
+    assert!((steady.momentary_max + 23.0).abs() <= 0.1 && (steady.short_term_max + 23.0).abs() <= 0.1, "{steady:?}");
+    assert!((steady.true_peak + 23.0).abs() <= 0.1, "{}", steady.true_peak);
+    // Tech 3342's simplest range case: 20 s at −20 then 20 s at −30 LUFS has a range of 10 LU.
+    let range = loudness(&tone_sequence(&[(-20.0, 20.0), (-30.0, 20.0)], 48_000), 48_000).unwrap();
+    assert!((range.range - 10.0).abs() <= 0.1, "{}", range.range);
+}
+
+/// ffmpeg's `ebur128` filter's summary of a WAV file: (integrated LUFS, range LU, true peak dBFS).
+fn ffmpeg_loudness(path: &std::path::Path) -> (f64, f64, f64) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostats", "-hide_banner", "-i"])
+        .arg(path)
+        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs (scripts/setup.sh installs it)");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let summary = &text[text.rfind("Summary:").expect("an ebur128 summary")..];
+    let value = |label: &str| -> f64 {
+        let after = &summary[summary.find(label).unwrap_or_else(|| panic!("{label} in {summary}")) + label.len()..];
+        after.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    (value("I:"), value("LRA:"), value("Peak:"))
+}
+
+#[test]
+fn loudness_agrees_with_ffmpeg_on_noise_and_music_like_signals() {
+    use quaver::formats::wav::{write_wav, Audio, SampleFormat};
+    let dir = std::env::temp_dir().join(format!("quaver-analysis-loudness-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(0x33aa_7c01_d2e4_5b69);
+    let rate = 48_000;
+    let mut signals: Vec<(&str, Vec<Vec<f32>>)> = Vec::new();
+    // Pink-ish noise (white noise through a one-pole low-pass), stereo, slowly swelling.
+    let mut state = [0.0f64; 2];
+    let noise: Vec<Vec<f32>> = (0..2)
+        .map(|c| {
+            (0..rate as usize * 12)
+                .map(|i| {
+                    state[c] = 0.97 * state[c] + 0.03 * (rng.unit() * 2.0 - 1.0);
+                    (state[c] * 4.0 * (0.3 + 0.7 * (i as f64 / (rate as f64 * 12.0)))) as f32
+                })
+                .collect()
+        })
+        .collect();
+    signals.push(("noise", noise));
+    // Music-like: drums with a synth chord progression over them, loud and quiet sections.
+    let drums = drum_pattern(&mut rng, 112.0, 12.0, f64::from(rate));
+    let chords = render_progression(Key { tonic: 2, minor: true }, &[0, 5, 3, 4, 0, 3], 112.0, rate as f32);
+    let music: Vec<f32> = (0..drums.len())
+        .map(|i| {
+            let section = if (i / (rate as usize * 3)) % 2 == 0 { 1.0 } else { 0.35 };
+            section * (0.5 * drums[i] + chords.get(i).copied().unwrap_or(0.0))
+        })
+        .collect();
+    signals.push(("music", vec![music.clone(), music.iter().map(|v| v * 0.8).collect()]));
+    for (name, channels) in signals {
+        let path = dir.join(format!("{name}.wav"));
+        let audio = Audio { sample_rate: rate, channels: channels.clone() };
+        std::fs::write(&path, write_wav(&audio, SampleFormat::Float32, false).unwrap()).unwrap();
+        let ours = loudness(&channels, rate).unwrap();
+        let (integrated, range, peak) = ffmpeg_loudness(&path);
+        println!(
+            "{name}: ours I {:.2} LRA {:.2} TP {:.2}; ffmpeg I {integrated} LRA {range} TP {peak}",
+            ours.integrated, ours.range, ours.true_peak
+        );
+        // ffmpeg prints one decimal, so agreement within 0.1 LU allows its rounding.
+        assert!((ours.integrated - integrated).abs() <= 0.15, "{name}: {} against {integrated}", ours.integrated);
+        assert!((ours.range - range).abs() <= 0.3, "{name}: range {} against {range}", ours.range);
+        assert!((ours.true_peak - peak).abs() <= 0.2, "{name}: true peak {} against {peak}", ours.true_peak);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

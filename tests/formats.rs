@@ -3,23 +3,11 @@
 
 use quaver::formats::midi::Song;
 use quaver::formats::wav::{read_wav, write_wav, Audio, SampleFormat};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn python() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(path.exists(), "{} is missing: run `bash scripts/setup.sh` (npm test does) to make it", path.display());
-    path
-}
-
-/// Runs a command of tests/interop/files.py and parses what it prints.
-fn helper(args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/files.py");
-    let out = Command::new(python()).arg(script).args(args).output().expect("python runs");
-    assert!(out.status.success(), "files.py {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("files.py prints JSON")
-}
+mod common;
+use common::helper;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("quaver-formats-{}-{name}", std::process::id()));

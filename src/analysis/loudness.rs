@@ -1,6 +1,9 @@
 //! Loudness by EBU R128 / ITU-R BS.1770 with the `ebur128` crate: integrated loudness, the
 //! loudest momentary (400 ms) and short-term (3 s) readings, loudness range and true peak, and
-//! the short-term curve every 100 ms for drawing.
+//! the short-term curve every 100 ms for drawing. The loudness range is taken from that 10 Hz
+//! curve by EBU Tech 3342's gates and percentiles: its 2016 revision asks for short-term
+//! readings at least every 0.1 s, and the crate's own range samples them once a second, which
+//! reads up to a loudness unit apart on music with sections a few seconds long.
 
 use ebur128::{EbuR128, Mode};
 
@@ -48,12 +51,13 @@ pub fn loudness(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness, Lou
         return Err(LoudnessError("no channels to measure".into()));
     }
     let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
-    let mode = Mode::I | Mode::M | Mode::S | Mode::LRA | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
+    let mode = Mode::I | Mode::M | Mode::S | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
     let mut meter = EbuR128::new(count, sample_rate, mode)
         .map_err(|e| LoudnessError(format!("cannot measure this audio: {e:?}")))?;
     let block = (sample_rate / 10).max(1) as usize;
     let (mut momentary_max, mut short_term_max) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     let mut short_term = Vec::with_capacity(frames / block + 1);
+    let mut whole_windows = Vec::with_capacity(frames / block + 1);
     let mut planar: Vec<&[f32]> = Vec::with_capacity(channels.len());
     let mut start = 0;
     while start < frames {
@@ -69,12 +73,13 @@ pub fn loudness(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness, Lou
         let short = meter.loudness_shortterm().unwrap_or(f64::NEG_INFINITY);
         if elapsed >= 3.0 {
             short_term_max = short_term_max.max(short);
+            whole_windows.push(short);
         }
         short_term.push(short as f32);
         start = end;
     }
     let integrated = meter.loudness_global().unwrap_or(f64::NEG_INFINITY);
-    let range = meter.loudness_range().unwrap_or(0.0);
+    let range = loudness_range(&whole_windows);
     let mut true_peak = 0.0f64;
     let mut sample_peak = 0.0f64;
     for channel in 0..count {
@@ -90,6 +95,24 @@ pub fn loudness(channels: &[Vec<f32>], sample_rate: u32) -> Result<Loudness, Lou
         sample_peak: decibels(sample_peak),
         short_term,
     })
+}
+
+/// EBU Tech 3342: of the short-term readings above −70 LUFS, those within 20 LU of their
+/// power mean, spread from the 10th to the 95th percentile (0 when fewer than two remain).
+pub fn loudness_range(short_term: &[f64]) -> f64 {
+    let power = |lufs: f64| 10f64.powf(lufs / 10.0);
+    let audible: Vec<f64> = short_term.iter().copied().filter(|&l| l > -70.0).collect();
+    if audible.is_empty() {
+        return 0.0;
+    }
+    let mean = 10.0 * (audible.iter().map(|&l| power(l)).sum::<f64>() / audible.len() as f64).log10();
+    let mut gated: Vec<f64> = audible.into_iter().filter(|&l| l >= mean - 20.0).collect();
+    if gated.len() < 2 {
+        return 0.0;
+    }
+    gated.sort_by(f64::total_cmp);
+    let percentile = |p: f64| gated[((p * (gated.len() - 1) as f64).round() as usize).min(gated.len() - 1)];
+    percentile(0.95) - percentile(0.10)
 }
 
 /// The gain (dB) that brings `measured` to `target_lufs` without its true peak passing

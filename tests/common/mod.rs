@@ -35,3 +35,18 @@ impl Rng {
         }
     }
 }
+
+fn python() -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(path.exists(), "{} is missing: run `bash scripts/setup.sh` (npm test does) to make it", path.display());
+    path
+}
+
+/// Runs a command of tests/interop/files.py (the independent readers and writers, in `.venv`)
+/// and parses the JSON it prints.
+pub fn helper(args: &[&str]) -> serde_json::Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/files.py");
+    let out = std::process::Command::new(python()).arg(script).args(args).output().expect("python runs");
+    assert!(out.status.success(), "files.py {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("files.py prints JSON")
+}

@@ -5,6 +5,8 @@
   read-wav FILE RAW       soundfile's reading of FILE: planar float32 to RAW, header as JSON
   midi-fixtures DIR       write MIDI files with known notes, tempo changes, tracks and SysEx
   read-midi FILE          the notes mido reads from FILE, with times in ticks and seconds
+  midi-pieces DIR N SEED  write N short tonal pieces in random keys (chords, a melody, drums on
+                          channel 10), most declaring C major whatever their key; print each key
 """
 import json
 import math
@@ -144,6 +146,91 @@ def read_midi(path):
             'notes': notes, 'tempo_map': tempo}
 
 
+NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B']
+MAJOR = [0, 2, 4, 5, 7, 9, 11]
+MINOR = [0, 2, 3, 5, 7, 8, 10]
+# Progressions as scale degrees (0 = tonic), each chord one bar, ending on the tonic.
+MAJOR_PROGRESSIONS = [[0, 3, 4, 0], [0, 5, 3, 4, 0], [0, 4, 5, 3, 0], [1, 4, 0, 0], [0, 3, 0, 4, 0], [0, 5, 1, 4, 0]]
+MINOR_PROGRESSIONS = [[0, 3, 4, 0], [0, 5, 3, 4, 0], [0, 3, 6, 2, 4, 0], [0, 5, 2, 4, 0], [0, 3, 0, 4, 0]]
+# mido's key_signature names.
+SIGNATURE_NAMES = {False: ['C', 'Db', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B'],
+                   True: ['Cm', 'C#m', 'Dm', 'Ebm', 'Em', 'Fm', 'F#m', 'Gm', 'G#m', 'Am', 'Bbm', 'Bm']}
+
+
+def chord_pitches(tonic, minor, degree):
+    """The triad on `degree`: stacked scale thirds; in minor the dominant's third is raised
+    (harmonic minor), as composers write it."""
+    scale = MINOR if minor else MAJOR
+    pitches = []
+    for step in (0, 2, 4):
+        index = degree + step
+        pc = scale[index % 7]
+        if minor and degree == 4 and step == 2:
+            pc = 11
+        pitches.append(tonic + pc + 12 * (index // 7))
+    return pitches
+
+
+def midi_pieces(out, count, seed):
+    import mido
+    rng = np.random.default_rng(int(seed))
+    made = []
+    for n in range(int(count)):
+        tonic = int(rng.integers(0, 12))
+        minor = bool(rng.integers(0, 2))
+        tpb = 480
+        mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+        conductor = mido.MidiTrack()
+        mid.tracks.append(conductor)
+        conductor.append(mido.MetaMessage('set_tempo', tempo=mido.bpm2tempo(float(rng.uniform(70, 160))), time=0))
+        declared_true = rng.random() < 0.3
+        conductor.append(mido.MetaMessage('key_signature', key=SIGNATURE_NAMES[minor][tonic] if declared_true else 'C'))
+        progression = (MINOR_PROGRESSIONS if minor else MAJOR_PROGRESSIONS)[int(rng.integers(0, 5))]
+        bar = 4 * tpb
+        chords, melody, drums = [], [], []
+        scale = MINOR if minor else MAJOR
+        step = 0
+        for index, degree in enumerate(progression):
+            start = index * bar
+            pitches = chord_pitches(tonic, minor, degree)
+            for p in pitches:
+                chords.append((start, bar, 48 + p, 70))
+            chords.append((start, bar, 36 + pitches[0], 80))
+            # A melody in eighths and quarters: chord tones on the beats, scale steps between.
+            at = 0
+            while at < bar:
+                length = tpb if rng.random() < 0.5 else tpb // 2
+                if at % tpb == 0:
+                    p = pitches[int(rng.integers(0, 3))]
+                    step = scale.index((p - tonic) % 12) if (p - tonic) % 12 in scale else step
+                else:
+                    step = int(np.clip(step + rng.choice([-1, 1]), 0, 6))
+                    p = tonic + scale[step]
+                melody.append((start + at, length, 72 + (p % 12 if p % 12 >= 0 else p), int(rng.integers(70, 110))))
+                at += length
+            for beat in range(4):
+                drums.append((start + beat * tpb, tpb // 4, 36 if beat % 2 == 0 else 38, 100))
+                drums.append((start + beat * tpb + tpb // 2, tpb // 4, 42, 70))
+        for channel, notes, name in [(0, chords, 'chords'), (1, melody, 'melody'), (9, drums, 'drums')]:
+            track = mido.MidiTrack()
+            mid.tracks.append(track)
+            track.append(mido.MetaMessage('track_name', name=name, time=0))
+            events = []
+            for start, length, key, velocity in notes:
+                events.append((start, 1, mido.Message('note_on', channel=channel, note=key, velocity=velocity)))
+                events.append((start + length, 0, mido.Message('note_off', channel=channel, note=key, velocity=0)))
+            events.sort(key=lambda e: (e[0], e[1]))
+            now = 0
+            for at, _, msg in events:
+                track.append(msg.copy(time=at - now))
+                now = at
+        name = f'piece{n:03}.mid'
+        mid.save(os.path.join(out, name))
+        made.append({'file': name, 'key': f"{NAMES[tonic]} {'minor' if minor else 'major'}",
+                     'declared': f"{NAMES[tonic]} {'minor' if minor else 'major'}" if declared_true else 'C major'})
+    return made
+
+
 if __name__ == '__main__':
     command, args = sys.argv[1], sys.argv[2:]
     result = {
@@ -151,5 +238,6 @@ if __name__ == '__main__':
         'read-wav': lambda: read_wav(*args),
         'midi-fixtures': lambda: midi_fixtures(*args),
         'read-midi': lambda: read_midi(*args),
+        'midi-pieces': lambda: midi_pieces(*args),
     }[command]()
     json.dump(result, sys.stdout)
