@@ -8,6 +8,7 @@ use std::process::Command;
 
 mod common;
 use common::helper;
+use serde_json::Value;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("quaver-formats-{}-{name}", std::process::id()));
