@@ -29,6 +29,8 @@ pub mod control;
 pub mod dsp;
 pub mod formats;
 pub mod graph;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod library;
 pub mod node;
 pub mod offline;
 pub mod render;

@@ -154,3 +154,70 @@ pub fn summarize_bytes(bytes: &[u8]) -> Result<Summary, String> {
         Err(e) => Err(describe(e)),
     }
 }
+
+/// One file's line in every listing — the CLI's JSON, the library's rows, the Python package's
+/// columns: its name and content hash, the summary's fields (all `null` when it could not be
+/// analysed) and the reason it could not be.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub file: String,
+    /// blake3 of the bytes, hex: equal for copies of one file under different names.
+    pub hash: Option<String>,
+    pub kind: Option<FileKind>,
+    pub seconds: Option<f64>,
+    pub bpm: Option<f64>,
+    pub tempo_confidence: Option<f64>,
+    #[serde(with = "key_text")]
+    pub key: Option<Key>,
+    pub key_confidence: Option<f64>,
+    #[serde(with = "key_text")]
+    pub declared_key: Option<Key>,
+    pub key_disagrees: Option<bool>,
+    pub loudness_lufs: Option<f64>,
+    pub loudness_range_lu: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u32>,
+    pub notes: Option<u64>,
+    pub error: Option<String>,
+}
+
+impl Record {
+    /// The record of `file` whose bytes were `bytes` (or could not be read: `bytes` is the
+    /// reason).
+    pub fn of_bytes(file: String, bytes: Result<&[u8], String>) -> Self {
+        match bytes {
+            Err(error) => Record { file, error: Some(error), ..Record::default() },
+            Ok(bytes) => {
+                let hash = Some(blake3::hash(bytes).to_hex().to_string());
+                match summarize_bytes(bytes) {
+                    Ok(s) => Record::of_summary(file, hash, s),
+                    Err(error) => Record { file, hash, error: Some(error), ..Record::default() },
+                }
+            }
+        }
+    }
+
+    pub fn of_summary(file: String, hash: Option<String>, s: Summary) -> Self {
+        let midi = s.kind == FileKind::Midi;
+        Record {
+            file,
+            hash,
+            kind: Some(s.kind),
+            seconds: Some(s.seconds),
+            bpm: s.bpm,
+            tempo_confidence: s.tempo_confidence,
+            key: s.key,
+            key_confidence: s.key_confidence,
+            declared_key: s.declared_key,
+            key_disagrees: midi.then_some(s.key_disagrees),
+            loudness_lufs: s.loudness_lufs,
+            loudness_range_lu: s.loudness_range_lu,
+            true_peak_dbtp: s.true_peak_dbtp,
+            sample_rate: s.sample_rate,
+            channels: s.channels,
+            notes: s.notes,
+            error: None,
+        }
+    }
+}

@@ -48,6 +48,8 @@ pub const MAX_BPM: f64 = 250.0;
 /// Band edges in Hz.
 const LOW_MIDDLE_HZ: f64 = 200.0;
 const MIDDLE_HIGH_HZ: f64 = 5000.0;
+/// Below this confidence nothing repeats enough to call a tempo (a held tone, noise).
+pub const MIN_CONFIDENCE: f64 = 0.1;
 /// A faster candidate wins when it holds at least this share of the best candidate's score.
 const FASTEST_SHARE: f64 = 0.75;
 
@@ -214,7 +216,7 @@ fn refine_period(acf: &[f64], period: f64) -> f64 {
 }
 
 /// The tempo of `onsets`; `None` when the signal is too short for two beats at the slowest
-/// tempo or holds no onsets.
+/// tempo, holds no onsets, or repeats too little to have a tempo.
 pub fn tempo(onsets: &OnsetStrength) -> Option<Tempo> {
     let fps = onsets.frame_rate;
     let longest = 60.0 * fps / MIN_BPM;
@@ -245,6 +247,9 @@ pub fn tempo(onsets: &OnsetStrength) -> Option<Tempo> {
         peaks.iter().rev().find(|p| p.1 >= FASTEST_SHARE * best).copied().expect("the best peak qualifies");
     let period = refine_period(&acf, 60.0 * fps / rough_bpm);
     let confidence = period_score(&acf, period).clamp(0.0, 1.0);
+    if confidence < MIN_CONFIDENCE {
+        return None;
+    }
     Some(Tempo { bpm: 60.0 * fps / period, confidence, beats: beats(&beat_strength, onsets, period) })
 }
 

@@ -1,18 +1,35 @@
-//! Quaver on the command line. `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
+//! Quaver on the command line.
+//!
+//! `quaver analyze FILE… [--json]` prints each WAV or MIDI file's tempo, key and loudness (with
+//! `--json`, one JSON object per line and file, in the order given; a file that cannot be
+//! analysed gets a line with its `error`). `quaver library scan DIR --db FILE` analyses a folder
+//! into an SQLite database on every core, skipping what is stored and unchanged (so a stopped
+//! scan resumes). `quaver library query --db FILE [--bpm 120..128] [--key "A minor"] [--kind
+//! midi|audio] [--seconds 10..60] [--loudness -20..-10] [--copies] [--errors]` prints matching
+//! rows as JSON lines, copies of one content once.
+//!
+//! `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
 //! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]` renders a
 //! saved project with the engine the page plays it with (and, with `--stems`, each track alone
 //! into DIR as `NN name.wav`). PROJECT is a project JSON or a bundle (`.quaver`,
 //! with its samples); samples a JSON project names are WAV files in DIR (by default the
 //! project's folder), as `NAME` or `NAME.wav`.
 
+use quaver::analysis::summary::{FileKind, Record};
 use quaver::formats::wav::{write_wav, Audio, SampleFormat};
+use quaver::library;
 use quaver::session::bounce::{stem, stem_file_name, Bounce, BounceRange};
 use quaver::session::{assets, bundle, file, Sample, Samples};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const USAGE: &str = "usage: quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]";
+const USAGE: &str = "usage:
+  quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]
+  quaver analyze FILE... [--json]
+  quaver library scan DIR --db FILE [--quiet]
+  quaver library query --db FILE [--bpm LO..HI] [--key \"A minor\"] [--kind midi|audio] [--seconds LO..HI] [--loudness LO..HI] [--copies] [--errors]";
 
 struct RenderArgs {
     project: String,
@@ -136,10 +153,138 @@ fn read_samples(project: &quaver::session::Project, folder: &Path, have: &Sample
     Ok(samples)
 }
 
+/// `analyze`: every file in parallel, printed in the order given.
+fn analyze(args: &[String]) -> Result<(), String> {
+    use rayon::prelude::*;
+    let json = args.iter().any(|a| a == "--json");
+    if let Some(other) = args.iter().find(|a| a.starts_with("--") && *a != "--json") {
+        return Err(format!("unknown option {other}"));
+    }
+    let files: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    if files.is_empty() {
+        return Err("analyze takes one or more files".into());
+    }
+    let records: Vec<Record> = files.par_iter().map(|f| library::analyze_path(Path::new(f))).collect();
+    let mut out = std::io::stdout().lock();
+    for r in &records {
+        let line = if json { serde_json::to_string(r).expect("records serialise") } else { describe(r) };
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// A record for people: "song.wav: 124.0 BPM, A minor (0.82), −14.2 LUFS".
+fn describe(r: &Record) -> String {
+    if let Some(error) = &r.error {
+        return format!("{}: error: {error}", r.file);
+    }
+    let mut parts = Vec::new();
+    if let Some(bpm) = r.bpm {
+        parts.push(format!("{bpm:.1} BPM"));
+    }
+    if let (Some(key), Some(c)) = (r.key, r.key_confidence) {
+        parts.push(format!("{key} ({c:.2})"));
+    }
+    if r.key_disagrees == Some(true) {
+        parts.push(format!("declares {}", r.declared_key.map_or_else(String::new, |k| k.to_string())));
+    }
+    if let Some(l) = r.loudness_lufs {
+        parts.push(format!(
+            "{l:.1} LUFS, range {:.1} LU, peak {:.1} dBTP",
+            r.loudness_range_lu.unwrap_or(0.0),
+            r.true_peak_dbtp.unwrap_or(f64::NAN)
+        ));
+    }
+    if let Some(s) = r.seconds {
+        parts.push(format!("{s:.1} s"));
+    }
+    format!("{}: {}", r.file, parts.join(", "))
+}
+
+/// The value after `--name` in `args`, if given.
+fn option<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(None),
+        Some(i) => args.get(i + 1).map(|v| Some(v.as_str())).ok_or(format!("{name} needs a value")),
+    }
+}
+
+fn library_command(args: &[String]) -> Result<(), String> {
+    let db = option(args, "--db")?.ok_or("library needs --db FILE")?;
+    match args.first().map(String::as_str) {
+        Some("scan") => {
+            let dir = args.get(1).filter(|a| !a.starts_with("--")).ok_or("library scan needs a folder")?;
+            if !Path::new(dir).is_dir() {
+                return Err(format!("{dir}: not a folder"));
+            }
+            let mut library = library::Library::open(Path::new(db)).map_err(|e| e.to_string())?;
+            let bar = if args.iter().any(|a| a == "--quiet") {
+                indicatif::ProgressBar::hidden()
+            } else {
+                indicatif::ProgressBar::new(0)
+            };
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, {eta} left")
+                    .expect("a valid template"),
+            );
+            let started = std::time::Instant::now();
+            let report = library::scan(Path::new(dir), &mut library, |stored, total| {
+                bar.set_length(total as u64);
+                bar.set_position(stored as u64);
+            })
+            .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!(
+                "{} files found, {} unchanged, {} analysed ({} with errors) in {seconds:.1} s ({:.0} files/s)",
+                report.found,
+                report.unchanged,
+                report.analysed,
+                report.errors,
+                report.analysed as f64 / seconds.max(1e-9)
+            );
+            Ok(())
+        }
+        Some("query") => {
+            let range = |name: &str| option(args, name)?.map(library::store::parse_range).transpose();
+            let filter = library::Filter {
+                bpm: range("--bpm")?,
+                seconds: range("--seconds")?,
+                loudness: range("--loudness")?,
+                key: option(args, "--key")?.map(str::parse).transpose()?,
+                kind: match option(args, "--kind")? {
+                    None => None,
+                    Some("midi") => Some(FileKind::Midi),
+                    Some("audio") => Some(FileKind::Audio),
+                    Some(other) => return Err(format!("--kind {other}: give midi or audio")),
+                },
+                copies: args.iter().any(|a| a == "--copies"),
+                errors: args.iter().any(|a| a == "--errors"),
+            };
+            if !Path::new(db).is_file() {
+                return Err(format!("{db}: no library there yet (make one with `quaver library scan DIR --db {db}`)"));
+            }
+            let library = library::Library::open(Path::new(db)).map_err(|e| e.to_string())?;
+            let rows = library.query(&filter).map_err(|e| e.to_string())?;
+            let mut out = std::io::stdout().lock();
+            for (record, copies) in &rows {
+                let mut value = serde_json::to_value(record).expect("records serialise");
+                value["copies"] = (*copies).into();
+                writeln!(out, "{value}").map_err(|e| e.to_string())?;
+            }
+            eprintln!("{} rows", rows.len());
+            Ok(())
+        }
+        _ => Err(USAGE.to_string()),
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("render") => parse_render(&args[1..]).and_then(|a| render(&a)),
+        Some("analyze") => analyze(&args[1..]),
+        Some("library") => library_command(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
