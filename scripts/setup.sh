@@ -77,12 +77,16 @@ for tool in sox ffmpeg; do
   ok installed
 done
 
-# Independent readers and writers of WAV and MIDI files for the format tests.
-step "Python test helpers (.venv)"
-if .venv/bin/python -c 'import mido, soundfile, numpy' >/dev/null 2>&1; then ok; else
-  command -v python3 >/dev/null || fail "Python test helpers" "python3 not found"
-  { python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check mido soundfile numpy; } \
-    >"$log" 2>&1 || fail "Python test helpers" "making .venv with mido, soundfile and numpy failed" "$log"
+# Independent readers and writers of WAV and MIDI files for the format tests; maturin to build
+# the Python package, and Dask with Arrow for its cluster runner.
+step "Python environment (.venv)"
+python_packages="mido soundfile numpy maturin dask[distributed] pyarrow pandas"
+if .venv/bin/python -c 'import mido, soundfile, numpy, maturin, distributed, pyarrow, pandas' >/dev/null 2>&1; then ok; else
+  command -v python3 >/dev/null || fail "Python environment" "python3 not found"
+  { [ -x .venv/bin/pip ] || python3 -m venv .venv; } >"$log" 2>&1 || fail "Python environment" "python3 -m venv .venv failed" "$log"
+  # shellcheck disable=SC2086
+  .venv/bin/pip install --quiet --disable-pip-version-check $python_packages >"$log" 2>&1 \
+    || fail "Python environment" "pip install $python_packages failed" "$log"
   ok installed
 fi
 

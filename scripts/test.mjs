@@ -28,6 +28,15 @@ function nodeTestCounts(text) {
   return { passed: pick('pass'), failed: pick('fail') };
 }
 
+function unittestCounts(text) {
+  const ran = Number(/^Ran (\d+) tests? in/m.exec(text)?.[1] ?? 0);
+  const failed = [...text.matchAll(/^FAILED \((.*)\)$/gm)]
+    .flatMap((m) => m[1].split(', '))
+    .filter((part) => /^(failures|errors)=/.test(part))
+    .reduce((n, part) => n + Number(part.split('=')[1]), 0);
+  return { passed: ran - failed, failed };
+}
+
 const layers = [
   { name: 'native (cargo test)', cmd: 'cargo', args: ['test', '--all-targets'], counts: cargoCounts },
   { name: 'native doc tests', cmd: 'cargo', args: ['test', '--doc'], counts: cargoCounts },
@@ -43,6 +52,7 @@ const layers = [
     args: ['test', '--headless', '--chrome', '--chromedriver', '/usr/bin/chromedriver', '--mode', 'no-install', '--release', '--', '--test', 'web'],
     counts: cargoCounts,
   },
+  { name: 'Python package on Dask (maturin + unittest)', cmd: 'bash', args: ['scripts/test-python.sh'], counts: unittestCounts },
   { name: 'build (wasm-pack + webpack)', cmd: 'node', args: ['scripts/build.mjs'], counts: () => ({ passed: 0, failed: 0 }) },
   {
     name: 'page and oracle in Chromium (Playwright)',
