@@ -3,6 +3,7 @@
 //! Python package and the page share. Runs on the main thread, a Worker or natively, never in
 //! the worklet.
 
+pub mod detail;
 pub mod fft;
 pub mod harmonics;
 pub mod key;

@@ -4,6 +4,7 @@
 //! records — a JS `Error` with `code`, `node` and `param` — never as text to parse.
 
 mod analyser;
+mod analysis;
 mod controller;
 #[cfg(feature = "kernel-bench")]
 mod kernels;
@@ -11,6 +12,7 @@ mod session;
 mod worklet;
 
 pub use analyser::{Analyser, RealFft};
+pub use analysis::{analyze_clip_js, analyze_decoded, analyze_file};
 pub use controller::Controller;
 #[cfg(feature = "kernel-bench")]
 pub use kernels::KernelBench;

@@ -5,6 +5,9 @@
   read-wav FILE RAW       soundfile's reading of FILE: planar float32 to RAW, header as JSON
   midi-fixtures DIR       write MIDI files with known notes, tempo changes, tracks and SysEx
   read-midi FILE          the notes mido reads from FILE, with times in ticks and seconds
+  audio-pieces DIR N SEED SECONDS
+                          write N stereo WAVs (soundfile): click loops at known tempi over a chord;
+                          print each one's tempo
   midi-pieces DIR N SEED  write N short tonal pieces in random keys (chords, a melody, drums on
                           channel 10), most declaring C major whatever their key; print each key
 """
@@ -231,6 +234,27 @@ def midi_pieces(out, count, seed):
     return made
 
 
+def audio_pieces(out, count, seed, seconds):
+    import soundfile as sf
+    rng = np.random.default_rng(int(seed))
+    made = []
+    for n in range(int(count)):
+        rate = int(rng.choice([22050, 44100, 48000]))
+        bpm = float(rng.uniform(70, 170))
+        t = np.arange(int(float(seconds) * rate)) / rate
+        clicks = np.zeros_like(t)
+        for beat in np.arange(0, float(seconds), 60 / bpm):
+            start = int(beat * rate)
+            burst = clicks[start:start + rate // 50]
+            burst += np.exp(-np.arange(len(burst)) / (rate / 1000)) * rng.uniform(0.3, 0.6) * np.sign(rng.standard_normal(len(burst)))
+        root = 110 * 2 ** (int(rng.integers(0, 12)) / 12)
+        chord = sum(0.05 * np.sin(2 * np.pi * root * r * t) for r in (1, 1.25, 1.5, 2))
+        name = f'loop{n:03}.wav'
+        sf.write(os.path.join(out, name), np.stack([chord + clicks, chord + 0.8 * clicks], axis=1), rate, subtype='PCM_16')
+        made.append({'file': name, 'bpm': bpm, 'rate': rate})
+    return made
+
+
 if __name__ == '__main__':
     command, args = sys.argv[1], sys.argv[2:]
     result = {
@@ -239,5 +263,6 @@ if __name__ == '__main__':
         'midi-fixtures': lambda: midi_fixtures(*args),
         'read-midi': lambda: read_midi(*args),
         'midi-pieces': lambda: midi_pieces(*args),
+        'audio-pieces': lambda: audio_pieces(*args),
     }[command]()
     json.dump(result, sys.stdout)

@@ -25,19 +25,9 @@ def cli_rows(paths):
 def make_corpus(directory, pieces=24):
     """MIDI pieces written by mido, WAVs written by soundfile, and files that are not what
     their names say."""
-    import numpy as np
-    import soundfile as sf
-
-    subprocess.run([sys.executable, FILES_PY, "midi-pieces", directory, str(pieces), "17"], check=True, capture_output=True)
-    rate = 22050
-    t = np.arange(rate * 4) / rate
-    for i in range(4):
-        clicks = np.zeros_like(t)
-        for beat in np.arange(0, 4, 60 / (90 + 20 * i)):
-            start = int(beat * rate)
-            clicks[start:start + 300] += np.exp(-np.arange(len(clicks[start:start + 300])) / 40) * 0.8
-        tone = 0.2 * np.sin(2 * np.pi * (220 + 30 * i) * t)
-        sf.write(os.path.join(directory, f"loop{i}.wav"), np.stack([tone + clicks, tone], axis=1), rate, subtype="PCM_16")
+    for kind, count in [("midi-pieces", pieces), ("audio-pieces", 4)]:
+        args = [sys.executable, FILES_PY, kind, directory, str(count), "17"] + (["4"] if kind == "audio-pieces" else [])
+        subprocess.run(args, check=True, capture_output=True)
     with open(os.path.join(directory, "broken.mid"), "wb") as f:
         f.write(b"MThd\x00\x00\x00\x06\x00\x01")
     with open(os.path.join(directory, "text.wav"), "w") as f:
