@@ -1,5 +1,5 @@
-// Three bundles: the pages (main thread), the bounce Worker, and the worklet module (audio
-// thread). The wasm file is fetched by the page and handed to the worklet and the Worker as a
+// Four bundles: the pages (main thread), the bounce and library Workers, and the worklet module
+// (audio thread). The wasm file is fetched by the page and handed to the worklet and the Worker as a
 // compiled Module, so webpack must
 // not turn the glue's `new URL(..., import.meta.url)` into an asset: that adds runtime code
 // reading `document`/`self`, which do not exist in AudioWorkletGlobalScope.
@@ -31,6 +31,13 @@ export default [
     target: ['webworker', 'es2020'],
     entry: './www/src/studio/bounce.worker.js',
     output: { path: dist, filename: 'quaver-bounce.js', publicPath: '', chunkLoading: false, wasmLoading: false },
+  },
+  {
+    ...shared,
+    name: 'library',
+    target: ['webworker', 'es2020'],
+    entry: './www/src/studio/library.worker.js',
+    output: { path: dist, filename: 'quaver-library.js', publicPath: '', chunkLoading: false, wasmLoading: false },
   },
   {
     ...shared,

@@ -124,6 +124,28 @@ pub fn normalising_gain(measured: &Loudness, target_lufs: f64, ceiling_dbtp: f64
     Some((target_lufs - measured.integrated).min(ceiling_dbtp - measured.true_peak))
 }
 
+/// Scales `channels` so their integrated loudness is `target_lufs`, or less where that would
+/// put the true peak above `ceiling_dbtp` (loudness normalisation never clips or limits).
+/// Returns the gain applied in dB; `None` (nothing changed) for silence.
+pub fn normalise(
+    channels: &mut [Vec<f32>],
+    sample_rate: u32,
+    target_lufs: f64,
+    ceiling_dbtp: f64,
+) -> Result<Option<f64>, LoudnessError> {
+    if !(target_lufs.is_finite() && ceiling_dbtp.is_finite()) {
+        return Err(LoudnessError(format!(
+            "a loudness target of {target_lufs} LUFS with a ceiling of {ceiling_dbtp} dBTP"
+        )));
+    }
+    let Some(gain_db) = normalising_gain(&loudness(channels, sample_rate)?, target_lufs, ceiling_dbtp) else {
+        return Ok(None);
+    };
+    let gain = 10f64.powf(gain_db / 20.0) as f32;
+    channels.iter_mut().flatten().for_each(|v| *v *= gain);
+    Ok(Some(gain_db))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +165,23 @@ mod tests {
         assert_eq!(l.short_term.len(), 20);
         assert!(loudness(&[], 48_000).is_err());
         assert!(loudness(&[vec![0.0; 10]], 0).is_err());
+    }
+
+    #[test]
+    fn normalising_brings_a_quiet_mix_to_the_target_and_a_peaky_one_under_the_ceiling() {
+        let mut quiet = vec![sine(-35.0, 1000.0, 6.0, 48_000), sine(-35.0, 1000.0, 6.0, 48_000)];
+        let gain = normalise(&mut quiet, 48_000, -14.0, -1.0).unwrap().unwrap();
+        let after = loudness(&quiet, 48_000).unwrap();
+        // A stereo 1 kHz sine reads its peak level in LUFS: −35, so 21 dB up.
+        assert!((after.integrated + 14.0).abs() < 0.05 && (gain - 21.0).abs() < 0.1, "{gain} {after:?}");
+        // A mono −3 dBFS sine reads −6 LUFS; reaching −5 would put its peak at −2 dBTP, so the
+        // −6 dBTP ceiling holds it 3 dB down instead.
+        let mut loud = vec![sine(-3.0, 1000.0, 6.0, 48_000)];
+        normalise(&mut loud, 48_000, -5.0, -6.0).unwrap().unwrap();
+        assert!((loudness(&loud, 48_000).unwrap().true_peak + 6.0).abs() < 0.05);
+        let mut silent = vec![vec![0.0f32; 48_000]];
+        assert_eq!(normalise(&mut silent, 48_000, -14.0, -1.0), Ok(None));
+        assert!(normalise(&mut silent, 48_000, f64::NAN, -1.0).is_err());
     }
 
     #[test]

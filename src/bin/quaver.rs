@@ -9,7 +9,8 @@
 //! rows as JSON lines, copies of one content once.
 //!
 //! `quaver render PROJECT.json OUT.wav [--rate HZ] [--format
-//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]` renders a
+//! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR] [--loudness
+//! LUFS [--ceiling DBTP]]` renders a
 //! saved project with the engine the page plays it with (and, with `--stems`, each track alone
 //! into DIR as `NN name.wav`). PROJECT is a project JSON or a bundle (`.quaver`,
 //! with its samples); samples a JSON project names are WAV files in DIR (by default the
@@ -26,7 +27,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 const USAGE: &str = "usage:
-  quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR]
+  quaver render PROJECT.json OUT.wav [--rate 44100|48000|96000] [--format pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR] [--loudness LUFS [--ceiling DBTP]]
   quaver analyze FILE... [--json]
   quaver library scan DIR --db FILE [--quiet]
   quaver library query --db FILE [--bpm LO..HI] [--key \"A minor\"] [--kind midi|audio] [--seconds LO..HI] [--loudness LO..HI] [--copies] [--errors]";
@@ -41,6 +42,9 @@ struct RenderArgs {
     samples: Option<PathBuf>,
     /// Where each track's stem goes, besides the mix.
     stems: Option<PathBuf>,
+    /// Integrated loudness to bring the mix to (LUFS), under a true-peak ceiling (dBTP).
+    loudness: Option<f64>,
+    ceiling: f64,
 }
 
 fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
@@ -54,6 +58,8 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
         dither: true,
         samples: None,
         stems: None,
+        loudness: None,
+        ceiling: -1.0,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -84,6 +90,19 @@ fn parse_render(args: &[String]) -> Result<RenderArgs, String> {
                     .ok_or(format!("--tail {v}: give 0–60 seconds"))?;
             }
             "--no-dither" => parsed.dither = false,
+            "--loudness" | "--ceiling" => {
+                let v = value(arg)?;
+                let level = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|l| (-70.0..=0.0).contains(l))
+                    .ok_or(format!("{arg} {v}: give −70…0"))?;
+                if arg == "--loudness" {
+                    parsed.loudness = Some(level);
+                } else {
+                    parsed.ceiling = level;
+                }
+            }
             "--samples" => parsed.samples = Some(PathBuf::from(value("--samples")?)),
             "--stems" => parsed.stems = Some(PathBuf::from(value("--stems")?)),
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
@@ -113,15 +132,29 @@ fn render(args: &RenderArgs) -> Result<(), String> {
         .unwrap_or_else(|| Path::new(&args.project).parent().unwrap_or(Path::new(".")).to_path_buf());
     // A bundle carries its samples; any it lacks are looked for in the folder.
     samples.extend(read_samples(&history.project, &folder, &samples)?);
-    write_bounce(&history.project, &samples, args, range, Path::new(&args.out))?;
+    let gain = write_bounce(&history.project, &samples, args, range, Path::new(&args.out), Gain::Measure)?;
     if let Some(dir) = &args.stems {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         for (i, track) in history.project.tracks.iter().enumerate() {
             let project = stem(&history.project, track.id).expect("the track is in the project");
-            write_bounce(&project, &samples, args, range, &dir.join(stem_file_name(i, &track.name)))?;
+            // Stems take the mix's loudness gain, so they still add up to it.
+            write_bounce(
+                &project,
+                &samples,
+                args,
+                range,
+                &dir.join(stem_file_name(i, &track.name)),
+                Gain::Fixed(gain),
+            )?;
         }
     }
     Ok(())
+}
+
+/// How a bounce's level is set: measured against `--loudness` (the mix), or the mix's gain.
+enum Gain {
+    Measure,
+    Fixed(Option<f64>),
 }
 
 fn write_bounce(
@@ -130,14 +163,28 @@ fn write_bounce(
     args: &RenderArgs,
     range: BounceRange,
     out: &Path,
-) -> Result<(), String> {
+    level: Gain,
+) -> Result<Option<f64>, String> {
     let bounce = Bounce::new(project, samples, args.rate as f32, range).map_err(|e| e.to_string())?;
     let frames = bounce.frames();
-    let audio = Audio { sample_rate: args.rate, channels: bounce.finish() };
+    let mut audio = Audio { sample_rate: args.rate, channels: bounce.finish() };
+    let gain = match (level, args.loudness) {
+        (Gain::Measure, Some(target)) => {
+            quaver::analysis::loudness::normalise(&mut audio.channels, args.rate, target, args.ceiling)
+                .map_err(|e| e.0)?
+        }
+        (Gain::Fixed(Some(db)), _) => {
+            let scale = 10f64.powf(db / 20.0) as f32;
+            audio.channels.iter_mut().flatten().for_each(|v| *v *= scale);
+            Some(db)
+        }
+        _ => None,
+    };
     let bytes = write_wav(&audio, args.format, args.dither).map_err(|e| e.to_string())?;
     std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-    eprintln!("{}: {frames} frames at {} Hz", out.display(), args.rate);
-    Ok(())
+    let note = gain.map_or_else(String::new, |g| format!(", {g:+.1} dB for loudness"));
+    eprintln!("{}: {frames} frames at {} Hz{note}", out.display(), args.rate);
+    Ok(gain)
 }
 
 /// Every sample the project names, read from `folder`; a missing or unreadable one is an error.

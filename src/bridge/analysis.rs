@@ -136,3 +136,25 @@ pub fn analyze_clip_js(channels: js_sys::Array, sample_rate: f64) -> Result<JsVa
     );
     Ok(out.into())
 }
+
+/// The key of notes given as `keys` (MIDI numbers) and `lengths` (any one unit): `{ name,
+/// confidence, classes }` (`classes`: the twelve duration weights from C), or null when every
+/// pitch class weighs the same (no notes).
+#[wasm_bindgen(js_name = keyOfNotes)]
+pub fn key_of_notes(keys: &[u8], lengths: &[f64]) -> JsValue {
+    let mut classes = [0.0f64; 12];
+    for (key, length) in keys.iter().zip(lengths) {
+        if length.is_finite() && *length > 0.0 {
+            classes[usize::from(key % 12)] += length;
+        }
+    }
+    let Some(estimate) = crate::analysis::key::key_of_profile(&classes) else {
+        return JsValue::NULL;
+    };
+    let out = js_sys::Object::new();
+    // Setting properties on a fresh plain object cannot fail.
+    let _ = js_sys::Reflect::set(&out, &"name".into(), &estimate.key.to_string().into());
+    let _ = js_sys::Reflect::set(&out, &"confidence".into(), &estimate.confidence.into());
+    let _ = js_sys::Reflect::set(&out, &"classes".into(), &js_sys::Float64Array::from(classes.as_slice()).into());
+    out.into()
+}

@@ -12,7 +12,7 @@ mod session;
 mod worklet;
 
 pub use analyser::{Analyser, RealFft};
-pub use analysis::{analyze_clip_js, analyze_decoded, analyze_file};
+pub use analysis::{analyze_clip_js, analyze_decoded, analyze_file, key_of_notes};
 pub use controller::Controller;
 #[cfg(feature = "kernel-bench")]
 pub use kernels::KernelBench;

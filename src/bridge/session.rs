@@ -314,6 +314,7 @@ pub struct Bounce {
     render: Option<Render>,
     written: bool,
     sample_rate: u32,
+    gain_db: Option<f64>,
 }
 
 impl Bounce {
@@ -390,6 +391,7 @@ impl Bounce {
             render: None,
             written: false,
             sample_rate,
+            gain_db: None,
         })
     }
 
@@ -423,12 +425,38 @@ impl Bounce {
     }
 
     /// The whole render as a WAV file (`format` as for `encodeWav`); the bounce is used up.
-    pub fn wav(&mut self, format: &str, dither: bool) -> Result<Vec<u8>, JsValue> {
+    /// With `target_lufs`, the mix is first brought to that integrated loudness, or less where
+    /// its true peak would pass `ceiling_dbtp` (default −1); `gainDb()` then says by how much.
+    /// With `gain_db` instead, that gain is applied as it is (stems take their mix's).
+    pub fn wav(
+        &mut self,
+        format: &str,
+        dither: bool,
+        target_lufs: Option<f64>,
+        ceiling_dbtp: Option<f64>,
+        gain_db: Option<f64>,
+    ) -> Result<Vec<u8>, JsValue> {
         self.started()?;
         let render = self.render.take().expect("started");
         self.written = true;
+        let mut mix = render.finish();
+        if let Some(target) = target_lufs {
+            self.gain_db =
+                crate::analysis::loudness::normalise(&mut mix, self.sample_rate, target, ceiling_dbtp.unwrap_or(-1.0))
+                    .map_err(|e| js_error(EngineError::new(ErrorCode::OutOfRange, e.0)))?;
+        } else if let Some(db) = gain_db.filter(|g| g.is_finite() && *g != 0.0) {
+            let gain = 10f64.powf(db / 20.0) as f32;
+            mix.iter_mut().flatten().for_each(|v| *v *= gain);
+            self.gain_db = Some(db);
+        }
         let channels: Vec<js_sys::Float32Array> =
-            render.finish().iter().map(|c| js_sys::Float32Array::from(c.as_slice())).collect();
+            mix.iter().map(|c| js_sys::Float32Array::from(c.as_slice())).collect();
         encode_wav(channels, self.sample_rate, format, dither)
+    }
+
+    /// The gain loudness normalisation applied (dB), or null (none asked, or silence).
+    #[wasm_bindgen(js_name = gainDb)]
+    pub fn gain_db(&self) -> Option<f64> {
+        self.gain_db
     }
 }

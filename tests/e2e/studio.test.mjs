@@ -185,7 +185,7 @@ test('an insert, a send to a reverb bus and the faders change what is heard, one
 });
 
 /** Bounces the song through the dialog; resolves to the WAV's bytes and the downloaded file. */
-async function bounceVia(format, rate) {
+async function bounceVia(format, rate, loudness = 'off') {
   await page.evaluate(() => {
     window.quaver.lastBounce = null;
     window.showSaveFilePicker = undefined;
@@ -193,6 +193,7 @@ async function bounceVia(format, rate) {
   await page.click('#bounce');
   await page.selectOption('#bounce-format', format);
   await page.selectOption('#bounce-rate', String(rate));
+  await page.selectOption('#bounce-loudness', loudness);
   const download = page.waitForEvent('download');
   await page.click('#bounce-start');
   await page.waitForFunction(() => window.quaver.lastBounce !== null, null, { timeout: 120_000 });
@@ -353,6 +354,23 @@ test('an imported WAV becomes an audio track that plays where it was put, bounce
   const without = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', path.join(dir, 'song.quaver.json'), out, '--samples', os.tmpdir()], { cwd: root, encoding: 'utf8' });
   assert.notEqual(without.status, 0);
   assert.match(without.stderr, /sample 'hit\.wav'/, 'a missing sample is named');
+
+  // Normalised to −23 LUFS in the dialog: ffmpeg's meter reads −23 (or the −1 dBTP ceiling
+  // held it lower), the gain is the one the status line states, and the CLI's --loudness agrees.
+  const normalised = await bounceVia('float32', rate, '-23');
+  const { gainDb } = await page.evaluate(() => window.quaver.lastBounce);
+  assert.ok(Number.isFinite(gainDb), `a gain was applied: ${gainDb}`);
+  const scale = 10 ** (gainDb / 20);
+  const quiet = readWav(normalised.bytes);
+  assert.ok(Math.abs(quiet.channels[0][rate + 100] - bounced.channels[0][rate + 100] * scale) < 1e-6, 'the mix is scaled by the gain, not reshaped');
+  const meter = spawnSync('ffmpeg', ['-nostats', '-hide_banner', '-i', normalised.file, '-af', 'ebur128=peak=true', '-f', 'null', '-'], { encoding: 'utf8' });
+  const summary = meter.stderr.slice(meter.stderr.lastIndexOf('Summary:'));
+  const integrated = Number(/I:\s+(-?[\d.]+) LUFS/.exec(summary)[1]);
+  const truePeak = Number(/Peak:\s+(-?[\d.]+) dBFS/.exec(summary)[1]);
+  assert.ok(Math.abs(integrated + 23) <= 0.1 || (integrated < -23 && Math.abs(truePeak + 1) <= 0.1), `ffmpeg reads ${integrated} LUFS, ${truePeak} dBTP`);
+  const loud = spawnSync('cargo', ['run', '--quiet', '--bin', 'quaver', '--', 'render', path.join(dir, 'song.quaver.json'), out, '--rate', String(rate), '--format', 'float32', '--loudness', '-23'], { cwd: root, encoding: 'utf8' });
+  assert.equal(loud.status, 0, loud.stderr);
+  assert.deepEqual(readWav(new Uint8Array(readFileSync(out))).channels, quiet.channels, 'the CLI normalises the same way');
 
   // Played live from the ruler position, the clip starts on beat 3 within a millisecond.
   await installTap();

@@ -6,7 +6,7 @@ import { initSync, Bounce } from '../../../pkg/quaver.js';
 const CHUNK_SECONDS = 1;
 
 self.onmessage = ({ data }) => {
-  const { module, project, samples = [], sampleRate, format, start = 0, end = -1, tail = 2 } = data;
+  const { module, project, samples = [], sampleRate, format, start = 0, end = -1, tail = 2, loudness = null } = data;
   try {
     initSync({ module });
     const bounce = new Bounce(project, sampleRate, start, end, tail);
@@ -17,8 +17,10 @@ self.onmessage = ({ data }) => {
       self.postMessage({ type: 'progress', done: bounce.done(), total });
     }
     const renderMs = performance.now() - startedAt;
-    const wav = bounce.wav(format, format !== 'float32');
-    self.postMessage({ type: 'done', wav, frames: total, renderMs }, [wav.buffer]);
+    // Loudness normalisation measures the whole mix, so it happens once everything is rendered;
+    // stems are given their mix's gain instead, so they still add up to it.
+    const wav = bounce.wav(format, format !== 'float32', loudness?.target ?? undefined, loudness?.ceiling ?? undefined, loudness?.gainDb ?? undefined);
+    self.postMessage({ type: 'done', wav, frames: total, renderMs, gainDb: bounce.gainDb() ?? null }, [wav.buffer]);
   } catch (err) {
     self.postMessage({ type: 'error', code: err?.code ?? 'Internal', message: String(err?.message ?? err) });
   }

@@ -8,7 +8,9 @@ import { Session, readWav } from '../../../pkg/quaver.js';
 import { decodeSample, freshName, peaksOf } from './audio.js';
 import { laneOf, laneTargets, targetKey } from './automation.js';
 import { Microphone, placeTake } from './microphone.js';
+import { AnalysisView } from './analysis.js';
 import { DevicePanel } from './devicepanel.js';
+import { LIBRARY_DRAG, Library } from './library.js';
 import { ComputerKeyboard, connectMidi, typingInField } from './input.js';
 import { Mixer, MASTER } from './mixer.js';
 import { PianoRoll } from './pianoroll.js';
@@ -590,6 +592,7 @@ app.select = ({ track = app.selection.track, clip = null } = {}) => {
   if (opened) app.roll.show(selectedClip()?.clip ?? null);
   renderTrackList();
   app.devicePanel.render();
+  if (app.tab === 'analysis') app.analysis.render();
   draw();
 };
 
@@ -687,15 +690,19 @@ function renderTrackList() {
   $('track-list').replaceChildren(...items, ...channels);
 }
 
+const TABS = ['roll', 'mixer', 'device', 'analysis', 'library'];
+
 function showTab(name) {
   app.tab = name;
-  for (const tab of ['roll', 'mixer', 'device']) {
+  for (const tab of TABS) {
     $(`tab-${tab}`).setAttribute('aria-selected', String(tab === name));
     $(`pane-${tab}`).hidden = tab !== name;
   }
   $('roll-tools').hidden = name !== 'roll';
   if (name === 'roll') app.roll.draw();
   if (name === 'device') app.devicePanel.render();
+  if (name === 'analysis') app.analysis.render();
+  if (name === 'library') app.library.render();
 }
 
 function tick() {
@@ -972,7 +979,7 @@ app.newProject = () => {
  * Bounces the song (or `project`, a project JSON: a stem) in a Worker; resolves to
  * `{ wav, frames, renderMs, ... }` once `write(wav, name)` (when `save`) has kept it.
  */
-app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true, project = null, fileName = null, label = '', write = null } = {}) => new Promise((resolve, reject) => {
+app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true, project = null, fileName = null, label = '', write = null, loudness = null } = {}) => new Promise((resolve, reject) => {
   const region = app.project.loop_region;
   if (range === 'loop' && !region) {
     reject(new Error('there is no loop region: drag on the ruler to make one'));
@@ -1002,9 +1009,10 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
     progress.value = 1;
     const seconds = data.frames / sampleRate;
     const name = fileName ?? `${fileStem()}.wav`;
-    app.lastBounce = { wav: data.wav, frames: data.frames, renderMs: data.renderMs, sampleRate, format, name };
+    app.lastBounce = { wav: data.wav, frames: data.frames, renderMs: data.renderMs, sampleRate, format, name, gainDb: data.gainDb };
+    const gain = data.gainDb === null ? '' : `, ${data.gainDb >= 0 ? '+' : ''}${data.gainDb.toFixed(1)} dB for loudness`;
     $('bounce-status').textContent = `${label}${seconds.toFixed(1)} s of audio in ${(data.renderMs / 1000).toFixed(2)} s `
-      + `(${(seconds / (data.renderMs / 1000)).toFixed(0)}× real time)`;
+      + `(${(seconds / (data.renderMs / 1000)).toFixed(0)}× real time${gain})`;
     if (save) {
       const keep = write ?? ((bytes, file) => saveFile(bytes, file, 'audio/wav', '.wav'));
       await Promise.resolve(keep(data.wav, name)).catch((err) => showMessage(describe(err)));
@@ -1029,7 +1037,7 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
   });
   worker.postMessage({
     module: app.engine.module, project: project ?? app.session.save(), samples, sampleRate, format, tail,
-    start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1,
+    start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
   });
 });
 
@@ -1058,9 +1066,11 @@ app.bounceStems = async (options = {}) => {
   }
   const tracks = app.project.tracks;
   const results = [await app.bounce({ ...options, write, label: `Mix (1 of ${tracks.length + 1}): ` })];
+  // Stems take the mix's loudness gain, so they still add up to the normalised mix.
+  const loudness = results[0].gainDb === null ? null : { gainDb: results[0].gainDb };
   for (const [i, track] of tracks.entries()) {
     const { project, file } = app.session.stem(track.id);
-    results.push(await app.bounce({ ...options, write, project, fileName: file, label: `${track.name} (${i + 2} of ${tracks.length + 1}): ` }));
+    results.push(await app.bounce({ ...options, loudness, write, project, fileName: file, label: `${track.name} (${i + 2} of ${tracks.length + 1}): ` }));
   }
   $('bounce-status').textContent = `The mix and ${tracks.length} stem${tracks.length === 1 ? '' : 's'} bounced`;
   return results;
@@ -1075,7 +1085,9 @@ function bindBounceDialog() {
     dialog.showModal();
   };
   $('bounce-start').onclick = () => {
-    const options = { range: $('bounce-range').value, format: $('bounce-format').value, sampleRate: Number($('bounce-rate').value) };
+    const target = $('bounce-loudness').value;
+    const loudness = target === 'off' ? null : { target: Number(target), ceiling: -1 };
+    const options = { range: $('bounce-range').value, format: $('bounce-format').value, sampleRate: Number($('bounce-rate').value), loudness };
     const run = $('bounce-stems').checked ? app.bounceStems(options) : app.bounce(options);
     run.catch((err) => { $('bounce-status').textContent = `Not bounced: ${describe(err)}`; });
   };
@@ -1122,7 +1134,7 @@ function bindControls() {
   $('sig-den').addEventListener('change', () => signature() || app.refresh());
   $('snap').addEventListener('change', draw);
   $('roll-grid').addEventListener('change', draw);
-  for (const tab of ['roll', 'mixer', 'device']) $(`tab-${tab}`).onclick = () => showTab(tab);
+  for (const tab of TABS) $(`tab-${tab}`).onclick = () => showTab(tab);
   bindDrop();
   // Audio may only start after a gesture.
   const resume = () => app.context.resume();
@@ -1145,6 +1157,11 @@ function bindDrop() {
     event.preventDefault();
     area.classList.remove('dropping');
     const at = app.timeline.locate(event);
+    const fromLibrary = event.dataTransfer.getData(LIBRARY_DRAG);
+    if (fromLibrary) {
+      await app.library.addToProject(fromLibrary, { track: at.track, tick: snapDown(at.tick, app.grid() || 1) });
+      return;
+    }
     for (const file of event.dataTransfer.files) {
       if (AUDIO_FILE.test(file.name) || file.type.startsWith('audio/')) {
         await app.importAudio(file, { track: at.track, tick: snapDown(at.tick, app.grid() || 1) });
@@ -1213,6 +1230,8 @@ async function boot() {
   app.roll = new PianoRoll($('roll'), app);
   app.mixer = new Mixer($('mixer'), app);
   app.devicePanel = new DevicePanel($('device-panel'), app);
+  app.analysis = new AnalysisView($('analysis'), app);
+  app.library = new Library($('library'), app);
   app.keyboard = new ComputerKeyboard((key, velocity) => app.playNote(key, velocity), () => updateStatus());
   app.autosave = autosaver(() => app.session.save(), (err) => showMessage(`Autosave failed (${describe(err)}): the project is still open here; save it to a file to keep it`));
   bindControls();
@@ -1221,6 +1240,7 @@ async function boot() {
   app.select({ track: first?.id ?? null, clip: first?.clips[0]?.id ?? null });
   showTab('roll');
   await loadSamples();
+  await app.library.load();
   await engine.ready;
   await engine.commit().catch((err) => showMessage(describe(err)));
   watchMaster();

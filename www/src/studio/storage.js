@@ -6,15 +6,18 @@ const DB_NAME = 'quaver';
 const STORE = 'projects';
 const SAMPLES = 'samples';
 const CURRENT = 'current';
+/** The library browser's index: a record per file, and the folders it came from. */
+const LIBRARY = 'library';
+const FOLDERS = 'folders';
 /** Where an autosave that would not open is kept, so starting afresh does not destroy it. */
 export const UNREADABLE = 'unreadable';
 
 function open() {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, 2);
+    const request = indexedDB.open(DB_NAME, 3);
     request.onupgradeneeded = () => {
       const db = request.result;
-      for (const name of [STORE, SAMPLES]) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
+      for (const name of [STORE, SAMPLES, LIBRARY, FOLDERS]) if (!db.objectStoreNames.contains(name)) db.createObjectStore(name);
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -49,6 +52,33 @@ export function putSample(name, sample) {
 /** The sample stored under `name`, or null. */
 export function getSample(name) {
   return run('readonly', (store) => store.get(name), SAMPLES).then((record) => record ?? null);
+}
+
+/** Library records, each under its `id` (folder path, size and time), in one transaction. */
+export function putLibraryRecords(records) {
+  return run('readwrite', (store) => {
+    let last = null;
+    for (const record of records) last = store.put(record, record.id);
+    return last ?? store.count();
+  }, LIBRARY);
+}
+
+/** Every library record. */
+export function getLibraryRecords() {
+  return run('readonly', (store) => store.getAll(), LIBRARY);
+}
+
+/** A folder handle (File System Access) the library may read again after a reload. */
+export function putLibraryFolder(handle) {
+  return run('readwrite', (store) => store.put(handle, handle.name), FOLDERS);
+}
+
+export function getLibraryFolders() {
+  return run('readonly', (store) => store.getAll(), FOLDERS);
+}
+
+export function clearLibrary() {
+  return run('readwrite', (store) => store.clear(), LIBRARY).then(() => run('readwrite', (store) => store.clear(), FOLDERS));
 }
 
 /**

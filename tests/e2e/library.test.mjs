@@ -1,0 +1,159 @@
+// The Library and Analysis tabs on the real page, as a musician uses them: add a folder of
+// WAV, MP3 and MIDI files, watch it analysed by Workers, find each file's tempo and key as the
+// native CLI reads them, filter, see copies once, reload and find the index again (adding the
+// folder again analyses nothing), put files into the project, and read the selected clip's
+// analysis in the Analysis tab. Screenshots of both tabs are kept.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openLab } from './lab.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'test-results');
+mkdirSync(shots, { recursive: true });
+
+let session;
+let page;
+let folder;
+let truths;
+
+before(async () => {
+  folder = path.join(mkdtempSync(path.join(os.tmpdir(), 'quaver-library-page-')), 'crate');
+  mkdirSync(path.join(folder, 'loops'), { recursive: true });
+  mkdirSync(path.join(folder, 'midi'), { recursive: true });
+  const python = path.join(root, '.venv', 'bin', 'python');
+  const files = path.join(root, 'tests', 'interop', 'files.py');
+  truths = JSON.parse(execFileSync(python, [files, 'audio-pieces', path.join(folder, 'loops'), '3', '21', '8'], { encoding: 'utf8' }));
+  execFileSync(python, [files, 'midi-pieces', path.join(folder, 'midi'), '4', '21']);
+  copyFileSync(path.join(folder, 'loops', 'loop000.wav'), path.join(folder, 'loops', 'same loop.wav'));
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(folder, 'loops', 'loop001.wav'), '-b:a', '192k', path.join(folder, 'loops', 'loop001.mp3')]);
+  writeFileSync(path.join(folder, 'midi', 'broken.mid'), 'MThd\u0000\u0000');
+  writeFileSync(path.join(folder, 'notes.txt'), 'not music');
+  session = await openLab({ path: '' });
+  ({ page } = session);
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+});
+
+after(async () => {
+  await session?.close();
+  rmSync(path.dirname(folder), { recursive: true, force: true });
+});
+
+async function addFolder() {
+  await page.click('#tab-library');
+  await page.setInputFiles('#library-input', folder);
+  await page.waitForFunction(() => /Analysed|all analysed before/.test(document.getElementById('library-status').textContent), null, { timeout: 120_000 });
+  return page.locator('#library-status').textContent();
+}
+
+const rowsShown = () => page.evaluate(() => [...document.querySelectorAll('#library-table tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)));
+
+test('a folder is analysed by Workers into rows that agree with the native CLI, copies shown once', async () => {
+  const status = await addFolder();
+  // Four WAVs (one a copy), an MP3, four MIDI pieces and a broken MIDI file; notes.txt is left alone.
+  assert.match(status, /Analysed 10 files in [\d.]+ s on \d Workers?, 1 could not be read/);
+  const records = await page.evaluate(() => [...window.quaver.library.records.values()]);
+  assert.equal(records.length, 10);
+  const wavs = readdirSync(path.join(folder, 'loops')).filter((n) => n.endsWith('.wav')).sort();
+  const mids = readdirSync(path.join(folder, 'midi')).sort();
+  const native = execFileSync(path.join(root, 'target', 'debug', 'quaver'), ['analyze', ...wavs.map((n) => path.join(folder, 'loops', n)), ...mids.map((n) => path.join(folder, 'midi', n)), '--json'], { encoding: 'utf8' })
+    .trim().split('\n').map((l) => JSON.parse(l));
+  for (const theirs of native) {
+    const relative = `crate/${path.relative(folder, theirs.file)}`;
+    const ours = records.find((r) => r.file === relative);
+    assert.ok(ours, `${relative} has a row`);
+    assert.equal(ours.key, theirs.key, relative);
+    assert.equal(ours.hash, theirs.hash, relative);
+    if (theirs.error) assert.equal(ours.error, theirs.error);
+    else assert.ok(Math.abs(ours.bpm - theirs.bpm) <= 0.02, `${relative}: ${ours.bpm} against ${theirs.bpm}`);
+  }
+  // The MP3 was decoded by the browser: its tempo is the WAV's it came from.
+  const mp3 = records.find((r) => r.file.endsWith('loop001.mp3'));
+  assert.ok(Math.abs(mp3.bpm - truths[1].bpm) / truths[1].bpm < 0.02, `mp3 ${mp3.bpm} against ${truths[1].bpm}`);
+  assert.equal(mp3.kind, 'audio');
+  // The copy shows once, marked ×2; the broken file only among the errors.
+  const rows = await rowsShown();
+  assert.equal(rows.length, 8, "three loops (one with a copy), the MP3, four pieces");
+  assert.equal(rows.filter((r) => r[7] === '×2').length, 1);
+  await page.check('#lib-errors');
+  const errors = await rowsShown();
+  assert.equal(errors.length, 1);
+  assert.match(errors[0][1], /broken\.mid/);
+  await page.uncheck('#lib-errors');
+  await page.locator('#pane-library').screenshot({ path: path.join(shots, 'studio-library.png') });
+});
+
+test('filters narrow the rows by tempo, kind and key', async () => {
+  const slow = Math.min(...truths.map((t) => t.bpm));
+  await page.fill('#lib-bpm-lo', String(Math.floor(slow) - 1));
+  await page.fill('#lib-bpm-hi', String(Math.ceil(slow) + 1));
+  const bySlow = await rowsShown();
+  assert.ok(bySlow.length >= 1 && bySlow.every((r) => Math.abs(Number(r[3]) - slow) <= 1.5), JSON.stringify(bySlow));
+  await page.fill('#lib-bpm-lo', '');
+  await page.fill('#lib-bpm-hi', '');
+  await page.selectOption('#lib-kind', 'midi');
+  const midi = await rowsShown();
+  assert.equal(midi.length, 4);
+  const key = midi[0][4];
+  await page.selectOption('#lib-key', key);
+  const byKey = await rowsShown();
+  assert.ok(byKey.length >= 1 && byKey.every((r) => r[4] === key));
+  await page.selectOption('#lib-key', '');
+  await page.selectOption('#lib-kind', '');
+});
+
+test('the index survives a reload, and the same folder again analyses nothing', async () => {
+  await page.waitForTimeout(300);
+  await page.reload();
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => window.quaver.library.records.size), 10);
+  const status = await addFolder();
+  assert.match(status, /10 audio and MIDI files, all analysed before \(1 other files? left alone\)/);
+});
+
+test('a library file goes into the project, and the Analysis tab draws the selected clip', async () => {
+  await page.click('#tab-library');
+  const before = await page.evaluate(() => window.quaver.project.tracks.length);
+  const row = page.locator('#library-table tbody tr', { hasText: 'loop002.wav' });
+  await row.locator('button', { hasText: '+' }).click();
+  await page.waitForFunction((n) => window.quaver.project.tracks.length === n + 1, before);
+  const clip = await page.evaluate(() => window.quaver.selection.clip);
+  assert.notEqual(clip, null, 'the new clip is selected');
+  await page.click('#tab-analysis');
+  await page.waitForFunction(() => document.querySelector('#analysis .analysis-facts h3')?.textContent.includes('loop002'));
+  const facts = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#analysis .fact')].map((f) => [f.children[0].textContent, f.children[1].textContent])));
+  const bpm = Number(/([\d.]+) BPM/.exec(facts.Tempo)[1]);
+  assert.ok(Math.abs(bpm - truths[2].bpm) / truths[2].bpm < 0.02, `${facts.Tempo} against ${truths[2].bpm}`);
+  assert.match(facts.Key, /^[A-G]#? (major|minor) \(0\.\d\d\)$/);
+  assert.match(facts.Integrated, /^-\d+\.\d LUFS$/);
+  assert.match(facts['True peak'], /dBTP$/);
+  const partials = await page.locator('#analysis .partials tbody tr').count();
+  assert.ok(partials >= 3, `${partials} partials listed`);
+  // The picture is drawn: the spectrogram is not one flat colour.
+  const spread = await page.evaluate(() => {
+    const c = document.querySelector('#analysis canvas');
+    const data = c.getContext('2d').getImageData(0, 0, c.width, Math.floor(c.height / 2)).data;
+    let lo = 255;
+    let hi = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      lo = Math.min(lo, data[i]);
+      hi = Math.max(hi, data[i]);
+    }
+    return hi - lo;
+  });
+  assert.ok(spread > 100, `the spectrogram spans ${spread} levels of red`);
+  await page.locator('#pane-analysis').screenshot({ path: path.join(shots, 'studio-analysis.png') });
+  // A MIDI file from the library becomes tracks; its clip's analysis is its key.
+  await page.click('#tab-library');
+  const tracks = await page.evaluate(() => window.quaver.project.tracks.length);
+  await page.locator('#library-table tbody tr', { hasText: 'piece000.mid' }).locator('button', { hasText: '+' }).click();
+  await page.waitForFunction((n) => window.quaver.project.tracks.length > n, tracks);
+  await page.click('#tab-analysis');
+  await page.waitForFunction(() => document.querySelector('#analysis .analysis-facts h3')?.textContent === 'MIDI clip');
+  assert.deepEqual(session.pageErrors, []);
+});
