@@ -390,7 +390,8 @@ fn tone_sequence(segments: &[(f64, f64)], rate: u32) -> Vec<Vec<f32>> {
 fn loudness_of_the_ebu_tech_3341_cases_is_within_a_tenth_of_a_lu() {
     // Cases 1–5 of EBU Tech 3341 (stereo 1 kHz tones), synthesised; expected −23 LUFS except
     // case 2 (−33). Case 5's 20.1 s middle segment makes the relative gate drop the quiet parts.
-    let cases: [(&str, Vec<(f64, f64)>, f64); 5] = [
+    type Case = (&'static str, Vec<(f64, f64)>, f64);
+    let cases: [Case; 5] = [
         ("1", vec![(-23.0, 20.0)], -23.0),
         ("2", vec![(-33.0, 20.0)], -33.0),
         ("3", vec![(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)], -23.0),
@@ -456,7 +457,7 @@ fn loudness_agrees_with_ffmpeg_on_noise_and_music_like_signals() {
     let chords = render_progression(Key { tonic: 2, minor: true }, &[0, 5, 3, 4, 0, 3], 112.0, rate as f32);
     let music: Vec<f32> = (0..drums.len())
         .map(|i| {
-            let section = if (i / (rate as usize * 3)) % 2 == 0 { 1.0 } else { 0.35 };
+            let section = if (i / (rate as usize * 3)).is_multiple_of(2) { 1.0 } else { 0.35 };
             section * (0.5 * drums[i] + chords.get(i).copied().unwrap_or(0.0))
         })
         .collect();

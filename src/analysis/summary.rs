@@ -19,30 +19,6 @@ pub enum FileKind {
     Midi,
 }
 
-/// One file's analysis. Fields a kind has no answer for are `None` (a MIDI file has no
-/// loudness; silence has no tempo).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub kind: FileKind,
-    pub seconds: f64,
-    pub bpm: Option<f64>,
-    pub tempo_confidence: Option<f64>,
-    #[serde(with = "key_text")]
-    pub key: Option<Key>,
-    pub key_confidence: Option<f64>,
-    /// MIDI only: the key the file's first key signature names.
-    #[serde(with = "key_text")]
-    pub declared_key: Option<Key>,
-    /// MIDI only: the declared key is not the one the notes are in.
-    pub key_disagrees: bool,
-    pub loudness_lufs: Option<f64>,
-    pub loudness_range_lu: Option<f64>,
-    pub true_peak_dbtp: Option<f64>,
-    pub sample_rate: Option<u32>,
-    pub channels: Option<u32>,
-    pub notes: Option<u64>,
-}
-
 /// Keys travel as their names ("A minor"), which is how people search for them.
 mod key_text {
     use super::Key;
@@ -71,8 +47,8 @@ fn rounded(v: f64, places: i32) -> f64 {
     (v * scale).round() / scale
 }
 
-/// Tempo, key and loudness of decoded audio.
-pub fn summarize_audio(audio: &Audio) -> Result<Summary, String> {
+/// Tempo, key and loudness of decoded audio (a record without a file name or hash).
+pub fn summarize_audio(audio: &Audio) -> Result<Record, String> {
     if audio.channels.is_empty() {
         return Err("the audio has no channels".into());
     }
@@ -81,21 +57,19 @@ pub fn summarize_audio(audio: &Audio) -> Result<Summary, String> {
     let tempo = tempo_of(&mixed, rate);
     let key = key_of_audio(&mixed, rate);
     let level = loudness(&audio.channels, audio.sample_rate).map_err(|e| e.0)?;
-    Ok(Summary {
-        kind: FileKind::Audio,
-        seconds: rounded(audio.duration_seconds(), 3),
+    Ok(Record {
+        kind: Some(FileKind::Audio),
+        seconds: Some(rounded(audio.duration_seconds(), 3)),
         bpm: tempo.as_ref().map(|t| rounded(t.bpm, 2)),
         tempo_confidence: tempo.as_ref().map(|t| rounded(t.confidence, 3)),
         key: key.map(|k| k.key),
         key_confidence: key.map(|k| rounded(k.confidence, 3)),
-        declared_key: None,
-        key_disagrees: false,
         loudness_lufs: finite(level.integrated).map(|v| rounded(v, 2)),
         loudness_range_lu: finite(level.integrated).map(|_| rounded(level.range, 2)),
         true_peak_dbtp: finite(level.true_peak).map(|v| rounded(v, 2)),
         sample_rate: Some(audio.sample_rate),
         channels: Some(audio.channels.len() as u32),
-        notes: None,
+        ..Record::default()
     })
 }
 
@@ -114,32 +88,27 @@ pub fn main_tempo(song: &Song) -> f64 {
     longest.1
 }
 
-/// Tempo and key of a MIDI song.
-pub fn summarize_midi(song: &Song) -> Summary {
+/// Tempo and key of a MIDI song (a record without a file name or hash).
+pub fn summarize_midi(song: &Song) -> Record {
     let end = song.tracks.iter().flat_map(|t| &t.notes).map(|n| n.start + n.length).max().unwrap_or(0);
     let notes = song.tracks.iter().map(|t| t.notes.len() as u64).sum();
     let key = key_of_midi(song);
-    Summary {
-        kind: FileKind::Midi,
-        seconds: rounded(song.seconds_at(end), 3),
+    Record {
+        kind: Some(FileKind::Midi),
+        seconds: Some(rounded(song.seconds_at(end), 3)),
         bpm: Some(rounded(main_tempo(song), 2)),
-        tempo_confidence: None,
         key: key.estimate.map(|k| k.key),
         key_confidence: key.estimate.map(|k| rounded(k.confidence, 3)),
         declared_key: key.declared,
-        key_disagrees: key.disagrees,
-        loudness_lufs: None,
-        loudness_range_lu: None,
-        true_peak_dbtp: None,
-        sample_rate: None,
-        channels: None,
+        key_disagrees: Some(key.disagrees),
         notes: Some(notes),
+        ..Record::default()
     }
 }
 
 /// Reads `bytes` as whichever of WAV or MIDI they are (by their first bytes, not the file's
 /// name) and summarises them.
-pub fn summarize_bytes(bytes: &[u8]) -> Result<Summary, String> {
+pub fn summarize_bytes(bytes: &[u8]) -> Result<Record, String> {
     let describe = |e: FormatError| e.message;
     match Song::read(bytes) {
         Ok(song) => return Ok(summarize_midi(&song)),
@@ -155,9 +124,10 @@ pub fn summarize_bytes(bytes: &[u8]) -> Result<Summary, String> {
     }
 }
 
-/// One file's line in every listing — the CLI's JSON, the library's rows, the Python package's
-/// columns: its name and content hash, the summary's fields (all `null` when it could not be
-/// analysed) and the reason it could not be.
+/// One file's analysis, and its line in every listing — the CLI's JSON, the library's rows, the
+/// Python package's columns: its name and content hash, what it holds (fields a kind has no
+/// answer for are `None`: a MIDI file has no loudness, silence no tempo; all of them when it
+/// could not be analysed) and the reason it could not be.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub file: String,
@@ -191,33 +161,10 @@ impl Record {
             Ok(bytes) => {
                 let hash = Some(blake3::hash(bytes).to_hex().to_string());
                 match summarize_bytes(bytes) {
-                    Ok(s) => Record::of_summary(file, hash, s),
+                    Ok(analysed) => Record { file, hash, ..analysed },
                     Err(error) => Record { file, hash, error: Some(error), ..Record::default() },
                 }
             }
-        }
-    }
-
-    pub fn of_summary(file: String, hash: Option<String>, s: Summary) -> Self {
-        let midi = s.kind == FileKind::Midi;
-        Record {
-            file,
-            hash,
-            kind: Some(s.kind),
-            seconds: Some(s.seconds),
-            bpm: s.bpm,
-            tempo_confidence: s.tempo_confidence,
-            key: s.key,
-            key_confidence: s.key_confidence,
-            declared_key: s.declared_key,
-            key_disagrees: midi.then_some(s.key_disagrees),
-            loudness_lufs: s.loudness_lufs,
-            loudness_range_lu: s.loudness_range_lu,
-            true_peak_dbtp: s.true_peak_dbtp,
-            sample_rate: s.sample_rate,
-            channels: s.channels,
-            notes: s.notes,
-            error: None,
         }
     }
 }

@@ -16,11 +16,14 @@
 //! with its samples); samples a JSON project names are WAV files in DIR (by default the
 //! project's folder), as `NAME` or `NAME.wav`.
 
+#[cfg(not(target_arch = "wasm32"))]
 use quaver::analysis::summary::{FileKind, Record};
 use quaver::formats::wav::{write_wav, Audio, SampleFormat};
+#[cfg(not(target_arch = "wasm32"))]
 use quaver::library;
 use quaver::session::bounce::{stem, stem_file_name, Bounce, BounceRange};
 use quaver::session::{assets, bundle, file, Sample, Samples};
+#[cfg(not(target_arch = "wasm32"))]
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -200,6 +203,7 @@ fn read_samples(project: &quaver::session::Project, folder: &Path, have: &Sample
     Ok(samples)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// `analyze`: every file in parallel, printed in the order given.
 fn analyze(args: &[String]) -> Result<(), String> {
     use rayon::prelude::*;
@@ -220,6 +224,7 @@ fn analyze(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A record for people: "song.wav: 124.0 BPM, A minor (0.82), −14.2 LUFS".
 fn describe(r: &Record) -> String {
     if let Some(error) = &r.error {
@@ -248,6 +253,7 @@ fn describe(r: &Record) -> String {
     format!("{}: {}", r.file, parts.join(", "))
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// The value after `--name` in `args`, if given.
 fn option<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, String> {
     match args.iter().position(|a| a == name) {
@@ -256,6 +262,7 @@ fn option<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, String>
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn library_command(args: &[String]) -> Result<(), String> {
     let db = option(args, "--db")?.ok_or("library needs --db FILE")?;
     match args.first().map(String::as_str) {
@@ -330,7 +337,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("render") => parse_render(&args[1..]).and_then(|a| render(&a)),
+        #[cfg(not(target_arch = "wasm32"))]
         Some("analyze") => analyze(&args[1..]),
+        #[cfg(not(target_arch = "wasm32"))]
         Some("library") => library_command(&args[1..]),
         _ => Err(USAGE.to_string()),
     };

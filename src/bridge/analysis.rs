@@ -45,7 +45,7 @@ pub fn analyze_decoded(
     }
     let audio = Audio { sample_rate: rate as u32, channels: channels_of(&channels)? };
     let record = match summarize_audio(&audio) {
-        Ok(summary) => Record::of_summary(name, hash, summary),
+        Ok(analysed) => Record { file: name, hash, ..analysed },
         Err(error) => Record { file: name, hash, error: Some(error), ..Record::default() },
     };
     to_js(&record)

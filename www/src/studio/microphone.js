@@ -59,9 +59,12 @@ export class Microphone {
     this.recorder.port.postMessage({ type: 'stop' });
     await done;
     this.close();
-    const frames = this.chunks.reduce((sum, c) => sum + c.channels[0].length, 0);
-    const channels = Array.from({ length: this.channels }, () => new Float32Array(frames));
+    // Chunks sit at the frames they arrived at; a gap between two (no input for a while) is
+    // silence, so what follows it stays in time.
     const startFrame = this.chunks[0]?.frame ?? 0;
+    const last = this.chunks.at(-1);
+    const frames = last ? last.frame + last.channels[0].length - startFrame : 0;
+    const channels = Array.from({ length: this.channels }, () => new Float32Array(frames));
     for (const chunk of this.chunks) {
       chunk.channels.forEach((samples, c) => channels[c].set(samples, chunk.frame - startFrame));
     }

@@ -1,5 +1,5 @@
-// Audio thread: the microphone recorder. Copies its input into chunks of CHUNK frames, each
-// stamped with the context frame of its first sample, and hands every full chunk to the page
+// Audio thread: the microphone recorder. Copies its input into chunks of up to CHUNK
+// contiguous frames, each stamped with the context frame of its first sample, and hands every full chunk to the page
 // (transferred, not copied). The page gives emptied chunks back, so after the first few
 // nothing is allocated here while recording.
 const CHUNK = 8192;
@@ -44,6 +44,10 @@ class QuaverRecorder extends AudioWorkletProcessor {
     const input = inputs[0];
     if (!this.recording || input.length === 0) return !this.finished;
     const frames = input[0].length;
+    // A quantum that brought no input (the device stalled under load) leaves a gap in context
+    // frames: the chunk so far is sent as it is, and the next one is stamped where sound resumed,
+    // so every sample keeps the frame it arrived at.
+    if (this.current && currentFrame !== this.startFrame + this.filled) this.send(this.filled);
     let read = 0;
     while (read < frames) {
       if (!this.current) {
