@@ -2,7 +2,10 @@
 //! partials and vibrato, drum patterns at random tempi with swing and fills, chord progressions
 //! in random keys played by the workstation's own synth, MIDI pieces written by `mido`, and the
 //! EBU Tech 3341 loudness cases, with ffmpeg's `ebur128` filter as an independent meter.
-//! The thresholds are the ones the README reports; each test prints its figure.
+//! The thresholds are the ones the README reports; each test prints its figure. Native only:
+//! the material comes from Python and ffmpeg, and the wasm build's analysis is compared with
+//! the native one record by record in tests/e2e/analysis.test.mjs.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openLab } from './lab.mjs';
+import { openStudio } from './lab.mjs';
 import { onsets, readWav } from './wav.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,10 +19,8 @@ let session;
 let page;
 
 before(async () => {
-  session = await openLab({ path: '' });
+  session = await openStudio();
   ({ page } = session);
-  await page.setViewportSize({ width: 1400, height: 900 });
-  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
 });
 
 after(async () => {

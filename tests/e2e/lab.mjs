@@ -28,6 +28,14 @@ export async function openLab({ isolate = true, init = null, path = 'lab.html', 
   return { page, consoleErrors, pageErrors, close };
 }
 
+/** The workstation (index.html) at 1400×900, once its engine is ready; as `openLab` otherwise. */
+export async function openStudio(options = {}) {
+  const session = await openLab({ path: '', ...options });
+  await session.page.setViewportSize({ width: 1400, height: 900 });
+  await session.page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  return session;
+}
+
 /** Waits for `seconds` of audio time, so the real-time context's clock decides, not ours. */
 export async function waitAudio(page, seconds) {
   await page.evaluate(async (s) => {

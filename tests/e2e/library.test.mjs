@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openLab } from './lab.mjs';
+import { openStudio } from './lab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results');
@@ -33,10 +33,8 @@ before(async () => {
   execFileSync('ffmpeg', ['-loglevel', 'error', '-i', path.join(folder, 'loops', 'loop001.wav'), '-b:a', '192k', path.join(folder, 'loops', 'loop001.mp3')]);
   writeFileSync(path.join(folder, 'midi', 'broken.mid'), 'MThd\u0000\u0000');
   writeFileSync(path.join(folder, 'notes.txt'), 'not music');
-  session = await openLab({ path: '' });
+  session = await openStudio();
   ({ page } = session);
-  await page.setViewportSize({ width: 1400, height: 900 });
-  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
 });
 
 after(async () => {
