@@ -45,7 +45,7 @@ fn values(py: Python<'_>, r: &Record) -> [PyObject; 17] {
         text(&r.key),
         r.key_confidence.into_py(py),
         r.key_disagrees.into_py(py),
-        r.kind.map(|k| if k == FileKind::Midi { "midi" } else { "audio" }).into_py(py),
+        r.kind.map(FileKind::as_str).into_py(py),
         r.loudness_lufs.into_py(py),
         r.loudness_range_lu.into_py(py),
         r.notes.into_py(py),

@@ -6,6 +6,7 @@
 
 use super::fft::RealFft;
 use super::stft::Window;
+use super::vertex_offset;
 
 /// One spectral peak.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,8 +50,7 @@ pub fn harmonic_peaks(samples: &[f32], sample_rate: f64, limit: usize) -> Vec<Pa
         .filter(|&k| decibels[k] > floor && decibels[k] > decibels[k - 1] && decibels[k] >= decibels[k + 1])
         .map(|k| {
             let (a, b, c) = (decibels[k - 1], decibels[k], decibels[k + 1]);
-            let curvature = a - 2.0 * b + c;
-            let offset = if curvature < 0.0 { 0.5 * (a - c) / curvature } else { 0.0 };
+            let offset = vertex_offset(a, b, c);
             Partial { frequency: (k as f64 + offset) * bin_hz, level_db: b - 0.25 * (a - c) * offset }
         })
         .collect();

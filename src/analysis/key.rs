@@ -4,6 +4,7 @@
 //! signature is only a hint: most MIDI files declare C major whatever they hold.
 
 use super::stft::{Stft, Window};
+use super::vertex_offset;
 use crate::formats::midi::{Song, TickRate};
 use core::fmt;
 
@@ -162,9 +163,7 @@ pub fn chroma(samples: &[f32], sample_rate: f64) -> [f64; 12] {
                 continue;
             }
             let (a, b, c) = (logs[k - 1], logs[k], logs[k + 1]);
-            let curvature = a - 2.0 * b + c;
-            let offset = if curvature < 0.0 { 0.5 * (a - c) / curvature } else { 0.0 };
-            let frequency = (k as f64 + offset) * bin_hz;
+            let frequency = (k as f64 + vertex_offset(a, b, c)) * bin_hz;
             let midi = 69.0 + 12.0 * (frequency / 440.0).log2();
             classes[(midi.round() as i64).rem_euclid(12) as usize] += f64::from(m);
         }

@@ -3,6 +3,7 @@
 //! The difference function comes from an FFT cross-correlation and running energies, so a frame
 //! costs two transforms instead of a window's worth of products per lag.
 
+use super::vertex_offset;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::sync::Arc;
@@ -155,9 +156,7 @@ impl Yin {
             (self.min_lag..=max_lag).min_by(|&a, &b| d[a].total_cmp(&d[b])).expect("a non-empty range")
         });
         let (a, b, c) = (d[lag - 1], d[lag], d[lag + 1]);
-        let curvature = a - 2.0 * b + c;
-        let offset = if curvature > 0.0 { (0.5 * (a - c) / curvature).clamp(-1.0, 1.0) } else { 0.0 };
-        let period = lag as f64 + offset;
+        let period = lag as f64 + vertex_offset(a, b, c).clamp(-1.0, 1.0);
         let voiced = !silent && b < UNVOICED;
         PitchFrame {
             time: (start as f64 + (w as f64 + period) / 2.0) / self.sample_rate,

@@ -19,6 +19,16 @@ pub enum FileKind {
     Midi,
 }
 
+impl FileKind {
+    /// The name it travels and is stored by ("audio", "midi").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Audio => "audio",
+            FileKind::Midi => "midi",
+        }
+    }
+}
+
 /// Keys travel as their names ("A minor"), which is how people search for them.
 mod key_text {
     use super::Key;
@@ -73,10 +83,15 @@ pub fn summarize_audio(audio: &Audio) -> Result<Record, String> {
     })
 }
 
+/// The tick the last note ends on (0 without notes).
+fn last_note_end(song: &Song) -> u64 {
+    song.tracks.iter().flat_map(|t| &t.notes).map(|n| n.start + n.length).max().unwrap_or(0)
+}
+
 /// The tempo that holds for the most time before the last note ends (the tempo map's first
 /// entry when there are no notes).
 pub fn main_tempo(song: &Song) -> f64 {
-    let end = song.tracks.iter().flat_map(|t| &t.notes).map(|n| n.start + n.length).max().unwrap_or(0);
+    let end = last_note_end(song);
     let mut longest = (0.0f64, song.tempo_map.first().map_or(120.0, |t| t.bpm()));
     for (i, change) in song.tempo_map.iter().enumerate() {
         let until = song.tempo_map.get(i + 1).map_or(end, |next| next.tick.min(end));
@@ -90,7 +105,7 @@ pub fn main_tempo(song: &Song) -> f64 {
 
 /// Tempo and key of a MIDI song (a record without a file name or hash).
 pub fn summarize_midi(song: &Song) -> Record {
-    let end = song.tracks.iter().flat_map(|t| &t.notes).map(|n| n.start + n.length).max().unwrap_or(0);
+    let end = last_note_end(song);
     let notes = song.tracks.iter().map(|t| t.notes.len() as u64).sum();
     let key = key_of_midi(song);
     Record {

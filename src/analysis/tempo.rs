@@ -7,6 +7,7 @@
 //! frame. Beats are the comb of that period that gathers the most onset strength.
 
 use super::stft::{Stft, Window};
+use super::vertex_offset;
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;
 
@@ -130,9 +131,8 @@ pub fn onset_times(onsets: &OnsetStrength) -> Vec<f64> {
         if v[i] >= local_mean + delta && last.is_none_or(|l| i - l > reach) {
             let (a, b, c) =
                 (v.get(i.wrapping_sub(1)).copied().unwrap_or(0.0), v[i], v.get(i + 1).copied().unwrap_or(0.0));
-            let curvature = a - 2.0 * b + c;
-            let offset = if curvature < 0.0 { (0.5 * (a - c) / curvature).clamp(-1.0, 1.0) } else { 0.0 };
-            times.push(onsets.time(i as f64 + f64::from(offset)).max(0.0));
+            let offset = vertex_offset(f64::from(a), f64::from(b), f64::from(c)).clamp(-1.0, 1.0);
+            times.push(onsets.time(i as f64 + offset).max(0.0));
             last = Some(i);
         }
     }
@@ -203,9 +203,7 @@ fn refine_period(acf: &[f64], period: f64) -> f64 {
             continue;
         }
         let (a, b, c) = (acf[peak - 1], acf[peak], acf[peak + 1]);
-        let curvature = a - 2.0 * b + c;
-        let offset = if curvature < 0.0 { 0.5 * (a - c) / curvature } else { 0.0 };
-        let position = peak as f64 + offset;
+        let position = peak as f64 + vertex_offset(a, b, c);
         let k = k as f64;
         // Least squares through the origin: period = Σ k·p / Σ k², weighted by peak height.
         weighted += b * k * position;

@@ -99,10 +99,7 @@ impl Library {
                     found.map(|f| f.size as i64),
                     found.map(|f| f.modified),
                     r.hash,
-                    r.kind.map(|k| match k {
-                        FileKind::Audio => "audio",
-                        FileKind::Midi => "midi",
-                    }),
+                    r.kind.map(FileKind::as_str),
                     r.seconds,
                     r.bpm,
                     r.tempo_confidence,
@@ -145,7 +142,7 @@ impl Library {
         }
         if let Some(kind) = filter.kind {
             conditions.push("kind = ?".into());
-            values.push(if kind == FileKind::Midi { "midi" } else { "audio" }.to_string().into());
+            values.push(kind.as_str().to_string().into());
         }
         let condition = conditions.join(" AND ");
         let sql = if filter.copies || filter.errors {
@@ -184,7 +181,13 @@ fn record(r: &Row<'_>) -> rusqlite::Result<Record> {
     Ok(Record {
         file: r.get(0)?,
         hash: r.get(3)?,
-        kind: r.get::<_, Option<String>>(4)?.map(|k| if k == "midi" { FileKind::Midi } else { FileKind::Audio }),
+        kind: r.get::<_, Option<String>>(4)?.map(|k| {
+            if k == FileKind::Midi.as_str() {
+                FileKind::Midi
+            } else {
+                FileKind::Audio
+            }
+        }),
         seconds: r.get(5)?,
         bpm: r.get(6)?,
         tempo_confidence: r.get(7)?,
