@@ -1,6 +1,6 @@
 // Builds the engine (wasm-pack, release) and the page (webpack) into dist/.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import webpack from 'webpack';
@@ -35,6 +35,26 @@ export function buildScalarWasm() {
   copyFileSync(path.join(out, 'quaver_bg.wasm'), path.join(root, 'pkg', 'quaver_scalar_bg.wasm'));
 }
 
+/**
+ * The threads build (rayon on Web Workers sharing one memory; nightly, std rebuilt with atomics)
+ * in its own target folder, for dist/threads/: the page loads it only when cross-origin isolated.
+ */
+export function buildThreadsWasm() {
+  const out = path.join(root, 'target', 'threads-pkg');
+  const flags = ['-C target-feature=+atomics,+bulk-memory,+simd128', '-C link-arg=--shared-memory', '-C link-arg=--max-memory=1073741824', '-C link-arg=--import-memory',
+    ...['__wasm_init_tls', '__tls_size', '__tls_align', '__tls_base', '__heap_base'].map((name) => `-C link-arg=--export=${name}`)];
+  const result = spawnSync('wasm-pack', ['build', '--target', 'web', '--mode', 'no-install', '--release', '--no-pack', '--out-dir', out, '--', '--features', 'threads', '-Z', 'build-std=panic_abort,std'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, RUSTUP_TOOLCHAIN: 'nightly', CARGO_TARGET_DIR: path.join(root, 'target', 'threads'), RUSTFLAGS: flags.join(' ') },
+  });
+  if (result.status !== 0) throw new Error('wasm-pack build of the threads engine failed (see the messages above)');
+  const dist = path.join(root, 'dist', 'threads');
+  rmSync(dist, { recursive: true, force: true });
+  cpSync(out, dist, { recursive: true, filter: (from) => !/\.(d\.ts|gitignore)$/.test(from) });
+  copyFileSync(path.join(root, 'www', 'src', 'threads', 'worker.js'), path.join(dist, 'worker.js'));
+}
+
 export function bundle() {
   return new Promise((resolve, reject) => {
     webpack(configs, (err, stats) => {
@@ -50,6 +70,8 @@ export async function build() {
   buildWasm();
   console.log('[build] scalar engine (wasm-pack, no SIMD128)');
   buildScalarWasm();
+  console.log('[build] threads engine (nightly, shared memory)');
+  buildThreadsWasm();
   console.log('[build] page (webpack)');
   await bundle();
   const dist = path.join(root, 'dist');

@@ -30,6 +30,17 @@ if rustup target list --installed | grep -qx wasm32-unknown-unknown; then ok; el
   ok installed
 fi
 
+step "nightly pieces for the threads build"
+if ! rustup toolchain list | grep -q '^nightly'; then
+  rustup toolchain install nightly --profile minimal >"$log" 2>&1 || fail "nightly toolchain" "rustup toolchain install nightly failed" "$log"
+fi
+if rustup component list --toolchain nightly --installed | grep -qx rust-src \
+  && rustup target list --toolchain nightly --installed | grep -qx wasm32-unknown-unknown; then ok; else
+  { rustup component add rust-src --toolchain nightly && rustup target add wasm32-unknown-unknown --toolchain nightly; } >"$log" 2>&1 \
+    || fail "nightly pieces" "rustup could not add rust-src and wasm32 to nightly" "$log"
+  ok installed
+fi
+
 step "Cargo.lock"
 if [ ! -f Cargo.lock ]; then
   cargo generate-lockfile >"$log" 2>&1 || fail "Cargo.lock" "cargo generate-lockfile failed" "$log"

@@ -182,4 +182,23 @@ impl Record {
             }
         }
     }
+
+    /// The record of audio something else decoded (MP3, OGG, FLAC, AAC… in the browser), hashed
+    /// by its file's `original` bytes so copies are found whatever decoded them.
+    pub fn of_decoded(file: String, original: &[u8], sample_rate: f64, channels: Vec<Vec<f32>>) -> Self {
+        let hash = Some(blake3::hash(original).to_hex().to_string());
+        let rate = sample_rate.round();
+        if !(1.0..=768_000.0).contains(&rate) {
+            return Record {
+                file,
+                hash,
+                error: Some(format!("impossible sample rate {sample_rate}")),
+                ..Record::default()
+            };
+        }
+        match summarize_audio(&Audio { sample_rate: rate as u32, channels }) {
+            Ok(analysed) => Record { file, hash, ..analysed },
+            Err(error) => Record { file, hash, error: Some(error), ..Record::default() },
+        }
+    }
 }

@@ -3,8 +3,7 @@
 
 use super::to_js;
 use crate::analysis::detail::analyze_clip;
-use crate::analysis::summary::{summarize_audio, Record};
-use crate::formats::wav::Audio;
+use crate::analysis::summary::Record;
 use wasm_bindgen::prelude::*;
 
 fn channels_of(channels: &js_sys::Array) -> Result<Vec<Vec<f32>>, JsValue> {
@@ -33,22 +32,47 @@ pub fn analyze_decoded(
     channels: js_sys::Array,
     sample_rate: f64,
 ) -> Result<JsValue, JsValue> {
-    let hash = Some(blake3::hash(original).to_hex().to_string());
-    let rate = sample_rate.round();
-    if !(1.0..=768_000.0).contains(&rate) {
-        return to_js(&Record {
-            file: name,
-            hash,
-            error: Some(format!("impossible sample rate {sample_rate}")),
-            ..Record::default()
-        });
+    to_js(&Record::of_decoded(name, original, sample_rate, channels_of(&channels)?))
+}
+
+/// One file of a batch, copied out of JS so any thread may analyse it.
+enum BatchFile {
+    Bytes { name: String, bytes: Vec<u8> },
+    Decoded { name: String, original: Vec<u8>, sample_rate: f64, channels: Vec<Vec<f32>> },
+}
+
+fn batch_file(item: &JsValue) -> Result<BatchFile, JsValue> {
+    let get = |key: &str| js_sys::Reflect::get(item, &JsValue::from_str(key));
+    let name = get("name")?.as_string().ok_or_else(|| js_sys::TypeError::new("each file needs a name"))?;
+    let bytes = get("bytes")?
+        .dyn_into::<js_sys::Uint8Array>()
+        .map_err(|_| js_sys::TypeError::new("each file's bytes must be a Uint8Array"))?
+        .to_vec();
+    let channels = get("channels")?;
+    if channels.is_undefined() || channels.is_null() {
+        return Ok(BatchFile::Bytes { name, bytes });
     }
-    let audio = Audio { sample_rate: rate as u32, channels: channels_of(&channels)? };
-    let record = match summarize_audio(&audio) {
-        Ok(analysed) => Record { file: name, hash, ..analysed },
-        Err(error) => Record { file: name, hash, error: Some(error), ..Record::default() },
-    };
-    to_js(&record)
+    let channels = channels_of(
+        &channels.dyn_into::<js_sys::Array>().map_err(|_| js_sys::TypeError::new("channels must be an array"))?,
+    )?;
+    let sample_rate = get("sampleRate")?.as_f64().unwrap_or(f64::NAN);
+    Ok(BatchFile::Decoded { name, original: bytes, sample_rate, channels })
+}
+
+/// The records of many files (`[{ name, bytes: Uint8Array, channels?: Float32Array[],
+/// sampleRate? }]`, channels where the browser decoded the file), in their order: the same
+/// records `analyzeFile`/`analyzeDecoded` give one at a time, analysed side by side on the
+/// thread pool in the threads build.
+#[wasm_bindgen(js_name = analyzeBatch)]
+pub fn analyze_batch(files: js_sys::Array) -> Result<JsValue, JsValue> {
+    let files: Vec<BatchFile> = files.iter().map(|item| batch_file(&item)).collect::<Result<_, _>>()?;
+    let records = super::threads::par_map(files, |file| match file {
+        BatchFile::Bytes { name, bytes } => Record::of_bytes(name, Ok(&bytes)),
+        BatchFile::Decoded { name, original, sample_rate, channels } => {
+            Record::of_decoded(name, &original, sample_rate, channels)
+        }
+    });
+    to_js(&records)
 }
 
 /// Everything drawn for a clip: `{ seconds, spectrogram: { frames, bins, hop, size, sampleRate,

@@ -9,14 +9,18 @@ mod controller;
 #[cfg(feature = "kernel-bench")]
 mod kernels;
 mod session;
+mod threads;
 mod worklet;
 
 pub use analyser::{Analyser, RealFft};
-pub use analysis::{analyze_clip_js, analyze_decoded, analyze_file, key_of_notes};
+pub use analysis::{analyze_batch, analyze_clip_js, analyze_decoded, analyze_file, key_of_notes};
 pub use controller::Controller;
 #[cfg(feature = "kernel-bench")]
 pub use kernels::KernelBench;
-pub use session::{encode_wav, read_wav, Bounce, Session};
+pub use session::{encode_wav, read_wav, Bounce, Bounces, Session};
+#[cfg(feature = "threads")]
+pub use threads::init_thread_pool;
+pub use threads::thread_count;
 pub use worklet::WorkletEngine;
 
 use crate::graph::{EngineConfig, EngineError, ErrorCode};

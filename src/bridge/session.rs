@@ -460,3 +460,76 @@ impl Bounce {
         self.gain_db
     }
 }
+
+/// Several bounces rendered side by side (the mix and its stems): on the thread pool in the
+/// threads build, one after another otherwise, with the same samples either way. `render`
+/// advances every bounce by the same stretch, so progress can be shown between calls.
+#[wasm_bindgen]
+#[derive(Debug, Default)]
+pub struct Bounces {
+    bounces: Vec<Bounce>,
+}
+
+#[wasm_bindgen]
+impl Bounces {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Bounces {
+        Bounces::default()
+    }
+
+    /// Takes `bounce` (given its samples already); its index is the number of bounces before.
+    pub fn push(&mut self, bounce: Bounce) {
+        self.bounces.push(bounce);
+    }
+
+    /// Frames all the renders have together.
+    pub fn frames(&mut self) -> Result<f64, JsValue> {
+        self.bounces.iter_mut().map(Bounce::frames).sum()
+    }
+
+    /// Frames rendered so far, all together.
+    pub fn done(&mut self) -> Result<f64, JsValue> {
+        self.bounces.iter_mut().map(Bounce::done).sum()
+    }
+
+    /// Renders up to `frames` more of every bounce; false once all is rendered.
+    pub fn render(&mut self, frames: u32) -> Result<bool, JsValue> {
+        // Each render is made here, on the calling thread, where errors can become JS values.
+        let mut renders = Vec::with_capacity(self.bounces.len());
+        for bounce in &mut self.bounces {
+            renders.push((bounce.started()?, Ok(false)));
+        }
+        super::threads::par_for_each(&mut renders, |(render, result)| *result = render.render(frames as usize));
+        let mut more = false;
+        for (_, result) in renders {
+            more |= result.map_err(js_error)?;
+        }
+        Ok(more)
+    }
+
+    /// Bounce `index` as a WAV file, as `Bounce.wav` writes it.
+    pub fn wav(
+        &mut self,
+        index: usize,
+        format: &str,
+        dither: bool,
+        target_lufs: Option<f64>,
+        ceiling_dbtp: Option<f64>,
+        gain_db: Option<f64>,
+    ) -> Result<Vec<u8>, JsValue> {
+        self.bounce(index)?.wav(format, dither, target_lufs, ceiling_dbtp, gain_db)
+    }
+
+    /// The gain loudness normalisation gave bounce `index` (dB), or null.
+    #[wasm_bindgen(js_name = gainDb)]
+    pub fn gain_db(&mut self, index: usize) -> Result<Option<f64>, JsValue> {
+        Ok(self.bounce(index)?.gain_db())
+    }
+
+    fn bounce(&mut self, index: usize) -> Result<&mut Bounce, JsValue> {
+        let count = self.bounces.len();
+        self.bounces
+            .get_mut(index)
+            .ok_or_else(|| js_error(EngineError::new(ErrorCode::OutOfRange, format!("bounce {index} of {count}"))))
+    }
+}

@@ -1,5 +1,6 @@
 // The Library and Analysis tabs on the real page, as a musician uses them: add a folder of
-// WAV, MP3 and MIDI files, watch it analysed by Workers, find each file's tempo and key as the
+// WAV, MP3 and MIDI files, watch it analysed on the threads build's pool (and, on a page
+// that is not cross-origin isolated, by single-threaded Workers, to the same records), find each file's tempo and key as the
 // native CLI reads them, filter, see copies once, reload and find the index again (adding the
 // folder again analyses nothing), put files into the project, and read the selected clip's
 // analysis in the Analysis tab. Screenshots of both tabs are kept.
@@ -51,11 +52,16 @@ async function addFolder() {
 
 const rowsShown = () => page.evaluate(() => [...document.querySelectorAll('#library-table tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)));
 
-test('a folder is analysed by Workers into rows that agree with the native CLI, copies shown once', async () => {
+let threadRecords;
+
+test('a folder is analysed on the threads build\'s pool into rows that agree with the native CLI, copies shown once', async () => {
   const status = await addFolder();
-  // Four WAVs (one a copy), an MP3, four MIDI pieces and a broken MIDI file; notes.txt is left alone.
-  assert.match(status, /Analysed 10 files in [\d.]+ s on \d Workers?, 1 could not be read/);
+  // Four WAVs (one a copy), an MP3, four MIDI pieces and a broken MIDI file; notes.txt is left
+  // alone. The page is cross-origin isolated, so the threads build's pool does the work.
+  assert.match(status, /Analysed 10 files in [\d.]+ s on [2-8] threads, 1 could not be read/);
+  assert.equal(await page.evaluate(() => window.quaver.library.lastRun.threads), true);
   const records = await page.evaluate(() => [...window.quaver.library.records.values()]);
+  threadRecords = records;
   assert.equal(records.length, 10);
   const wavs = readdirSync(path.join(folder, 'loops')).filter((n) => n.endsWith('.wav')).sort();
   const mids = readdirSync(path.join(folder, 'midi')).sort();
@@ -84,6 +90,22 @@ test('a folder is analysed by Workers into rows that agree with the native CLI, 
   assert.match(errors[0][1], /broken\.mid/);
   await page.uncheck('#lib-errors');
   await page.locator('#pane-library').screenshot({ path: path.join(shots, 'studio-library.png') });
+});
+
+test('a page that is not cross-origin isolated analyses the folder on single-threaded Workers, to the same records', async () => {
+  const plain = await openStudio({ isolate: false });
+  try {
+    await plain.page.click('#tab-library');
+    await plain.page.setInputFiles('#library-input', folder);
+    await plain.page.waitForFunction(() => /Analysed/.test(document.getElementById('library-status').textContent), null, { timeout: 120_000 });
+    assert.match(await plain.page.locator('#library-status').textContent(), /Analysed 10 files in [\d.]+ s on \d Workers?, 1 could not be read/);
+    const records = await plain.page.evaluate(() => [...window.quaver.library.records.values()]);
+    const byFile = (list) => Object.fromEntries(list.map((r) => [r.file, r]));
+    assert.deepEqual(byFile(records), byFile(threadRecords), 'the same record for every file, field by field');
+    assert.deepEqual(plain.pageErrors, []);
+  } finally {
+    await plain.close();
+  }
 });
 
 test('filters narrow the rows by tempo, kind and key', async () => {

@@ -1,11 +1,13 @@
 // Main thread: the Library tab — a folder of audio and MIDI files analysed in the background
-// (a pool of Workers running the engine's analysis), then browsed and filtered by tempo, key,
+// (the threads build's pool where the page is cross-origin isolated, else a pool of
+// single-threaded Workers, both running the engine's analysis), then browsed and filtered by tempo, key,
 // kind, length and loudness, previewed, and dragged (or added with +) into the project. Copies
 // of one content (same blake3 hash) show once. The index lives in IndexedDB, so it is there
 // after a reload, and adding the same folder again analyses only files that are new or changed
 // (by path, size and time). Compressed audio is decoded here (Workers have no decoder) and its
 // channels analysed in a Worker like the rest.
 
+import { ask, startThreads } from './threads.js';
 import { clearLibrary, getLibraryFolders, getLibraryRecords, putLibraryFolder, putLibraryRecords } from './storage.js';
 
 const CANDIDATE = /\.(wav|wave|mid|midi|kar|rmi|mp3|ogg|oga|opus|flac|aac|m4a)$/i;
@@ -13,6 +15,9 @@ const PLAIN = /\.(wav|wave|mid|midi|kar|rmi)$/i;
 const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 /** Records are written to storage in batches this large (and at the end). */
 const SAVE_EVERY = 64;
+/** The threads build analyses this many files (or bytes) at a time, side by side. */
+const BATCH_FILES = 32;
+const BATCH_BYTES = 64 << 20;
 /** The drag type that carries a library row's id to the timeline. */
 export const LIBRARY_DRAG = 'application/x-quaver-library';
 
@@ -170,36 +175,86 @@ export class Library {
     });
   }
 
-  /** Sends one file to `worker`; resolves to its record. */
-  async analyseOne(worker, { id, path, file }) {
+  /**
+   * What a Worker needs to analyse one file: `{ message }` (its bytes, and the channels the
+   * page decoded where the engine cannot read the format), or `{ record }` saying why not.
+   */
+  async prepare({ id, path, file }) {
     const bytes = await file.arrayBuffer();
-    const message = { id, name: path, bytes };
+    const message = { id, name: path, bytes: new Uint8Array(bytes) };
     if (!PLAIN.test(path)) {
       try {
         const audio = await this.app.context.decodeAudioData(bytes.slice(0));
         message.channels = Array.from({ length: audio.numberOfChannels }, (_, c) => audio.getChannelData(c));
         message.sampleRate = audio.sampleRate;
       } catch (err) {
-        return { file: path, error: `this browser cannot decode it (${err?.message ?? err})` };
+        return { record: { file: path, error: `this browser cannot decode it (${err?.message ?? err})` } };
       }
     }
+    return { message };
+  }
+
+  /** Sends one file to a single-threaded `worker`; resolves to its record. */
+  async analyseOne(worker, item) {
+    const { message, record } = await this.prepare(item);
+    if (record) return record;
     return new Promise((resolve) => {
       worker.onmessage = ({ data }) => resolve(data.record);
-      worker.onerror = (event) => resolve({ file: path, error: `the analysis failed: ${event.message}` });
-      worker.postMessage(message, message.channels ? [] : [bytes]);
+      worker.onerror = (event) => resolve({ file: item.path, error: `the analysis failed: ${event.message}` });
+      worker.postMessage(message, [message.bytes.buffer]);
     });
   }
 
+  /**
+   * Analyses `todo` in batches on the threads build's pool (`threads`), reading and decoding
+   * the next batch while the pool works on this one; `accept(item, record)` takes each result.
+   */
+  async analyseOnThreads(threads, todo, run, accept) {
+    let next = 0;
+    const readBatch = async () => {
+      const batch = [];
+      let bytes = 0;
+      while (next < todo.length && batch.length < BATCH_FILES && bytes < BATCH_BYTES) {
+        const item = todo[next];
+        next += 1;
+        const prepared = await this.prepare(item);
+        bytes += item.file.size;
+        batch.push({ item, ...prepared });
+      }
+      return batch;
+    };
+    let batch = await readBatch();
+    while (batch.length && !run.cancelled) {
+      const messages = batch.filter((b) => b.message).map((b) => b.message);
+      const analysed = messages.length
+        ? ask(threads, { type: 'analyze', files: messages }, { transfer: messages.map((m) => m.bytes.buffer) })
+        : Promise.resolve({ records: [] });
+      const following = readBatch();
+      let records;
+      try {
+        ({ records } = await analysed);
+      } catch (err) {
+        records = messages.map((m) => ({ file: m.name, error: `the analysis failed: ${err.message}` }));
+      }
+      if (run.cancelled) return;
+      let r = 0;
+      for (const b of batch) await accept(b.item, b.record ?? records[r++]);
+      batch = await following;
+    }
+  }
+
   async analyse(todo, skipped) {
-    const count = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4, todo.length));
-    this.startWorkers(count);
-    this.running = { cancelled: false };
+    // Cancel terminates the Workers, whose answers then never come: `stopped` ends the wait.
+    let stop;
+    const stopped = new Promise((resolve) => { stop = resolve; });
+    this.running = { cancelled: false, stop };
     const run = this.running;
     const progress = this.$('library-progress');
     progress.hidden = false;
     progress.max = todo.length;
     progress.value = 0;
     this.$('library-cancel').hidden = false;
+    this.status('Starting the analysis…');
     const started = performance.now();
     let done = 0;
     let pending = [];
@@ -208,23 +263,37 @@ export class Library {
       pending = [];
       if (batch.length) await putLibraryRecords(batch).catch((err) => this.status(`Analysed, but not kept in this browser's storage (${err?.message ?? err}).`));
     };
-    let next = 0;
-    const lane = async (worker) => {
-      while (!run.cancelled && next < todo.length) {
-        const item = todo[next];
-        next += 1;
-        const record = await this.analyseOne(worker, item);
-        if (run.cancelled) return;
-        const full = { ...record, id: item.id, file: item.path, size: item.file.size, modified: item.file.lastModified };
-        this.records.set(item.id, full);
-        pending.push(full);
-        done += 1;
-        progress.value = done;
-        this.status(`Analysing ${done} of ${todo.length}…`);
-        if (pending.length >= SAVE_EVERY) await save();
-      }
+    const accept = async (item, record) => {
+      const full = { ...record, id: item.id, file: item.path, size: item.file.size, modified: item.file.lastModified };
+      this.records.set(item.id, full);
+      pending.push(full);
+      done += 1;
+      progress.value = done;
+      this.status(`Analysing ${done} of ${todo.length}…`);
+      if (pending.length >= SAVE_EVERY) await save();
     };
-    await Promise.all(this.workers.map(lane));
+    const threads = todo.length > 1 ? await startThreads() : null;
+    if (threads) this.workers = [threads];
+    let where = 'no Workers';
+    if (threads && !run.cancelled) {
+      where = `${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
+      await Promise.race([this.analyseOnThreads(threads, todo, run, accept), stopped]);
+    } else if (!run.cancelled) {
+      const count = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4, todo.length));
+      this.startWorkers(count);
+      where = `${count} Worker${count === 1 ? '' : 's'}`;
+      let next = 0;
+      const lane = async (worker) => {
+        while (!run.cancelled && next < todo.length) {
+          const item = todo[next];
+          next += 1;
+          const record = await this.analyseOne(worker, item);
+          if (run.cancelled) return;
+          await accept(item, record);
+        }
+      };
+      await Promise.race([Promise.all(this.workers.map(lane)), stopped]);
+    }
     await save();
     for (const w of this.workers) w.terminate();
     this.workers = [];
@@ -233,8 +302,8 @@ export class Library {
     this.$('library-cancel').hidden = true;
     const seconds = (performance.now() - started) / 1000;
     const errors = todo.filter((t) => this.records.get(t.id)?.error).length;
-    this.lastRun = { files: done, seconds, workers: count, cancelled: run.cancelled };
-    this.status(`${run.cancelled ? 'Cancelled after' : 'Analysed'} ${done} file${done === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${count} Worker${count === 1 ? '' : 's'}`
+    this.lastRun = { files: done, seconds, where, threads: Boolean(threads), cancelled: run.cancelled };
+    this.status(`${run.cancelled ? 'Cancelled after' : 'Analysed'} ${done} file${done === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${where}`
       + `${errors ? `, ${errors} could not be read (tick "errors" to see why)` : ''}${skipped ? `; ${skipped} unchanged since last time` : ''}.`);
     this.render();
   }
@@ -243,6 +312,7 @@ export class Library {
     if (!this.running) return;
     this.running.cancelled = true;
     for (const w of this.workers) w.terminate();
+    this.running.stop();
   }
 
   /** The rows the filters let through: one per content, with how many copies it has. */

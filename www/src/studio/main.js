@@ -11,6 +11,7 @@ import { Microphone, placeTake } from './microphone.js';
 import { AnalysisView } from './analysis.js';
 import { DevicePanel } from './devicepanel.js';
 import { LIBRARY_DRAG, Library } from './library.js';
+import { ask, startThreads } from './threads.js';
 import { ComputerKeyboard, connectMidi, typingInField } from './input.js';
 import { Mixer, MASTER } from './mixer.js';
 import { PianoRoll } from './pianoroll.js';
@@ -1030,16 +1031,67 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
   };
   $('bounce-start').disabled = true;
   $('bounce-cancel').textContent = 'Cancel';
-  const used = new Set(app.project.tracks.flatMap((t) => t.clips).filter((c) => c.content.type === 'audio').map((c) => c.content.asset));
-  const samples = [...used].filter((name) => app.samples.has(name)).map((name) => {
-    const { sampleRate: rate, channels } = app.samples.get(name);
-    return { name, sampleRate: rate, channels };
-  });
   worker.postMessage({
-    module: app.engine.module, project: project ?? app.session.save(), samples, sampleRate, format, tail,
+    module: app.engine.module, project: project ?? app.session.save(), samples: samplesUsed(), sampleRate, format, tail,
     start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
   });
 });
+
+/** The samples the project's audio clips play, as a bounce takes them. */
+function samplesUsed() {
+  const used = new Set(app.project.tracks.flatMap((t) => t.clips).filter((c) => c.content.type === 'audio').map((c) => c.content.asset));
+  return [...used].filter((name) => app.samples.has(name)).map((name) => {
+    const { sampleRate, channels } = app.samples.get(name);
+    return { name, sampleRate, channels };
+  });
+}
+
+/**
+ * The mix and every stem rendered side by side on the threads build's pool (`threads`), then
+ * kept with `write`; resolves to the bounces, the mix first, as `app.bounce` gives each.
+ */
+async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, loudness = null, write = null }, stems) {
+  const region = app.project.loop_region;
+  if (range === 'loop' && !region) throw new Error('there is no loop region: drag on the ruler to make one');
+  app.bouncing = threads;
+  const progress = $('bounce-progress');
+  progress.value = 0;
+  $('bounce-start').disabled = true;
+  $('bounce-cancel').textContent = 'Cancel';
+  const label = `The mix and ${stems.length} stem${stems.length === 1 ? '' : 's'} on ${threads.threads} thread${threads.threads === 1 ? '' : 's'}: `;
+  const cancelled = new Promise((_, reject) => {
+    app.cancelBounce = () => {
+      threads.terminate();
+      $('bounce-status').textContent = 'Cancelled';
+      reject(new Error('cancelled'));
+    };
+  });
+  let done;
+  try {
+    done = await Promise.race([cancelled, ask(threads, {
+      type: 'bounce', projects: [app.session.save(), ...stems.map((s) => s.project)], samples: samplesUsed(), sampleRate, format, tail,
+      start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
+    }, {
+      onProgress: (p) => {
+        progress.value = p.done / p.total;
+        $('bounce-status').textContent = `${label}${Math.round((100 * p.done) / p.total)}%`;
+      },
+    })]);
+  } finally {
+    threads.terminate();
+    app.bouncing = null;
+    $('bounce-start').disabled = false;
+    $('bounce-cancel').textContent = 'Close';
+  }
+  progress.value = 1;
+  const names = [`${fileStem()}.wav`, ...stems.map((s) => s.file)];
+  const results = done.wavs.map((wav, i) => ({ wav, frames: done.frames, renderMs: done.renderMs, sampleRate, format, name: names[i], gainDb: done.gainDb, threads: threads.threads }));
+  if (write) {
+    for (const r of results) await Promise.resolve(write(r.wav, r.name)).catch((err) => showMessage(describe(err)));
+  }
+  app.lastBounce = results[0];
+  return results;
+}
 
 /**
  * Bounces the song, then each track alone as a stem (same length, same range), one Worker run
@@ -1065,6 +1117,14 @@ app.bounceStems = async (options = {}) => {
     write = (bytes, name) => download(bytes, name, 'audio/wav');
   }
   const tracks = app.project.tracks;
+  const threads = await startThreads();
+  if (threads) {
+    const results = await bounceOnThreads(threads, { ...options, write }, tracks.map((t) => app.session.stem(t.id)));
+    const seconds = results[0].frames / results[0].sampleRate;
+    $('bounce-status').textContent = `The mix and ${tracks.length} stem${tracks.length === 1 ? '' : 's'} bounced: ${seconds.toFixed(1)} s of audio each `
+      + `in ${(results[0].renderMs / 1000).toFixed(2)} s on ${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
+    return results;
+  }
   const results = [await app.bounce({ ...options, write, label: `Mix (1 of ${tracks.length + 1}): ` })];
   // Stems take the mix's loudness gain, so they still add up to the normalised mix.
   const loudness = results[0].gainDb === null ? null : { gainDb: results[0].gainDb };
