@@ -238,14 +238,14 @@ function nativeProject(ctx) {
 }
 
 /** The same project as the workstation saves it (a bare project: no history); `loop`: loop it. */
-function w2Project(frames, { loop = false } = {}) {
+function w2Project(frames, { loop = false, trackCount = TRACKS } = {}) {
   const ticks = Math.round((frames / SAMPLE_RATE) * 2 * 960);
   const strip = (gain, pan) => ({ gain_db: 20 * Math.log10(gain), pan, mute: false, solo: false });
   const device = (id, f) => ({
     id, kind: 'biquad', params: { frequency: f.frequency, Q: f.Q, ...(f.gain === undefined ? {} : { gain: f.gain }) }, choices: { type: f.type }, bypass: false,
   });
   const bus = { id: 1, name: 'bus', strip: strip(1, 0), inserts: [device(2, BUS_FILTER)] };
-  const tracks = Array.from({ length: TRACKS }, (_, t) => {
+  const tracks = Array.from({ length: trackCount }, (_, t) => {
     const id = 100 + t * 10;
     const s = track(t);
     return {
@@ -354,6 +354,49 @@ async function workerBounce(frames) {
   const channels = floatWavChannels(result.wav);
   const problems = result.frames === frames ? [] : [`the bounce has ${result.frames} frames, not ${frames}`];
   return { ms: result.renderMs, channels, problems };
+}
+
+// ── G8: the threads build's pool, 1 thread against 2, on batch analysis and a stem bounce ──
+const THREADS_WORKER_URL = '/dist/threads/worker.js';
+
+/** A threads Worker with a pool of `threads`, and a way to ask it for one job. */
+async function threadsWorker(threads) {
+  const worker = new Worker(THREADS_WORKER_URL, { type: 'module' });
+  const ask = (message, transfer = []) => new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'error') reject(new Error(`${data.code}: ${data.message}`));
+      else if (data.type !== 'progress') resolve(data);
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage(message, transfer);
+  });
+  const ready = await ask({ type: 'start', threads });
+  if (ready.threads !== threads) throw new Error(`asked for ${threads} threads, the pool has ${ready.threads}`);
+  return { worker, ask };
+}
+
+/**
+ * G8 on a pool of `threads`: the records of the files at `urls` (one batch, timed around the
+ * call), and a mix with the stems of its `trackCount` tracks, `seconds` long (the render the
+ * Worker times). The records and the WAVs' hashes come back, so runs can be compared.
+ */
+async function threadsCase(threads, { urls, trackCount = 8, seconds = 4 }) {
+  const files = await Promise.all(urls.map(async (url) => ({ name: url, bytes: new Uint8Array(await (await fetch(url)).arrayBuffer()) })));
+  const { worker, ask } = await threadsWorker(threads);
+  try {
+    const started = performance.now();
+    const { records } = await ask({ type: 'analyze', files }, files.map((f) => f.bytes.buffer));
+    const analysisMs = performance.now() - started;
+    const frames = Math.round(seconds * SAMPLE_RATE);
+    const project = w2Project(frames, { trackCount });
+    const stems = project.tracks.map((track) => ({ ...project, tracks: project.tracks.map((t) => ({ ...t, strip: { ...t.strip, solo: t.id === track.id } })) }));
+    const sample = { name: 'noise', sampleRate: SAMPLE_RATE, channels: [paddedNoise(frames)] };
+    const done = await ask({ type: 'bounce', projects: [project, ...stems].map((p) => JSON.stringify(p)), samples: [sample], sampleRate: SAMPLE_RATE, format: 'float32', tail: 0 });
+    const wavHashes = done.wavs.map((w) => hash([new Float32Array(w.buffer, w.byteOffset, w.byteLength >> 2)]));
+    return { threads, analysisMs, audioSeconds: records.reduce((sum, r) => sum + (r.seconds ?? 0), 0), records, stemsMs: done.renderMs, bounces: done.wavs.length, wavHashes };
+  } finally {
+    worker.terminate();
+  }
 }
 
 const CHAIN_LIMITS = { maxNodes: 300, maxEdges: 600 };
@@ -540,5 +583,5 @@ function plot(rows) {
   });
 }
 
-Object.assign(window, { runCase, liveLoad, compareOutputs, forget, subnormalProbe, plot, benchReady: true });
+Object.assign(window, { runCase, threadsCase, liveLoad, compareOutputs, forget, subnormalProbe, plot, benchReady: true });
 document.getElementById('status').textContent = 'ready';
