@@ -127,11 +127,35 @@ test('filters narrow the rows by tempo, kind and key', async () => {
   await page.selectOption('#lib-kind', '');
 });
 
+test('a MIDI file is previewed as the engine renders it, and stopped again', async () => {
+  await page.selectOption('#lib-kind', 'midi');
+  const row = page.locator('#library-table tbody tr').first();
+  await row.locator('button.preview').click();
+  await page.waitForFunction(() => window.quaver.library.preview !== null, null, { timeout: 60_000 });
+  const heard = await page.evaluate(() => {
+    const { buffer } = window.quaver.library.preview.source;
+    let peak = 0;
+    for (let c = 0; c < buffer.numberOfChannels; c += 1) for (const v of buffer.getChannelData(c)) peak = Math.max(peak, Math.abs(v));
+    return { peak, seconds: buffer.duration, finite: [...buffer.getChannelData(0)].every(Number.isFinite) };
+  });
+  assert.ok(heard.peak > 0.01 && heard.finite, `the preview is heard (peak ${heard.peak})`);
+  assert.ok(heard.seconds > 1 && heard.seconds <= 31.5, `${heard.seconds} s: the piece, at most its first 30 s and a second of tail`);
+  assert.match(await page.locator('#library-status').textContent(), /^Playing /);
+  assert.equal(await row.locator('button.preview').textContent(), '■');
+  await row.locator('button.preview').click();
+  assert.equal(await page.evaluate(() => window.quaver.library.preview), null);
+  await page.selectOption('#lib-kind', '');
+  assert.deepEqual(session.pageErrors, []);
+});
+
 test('the index survives a reload, and the same folder again analyses nothing', async () => {
   await page.waitForTimeout(300);
   await page.reload();
   await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
-  assert.equal(await page.evaluate(() => window.quaver.library.records.size), 10);
+  // The index is read when the tab is first opened, not at start-up.
+  assert.equal(await page.evaluate(() => window.quaver.library.records.size), 0);
+  await page.click('#tab-library');
+  await page.waitForFunction(() => window.quaver.library.records.size === 10);
   const status = await addFolder();
   assert.match(status, /10 audio and MIDI files, all analysed before \(1 other files? left alone\)/);
 });

@@ -6,17 +6,12 @@
 // own analysis (wasm), computed once per clip region and kept.
 import { analyzeClip, keyOfNotes } from '../../../pkg/quaver.js';
 import { fitCanvas } from './timeline.js';
+import { el } from './dom.js';
+import { PITCH_CLASSES, keyName } from './notes.js';
 
-const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 const LOW_HZ = 30;
 const FLOOR_DB = -100;
 const LUFS_FLOOR = -60;
-
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 const fixed = (v, digits = 1, unit = '') => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(digits)}${unit}`);
 
@@ -25,7 +20,7 @@ export function noteOf(hz) {
   const midi = 69 + 12 * Math.log2(hz / 440);
   const nearest = Math.round(midi);
   const cents = Math.round((midi - nearest) * 100);
-  return `${NAMES[((nearest % 12) + 12) % 12]}${Math.floor(nearest / 12) - 1} ${cents >= 0 ? '+' : '−'}${Math.abs(cents)}¢`;
+  return `${keyName(nearest)} ${cents >= 0 ? '+' : '−'}${Math.abs(cents)}¢`;
 }
 
 /** A dark-to-bright colour for a level between 0 and 1. */
@@ -108,7 +103,7 @@ export class AnalysisView {
     const fact = (label, value, title = '') => rows.push(el('div', { className: 'fact', title }, el('span', { className: 'dim', textContent: label }), el('strong', { textContent: value })));
     if (result.midi) {
       fact('Key', result.key ? `${result.key.name} (${result.key.confidence.toFixed(2)})` : '—', 'From the notes\' durations per pitch class, matched against the major and minor key profiles');
-      fact('Notes', result.notes ? `${result.notes}, ${NAMES[result.low % 12]}${Math.floor(result.low / 12) - 1}–${NAMES[result.high % 12]}${Math.floor(result.high / 12) - 1}` : 'none');
+      fact('Notes', result.notes ? `${result.notes}, ${keyName(result.low)}–${keyName(result.high)}` : 'none');
       fact('Tempo', `${this.app.project.tempo_bpm} BPM (the song's)`);
       this.facts.replaceChildren(el('h3', { textContent: 'MIDI clip' }), ...rows);
       return;
@@ -242,7 +237,7 @@ export class AnalysisView {
       g.fillStyle = '#4fd1c5';
       g.fillRect(i * bar + 4, height - 18 - h, bar - 8, h);
       g.fillStyle = '#e2e8f0';
-      g.fillText(NAMES[i], i * bar + bar / 2 - 6, height - 4);
+      g.fillText(PITCH_CLASSES[i], i * bar + bar / 2 - 6, height - 4);
     });
   }
 }

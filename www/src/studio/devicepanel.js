@@ -3,11 +3,7 @@
 // (logarithmic where the kind says so), every choice a menu — so a new node kind is a device
 // here with no code of its own.
 
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
+import { el } from './dom.js';
 
 const SLIDER_STEPS = 1000;
 

@@ -7,25 +7,23 @@
 // (by path, size and time). Compressed audio is decoded here (Workers have no decoder) and its
 // channels analysed in a Worker like the rest.
 
+import { Session, readWav } from '../../../pkg/quaver.js';
 import { ask, startThreads } from './threads.js';
 import { clearLibrary, getLibraryFolders, getLibraryRecords, putLibraryFolder, putLibraryRecords } from './storage.js';
+import { el } from './dom.js';
+import { PITCH_CLASSES } from './notes.js';
 
 const CANDIDATE = /\.(wav|wave|mid|midi|kar|rmi|mp3|ogg|oga|opus|flac|aac|m4a)$/i;
 const PLAIN = /\.(wav|wave|mid|midi|kar|rmi)$/i;
-const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 /** Records are written to storage in batches this large (and at the end). */
 const SAVE_EVERY = 64;
 /** The threads build analyses this many files (or bytes) at a time, side by side. */
 const BATCH_FILES = 32;
 const BATCH_BYTES = 64 << 20;
+/** A MIDI file's preview renders this much of it. */
+const PREVIEW_SECONDS = 30;
 /** The drag type that carries a library row's id to the timeline. */
 export const LIBRARY_DRAG = 'application/x-quaver-library';
-
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 const minutes = (s) => (s === null || s === undefined ? '—' : `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`);
 const numberOrNull = (input) => (input.value === '' ? null : Number(input.value));
@@ -89,7 +87,7 @@ export class Library {
     };
     const keys = $('lib-key');
     keys.append(el('option', { value: '', textContent: 'any' }));
-    for (const mode of ['major', 'minor']) for (const name of NAMES) keys.append(el('option', { value: `${name} ${mode}`, textContent: `${name} ${mode}` }));
+    for (const mode of ['major', 'minor']) for (const name of PITCH_CLASSES) keys.append(el('option', { value: `${name} ${mode}`, textContent: `${name} ${mode}` }));
     for (const id of ['lib-bpm-lo', 'lib-bpm-hi', 'lib-key', 'lib-kind', 'lib-seconds', 'lib-lufs-lo', 'lib-lufs-hi', 'lib-errors', 'lib-search']) {
       $(id).addEventListener('input', () => this.render());
     }
@@ -111,7 +109,13 @@ export class Library {
   }
 
   /** Loads the index kept in storage. */
-  async load() {
+  /** Reads the index kept in this browser once, when the library is first wanted. */
+  load() {
+    this.loading ??= this.readIndex();
+    return this.loading;
+  }
+
+  async readIndex() {
     try {
       for (const record of await getLibraryRecords()) this.records.set(record.id, record);
       this.folders = await getLibraryFolders().catch(() => []);
@@ -146,6 +150,7 @@ export class Library {
 
   /** Adds `found` (`{ path, file }`): analyses what is new or changed, keeps the rest. */
   async add(found) {
+    await this.load();
     if (this.running) {
       this.status('Still analysing the last folder: wait for it or cancel it first.');
       return;
@@ -374,8 +379,8 @@ export class Library {
       return th;
     }));
     const body = rows.slice(0, 2000).map(({ record: r, copies }) => {
-      const play = el('button', { type: 'button', className: 'preview', textContent: this.preview?.id === r.id ? '■' : '▶', title: r.kind === 'midi' ? 'MIDI files are heard once added to the project' : 'Preview' });
-      play.disabled = r.kind !== 'audio';
+      const play = el('button', { type: 'button', className: 'preview', textContent: this.preview?.id === r.id ? '■' : '▶', title: r.kind === 'midi' ? `Preview (the first ${PREVIEW_SECONDS} s, with the instruments an import gives it)` : 'Preview' });
+      play.disabled = Boolean(r.error);
       play.onclick = () => this.togglePreview(r);
       const addButton = el('button', { type: 'button', textContent: '+', title: 'Add to the project at the playhead' });
       addButton.disabled = Boolean(r.error);
@@ -438,7 +443,7 @@ export class Library {
     const file = await this.missing(record.id);
     if (!file) return;
     try {
-      const buffer = await this.app.context.decodeAudioData(await file.arrayBuffer());
+      const buffer = record.kind === 'midi' ? await this.renderMidi(file) : await this.app.context.decodeAudioData(await file.arrayBuffer());
       await this.app.context.resume();
       const source = new AudioBufferSourceNode(this.app.context, { buffer });
       source.connect(this.app.context.destination);
@@ -454,6 +459,45 @@ export class Library {
       this.status(`${record.file} could not be played: ${err?.message ?? err}`);
     }
     this.render();
+  }
+
+  /**
+   * A MIDI file as the project would play it once added: its first PREVIEW_SECONDS, with the
+   * instruments an import gives its tracks, rendered by the engine in a bounce Worker.
+   */
+  async renderMidi(file) {
+    const session = new Session('preview');
+    try {
+      if (!session.importMidi(new Uint8Array(await file.arrayBuffer()), 0)) throw new Error('it has no notes');
+      const project = session.save();
+      const songEnd = Math.max(...session.project().tracks.flatMap((t) => t.clips).map((c) => c.start + c.length));
+      const tempo = session.tempoMap();
+      const end = Math.min(songEnd, Math.floor(tempo.tickAt(PREVIEW_SECONDS)));
+      tempo.free();
+      const { sampleRate } = this.app.context;
+      this.status(`Rendering ${file.name}…`);
+      const wav = await new Promise((resolve, reject) => {
+        const worker = new Worker(new URL('quaver-bounce.js', document.baseURI));
+        worker.onmessage = ({ data }) => {
+          if (data.type === 'progress') return;
+          worker.terminate();
+          if (data.type === 'done') resolve(data.wav);
+          else reject(new Error(data.message));
+        };
+        worker.onerror = (event) => {
+          worker.terminate();
+          reject(new Error(event.message || 'the preview Worker failed'));
+        };
+        worker.postMessage({ module: this.app.engine.module, project, sampleRate, format: 'float32', end, tail: 1 });
+      });
+      const audio = readWav(wav);
+      const buffer = new AudioBuffer({ length: audio.channels[0].length, numberOfChannels: audio.channels.length, sampleRate: audio.sampleRate });
+      audio.channels.forEach((channel, c) => buffer.copyToChannel(channel, c));
+      this.status(`Playing ${file.name}${end < songEnd ? ` (its first ${PREVIEW_SECONDS} s)` : ''}.`);
+      return buffer;
+    } finally {
+      session.free();
+    }
   }
 
   /** Puts a library file into the project: at `at` (`{ track, tick }`) or the playhead. */

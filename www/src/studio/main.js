@@ -18,6 +18,7 @@ import { PianoRoll } from './pianoroll.js';
 import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosave } from './storage.js';
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
+import { el } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 /** How far ahead of "now" a play command is scheduled, so it reaches the worklet in time. */
@@ -51,12 +52,6 @@ const app = {
 };
 // For the console and for browser tests.
 window.quaver = app;
-
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 let messageTimer = null;
 function showMessage(text, kind = 'error') {
@@ -703,7 +698,8 @@ function showTab(name) {
   if (name === 'roll') app.roll.draw();
   if (name === 'device') app.devicePanel.render();
   if (name === 'analysis') app.analysis.render();
-  if (name === 'library') app.library.render();
+  // The library's index is read from storage the first time the tab is opened, not at start-up.
+  if (name === 'library') app.library.load().then(() => app.library.render());
 }
 
 function tick() {
@@ -1300,7 +1296,6 @@ async function boot() {
   app.select({ track: first?.id ?? null, clip: first?.clips[0]?.id ?? null });
   showTab('roll');
   await loadSamples();
-  await app.library.load();
   await engine.ready;
   await engine.commit().catch((err) => showMessage(describe(err)));
   watchMaster();

@@ -2,18 +2,13 @@
 // pan, mute and solo, insert slots (any effect the engine describes), and sends to buses.
 // Dragging a fader is one undo step however far it moves.
 import { TRACK_COLOURS } from './timeline.js';
+import { el } from './dom.js';
 
 export const FADER_MIN_DB = -60;
 export const MASTER = 0;
 
 const dbText = (db) => (db <= FADER_MIN_DB ? '−∞ dB' : `${db > 0 ? '+' : ''}${db.toFixed(1)} dB`);
 const panText = (pan) => (Math.abs(pan) < 0.005 ? 'C' : pan < 0 ? `${Math.round(-pan * 100)} L` : `${Math.round(pan * 100)} R`);
-
-function el(tag, props = {}, ...children) {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
 
 /**
  * A range input that reports each move, saying whether it continues the same drag, and calls

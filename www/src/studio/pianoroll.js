@@ -4,17 +4,13 @@
 // Delete removes the selected notes. Each gesture is one edit, so one undo step.
 import { fitCanvas } from './timeline.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
+import { keyName } from './notes.js';
 
 export const KEYS_WIDTH = 44;
 export const KEY_HEIGHT = 12;
 export const VELOCITY_LANE = 64;
 const EDGE = 6;
-const NAMES = ['C', 'C#', 'D', 'D#', 'E', 'F', 'F#', 'G', 'G#', 'A', 'A#', 'B'];
 const BLACK = new Set([1, 3, 6, 8, 10]);
-
-export function keyName(key) {
-  return `${NAMES[key % 12]}${Math.floor(key / 12) - 1}`;
-}
 
 export class PianoRoll {
   constructor(canvas, app) {
