@@ -54,6 +54,10 @@ pub const MIN_CONFIDENCE: f64 = 0.1;
 /// A faster candidate wins when it holds at least this share of the best candidate's score.
 const FASTEST_SHARE: f64 = 0.75;
 
+/// How much more clearly (in autocorrelation) the slower of two octave candidates must show a
+/// backbeat than the faster to be chosen; evenly repeating clicks show none at either.
+const BACKBEAT_MARGIN: f64 = 0.05;
+
 /// The STFT size and hop for onsets at `sample_rate`: 2048 and 256 at 44.1 or 48 kHz (frames of
 /// about 43 ms every 5.3 ms), the same durations at other rates.
 fn onset_frame(sample_rate: f64) -> (usize, usize) {
@@ -179,6 +183,14 @@ fn at(series: &[f64], index: f64) -> f64 {
     }
 }
 
+/// The highest value of `series` within 4 % (at least two frames) of `lag`.
+fn peak_near(series: &[f64], lag: f64) -> f64 {
+    let reach = (0.04 * lag).max(2.0);
+    let lo = (lag - reach).floor().max(0.0) as usize;
+    let hi = ((lag + reach).ceil() as usize).min(series.len().saturating_sub(1));
+    series.get(lo..=hi).map_or(0.0, |s| s.iter().copied().fold(f64::MIN, f64::max))
+}
+
 /// How well a beat of `period` frames repeats: the autocorrelation's mean over its first four
 /// multiples.
 fn period_score(acf: &[f64], period: f64) -> f64 {
@@ -241,8 +253,21 @@ pub fn tempo(onsets: &OnsetStrength) -> Option<Tempo> {
     if best <= 0.0 {
         return None;
     }
-    let (rough_bpm, _) =
-        peaks.iter().rev().find(|p| p.1 >= FASTEST_SHARE * best).copied().expect("the best peak qualifies");
+    let candidates: Vec<f64> = peaks.iter().filter(|p| p.1 >= FASTEST_SHARE * best).map(|p| p.0).collect();
+    let fastest = *candidates.last().expect("the best peak qualifies");
+    // A beat and its half repeat about as well when the kick plays off-beat eighths. The middle
+    // band (snare, claps) then tells them apart: a backbeat repeats every two beats, not every
+    // beat, so the true beat's period shows that step and its half's does not.
+    let mid = autocorrelation(&onsets.bands[1]);
+    let backbeat = |bpm: f64| {
+        let period = 60.0 * fps / bpm;
+        peak_near(&mid, 2.0 * period) - peak_near(&mid, period)
+    };
+    let half = candidates.iter().copied().find(|&bpm| (2.0 * bpm / fastest - 1.0).abs() <= 0.03);
+    let rough_bpm = match half {
+        Some(slower) if backbeat(slower) > backbeat(fastest).max(0.0) + BACKBEAT_MARGIN => slower,
+        _ => fastest,
+    };
     let period = refine_period(&acf, 60.0 * fps / rough_bpm);
     let confidence = period_score(&acf, period).clamp(0.0, 1.0);
     if confidence < MIN_CONFIDENCE {
