@@ -463,11 +463,12 @@ impl Bounce {
 
 /// Several bounces rendered side by side (the mix and its stems): on the thread pool in the
 /// threads build, one after another otherwise, with the same samples either way. `render`
-/// advances every bounce by the same stretch, so progress can be shown between calls.
+/// advances every bounce by the same stretch, so progress can be shown between calls; then
+/// `take` gives each back to be written.
 #[wasm_bindgen]
 #[derive(Debug, Default)]
 pub struct Bounces {
-    bounces: Vec<Bounce>,
+    bounces: Vec<Option<Bounce>>,
 }
 
 #[wasm_bindgen]
@@ -479,24 +480,24 @@ impl Bounces {
 
     /// Takes `bounce` (given its samples already); its index is the number of bounces before.
     pub fn push(&mut self, bounce: Bounce) {
-        self.bounces.push(bounce);
+        self.bounces.push(Some(bounce));
     }
 
     /// Frames all the renders have together.
     pub fn frames(&mut self) -> Result<f64, JsValue> {
-        self.bounces.iter_mut().map(Bounce::frames).sum()
+        self.bounces.iter_mut().flatten().map(Bounce::frames).sum()
     }
 
     /// Frames rendered so far, all together.
     pub fn done(&mut self) -> Result<f64, JsValue> {
-        self.bounces.iter_mut().map(Bounce::done).sum()
+        self.bounces.iter_mut().flatten().map(Bounce::done).sum()
     }
 
     /// Renders up to `frames` more of every bounce; false once all is rendered.
     pub fn render(&mut self, frames: u32) -> Result<bool, JsValue> {
         // Each render is made here, on the calling thread, where errors can become JS values.
         let mut renders = Vec::with_capacity(self.bounces.len());
-        for bounce in &mut self.bounces {
+        for bounce in self.bounces.iter_mut().flatten() {
             renders.push((bounce.started()?, Ok(false)));
         }
         super::threads::par_for_each(&mut renders, |(render, result)| *result = render.render(frames as usize));
@@ -507,29 +508,11 @@ impl Bounces {
         Ok(more)
     }
 
-    /// Bounce `index` as a WAV file, as `Bounce.wav` writes it.
-    pub fn wav(
-        &mut self,
-        index: usize,
-        format: &str,
-        dither: bool,
-        target_lufs: Option<f64>,
-        ceiling_dbtp: Option<f64>,
-        gain_db: Option<f64>,
-    ) -> Result<Vec<u8>, JsValue> {
-        self.bounce(index)?.wav(format, dither, target_lufs, ceiling_dbtp, gain_db)
-    }
-
-    /// The gain loudness normalisation gave bounce `index` (dB), or null.
-    #[wasm_bindgen(js_name = gainDb)]
-    pub fn gain_db(&mut self, index: usize) -> Result<Option<f64>, JsValue> {
-        Ok(self.bounce(index)?.gain_db())
-    }
-
-    fn bounce(&mut self, index: usize) -> Result<&mut Bounce, JsValue> {
+    /// Bounce `index`, to be written with `wav` (once: it is no longer among these).
+    pub fn take(&mut self, index: usize) -> Result<Bounce, JsValue> {
         let count = self.bounces.len();
-        self.bounces
-            .get_mut(index)
-            .ok_or_else(|| js_error(EngineError::new(ErrorCode::OutOfRange, format!("bounce {index} of {count}"))))
+        self.bounces.get_mut(index).and_then(Option::take).ok_or_else(|| {
+            js_error(EngineError::new(ErrorCode::OutOfRange, format!("no bounce {index} left of {count}")))
+        })
     }
 }

@@ -179,6 +179,26 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   alone.forEach((bytes, i) => {
     assert.deepEqual(new Uint8Array(bytes), new Uint8Array(readFileSync(paths[i + 1])), `${names[i + 1]}: the single-threaded bounce differs`);
   });
+  // Normalised to −23 LUFS on the pool, the mix takes a gain and every stem the same one: the
+  // normalised mix is the first mix times that gain, and the stems still add up to it.
+  const loud = await page.evaluate(async (first) => {
+    const samples = (wav) => {
+      const view = new DataView(wav.buffer, wav.byteOffset, wav.byteLength);
+      let at = 12;
+      while (view.getUint32(at, false) !== 0x64617461) at += 8 + view.getUint32(at + 4, true);
+      return new Float32Array(wav.slice(at + 8, at + 8 + view.getUint32(at + 4, true)).buffer);
+    };
+    const runs = await window.quaver.bounceStems({ save: false, format: 'float32', sampleRate: 48000, loudness: { target: -23, ceiling: -1 } });
+    const [mixed, one, two] = runs.map((r) => samples(r.wav));
+    const gain = 10 ** (runs[0].gainDb / 20);
+    let error = 0;
+    for (let i = 0; i < mixed.length; i += 1) error = Math.max(error, Math.abs(mixed[i] - gain * first[i]), Math.abs(one[i] + two[i] - mixed[i]));
+    return { gains: runs.map((r) => r.gainDb), threads: runs.map((r) => r.threads), error, frames: mixed.length / 2 };
+  }, Array.from({ length: 2 * mix.frames }, (_, i) => mix.channels[i % 2][i >> 1]));
+  assert.ok(loud.threads.every((t) => t >= 2) && loud.gains.every((g) => Number.isFinite(g) && g === loud.gains[0]), JSON.stringify(loud));
+  assert.equal(loud.frames, mix.frames);
+  const gainError = loud.error;
+  assert.ok(gainError < 1e-5, `the normalised mix is the mix times its gain, and its stems add up to it (${gainError})`);
 
   // The CLI writes the same stems.
   const dir = renderNatively(await page.evaluate(() => window.quaver.session.save()), (folder) => ['--stems', path.join(folder, 'stems')]);

@@ -30,10 +30,20 @@ function bounce({ projects, samples = [], sampleRate, format, start = 0, end = -
   while (all.render(sampleRate * CHUNK_SECONDS)) self.postMessage({ type: 'progress', done: all.done(), total });
   const renderMs = performance.now() - startedAt;
   const dither = format !== 'float32';
+  const write = (index, target, ceiling, gain) => {
+    const one = all.take(index);
+    try {
+      return { wav: one.wav(format, dither, target, ceiling, gain), gainDb: one.gainDb() ?? null };
+    } finally {
+      one.free();
+    }
+  };
   // The mix is normalised; the stems take its gain, so they still add up to it.
-  const wavs = [all.wav(0, format, dither, loudness?.target ?? undefined, loudness?.ceiling ?? undefined, loudness?.gainDb ?? undefined)];
-  const gainDb = all.gainDb(0) ?? null;
-  for (let i = 1; i < projects.length; i += 1) wavs.push(all.wav(i, format, dither, undefined, undefined, gainDb ?? undefined));
+  const mix = write(0, loudness?.target ?? undefined, loudness?.ceiling ?? undefined, loudness?.gainDb ?? undefined);
+  const { gainDb } = mix;
+  const wavs = [mix.wav];
+  for (let i = 1; i < projects.length; i += 1) wavs.push(write(i, undefined, undefined, gainDb ?? undefined).wav);
+  all.free();
   return { type: 'done', wavs, frames: total / projects.length, renderMs, gainDb };
 }
 
