@@ -80,11 +80,10 @@ const a2 = {
 console.log(`A2 audio analysis: native ${a2.nativeRealTime.toFixed(0)}× real time per core, wasm ${a2.wasmRealTime.toFixed(0)}×; wasm ÷ native time ${a2.wasmOverNative.toFixed(2)}`);
 
 // A3: the Dask run (two local worker processes) against the native CLI on one core, same files.
-function daskRate(dir) {
+function daskRate(dir, shards) {
   const out = path.join(corpora, 'bench.parquet');
-  // Eight shards: both workers stay busy to the end whatever the corpus.
   const count = readdirSync(dir).filter((n) => /\.(mid|wav)$/.test(n)).length;
-  const shard = String(Math.ceil(count / 8));
+  const shard = String(Math.ceil(count / shards));
   const r = spawnSync(python, ['-m', 'quaver.dask', dir, '--out', out, '--workers', '2', '--shard-size', shard], { encoding: 'utf8', cwd: root });
   if (r.status !== 0) throw new Error(r.stderr);
   const m = /(\d+) rows in ([\d.]+) s/.exec(r.stderr);
@@ -92,11 +91,13 @@ function daskRate(dir) {
 }
 // Against the CLI on one thread, and on the same two cores the two workers share with Dask's
 // scheduler (what a worker really competes with on this machine).
-const daskPerWorker = median(Array.from({ length: runs }, () => daskRate(midi)));
+// Eight shards of MIDI files; one shard per WAV (each 30 s WAV is 140 ms of work, so two a shard
+// leave a worker idle for a whole shard whenever the eight do not split four and four).
+const daskPerWorker = median(Array.from({ length: runs }, () => daskRate(midi, 8)));
 const a3 = { daskPerWorker, cliPerCore: warmOne, ratio: daskPerWorker / warmOne, ratioSameCores: daskPerWorker / (warm / 2) };
 // Cluster size for 10⁸ files in an hour at the measured per-worker rate (one core each).
 a3.workersFor100MillionPerHour = Math.ceil(1e8 / 3600 / daskPerWorker);
-const daskAudio = median(Array.from({ length: runs }, () => daskRate(audio)));
+const daskAudio = median(Array.from({ length: runs }, () => daskRate(audio, wavs.length)));
 a3.audioDaskPerWorker = daskAudio;
 a3.audioCliPerCore = wavs.length / nativeSeconds;
 a3.audioRatio = daskAudio / a3.audioCliPerCore;
@@ -104,7 +105,7 @@ const nativeTwoThreads = median(
   Array.from({ length: runs }, () => timed(() => execFileSync(cli, ['analyze', ...wavs, '--json'], { env: { ...process.env, RAYON_NUM_THREADS: '2' } }))),
 );
 a3.audioRatioSameCores = daskAudio / (wavs.length / nativeTwoThreads / 2);
-console.log(`A3 Dask: ${daskPerWorker.toFixed(0)} MIDI rows/s per worker against ${warmOne} per core natively (${a3.ratio.toFixed(2)}; ${a3.ratioSameCores.toFixed(2)} against the CLI on both cores); audio ${a3.audioRatio.toFixed(2)} (${a3.audioRatioSameCores.toFixed(2)}); 10⁸ files in an hour need ${a3.workersFor100MillionPerHour} workers`);
+console.log(`A3 Dask: ${daskPerWorker.toFixed(0)} MIDI rows/s per worker against ${warmOne} per core natively (${a3.ratio.toFixed(2)}; ${a3.ratioSameCores.toFixed(2)} against the CLI on both cores); audio ${a3.audioRatio.toFixed(2)} (${a3.audioRatioSameCores.toFixed(2)}); 10⁸ files in an hour need ${a3.workersFor100MillionPerHour} worker${a3.workersFor100MillionPerHour === 1 ? "" : "s"}`);
 
 mkdirSync(path.join(root, 'bench-results'), { recursive: true });
 const result = { date: new Date().toISOString(), a1, a2, a3 };
