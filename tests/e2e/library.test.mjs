@@ -191,6 +191,22 @@ test('a library file goes into the project, and the Analysis tab draws the selec
     return hi - lo;
   });
   assert.ok(spread > 100, `the spectrogram spans ${spread} levels of red`);
+  // The waveform overview across the top: the loop's drum hits reach further from the middle
+  // line than the gaps between them, which hold only the quieter tone.
+  const reach = await page.evaluate(() => {
+    const c = document.querySelector('#analysis canvas');
+    const lane = Math.floor(c.height * 0.16);
+    const data = c.getContext('2d').getImageData(0, 0, c.width, lane).data;
+    const columns = [];
+    for (let x = 0; x < c.width; x += 1) {
+      let drawn = 0;
+      for (let y = 0; y < lane; y += 1) if (data[(y * c.width + x) * 4 + 1] > 150) drawn += 1;
+      columns.push(drawn / lane);
+    }
+    columns.sort((a, b) => a - b);
+    return { quiet: columns[Math.floor(columns.length * 0.1)], loud: columns[columns.length - 1] };
+  });
+  assert.ok(reach.quiet > 0 && reach.loud > 2 * reach.quiet, `the waveform lane: ${JSON.stringify(reach)}`);
   await page.locator('#pane-analysis').screenshot({ path: path.join(shots, 'studio-analysis.png') });
   // A MIDI file from the library becomes tracks; its clip's analysis is its key.
   await page.click('#tab-library');

@@ -1,10 +1,11 @@
 // Main thread: the Analysis tab — what the selected clip holds, drawn. An audio clip gets its
-// spectrogram on a log-frequency scale with the pitch it sings, its onsets and beat grid over
-// it, the short-term loudness below, and the figures beside: tempo, key, loudness (integrated,
+// waveform overview, its spectrogram on a log-frequency scale with the pitch it sings, its
+// onsets and beat grid over it, the short-term loudness below, and the figures beside: tempo, key, loudness (integrated,
 // short-term and momentary maxima, range, true peak) and its partials, strongest first. A MIDI
 // clip gets its key from its notes and their pitch-class weights. All of it is the engine's
 // own analysis (wasm), computed once per clip region and kept.
 import { analyzeClip, keyOfNotes } from '../../../pkg/quaver.js';
+import { peaksOf } from './audio.js';
 import { fitCanvas } from './timeline.js';
 import { el } from './dom.js';
 import { PITCH_CLASSES, keyName } from './notes.js';
@@ -34,7 +35,7 @@ export class AnalysisView {
     this.app = app;
     this.root = root;
     this.canvas = el('canvas', { className: 'analysis-canvas' });
-    this.canvas.setAttribute('aria-label', 'Spectrogram with pitch, onsets and beats; loudness below');
+    this.canvas.setAttribute('aria-label', 'Waveform; spectrogram with pitch, onsets and beats; loudness below');
     this.facts = el('div', { className: 'analysis-facts' });
     this.facts.setAttribute('aria-live', 'polite');
     root.replaceChildren(this.canvas, this.facts);
@@ -88,6 +89,7 @@ export class AnalysisView {
     const started = performance.now();
     const result = analyzeClip(channels, sample.sampleRate);
     result.ms = performance.now() - started;
+    result.peaks = peaksOf(channels);
     return result;
   }
 
@@ -142,16 +144,20 @@ export class AnalysisView {
     if (result.midi) return this.drawClasses(g, width, height, result.key?.classes);
     const s = result.spectrogram;
     const loudnessHeight = Math.round(height * 0.22);
+    // The waveform overview on top, the spectrogram under it, the loudness at the bottom.
+    const waveHeight = Math.round(height * 0.16);
+    this.drawWaveform(g, width, waveHeight, result.peaks);
+    const specTop = waveHeight + 4;
     const top = height - loudnessHeight - 4;
     const nyquist = s.sampleRate / 2;
-    const yOf = (hz) => top - (Math.log(Math.max(hz, LOW_HZ) / LOW_HZ) / Math.log(nyquist / LOW_HZ)) * top;
+    const yOf = (hz) => top - (Math.log(Math.max(hz, LOW_HZ) / LOW_HZ) / Math.log(nyquist / LOW_HZ)) * (top - specTop);
     // The spectrogram: one column per frame, rows by log frequency.
-    const image = g.createImageData(Math.max(1, Math.round(width)), Math.max(1, Math.round(top)));
+    const image = g.createImageData(Math.max(1, Math.round(width)), Math.max(1, Math.round(top - specTop)));
     const peak = s.decibels.reduce((m, v) => Math.max(m, v), FLOOR_DB);
     for (let x = 0; x < image.width; x += 1) {
       const frame = Math.min(s.frames - 1, Math.floor((x / image.width) * s.frames));
       for (let y = 0; y < image.height; y += 1) {
-        const hz = LOW_HZ * (nyquist / LOW_HZ) ** ((top - y) / top);
+        const hz = LOW_HZ * (nyquist / LOW_HZ) ** ((image.height - y) / image.height);
         const bin = Math.min(s.bins - 1, Math.round((hz / nyquist) * (s.bins - 1)));
         const db = s.decibels[frame * s.bins + bin];
         const [r, gr, b] = heat((db - (peak - 90)) / 90);
@@ -162,7 +168,7 @@ export class AnalysisView {
         image.data[at + 3] = 255;
       }
     }
-    g.putImageData(image, 0, 0);
+    g.putImageData(image, 0, specTop);
     const seconds = result.seconds || 1;
     const xOf = (t) => (t / seconds) * width;
     // Beats as faint lines, onsets as ticks along the top.
@@ -175,7 +181,7 @@ export class AnalysisView {
       g.stroke();
     }
     g.fillStyle = '#f6e05e';
-    for (const onset of result.onsets) g.fillRect(Math.round(xOf(onset)), 0, 2, 6);
+    for (const onset of result.onsets) g.fillRect(Math.round(xOf(onset)), specTop, 2, 6);
     // Pitch: a line through the voiced frames.
     g.strokeStyle = '#4fd1c5';
     g.lineWidth = 2;
@@ -224,6 +230,28 @@ export class AnalysisView {
     g.font = '11px system-ui, sans-serif';
     for (const hz of [100, 1000, 10000].filter((f) => f < nyquist)) g.fillText(hz >= 1000 ? `${hz / 1000} kHz` : `${hz} Hz`, 4, Math.max(12, yOf(hz) - 2));
     g.fillText('short-term LUFS', 4, lTop + 12);
+  }
+
+  /** The clip's waveform: the lowest and highest sample under each pixel column. */
+  drawWaveform(g, width, height, peaks) {
+    g.fillStyle = '#161b22';
+    g.fillRect(0, 0, width, height);
+    const columns = peaks.length / 2;
+    const mid = height / 2;
+    g.fillStyle = '#68d391';
+    for (let x = 0; x < width; x += 1) {
+      const from = Math.floor((x / width) * columns);
+      const to = Math.max(from + 1, Math.floor(((x + 1) / width) * columns));
+      let low = 0;
+      let high = 0;
+      for (let c = from; c < Math.min(to, columns); c += 1) {
+        low = Math.min(low, peaks[2 * c]);
+        high = Math.max(high, peaks[2 * c + 1]);
+      }
+      const y0 = mid - Math.min(1, high) * mid;
+      const y1 = mid - Math.max(-1, low) * mid;
+      g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
+    }
   }
 
   /** A MIDI clip's twelve pitch-class weights as bars. */
