@@ -199,6 +199,28 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   assert.equal(loud.frames, mix.frames);
   const gainError = loud.error;
   assert.ok(gainError < 1e-5, `the normalised mix is the mix times its gain, and its stems add up to it (${gainError})`);
+  // A pool that fails hands the bounce to the single-threaded Worker, one stem at a time.
+  const fallback = await page.evaluate(async () => {
+    const Real = window.Worker;
+    window.Worker = class extends Real {
+      constructor(url, options) {
+        super(url, options);
+        if (!String(url).includes('threads/worker.js')) return;
+        const post = this.postMessage.bind(this);
+        this.postMessage = (message, transfer) => (message?.type === 'bounce'
+          ? setTimeout(() => this.onmessage({ data: { type: 'error', code: 'Internal', message: 'injected failure' } }))
+          : post(message, transfer));
+      }
+    };
+    try {
+      const runs = await window.quaver.bounceStems({ save: false, format: 'float32', sampleRate: 48000 });
+      return runs.map((r) => ({ threads: r.threads ?? null, bytes: r.wav.length }));
+    } finally {
+      window.Worker = Real;
+    }
+  });
+  assert.deepEqual(fallback.map((r) => r.threads), [null, null, null], 'bounced without the pool');
+  assert.deepEqual(fallback.map((r) => r.bytes), paths.map((p) => readFileSync(p).length));
 
   // The CLI writes the same stems.
   const dir = renderNatively(await page.evaluate(() => window.quaver.session.save()), (folder) => ['--stems', path.join(folder, 'stems')]);

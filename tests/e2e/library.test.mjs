@@ -108,6 +108,37 @@ test('a page that is not cross-origin isolated analyses the folder on single-thr
   }
 });
 
+test('when the threads build fails, the files it had not finished go to single-threaded Workers, to the same records', async () => {
+  // The threads Worker answers its first batch with an error, as a failed pool would.
+  const broken = await openStudio({
+    init: () => {
+      const Real = window.Worker;
+      window.Worker = class extends Real {
+        constructor(url, options) {
+          super(url, options);
+          if (!String(url).includes('threads/worker.js')) return;
+          const post = this.postMessage.bind(this);
+          this.postMessage = (message, transfer) => (message?.type === 'analyze'
+            ? setTimeout(() => this.onmessage({ data: { type: 'error', code: 'Internal', message: 'injected failure' } }))
+            : post(message, transfer));
+        }
+      };
+    },
+  });
+  try {
+    await broken.page.click('#tab-library');
+    await broken.page.setInputFiles('#library-input', folder);
+    await broken.page.waitForFunction(() => /Analysed/.test(document.getElementById('library-status').textContent), null, { timeout: 120_000 });
+    assert.match(await broken.page.locator('#library-status').textContent(), /Analysed 10 files in [\d.]+ s on [2-8] threads, then \d Workers?, 1 could not be read/);
+    const records = await broken.page.evaluate(() => [...window.quaver.library.records.values()]);
+    const byFile = (list) => Object.fromEntries(list.map((r) => [r.file, r]));
+    assert.deepEqual(byFile(records), byFile(threadRecords));
+    assert.deepEqual(broken.pageErrors, []);
+  } finally {
+    await broken.close();
+  }
+});
+
 test('filters narrow the rows by tempo, kind and key', async () => {
   const slow = Math.min(...truths.map((t) => t.bpm));
   await page.fill('#lib-bpm-lo', String(Math.floor(slow) - 1));

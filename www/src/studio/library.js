@@ -213,6 +213,7 @@ export class Library {
   /**
    * Analyses `todo` in batches on the threads build's pool (`threads`), reading and decoding
    * the next batch while the pool works on this one; `accept(item, record)` takes each result.
+   * If the pool fails, rejects with the items not yet accepted as `remaining`.
    */
   async analyseOnThreads(threads, todo, run, accept) {
     let next = 0;
@@ -228,6 +229,7 @@ export class Library {
       }
       return batch;
     };
+    let first = 0;
     let batch = await readBatch();
     while (batch.length && !run.cancelled) {
       const messages = batch.filter((b) => b.message).map((b) => b.message);
@@ -239,11 +241,13 @@ export class Library {
       try {
         ({ records } = await analysed);
       } catch (err) {
-        records = messages.map((m) => ({ file: m.name, error: `the analysis failed: ${err.message}` }));
+        await following;
+        throw Object.assign(err, { remaining: todo.slice(first) });
       }
       if (run.cancelled) return;
       let r = 0;
       for (const b of batch) await accept(b.item, b.record ?? records[r++]);
+      first += batch.length;
       batch = await following;
     }
   }
@@ -277,20 +281,13 @@ export class Library {
       this.status(`Analysing ${done} of ${todo.length}…`);
       if (pending.length >= SAVE_EVERY) await save();
     };
-    const threads = todo.length > 1 ? await startThreads() : null;
-    if (threads) this.workers = [threads];
-    let where = 'no Workers';
-    if (threads && !run.cancelled) {
-      where = `${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
-      await Promise.race([this.analyseOnThreads(threads, todo, run, accept), stopped]);
-    } else if (!run.cancelled) {
-      const count = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4, todo.length));
+    const onWorkers = async (items) => {
+      const count = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4, items.length));
       this.startWorkers(count);
-      where = `${count} Worker${count === 1 ? '' : 's'}`;
       let next = 0;
       const lane = async (worker) => {
-        while (!run.cancelled && next < todo.length) {
-          const item = todo[next];
+        while (!run.cancelled && next < items.length) {
+          const item = items[next];
           next += 1;
           const record = await this.analyseOne(worker, item);
           if (run.cancelled) return;
@@ -298,6 +295,23 @@ export class Library {
         }
       };
       await Promise.race([Promise.all(this.workers.map(lane)), stopped]);
+      return `${count} Worker${count === 1 ? '' : 's'}`;
+    };
+    const threads = todo.length > 1 ? await startThreads() : null;
+    if (threads) this.workers = [threads];
+    let where = 'no Workers';
+    if (threads && !run.cancelled) {
+      where = `${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
+      try {
+        await Promise.race([this.analyseOnThreads(threads, todo, run, accept), stopped]);
+      } catch (err) {
+        // The pool failed: what it had not finished goes to single-threaded Workers.
+        console.warn(`[quaver] the threads build failed (${err.message}); going on with single-threaded Workers`);
+        threads.terminate();
+        if (!run.cancelled) where = `${where}, then ${await onWorkers(err.remaining)}`;
+      }
+    } else if (!run.cancelled) {
+      where = await onWorkers(todo);
     }
     await save();
     for (const w of this.workers) w.terminate();

@@ -1072,7 +1072,7 @@ async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', samp
         progress.value = p.done / p.total;
         $('bounce-status').textContent = `${label}${Math.round((100 * p.done) / p.total)}%`;
       },
-    })]);
+    }).catch((err) => { throw Object.assign(err, { fromPool: true }); })]);
   } finally {
     threads.terminate();
     app.bouncing = null;
@@ -1115,11 +1115,16 @@ app.bounceStems = async (options = {}) => {
   const tracks = app.project.tracks;
   const threads = await startThreads();
   if (threads) {
-    const results = await bounceOnThreads(threads, { ...options, write }, tracks.map((t) => app.session.stem(t.id)));
-    const seconds = results[0].frames / results[0].sampleRate;
-    $('bounce-status').textContent = `The mix and ${tracks.length} stem${tracks.length === 1 ? '' : 's'} bounced: ${seconds.toFixed(1)} s of audio each `
-      + `in ${(results[0].renderMs / 1000).toFixed(2)} s on ${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
-    return results;
+    try {
+      const results = await bounceOnThreads(threads, { ...options, write }, tracks.map((t) => app.session.stem(t.id)));
+      const seconds = results[0].frames / results[0].sampleRate;
+      $('bounce-status').textContent = `The mix and ${tracks.length} stem${tracks.length === 1 ? '' : 's'} bounced: ${seconds.toFixed(1)} s of audio each `
+        + `in ${(results[0].renderMs / 1000).toFixed(2)} s on ${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
+      return results;
+    } catch (err) {
+      if (!err.fromPool) throw err;
+      console.warn(`[quaver] the threads build failed (${err.message}); bouncing one stem at a time`);
+    }
   }
   const results = [await app.bounce({ ...options, write, label: `Mix (1 of ${tracks.length + 1}): ` })];
   // Stems take the mix's loudness gain, so they still add up to the normalised mix.
