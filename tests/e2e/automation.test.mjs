@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStudio } from './lab.mjs';
+import { breakThreadsWorker, openStudio } from './lab.mjs';
 import { onsets, readWav } from './wav.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -200,23 +200,13 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   const gainError = loud.error;
   assert.ok(gainError < 1e-5, `the normalised mix is the mix times its gain, and its stems add up to it (${gainError})`);
   // A pool that fails hands the bounce to the single-threaded Worker, one stem at a time.
+  await page.evaluate(breakThreadsWorker, 'bounce');
   const fallback = await page.evaluate(async () => {
-    const Real = window.Worker;
-    window.Worker = class extends Real {
-      constructor(url, options) {
-        super(url, options);
-        if (!String(url).includes('threads/worker.js')) return;
-        const post = this.postMessage.bind(this);
-        this.postMessage = (message, transfer) => (message?.type === 'bounce'
-          ? setTimeout(() => this.onmessage({ data: { type: 'error', code: 'Internal', message: 'injected failure' } }))
-          : post(message, transfer));
-      }
-    };
     try {
       const runs = await window.quaver.bounceStems({ save: false, format: 'float32', sampleRate: 48000 });
       return runs.map((r) => ({ threads: r.threads ?? null, bytes: r.wav.length }));
     } finally {
-      window.Worker = Real;
+      window.Worker = window.RealWorker;
     }
   });
   assert.deepEqual(fallback.map((r) => r.threads), [null, null, null], 'bounced without the pool');

@@ -6,14 +6,14 @@ import { launch } from './browser.mjs';
 
 /**
  * Serves dist/ (with COOP/COEP unless `isolate` is false), opens the page (after running
- * `init` in it, if given; Chromium started with `browserArgs` too), and records console errors
+ * `init(initArg)` in it, if given; Chromium started with `browserArgs` too), and records console errors
  * and page errors from before navigation on. `close()` ends browser and server.
  */
-export async function openLab({ isolate = true, init = null, path = 'lab.html', browserArgs = [] } = {}) {
+export async function openLab({ isolate = true, init = null, initArg = undefined, path = 'lab.html', browserArgs = [] } = {}) {
   const { server, url } = await startServer({ port: 0, isolate });
   const context = await launch(browserArgs);
   const page = await context.newPage();
-  if (init) await page.addInitScript(init);
+  if (init) await page.addInitScript(init, initArg);
   const consoleErrors = [];
   const pageErrors = [];
   page.on('console', (message) => {
@@ -101,4 +101,23 @@ export function bandPower({ db, sampleRate, fftSize }, fromHz, toHz) {
     if (hz >= fromHz && hz < toHz && Number.isFinite(db[bin])) power += 10 ** (db[bin] / 10);
   }
   return power;
+}
+
+/**
+ * Runs in the page: from now on the threads build's Worker answers every `job` message ('analyze'
+ * or 'bounce') with an error, as a failed pool would. `window.RealWorker` keeps the real one.
+ */
+export function breakThreadsWorker(job) {
+  const Real = window.RealWorker ?? window.Worker;
+  window.RealWorker = Real;
+  window.Worker = class extends Real {
+    constructor(url, options) {
+      super(url, options);
+      if (!String(url).includes('threads/worker.js')) return;
+      const post = this.postMessage.bind(this);
+      this.postMessage = (message, transfer) => (message?.type === job
+        ? setTimeout(() => this.onmessage({ data: { type: 'error', code: 'Internal', message: 'injected failure' } }))
+        : post(message, transfer));
+    }
+  };
 }

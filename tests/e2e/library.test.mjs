@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openStudio } from './lab.mjs';
+import { breakThreadsWorker, openStudio } from './lab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results');
@@ -110,21 +110,7 @@ test('a page that is not cross-origin isolated analyses the folder on single-thr
 
 test('when the threads build fails, the files it had not finished go to single-threaded Workers, to the same records', async () => {
   // The threads Worker answers its first batch with an error, as a failed pool would.
-  const broken = await openStudio({
-    init: () => {
-      const Real = window.Worker;
-      window.Worker = class extends Real {
-        constructor(url, options) {
-          super(url, options);
-          if (!String(url).includes('threads/worker.js')) return;
-          const post = this.postMessage.bind(this);
-          this.postMessage = (message, transfer) => (message?.type === 'analyze'
-            ? setTimeout(() => this.onmessage({ data: { type: 'error', code: 'Internal', message: 'injected failure' } }))
-            : post(message, transfer));
-        }
-      };
-    },
-  });
+  const broken = await openStudio({ init: breakThreadsWorker, initArg: 'analyze' });
   try {
     await broken.page.click('#tab-library');
     await broken.page.setInputFiles('#library-input', folder);
