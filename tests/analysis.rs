@@ -479,3 +479,63 @@ fn loudness_agrees_with_ffmpeg_on_noise_and_music_like_signals() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// ffmpeg writes `wav` as `extension` (its default encoder and bit rate for each).
+fn ffmpeg_encode(wav: &std::path::Path, extension: &str) -> std::path::PathBuf {
+    let out = wav.with_extension(extension);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(wav)
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs (scripts/setup.sh installs it)");
+    assert!(status.success(), "ffmpeg could not write {}", out.display());
+    out
+}
+
+#[test]
+fn compressed_files_decode_natively_to_what_ffmpeg_hears_and_analyse_like_their_wav() {
+    use quaver::analysis::summary::summarize_audio;
+    use quaver::formats::decode::decode;
+    use quaver::formats::wav::read_wav;
+    use quaver::formats::FormatErrorKind;
+    let dir = std::env::temp_dir().join(format!("quaver-analysis-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pieces = common::helper(&["audio-pieces", dir.to_str().unwrap(), "1", "5", "12"]);
+    let wav = dir.join("loop000.wav");
+    let original = read_wav(&std::fs::read(&wav).unwrap()).unwrap();
+    let reference = summarize_audio(&original).unwrap();
+    let bpm = pieces[0]["bpm"].as_f64().unwrap();
+    assert!((reference.bpm.unwrap() / bpm - 1.0).abs() <= 0.02, "the WAV itself: {reference:?} against {bpm}");
+    for extension in ["flac", "mp3", "ogg", "m4a", "aac"] {
+        let path = ffmpeg_encode(&wav, extension);
+        let audio = decode(&std::fs::read(&path).unwrap()).unwrap_or_else(|e| panic!("{extension}: {e:?}"));
+        assert_eq!(audio.channels.len(), original.channels.len(), "{extension}");
+        if extension == "flac" {
+            assert_eq!(audio.channels, original.channels, "FLAC is lossless: the WAV's samples exactly");
+        }
+        let record = summarize_audio(&audio).unwrap();
+        let (integrated, _, _) = ffmpeg_loudness(&path);
+        println!(
+            "decode: {extension}: {:?} BPM, {:?}, {:?} LUFS (ffmpeg {integrated})",
+            record.bpm, record.key, record.loudness_lufs
+        );
+        assert!(
+            (record.loudness_lufs.unwrap() - integrated).abs() <= 0.15,
+            "{extension}: {record:?} against ffmpeg's {integrated} LUFS"
+        );
+        assert!((record.bpm.unwrap() / reference.bpm.unwrap() - 1.0).abs() <= 0.01, "{extension}: {record:?}");
+        assert_eq!(record.key, reference.key, "{extension}");
+    }
+    // A file cut short keeps what came before the cut; text is not audio at all.
+    let mp3 = std::fs::read(dir.join("loop000.mp3")).unwrap();
+    let cut = decode(&mp3[..mp3.len() / 3]).expect("the first third decodes");
+    let whole = original.channels[0].len() as f64;
+    assert!(
+        (0.2..0.45).contains(&(cut.channels[0].len() as f64 / whole)),
+        "{} of {whole} frames",
+        cut.channels[0].len()
+    );
+    assert_eq!(decode(b"just some text, not audio").unwrap_err().kind, FormatErrorKind::NotThisFormat);
+    std::fs::remove_dir_all(&dir).ok();
+}

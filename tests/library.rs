@@ -99,7 +99,7 @@ fn analyze_prints_one_json_line_per_file_in_order_with_an_error_line_for_a_bad_o
     assert!(
         lines[0]["key"].as_str().unwrap().ends_with("major") || lines[0]["key"].as_str().unwrap().ends_with("minor")
     );
-    assert!(lines[1]["error"].as_str().unwrap().contains("not a WAV or MIDI file"), "{}", lines[1]);
+    assert!(lines[1]["error"].as_str().unwrap().contains("not an audio or MIDI file"), "{}", lines[1]);
     // A 440 Hz sine at amplitude 0.25 on both channels: a mean square of 1/32 (−15.05 dB) per
     // channel, +3.01 dB for two, BS.1770's −0.691 dB offset, and K-weighting within a tenth of a
     // decibel of flat at 440 Hz: −12.7 LUFS.
@@ -131,7 +131,7 @@ fn a_scan_stores_every_file_or_its_error_shows_copies_once_and_answers_queries()
     assert!(text.iter().any(|t| t.contains("broken link.mid: cannot read")), "{text:?}");
     assert!(text.iter().any(|t| t.contains("loop: a symlink loop")), "{text:?}");
     assert!(text.iter().any(|t| t.contains("cut short.mid") && t.contains("truncated")), "{text:?}");
-    assert!(text.iter().any(|t| t.contains("not really.wav: not a WAV or MIDI file")), "{text:?}");
+    assert!(text.iter().any(|t| t.contains("not really.wav: not an audio or MIDI file")), "{text:?}");
 
     let query = |args: &[&str]| {
         let out = quaver().args(["library", "query", "--db"]).arg(&db).args(args).output().unwrap();

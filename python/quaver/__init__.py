@@ -1,4 +1,5 @@
-"""Quaver's analysis from Python: tempo, key and loudness of WAV and MIDI files.
+"""Quaver's analysis from Python: tempo, key and loudness of audio (WAV, MP3, FLAC, Ogg Vorbis,
+AAC) and MIDI files.
 
     >>> import quaver
     >>> quaver.analyze_file("song.mid")["key"]

@@ -31,7 +31,7 @@ def analyze_shard(paths):
 
 
 def scan(directory, out, scheduler=None, shard_size=500, workers=2):
-    """Analyses every WAV and MIDI file under `directory` on a Dask cluster into the Parquet file
+    """Analyses every audio and MIDI file under `directory` on a Dask cluster into the Parquet file
     `out`; returns (rows, seconds from the first task to the last result, workers warmed up)."""
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -77,7 +77,7 @@ fn column_dict<'py>(py: Python<'py>, records: &[Record]) -> PyResult<Bound<'py, 
     Ok(dict)
 }
 
-/// Tempo, key and loudness of one WAV or MIDI file, as a dict (`error` set when it could not be
+/// Tempo, key and loudness of one audio or MIDI file, as a dict (`error` set when it could not be
 /// analysed; the other fields are then `None`).
 #[pyfunction]
 fn analyze_file(py: Python<'_>, path: String) -> PyResult<Py<PyDict>> {

@@ -131,12 +131,20 @@ pub fn summarize_bytes(bytes: &[u8]) -> Result<Record, String> {
         Err(_) => {}
     }
     match read_wav(bytes) {
+        Ok(audio) => return summarize_audio(&audio),
+        Err(e) if e.kind != FormatErrorKind::NotThisFormat => return Err(describe(e)),
+        Err(_) => {}
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    match crate::formats::decode::decode(bytes) {
         Ok(audio) => summarize_audio(&audio),
         Err(e) if e.kind == FormatErrorKind::NotThisFormat => {
-            Err("not a WAV or MIDI file (other audio formats are read by the browser, not here)".into())
+            Err("not an audio or MIDI file (WAV, MIDI, MP3, FLAC, Ogg Vorbis and AAC are read)".into())
         }
         Err(e) => Err(describe(e)),
     }
+    #[cfg(target_arch = "wasm32")]
+    Err("not a WAV or MIDI file (other audio formats are decoded by the browser, not here)".into())
 }
 
 /// One file's analysis, and its line in every listing — the CLI's JSON, the library's rows, the

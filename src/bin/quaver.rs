@@ -1,7 +1,7 @@
 //! Quaver on the command line.
 //!
-//! `quaver analyze FILE… [--json]` prints each WAV or MIDI file's tempo, key and loudness (with
-//! `--json`, one JSON object per line and file, in the order given; a file that cannot be
+//! `quaver analyze FILE… [--json]` prints each audio (WAV, MP3, FLAC, Ogg Vorbis, AAC) or MIDI
+//! file's tempo, key and loudness (with `--json`, one JSON object per line and file, in the order given; a file that cannot be
 //! analysed gets a line with its `error`). `quaver library scan DIR --db FILE` analyses a folder
 //! into an SQLite database on every core, skipping what is stored and unchanged (so a stopped
 //! scan resumes). `quaver library query --db FILE [--bpm 120..128] [--key "A minor"] [--kind

@@ -1,7 +1,10 @@
 //! Control side (main thread, Workers, native): reading and writing the files a workstation
-//! takes in and gives out — WAV audio and Standard MIDI Files. Nothing here runs on the audio
+//! takes in and gives out — WAV audio and Standard MIDI Files (and, natively, compressed audio
+//! to analyse). Nothing here runs on the audio
 //! thread; every reader checks what it is told against what is there before it allocates.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod decode;
 pub mod midi;
 pub mod wav;
 

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 pub use store::{Filter, Library, LibraryError};
 
 /// Extensions a scan analyses (lower case); anything else in the folder is left alone.
-pub const EXTENSIONS: [&str; 7] = ["mid", "midi", "kar", "rmi", "smf", "wav", "wave"];
+pub const EXTENSIONS: [&str; 13] =
+    ["mid", "midi", "kar", "rmi", "smf", "wav", "wave", "mp3", "flac", "ogg", "oga", "m4a", "aac"];
 /// Files at least this big are memory-mapped instead of read: no copy of a long recording.
 const MAP_FROM_BYTES: u64 = 256 * 1024;
 /// Rows per transaction, and the longest a finished row waits to be stored.
