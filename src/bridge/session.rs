@@ -462,13 +462,15 @@ impl Bounce {
 }
 
 /// Several bounces rendered side by side (the mix and its stems): on the thread pool in the
-/// threads build, one after another otherwise, with the same samples either way. `render`
-/// advances every bounce by the same stretch, so progress can be shown between calls; then
-/// `take` gives each back to be written.
+/// threads build, one after another otherwise, with the same samples either way. The samples
+/// are given once (`addSample`) and shared by every bounce; `render` advances every bounce by
+/// the same stretch, so progress can be shown between calls; then `take` gives each back to be
+/// written.
 #[wasm_bindgen]
 #[derive(Debug, Default)]
 pub struct Bounces {
     bounces: Vec<Option<Bounce>>,
+    samples: Samples,
 }
 
 #[wasm_bindgen]
@@ -478,9 +480,33 @@ impl Bounces {
         Bounces::default()
     }
 
-    /// Takes `bounce` (given its samples already); its index is the number of bounces before.
-    pub fn push(&mut self, bounce: Bounce) {
+    /// A sample every bounce's clips may play (one copy, shared), before any is pushed.
+    #[wasm_bindgen(js_name = addSample)]
+    pub fn add_sample(
+        &mut self,
+        name: &str,
+        sample_rate: f32,
+        channels: Vec<js_sys::Float32Array>,
+    ) -> Result<(), JsValue> {
+        if !self.bounces.is_empty() {
+            return Err(session_error(SessionError::Invalid("samples are given before the bounces".into())));
+        }
+        let sample = sample_of(sample_rate, channels)?;
+        self.samples.insert(name.to_string(), std::sync::Arc::new(sample));
+        Ok(())
+    }
+
+    /// Takes `bounce`, which plays the samples given here; its index is the number of bounces
+    /// before.
+    pub fn push(&mut self, mut bounce: Bounce) -> Result<(), JsValue> {
+        if bounce.render.is_some() || bounce.written {
+            return Err(session_error(SessionError::Invalid("a bounce is pushed before it starts".into())));
+        }
+        for (name, sample) in &self.samples {
+            bounce.samples.entry(name.clone()).or_insert_with(|| sample.clone());
+        }
         self.bounces.push(Some(bounce));
+        Ok(())
     }
 
     /// Frames all the renders have together.

@@ -199,6 +199,29 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   assert.equal(loud.frames, mix.frames);
   const gainError = loud.error;
   assert.ok(gainError < 1e-5, `the normalised mix is the mix times its gain, and its stems add up to it (${gainError})`);
+  // A song too long for the memory renders in groups (here one bounce at a time), to the same WAVs.
+  const grouped = await page.evaluate(async () => {
+    const app = window.quaver;
+    const worker = new Worker(new URL('threads/worker.js', document.baseURI), { type: 'module' });
+    const ask = (message) => new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        if (data.type === 'error') reject(new Error(data.message));
+        else if (data.type !== 'progress') resolve(data);
+      };
+      worker.postMessage(message);
+    });
+    try {
+      await ask({ type: 'start', threads: 2 });
+      const projects = [app.session.save(), ...app.project.tracks.map((t) => app.session.stem(t.id).project)];
+      const job = { type: 'bounce', projects, sampleRate: 48000, format: 'float32', tail: 2 };
+      const whole = await ask(job);
+      const oneByOne = await ask({ ...job, groupBytes: 1 });
+      return { same: whole.wavs.every((w, i) => w.length === oneByOne.wavs[i].length && w.every((b, j) => b === oneByOne.wavs[i][j])), count: whole.wavs.length };
+    } finally {
+      worker.terminate();
+    }
+  });
+  assert.deepEqual(grouped, { same: true, count: 3 });
   // A pool that fails hands the bounce to the single-threaded Worker, one stem at a time.
   await page.evaluate(breakThreadsWorker, 'bounce');
   const fallback = await page.evaluate(async () => {

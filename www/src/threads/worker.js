@@ -17,34 +17,51 @@ function analyze(files) {
   return { type: 'records', records: analyzeBatch(files) };
 }
 
-/** The mix and its stems (`projects`, mix first), rendered side by side, each as a WAV file. */
-function bounce({ projects, samples = [], sampleRate, format, start = 0, end = -1, tail = 2, loudness = null }) {
-  const all = new Bounces();
-  for (const project of projects) {
-    const one = new Bounce(project, sampleRate, start, end, tail);
-    for (const sample of samples) one.addSample(sample.name, sample.sampleRate, sample.channels);
-    all.push(one);
-  }
-  const total = all.frames();
-  const startedAt = performance.now();
-  while (all.render(sampleRate * CHUNK_SECONDS)) self.postMessage({ type: 'progress', done: all.done(), total });
-  const renderMs = performance.now() - startedAt;
+/** The decoded audio one group of bounces may hold at once: wasm memory stops at 1 GiB. */
+const GROUP_BYTES = 256 << 20;
+
+/**
+ * The mix and its stems (`projects`, mix first), rendered side by side, each as a WAV file. A
+ * long song renders in groups, as many at once as `groupBytes` holds (8 bytes a stereo frame).
+ */
+function bounce({ projects, samples = [], sampleRate, format, start = 0, end = -1, tail = 2, loudness = null, groupBytes = GROUP_BYTES }) {
   const dither = format !== 'float32';
-  const write = (index, target, ceiling, gain) => {
-    const one = all.take(index);
-    try {
-      return { wav: one.wav(format, dither, target, ceiling, gain), gainDb: one.gainDb() ?? null };
-    } finally {
-      one.free();
+  const wavs = [];
+  let gainDb = null;
+  let renderMs = 0;
+  let framesEach = 0;
+  let next = 0;
+  let doneBefore = 0;
+  while (next < projects.length) {
+    const all = new Bounces();
+    for (const sample of samples) all.addSample(sample.name, sample.sampleRate, sample.channels);
+    // The first bounce of a group says how long each is; the group is as many as fit.
+    all.push(new Bounce(projects[next], sampleRate, start, end, tail));
+    framesEach = all.frames();
+    const size = Math.max(1, Math.min(projects.length - next, Math.floor(groupBytes / (8 * Math.max(1, framesEach)))));
+    for (let i = 1; i < size; i += 1) all.push(new Bounce(projects[next + i], sampleRate, start, end, tail));
+    const total = framesEach * projects.length;
+    const startedAt = performance.now();
+    while (all.render(sampleRate * CHUNK_SECONDS)) self.postMessage({ type: 'progress', done: doneBefore + all.done(), total });
+    renderMs += performance.now() - startedAt;
+    for (let i = 0; i < size; i += 1) {
+      const one = all.take(i);
+      try {
+        // The mix is normalised; the stems take its gain, so they still add up to it.
+        const wav = next + i === 0
+          ? one.wav(format, dither, loudness?.target ?? undefined, loudness?.ceiling ?? undefined, loudness?.gainDb ?? undefined)
+          : one.wav(format, dither, undefined, undefined, gainDb ?? undefined);
+        if (next + i === 0) gainDb = one.gainDb() ?? null;
+        wavs.push(wav);
+      } finally {
+        one.free();
+      }
     }
-  };
-  // The mix is normalised; the stems take its gain, so they still add up to it.
-  const mix = write(0, loudness?.target ?? undefined, loudness?.ceiling ?? undefined, loudness?.gainDb ?? undefined);
-  const { gainDb } = mix;
-  const wavs = [mix.wav];
-  for (let i = 1; i < projects.length; i += 1) wavs.push(write(i, undefined, undefined, gainDb ?? undefined).wav);
-  all.free();
-  return { type: 'done', wavs, frames: total / projects.length, renderMs, gainDb };
+    all.free();
+    doneBefore += framesEach * size;
+    next += size;
+  }
+  return { type: 'done', wavs, frames: framesEach, renderMs, gainDb };
 }
 
 const jobs = { start: ({ threads }) => start(threads), analyze: ({ files }) => analyze(files), bounce };
