@@ -1,11 +1,11 @@
 // Main thread: the Library tab — a folder of audio and MIDI files analysed in the background
-// (the threads build's pool where the page is cross-origin isolated, else a pool of
-// single-threaded Workers, both running the engine's analysis), then browsed and filtered by tempo, key,
-// kind, length and loudness, previewed, and dragged (or added with +) into the project. Copies
-// of one content (same blake3 hash) show once. The index lives in IndexedDB, so it is there
-// after a reload, and adding the same folder again analyses only files that are new or changed
-// (by path, size and time). Compressed audio is decoded here (Workers have no decoder) and its
-// channels analysed in a Worker like the rest.
+// (on the threads build's pool where the page is cross-origin isolated, else on a pool of
+// single-threaded Workers, both running the engine's analysis), then browsed and filtered by
+// tempo, key, kind, length and loudness, previewed, and dragged (or added with +) into the
+// project. Copies of one content (same blake3 hash) show once. The index lives in IndexedDB, so
+// it is there after a reload, and adding the same folder again analyses only files that are new
+// or changed (by path, size and time). Compressed audio is decoded here (Workers have no
+// decoder) and its channels analysed like the rest.
 
 import { Session, readWav } from '../../../pkg/quaver.js';
 import { ask, startThreads } from './threads.js';
