@@ -28,6 +28,7 @@ pub struct Arena<T> {
     entries: Vec<Entry<T>>,
     capacity: usize,
     free_head: u32,
+    live: usize,
 }
 
 impl<T> Arena<T> {
@@ -35,7 +36,7 @@ impl<T> Arena<T> {
     /// never grows past it.
     pub fn with_capacity(capacity: usize) -> Self {
         assert!(capacity <= 1 << 16, "arena capacity is limited to 65 536 slots");
-        Self { entries: Vec::with_capacity(capacity), capacity, free_head: NO_SLOT }
+        Self { entries: Vec::with_capacity(capacity), capacity, free_head: NO_SLOT, live: 0 }
     }
 
     /// Stores `value`; when full, gives it back.
@@ -48,13 +49,17 @@ impl<T> Arena<T> {
             };
             self.free_head = next;
             self.entries[index] = Entry::Occupied { generation, value };
+            self.live += 1;
             return Ok(NodeId { index: index as u16, generation });
         }
-        if self.entries.len() == self.capacity {
+        let index = self.entries.len();
+        // The second test never fails (the storage was reserved for `capacity`), but it lets
+        // the compiler drop `push`'s growth path, keeping the arena's fields in registers.
+        if index == self.capacity || index == self.entries.capacity() {
             return Err(value);
         }
-        let index = self.entries.len();
         self.entries.push(Entry::Occupied { generation: 0, value });
+        self.live += 1;
         Ok(NodeId { index: index as u16, generation: 0 })
     }
 
@@ -92,6 +97,7 @@ impl<T> Arena<T> {
             }
         }
         self.entries[index] = Entry::Occupied { generation: id.generation, value };
+        self.live += 1;
         Ok(())
     }
 
@@ -105,6 +111,7 @@ impl<T> Arena<T> {
         let freed = Entry::Free { generation: id.generation.wrapping_add(1), next: self.free_head };
         let Entry::Occupied { value, .. } = core::mem::replace(entry, freed) else { unreachable!("checked above") };
         self.free_head = index as u32;
+        self.live -= 1;
         Some(value)
     }
 
@@ -144,9 +151,9 @@ impl<T> Arena<T> {
         }
     }
 
-    /// Live values: a scan, kept off the insert/remove path, which stay a dozen instructions each.
+    /// Live values.
     pub fn len(&self) -> usize {
-        self.entries.iter().filter(|e| matches!(e, Entry::Occupied { .. })).count()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
@@ -233,5 +240,26 @@ mod tests {
         }
         assert!(arena.insert(0).is_err());
         assert_eq!(arena.entries.capacity(), reserved);
+    }
+
+    #[test]
+    fn len_counts_live_values_through_every_kind_of_insert_and_remove() {
+        let mut arena = Arena::with_capacity(8);
+        let a = arena.insert('a').unwrap();
+        let b = arena.insert('b').unwrap();
+        arena.insert_at(NodeId { index: 5, generation: 0 }, 'c').unwrap();
+        assert_eq!(arena.len(), 3);
+        assert_eq!(arena.remove(a), Some('a'));
+        assert_eq!(arena.remove(a), None, "a stale remove changes nothing");
+        assert_eq!(arena.len(), 2);
+        assert!(arena.insert_at(NodeId { index: 5, generation: 0 }, 'd').is_err());
+        assert_eq!(arena.len(), 2, "a refused insert_at changes nothing");
+        arena.remove(b);
+        arena.remove(NodeId { index: 5, generation: 0 });
+        assert!(arena.is_empty());
+        let live = ('0'..'8').filter(|&c| arena.insert(c).is_ok()).count();
+        assert_eq!((live, arena.len()), (8, 8));
+        assert!(arena.insert('9').is_err());
+        assert_eq!(arena.len(), 8, "a refused insert changes nothing");
     }
 }
