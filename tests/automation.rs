@@ -33,7 +33,7 @@ fn steady() -> (History, Sample) {
             id: 2,
             start: 0,
             length: 8 * PPQ,
-            content: ClipContent::Audio { asset: "dc".into(), offset: 0 },
+            content: ClipContent::Audio { asset: "dc".into(), offset: 0, takes: Vec::new() },
         }],
         strip: Strip::default(),
         inserts: vec![Device { id: 40, kind: "gain".into(), params, choices: BTreeMap::new(), bypass: false }],

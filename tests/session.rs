@@ -54,12 +54,18 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         ClipContent::Audio { .. } => None,
     });
     let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
-    match r.below(20) {
+    match r.below(21) {
         0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
         1 => Edit::SetTimeSignature {
             signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
         },
-        2 | 3 => Edit::AddTrack { index: r.below(4) as usize, track: midi_track(fresh) },
+        2 | 3 => {
+            let mut track = midi_track(fresh);
+            if r.below(3) == 0 {
+                track.kind = TrackKind::Audio;
+            }
+            Edit::AddTrack { index: r.below(4) as usize, track }
+        }
         4 => Edit::RemoveTrack { track: track_id },
         5 => Edit::SetStrip {
             track: track_id,
@@ -76,7 +82,15 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 id: fresh,
                 start: u64::from(r.below(16)) * PPQ,
                 length: u64::from(r.below(8)) * PPQ,
-                content: ClipContent::Midi { notes: Vec::new() },
+                content: match track.as_ref().map(|t| t.kind) {
+                    // Takes over a loop; now and then an offset that is none of them (refused).
+                    Some(TrackKind::Audio) => {
+                        let takes: Vec<u64> = (0..r.below(4)).map(|k| u64::from(k) * 96_000 + 17).collect();
+                        let offset = r.pick(&takes).copied().unwrap_or(0) + u64::from(r.below(4) == 0);
+                        ClipContent::Audio { asset: "take.wav".into(), offset, takes }
+                    }
+                    _ => ClipContent::Midi { notes: Vec::new() },
+                },
             },
         },
         8 => Edit::RemoveClip { track: track_id, clip: clip_id },
@@ -156,6 +170,18 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 })
                 .collect(),
         },
+        19 => {
+            // Mostly a clip that has takes, else the random one (refused).
+            let folders: Vec<(u32, u32)> = p
+                .tracks
+                .iter()
+                .flat_map(|t| t.clips.iter().map(move |c| (t.id, c)))
+                .filter(|(_, c)| matches!(&c.content, ClipContent::Audio { takes, .. } if !takes.is_empty()))
+                .map(|(t, c)| (t, c.id))
+                .collect();
+            let (track, clip) = r.pick(&folders).copied().unwrap_or((track_id, clip_id));
+            Edit::ChooseTake { track, clip, take: r.below(4) as usize }
+        }
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
 }
@@ -164,6 +190,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
 fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut refused = 0;
     let mut applied = 0;
+    let mut takes_chosen = 0;
     for seed in 1..=40u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -175,6 +202,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
             match h.edit(edit.clone()) {
                 Ok(()) => {
                     applied += 1;
+                    takes_chosen += usize::from(matches!(edit, Edit::ChooseTake { .. }));
                     states.push(h.project.clone());
                 }
                 Err(e) => {
@@ -195,6 +223,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
         assert_eq!(h.project, end, "redo all: the exact end");
     }
     assert!(applied > 2000 && refused > 500, "both paths exercised: {applied} applied, {refused} refused");
+    assert!(takes_chosen > 10, "takes were chosen {takes_chosen} times");
 }
 
 #[test]
@@ -486,4 +515,88 @@ fn the_song_exports_as_a_midi_file_that_imports_back_to_the_same_notes() {
     assert!(!sounding(&h.project).is_empty());
     assert_eq!(sounding(&imported.project), sounding(&h.project));
     assert!((imported.project.tempo_bpm - h.project.tempo_bpm).abs() < 1e-3);
+}
+
+/// An audio track holding one clip recorded over three loop passes (the takes start a loop's
+/// length of frames apart in one recording), playing the last.
+fn a_take_folder() -> History {
+    let mut h = History::new(Project::new("takes"));
+    let mut track = midi_track(1);
+    track.kind = TrackKind::Audio;
+    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    let takes = vec![1200, 97_200, 193_200];
+    let content = ClipContent::Audio { asset: "Audio take.wav".into(), offset: 193_200, takes };
+    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 4 * PPQ, length: 8 * PPQ, content } }).unwrap();
+    h
+}
+
+fn playing_offset(h: &History) -> u64 {
+    match &h.project.tracks[0].clips[0].content {
+        ClipContent::Audio { offset, .. } => *offset,
+        ClipContent::Midi { .. } => panic!("an audio clip"),
+    }
+}
+
+#[test]
+fn a_take_is_chosen_by_an_edit_that_undoes_and_the_takes_survive_a_save() {
+    let mut h = a_take_folder();
+    h.edit(Edit::ChooseTake { track: 1, clip: 2, take: 0 }).unwrap();
+    assert_eq!(playing_offset(&h), 1200);
+    h.edit(Edit::ChooseTake { track: 1, clip: 2, take: 1 }).unwrap();
+    assert_eq!(playing_offset(&h), 97_200);
+    h.undo().unwrap();
+    assert_eq!(playing_offset(&h), 1200, "undo plays the take chosen before");
+    h.undo().unwrap();
+    assert_eq!(playing_offset(&h), 193_200, "and again, the take recorded last");
+    h.redo().unwrap();
+
+    let json = save(&h);
+    assert!(json.contains("\"takes\":[1200,97200,193200]"), "the takes are saved: {json}");
+    let mut loaded = load(&json).unwrap();
+    assert_eq!(loaded.project, h.project);
+    assert_eq!(playing_offset(&loaded), 1200);
+    loaded.redo().unwrap();
+    assert_eq!(playing_offset(&loaded), 97_200, "the redo history chooses takes too");
+    let saved = save(&loaded);
+    let broken = saved.replacen("\"offset\":97200", "\"offset\":5", 1);
+    assert_ne!(broken, saved);
+    let message = load(&broken).unwrap_err().to_string();
+    assert!(message.contains("its offset (5 frames) is none of its takes' starts"), "{message}");
+
+    // A clip with no takes saves as before (no field), and a version 4 file reads as no takes.
+    let mut plain = History::new(Project::new("plain"));
+    let mut track = midi_track(1);
+    track.kind = TrackKind::Audio;
+    plain.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    let content = ClipContent::Audio { asset: "a.wav".into(), offset: 5, takes: Vec::new() };
+    plain.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: PPQ, content } }).unwrap();
+    let json = save(&plain);
+    assert!(!json.contains("takes"), "{json}");
+    let v4 = json.replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":4");
+    assert_ne!(v4, json);
+    assert_eq!(load(&v4).unwrap().project, plain.project);
+}
+
+#[test]
+fn choosing_a_take_that_is_not_there_is_refused_and_changes_nothing() {
+    let mut h = a_take_folder();
+    h.edit(Edit::AddTrack { index: 1, track: midi_track(3) }).unwrap();
+    let notes = ClipContent::Midi { notes: Vec::new() };
+    h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes } }).unwrap();
+    let stray = ClipContent::Audio { asset: "x.wav".into(), offset: 7, takes: vec![0, 100] };
+    let cases: Vec<(Edit, &str)> = vec![
+        (Edit::ChooseTake { track: 1, clip: 2, take: 3 }, "clip 2 has 3 takes; there is no take 4"),
+        (Edit::ChooseTake { track: 3, clip: 4, take: 0 }, "clip 4 holds notes, not recorded takes"),
+        (Edit::ChooseTake { track: 1, clip: 9, take: 0 }, "no clip 9"),
+        (
+            Edit::AddClip { track: 1, clip: Clip { id: 9, start: 0, length: PPQ, content: stray } },
+            "its offset (7 frames) is none of its takes' starts",
+        ),
+    ];
+    for (edit, words) in cases {
+        let before = h.project.clone();
+        let message = h.edit(edit.clone()).unwrap_err().to_string();
+        assert!(message.contains(words), "{edit:?}: '{message}' should say '{words}'");
+        assert_eq!(h.project, before);
+    }
 }

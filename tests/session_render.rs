@@ -203,7 +203,7 @@ fn with_an_audio_clip(h: &mut History, offset: u64) {
             id: 31,
             start: PPQ,
             length: PPQ,
-            content: ClipContent::Audio { asset: "hit.wav".into(), offset },
+            content: ClipContent::Audio { asset: "hit.wav".into(), offset, takes: Vec::new() },
         }],
         strip: Strip::default(),
         inserts: Vec::new(),
@@ -464,7 +464,7 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
                 id: id + 1,
                 start: PPQ,
                 length: PPQ,
-                content: ClipContent::Audio { asset: "click".into(), offset: 0 },
+                content: ClipContent::Audio { asset: "click".into(), offset: 0, takes: Vec::new() },
             }],
             strip: Strip { pan: if i == 0 { -1.0 } else { 1.0 }, ..Strip::default() },
             inserts,
@@ -544,7 +544,7 @@ fn clips_of_one_sample_share_one_copy_in_the_engine_until_none_plays_it() {
             id,
             start: 2 * PPQ + i as u64 * PPQ / 4,
             length: PPQ / 4,
-            content: ClipContent::Audio { asset: "hit.wav".into(), offset: 0 },
+            content: ClipContent::Audio { asset: "hit.wav".into(), offset: 0, takes: Vec::new() },
         };
         h.edit(Edit::AddClip { track: 30, clip }).unwrap();
     }

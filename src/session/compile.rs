@@ -379,7 +379,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                 let input = format!("{prefix}.in");
                 plan.nodes.insert(input.clone(), node("gain"));
                 for clip in &track.clips {
-                    let ClipContent::Audio { asset, offset } = &clip.content else { continue };
+                    let ClipContent::Audio { asset, offset, .. } = &clip.content else { continue };
                     let name = format!("{prefix}.clip{}", clip.id);
                     let mut c = node("audio-clip");
                     let (start, end) = (frame(clip.start), frame(clip.start + clip.length));

@@ -58,6 +58,13 @@ pub enum Edit {
         clip: Id,
         note: Id,
     },
+    /// Makes take `take` (counted from 0, in the order they were recorded) the one an audio
+    /// clip plays.
+    ChooseTake {
+        track: Id,
+        clip: Id,
+        take: usize,
+    },
     /// Moves, resizes or re-voices a note (the note with `note.id`).
     SetNote {
         track: Id,
@@ -220,9 +227,19 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
     clip.start
         .checked_add(clip.length)
         .ok_or_else(|| refuse(format!("clip {}: ends past the end of time", clip.id)))?;
-    if let ClipContent::Midi { notes } = &clip.content {
-        for n in notes {
-            check_note(n, clip.length)?;
+    match &clip.content {
+        ClipContent::Midi { notes } => {
+            for n in notes {
+                check_note(n, clip.length)?;
+            }
+        }
+        ClipContent::Audio { offset, takes, .. } => {
+            if !takes.is_empty() && !takes.contains(offset) {
+                return Err(refuse(format!(
+                    "clip {}: its offset ({offset} frames) is none of its takes' starts",
+                    clip.id
+                )));
+            }
         }
     }
     Ok(())
@@ -593,6 +610,25 @@ impl Project {
                 *c = moved;
                 track_mut(self, track)?.clips.sort_by_key(|c| (c.start, c.id));
                 inverse
+            }
+            Edit::ChooseTake { track, clip, take } => {
+                let c = clip_mut(self, track, clip)?;
+                let ClipContent::Audio { offset, takes, .. } = &mut c.content else {
+                    return Err(refuse(format!("clip {clip} holds notes, not recorded takes")));
+                };
+                let Some(&start) = takes.get(take) else {
+                    return Err(refuse(format!(
+                        "clip {clip} has {} takes; there is no take {}",
+                        takes.len(),
+                        take + 1
+                    )));
+                };
+                let playing = takes
+                    .iter()
+                    .position(|t| t == offset)
+                    .ok_or_else(|| refuse(format!("clip {clip}: its offset is none of its takes' starts")))?;
+                *offset = start;
+                Edit::ChooseTake { track, clip, take: playing }
             }
             Edit::AddNote { track, clip, note } => {
                 check_fresh(self, [note.id])?;

@@ -49,6 +49,9 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 /// - 1 → 2: tracks gained automation lanes (a version 1 track has none).
 /// - 2 → 3: the project gained tempo changes (a version 2 song keeps one tempo).
 /// - 3 → 4: buses and the master gained automation lanes.
+/// - 4 → 5: audio clips gained takes (a version 4 clip has none, which is what a missing field
+///   reads as), so only the version changes: a Quaver that knows no takes refuses the file
+///   rather than dropping them.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 4;
+pub const PROJECT_VERSION: u32 = 5;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -279,7 +279,14 @@ pub enum ClipContent {
     /// Notes, their starts relative to the clip's.
     Midi { notes: Vec<Note> },
     /// A stretch of a sample from the project's assets, from `offset` frames in.
-    Audio { asset: String, offset: u64 },
+    Audio {
+        asset: String,
+        offset: u64,
+        /// Where each take recorded over a loop starts in `asset` (frames), in the order they
+        /// were played; `offset` is one of them, the take that plays. Empty for other clips.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        takes: Vec<u64>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

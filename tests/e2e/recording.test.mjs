@@ -191,3 +191,132 @@ test('a take from the microphone is the file it played, on the audio track where
   assert.equal(peak.lag, 0, 'the bounced take lines up with the song frames the latencies give');
   assert.ok(peak.r > 0.999, `r = ${peak.r}`);
 });
+
+/** Every tapped microphone sample by its context frame. */
+async function tapMicrophone() {
+  await page.evaluate(() => {
+    window.micTapped = [];
+    const { microphone } = window.quaver;
+    const tap = new AudioWorkletNode(window.quaver.context, 'mic-tap', { numberOfOutputs: 0 });
+    tap.port.onmessage = ({ data }) => window.micTapped.push(data);
+    microphone.source.connect(tap);
+  });
+}
+
+async function bounceLeft() {
+  const bytes = await page.evaluate(async () => {
+    const b = await window.quaver.bounce({ format: 'float32', sampleRate: window.quaver.context.sampleRate, save: false, tail: 0 });
+    return Array.from(b.wav);
+  });
+  return readWav(new Uint8Array(bytes)).channels[0];
+}
+
+test('recording while the loop plays keeps one take per pass; the chooser picks the one that plays, and a split keeps every take in time', async () => {
+  // Only this test's track plays: the first test's clips go.
+  await page.evaluate(() => {
+    const app = window.quaver;
+    for (const t of app.project.tracks) for (const c of t.clips) app.edit({ edit: 'removeClip', track: t.id, clip: c.id });
+  });
+  await page.click('#add-audio-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  // A loop of three beats (1.5 s at 120 BPM), not a whole number of the microphone file's
+  // seconds, so each pass hears a different stretch of it.
+  const region = { start: 3840, end: 3840 + 2880 };
+  await page.evaluate((r) => { window.quaver.setLoop(r); window.quaver.seek(r.start); }, region);
+  assert.equal(await page.evaluate(() => window.quaver.looping), true);
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => window.quaver.microphone && window.quaver.transport, null, { timeout: 20_000 });
+  await tapMicrophone();
+  const info = await page.evaluate(() => ({
+    sampleRate: window.quaver.context.sampleRate,
+    transport: { atFrame: window.quaver.transport.atFrame, tick: window.quaver.transport.tick, bpm: window.quaver.project.tempo_bpm },
+  }));
+  await waitAudio(page, 4.2);
+  await page.keyboard.press('r');
+  await page.waitForFunction((t) => window.quaver.lastTake?.takes && window.quaver.selection.track === t, track, { timeout: 20_000 });
+  await page.evaluate(() => window.quaver.takeDone);
+  assert.equal(await page.evaluate(() => window.quaver.looping), true, 'the loop stays on through the take');
+  await page.keyboard.press('Space');
+  assert.deepEqual(session.pageErrors, []);
+  const take = await page.evaluate(() => window.quaver.lastTake);
+  const clipOf = () => page.evaluate(([t, c]) => window.quaver.project.tracks.find((x) => x.id === t).clips.find((x) => x.id === c), [track, take.clip]);
+  const clip = await clipOf();
+  const { sampleRate, transport } = info;
+  const frameAt = (tick) => Math.round(tick * (60 / transport.bpm / 960) * sampleRate);
+  const loopFrames = frameAt(region.end) - frameAt(region.start);
+
+  // One clip over the loop region; a take starts every loop's length into its sample; about
+  // 4.2 s over a 1.5 s loop is two whole passes and a part, and the last whole one plays.
+  assert.equal(clip.start, region.start);
+  assert.equal(clip.length, region.end - region.start);
+  const { takes } = clip.content;
+  assert.deepEqual(takes, takes.map((_, k) => k * loopFrames), `takes ${takes}`);
+  assert.ok(takes.length >= 3, `${takes.length} takes`);
+  const asset = await page.evaluate((name) => Array.from(window.quaver.samples.get(name).channels[0]), clip.content.asset);
+  const whole = Math.floor(asset.length / loopFrames);
+  assert.equal(clip.content.offset, takes[whole - 1], 'the last pass played to its end plays');
+  console.log(`recording: ${takes.length} takes of ${loopFrames} frames over the loop, take ${whole} plays`);
+
+  // The sample re-lays the recording on the loop: its frame j of pass k is what the microphone
+  // gave when the song played loop frame j for the k-th time (less the round trip).
+  const first = frameAt(transport.tick) + (take.startFrame - transport.atFrame) - take.roundTripFrames;
+  const tapped = await page.evaluate(() => window.micTapped.map((b) => ({ frame: b.frame, samples: Array.from(b.samples) })));
+  let compared = 0;
+  const perTake = new Array(takes.length).fill(0);
+  for (const block of tapped) {
+    block.samples.forEach((v, i) => {
+      const j = first + (block.frame + i - take.startFrame) - frameAt(region.start);
+      if (j < 0 || j >= asset.length) return;
+      assert.ok(Math.abs(asset[j] - v) < 1e-7, `sample frame ${j}: ${asset[j]}, tapped ${v}`);
+      compared += 1;
+      perTake[Math.floor(j / loopFrames)] += 1;
+    });
+  }
+  assert.ok(perTake.slice(1).every((n) => n > 0.5 * loopFrames) && compared > 2 * loopFrames, `frames compared per take: ${perTake}`);
+
+  // Choosing a take in the chooser above the clip view: the bounce plays that pass over the
+  // loop region, and undo gives back the take that played before.
+  await page.click('#tab-roll');
+  assert.equal(await page.isVisible('#take-tools'), true);
+  assert.equal(await page.inputValue('#take'), String(whole - 1));
+  await page.selectOption('#take', '0');
+  assert.equal((await clipOf()).content.offset, 0);
+  await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'studio-loop-takes.png') });
+  const at = frameAt(region.start);
+  const playsTake = (left, k) => {
+    const span = loopFrames - 256;
+    const heard = left.subarray(at, at + span);
+    const want = Float64Array.from(asset.slice(takes[k], takes[k] + span));
+    return correlation(want, heard, 0);
+  };
+  const bounced = await bounceLeft();
+  const [r0, r1] = [playsTake(bounced, 0), playsTake(bounced, 1)];
+  console.log(`recording: bounce with take 1 chosen against take 1: r = ${r0.toFixed(5)}; against take 2: r = ${r1.toFixed(5)}`);
+  assert.ok(r0 > 0.999 && r1 < 0.9, `take 1 plays (r ${r0}), not take 2 (r ${r1})`);
+  await page.keyboard.press('Control+z');
+  assert.equal((await clipOf()).content.offset, takes[whole - 1], 'undo plays the take chosen before');
+  assert.equal(await page.inputValue('#take'), String(whole - 1));
+
+  // Split in the middle of the loop: the two halves play exactly what the whole clip did, but
+  // for the 32-frame fade every clip edge has (so a cut never clicks) on each side of the cut.
+  const before = await bounceLeft();
+  await page.evaluate((tick) => window.quaver.seek(tick), region.start + 1920);
+  await page.keyboard.press('Control+e');
+  const halves = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  assert.equal(halves.length, 2, 'the clip is split in two');
+  const into = frameAt(region.start + 1920) - frameAt(region.start);
+  assert.deepEqual(halves[1].content.takes, takes.map((t) => t + into), 'the second half starts as far into every take');
+  const after = await bounceLeft();
+  assert.equal(after.length, before.length);
+  const cut = frameAt(region.start + 1920);
+  let worst = 0;
+  let dip = 0;
+  for (let i = 0; i < before.length; i += 1) {
+    const difference = Math.abs(after[i] - before[i]);
+    if (Math.abs(i - cut) <= 32) dip = Math.max(dip, difference);
+    else worst = Math.max(worst, difference);
+  }
+  console.log(`recording: split against whole, largest difference ${worst} away from the cut, ${dip.toFixed(4)} in its edge fades`);
+  assert.ok(worst < 1e-6, `the split clip bounces as the whole one did (largest difference ${worst})`);
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -7,7 +7,7 @@ import { EngineClient, compileEngine } from '../engine/index.js';
 import { Session, readWav } from '../../../pkg/quaver.js';
 import { decodeSample, freshName, peaksOf } from './audio.js';
 import { laneOf, laneTargets, targetKey } from './automation.js';
-import { Microphone, placeTake } from './microphone.js';
+import { loopTakes, Microphone, placeTake } from './microphone.js';
 import { AnalysisView } from './analysis.js';
 import { DevicePanel } from './devicepanel.js';
 import { LIBRARY_DRAG, Library } from './library.js';
@@ -297,7 +297,14 @@ app.splitClip = () => {
       .map((n) => ({ ...n, start: n.start - at }));
     for (const n of moving) edits.push({ edit: 'removeNote', track: track.id, clip: clip.id, note: n.id });
   } else {
-    second.content.offset += at;
+    // The offset counts the sample's frames, not ticks: the second half starts as far into
+    // the sample as the cut is into the clip, at the sample's own rate (every take alike).
+    const sample = app.samples.get(clip.content.asset);
+    if (!sample) return showMessage(`The clip's sample (${clip.content.asset}) is missing, so where to cut it is not known`);
+    const { sampleRate } = sample;
+    const into = Math.round(app.tempo.frameAt(cut, sampleRate) - app.tempo.frameAt(clip.start, sampleRate));
+    second.content.offset += into;
+    if (second.content.takes) second.content.takes = second.content.takes.map((t) => t + into);
   }
   edits.push({ edit: 'addClip', track: track.id, clip: second });
   app.edit({ edit: 'batch', edits });
@@ -496,7 +503,10 @@ app.toggleRecord = async () => {
   showMessage(`Recording into ${track.name}: play the keyboard (A–K, Z/X octave) or a MIDI device`, 'info');
 };
 
-/** Records the microphone onto audio track `track` from the playhead (looping is off for a take). */
+/**
+ * Records the microphone onto audio track `track` from the playhead; while the loop plays, each
+ * pass becomes a take of one clip over the loop region (see `finishAudioTake`).
+ */
 async function recordAudio(track) {
   app.recording = { track, audio: true, opening: true };
   updateTransportButtons();
@@ -514,10 +524,6 @@ async function recordAudio(track) {
   }
   app.microphone = microphone;
   app.recording.opening = false;
-  if (app.looping) {
-    app.looping = false;
-    if (app.transport) replay();
-  }
   microphone.start();
   if (!app.transport) await app.play();
   updateTransportButtons();
@@ -537,6 +543,12 @@ async function finishAudioTake(rec, transport) {
   const { tempo } = transport;
   const frameAt = (tick) => tempo.frameAt(tick, sr);
   const roundTripFrames = Math.round((outputLatency() + take.inputLatency) * sr) + app.session.latencyFrames();
+  const { region } = transport;
+  const first = frameAt(transport.tick) + (take.startFrame - transport.atFrame) - roundTripFrames;
+  const looped = region && loopTakes({
+    channels: take.channels, first, songStartFrame: frameAt(transport.tick), loopStartFrame: frameAt(region.start), loopEndFrame: frameAt(region.end),
+  });
+  if (looped) return keepLoopTakes(rec, looped, { sampleRate: sr, region, startFrame: take.startFrame, roundTripFrames });
   const place = placeTake({ startFrame: take.startFrame, frames, songStartFrame: transport.atFrame, songFrameAtStart: frameAt(transport.tick), roundTripFrames, frameAt, fromTick: transport.tick });
   if (!place) return;
   const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
@@ -556,6 +568,33 @@ async function finishAudioTake(rec, transport) {
     showMessage(`Recorded ${(frames / sr).toFixed(1)} s onto ${rec.track.name}`, 'info');
   }
 }
+
+/** Lays the passes of a take recorded over the loop on its track as one clip with a take per pass. */
+async function keepLoopTakes(rec, { channels, takes, playing }, { sampleRate, region, startFrame, roundTripFrames }) {
+  const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
+  const name = freshName(`${rec.track.name} takes.wav`, taken);
+  try {
+    await giveSample(name, { sampleRate, channels });
+  } catch (err) {
+    showMessage(`The takes could not be kept: ${describe(err)}`);
+    return;
+  }
+  const [id] = freshIds(1);
+  const content = { type: 'audio', asset: name, offset: takes[playing], takes };
+  const clip = { id, start: region.start, length: region.end - region.start, content };
+  if (app.edit({ edit: 'addClip', track: rec.track.id, clip })) {
+    app.select({ track: rec.track.id, clip: id });
+    app.lastTake = { name, clip: id, startFrame, roundTripFrames, takes: takes.length, playing };
+    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (choose another above the clip view)`, 'info');
+  }
+}
+
+/** Makes take `take` (from 0) the one the selected audio clip plays. */
+app.chooseTake = (take) => {
+  const s = selectedClip();
+  if (!s || s.clip.content.type !== 'audio' || !s.clip.content.takes?.length) return;
+  app.edit({ edit: 'chooseTake', track: s.track.id, clip: s.clip.id, take });
+};
 
 /** Turns what was played since recording began into one new clip, bar-aligned. */
 function finishRecording() {
@@ -611,9 +650,22 @@ app.refresh = () => {
   draw();
 };
 
+/** Shows the take chooser while the selected clip holds takes recorded over a loop. */
+function updateTakeChooser() {
+  const takes = selectedClip()?.clip.content.takes ?? [];
+  const chooser = $('take');
+  $('take-tools').hidden = takes.length === 0;
+  if (takes.length === 0) return;
+  if (chooser.options.length !== takes.length) {
+    chooser.replaceChildren(...takes.map((_, k) => el('option', { value: String(k), textContent: `${k + 1} of ${takes.length}` })));
+  }
+  chooser.value = String(takes.indexOf(selectedClip().clip.content.offset));
+}
+
 function draw() {
   $('undo').disabled = !app.session.canUndo();
   $('redo').disabled = !app.session.canRedo();
+  updateTakeChooser();
   app.timeline.draw();
   app.roll.draw();
 }
@@ -1165,6 +1217,7 @@ function bindControls() {
   $('to-start').onclick = () => app.seek(0);
   $('record').onclick = () => app.toggleRecord();
   $('loop').onclick = () => app.toggleLoop();
+  $('take').onchange = () => app.chooseTake(Number($('take').value));
   $('tempo-map').onclick = () => app.toggleTempoMap();
   $('metronome').onclick = () => app.toggleMetronome();
   $('count-in').onclick = () => app.toggleCountIn();

@@ -107,3 +107,33 @@ export function placeTake({ startFrame, frames, songStartFrame, songFrameAtStart
   if (offset >= frames) return null;
   return { tick, offset };
 }
+
+/**
+ * A take recorded while the transport looped, cut into one take per pass. The engine plays
+ * song frames A..B (the loop region) again and again, so the microphone's frame i was played
+ * against unwrapped song frame `first + i` (`first` as in `placeTake`), pass k covering
+ * A + kN .. A + (k + 1)N with N = B − A. Returns null when the take never reached B (no pass
+ * ended: an ordinary take). Otherwise `{ channels, takes, playing }`: the recording re-laid so
+ * that frame 0 is song frame A of the first pass (what came before the song started, or before
+ * the recording did, is silence; what came before A is left out), the start of each pass in it
+ * (0, N, 2N, …) and the pass that plays: the last one played to its end.
+ */
+export function loopTakes({ channels, first, songStartFrame, loopStartFrame, loopEndFrame }) {
+  const loop = loopEndFrame - loopStartFrame;
+  const frames = channels[0].length;
+  const end = first + frames;
+  if (loop <= 0 || songStartFrame >= loopEndFrame || end <= loopEndFrame) return null;
+  const length = end - loopStartFrame;
+  // Song frames before the song started were never heard: the recording counts from there.
+  const heardFrom = Math.max(first, songStartFrame);
+  const relaid = channels.map((samples) => {
+    const out = new Float32Array(length);
+    const from = Math.max(0, heardFrom - loopStartFrame);
+    out.set(samples.subarray(from + loopStartFrame - first), from);
+    return out;
+  });
+  const passes = Math.ceil(length / loop);
+  const takes = Array.from({ length: passes }, (_, k) => k * loop);
+  const complete = Math.floor(length / loop);
+  return { channels: relaid, takes, playing: Math.max(0, complete - 1) };
+}

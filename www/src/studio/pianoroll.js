@@ -58,7 +58,10 @@ export class PianoRoll {
       + `${sample.sampleRate} Hz · ${channels === 1 ? 'mono' : `${channels} channels`} · from ${(from / sample.sampleRate).toFixed(3)} s`, 24, 22);
     g.fillStyle = '#9aa0a6';
     g.font = '11px system-ui, sans-serif';
-    g.fillText('An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
+    const { takes } = clip.content;
+    g.fillText(takes?.length
+      ? `Recorded over the loop, one take per pass: take ${takes.indexOf(clip.content.offset) + 1} of ${takes.length} plays (Take, above, chooses another). Ctrl+E splits it at the playhead.`
+      : 'An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
     const top = 52;
     const left = 24;
     const w = Math.max(1, width - 2 * left);

@@ -431,7 +431,10 @@ export class Timeline {
     g.clip();
     g.fillStyle = '#111';
     g.font = '11px system-ui, sans-serif';
-    g.fillText(clip.content.type === 'midi' ? `${clip.content.notes.length} notes` : clip.content.asset, x + 4, y + 11);
+    const { takes } = clip.content;
+    const label = clip.content.type === 'midi' ? `${clip.content.notes.length} notes`
+      : takes?.length ? `take ${takes.indexOf(clip.content.offset) + 1}/${takes.length} · ${clip.content.asset}` : clip.content.asset;
+    g.fillText(label, x + 4, y + 11);
     if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
     if (clip.content.type === 'midi' && clip.content.notes.length) {
       const keys = clip.content.notes.map((n) => n.key);
