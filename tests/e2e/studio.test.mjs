@@ -461,3 +461,44 @@ test('a corrupt project file is refused with a message and the open project is u
   assert.equal(await page.evaluate(() => window.quaver.session.save()), before);
   assert.deepEqual(session.pageErrors, []);
 });
+
+test('notes played on the keyboard while the loop plays are recorded into one clip, a note held through the jump lasting to the loop\'s end', async () => {
+  await page.click('#add-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  const region = { start: 4 * PPQ, end: 8 * PPQ };
+  await page.evaluate((r) => { window.quaver.setLoop(r); window.quaver.seek(r.start); }, region);
+  const tickIn = (lo, hi) => page.waitForFunction(([a, b]) => {
+    const tick = window.quaver.playheadTick();
+    return tick >= a && tick < b;
+  }, [lo, hi], { timeout: 20_000 });
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => window.quaver.recording && window.quaver.transport);
+  // Pass 1: C on the second beat, E from the last eighth into pass 2; pass 2: G on the third beat.
+  await tickIn(region.start + PPQ, region.start + 2 * PPQ);
+  await page.keyboard.down('a');
+  await waitAudio(page, 0.1);
+  await page.keyboard.up('a');
+  await tickIn(region.end - PPQ / 2, region.end);
+  await page.keyboard.down('d');
+  await tickIn(region.start, region.start + PPQ);
+  await page.keyboard.up('d');
+  await tickIn(region.start + 2 * PPQ, region.start + 3 * PPQ);
+  await page.keyboard.down('g');
+  await waitAudio(page, 0.1);
+  await page.keyboard.up('g');
+  await page.keyboard.press('r');
+  await page.keyboard.press('Space');
+  const clips = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  assert.equal(clips.length, 1, 'one clip');
+  const [clip] = clips;
+  const notes = clip.content.notes.map((n) => ({ key: n.key, start: clip.start + n.start, end: clip.start + n.start + n.length }));
+  console.log(`studio: notes recorded over the loop ${JSON.stringify(notes)}`);
+  assert.deepEqual(notes.map((n) => n.key).sort(), [60, 64, 67]);
+  const byKey = Object.fromEntries(notes.map((n) => [n.key, n]));
+  assert.ok(byKey[60].start >= region.start + PPQ && byKey[60].start < region.start + 2 * PPQ, 'C where it was played in pass 1');
+  assert.ok(byKey[67].start >= region.start + 2 * PPQ && byKey[67].start < region.start + 3 * PPQ, 'G where it was played in pass 2');
+  assert.ok(byKey[64].start >= region.end - PPQ / 2 - 60 && byKey[64].start < region.end, `E starts near the loop's end (${byKey[64].start})`);
+  assert.equal(byKey[64].end, region.end, 'held through the jump, E lasts to the loop\'s end');
+  assert.equal(await page.evaluate(() => window.quaver.looping), true);
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -479,9 +479,19 @@ app.playNote = (key, velocity) => {
   } else if (rec.held.has(key)) {
     const { start, velocity: v } = rec.held.get(key);
     rec.held.delete(key);
-    rec.notes.push({ key, velocity: v, start, length: Math.max(1, tick - start) });
+    rec.notes.push({ key, velocity: v, start, length: heldLength(start, tick) });
   }
 };
+
+/**
+ * Ticks from `start` to `end` for a note being recorded; a note still held when the loop jumped
+ * back (its end is before its start) lasts to the loop's end, as the clip repeats from there.
+ */
+function heldLength(start, end) {
+  const region = app.transport?.region;
+  const until = end < start && region && start < region.end ? region.end : end;
+  return Math.max(1, until - start);
+}
 
 app.audition = (key, velocity, short = false) => {
   app.playNote(key, velocity);
@@ -606,7 +616,7 @@ function finishRecording() {
     return;
   }
   const now = Math.round(app.playheadTick());
-  for (const [key, { start, velocity }] of rec.held) rec.notes.push({ key, velocity, start, length: Math.max(1, now - start) });
+  for (const [key, { start, velocity }] of rec.held) rec.notes.push({ key, velocity, start, length: heldLength(start, now) });
   if (rec.notes.length === 0) return;
   const bar = barTicks(app.project.time_signature);
   const first = snapDown(Math.min(...rec.notes.map((n) => n.start)), bar);
