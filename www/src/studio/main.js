@@ -595,7 +595,7 @@ async function keepLoopTakes(rec, { channels, takes, playing }, { sampleRate, re
   if (app.edit({ edit: 'addClip', track: rec.track.id, clip })) {
     app.select({ track: rec.track.id, clip: id });
     app.lastTake = { name, clip: id, startFrame, roundTripFrames, takes: takes.length, playing };
-    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (choose another above the clip view)`, 'info');
+    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (Take, in the bar below the timeline, chooses another)`, 'info');
   }
 }
 

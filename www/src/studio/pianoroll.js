@@ -60,7 +60,7 @@ export class PianoRoll {
     g.font = '11px system-ui, sans-serif';
     const { takes } = clip.content;
     g.fillText(takes?.length
-      ? `Recorded over the loop, one take per pass: take ${takes.indexOf(clip.content.offset) + 1} of ${takes.length} plays (Take, above, chooses another). Ctrl+E splits it at the playhead.`
+      ? `Recorded over the loop, one take per pass: take ${takes.indexOf(clip.content.offset) + 1} of ${takes.length} plays (Take, in the bar above, chooses another). Ctrl+E splits it at the playhead.`
       : 'An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
     const top = 52;
     const left = 24;
