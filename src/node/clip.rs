@@ -27,6 +27,7 @@ const SETTINGS: [SettingSpec; 5] = [
 ];
 /// Frames of fade at each edge of a clip.
 const EDGE_FADE: u64 = 32;
+const _: () = assert!(EDGE_FADE <= QUANTUM as u64, "an offset change crossfades within one quantum");
 
 pub const SPEC: NodeSpec = NodeSpec {
     name: "audio-clip",
@@ -59,6 +60,9 @@ pub struct AudioClip {
     /// A stop heard while the song played: the context frame it came at and the transport it
     /// ended, so the clip fades over its last [`EDGE_FADE`] frames instead of cutting.
     stopped: Option<(u64, Transport)>,
+    /// The offset played before a change that came while the song played (another take
+    /// chosen): the next quantum crossfades from it over its first [`EDGE_FADE`] frames.
+    offset_before: Option<f64>,
 }
 
 impl AudioClip {
@@ -74,20 +78,21 @@ impl AudioClip {
             transport: Transport::default(),
             pending: None,
             stopped: None,
+            offset_before: None,
         }
     }
 
     /// The clip's sound at song frame `song` on channel `ch` (0 outside the clip or the sample),
     /// faded over its first and last [`EDGE_FADE`] frames, and in over `fade_in` frames.
     #[inline]
-    fn sample_at(&self, ch: usize, song: u64, fade_in: u64) -> f32 {
+    fn sample_at(&self, ch: usize, song: u64, fade_in: u64, offset: f64) -> f32 {
         if song < self.start || song >= self.start + self.length {
             return 0.0;
         }
         let into = song - self.start;
         let left = self.start + self.length - song;
         let fade = into.min(left).min(fade_in).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
-        let position = self.offset + into as f64 * (self.buffer_rate / self.sample_rate);
+        let position = offset + into as f64 * (self.buffer_rate / self.sample_rate);
         hermite(&self.buffer.channels[ch], position) * fade
     }
 
@@ -97,15 +102,15 @@ impl AudioClip {
     /// side silent where the clip is not), so a jump through a clip does not click. A first
     /// pass into the loop plays straight on.
     #[inline]
-    fn looped_sample(&self, t: &Transport, ch: usize, frame: u64, song: u64) -> f32 {
+    fn looped_sample(&self, t: &Transport, ch: usize, frame: u64, song: u64, offset: f64) -> f32 {
         let (a, b) = (t.loop_start, t.loop_end);
         let jumped = b > a && t.position < b && t.position + frame.saturating_sub(t.at) >= b;
         if !jumped || song >= a + EDGE_FADE {
-            return self.sample_at(ch, song, EDGE_FADE);
+            return self.sample_at(ch, song, EDGE_FADE, offset);
         }
         let since = song - a;
         let tail = (EDGE_FADE - since) as f32 / EDGE_FADE as f32;
-        self.sample_at(ch, song, since) + self.sample_at(ch, b + since, EDGE_FADE) * tail
+        self.sample_at(ch, song, since, offset) + self.sample_at(ch, b + since, EDGE_FADE, offset) * tail
     }
 }
 
@@ -171,6 +176,7 @@ impl Processor for AudioClip {
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
         let channels = self.buffer.channels.len().min(MAX_CHANNELS);
         let output = &mut outputs[0];
+        let offset_before = self.offset_before.take();
         if channels == 0 {
             output.set_silent(1);
             return Status::Normal;
@@ -204,7 +210,7 @@ impl Processor for AudioClip {
                     let song = was.song_frame(frame);
                     let fade = (EDGE_FADE - since) as f32 / EDGE_FADE as f32;
                     for ch in 0..channels {
-                        output.channel_mut(ch)[i] = self.looped_sample(&was, ch, frame, song) * fade;
+                        output.channel_mut(ch)[i] = self.looped_sample(&was, ch, frame, song, self.offset) * fade;
                     }
                     sounded = true;
                 }
@@ -216,7 +222,14 @@ impl Processor for AudioClip {
                 continue;
             }
             for ch in 0..channels {
-                output.channel_mut(ch)[i] = self.looped_sample(&t, ch, frame, song);
+                let now = self.looped_sample(&t, ch, frame, song, self.offset);
+                output.channel_mut(ch)[i] = match offset_before {
+                    Some(before) if (i as u64) < EDGE_FADE => {
+                        let share = i as f32 / EDGE_FADE as f32;
+                        now * share + self.looped_sample(&t, ch, frame, song, before) * (1.0 - share)
+                    }
+                    _ => now,
+                };
             }
             sounded = true;
         }
@@ -241,7 +254,12 @@ impl Processor for AudioClip {
             }
             (START, &mut SettingValue::Number(v)) => self.start = v as u64,
             (LENGTH, &mut SettingValue::Number(v)) => self.length = v as u64,
-            (OFFSET, &mut SettingValue::Number(v)) => self.offset = v,
+            (OFFSET, &mut SettingValue::Number(v)) => {
+                if self.transport.playing && v != self.offset && self.offset_before.is_none() {
+                    self.offset_before = Some(self.offset);
+                }
+                self.offset = v;
+            }
             (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
                 self.pending = Some(Transport { at, playing, position, loop_start, loop_end });
             }
@@ -392,6 +410,34 @@ mod tests {
         }
         assert!(out[76..].iter().all(|&v| v == 0.0), "silent once faded");
         assert!(g.render_frames(256).remove(0).iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn another_offset_while_playing_crossfades_instead_of_jumping() {
+        // A 1 kHz sine: 24 frames further in it is upside down, a jump of twice its height
+        // unless the change crossfades.
+        let data: Vec<f32> = (0..48_000).map(|i| (core::f32::consts::TAU * 1000.0 * i as f32 / SR).sin()).collect();
+        let mut g = OfflineRenderer::new(SR);
+        let c = clip(&mut g, data.clone(), SR, 0, 48_000, 0.0);
+        play(&mut g, c, 0, 0, 0, 0);
+        let before = g.render_frames(1024).remove(0);
+        g.configure(c, "offset", SettingValue::Number(24.0)).unwrap();
+        let after = g.render_frames(1024).remove(0);
+        let steepest = |x: &[f32]| x.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0, f32::max);
+        let sine_step = steepest(&before[64..]);
+        let across = steepest(&[&before[1000..], &after[..64]].concat());
+        assert!(across < 1.5 * sine_step, "largest step across the change {across}, the sine's own {sine_step}");
+        assert_eq!(after[0], data[1024], "the change starts from the old offset");
+        for (i, &v) in after.iter().enumerate().skip(32) {
+            assert_eq!(v, data[1024 + 24 + i], "frame {i} after the fade is the new offset's, bit for bit");
+        }
+        // Set before the song plays, an offset simply applies.
+        let mut g = OfflineRenderer::new(SR);
+        let c = clip(&mut g, data.clone(), SR, 0, 48_000, 0.0);
+        g.configure(c, "offset", SettingValue::Number(24.0)).unwrap();
+        play(&mut g, c, 0, 0, 0, 0);
+        let out = g.render_frames(256).remove(0);
+        assert_eq!(out[100], data[124]);
     }
 
     #[test]
