@@ -150,9 +150,11 @@ test('stems: the mix and each track alone from the bounce dialog, as the CLI wri
   await page.waitForFunction(() => /stems? bounced/.test(document.getElementById('bounce-status').textContent), null, { timeout: 120_000 });
   await page.click('#bounce-cancel');
   assert.equal(downloads.length, 3, 'the mix and two stems');
-  const names = downloads.map((d) => d.suggestedFilename());
-  assert.deepEqual(names, ['Untitled.wav', '01 Synth 1.wav', '02 Synth 2.wav']);
-  const paths = await Promise.all(downloads.map((d) => d.path()));
+  // The page saves them in this order, but the browser may report quick downloads in another.
+  const byName = new Map(downloads.map((d) => [d.suggestedFilename(), d]));
+  const names = ['Untitled.wav', '01 Synth 1.wav', '02 Synth 2.wav'];
+  assert.deepEqual([...byName.keys()].sort(), [...names].sort());
+  const paths = await Promise.all(names.map((name) => byName.get(name).path()));
   const files = paths.map((p) => readWav(new Uint8Array(readFileSync(p))));
   const [mix, ...stems] = files;
   let sumError = 0;
