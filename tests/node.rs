@@ -132,13 +132,21 @@ fn non_finite_detection_agrees() {
     let mut samples = noise(7, N);
     assert!(!quaver::simd::has_non_finite::<Native>(&samples));
     assert!(!quaver::simd::has_non_finite::<Scalar4>(&samples));
-    for (at, bad) in [(0, f32::NAN), (4097, f32::INFINITY), (N - 1, f32::NEG_INFINITY)] {
+    // One bad sample in each of the four sums in turn (0, 4101, 10, 15), then the last.
+    for (at, bad) in
+        [(0, f32::NAN), (4101, f32::INFINITY), (10, f32::NAN), (15, f32::NEG_INFINITY), (N - 1, f32::NEG_INFINITY)]
+    {
         let keep = samples[at];
         samples[at] = bad;
         assert!(quaver::simd::has_non_finite::<Native>(&samples), "SIMD misses {bad} at {at}");
         assert!(quaver::simd::has_non_finite::<Scalar4>(&samples), "scalar misses {bad} at {at}");
         samples[at] = keep;
     }
+    // A length that leaves a tail past the last block of sixteen, the bad sample in the tail.
+    let short = &mut samples[..N - 3];
+    short[N - 5] = f32::NAN;
+    assert!(quaver::simd::has_non_finite::<Native>(short), "SIMD misses NaN in the tail");
+    assert!(quaver::simd::has_non_finite::<Scalar4>(short), "scalar misses NaN in the tail");
 }
 
 #[wasm_bindgen_test]

@@ -377,16 +377,20 @@ pub fn biquad_df1_mono(
 }
 
 /// Whether any sample is NaN or infinite: `x − x` is 0 for every finite `x` and NaN otherwise,
-/// so one lane-wise sum tells.
+/// so one lane-wise sum tells. Four sums, so each add waits on one a quarter as often: the
+/// destination's whole quantum is scanned every time, and one sum made the scan latency-bound.
 pub fn has_non_finite<L: Lanes>(samples: &[f32]) -> bool {
-    let split = samples.len() - samples.len() % 4;
-    let mut acc = L::splat(0.0);
-    for chunk in samples[..split].chunks_exact(4) {
-        let v = L::load(chunk);
-        acc = acc.add(v.sub(v));
+    let split = samples.len() - samples.len() % 16;
+    let mut acc = [L::splat(0.0); 4];
+    for chunk in samples[..split].chunks_exact(16) {
+        for (k, four) in chunk.chunks_exact(4).enumerate() {
+            let v = L::load(four);
+            acc[k] = acc[k].add(v.sub(v));
+        }
     }
     let tail = samples[split..].iter().any(|v| !v.is_finite());
-    tail || acc.to_array().iter().sum::<f32>() != 0.0
+    let sum = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
+    tail || sum.to_array().iter().sum::<f32>() != 0.0
 }
 
 /// Zeroes samples in the f32 subnormal range: wasm has no flush-to-zero mode, and a decaying
