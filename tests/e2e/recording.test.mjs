@@ -327,5 +327,30 @@ test('recording while the loop plays keeps one take per pass; the chooser picks 
   }
   console.log(`recording: split against whole, largest difference ${worst} away from the cut, ${dip.toFixed(4)} in its edge fades`);
   assert.ok(worst < 1e-6, `the split clip bounces as the whole one did (largest difference ${worst})`);
+
+  // Comping: the second half steps to the take before (Alt+↑) while the first keeps its own,
+  // so the bounce plays one pass up to the cut and another after it.
+  const count = takes.length;
+  const comped = (whole - 2 + count) % count;
+  await page.evaluate(([t, c]) => {
+    document.activeElement?.blur();
+    window.quaver.select({ track: t, clip: c });
+  }, [track, halves[1].id]);
+  await page.keyboard.press('Alt+ArrowUp');
+  const [firstHalf, secondHalf] = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  assert.equal(firstHalf.content.offset, takes[whole - 1], 'the first half keeps its take');
+  assert.equal(secondHalf.content.offset, takes[comped] + into, `the second half plays take ${comped + 1}`);
+  assert.equal(await page.inputValue('#take'), String(comped));
+  const comp = await bounceLeft();
+  const heardAgainst = (from, to, k) => correlation(
+    Float64Array.from(asset.slice(takes[k] + from - at, takes[k] + to - at)), comp.subarray(from, to), 0,
+  );
+  const margin = 256;
+  const before1 = heardAgainst(at + margin, cut - margin, whole - 1);
+  const after1 = heardAgainst(cut + margin, at + loopFrames - margin, comped);
+  const afterOld = heardAgainst(cut + margin, at + loopFrames - margin, whole - 1);
+  console.log(`recording: comped bounce, before the cut against take ${whole}: r = ${before1.toFixed(5)}; after it against take ${comped + 1}: r = ${after1.toFixed(5)}, against take ${whole}: r = ${afterOld.toFixed(5)}`);
+  assert.ok(before1 > 0.999 && after1 > 0.999 && afterOld < 0.9, `comped takes heard (r ${before1}, ${after1}; the old take after the cut ${afterOld})`);
+  await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'studio-comped-takes.png') });
   assert.deepEqual(session.pageErrors, []);
 });

@@ -5,9 +5,9 @@
 // the engine, started sample-accurately by the transport — no JS timers schedule audio.
 import { EngineClient, compileEngine } from '../engine/index.js';
 import { Session, readWav } from '../../../pkg/quaver.js';
-import { decodeSample, freshName, peaksOf } from './audio.js';
+import { decodeSample, freshName, peaksOf, takeOf } from './audio.js';
 import { laneOf, laneTargets, targetKey } from './automation.js';
-import { loopTakes, Microphone, placeTake } from './microphone.js';
+import { loopTakes, Microphone, placeTake, takeFirstFrame } from './microphone.js';
 import { AnalysisView } from './analysis.js';
 import { DevicePanel } from './devicepanel.js';
 import { LIBRARY_DRAG, Library } from './library.js';
@@ -554,21 +554,15 @@ async function finishAudioTake(rec, transport) {
   const frameAt = (tick) => tempo.frameAt(tick, sr);
   const roundTripFrames = Math.round((outputLatency() + take.inputLatency) * sr) + app.session.latencyFrames();
   const { region } = transport;
-  const first = frameAt(transport.tick) + (take.startFrame - transport.atFrame) - roundTripFrames;
+  const first = takeFirstFrame({ startFrame: take.startFrame, songStartFrame: transport.atFrame, songFrameAtStart: frameAt(transport.tick), roundTripFrames });
   const looped = region && loopTakes({
     channels: take.channels, first, songStartFrame: frameAt(transport.tick), loopStartFrame: frameAt(region.start), loopEndFrame: frameAt(region.end),
   });
   if (looped) return keepLoopTakes(rec, looped, { sampleRate: sr, region, startFrame: take.startFrame, roundTripFrames });
-  const place = placeTake({ startFrame: take.startFrame, frames, songStartFrame: transport.atFrame, songFrameAtStart: frameAt(transport.tick), roundTripFrames, frameAt, fromTick: transport.tick });
+  const place = placeTake({ first, frames, frameAt, fromTick: transport.tick });
   if (!place) return;
-  const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
-  const name = freshName(`${rec.track.name} take.wav`, taken);
-  try {
-    await giveSample(name, { sampleRate: sr, channels: take.channels });
-  } catch (err) {
-    showMessage(`The take could not be kept: ${describe(err)}`);
-    return;
-  }
+  const name = await keepRecording(`${rec.track.name} take.wav`, { sampleRate: sr, channels: take.channels }, 'take');
+  if (!name) return;
   const length = Math.max(1, Math.round(tempo.tickAt(tempo.secondsAt(place.tick) + (frames - place.offset) / sr) - place.tick));
   const [id] = freshIds(1);
   const clip = { id, start: place.tick, length, content: { type: 'audio', asset: name, offset: place.offset } };
@@ -579,31 +573,48 @@ async function finishAudioTake(rec, transport) {
   }
 }
 
+/**
+ * Stores a recorded sample under a fresh name built from `wanted`; the name, or null after
+ * telling the musician that `what` could not be kept.
+ */
+async function keepRecording(wanted, sample, what) {
+  const name = freshName(wanted, new Set([...app.samples.keys(), ...app.session.missingSamples()]));
+  try {
+    await giveSample(name, sample);
+    return name;
+  } catch (err) {
+    showMessage(`The ${what} could not be kept: ${describe(err)}`);
+    return null;
+  }
+}
+
 /** Lays the passes of a take recorded over the loop on its track as one clip with a take per pass. */
 async function keepLoopTakes(rec, { channels, takes, playing }, { sampleRate, region, startFrame, roundTripFrames }) {
-  const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
-  const name = freshName(`${rec.track.name} takes.wav`, taken);
-  try {
-    await giveSample(name, { sampleRate, channels });
-  } catch (err) {
-    showMessage(`The takes could not be kept: ${describe(err)}`);
-    return;
-  }
+  const name = await keepRecording(`${rec.track.name} takes.wav`, { sampleRate, channels }, 'takes');
+  if (!name) return;
   const [id] = freshIds(1);
   const content = { type: 'audio', asset: name, offset: takes[playing], takes };
   const clip = { id, start: region.start, length: region.end - region.start, content };
   if (app.edit({ edit: 'addClip', track: rec.track.id, clip })) {
     app.select({ track: rec.track.id, clip: id });
     app.lastTake = { name, clip: id, startFrame, roundTripFrames, takes: takes.length, playing };
-    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (Take, in the bar below the timeline, chooses another)`, 'info');
+    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another)`, 'info');
   }
 }
 
 /** Makes take `take` (from 0) the one the selected audio clip plays. */
 app.chooseTake = (take) => {
   const s = selectedClip();
-  if (!s || s.clip.content.type !== 'audio' || !s.clip.content.takes?.length) return;
+  if (!s || takeOf(s.clip.content).count === 0) return;
   app.edit({ edit: 'chooseTake', track: s.track.id, clip: s.clip.id, take });
+};
+
+/** Steps the selected take folder `by` takes (wrapping), so takes can be auditioned from the keys. */
+app.stepTake = (by) => {
+  const s = selectedClip();
+  if (!s) return;
+  const { index, count } = takeOf(s.clip.content);
+  if (count > 1) app.chooseTake((((index + by) % count) + count) % count);
 };
 
 /** Turns what was played since recording began into one new clip, bar-aligned. */
@@ -661,21 +672,24 @@ app.refresh = () => {
 };
 
 /** Shows the take chooser while the selected clip holds takes recorded over a loop. */
-function updateTakeChooser() {
-  const takes = selectedClip()?.clip.content.takes ?? [];
+/** The lower pane's bar: the piano roll's tools only over a MIDI clip (or none), the take chooser over a take folder. */
+function updateTabTools() {
+  const selected = selectedClip();
+  $('roll-tools').hidden = app.tab !== 'roll' || selected?.clip.content.type === 'audio';
+  const { index, count } = selected ? takeOf(selected.clip.content) : { index: -1, count: 0 };
   const chooser = $('take');
-  $('take-tools').hidden = takes.length === 0;
-  if (takes.length === 0) return;
-  if (chooser.options.length !== takes.length) {
-    chooser.replaceChildren(...takes.map((_, k) => el('option', { value: String(k), textContent: `${k + 1} of ${takes.length}` })));
+  $('take-tools').hidden = count === 0;
+  if (count === 0) return;
+  if (chooser.options.length !== count) {
+    chooser.replaceChildren(...Array.from({ length: count }, (_, k) => el('option', { value: String(k), textContent: `${k + 1} of ${count}` })));
   }
-  chooser.value = String(takes.indexOf(selectedClip().clip.content.offset));
+  chooser.value = String(index);
 }
 
 function draw() {
   $('undo').disabled = !app.session.canUndo();
   $('redo').disabled = !app.session.canRedo();
-  updateTakeChooser();
+  updateTabTools();
   app.timeline.draw();
   app.roll.draw();
 }
@@ -756,7 +770,7 @@ function showTab(name) {
     $(`tab-${tab}`).setAttribute('aria-selected', String(tab === name));
     $(`pane-${tab}`).hidden = tab !== name;
   }
-  $('roll-tools').hidden = name !== 'roll';
+  updateTabTools();
   if (name === 'roll') app.roll.draw();
   if (name === 'device') app.devicePanel.render();
   if (name === 'analysis') app.analysis.render();
@@ -1310,6 +1324,7 @@ function shortcut(event) {
   if (mod && key === 'o') return run(pickFile);
   if (mod && key === 'd') return run(app.duplicateClip);
   if (mod && key === 'e') return run(app.splitClip);
+  if (event.altKey && !mod && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) return run(() => app.stepTake(event.key === 'ArrowUp' ? -1 : 1));
   if (mod || event.altKey) return undefined;
   if (event.code === 'Space') return run(() => (app.transport ? app.stop() : app.play()));
   if (event.key === 'Delete' || event.key === 'Backspace') return run(app.deleteSelection);

@@ -78,17 +78,21 @@ export class Microphone {
   }
 }
 
+/** The song frame the microphone's frame 0 was played against (see `placeTake`). */
+export function takeFirstFrame({ startFrame, songStartFrame, songFrameAtStart, roundTripFrames }) {
+  return songFrameAtStart + (startFrame - songStartFrame) - roundTripFrames;
+}
+
 /**
  * Where a take goes on the song. The sound at the microphone when the musician heard song frame
  * S arrived at context frame `songStartFrame + (S - songFrameAtStart) + roundTrip`, where the
- * round trip is the mix's compensated latency, the output latency and the input latency. Returns
- * the tick the clip starts on (the first tick at or after the take's first song frame, and not
- * before `fromTick`, where the song started: what came in during a count-in is not kept) and how
- * many of the take's frames come before it (the clip's `offset`), or null if none of it lands
- * on the song.
+ * round trip is the mix's compensated latency, the output latency and the input latency; so the
+ * take's frame 0 was played against song frame `first` (see `takeFirstFrame`). Returns the tick
+ * the clip starts on (the first tick at or after `first`, and not before `fromTick`, where the
+ * song started: what came in during a count-in is not kept) and how many of the take's frames
+ * come before it (the clip's `offset`), or null if none of it lands on the song.
  */
-export function placeTake({ startFrame, frames, songStartFrame, songFrameAtStart, roundTripFrames, frameAt, fromTick = 0 }) {
-  const first = songFrameAtStart + (startFrame - songStartFrame) - roundTripFrames;
+export function placeTake({ first, frames, frameAt, fromTick = 0 }) {
   let tick = 0;
   if (first > 0) {
     // frameAt is monotonic: find the first tick whose frame is at or after `first`.
@@ -111,7 +115,7 @@ export function placeTake({ startFrame, frames, songStartFrame, songFrameAtStart
 /**
  * A take recorded while the transport looped, cut into one take per pass. The engine plays
  * song frames A..B (the loop region) again and again, so the microphone's frame i was played
- * against unwrapped song frame `first + i` (`first` as in `placeTake`), pass k covering
+ * against unwrapped song frame `first + i` (`first` from `takeFirstFrame`), pass k covering
  * A + kN .. A + (k + 1)N with N = B − A. Returns null when the take never reached B (no pass
  * ended: an ordinary take). Otherwise `{ channels, takes, playing }`: the recording re-laid so
  * that frame 0 is song frame A of the first pass (what came before the song started, or before

@@ -5,6 +5,7 @@
 import { fitCanvas } from './timeline.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 import { keyName } from './notes.js';
+import { takeOf } from './audio.js';
 
 export const KEYS_WIDTH = 44;
 export const KEY_HEIGHT = 12;
@@ -58,9 +59,9 @@ export class PianoRoll {
       + `${sample.sampleRate} Hz · ${channels === 1 ? 'mono' : `${channels} channels`} · from ${(from / sample.sampleRate).toFixed(3)} s`, 24, 22);
     g.fillStyle = '#9aa0a6';
     g.font = '11px system-ui, sans-serif';
-    const { takes } = clip.content;
-    g.fillText(takes?.length
-      ? `Recorded over the loop, one take per pass: take ${takes.indexOf(clip.content.offset) + 1} of ${takes.length} plays (Take, in the bar above, chooses another). Ctrl+E splits it at the playhead.`
+    const take = takeOf(clip.content);
+    g.fillText(take.count
+      ? `Recorded over the loop, one take per pass: take ${take.index + 1} of ${take.count} plays (Take in the bar above, or Alt+↑/↓, chooses another). To comp, split it at the playhead (Ctrl+E) and choose a take for each part.`
       : 'An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
     const top = 52;
     const left = 24;

@@ -1,7 +1,7 @@
 // Main thread: the arrangement — a ruler with the loop region and playhead over one row per
 // track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
 // release, so one gesture is one undo step.
-import { PEAK_FRAMES } from './audio.js';
+import { PEAK_FRAMES, takeOf } from './audio.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
@@ -431,9 +431,9 @@ export class Timeline {
     g.clip();
     g.fillStyle = '#111';
     g.font = '11px system-ui, sans-serif';
-    const { takes } = clip.content;
+    const take = takeOf(clip.content);
     const label = clip.content.type === 'midi' ? `${clip.content.notes.length} notes`
-      : takes?.length ? `take ${takes.indexOf(clip.content.offset) + 1}/${takes.length} · ${clip.content.asset}` : clip.content.asset;
+      : take.count ? `take ${take.index + 1}/${take.count} · ${clip.content.asset}` : clip.content.asset;
     g.fillText(label, x + 4, y + 11);
     if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
     if (clip.content.type === 'midi' && clip.content.notes.length) {
