@@ -118,16 +118,16 @@ export class Mixer {
       solo.onclick = () => setStrip({ solo: !strip.solo });
       switches.append(solo);
     }
+    // The level and the switches share a row, as do pan and its value: the rows left over go
+    // to the fader.
     element.append(
       el('h3', { textContent: channel.name, title: channel.name }),
       el('div', { className: 'fader-row' }, fader, el('div', { className: 'meter-bar' }, ...bars)),
-      gainOut,
-      el('label', {}, 'Pan', panOut),
-      pan,
-      switches,
+      el('div', { className: 'level-row' }, gainOut, switches),
+      el('label', { className: 'pan-row' }, 'Pan', pan, panOut),
     );
-    if (channel.inserts) element.append(this.inserts(channel));
-    if (type === 'track') element.append(this.sends(channel));
+    // Empty where a strip has none, so every strip has the mixer's six rows.
+    element.append(channel.inserts ? this.inserts(channel) : el('div'), type === 'track' ? this.sends(channel) : el('div'));
     return { element, bars, key: prefix, meterNode: `${prefix}.pan` };
   }
 
