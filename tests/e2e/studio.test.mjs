@@ -502,3 +502,46 @@ test('notes played on the keyboard while the loop plays are recorded into one cl
   assert.equal(await page.evaluate(() => window.quaver.looping), true);
   assert.deepEqual(session.pageErrors, []);
 });
+
+test('the lower pane is as tall as the divider is dragged, the piano roll with it, and stays so after a reload', async () => {
+  await page.click('#tab-roll');
+  const sizes = () => page.evaluate(() => ({
+    lower: document.querySelector('.lower').getBoundingClientRect().height,
+    roll: document.getElementById('roll').getBoundingClientRect().height,
+    timeline: document.querySelector('main').getBoundingClientRect().height,
+  }));
+  const before = await sizes();
+  const handle = await page.locator('#pane-divider').boundingBox();
+  const x = handle.x + handle.width / 2;
+  const y = handle.y + handle.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (const step of [50, 120, 200]) await page.mouse.move(x, y - step);
+  await page.mouse.up();
+  await page.waitForFunction((h) => document.getElementById('roll').getBoundingClientRect().height > h + 150, before.roll);
+  const taller = await sizes();
+  console.log(`studio: lower pane ${before.lower} → ${taller.lower} px, piano roll ${before.roll} → ${taller.roll} px, timeline ${before.timeline} → ${taller.timeline} px`);
+  assert.ok(Math.abs(taller.lower - before.lower - 200) <= 1, `the pane grew by the drag (${before.lower} → ${taller.lower})`);
+  assert.ok(Math.abs(taller.roll - before.roll - 200) <= 2, `the piano roll grew with it (${before.roll} → ${taller.roll})`);
+  assert.ok(Math.abs(before.timeline - taller.timeline - 200) <= 1, `the timeline gave the room (${before.timeline} → ${taller.timeline})`);
+  await page.screenshot({ path: path.join(shots, 'studio-tall-roll.png') });
+  // Dragged past what the timeline allows, the pane stops there.
+  await page.mouse.move(x, y - 200);
+  await page.mouse.down();
+  await page.mouse.move(x, 5);
+  await page.mouse.up();
+  const most = await sizes();
+  assert.equal(most.lower, 900 - 300, 'the pane stops where the timeline would get too short');
+  assert.ok(most.timeline >= 160, `the timeline keeps its least height (${most.timeline})`);
+
+  await page.reload();
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  assert.equal((await sizes()).lower, most.lower, 'the height comes back after a reload');
+  await page.dblclick('#pane-divider');
+  assert.equal((await sizes()).lower, 330, 'a double-click gives the usual height back');
+  await page.focus('#pane-divider');
+  await page.keyboard.press('ArrowUp');
+  assert.equal((await sizes()).lower, 350, '↑ on the focused divider makes the pane taller');
+  await page.dblclick('#pane-divider');
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -1273,6 +1273,7 @@ function bindControls() {
   $('snap').addEventListener('change', draw);
   $('roll-grid').addEventListener('change', draw);
   for (const tab of TABS) $(`tab-${tab}`).onclick = () => showTab(tab);
+  bindPaneDivider();
   bindDrop();
   // Audio may only start after a gesture.
   const resume = () => app.context.resume();
@@ -1308,6 +1309,66 @@ function bindDrop() {
       }
     }
   });
+}
+
+const LOWER_HEIGHT_KEY = 'quaver.lowerHeight';
+const LOWER_HEIGHT_DEFAULT = 330;
+
+/** The lower pane's height, kept between the tallest the timeline allows and a usable least. */
+function setLowerHeight(px, { keep = true } = {}) {
+  const most = Math.max(180, window.innerHeight - 300);
+  const height = Math.round(Math.min(most, Math.max(180, px)));
+  document.body.style.setProperty('--lower-height', `${height}px`);
+  if (keep) {
+    try {
+      localStorage.setItem(LOWER_HEIGHT_KEY, String(height));
+    } catch {
+      // Storage refused (private mode, quota): the height holds for this visit only.
+    }
+  }
+  return height;
+}
+
+function keptLowerHeight() {
+  try {
+    return Number(localStorage.getItem(LOWER_HEIGHT_KEY)) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The handle on the lower pane's top edge: drag it (or focus it and use ↑/↓) for a taller piano
+ * roll or a shorter one; double-click for the usual height. The height is this browser's, not
+ * the project's, so it is kept in localStorage.
+ */
+function bindPaneDivider() {
+  const divider = $('pane-divider');
+  const current = () => document.querySelector('.lower').getBoundingClientRect().height;
+  const applyKept = () => {
+    if (keptLowerHeight() > 0) setLowerHeight(keptLowerHeight(), { keep: false });
+  };
+  applyKept();
+  divider.addEventListener('pointerdown', (event) => {
+    event.preventDefault();
+    divider.setPointerCapture(event.pointerId);
+    const from = { y: event.clientY, height: current() };
+    const move = (e) => setLowerHeight(from.height + from.y - e.clientY);
+    const up = () => {
+      divider.removeEventListener('pointermove', move);
+      divider.removeEventListener('pointerup', up);
+    };
+    divider.addEventListener('pointermove', move);
+    divider.addEventListener('pointerup', up);
+  });
+  divider.addEventListener('dblclick', () => setLowerHeight(LOWER_HEIGHT_DEFAULT));
+  divider.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
+    event.preventDefault();
+    event.stopPropagation();
+    setLowerHeight(current() + (event.key === 'ArrowUp' ? 20 : -20));
+  });
+  window.addEventListener('resize', applyKept);
 }
 
 function shortcut(event) {
