@@ -256,12 +256,17 @@ export class AnalysisView {
 
   /** A MIDI clip's twelve pitch-class weights as bars. */
   drawClasses(g, width, height, classes) {
-    if (!classes) return;
+    g.font = '12px system-ui, sans-serif';
+    g.fillStyle = '#9aa0a6';
+    if (!classes) {
+      g.fillText('No notes in this clip yet: draw them in the piano roll, or press R and play them in.', 12, 24);
+      return;
+    }
+    g.fillText('Pitch classes, each note weighted by its length (what the key is found from)', 12, 18);
     const most = Math.max(...classes, 1e-9);
     const bar = width / 12;
-    g.font = '12px system-ui, sans-serif';
     classes.forEach((w, i) => {
-      const h = (w / most) * (height - 30);
+      const h = (w / most) * (height - 48);
       g.fillStyle = '#4fd1c5';
       g.fillRect(i * bar + 4, height - 18 - h, bar - 8, h);
       g.fillStyle = '#e2e8f0';
