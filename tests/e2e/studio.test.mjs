@@ -545,3 +545,27 @@ test('the lower pane is as tall as the divider is dragged, the piano roll with i
   await page.dblclick('#pane-divider');
   assert.deepEqual(session.pageErrors, []);
 });
+
+test('a bounce can be cancelled while it renders, and the next one runs', async () => {
+  const outcome = await page.evaluate(async () => {
+    const app = window.quaver;
+    const running = app.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: 60 });
+    const progressed = await new Promise((resolve) => {
+      const started = performance.now();
+      const look = () => (document.getElementById('bounce-progress').value > 0 || performance.now() - started > 5000 ? resolve(document.getElementById('bounce-progress').value) : setTimeout(look, 5));
+      look();
+    });
+    const busy = Boolean(app.bouncing);
+    app.cancelBounce();
+    const error = await running.then(() => null, (err) => err.message);
+    const after = { bouncing: app.bouncing, status: document.getElementById('bounce-status').textContent, startEnabled: !document.getElementById('bounce-start').disabled };
+    const next = await app.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: 0 });
+    return { progressed, busy, error, after, nextFrames: next.frames };
+  });
+  console.log(`studio: cancelled at ${(100 * outcome.progressed).toFixed(1)} %: ${JSON.stringify(outcome)}`);
+  assert.ok(outcome.busy && outcome.progressed < 1, 'the bounce was still running when cancelled');
+  assert.equal(outcome.error, 'cancelled');
+  assert.deepEqual(outcome.after, { bouncing: null, status: 'Cancelled', startEnabled: true });
+  assert.ok(outcome.nextFrames > 0, 'the next bounce runs to its end');
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -8,6 +8,7 @@
 // decoder) and its channels analysed like the rest.
 
 import { Session, readWav } from '../../../pkg/quaver.js';
+import { startBounce } from './bouncing.js';
 import { ask, startThreads } from './threads.js';
 import { clearLibrary, getLibraryFolders, getLibraryRecords, putLibraryFolder, putLibraryRecords } from './storage.js';
 import { el } from './dom.js';
@@ -490,20 +491,8 @@ export class Library {
       tempo.free();
       const { sampleRate } = this.app.context;
       this.status(`Rendering ${file.name}…`);
-      const wav = await new Promise((resolve, reject) => {
-        const worker = new Worker(new URL('quaver-bounce.js', document.baseURI));
-        worker.onmessage = ({ data }) => {
-          if (data.type === 'progress') return;
-          worker.terminate();
-          if (data.type === 'done') resolve(data.wav);
-          else reject(new Error(data.message));
-        };
-        worker.onerror = (event) => {
-          worker.terminate();
-          reject(new Error(event.message || 'the preview Worker failed'));
-        };
-        worker.postMessage({ module: this.app.engine.module, project, sampleRate, format: 'float32', end, tail: 1 });
-      });
+      const request = { module: this.app.engine.module, project, sampleRate, format: 'float32', end, tail: 1 };
+      const { wav } = await startBounce(request, { what: 'the preview Worker' }).result;
       const audio = readWav(wav);
       const buffer = new AudioBuffer({ length: audio.channels[0].length, numberOfChannels: audio.channels.length, sampleRate: audio.sampleRate });
       audio.channels.forEach((channel, c) => buffer.copyToChannel(channel, c));

@@ -6,6 +6,7 @@
 import { EngineClient, compileEngine } from '../engine/index.js';
 import { Session, readWav } from '../../../pkg/quaver.js';
 import { decodeSample, freshName, peaksOf, takeOf } from './audio.js';
+import { startBounce } from './bouncing.js';
 import { laneOf, laneTargets, targetKey } from './automation.js';
 import { loopTakes, Microphone, placeTake, takeFirstFrame } from './microphone.js';
 import { AnalysisView } from './analysis.js';
@@ -1058,27 +1059,32 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
     reject(new Error('there is no loop region: drag on the ruler to make one'));
     return;
   }
-  const worker = new Worker(new URL('quaver-bounce.js', document.baseURI));
-  app.bouncing = worker;
   const progress = $('bounce-progress');
   progress.value = 0;
+  const job = startBounce({
+    module: app.engine.module, project: project ?? app.session.save(), samples: samplesUsed(), sampleRate, format, tail,
+    start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
+  }, {
+    onProgress: (done, total) => {
+      progress.value = done / total;
+      $('bounce-status').textContent = `${label}${Math.round((100 * done) / total)}%`;
+    },
+  });
+  app.bouncing = job;
   const finish = () => {
-    worker.terminate();
     app.bouncing = null;
     $('bounce-start').disabled = false;
     $('bounce-cancel').textContent = 'Close';
   };
-  worker.onmessage = async ({ data }) => {
-    if (data.type === 'progress') {
-      progress.value = data.done / data.total;
-      $('bounce-status').textContent = `${label}${Math.round((100 * data.done) / data.total)}%`;
-      return;
-    }
+  app.cancelBounce = () => {
+    job.cancel();
     finish();
-    if (data.type === 'error') {
-      reject(new Error(data.message));
-      return;
-    }
+    $('bounce-status').textContent = 'Cancelled';
+  };
+  $('bounce-start').disabled = true;
+  $('bounce-cancel').textContent = 'Cancel';
+  job.result.then(async (data) => {
+    finish();
     progress.value = 1;
     const seconds = data.frames / sampleRate;
     const name = fileName ?? `${fileStem()}.wav`;
@@ -1091,21 +1097,9 @@ app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, 
       await Promise.resolve(keep(data.wav, name)).catch((err) => showMessage(describe(err)));
     }
     resolve(app.lastBounce);
-  };
-  worker.onerror = (event) => {
+  }, (err) => {
     finish();
-    reject(new Error(event.message || 'the bounce Worker failed'));
-  };
-  app.cancelBounce = () => {
-    finish();
-    $('bounce-status').textContent = 'Cancelled';
-    reject(new Error('cancelled'));
-  };
-  $('bounce-start').disabled = true;
-  $('bounce-cancel').textContent = 'Cancel';
-  worker.postMessage({
-    module: app.engine.module, project: project ?? app.session.save(), samples: samplesUsed(), sampleRate, format, tail,
-    start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
+    reject(err);
   });
 });
 
