@@ -16,24 +16,18 @@ export function startSpectrum(canvas, analyser, sampleRate) {
     ctx.fillStyle = '#0d0f12';
     ctx.fillRect(0, 0, width, height);
     ctx.strokeStyle = '#2c3038';
-    ctx.fillStyle = '#6b717a';
-    ctx.font = '11px system-ui';
-    for (const hz of [50, 100, 200, 500, 1000, 2000, 5000, 10000]) {
-      const x = (Math.log(hz / lowHz) / Math.log(nyquist / lowHz)) * width;
-      ctx.beginPath();
+    const lines = [50, 100, 200, 500, 1000, 2000, 5000, 10000].map((hz) => ({ hz, x: (Math.log(hz / lowHz) / Math.log(nyquist / lowHz)) * width }));
+    const levels = [-20, -40, -60, -80, -100].map((db) => ({ db, y: yOf(db) }));
+    ctx.beginPath();
+    for (const { x } of lines) {
       ctx.moveTo(x, 0);
       ctx.lineTo(x, height);
-      ctx.stroke();
-      ctx.fillText(hz >= 1000 ? `${hz / 1000}k` : `${hz}`, x + 3, height - 4);
     }
-    for (const db of [-20, -40, -60, -80, -100]) {
-      const y = yOf(db);
-      ctx.beginPath();
+    for (const { y } of levels) {
       ctx.moveTo(0, y);
       ctx.lineTo(width, y);
-      ctx.stroke();
-      ctx.fillText(`${db} dB`, 4, y - 3);
     }
+    ctx.stroke();
     ctx.strokeStyle = '#f0b429';
     ctx.beginPath();
     for (let x = 0; x < width; x += 1) {
@@ -46,6 +40,16 @@ export function startSpectrum(canvas, analyser, sampleRate) {
       else ctx.lineTo(x, yOf(db));
     }
     ctx.stroke();
+    // The labels last, each on a patch of background, so the curve never hides them.
+    ctx.font = '11px system-ui';
+    const label = (text, x, y) => {
+      ctx.fillStyle = '#0d0f12';
+      ctx.fillRect(x - 2, y - 10, ctx.measureText(text).width + 4, 13);
+      ctx.fillStyle = '#8a9099';
+      ctx.fillText(text, x, y);
+    };
+    for (const { hz, x } of lines) label(hz >= 1000 ? `${hz / 1000}k` : `${hz}`, x + 3, height - 4);
+    for (const { db, y } of levels) label(`${db} dB`, 4, y - 3);
     requestAnimationFrame(draw);
   }
   requestAnimationFrame(draw);
