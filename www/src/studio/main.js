@@ -672,7 +672,6 @@ app.refresh = () => {
   draw();
 };
 
-/** Shows the take chooser while the selected clip holds takes recorded over a loop. */
 /** The lower pane's bar: the piano roll's tools only over a MIDI clip (or none), the take chooser over a take folder. */
 function updateTabTools() {
   const selected = selectedClip();
