@@ -325,3 +325,16 @@ fn the_js_real_fft_refuses_bad_lengths_with_a_typed_error_and_interleaves_its_bi
         assert!((v - expected).abs() < 1e-5, "float {i}: {v}");
     }
 }
+
+#[wasm_bindgen_test]
+fn describe_offers_every_kind_but_the_parted_bounces_own_ends() {
+    let controller = quaver::bridge::Controller::new(48_000.0, 64, 64).unwrap();
+    let kinds = js_sys::Array::from(&controller.describe().unwrap());
+    let names: Vec<String> =
+        kinds.iter().map(|k| js_sys::Reflect::get(&k, &"name".into()).unwrap().as_string().unwrap()).collect();
+    for offered in ["destination", "biquad", "audio-clip", "automation"] {
+        assert!(names.iter().any(|n| n == offered), "{offered} in {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("part-")), "{names:?}");
+    assert_eq!(names.len(), quaver::node::REGISTRY.len() - 2);
+}

@@ -46,7 +46,8 @@ impl Controller {
     /// `defaultValue`, `minValue`, `maxValue`, `automationRate`), settings, latency and tail.
     pub fn describe(&self) -> Result<JsValue, JsValue> {
         let sample_rate = self.inner.config().sample_rate;
-        let kinds: Vec<_> = crate::node::REGISTRY.iter().map(|t| t.spec.describe(sample_rate)).collect();
+        let kinds: Vec<_> =
+            crate::node::REGISTRY.iter().filter(|t| !t.spec.internal).map(|t| t.spec.describe(sample_rate)).collect();
         super::to_js(&kinds)
     }
 

@@ -164,6 +164,9 @@ pub struct NodeSpec {
     pub captures: bool,
     /// The name of a value it reports to the page while metered (a compressor's `reduction`).
     pub reading: Option<&'static str>,
+    /// Made by hosts for their own plumbing (a parted bounce's ends), never offered to JS:
+    /// `describe()` leaves it out.
+    pub internal: bool,
 }
 
 impl NodeSpec {
@@ -183,6 +186,7 @@ impl NodeSpec {
         breaks_cycles: false,
         captures: false,
         reading: None,
+        internal: false,
     };
 
     /// No input, one mono output that plays until stopped: the start of the scheduled

@@ -20,6 +20,7 @@ mod merger;
 mod noise;
 mod oscillator;
 mod panner;
+mod part;
 mod reverb;
 mod sampler;
 mod source;
@@ -138,6 +139,8 @@ pub static REGISTRY: &[NodeType] = &[
     synth::TYPE,
     clip::TYPE,
     automation::TYPE,
+    part::OUT,
+    part::IN,
 ];
 
 /// Registry index of the destination node.

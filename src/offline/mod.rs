@@ -156,6 +156,14 @@ impl OfflineRenderer {
         }
     }
 
+    /// Sends the accepted commands and has the engine apply them now, so the nodes they make
+    /// can be reached (through [`Engine::handover`]) before the next quantum.
+    pub fn settle(&mut self) -> Result<(), EngineError> {
+        self.flush()?;
+        self.engine.apply_pending();
+        Ok(())
+    }
+
     /// Buffers the render side holds, and the samples in them.
     pub fn stored(&self) -> (usize, usize) {
         self.host.stored()

@@ -93,3 +93,12 @@ impl AudioBuf {
         self.data.as_mut_ptr().cast()
     }
 }
+
+/// Quanta a node trades with its host in one go, between renders (a parted bounce's ends):
+/// the node writes or reads `quanta[next]` and moves on; the host swaps whole blocks between
+/// engines, so no sample is copied on the way.
+#[derive(Clone, Debug, Default)]
+pub struct Handover {
+    pub quanta: Vec<AudioBuf>,
+    pub next: usize,
+}

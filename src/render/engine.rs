@@ -8,8 +8,8 @@ use crate::graph::{
     Command, EngineConfig, ErrorCode, Event, InEdge, NodeId, Ports, RenderError, SettingValue, Topology, MAX_METERS,
 };
 use crate::render::{
-    port_of, AudioBuf, Feed, Phase, ProcessContext, Processor, Schedule, Status, Step, MAX_PORTS, OUTPUT_BUFFER,
-    SILENCE,
+    port_of, AudioBuf, Feed, Handover, Phase, ProcessContext, Processor, Schedule, Status, Step, MAX_PORTS,
+    OUTPUT_BUFFER, SILENCE,
 };
 use crate::simd::{has_non_finite, mix_accumulate, Native, MAX_GROUP};
 use crate::{MAX_CHANNELS, MAX_INPUTS, MAX_OUTPUTS, QUANTUM};
@@ -336,6 +336,17 @@ impl Engine {
     /// What a capturing node (an analyser) kept: its last `frames` input samples, oldest first.
     pub fn capture(&mut self, id: NodeId, frames: usize) -> Option<&[f32]> {
         self.node_mut(id).ok()?.capture(frames)
+    }
+
+    /// Applies the waiting commands now, between quanta, instead of at the next render: for a
+    /// host that must reach a node it just made before that node's first quantum.
+    pub fn apply_pending(&mut self) {
+        self.apply_inbox();
+    }
+
+    /// The quantum a handing-over node trades with its host (see [`Processor::handover`]).
+    pub fn handover(&mut self, id: NodeId) -> Option<&mut Handover> {
+        self.node_mut(id).ok()?.handover()
     }
 
     /// The processor of a live node, for inspection (tests compare timelines through it).

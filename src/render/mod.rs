@@ -8,7 +8,7 @@ mod params;
 mod processor;
 mod schedule;
 
-pub use buffer::{AudioBuf, SILENCE};
+pub use buffer::{AudioBuf, Handover, SILENCE};
 pub use engine::{BuiltNode, Engine, ErrorEntry, MeterReading, RenderCommand, NEWS_ACK, NEWS_ENDED, NEWS_ERRORS};
 pub use params::{Param, ParamValues, GLIDE_SECONDS};
 pub use processor::{ProcessContext, Processor, Status};

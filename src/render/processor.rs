@@ -2,7 +2,7 @@
 //! `prepare`, clear in `reset`, and only touch memory in `process`.
 
 use crate::graph::{EngineConfig, ErrorCode, RenderError, SettingValue};
-use crate::render::{AudioBuf, Param};
+use crate::render::{AudioBuf, Handover, Param};
 use crate::QUANTUM;
 
 /// What a node reports after a quantum.
@@ -114,6 +114,12 @@ pub trait Processor: Send {
     /// For a node that keeps its recent input: the last `frames` samples, oldest first.
     /// Called between quanta; copies, never allocates.
     fn capture(&mut self, _frames: usize) -> Option<&[f32]> {
+        None
+    }
+
+    /// For a node that trades quanta with its host between renders (a parted bounce's ends):
+    /// the quanta it took in (`part-out`), or those it plays next (`part-in`).
+    fn handover(&mut self) -> Option<&mut Handover> {
         None
     }
 }

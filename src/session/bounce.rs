@@ -2,11 +2,12 @@
 //! runs — the native CLI (`quaver render`), a browser Worker, a test. The engine is the one the
 //! worklet runs; the song plays from its start (or a region's) at frame 0.
 
-use super::compile::{compile, GraphSync};
+use super::compile::{compile, cut, part_out_name, Cut, GraphSync, Plan};
 use super::project::{Id, Project};
 use super::Samples;
-use crate::graph::EngineError;
+use crate::graph::{EngineError, NodeId};
 use crate::offline::OfflineRenderer;
+use crate::render::{AudioBuf, Handover};
 use crate::QUANTUM;
 
 /// What to render: the song (or `start..end` in ticks), then `tail_seconds` for reverbs and
@@ -48,14 +49,105 @@ pub fn stem_file_name(index: usize, name: &str) -> String {
     format!("{:02} {}.wav", index + 1, safe.trim())
 }
 
+/// Quanta a parted bounce renders in each part before the mix takes them: few enough that the
+/// blocks in flight stay small (a kilobyte a quantum for each sound leaving a part), many
+/// enough that the threads meet rarely.
+const BLOCK_QUANTA: usize = 32;
+
 /// A render in progress: call [`Bounce::render`] until it returns false.
 #[derive(Debug)]
 pub struct Bounce {
-    renderer: OfflineRenderer,
+    engines: Engines,
     frames: usize,
     channels: [Vec<f32>; 2],
     /// Frames still to drop from the start (the mix's latency).
     skip: usize,
+}
+
+#[derive(Debug)]
+enum Engines {
+    /// The whole graph in one engine.
+    Whole(OfflineRenderer),
+    /// The tracks in parts that render side by side, and an engine that mixes what they hand it.
+    Parted { parts: Vec<Part>, mix: OfflineRenderer, part_ins: Vec<Vec<NodeId>> },
+}
+
+/// One part of a parted bounce: its engine, and the `part-out`s whose blocks the mix takes.
+#[derive(Debug)]
+struct Part {
+    renderer: OfflineRenderer,
+    part_outs: Vec<NodeId>,
+    result: Result<(), EngineError>,
+}
+
+/// Each part, rendered side by side where there are threads.
+fn each_part(parts: &mut [Part], render: impl Fn(&mut Part) + Sync + Send) {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        parts.par_iter_mut().for_each(render);
+    }
+    #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
+    parts.iter_mut().for_each(render);
+}
+
+/// An engine playing `plan` from the song's `range.start` at frame 0, its commands applied.
+fn engine_for(
+    plan: Plan,
+    project: &Project,
+    samples: &Samples,
+    sample_rate: f32,
+    range: BounceRange,
+) -> Result<(OfflineRenderer, GraphSync), EngineError> {
+    let mut renderer = OfflineRenderer::new(sample_rate);
+    let mut sync = GraphSync::default();
+    sync.samples = samples.clone();
+    sync.sync(renderer.controller_mut(), plan)?;
+    sync.play(renderer.controller_mut(), project, 0, range.start, false)?;
+    renderer.settle()?;
+    Ok((renderer, sync))
+}
+
+/// A block of silent quanta for a part's end to fill or play.
+fn empty_block() -> Handover {
+    Handover { quanta: vec![AudioBuf::default(); BLOCK_QUANTA], next: 0 }
+}
+
+/// Appends a rendered quantum to `channels`, less what is still to `skip`.
+fn keep(channels: &mut [Vec<f32>; 2], skip: &mut usize, out: &AudioBuf) {
+    let dropped = (*skip).min(QUANTUM);
+    *skip -= dropped;
+    for (ch, samples) in channels.iter_mut().enumerate() {
+        samples.extend_from_slice(&out.channel(ch)[dropped..]);
+    }
+}
+
+/// Renders `quanta` in every part (side by side), then hands each part's blocks to the mix's
+/// `part-in`s, taking back the blocks the mix has played.
+fn render_parts(
+    parts: &mut [Part],
+    mix: &mut OfflineRenderer,
+    part_ins: &[Vec<NodeId>],
+    quanta: usize,
+) -> Result<(), EngineError> {
+    each_part(parts, |part| {
+        for _ in 0..quanta {
+            part.result = part.renderer.render_quantum();
+            if part.result.is_err() {
+                return;
+            }
+        }
+    });
+    for (part, ins) in parts.iter_mut().zip(part_ins) {
+        core::mem::replace(&mut part.result, Ok(()))?;
+        for (&out, &into) in part.part_outs.iter().zip(ins) {
+            let taken = part.renderer.engine_mut().handover(out).expect("a part-out hands over");
+            let played = mix.engine_mut().handover(into).expect("a part-in is handed");
+            core::mem::swap(taken, played);
+            (taken.next, played.next) = (0, 0);
+        }
+    }
+    Ok(())
 }
 
 impl Bounce {
@@ -66,22 +158,63 @@ impl Bounce {
         sample_rate: f32,
         range: BounceRange,
     ) -> Result<Self, EngineError> {
-        let mut renderer = OfflineRenderer::new(sample_rate);
-        let mut sync = GraphSync::default();
-        sync.samples = samples.clone();
+        Self::parted(project, samples, sample_rate, range, 1)
+    }
+
+    /// As [`Bounce::new`], with the tracks shared among `parts` engines that render side by
+    /// side (on threads where there are) and a mix of what they hand over: the same samples,
+    /// bit for bit, as one engine gives. One part, or fewer than two tracks: one engine.
+    pub fn parted(
+        project: &Project,
+        samples: &Samples,
+        sample_rate: f32,
+        range: BounceRange,
+        parts: usize,
+    ) -> Result<Self, EngineError> {
         let plan = compile(project, sample_rate);
         // The mix reaches the master `latency` frames late (inserts with lookahead, compensated
         // on every other path): those first frames are rendered and dropped.
         let skip = plan.latency as usize;
-        sync.sync(renderer.controller_mut(), plan)?;
-        sync.play(renderer.controller_mut(), project, 0, range.start, false)?;
+        let engines = match cut(&plan, parts) {
+            None => Engines::Whole(engine_for(plan, project, samples, sample_rate, range)?.0),
+            Some(Cut { parts, leaving, mix }) => {
+                let (mut mix, mix_sync) = engine_for(mix, project, samples, sample_rate, range)?;
+                let mut rendered = Vec::with_capacity(parts.len());
+                let mut part_ins = Vec::with_capacity(parts.len());
+                for (plan, leaving) in parts.into_iter().zip(leaving) {
+                    let (mut renderer, sync) = engine_for(plan, project, samples, sample_rate, range)?;
+                    let mut part_outs = Vec::with_capacity(leaving.len());
+                    let mut ins = Vec::with_capacity(leaving.len());
+                    for source in &leaving {
+                        let ends = sync.id(&part_out_name(source)).zip(mix_sync.id(source));
+                        let (out, into) = ends.expect("the cut names both ends of every connection it cuts");
+                        for (engine, id) in [(renderer.engine_mut(), out), (mix.engine_mut(), into)] {
+                            *engine.handover(id).expect("a part's end hands over") = empty_block();
+                        }
+                        part_outs.push(out);
+                        ins.push(into);
+                    }
+                    rendered.push(Part { renderer, part_outs, result: Ok(()) });
+                    part_ins.push(ins);
+                }
+                Engines::Parted { parts: rendered, mix, part_ins }
+            }
+        };
         let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);
         let map = project.tempo_map();
         let song = map.seconds_at(end as f64) - map.seconds_at(range.start as f64);
         let seconds = song + range.tail_seconds.max(0.0);
         let frames = (seconds * f64::from(sample_rate)).ceil() as usize;
         let channels = [Vec::with_capacity(frames + QUANTUM), Vec::with_capacity(frames + QUANTUM)];
-        Ok(Self { renderer, frames, channels, skip })
+        Ok(Self { engines, frames, channels, skip })
+    }
+
+    /// How many engines render it (1, or the parts and their mix).
+    pub fn engine_count(&self) -> usize {
+        match &self.engines {
+            Engines::Whole(_) => 1,
+            Engines::Parted { parts, .. } => parts.len() + 1,
+        }
     }
 
     /// Frames the whole render has.
@@ -96,17 +229,25 @@ impl Bounce {
 
     /// Renders up to `frames` more; false once everything is rendered.
     pub fn render(&mut self, frames: usize) -> Result<bool, EngineError> {
-        let until = (self.channels[0].len() + frames).min(self.frames);
-        while self.channels[0].len() < until {
-            self.renderer.render_quantum()?;
-            let out = self.renderer.engine().output();
-            let dropped = self.skip.min(QUANTUM);
-            self.skip -= dropped;
-            for (ch, samples) in self.channels.iter_mut().enumerate() {
-                samples.extend_from_slice(&out.channel(ch)[dropped..]);
-            }
+        let Self { engines, channels, skip, frames: total } = self;
+        let until = (channels[0].len() + frames).min(*total);
+        while channels[0].len() < until {
+            let mix = match engines {
+                Engines::Whole(renderer) => renderer,
+                Engines::Parted { parts, mix, part_ins } => {
+                    let quanta = (until - channels[0].len()).div_ceil(QUANTUM).min(BLOCK_QUANTA);
+                    render_parts(parts, mix, part_ins, quanta)?;
+                    for _ in 0..quanta {
+                        mix.render_quantum()?;
+                        keep(channels, skip, mix.engine().output());
+                    }
+                    continue;
+                }
+            };
+            mix.render_quantum()?;
+            keep(channels, skip, mix.engine().output());
         }
-        Ok(self.channels[0].len() < self.frames)
+        Ok(channels[0].len() < *total)
     }
 
     /// The rendered audio, [left, right], exactly [`Bounce::frames`] long.

@@ -132,9 +132,17 @@ fn chain(plan: &mut Plan, prefix: &str, from: String, inserts: &[Device]) -> Str
     last
 }
 
-/// Fader and pan after `from`, into the master (through `to_master` frames of delay); returns
-/// the fader's name (sends leave there).
-fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bool, to_master: (u64, f32)) -> String {
+/// Fader and pan after `from`, into `into` (through `to_master` frames of delay); returns the
+/// fader's name (sends leave there).
+fn strip(
+    plan: &mut Plan,
+    prefix: &str,
+    from: String,
+    strip: &Strip,
+    audible: bool,
+    to_master: (u64, f32),
+    into: String,
+) -> String {
     let fader = format!("{prefix}.fader");
     let pan = format!("{prefix}.pan");
     let mut f = node("gain");
@@ -147,8 +155,28 @@ fn strip(plan: &mut Plan, prefix: &str, from: String, strip: &Strip, audible: bo
     plan.edges.insert((fader.clone(), pan.clone()));
     let (frames, sample_rate) = to_master;
     let last = compensate(plan, format!("{prefix}.align"), pan, frames, sample_rate);
-    plan.edges.insert((last, "master.fader".into()));
+    plan.edges.insert((last, into));
     fader
+}
+
+/// Tracks are summed in this many groups (by id) before the master and each bus, so the mix
+/// can be cut between groups for a bounce on several threads ([`cut`]) without changing the
+/// order anything is summed in. By id, not position: adding or moving a track rewires only it.
+pub const MIX_GROUPS: u32 = 8;
+
+/// The node summing `track`'s group into the master (`bus` none) or into a bus: made with the
+/// group's first track.
+fn group_sum(plan: &mut Plan, track: super::Id, bus: Option<super::Id>) -> String {
+    let group = track % MIX_GROUPS;
+    let (name, into) = match bus {
+        None => (format!("g{group}.master"), "master.fader".to_string()),
+        Some(bus) => (format!("g{group}.b{bus}"), format!("b{bus}.in")),
+    };
+    if !plan.nodes.contains_key(&name) {
+        plan.nodes.insert(name.clone(), node("gain"));
+        plan.edges.insert((name.clone(), into));
+    }
+    name
 }
 
 /// The metronome's node: it plays to the destination directly (not through the master, and
@@ -221,14 +249,16 @@ fn track_tail(plan: &mut Plan, track: &Track, head: String, audible: bool, laten
     let last = chain(plan, &prefix, head, &track.inserts);
     let short = latency.tracks - chain_latency(&track.inserts, latency.sample_rate);
     let last = compensate(plan, format!("{prefix}.pdc"), last, short, latency.sample_rate);
-    let fader = strip(plan, &prefix, last, &track.strip, audible, (latency.buses, latency.sample_rate));
+    let into = group_sum(plan, track.id, None);
+    let fader = strip(plan, &prefix, last, &track.strip, audible, (latency.buses, latency.sample_rate), into);
     for send in &track.sends {
         let name = format!("{prefix}.send{}", send.bus);
         let mut g = node("gain");
         g.params.insert("gain".into(), if audible { db_to_gain(send.gain_db) } else { 0.0 });
         plan.nodes.insert(name.clone(), g);
         plan.edges.insert((fader.clone(), name.clone()));
-        plan.edges.insert((name, format!("b{}.in", send.bus)));
+        let into = group_sum(plan, track.id, Some(send.bus));
+        plan.edges.insert((name, into));
     }
 }
 
@@ -358,7 +388,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
         let last = chain(&mut plan, &prefix, input, &bus.inserts);
         let short = latency.buses - chain_latency(&bus.inserts, sample_rate);
         let last = compensate(&mut plan, format!("{prefix}.pdc"), last, short, sample_rate);
-        strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute, (0, sample_rate));
+        strip(&mut plan, &prefix, last, &bus.strip, !bus.strip.mute, (0, sample_rate), "master.fader".into());
         let channel = LaneChannel { prefix, instrument: None, inserts: &bus.inserts, automation: &bus.automation };
         lanes(&mut plan, project, &channel, !bus.strip.mute, sample_rate);
     }
@@ -403,6 +433,96 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
         lanes(&mut plan, project, &channel, audible, sample_rate);
     }
     plan
+}
+
+/// A project's graph cut for a parted bounce: the mix groups of tracks shared among `parts`
+/// plans that render side by side, and the plan that mixes them (`mix`: buses and master).
+/// Where a group's sound leaves its part, the part has a `part-out` (named `{node}>out`) after
+/// that node, and the mix a `part-in` named as the node itself, wired as the node was — so the
+/// mix renders the same samples as the whole graph, bit for bit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cut {
+    pub parts: Vec<Plan>,
+    /// Each part's sources that leave it, in the order its `part-out`s are named.
+    pub leaving: Vec<Vec<String>>,
+    pub mix: Plan,
+}
+
+/// The mix group a node belongs to: a track's (`t12.fader`: 12 mod [`MIX_GROUPS`]) or a
+/// group's sum (`g4.master`), or none (buses, master).
+fn group_of(name: &str) -> Option<u32> {
+    let (head, _) = name.split_once('.')?;
+    let number = |digits: &str| digits.parse::<u32>().ok().filter(|_| digits.bytes().all(|b| b.is_ascii_digit()));
+    match head.split_at_checked(1)? {
+        ("t", id) => number(id).map(|id| id % MIX_GROUPS),
+        ("g", group) => number(group),
+        _ => None,
+    }
+}
+
+/// The name of the `part-out` that keeps what `source` sends out of its part.
+pub fn part_out_name(source: &str) -> String {
+    format!("{source}>out")
+}
+
+/// `plan` cut into `parts` parts of whole mix groups, each part about as big as the others (in
+/// nodes); `None` when there are fewer than two groups or two parts, or a group is fed from
+/// outside itself (nothing the compiler makes today), where a cut would change the sound.
+pub fn cut(plan: &Plan, parts: usize) -> Option<Cut> {
+    let mut sizes: BTreeMap<u32, usize> = BTreeMap::new();
+    for name in plan.nodes.keys() {
+        if let Some(group) = group_of(name) {
+            *sizes.entry(group).or_default() += 1;
+        }
+    }
+    let parts = parts.min(sizes.len());
+    if parts < 2 {
+        return None;
+    }
+    let mut biggest_first: Vec<(u32, usize)> = sizes.into_iter().collect();
+    biggest_first.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut load = vec![0; parts];
+    let mut part_of: BTreeMap<u32, usize> = BTreeMap::new();
+    for (group, size) in biggest_first {
+        let lightest = (0..parts).min_by_key(|&p| load[p]).expect("at least two parts");
+        load[lightest] += size;
+        part_of.insert(group, lightest);
+    }
+    let part = |end: &str| group_of(end_node(end)).map(|g| part_of[&g]);
+    let mut cut = Cut {
+        parts: vec![Plan::default(); parts],
+        leaving: vec![Vec::new(); parts],
+        mix: Plan { latency: plan.latency, ..Plan::default() },
+    };
+    for (name, n) in &plan.nodes {
+        let into = match part(name) {
+            Some(p) => &mut cut.parts[p],
+            None => &mut cut.mix,
+        };
+        into.nodes.insert(name.clone(), n.clone());
+    }
+    for (from, to) in &plan.edges {
+        match (part(from), part(to)) {
+            (Some(p), Some(q)) if p == q => {
+                cut.parts[p].edges.insert((from.clone(), to.clone()));
+            }
+            (None, None) => {
+                cut.mix.edges.insert((from.clone(), to.clone()));
+            }
+            (Some(p), None) => {
+                if !cut.mix.nodes.contains_key(from) {
+                    cut.mix.nodes.insert(from.clone(), node("part-in"));
+                    let out = part_out_name(from);
+                    cut.parts[p].nodes.insert(out.clone(), node("part-out"));
+                    cut.parts[p].edges.insert((from.clone(), out));
+                    cut.leaving[p].push(from.clone());
+                }
+                cut.mix.edges.insert((from.clone(), to.clone()));
+            }
+            _ => return None,
+        }
+    }
+    Some(cut)
 }
 
 /// A compiled project kept in step with an engine's control side (the page's controller, or an
