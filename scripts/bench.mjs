@@ -162,6 +162,17 @@ const CASES = [
     ],
   },
   {
+    id: 'W2-threads',
+    what: "the W2 project: native OfflineAudioContext render ÷ the threads build's bounce (tracks in parts on a pool of every core, as the studio bounces on an isolated page)",
+    a: 'native',
+    b: 'threads',
+    seconds: 10,
+    ratio: (r) => minusBase(r, 'native') / r.threads,
+    target: 8,
+    better: 'higher',
+    maxRelRms: 1e-3,
+  },
+  {
     id: 'G9',
     what: 'Quaver, 256 biquads: 1 s noise then 9 s digital zeros ÷ 10 s noise (time)',
     a: 'burst',

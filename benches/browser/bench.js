@@ -380,7 +380,7 @@ async function threadsWorker(threads) {
  * call), and a mix with the stems of its `trackCount` tracks, `seconds` long (the render the
  * Worker times). The records and the WAVs' hashes come back, so runs can be compared.
  */
-async function threadsCase(threads, { urls, trackCount = 8, seconds = 4 }) {
+async function threadsCase(threads, { urls, trackCount = 8, seconds = 4, mixSeconds = 10 }) {
   const files = await Promise.all(urls.map(async (url) => ({ name: url, bytes: new Uint8Array(await (await fetch(url)).arrayBuffer()) })));
   const { worker, ask } = await threadsWorker(threads);
   try {
@@ -393,7 +393,31 @@ async function threadsCase(threads, { urls, trackCount = 8, seconds = 4 }) {
     const sample = { name: 'noise', sampleRate: SAMPLE_RATE, channels: [paddedNoise(frames)] };
     const done = await ask({ type: 'bounce', projects: [project, ...stems].map((p) => JSON.stringify(p)), samples: [sample], sampleRate: SAMPLE_RATE, format: 'float32', tail: 0 });
     const wavHashes = done.wavs.map((w) => hash([new Float32Array(w.buffer, w.byteOffset, w.byteLength >> 2)]));
-    return { threads, analysisMs, audioSeconds: records.reduce((sum, r) => sum + (r.seconds ?? 0), 0), records, stemsMs: done.renderMs, bounces: done.wavs.length, wavHashes };
+    // G8 as BENCHMARKS.md words it: one graph (the 64-track W2 project) bounced as one mix, its
+    // tracks in parts on the pool.
+    const mixFrames = Math.round(mixSeconds * SAMPLE_RATE);
+    const mixSample = { name: 'noise', sampleRate: SAMPLE_RATE, channels: [paddedNoise(mixFrames)] };
+    const mix = await ask({ type: 'bounce', projects: [JSON.stringify(w2Project(mixFrames))], samples: [mixSample], sampleRate: SAMPLE_RATE, format: 'float32', tail: 0 });
+    const mixHash = hash(floatWavChannels(mix.wavs[0]));
+    return { threads, analysisMs, audioSeconds: records.reduce((sum, r) => sum + (r.seconds ?? 0), 0), records, stemsMs: done.renderMs, bounces: done.wavs.length, wavHashes, mixMs: mix.renderMs, mixHash };
+  } finally {
+    worker.terminate();
+  }
+}
+
+/**
+ * The W2 project bounced by the threads build's Worker on a pool of every core (up to 8), as
+ * the studio bounces on a cross-origin isolated page: its tracks in parts side by side.
+ */
+async function threadsBounce(frames) {
+  const threads = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8));
+  const { worker, ask } = await threadsWorker(threads);
+  try {
+    const sample = { name: 'noise', sampleRate: SAMPLE_RATE, channels: [paddedNoise(frames)] };
+    const done = await ask({ type: 'bounce', projects: [JSON.stringify(w2Project(frames))], samples: [sample], sampleRate: SAMPLE_RATE, format: 'float32', tail: 0 });
+    const channels = floatWavChannels(done.wavs[0]);
+    const problems = done.frames === frames ? [] : [`the bounce has ${done.frames} frames, not ${frames}`];
+    return { ms: done.renderMs, channels, problems };
   } finally {
     worker.terminate();
   }
@@ -418,6 +442,7 @@ export const CASES = {
   G6: { quaver: quaverPassThroughs, js: jsPassThroughs, baseline },
   G7: { js: inJs('bench-biquad-chain', CHAIN), quaver: inQuaver(quaverChain, CHAIN_LIMITS), baseline },
   W2: { native: native(nativeProject), bounce: { worker: workerBounce }, baseline },
+  'W2-threads': { native: native(nativeProject), threads: { worker: threadsBounce }, baseline },
   G9: {
     burst: inQuaver(quaverChain, CHAIN_LIMITS),
     noise: inQuaver(quaverChain, CHAIN_LIMITS),

@@ -6,7 +6,7 @@ use super::{js_error, Controller};
 use crate::formats::midi::Song;
 use crate::formats::wav::{write_wav, Audio, SampleFormat};
 use crate::graph::{EngineError, ErrorCode};
-use crate::session::bounce::{stem, stem_file_name, Bounce as Render, BounceRange};
+use crate::session::bounce::{length, stem, stem_file_name, Bounce as Render, BounceRange};
 use crate::session::compile::{compile_live, GraphSync};
 use crate::session::{bundle, file, import, Edit, History, Project, Sample, Samples, SessionError, TempoMap};
 use wasm_bindgen::prelude::*;
@@ -318,14 +318,20 @@ pub struct Bounce {
 }
 
 impl Bounce {
-    /// The render, made at first use (once every sample has been given).
+    /// The render, made at first use (once every sample has been given), its tracks in parts
+    /// across the threads build's pool.
     fn started(&mut self) -> Result<&mut Render, JsValue> {
+        self.started_in(super::threads::thread_count())
+    }
+
+    /// [`Bounce::started`], the tracks in `parts` parts (1: one engine).
+    fn started_in(&mut self, parts: usize) -> Result<&mut Render, JsValue> {
         if self.written {
             return Err(session_error(SessionError::Invalid("this bounce was already written".into())));
         }
         if self.render.is_none() {
-            let render =
-                Render::new(&self.project, &self.samples, self.sample_rate as f32, self.range).map_err(js_error)?;
+            let render = Render::parted(&self.project, &self.samples, self.sample_rate as f32, self.range, parts)
+                .map_err(js_error)?;
             self.render = Some(render);
         }
         Ok(self.render.as_mut().expect("made above"))
@@ -412,7 +418,11 @@ impl Bounce {
     }
 
     pub fn frames(&mut self) -> Result<f64, JsValue> {
-        Ok(self.started()?.frames() as f64)
+        // Known before the render is made, so asking does not fix how it is made.
+        Ok(match &self.render {
+            Some(render) => render.frames(),
+            None => length(&self.project, self.sample_rate as f32, self.range),
+        } as f64)
     }
 
     pub fn done(&mut self) -> Result<f64, JsValue> {
@@ -522,9 +532,13 @@ impl Bounces {
     /// Renders up to `frames` more of every bounce; false once all is rendered.
     pub fn render(&mut self, frames: u32) -> Result<bool, JsValue> {
         // Each render is made here, on the calling thread, where errors can become JS values.
+        // The threads go to whole bounces first: parts only share out what is left (measured:
+        // a mix and 8 stems on 2 threads took 600 ms in parts, 491 ms whole).
+        let count = self.bounces.iter().flatten().count().max(1);
+        let parts = (super::threads::thread_count() / count).max(1);
         let mut renders = Vec::with_capacity(self.bounces.len());
         for bounce in self.bounces.iter_mut().flatten() {
-            renders.push((bounce.started()?, Ok(false)));
+            renders.push((bounce.started_in(parts)?, Ok(false)));
         }
         super::threads::par_for_each(&mut renders, |(render, result)| *result = render.render(frames as usize));
         let mut more = false;

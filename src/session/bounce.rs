@@ -113,6 +113,15 @@ fn empty_block() -> Handover {
     Handover { quanta: vec![AudioBuf::default(); BLOCK_QUANTA], next: 0 }
 }
 
+/// Frames a bounce of `range` of `project` has at `sample_rate`, tail included.
+pub fn length(project: &Project, sample_rate: f32, range: BounceRange) -> usize {
+    let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);
+    let map = project.tempo_map();
+    let song = map.seconds_at(end as f64) - map.seconds_at(range.start as f64);
+    let seconds = song + range.tail_seconds.max(0.0);
+    (seconds * f64::from(sample_rate)).ceil() as usize
+}
+
 /// Appends a rendered quantum to `channels`, less what is still to `skip`.
 fn keep(channels: &mut [Vec<f32>; 2], skip: &mut usize, out: &AudioBuf) {
     let dropped = (*skip).min(QUANTUM);
@@ -200,11 +209,7 @@ impl Bounce {
                 Engines::Parted { parts: rendered, mix, part_ins }
             }
         };
-        let end = range.end.unwrap_or_else(|| super::song_end(project)).max(range.start);
-        let map = project.tempo_map();
-        let song = map.seconds_at(end as f64) - map.seconds_at(range.start as f64);
-        let seconds = song + range.tail_seconds.max(0.0);
-        let frames = (seconds * f64::from(sample_rate)).ceil() as usize;
+        let frames = length(project, sample_rate, range);
         let channels = [Vec::with_capacity(frames + QUANTUM), Vec::with_capacity(frames + QUANTUM)];
         Ok(Self { engines, frames, channels, skip })
     }

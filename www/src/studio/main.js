@@ -1049,10 +1049,30 @@ app.newProject = () => {
 // ---- Bounce ---------------------------------------------------------------------------------
 
 /**
- * Bounces the song (or `project`, a project JSON: a stem) in a Worker; resolves to
- * `{ wav, frames, renderMs, ... }` once `write(wav, name)` (when `save`) has kept it.
+ * Bounces the song (or `project`, a project JSON: a stem); resolves to
+ * `{ wav, frames, renderMs, ... }` once `write(wav, name)` (when `save`) has kept it. On a
+ * cross-origin isolated page the threads build renders it, its tracks in parts side by side
+ * (the same samples as one thread); elsewhere, or if that build fails to start, a Worker of
+ * the plain build does.
  */
-app.bounce = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true, project = null, fileName = null, label = '', write = null, loudness = null } = {}) => new Promise((resolve, reject) => {
+app.bounce = async (options = {}) => {
+  const threads = await startThreads();
+  if (threads) {
+    const { save = true, write = null, project = null, fileName = null, label = '' } = options;
+    const keep = save ? (write ?? ((bytes, file) => saveFile(bytes, file, 'audio/wav', '.wav'))) : null;
+    try {
+      const [mix] = await bounceOnThreads(threads, { ...options, write: keep }, [], { project, fileName, label });
+      return mix;
+    } catch (err) {
+      if (!err.fromPool) throw err;
+      console.warn(`[quaver] the threads build failed (${err.message}); bouncing on one thread`);
+    }
+  }
+  return bounceInWorker(options);
+};
+
+/** [`app.bounce`] in a Worker of the plain build. */
+const bounceInWorker = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true, project = null, fileName = null, label = '', write = null, loudness = null } = {}) => new Promise((resolve, reject) => {
   const region = app.project.loop_region;
   if (range === 'loop' && !region) {
     reject(new Error('there is no loop region: drag on the ruler to make one'));
@@ -1112,18 +1132,23 @@ function samplesUsed() {
 }
 
 /**
- * The mix and every stem rendered side by side on the threads build's pool (`threads`), then
- * kept with `write`; resolves to the bounces, the mix first, as `app.bounce` gives each.
+ * The mix (`project`, or the song) and every stem rendered side by side on the threads build's
+ * pool (`threads`), each with its tracks in parts, then kept with `write`; resolves to the
+ * bounces, the mix first, as `app.bounce` gives each.
  */
-async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, loudness = null, write = null }, stems) {
+async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, loudness = null, write = null }, stems, { project = null, fileName = null, label: given = '' } = {}) {
   const region = app.project.loop_region;
-  if (range === 'loop' && !region) throw new Error('there is no loop region: drag on the ruler to make one');
+  if (range === 'loop' && !region) {
+    threads.terminate();
+    throw new Error('there is no loop region: drag on the ruler to make one');
+  }
   app.bouncing = threads;
   const progress = $('bounce-progress');
   progress.value = 0;
   $('bounce-start').disabled = true;
   $('bounce-cancel').textContent = 'Cancel';
-  const label = `The mix and ${stems.length} stem${stems.length === 1 ? '' : 's'} on ${threads.threads} thread${threads.threads === 1 ? '' : 's'}: `;
+  const onThreads = `on ${threads.threads} thread${threads.threads === 1 ? '' : 's'}`;
+  const label = stems.length ? `The mix and ${stems.length} stem${stems.length === 1 ? '' : 's'} ${onThreads}: ` : given;
   const cancelled = new Promise((_, reject) => {
     app.cancelBounce = () => {
       threads.terminate();
@@ -1134,7 +1159,7 @@ async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', samp
   let done;
   try {
     done = await Promise.race([cancelled, ask(threads, {
-      type: 'bounce', projects: [app.session.save(), ...stems.map((s) => s.project)], samples: samplesUsed(), sampleRate, format, tail,
+      type: 'bounce', projects: [project ?? app.session.save(), ...stems.map((s) => s.project)], samples: samplesUsed(), sampleRate, format, tail,
       start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
     }, {
       onProgress: (p) => {
@@ -1149,8 +1174,12 @@ async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', samp
     $('bounce-cancel').textContent = 'Close';
   }
   progress.value = 1;
-  const names = [`${fileStem()}.wav`, ...stems.map((s) => s.file)];
+  const names = [fileName ?? `${fileStem()}.wav`, ...stems.map((s) => s.file)];
   const results = done.wavs.map((wav, i) => ({ wav, frames: done.frames, renderMs: done.renderMs, sampleRate, format, name: names[i], gainDb: done.gainDb, threads: threads.threads }));
+  const seconds = done.frames / sampleRate;
+  const gain = done.gainDb === null ? '' : `, ${done.gainDb >= 0 ? '+' : ''}${done.gainDb.toFixed(1)} dB for loudness`;
+  $('bounce-status').textContent = `${label}${seconds.toFixed(1)} s of audio in ${(done.renderMs / 1000).toFixed(2)} s `
+    + `${onThreads} (${(seconds / (done.renderMs / 1000)).toFixed(0)}× real time${gain})`;
   if (write) {
     for (const r of results) await Promise.resolve(write(r.wav, r.name)).catch((err) => showMessage(describe(err)));
   }
