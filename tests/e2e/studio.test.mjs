@@ -198,7 +198,11 @@ async function bounceVia(format, rate, loudness = 'off') {
   const file = await (await download).path();
   const status = await page.locator('#bounce-status').textContent();
   assert.match(status, /× real time/);
+  // The test server sends COOP/COEP, so the dialog bounces on the threads build, in parts.
+  assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
+  assert.match(status, / on \d+ threads? /, 'an isolated page bounces on the threads build');
   console.log(`studio: ${format} bounce at ${rate} Hz: ${status}`);
+  await page.screenshot({ path: path.join(shots, 'studio-bounce.png') });
   const bytes = new Uint8Array(await page.evaluate(() => Array.from(window.quaver.lastBounce.wav)));
   assert.deepEqual(new Uint8Array(readFileSync(file)), bytes, 'the downloaded file is the bounce');
   await page.click('#bounce-cancel');
