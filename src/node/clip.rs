@@ -114,56 +114,52 @@ impl AudioClip {
     }
 }
 
+/// How a quantum of a clip is rendered, decided once before any of its frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quantum {
+    /// Silent throughout: the song is stopped or its frames miss the clip. Most clips of a song
+    /// are silent most of the time.
+    Quiet,
+    /// Plain playing from this song frame on, one frame after another: each frame is
+    /// `sample_at` of its song frame, without the per-frame checks (the common case).
+    Steady(u64),
+    /// A transport change, a stop fade, an offset crossfade, a loop jump or the crossfade after
+    /// one: frame by frame.
+    General,
+}
+
 impl AudioClip {
-    /// Whether the quantum from context frame `frame` is sure to be silent without looking at
-    /// each frame: nothing changes the transport within it, and the song is stopped or its
-    /// frames (with no loop jump among them) miss the clip. Most clips of a song are silent most
-    /// of the time.
-    fn quiet_quantum(&self, frame: u64) -> bool {
-        if self.stopped.is_some() {
-            return false;
-        }
-        let last = frame + QUANTUM as u64 - 1;
-        if self.pending.is_some_and(|t| t.at <= last) {
-            return false;
+    /// What the quantum from context frame `frame` is (`offset_changed`: the offset moved
+    /// since the last quantum, so it crossfades).
+    fn classify(&self, frame: u64, offset_changed: bool) -> Quantum {
+        let quantum = QUANTUM as u64;
+        let last = frame + quantum - 1;
+        if self.stopped.is_some() || self.pending.is_some_and(|p| p.at <= last) {
+            return Quantum::General;
         }
         let t = self.transport;
         if !t.playing || last < t.at {
-            return true;
+            return Quantum::Quiet;
         }
         if frame < t.at {
-            return false;
-        }
-        let first = t.song_frame(frame);
-        let looping = t.loop_end > t.loop_start;
-        let wraps = looping && first < t.loop_end && first + QUANTUM as u64 > t.loop_end;
-        // Just after a jump back, the sound from past the loop's end still crossfades out.
-        let crossfading = looping && (t.loop_start..t.loop_start + EDGE_FADE).contains(&first);
-        !wraps && !crossfading && (first + QUANTUM as u64 <= self.start || first >= self.start + self.length)
-    }
-
-    /// The song frame of the quantum's first frame when the whole quantum is plain playing —
-    /// no transport change, stop fade, offset crossfade, loop jump or post-jump crossfade in
-    /// it — so every frame is `sample_at` of one song frame after another (the common case,
-    /// rendered without the per-frame checks of the general path); otherwise `None`.
-    fn steady_quantum(&self, frame: u64, offset_changed: bool) -> Option<u64> {
-        let last = frame + QUANTUM as u64 - 1;
-        let t = self.transport;
-        if offset_changed || self.stopped.is_some() || self.pending.is_some_and(|p| p.at <= last) {
-            return None;
-        }
-        if !t.playing || frame < t.at {
-            return None;
+            return Quantum::General;
         }
         let first = t.song_frame(frame);
         // A wrap inside the quantum would bring the last frame back below `first + 127`.
-        if t.song_frame(last) != first + QUANTUM as u64 - 1 {
-            return None;
-        }
+        let wraps = t.song_frame(last) != first + quantum - 1;
         // Before the loop's start no jump has happened yet; from EDGE_FADE past it, none fades.
         let (a, b) = (t.loop_start, t.loop_end);
-        let clear_of_jump = b <= a || first + QUANTUM as u64 <= a || first >= a + EDGE_FADE;
-        clear_of_jump.then_some(first)
+        let crossfading = b > a && first < a + EDGE_FADE && first + quantum > a;
+        if wraps || crossfading {
+            return Quantum::General;
+        }
+        if first + quantum <= self.start || first >= self.start + self.length {
+            Quantum::Quiet
+        } else if offset_changed {
+            Quantum::General
+        } else {
+            Quantum::Steady(first)
+        }
     }
 }
 
@@ -206,14 +202,15 @@ impl Processor for AudioClip {
             output.set_silent(1);
             return Status::Normal;
         }
-        if self.quiet_quantum(cx.frame) {
+        let kind = self.classify(cx.frame, offset_before.is_some());
+        if kind == Quantum::Quiet {
             output.set_silent(channels);
             return Status::Normal;
         }
         for ch in 0..channels {
             output.channel_mut(ch).fill(0.0);
         }
-        if let Some(first) = self.steady_quantum(cx.frame, offset_before.is_some()) {
+        if let Quantum::Steady(first) = kind {
             let end = self.start + self.length;
             let from = self.start.saturating_sub(first).min(QUANTUM as u64) as usize;
             let to = end.saturating_sub(first).min(QUANTUM as u64) as usize;
