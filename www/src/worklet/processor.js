@@ -53,6 +53,12 @@ class QuaverProcessor extends AudioWorkletProcessor {
     this.port.postMessage({ type: MSG.READY, sampleRate });
   }
 
+  // Growth detaches the old buffer, which empties every view on it: cheaper to ask a view
+  // than the memory for its buffer, and asked every quantum.
+  rebindIfGrown() {
+    if (this.outLeft.length === 0) this.bindViews();
+  }
+
   // Views on engine-owned memory go stale when wasm memory grows; rebuilt only then.
   bindViews() {
     this.memory = this.wasm.memory.buffer;
@@ -103,7 +109,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
     for (const [node, { frames, lane }] of this.listening) {
       const ptr = this.engine.capture_ptr(node, frames);
       if (ptr === 0) continue;
-      if (this.wasm.memory.buffer !== this.memory) this.bindViews();
+      this.rebindIfGrown();
       const words = new Uint32Array(this.memory, ptr, frames);
       if (lane) {
         writeLane(lane, words);
@@ -116,7 +122,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
     let meters = null;
     const count = this.metering ? this.engine.take_meters() : 0;
     if (count > 0) {
-      if (this.wasm.memory.buffer !== this.memory) this.bindViews();
+      this.rebindIfGrown();
       const words = new Uint32Array(this.memory, this.engine.meter_words_ptr(), count * this.meterWords);
       if (this.meterLane) {
         if (!laneRead(this.meterLane)) this.mergeUnread(words, laneWords(this.meterLane));
@@ -196,9 +202,7 @@ class QuaverProcessor extends AudioWorkletProcessor {
     if (this.failed) return true;
     const startedAt = this.timing ? this.now() : 0;
     try {
-      // Growth detaches the old buffer, which empties every view on it: cheaper to ask than
-      // the memory's buffer.
-      if (this.outLeft.length === 0) this.bindViews();
+      this.rebindIfGrown();
       if (this.quanta % FRAME_READ_QUANTA === 0) this.frame = currentFrame;
       const input = inputs[0];
       if (input && input.length > 0) {
