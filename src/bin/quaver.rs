@@ -12,8 +12,8 @@
 //! pcm16|pcm24|float32] [--tail SECONDS] [--no-dither] [--samples DIR] [--stems DIR] [--loudness
 //! LUFS [--ceiling DBTP]] [--threads N]` renders a
 //! saved project with the engine the page plays it with (and, with `--stems`, each track alone
-//! into DIR as `NN name.wav`), its tracks in parts on N threads (every core by default), which
-//! gives the same samples as one. PROJECT is a project JSON or a bundle (`.quaver`,
+//! into DIR as `NN name.wav`), its tracks in N parts side by side (at most one a mix group;
+//! N is every core by default), which gives the same samples as one engine. PROJECT is a project JSON or a bundle (`.quaver`,
 //! with its samples); samples a JSON project names are WAV files in DIR (by default the
 //! project's folder), as `NAME` or `NAME.wav`.
 
@@ -49,7 +49,7 @@ struct RenderArgs {
     /// Integrated loudness to bring the mix to (LUFS), under a true-peak ceiling (dBTP).
     loudness: Option<f64>,
     ceiling: f64,
-    /// Threads the mix renders on (its tracks in parts side by side); every core by default.
+    /// Parts the mix's tracks render in, side by side on rayon's threads; every core by default.
     threads: usize,
 }
 

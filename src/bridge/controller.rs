@@ -64,8 +64,12 @@ impl Controller {
         self.inner.advance_to(now);
     }
 
-    /// Adds a node of a kind `describe()` lists, by name.
+    /// Adds a node of a kind `describe()` lists, by name (not the hosts' own `internal` kinds).
     pub fn add_node(&mut self, kind: &str) -> Result<u32, JsValue> {
+        if crate::node::find(kind).is_some_and(|(_, t)| t.spec.internal) {
+            let message = format!("'{kind}' is the engine's own, made only by its hosts");
+            return Err(js_error(crate::graph::EngineError::new(crate::graph::ErrorCode::UnknownKind, message)));
+        }
         self.inner.add_node(kind).map(NodeId::to_bits).map_err(js_error)
     }
 

@@ -426,7 +426,8 @@ impl Bounce {
     }
 
     pub fn done(&mut self) -> Result<f64, JsValue> {
-        Ok(self.started()?.done() as f64)
+        // Nothing is done before the render is made; asking does not make it.
+        Ok(self.render.as_ref().map_or(0, Render::done) as f64)
     }
 
     /// Renders up to `frames` more; false once all is rendered.

@@ -155,7 +155,8 @@ impl Controller {
     /// Adds a node of the registered kind `name` (`"oscillator"`, `"delay"`, ...).
     pub fn add_node(&mut self, name: &str) -> Result<NodeId, EngineError> {
         let Some((kind, node_type)) = node::find(name) else {
-            let known: Vec<_> = node::REGISTRY.iter().skip(2).map(|t| t.spec.name).collect();
+            let offered = node::REGISTRY.iter().skip(2).filter(|t| !t.spec.internal);
+            let known: Vec<_> = offered.map(|t| t.spec.name).collect();
             return Err(EngineError::new(
                 ErrorCode::UnknownKind,
                 format!("unknown node kind '{name}' (known: {})", known.join(", ")),

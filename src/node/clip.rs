@@ -146,19 +146,23 @@ impl AudioClip {
         }
         let first = t.song_frame(frame);
         // A wrap inside the quantum would bring the last frame back below `first + 127`.
-        let wraps = t.song_frame(last) != first + quantum - 1;
-        // Before the loop's start no jump has happened yet; from EDGE_FADE past it, none fades.
-        let (a, b) = (t.loop_start, t.loop_end);
-        let crossfading = b > a && first < a + EDGE_FADE && first + quantum > a;
-        if wraps || crossfading {
+        if t.song_frame(last) != first + quantum - 1 {
             return Quantum::General;
         }
-        if first + quantum <= self.start || first >= self.start + self.length {
-            Quantum::Quiet
-        } else if offset_changed {
-            Quantum::General
-        } else {
+        // Just after a jump back, the sound from past the loop's end still crossfades out.
+        let (a, b) = (t.loop_start, t.loop_end);
+        let looping = b > a;
+        let after_jump = looping && (a..a + EDGE_FADE).contains(&first);
+        if !after_jump && (first + quantum <= self.start || first >= self.start + self.length) {
+            return Quantum::Quiet;
+        }
+        // Steady frames are clear of that crossfade: before the loop's start no jump has
+        // happened yet, and from EDGE_FADE past it none fades.
+        let clear_of_jump = !looping || first + quantum <= a || first >= a + EDGE_FADE;
+        if clear_of_jump && !offset_changed {
             Quantum::Steady(first)
+        } else {
+            Quantum::General
         }
     }
 }

@@ -339,12 +339,15 @@ impl Engine {
     }
 
     /// Applies the waiting commands now, between quanta, instead of at the next render: for a
-    /// host that must reach a node it just made before that node's first quantum.
+    /// host that must reach a node it just made before that node's first quantum. Only while
+    /// the output is silent (a fresh engine): while sound plays, rewiring waits a quantum to
+    /// fade out, and this would apply nothing.
     pub fn apply_pending(&mut self) {
+        debug_assert!(self.output().is_silent(), "commands applied between quanta only before any sound");
         self.apply_inbox();
     }
 
-    /// The quantum a handing-over node trades with its host (see [`Processor::handover`]).
+    /// The block of quanta a handing-over node trades with its host (see [`Processor::handover`]).
     pub fn handover(&mut self, id: NodeId) -> Option<&mut Handover> {
         self.node_mut(id).ok()?.handover()
     }

@@ -147,8 +147,11 @@ fn render_parts(
             }
         }
     });
-    for (part, ins) in parts.iter_mut().zip(part_ins) {
+    // Every part rendered, or nothing is handed over.
+    for part in parts.iter_mut() {
         core::mem::replace(&mut part.result, Ok(()))?;
+    }
+    for (part, ins) in parts.iter_mut().zip(part_ins) {
         for (&out, &into) in part.part_outs.iter().zip(ins) {
             let taken = part.renderer.engine_mut().handover(out).expect("a part-out hands over");
             let played = mix.engine_mut().handover(into).expect("a part-in is handed");
@@ -172,7 +175,7 @@ impl Bounce {
 
     /// As [`Bounce::new`], with the tracks shared among `parts` engines that render side by
     /// side (on threads where there are) and a mix of what they hand over: the same samples,
-    /// bit for bit, as one engine gives. One part, or fewer than two tracks: one engine.
+    /// bit for bit, as one engine gives. One part, or fewer than two mix groups: one engine.
     pub fn parted(
         project: &Project,
         samples: &Samples,

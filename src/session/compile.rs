@@ -3,10 +3,11 @@
 //! only what changed sent to the engine ([`GraphSync`]): editing a playing project never
 //! rebuilds it.
 //!
-//! Each MIDI track is `synth → inserts → fader → pan → master`, with post-fader sends to buses;
-//! an audio track is the same from `in`, which every one of its clips (an `audio-clip` node
-//! each) feeds; each bus is `in → inserts → fader → pan → master`; the master is `fader → pan`
-//! into the destination.
+//! Each MIDI track is `synth → inserts → fader → pan`, into its mix group's sum for the master
+//! (`g3.master`), with post-fader sends into its group's sum for each bus (`g3.b7`); an audio
+//! track is the same from `in`, which every one of its clips (an `audio-clip` node each) feeds;
+//! each bus is `in → inserts → fader → pan → master`; the master is `fader → pan` into the
+//! destination.
 
 use super::assets::{Sample, Samples};
 use super::project::{ClipContent, Device, Lane, LaneTarget, Project, Strip, Track, TrackKind};
@@ -132,8 +133,8 @@ fn chain(plan: &mut Plan, prefix: &str, from: String, inserts: &[Device]) -> Str
     last
 }
 
-/// Fader and pan after `from`, into `into` (through `to_master` frames of delay); returns the
-/// fader's name (sends leave there).
+/// Fader and pan after `from`, into `into` (through `to_master` frames of delay, which line the
+/// channel up with the others at the master); returns the fader's name (sends leave there).
 fn strip(
     plan: &mut Plan,
     prefix: &str,

@@ -564,12 +564,21 @@ test('a bounce can be cancelled while it renders, and the next one runs', async 
     const error = await running.then(() => null, (err) => err.message);
     const after = { bouncing: app.bouncing, status: document.getElementById('bounce-status').textContent, startEnabled: !document.getElementById('bounce-start').disabled };
     const next = await app.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: 0 });
-    return { progressed, busy, error, after, nextFrames: next.frames };
+    // Cancelled at once, while the threads build is still starting.
+    const early = app.bounce({ format: 'float32', sampleRate: 48000, save: false, tail: 0 });
+    const starting = { bouncing: app.bouncing, startEnabled: !document.getElementById('bounce-start').disabled, status: document.getElementById('bounce-status').textContent };
+    app.cancelBounce();
+    const earlyError = await early.then(() => null, (err) => err.message);
+    const afterEarly = { bouncing: app.bouncing, status: document.getElementById('bounce-status').textContent, startEnabled: !document.getElementById('bounce-start').disabled };
+    return { progressed, busy, error, after, nextFrames: next.frames, starting, earlyError, afterEarly };
   });
   console.log(`studio: cancelled at ${(100 * outcome.progressed).toFixed(1)} %: ${JSON.stringify(outcome)}`);
   assert.ok(outcome.busy && outcome.progressed < 1, 'the bounce was still running when cancelled');
   assert.equal(outcome.error, 'cancelled');
   assert.deepEqual(outcome.after, { bouncing: null, status: 'Cancelled', startEnabled: true });
   assert.ok(outcome.nextFrames > 0, 'the next bounce runs to its end');
+  assert.deepEqual(outcome.starting, { bouncing: 'starting', startEnabled: false, status: 'Starting…' }, 'busy from the click');
+  assert.equal(outcome.earlyError, 'cancelled');
+  assert.deepEqual(outcome.afterEarly, { bouncing: null, status: 'Cancelled', startEnabled: true });
   assert.deepEqual(session.pageErrors, []);
 });

@@ -1056,7 +1056,25 @@ app.newProject = () => {
  * the plain build does.
  */
 app.bounce = async (options = {}) => {
+  if (options.range === 'loop' && !app.project.loop_region) throw new Error('there is no loop region: drag on the ruler to make one');
+  // The pool takes a moment to start: the dialog is busy, and can be cancelled, from the click.
+  let stopped = false;
+  app.bouncing = 'starting';
+  app.cancelBounce = () => {
+    stopped = true;
+  };
+  $('bounce-start').disabled = true;
+  $('bounce-cancel').textContent = 'Cancel';
+  $('bounce-status').textContent = 'Starting…';
   const threads = await startThreads();
+  if (stopped) {
+    threads?.terminate();
+    app.bouncing = null;
+    $('bounce-start').disabled = false;
+    $('bounce-cancel').textContent = 'Close';
+    $('bounce-status').textContent = 'Cancelled';
+    throw new Error('cancelled');
+  }
   if (threads) {
     const { save = true, write = null, project = null, fileName = null, label = '' } = options;
     const keep = save ? (write ?? ((bytes, file) => saveFile(bytes, file, 'audio/wav', '.wav'))) : null;
@@ -1166,7 +1184,9 @@ async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', samp
         progress.value = p.done / p.total;
         $('bounce-status').textContent = `${label}${Math.round((100 * p.done) / p.total)}%`;
       },
-    }).catch((err) => { throw Object.assign(err, { fromPool: true }); })]);
+    // A typed refusal (a bad project, a full engine) would be the same on one thread; only the
+    // pool's own failure (no code, or an internal one) is worth a retry there.
+    }).catch((err) => { throw Object.assign(err, { fromPool: !err.code || err.code === 'Internal' }); })]);
   } finally {
     threads.terminate();
     app.bouncing = null;
@@ -1224,12 +1244,12 @@ app.bounceStems = async (options = {}) => {
       console.warn(`[quaver] the threads build failed (${err.message}); bouncing one stem at a time`);
     }
   }
-  const results = [await app.bounce({ ...options, write, label: `Mix (1 of ${tracks.length + 1}): ` })];
+  const results = [await bounceInWorker({ ...options, write, label: `Mix (1 of ${tracks.length + 1}): ` })];
   // Stems take the mix's loudness gain, so they still add up to the normalised mix.
   const loudness = results[0].gainDb === null ? null : { gainDb: results[0].gainDb };
   for (const [i, track] of tracks.entries()) {
     const { project, file } = app.session.stem(track.id);
-    results.push(await app.bounce({ ...options, loudness, write, project, fileName: file, label: `${track.name} (${i + 2} of ${tracks.length + 1}): ` }));
+    results.push(await bounceInWorker({ ...options, loudness, write, project, fileName: file, label: `${track.name} (${i + 2} of ${tracks.length + 1}): ` }));
   }
   $('bounce-status').textContent = `The mix and ${tracks.length} stem${tracks.length === 1 ? '' : 's'} bounced`;
   return results;
