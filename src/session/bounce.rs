@@ -69,26 +69,29 @@ enum Engines {
     /// The whole graph in one engine.
     Whole(OfflineRenderer),
     /// The tracks in parts that render side by side, and an engine that mixes what they hand it.
-    Parted { parts: Vec<Part>, mix: OfflineRenderer, part_ins: Vec<Vec<NodeId>> },
+    Parted { parts: Vec<Part>, mix: OfflineRenderer },
 }
 
-/// One part of a parted bounce: its engine, and the `part-out`s whose blocks the mix takes.
+/// One part of a parted bounce: its engine, and each `part-out` with the mix's `part-in` that
+/// takes its blocks.
 #[derive(Debug)]
 struct Part {
     renderer: OfflineRenderer,
-    part_outs: Vec<NodeId>,
-    result: Result<(), EngineError>,
+    ends: Vec<(NodeId, NodeId)>,
 }
 
-/// Each part, rendered side by side where there are threads.
-fn each_part(parts: &mut [Part], render: impl Fn(&mut Part) + Sync + Send) {
+/// `render` of each part, side by side where there are threads; the first error, if any.
+fn each_part(
+    parts: &mut [Part],
+    render: impl Fn(&mut Part) -> Result<(), EngineError> + Sync + Send,
+) -> Result<(), EngineError> {
     #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
     {
         use rayon::prelude::*;
-        parts.par_iter_mut().for_each(render);
+        parts.par_iter_mut().try_for_each(render)
     }
     #[cfg(all(target_arch = "wasm32", not(feature = "threads")))]
-    parts.iter_mut().for_each(render);
+    parts.iter_mut().try_for_each(render)
 }
 
 /// An engine playing `plan` from the song's `range.start` at frame 0, its commands applied.
@@ -133,26 +136,11 @@ fn keep(channels: &mut [Vec<f32>; 2], skip: &mut usize, out: &AudioBuf) {
 
 /// Renders `quanta` in every part (side by side), then hands each part's blocks to the mix's
 /// `part-in`s, taking back the blocks the mix has played.
-fn render_parts(
-    parts: &mut [Part],
-    mix: &mut OfflineRenderer,
-    part_ins: &[Vec<NodeId>],
-    quanta: usize,
-) -> Result<(), EngineError> {
-    each_part(parts, |part| {
-        for _ in 0..quanta {
-            part.result = part.renderer.render_quantum();
-            if part.result.is_err() {
-                return;
-            }
-        }
-    });
+fn render_parts(parts: &mut [Part], mix: &mut OfflineRenderer, quanta: usize) -> Result<(), EngineError> {
     // Every part rendered, or nothing is handed over.
-    for part in parts.iter_mut() {
-        core::mem::replace(&mut part.result, Ok(()))?;
-    }
-    for (part, ins) in parts.iter_mut().zip(part_ins) {
-        for (&out, &into) in part.part_outs.iter().zip(ins) {
+    each_part(parts, |part| (0..quanta).try_for_each(|_| part.renderer.render_quantum()))?;
+    for part in parts {
+        for &(out, into) in &part.ends {
             let taken = part.renderer.engine_mut().handover(out).expect("a part-out hands over");
             let played = mix.engine_mut().handover(into).expect("a part-in is handed");
             core::mem::swap(taken, played);
@@ -192,24 +180,20 @@ impl Bounce {
             Some(Cut { parts, leaving, mix }) => {
                 let (mut mix, mix_sync) = engine_for(mix, project, samples, sample_rate, range)?;
                 let mut rendered = Vec::with_capacity(parts.len());
-                let mut part_ins = Vec::with_capacity(parts.len());
                 for (plan, leaving) in parts.into_iter().zip(leaving) {
                     let (mut renderer, sync) = engine_for(plan, project, samples, sample_rate, range)?;
-                    let mut part_outs = Vec::with_capacity(leaving.len());
-                    let mut ins = Vec::with_capacity(leaving.len());
+                    let mut ends = Vec::with_capacity(leaving.len());
                     for source in &leaving {
-                        let ends = sync.id(&part_out_name(source)).zip(mix_sync.id(source));
-                        let (out, into) = ends.expect("the cut names both ends of every connection it cuts");
+                        let pair = sync.id(&part_out_name(source)).zip(mix_sync.id(source));
+                        let (out, into) = pair.expect("the cut names both ends of every connection it cuts");
                         for (engine, id) in [(renderer.engine_mut(), out), (mix.engine_mut(), into)] {
                             *engine.handover(id).expect("a part's end hands over") = empty_block();
                         }
-                        part_outs.push(out);
-                        ins.push(into);
+                        ends.push((out, into));
                     }
-                    rendered.push(Part { renderer, part_outs, result: Ok(()) });
-                    part_ins.push(ins);
+                    rendered.push(Part { renderer, ends });
                 }
-                Engines::Parted { parts: rendered, mix, part_ins }
+                Engines::Parted { parts: rendered, mix }
             }
         };
         let frames = length(project, sample_rate, range);
@@ -240,20 +224,20 @@ impl Bounce {
         let Self { engines, channels, skip, frames: total } = self;
         let until = (channels[0].len() + frames).min(*total);
         while channels[0].len() < until {
-            let mix = match engines {
-                Engines::Whole(renderer) => renderer,
-                Engines::Parted { parts, mix, part_ins } => {
+            match engines {
+                Engines::Whole(renderer) => {
+                    renderer.render_quantum()?;
+                    keep(channels, skip, renderer.engine().output());
+                }
+                Engines::Parted { parts, mix } => {
                     let quanta = (until - channels[0].len()).div_ceil(QUANTUM).min(BLOCK_QUANTA);
-                    render_parts(parts, mix, part_ins, quanta)?;
+                    render_parts(parts, mix, quanta)?;
                     for _ in 0..quanta {
                         mix.render_quantum()?;
                         keep(channels, skip, mix.engine().output());
                     }
-                    continue;
                 }
-            };
-            mix.render_quantum()?;
-            keep(channels, skip, mix.engine().output());
+            }
         }
         Ok(channels[0].len() < *total)
     }

@@ -1055,8 +1055,19 @@ app.newProject = () => {
  * (the same samples as one thread); elsewhere, or if that build fails to start, a Worker of
  * the plain build does.
  */
+/**
+ * The ticks a bounce of `range` covers (`end` −1: the song's end); throws when the loop region
+ * is asked for and there is none.
+ */
+function bounceTicks(range) {
+  if (range !== 'loop') return { start: 0, end: -1 };
+  const region = app.project.loop_region;
+  if (!region) throw new Error('there is no loop region: drag on the ruler to make one');
+  return { start: region.start, end: region.end };
+}
+
 app.bounce = async (options = {}) => {
-  if (options.range === 'loop' && !app.project.loop_region) throw new Error('there is no loop region: drag on the ruler to make one');
+  bounceTicks(options.range);
   // The pool takes a moment to start: the dialog is busy, and can be cancelled, from the click.
   let stopped = false;
   app.bouncing = 'starting';
@@ -1091,16 +1102,11 @@ app.bounce = async (options = {}) => {
 
 /** [`app.bounce`] in a Worker of the plain build. */
 const bounceInWorker = ({ range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, save = true, project = null, fileName = null, label = '', write = null, loudness = null } = {}) => new Promise((resolve, reject) => {
-  const region = app.project.loop_region;
-  if (range === 'loop' && !region) {
-    reject(new Error('there is no loop region: drag on the ruler to make one'));
-    return;
-  }
+  const ticks = bounceTicks(range);
   const progress = $('bounce-progress');
   progress.value = 0;
   const job = startBounce({
-    module: app.engine.module, project: project ?? app.session.save(), samples: samplesUsed(), sampleRate, format, tail,
-    start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
+    module: app.engine.module, project: project ?? app.session.save(), samples: samplesUsed(), sampleRate, format, tail, ...ticks, loudness,
   }, {
     onProgress: (done, total) => {
       progress.value = done / total;
@@ -1155,10 +1161,12 @@ function samplesUsed() {
  * bounces, the mix first, as `app.bounce` gives each.
  */
 async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', sampleRate = 48000, tail = 2, loudness = null, write = null }, stems, { project = null, fileName = null, label: given = '' } = {}) {
-  const region = app.project.loop_region;
-  if (range === 'loop' && !region) {
+  let ticks;
+  try {
+    ticks = bounceTicks(range);
+  } catch (err) {
     threads.terminate();
-    throw new Error('there is no loop region: drag on the ruler to make one');
+    throw err;
   }
   app.bouncing = threads;
   const progress = $('bounce-progress');
@@ -1178,7 +1186,7 @@ async function bounceOnThreads(threads, { range = 'song', format = 'pcm24', samp
   try {
     done = await Promise.race([cancelled, ask(threads, {
       type: 'bounce', projects: [project ?? app.session.save(), ...stems.map((s) => s.project)], samples: samplesUsed(), sampleRate, format, tail,
-      start: range === 'loop' ? region.start : 0, end: range === 'loop' ? region.end : -1, loudness,
+      ...ticks, loudness,
     }, {
       onProgress: (p) => {
         progress.value = p.done / p.total;
