@@ -167,6 +167,39 @@ impl AudioClip {
     }
 }
 
+impl AudioClip {
+    /// Frames `frames` of a [`Quantum::Steady`] quantum from song frame `first`, on channel
+    /// `ch`. Where the sample plays at the engine's rate from a whole frame, unfaded frames are
+    /// the sample's own: those are copied, with the bits `sample_at` gives (a read at a whole
+    /// position times a fade of 1), and only the edges go frame by frame.
+    fn steady(&self, ch: usize, first: u64, frames: core::ops::Range<usize>, out: &mut [f32; QUANTUM]) {
+        let whole = self.buffer_rate == self.sample_rate && self.offset >= 0.0 && self.offset.fract() == 0.0;
+        let end = self.start + self.length;
+        // Unfaded: EDGE_FADE or more frames from either end of the clip.
+        let unfaded = if whole && self.length >= 2 * EDGE_FADE {
+            let lo = (self.start + EDGE_FADE).saturating_sub(first).min(QUANTUM as u64) as usize;
+            let hi = (end - EDGE_FADE + 1).saturating_sub(first).min(QUANTUM as u64) as usize;
+            let lo = lo.max(frames.start);
+            lo..hi.min(frames.end).max(lo)
+        } else {
+            frames.start..frames.start
+        };
+        for i in frames.start..unfaded.start {
+            out[i] = self.sample_at(ch, first + i as u64, EDGE_FADE, self.offset);
+        }
+        let data = &self.buffer.channels[ch];
+        // Past the sample's end stays silent, as `sample_at` reads it.
+        let from = self.offset as u64 + (first + unfaded.start as u64 - self.start);
+        if let Some(rest) = usize::try_from(from).ok().and_then(|from| data.get(from..)) {
+            let copied = rest.len().min(unfaded.len());
+            out[unfaded.start..unfaded.start + copied].copy_from_slice(&rest[..copied]);
+        }
+        for i in unfaded.end..frames.end {
+            out[i] = self.sample_at(ch, first + i as u64, EDGE_FADE, self.offset);
+        }
+    }
+}
+
 /// `data` read at fractional `position` through the 4-point, 3rd-order Hermite curve; exact
 /// at whole positions, 0 past either end.
 #[inline]
@@ -219,10 +252,7 @@ impl Processor for AudioClip {
             let from = self.start.saturating_sub(first).min(QUANTUM as u64) as usize;
             let to = end.saturating_sub(first).min(QUANTUM as u64) as usize;
             for ch in 0..channels {
-                let samples = output.channel_mut(ch);
-                for (i, v) in samples.iter_mut().enumerate().take(to).skip(from) {
-                    *v = self.sample_at(ch, first + i as u64, EDGE_FADE, self.offset);
-                }
+                self.steady(ch, first, from..to, output.channel_mut(ch));
             }
             if from < to {
                 output.set_audible(channels);
@@ -337,6 +367,44 @@ mod tests {
 
     fn ramp(len: usize) -> Vec<f32> {
         (0..len).map(|i| (i + 1) as f32 / len as f32).collect()
+    }
+
+    #[test]
+    fn steady_quanta_copy_exactly_what_frame_by_frame_reads_give() {
+        // Edges mid-quantum, clips shorter than two fades, samples ending inside the clip or
+        // before it, offsets past the sample, another rate and a fractional offset (no copy).
+        let data: Vec<f32> = (0..700).map(|i| ((i * 37 % 101) as f32 - 50.0) / 64.0).collect();
+        let cases: [(u64, u64, f64, f32); 10] = [
+            (0, 1000, 0.0, SR),
+            (300, 400, 100.0, SR),
+            (129, 63, 5.0, SR),
+            (17, 64, 0.0, SR),
+            (90, 900, 250.0, SR),
+            (90, 900, 699.0, SR),
+            (10, 500, 5000.0, SR),
+            (200, 300, 2.0, 44_100.0),
+            (200, 300, 2.5, SR),
+            (1, 2000, 0.0, SR),
+        ];
+        for (start, length, offset, rate) in cases {
+            let mut g = OfflineRenderer::new(SR);
+            let c = clip(&mut g, data.clone(), rate, start, length, offset);
+            play(&mut g, c, 0, 0, 0, 0);
+            let out = g.render_frames(2304).remove(0);
+            let mut reference = super::AudioClip::new(&crate::graph::EngineConfig::new(SR));
+            reference.buffer =
+                std::sync::Arc::new(crate::graph::SampleData { sample_rate: rate, channels: vec![data.clone()] });
+            (reference.buffer_rate, reference.start, reference.length, reference.offset) =
+                (f64::from(rate), start, length, offset);
+            for (frame, &heard) in out.iter().enumerate() {
+                let expected = reference.sample_at(0, frame as u64, EDGE_FADE, offset);
+                assert_eq!(
+                    heard.to_bits(),
+                    expected.to_bits(),
+                    "clip at {start} for {length} from {offset} at {rate} Hz: frame {frame}"
+                );
+            }
+        }
     }
 
     #[test]

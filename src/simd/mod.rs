@@ -313,20 +313,21 @@ pub fn biquad_df1_side<L: Lanes64, const K: usize, const P: usize>(
         let [a, b] = lanes(p);
         L::from_pair([f(a), f(b)])
     };
-    // Built in place (no zeroing first): every entry is written once, in order.
-    let feed: [[L; QUANTUM]; P] = core::array::from_fn(|p| {
+    // Zeroed, then filled where it stands: nested `array::from_fn`s built each pair's sums
+    // elsewhere and moved them (kilobytes) several times.
+    let mut feed = [[L::splat(0.0); QUANTUM]; P];
+    for (p, sums) in feed.iter_mut().enumerate() {
         let [a, b] = lanes(p);
         let (b0, b1, b2) = (both(p, &|k| coeffs[k].b0), both(p, &|k| coeffs[k].b1), both(p, &|k| coeffs[k].b2));
         let (mut x1, mut x2) = (both(p, &|k| history[k].x1), both(p, &|k| history[k].x2));
         let (left, right) = (inputs[a], inputs[b]);
-        core::array::from_fn(|i| {
+        for (i, sum) in sums.iter_mut().enumerate() {
             let x = L::from_f32([left[i], right[i]]);
-            let v = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2));
+            *sum = b0.mul(x).add(b1.mul(x1)).add(b2.mul(x2));
             x2 = x1;
             x1 = x;
-            v
-        })
-    });
+        }
+    }
     for (h, input) in history.iter_mut().zip(inputs) {
         (h.x1, h.x2) = (f64::from(input[QUANTUM - 1]), f64::from(input[QUANTUM - 2]));
     }
