@@ -271,7 +271,7 @@ fn notes_play_where_the_tempo_map_puts_them_and_bounces_are_as_long_as_it_says()
         name: "lead".into(),
         kind: TrackKind::Midi,
         instrument: Some(synth),
-        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes } }],
+        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes) }],
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),

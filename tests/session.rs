@@ -50,7 +50,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
     let clip = track.as_ref().and_then(|t| r.pick(&t.clips).cloned());
     let clip_id = clip.as_ref().map_or(998, |c| c.id);
     let note = clip.as_ref().and_then(|c| match &c.content {
-        ClipContent::Midi { notes } => r.pick(notes).copied(),
+        ClipContent::Midi { notes, .. } => r.pick(notes).copied(),
         ClipContent::Audio { .. } => None,
     });
     let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
@@ -89,7 +89,30 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                         let offset = r.pick(&takes).copied().unwrap_or(0) + u64::from(r.below(4) == 0);
                         ClipContent::Audio { asset: "take.wav".into(), offset, takes }
                     }
-                    _ => ClipContent::Midi { notes: Vec::new() },
+                    // Now and then passes recorded over a loop: takes of notes, one playing
+                    // (and now and then a playing take that is not kept empty: refused).
+                    _ if r.below(3) == 0 => {
+                        let mut id = fresh;
+                        let mut notes = |count: u32, r: &mut Random| -> Vec<Note> {
+                            (0..count)
+                                .map(|k| {
+                                    id += 1;
+                                    Note {
+                                        id,
+                                        start: u64::from(k) * PPQ / 2,
+                                        length: PPQ / 4,
+                                        key: 40 + r.below(40) as u8,
+                                        velocity: 90,
+                                    }
+                                })
+                                .collect()
+                        };
+                        let mut takes: Vec<Vec<Note>> = (0..2 + r.below(3)).map(|_| notes(r.below(4), r)).collect();
+                        let take = r.below(takes.len() as u32) as usize;
+                        let playing = if r.below(6) == 0 { notes(1, r) } else { core::mem::take(&mut takes[take]) };
+                        ClipContent::Midi { notes: playing, takes, take }
+                    }
+                    _ => ClipContent::midi(Vec::new()),
                 },
             },
         },
@@ -176,7 +199,10 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 .tracks
                 .iter()
                 .flat_map(|t| t.clips.iter().map(move |c| (t.id, c)))
-                .filter(|(_, c)| matches!(&c.content, ClipContent::Audio { takes, .. } if !takes.is_empty()))
+                .filter(|(_, c)| match &c.content {
+                    ClipContent::Audio { takes, .. } => !takes.is_empty(),
+                    ClipContent::Midi { takes, .. } => !takes.is_empty(),
+                })
                 .map(|(t, c)| (t, c.id))
                 .collect();
             let (track, clip) = r.pick(&folders).copied().unwrap_or((track_id, clip_id));
@@ -191,6 +217,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut refused = 0;
     let mut applied = 0;
     let mut takes_chosen = 0;
+    let mut midi_takes_chosen = 0;
     for seed in 1..=40u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -203,6 +230,11 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                 Ok(()) => {
                     applied += 1;
                     takes_chosen += usize::from(matches!(edit, Edit::ChooseTake { .. }));
+                    if let Edit::ChooseTake { track, clip, .. } = edit {
+                        let content =
+                            &h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap().content;
+                        midi_takes_chosen += usize::from(matches!(content, ClipContent::Midi { .. }));
+                    }
                     states.push(h.project.clone());
                 }
                 Err(e) => {
@@ -224,13 +256,14 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     }
     assert!(applied > 2000 && refused > 500, "both paths exercised: {applied} applied, {refused} refused");
     assert!(takes_chosen > 10, "takes were chosen {takes_chosen} times");
+    assert!(midi_takes_chosen > 5, "MIDI takes were chosen {midi_takes_chosen} times");
 }
 
 #[test]
 fn refused_edits_say_what_was_wrong() {
     let mut h = History::new(Project::new("errors"));
     h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
-    let clip = Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes: Vec::new() } };
+    let clip = Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(Vec::new()) };
     h.edit(Edit::AddClip { track: 1, clip }).unwrap();
     let note = |key, velocity, length| Note { id: 3, start: 0, length, key, velocity };
     let cases: Vec<(Edit, &str)> = vec![
@@ -278,6 +311,66 @@ fn refused_edits_say_what_was_wrong() {
     assert_eq!(h.project, before);
 }
 
+#[test]
+fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a_file() {
+    let mut h = History::new(Project::new("takes"));
+    let start = h.project.clone();
+    h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
+    let note = |id, start, key| Note { id, start, length: PPQ / 2, key, velocity: 100 };
+    let (first, second, third) =
+        (vec![note(10, 0, 60)], vec![note(20, 0, 62)], vec![note(30, 0, 64), note(31, PPQ, 65)]);
+    // Three passes over a one-bar loop; the second plays.
+    let folder =
+        ClipContent::Midi { notes: second.clone(), takes: vec![first.clone(), Vec::new(), third.clone()], take: 1 };
+    // A folder whose playing take's place is not kept empty, or that names no take, is refused.
+    for take in [0, 3] {
+        let bad =
+            ClipContent::Midi { notes: second.clone(), takes: vec![first.clone(), Vec::new(), third.clone()], take };
+        let before = h.project.clone();
+        let message =
+            h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 8 * PPQ, length: 4 * PPQ, content: bad } });
+        let message = message.unwrap_err().to_string();
+        assert!(message.contains("do not keep that one's place"), "take {take}: {message}");
+        assert_eq!(h.project, before);
+    }
+    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: folder } }).unwrap();
+    let playing = |h: &History| match &h.project.tracks[0].clips[0].content {
+        ClipContent::Midi { notes, take, .. } => (notes.iter().map(|n| n.key).collect::<Vec<_>>(), *take),
+        ClipContent::Audio { .. } => panic!("a MIDI clip"),
+    };
+    let keys = |h: &History| {
+        quaver::session::compile::sequence(&h.project, &h.project.tracks[0], 48_000.0)
+            .iter()
+            .map(|n| n.key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&h), [62], "only the playing take sounds");
+    h.edit(Edit::ChooseTake { track: 1, clip: 2, take: 2 }).unwrap();
+    assert_eq!(playing(&h), (vec![64, 65], 2));
+    assert_eq!(keys(&h), [64, 65]);
+    // An edit of the playing take stays with that take when another plays and it comes back.
+    h.edit(Edit::SetNote { track: 1, clip: 2, note: note(31, PPQ, 67) }).unwrap();
+    h.edit(Edit::ChooseTake { track: 1, clip: 2, take: 0 }).unwrap();
+    assert_eq!(playing(&h), (vec![60], 0));
+    // The notes of a take that does not play keep their ids: a new note cannot take one.
+    let taken = h.edit(Edit::AddNote { track: 1, clip: 2, note: note(31, 0, 70) }).unwrap_err().to_string();
+    assert!(taken.contains("id 31 is already in use"), "{taken}");
+    assert!(h.project.fresh_id() > 31, "a fresh id is past every take's notes");
+    h.edit(Edit::ChooseTake { track: 1, clip: 2, take: 2 }).unwrap();
+    assert_eq!(playing(&h), (vec![64, 67], 2));
+    let refused = h.edit(Edit::ChooseTake { track: 1, clip: 2, take: 3 }).unwrap_err().to_string();
+    assert!(refused.contains("has 3 takes; there is no take 4"), "{refused}");
+    // Through a file and back, with the history that made it.
+    let json = save(&h);
+    assert!(json.contains("\"version\":6"), "the file says the version that knows MIDI takes");
+    let mut loaded = load(&json).unwrap();
+    assert_eq!(loaded.project, h.project);
+    while loaded.undo().unwrap() {}
+    assert_eq!(loaded.project, start, "undo all: the exact starting project");
+    while loaded.redo().unwrap() {}
+    assert_eq!(loaded.project, h.project);
+}
+
 fn a_small_song() -> History {
     let mut h = History::new(Project::new("song"));
     h.edit(Edit::AddBus {
@@ -297,7 +390,7 @@ fn a_small_song() -> History {
         .collect();
     h.edit(Edit::AddClip {
         track: 1,
-        clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes } },
+        clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes) },
     })
     .unwrap();
     let mut params = BTreeMap::new();
@@ -398,7 +491,9 @@ fn a_midi_file_imports_as_tracks_on_the_project_grid() {
     assert_eq!(h.project.tempo_bpm, 100.0);
     assert_eq!(h.project.tracks.len(), 2);
     let notes = |t: usize| match &h.project.tracks[t].clips[0].content {
-        ClipContent::Midi { notes } => notes.iter().map(|n| (n.start, n.length, n.key, n.velocity)).collect::<Vec<_>>(),
+        ClipContent::Midi { notes, .. } => {
+            notes.iter().map(|n| (n.start, n.length, n.key, n.velocity)).collect::<Vec<_>>()
+        }
         ClipContent::Audio { .. } => unreachable!(),
     };
     // 48 of 96 ticks is an eighth note: 480 of the project's 960.
@@ -501,7 +596,7 @@ fn the_song_exports_as_a_midi_file_that_imports_back_to_the_same_notes() {
             .iter()
             .flat_map(|t| &t.clips)
             .flat_map(|c| match &c.content {
-                ClipContent::Midi { notes } => notes
+                ClipContent::Midi { notes, .. } => notes
                     .iter()
                     .filter(|n| n.start < c.length)
                     .map(|n| (c.start + n.start, n.length.min(c.length - n.start), n.key, n.velocity))
@@ -581,12 +676,12 @@ fn a_take_is_chosen_by_an_edit_that_undoes_and_the_takes_survive_a_save() {
 fn choosing_a_take_that_is_not_there_is_refused_and_changes_nothing() {
     let mut h = a_take_folder();
     h.edit(Edit::AddTrack { index: 1, track: midi_track(3) }).unwrap();
-    let notes = ClipContent::Midi { notes: Vec::new() };
+    let notes = ClipContent::midi(Vec::new());
     h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes } }).unwrap();
     let stray = ClipContent::Audio { asset: "x.wav".into(), offset: 7, takes: vec![0, 100] };
     let cases: Vec<(Edit, &str)> = vec![
         (Edit::ChooseTake { track: 1, clip: 2, take: 3 }, "clip 2 has 3 takes; there is no take 4"),
-        (Edit::ChooseTake { track: 3, clip: 4, take: 0 }, "clip 4 holds notes, not recorded takes"),
+        (Edit::ChooseTake { track: 3, clip: 4, take: 0 }, "clip 4 was not recorded over a loop: it has no takes"),
         (Edit::ChooseTake { track: 1, clip: 9, take: 0 }, "no clip 9"),
         (
             Edit::AddClip { track: 1, clip: Clip { id: 9, start: 0, length: PPQ, content: stray } },

@@ -29,7 +29,7 @@ fn four_beats() -> History {
         name: "lead".into(),
         kind: TrackKind::Midi,
         instrument: Some(synth_with_short_release()),
-        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::Midi { notes } }],
+        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes) }],
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),
@@ -425,7 +425,7 @@ fn a_track_made_while_the_song_plays_joins_it_in_time() {
     copy.strip = Strip::default();
     copy.instrument.as_mut().unwrap().id = 41;
     copy.clips[0].id = 42;
-    if let ClipContent::Midi { notes } = &mut copy.clips[0].content {
+    if let ClipContent::Midi { notes, .. } = &mut copy.clips[0].content {
         for (i, n) in notes.iter_mut().enumerate() {
             n.id = 43 + i as u32;
         }
@@ -510,7 +510,7 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
     second.name = "bass/low".into();
     second.instrument.as_mut().unwrap().id = 61;
     second.clips[0].id = 62;
-    if let ClipContent::Midi { notes } = &mut second.clips[0].content {
+    if let ClipContent::Midi { notes, .. } = &mut second.clips[0].content {
         for n in notes.iter_mut() {
             n.id += 60;
             n.key -= 24;
@@ -639,7 +639,7 @@ fn a_bounce_in_parts_side_by_side_gives_the_samples_of_one_engine_bit_for_bit() 
             t.instrument.as_mut().unwrap().id = id + 1;
             t.clips[0].id = id + 2;
             t.clips[0].start = u64::from(i) * PPQ / 2;
-            if let ClipContent::Midi { notes } = &mut t.clips[0].content {
+            if let ClipContent::Midi { notes, .. } = &mut t.clips[0].content {
                 for n in notes.iter_mut() {
                     n.id += 10 * id;
                     n.key = n.key.saturating_sub(7 * i as u8);

@@ -63,7 +63,7 @@ pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Ve
     let frame = |tick: u64| map.frame_at(tick, sample_rate);
     let mut notes = Vec::new();
     for clip in &track.clips {
-        let ClipContent::Midi { notes: clip_notes } = &clip.content else { continue };
+        let ClipContent::Midi { notes: clip_notes, .. } = &clip.content else { continue };
         let clip_end = clip.start + clip.length;
         for n in clip_notes {
             let start = clip.start + n.start;

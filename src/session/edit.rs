@@ -58,8 +58,8 @@ pub enum Edit {
         clip: Id,
         note: Id,
     },
-    /// Makes take `take` (counted from 0, in the order they were recorded) the one an audio
-    /// clip plays.
+    /// Makes take `take` (counted from 0, in the order they were recorded) the one a clip
+    /// plays: a stretch of the recorded sample, or a pass of notes.
     ChooseTake {
         track: Id,
         clip: Id,
@@ -228,9 +228,17 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
         .checked_add(clip.length)
         .ok_or_else(|| refuse(format!("clip {}: ends past the end of time", clip.id)))?;
     match &clip.content {
-        ClipContent::Midi { notes } => {
-            for n in notes {
+        ClipContent::Midi { takes, take, .. } => {
+            for n in clip.content.notes_of_every_take() {
                 check_note(n, clip.length)?;
+            }
+            if !takes.is_empty() && takes.get(*take).is_none_or(|t| !t.is_empty()) {
+                return Err(refuse(format!(
+                    "clip {}: take {} plays, but its {} takes do not keep that one's place",
+                    clip.id,
+                    take + 1,
+                    takes.len()
+                )));
             }
         }
         ClipContent::Audio { offset, takes, .. } => {
@@ -440,9 +448,7 @@ fn track_ids(track: &Track) -> Vec<Id> {
     let mut ids = vec![track.id];
     for c in &track.clips {
         ids.push(c.id);
-        if let ClipContent::Midi { notes } = &c.content {
-            ids.extend(notes.iter().map(|n| n.id));
-        }
+        ids.extend(c.content.notes_of_every_take().map(|n| n.id));
     }
     ids.extend(track.inserts.iter().chain(&track.instrument).map(|d| d.id));
     ids
@@ -460,7 +466,7 @@ fn notes_mut(project: &mut Project, track: Id, clip: Id) -> Result<(&mut Vec<Not
     let clip = clip_mut(project, track, clip)?;
     let length = clip.length;
     match &mut clip.content {
-        ClipContent::Midi { notes } => Ok((notes, length)),
+        ClipContent::Midi { notes, .. } => Ok((notes, length)),
         ClipContent::Audio { .. } => Err(refuse(format!("clip {} holds audio, not notes", clip.id))),
     }
 }
@@ -576,11 +582,7 @@ impl Project {
                 Edit::SetStrip { track, strip: core::mem::replace(s, strip) }
             }
             Edit::AddClip { track, clip } => {
-                let mut ids = vec![clip.id];
-                if let ClipContent::Midi { notes } = &clip.content {
-                    ids.extend(notes.iter().map(|n| n.id));
-                }
-                check_fresh(self, ids)?;
+                check_fresh(self, core::iter::once(clip.id).chain(clip.content.notes_of_every_take().map(|n| n.id)))?;
                 check_clip(&clip)?;
                 let t = track_mut(self, track)?;
                 let fits = clip_fits(&clip, t.kind);
@@ -613,21 +615,36 @@ impl Project {
             }
             Edit::ChooseTake { track, clip, take } => {
                 let c = clip_mut(self, track, clip)?;
-                let ClipContent::Audio { offset, takes, .. } = &mut c.content else {
-                    return Err(refuse(format!("clip {clip} holds notes, not recorded takes")));
+                let count = match &c.content {
+                    ClipContent::Audio { takes, .. } => takes.len(),
+                    ClipContent::Midi { takes, .. } => takes.len(),
                 };
-                let Some(&start) = takes.get(take) else {
-                    return Err(refuse(format!(
-                        "clip {clip} has {} takes; there is no take {}",
-                        takes.len(),
-                        take + 1
-                    )));
+                if count == 0 {
+                    return Err(refuse(format!("clip {clip} was not recorded over a loop: it has no takes")));
+                }
+                if take >= count {
+                    return Err(refuse(format!("clip {clip} has {count} takes; there is no take {}", take + 1)));
+                }
+                let playing = match &mut c.content {
+                    ClipContent::Audio { offset, takes, .. } => {
+                        let playing = takes
+                            .iter()
+                            .position(|t| t == offset)
+                            .ok_or_else(|| refuse(format!("clip {clip}: its offset is none of its takes' starts")))?;
+                        *offset = takes[take];
+                        playing
+                    }
+                    ClipContent::Midi { notes, takes, take: playing } => {
+                        if *playing >= count {
+                            return Err(refuse(format!("clip {clip}: take {} plays, of {count}", *playing + 1)));
+                        }
+                        // The playing notes back to their take's place, the chosen take's out of
+                        // its own: swaps, so undoing gives back every take as it was.
+                        core::mem::swap(notes, &mut takes[*playing]);
+                        core::mem::swap(notes, &mut takes[take]);
+                        core::mem::replace(playing, take)
+                    }
                 };
-                let playing = takes
-                    .iter()
-                    .position(|t| t == offset)
-                    .ok_or_else(|| refuse(format!("clip {clip}: its offset is none of its takes' starts")))?;
-                *offset = start;
                 Edit::ChooseTake { track, clip, take: playing }
             }
             Edit::AddNote { track, clip, note } => {

@@ -52,6 +52,7 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 /// - 4 → 5: audio clips gained takes (a version 4 clip has none, which is what a missing field
 ///   reads as), so only the version changes: a Quaver that knows no takes refuses the file
 ///   rather than dropping them.
+/// - 5 → 6: MIDI clips gained takes, the same way.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 5;
+pub const PROJECT_VERSION: u32 = 6;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -277,7 +277,17 @@ pub struct Clip {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ClipContent {
     /// Notes, their starts relative to the clip's.
-    Midi { notes: Vec<Note> },
+    Midi {
+        notes: Vec<Note>,
+        /// The notes of each take recorded over a loop, in the order they were played, but for
+        /// the take that plays (`take`), whose notes are `notes` and whose entry stays empty;
+        /// so choosing a take moves notes and never copies them. Empty for other clips.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        takes: Vec<Vec<Note>>,
+        /// Left out when 0.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        take: usize,
+    },
     /// A stretch of a sample from the project's assets, from `offset` frames in.
     Audio {
         asset: String,
@@ -287,6 +297,26 @@ pub enum ClipContent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         takes: Vec<u64>,
     },
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl ClipContent {
+    /// A MIDI clip's content: `notes`, no takes.
+    pub fn midi(notes: Vec<Note>) -> Self {
+        Self::Midi { notes, takes: Vec::new(), take: 0 }
+    }
+
+    /// The notes of a MIDI clip, those of its takes that do not play too.
+    pub fn notes_of_every_take(&self) -> impl Iterator<Item = &Note> {
+        let (notes, takes): (&[Note], &[Vec<Note>]) = match self {
+            Self::Midi { notes, takes, .. } => (notes, takes),
+            Self::Audio { .. } => (&[], &[]),
+        };
+        notes.iter().chain(takes.iter().flatten())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,13 +355,10 @@ impl Project {
     /// Every id in the project.
     pub fn ids(&self) -> impl Iterator<Item = Id> + '_ {
         let tracks = self.tracks.iter().flat_map(|t| {
-            let clips = t.clips.iter().flat_map(|c| {
-                let notes: &[Note] = match &c.content {
-                    ClipContent::Midi { notes } => notes,
-                    ClipContent::Audio { .. } => &[],
-                };
-                core::iter::once(c.id).chain(notes.iter().map(|n| n.id))
-            });
+            let clips = t
+                .clips
+                .iter()
+                .flat_map(|c| core::iter::once(c.id).chain(c.content.notes_of_every_take().map(|n| n.id)));
             core::iter::once(t.id).chain(clips).chain(t.inserts.iter().chain(&t.instrument).map(|d| d.id))
         });
         let buses = self.buses.iter().flat_map(|b| core::iter::once(b.id).chain(b.inserts.iter().map(|d| d.id)));

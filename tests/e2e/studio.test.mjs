@@ -466,7 +466,7 @@ test('a corrupt project file is refused with a message and the open project is u
   assert.deepEqual(session.pageErrors, []);
 });
 
-test('notes played on the keyboard while the loop plays are recorded into one clip, a note held through the jump lasting to the loop\'s end', async () => {
+test('notes played on the keyboard while the loop plays become a take per pass, a note held through the jump lasting to the loop\'s end; the chooser, Merge and a split keep every take', async () => {
   await page.click('#add-track');
   const track = await page.evaluate(() => window.quaver.selection.track);
   const region = { start: 4 * PPQ, end: 8 * PPQ };
@@ -492,18 +492,50 @@ test('notes played on the keyboard while the loop plays are recorded into one cl
   await page.keyboard.up('g');
   await page.keyboard.press('r');
   await page.keyboard.press('Space');
-  const clips = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
-  assert.equal(clips.length, 1, 'one clip');
+  const clipsOf = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  const clips = await clipsOf();
+  assert.equal(clips.length, 1, 'one clip, over the loop');
   const [clip] = clips;
-  const notes = clip.content.notes.map((n) => ({ key: n.key, start: clip.start + n.start, end: clip.start + n.start + n.length }));
-  console.log(`studio: notes recorded over the loop ${JSON.stringify(notes)}`);
-  assert.deepEqual(notes.map((n) => n.key).sort(), [60, 64, 67]);
-  const byKey = Object.fromEntries(notes.map((n) => [n.key, n]));
-  assert.ok(byKey[60].start >= region.start + PPQ && byKey[60].start < region.start + 2 * PPQ, 'C where it was played in pass 1');
-  assert.ok(byKey[67].start >= region.start + 2 * PPQ && byKey[67].start < region.start + 3 * PPQ, 'G where it was played in pass 2');
-  assert.ok(byKey[64].start >= region.end - PPQ / 2 - 60 && byKey[64].start < region.end, `E starts near the loop's end (${byKey[64].start})`);
-  assert.equal(byKey[64].end, region.end, 'held through the jump, E lasts to the loop\'s end');
+  assert.deepEqual([clip.start, clip.length], [region.start, region.end - region.start]);
+  const inSong = (notes) => notes.map((n) => ({ key: n.key, start: clip.start + n.start, end: clip.start + n.start + n.length }));
+  const { takes, take, notes: playing } = clip.content;
+  console.log(`studio: takes recorded over the loop ${JSON.stringify(takes.map((t, k) => inSong(k === take ? playing : t)))}`);
+  assert.equal(takes.length, 2, 'a take per pass');
+  assert.equal(take, 1, 'the last pass plays');
+  assert.deepEqual(takes[1], [], 'the playing take keeps its place empty');
+  assert.deepEqual(inSong(playing).map((n) => n.key), [67]);
+  const g = inSong(playing)[0];
+  assert.ok(g.start >= region.start + 2 * PPQ && g.start < region.start + 3 * PPQ, 'G where it was played in pass 2');
+  const first = Object.fromEntries(inSong(takes[0]).map((n) => [n.key, n]));
+  assert.deepEqual(Object.keys(first).map(Number).sort(), [60, 64]);
+  assert.ok(first[60].start >= region.start + PPQ && first[60].start < region.start + 2 * PPQ, 'C where it was played in pass 1');
+  assert.ok(first[64].start >= region.end - PPQ / 2 - 60 && first[64].start < region.end, `E starts near the loop's end (${first[64].start})`);
+  assert.equal(first[64].end, region.end, 'held through the jump, E lasts to the loop\'s end');
   assert.equal(await page.evaluate(() => window.quaver.looping), true);
+  // The take bar under the timeline shows the folder's takes; choosing the first plays C and E.
+  await page.evaluate(({ t, c }) => window.quaver.select({ track: t, clip: c }), { t: track, c: clip.id });
+  assert.equal(await page.isVisible('#take-tools'), true, 'the take chooser is there for a MIDI folder');
+  assert.equal(await page.inputValue('#take'), '1');
+  await page.selectOption('#take', '0');
+  const chosen = (await clipsOf())[0].content;
+  // A missing `take` is take 0, as the file leaves it out.
+  assert.deepEqual([chosen.take ?? 0, chosen.notes.map((n) => n.key).sort()], [0, [60, 64]]);
+  await page.screenshot({ path: path.join(shots, 'studio-midi-takes.png') });
+  // Merge plays every pass at once; undo gives the folder back as it was.
+  await page.click('#merge-takes');
+  const merged = (await clipsOf())[0];
+  assert.equal(merged.content.takes, undefined, 'merged: no takes left');
+  assert.deepEqual(merged.content.notes.map((n) => n.key).sort(), [60, 64, 67]);
+  await page.evaluate(() => window.quaver.undo());
+  assert.deepEqual((await clipsOf())[0].content, chosen, 'undo: the folder, the first take playing');
+  // A split at the third beat keeps both takes in each half, every note where it was.
+  await page.evaluate((tick) => window.quaver.seek(tick), region.start + 2 * PPQ);
+  await page.evaluate(() => window.quaver.splitClip());
+  const halves = await clipsOf();
+  assert.equal(halves.length, 2, 'split in two');
+  const everyNote = (c) => [c.content.notes, ...c.content.takes].flat().map((n) => `${n.key}@${c.start + n.start}`);
+  assert.deepEqual(halves.flatMap(everyNote).sort(), [...inSong(takes[0]), g].map((n) => `${n.key}@${n.start}`).sort());
+  assert.deepEqual(halves.map((c) => [c.content.takes.length, c.content.take ?? 0]), [[2, 0], [2, 0]]);
   assert.deepEqual(session.pageErrors, []);
 });
 

@@ -74,12 +74,3 @@ export function freshName(name, taken) {
     if (!taken.has(candidate)) return candidate;
   }
 }
-
-/**
- * Which take of an audio clip plays, from 0, and how many it has (0 when it is no take folder),
- * for the chooser and the labels.
- */
-export function takeOf(content) {
-  const takes = content.type === 'audio' ? content.takes ?? [] : [];
-  return { index: takes.indexOf(content.offset), count: takes.length };
-}

@@ -5,7 +5,7 @@
 // the engine, started sample-accurately by the transport — no JS timers schedule audio.
 import { EngineClient, compileEngine } from '../engine/index.js';
 import { Session, readWav } from '../../../pkg/quaver.js';
-import { decodeSample, freshName, peaksOf, takeOf } from './audio.js';
+import { decodeSample, freshName, peaksOf } from './audio.js';
 import { startBounce } from './bouncing.js';
 import { laneOf, laneTargets, targetKey } from './automation.js';
 import { loopTakes, Microphone, placeTake, takeFirstFrame } from './microphone.js';
@@ -20,6 +20,7 @@ import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosav
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 import { el } from './dom.js';
+import { allNotes, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
 
 const $ = (id) => document.getElementById(id);
 /** How far ahead of "now" a play command is scheduled, so it reaches the worklet in time. */
@@ -260,12 +261,11 @@ function selectedClip() {
   return clip ? { track, clip } : null;
 }
 
-/** A copy of a clip with ids of its own (the clip's, and each note's). */
+/** A copy of a clip with ids of its own (the clip's, and each note's in every take). */
 function copyOf(clip, start) {
-  const notes = clip.content.type === 'midi' ? clip.content.notes : [];
-  const [id, ...noteIds] = freshIds(1 + notes.length);
+  const [id, ...noteIds] = freshIds(1 + allNotes(clip.content).length);
   const content = clip.content.type === 'midi'
-    ? { type: 'midi', notes: notes.map((n, i) => ({ ...n, id: noteIds[i] })) }
+    ? midiSpan(clip.content, 0, clip.length, () => noteIds.shift())
     : { ...clip.content };
   return { id, start, length: clip.length, content };
 }
@@ -287,26 +287,27 @@ app.splitClip = () => {
     return showMessage('Put the playhead inside the clip to split it', 'info');
   }
   const at = cut - clip.start;
+  if (clip.content.type === 'midi') {
+    // The clip goes and comes back as its first half: every take's notes split at the cut,
+    // those after it moving to the second half with ids of their own.
+    const [id, ...noteIds] = freshIds(1 + allNotes(clip.content).length);
+    const first = { ...clip, length: at, content: midiSpan(clip.content, 0, at) };
+    const second = { id, start: cut, length: clip.length - at, content: midiSpan(clip.content, at, clip.length, () => noteIds.shift()) };
+    const edits = [{ edit: 'removeClip', track: track.id, clip: clip.id }, { edit: 'addClip', track: track.id, clip: first }, { edit: 'addClip', track: track.id, clip: second }];
+    app.edit({ edit: 'batch', edits });
+    return;
+  }
   const second = copyOf(clip, cut);
   second.length = clip.length - at;
   const edits = [{ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }];
-  if (clip.content.type === 'midi') {
-    const moving = clip.content.notes.filter((n) => n.start >= at);
-    const kept = new Set(moving.map((n) => n.id));
-    second.content.notes = second.content.notes
-      .filter((_, i) => kept.has(clip.content.notes[i].id))
-      .map((n) => ({ ...n, start: n.start - at }));
-    for (const n of moving) edits.push({ edit: 'removeNote', track: track.id, clip: clip.id, note: n.id });
-  } else {
-    // The offset counts the sample's frames, not ticks: the second half starts as far into
-    // the sample as the cut is into the clip, at the sample's own rate (every take alike).
-    const sample = app.samples.get(clip.content.asset);
-    if (!sample) return showMessage(`The clip's sample (${clip.content.asset}) is missing, so where to cut it is not known`);
-    const { sampleRate } = sample;
-    const into = Math.round(app.tempo.frameAt(cut, sampleRate) - app.tempo.frameAt(clip.start, sampleRate));
-    second.content.offset += into;
-    if (second.content.takes) second.content.takes = second.content.takes.map((t) => t + into);
-  }
+  // The offset counts the sample's frames, not ticks: the second half starts as far into the
+  // sample as the cut is into the clip, at the sample's own rate (every take alike).
+  const sample = app.samples.get(clip.content.asset);
+  if (!sample) return showMessage(`The clip's sample (${clip.content.asset}) is missing, so where to cut it is not known`);
+  const { sampleRate } = sample;
+  const into = Math.round(app.tempo.frameAt(cut, sampleRate) - app.tempo.frameAt(clip.start, sampleRate));
+  second.content.offset += into;
+  if (second.content.takes) second.content.takes = second.content.takes.map((t) => t + into);
   edits.push({ edit: 'addClip', track: track.id, clip: second });
   app.edit({ edit: 'batch', edits });
 };
@@ -347,30 +348,43 @@ app.grid = (forRoll = false) => {
 };
 
 /** The song tick the engine plays at context time `seconds` (the transport's own clock and tempo map). */
-function tickAt(seconds) {
+/**
+ * Where the song is `seconds` into the context: its tick, and its pass, how many times the loop
+ * has gone round (0 before the first jump back).
+ */
+function songAt(seconds) {
   const { transport, context } = app;
   const { tempo, region } = transport;
   const elapsed = Math.max(0, seconds - transport.atFrame / context.sampleRate);
   let songSeconds = transport.startSeconds + elapsed;
+  let pass = 0;
   if (region && transport.tick < region.end) {
     const [from, to] = [tempo.secondsAt(region.start), tempo.secondsAt(region.end)];
-    if (songSeconds >= to) songSeconds = from + ((songSeconds - from) % (to - from));
+    if (songSeconds >= to) {
+      pass = Math.floor((songSeconds - from) / (to - from));
+      songSeconds = from + ((songSeconds - from) % (to - from));
+    }
   }
-  return tempo.tickAt(songSeconds);
+  return { tick: tempo.tickAt(songSeconds), pass };
 }
+
+const tickAt = (seconds) => songAt(seconds).tick;
 
 /** Seconds from the engine's output to the speaker, as the browser reports it. */
 const outputLatency = () => (app.context.baseLatency || 0) + (app.context.outputLatency || 0);
 
-/** Where the song is now, in ticks (while playing, at what is being heard). */
-app.playheadTick = () => {
+/** Where the song is now (while playing, at what is being heard): its tick and loop pass. */
+app.playhead = () => {
   const { transport, context } = app;
-  if (!transport) return app.position;
+  if (!transport) return { tick: app.position, pass: 0 };
   // What is heard now left the engine the output's latency ago, and the mix itself runs late by
   // its compensated insert latency.
   const mixLatency = app.session.latencyFrames() / context.sampleRate;
-  return tickAt(context.currentTime - outputLatency() - mixLatency);
+  return songAt(context.currentTime - outputLatency() - mixLatency);
 };
+
+/** Where the song is now, in ticks. */
+app.playheadTick = () => app.playhead().tick;
 
 /**
  * Starts the song from `tick` a moment from now (after a bar of clicks when `countIn`);
@@ -474,13 +488,14 @@ app.playNote = (key, velocity) => {
   app.engine.call(() => app.session.liveNote(app.engine.controller, track.id, key, velocity));
   const rec = notes;
   if (!rec || !app.transport) return;
-  const tick = Math.round(app.playheadTick());
+  const { tick: now, pass } = app.playhead();
+  const tick = Math.round(now);
   if (velocity > 0) {
-    rec.held.set(key, { start: tick, velocity });
+    rec.held.set(key, { start: tick, velocity, pass });
   } else if (rec.held.has(key)) {
-    const { start, velocity: v } = rec.held.get(key);
+    const { start, velocity: v, pass: from } = rec.held.get(key);
     rec.held.delete(key);
-    rec.notes.push({ key, velocity: v, start, length: heldLength(start, tick) });
+    rec.notes.push({ key, velocity: v, start, length: heldLength(start, tick), pass: from });
   }
 };
 
@@ -610,6 +625,15 @@ app.chooseTake = (take) => {
   app.edit({ edit: 'chooseTake', track: s.track.id, clip: s.clip.id, take });
 };
 
+/** Puts every take of the selected MIDI take folder in one plain clip: all passes play at once. */
+app.mergeTakes = () => {
+  const s = selectedClip();
+  if (!s || s.clip.content.type !== 'midi' || takeOf(s.clip.content).count === 0) return;
+  const merged = { ...s.clip, content: mergedTakes(s.clip.content) };
+  const edits = [{ edit: 'removeClip', track: s.track.id, clip: s.clip.id }, { edit: 'addClip', track: s.track.id, clip: merged }];
+  if (app.edit({ edit: 'batch', edits })) showMessage(`Merged the takes: every pass plays in ${s.track.name}`, 'info');
+};
+
 /** Steps the selected take folder `by` takes (wrapping), so takes can be auditioned from the keys. */
 app.stepTake = (by) => {
   const s = selectedClip();
@@ -628,17 +652,37 @@ function finishRecording() {
     return;
   }
   const now = Math.round(app.playheadTick());
-  for (const [key, { start, velocity }] of rec.held) rec.notes.push({ key, velocity, start, length: heldLength(start, now) });
+  for (const [key, { start, velocity, pass }] of rec.held) rec.notes.push({ key, velocity, start, length: heldLength(start, now), pass });
   if (rec.notes.length === 0) return;
-  const bar = barTicks(app.project.time_signature);
-  const first = snapDown(Math.min(...rec.notes.map((n) => n.start)), bar);
-  const last = Math.max(...rec.notes.map((n) => n.start + n.length));
-  const length = Math.max(bar, Math.ceil((last - first) / bar) * bar);
-  const [id, ...noteIds] = freshIds(1 + rec.notes.length);
-  const notes = rec.notes.map((n, i) => ({ ...n, id: noteIds[i], start: n.start - first }));
-  if (app.edit({ edit: 'addClip', track: rec.track.id, clip: { id, start: first, length, content: { type: 'midi', notes } } })) {
-    app.select({ track: rec.track.id, clip: id });
+  const region = app.transport?.region;
+  const [id, ...ids] = freshIds(2 + rec.notes.length);
+  const looped = region ? midiLoopTakes(rec.notes, region, ids) : null;
+  if (!looped) {
+    if (app.edit({ edit: 'addClip', track: rec.track.id, clip: notesClip(id, rec.notes, ids) })) {
+      app.select({ track: rec.track.id, clip: id });
+    }
+    return;
   }
+  const { content, before } = looped;
+  const folder = { id, start: region.start, length: region.end - region.start, content };
+  const edits = [{ edit: 'addClip', track: rec.track.id, clip: folder }];
+  // Notes played before the song first reached the loop make a clip of their own.
+  if (before.length) edits.push({ edit: 'addClip', track: rec.track.id, clip: notesClip(ids.at(-1), before, ids.slice(-1 - before.length)) });
+  if (app.edit({ edit: 'batch', edits })) {
+    app.select({ track: rec.track.id, clip: id });
+    const count = content.takes.length;
+    showMessage(`Recorded ${count} takes over the loop into ${rec.track.name}; take ${count} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another; Merge plays them all at once)`, 'info');
+  }
+}
+
+/** A clip of recorded `notes` (song ticks) from the bar they start in, note ids from `ids`. */
+function notesClip(id, notes, ids) {
+  const bar = barTicks(app.project.time_signature);
+  const first = snapDown(Math.min(...notes.map((n) => n.start)), bar);
+  const last = Math.max(...notes.map((n) => n.start + n.length));
+  const length = Math.max(bar, Math.ceil((last - first) / bar) * bar);
+  const content = { type: 'midi', notes: notes.map(({ key, velocity, start, length: l }, i) => ({ id: ids[i], key, velocity, start: start - first, length: l })) };
+  return { id, start: first, length, content };
 }
 
 // ---- Rendering ------------------------------------------------------------------------------
@@ -679,6 +723,7 @@ function updateTabTools() {
   const { index, count } = selected ? takeOf(selected.clip.content) : { index: -1, count: 0 };
   const chooser = $('take');
   $('take-tools').hidden = count === 0;
+  $('merge-takes').hidden = selected?.clip.content.type !== 'midi';
   if (count === 0) return;
   if (chooser.options.length !== count) {
     chooser.replaceChildren(...Array.from({ length: count }, (_, k) => el('option', { value: String(k), textContent: `${k + 1} of ${count}` })));
@@ -1292,6 +1337,7 @@ function bindControls() {
   $('record').onclick = () => app.toggleRecord();
   $('loop').onclick = () => app.toggleLoop();
   $('take').onchange = () => app.chooseTake(Number($('take').value));
+  $('merge-takes').onclick = () => app.mergeTakes();
   $('tempo-map').onclick = () => app.toggleTempoMap();
   $('metronome').onclick = () => app.toggleMetronome();
   $('count-in').onclick = () => app.toggleCountIn();

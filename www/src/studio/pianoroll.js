@@ -5,7 +5,7 @@
 import { fitCanvas } from './timeline.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 import { keyName } from './notes.js';
-import { takeOf } from './audio.js';
+import { takeOf } from './takes.js';
 
 export const KEYS_WIDTH = 44;
 export const KEY_HEIGHT = 12;

@@ -1,7 +1,8 @@
 // Main thread: the arrangement — a ruler with the loop region and playhead over one row per
 // track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
 // release, so one gesture is one undo step.
-import { PEAK_FRAMES, takeOf } from './audio.js';
+import { PEAK_FRAMES } from './audio.js';
+import { takeOf } from './takes.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
@@ -432,8 +433,8 @@ export class Timeline {
     g.fillStyle = '#111';
     g.font = '11px system-ui, sans-serif';
     const take = takeOf(clip.content);
-    const label = clip.content.type === 'midi' ? `${clip.content.notes.length} notes`
-      : take.count ? `take ${take.index + 1}/${take.count} · ${clip.content.asset}` : clip.content.asset;
+    const what = clip.content.type === 'midi' ? `${clip.content.notes.length} notes` : clip.content.asset;
+    const label = take.count ? `take ${take.index + 1}/${take.count} · ${what}` : what;
     g.fillText(label, x + 4, y + 11);
     if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
     if (clip.content.type === 'midi' && clip.content.notes.length) {
