@@ -371,6 +371,27 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
     assert_eq!(loaded.project, h.project);
 }
 
+#[test]
+fn trimming_a_midi_clip_silences_the_notes_past_its_end_and_lengthening_it_brings_them_back() {
+    let mut h = a_small_song();
+    let track = h.project.tracks.iter().find(|t| t.id == 1).unwrap().clone();
+    let keys = |h: &History| {
+        let track = h.project.tracks.iter().find(|t| t.id == 1).unwrap();
+        quaver::session::compile::sequence(&h.project, track, 48_000.0).iter().map(|n| n.key).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(&h), (60..68).collect::<Vec<_>>());
+    h.edit(Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: PPQ }).unwrap();
+    assert_eq!(keys(&h), [60, 61], "a beat long, the clip plays its first two eighths");
+    // A silent note can still be removed, and the removal undone.
+    h.edit(Edit::RemoveNote { track: 1, clip: 2, note: 107 }).unwrap();
+    let json = save(&h);
+    h.undo().unwrap();
+    assert_eq!(load(&json).unwrap().project.tracks[0].clips[0].content.notes_of_every_take().count(), 7);
+    h.edit(Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 4 * PPQ }).unwrap();
+    assert_eq!(keys(&h), (60..68).collect::<Vec<_>>(), "lengthened, every note sounds again");
+    assert_eq!(h.project.tracks.iter().find(|t| t.id == 1).unwrap(), &track);
+}
+
 fn a_small_song() -> History {
     let mut h = History::new(Project::new("song"));
     h.edit(Edit::AddBus {

@@ -65,9 +65,10 @@ pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Ve
     for clip in &track.clips {
         let ClipContent::Midi { notes: clip_notes, .. } = &clip.content else { continue };
         let clip_end = clip.start + clip.length;
-        for n in clip_notes {
+        // Notes past the clip's end (it was trimmed) are kept but silent.
+        for n in clip_notes.iter().filter(|n| n.start < clip.length) {
             let start = clip.start + n.start;
-            let end = (start + n.length).min(clip_end);
+            let end = start.saturating_add(n.length).min(clip_end);
             let (start, end) = (frame(start), frame(end));
             if end > start {
                 notes.push(SequencedNote { start, length: end - start, key: n.key, velocity: n.velocity });

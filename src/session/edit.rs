@@ -201,7 +201,9 @@ pub(crate) fn check_tempo_changes(changes: &[TempoChange]) -> Result<(), Session
     Ok(())
 }
 
-pub(crate) fn check_note(note: &Note, clip_length: u64) -> Result<(), SessionError> {
+/// A note may start past its clip's end: trimming a clip hides the notes it no longer reaches,
+/// silent but kept, and lengthening it again brings them back.
+pub(crate) fn check_note(note: &Note) -> Result<(), SessionError> {
     if note.key > 127 {
         return Err(refuse(format!("note {}: key {} is outside MIDI's 0–127", note.id, note.key)));
     }
@@ -211,11 +213,8 @@ pub(crate) fn check_note(note: &Note, clip_length: u64) -> Result<(), SessionErr
     if note.length == 0 {
         return Err(refuse(format!("note {}: a length of zero ticks", note.id)));
     }
-    if note.start >= clip_length {
-        return Err(refuse(format!(
-            "note {} starts at tick {}, past its clip's end ({clip_length})",
-            note.id, note.start
-        )));
+    if note.start.checked_add(note.length).is_none() {
+        return Err(refuse(format!("note {}: ends past the end of time", note.id)));
     }
     Ok(())
 }
@@ -230,7 +229,7 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
     match &clip.content {
         ClipContent::Midi { takes, take, .. } => {
             for n in clip.content.notes_of_every_take() {
-                check_note(n, clip.length)?;
+                check_note(n)?;
             }
             if !takes.is_empty() && takes.get(*take).is_none_or(|t| !t.is_empty()) {
                 return Err(refuse(format!(
@@ -462,11 +461,10 @@ fn clip_mut(project: &mut Project, track: Id, clip: Id) -> Result<&mut Clip, Ses
     track_mut(project, track)?.clips.iter_mut().find(|c| c.id == clip).ok_or_else(|| missing("clip", clip))
 }
 
-fn notes_mut(project: &mut Project, track: Id, clip: Id) -> Result<(&mut Vec<Note>, u64), SessionError> {
+fn notes_mut(project: &mut Project, track: Id, clip: Id) -> Result<&mut Vec<Note>, SessionError> {
     let clip = clip_mut(project, track, clip)?;
-    let length = clip.length;
     match &mut clip.content {
-        ClipContent::Midi { notes, .. } => Ok((notes, length)),
+        ClipContent::Midi { notes, .. } => Ok(notes),
         ClipContent::Audio { .. } => Err(refuse(format!("clip {} holds audio, not notes", clip.id))),
     }
 }
@@ -649,20 +647,20 @@ impl Project {
             }
             Edit::AddNote { track, clip, note } => {
                 check_fresh(self, [note.id])?;
-                let (notes, length) = notes_mut(self, track, clip)?;
-                check_note(&note, length)?;
+                let notes = notes_mut(self, track, clip)?;
+                check_note(&note)?;
                 let at = notes.partition_point(|n| (n.start, n.key, n.id) < (note.start, note.key, note.id));
                 notes.insert(at, note);
                 Edit::RemoveNote { track, clip, note: note.id }
             }
             Edit::RemoveNote { track, clip, note } => {
-                let (notes, _) = notes_mut(self, track, clip)?;
+                let notes = notes_mut(self, track, clip)?;
                 let index = notes.iter().position(|n| n.id == note).ok_or_else(|| missing("note", note))?;
                 Edit::AddNote { track, clip, note: notes.remove(index) }
             }
             Edit::SetNote { track, clip, note } => {
-                let (notes, length) = notes_mut(self, track, clip)?;
-                check_note(&note, length)?;
+                let notes = notes_mut(self, track, clip)?;
+                check_note(&note)?;
                 let index = notes.iter().position(|n| n.id == note.id).ok_or_else(|| missing("note", note.id))?;
                 let old = core::mem::replace(&mut notes[index], note);
                 notes.sort_by_key(|n| (n.start, n.key, n.id));

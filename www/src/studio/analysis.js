@@ -8,7 +8,7 @@ import { analyzeClip, keyOfNotes } from '../../../pkg/quaver.js';
 import { peaksOf } from './audio.js';
 import { fitCanvas } from './timeline.js';
 import { el } from './dom.js';
-import { PITCH_CLASSES, keyName } from './notes.js';
+import { PITCH_CLASSES, heardNotes, keyName } from './notes.js';
 
 const LOW_HZ = 30;
 const FLOOR_DB = -100;
@@ -50,7 +50,7 @@ export class AnalysisView {
     const track = app.project.tracks.find((t) => t.id === app.selection.track);
     const clip = track?.clips.find((c) => c.id === app.selection.clip);
     if (!clip) return null;
-    if (clip.content.type === 'midi') return { kind: 'midi', clip, key: `midi:${clip.id}:${JSON.stringify(clip.content.notes.map((n) => [n.key, n.length]))}` };
+    if (clip.content.type === 'midi') return { kind: 'midi', clip, key: `midi:${clip.id}:${JSON.stringify(heardNotes(clip).map((n) => [n.key, n.length]))}` };
     const sample = app.samples.get(clip.content.asset);
     if (!sample) return { kind: 'missing', clip };
     const seconds = app.tempo.secondsAt(clip.start + clip.length) - app.tempo.secondsAt(clip.start);
@@ -94,7 +94,7 @@ export class AnalysisView {
   }
 
   analyseNotes(clip) {
-    const notes = clip.content.notes;
+    const notes = heardNotes(clip);
     const key = keyOfNotes(Uint8Array.from(notes.map((n) => n.key)), Float64Array.from(notes.map((n) => n.length)));
     return { midi: true, key, notes: notes.length, low: Math.min(...notes.map((n) => n.key)), high: Math.max(...notes.map((n) => n.key)) };
   }

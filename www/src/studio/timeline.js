@@ -3,6 +3,7 @@
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
 import { takeOf } from './takes.js';
+import { heardNotes } from './notes.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
@@ -433,16 +434,17 @@ export class Timeline {
     g.fillStyle = '#111';
     g.font = '11px system-ui, sans-serif';
     const take = takeOf(clip.content);
-    const what = clip.content.type === 'midi' ? `${clip.content.notes.length} notes` : clip.content.asset;
+    const heard = clip.content.type === 'midi' ? heardNotes(clip) : [];
+    const what = clip.content.type === 'midi' ? `${heard.length} notes` : clip.content.asset;
     const label = take.count ? `take ${take.index + 1}/${take.count} · ${what}` : what;
     g.fillText(label, x + 4, y + 11);
     if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
-    if (clip.content.type === 'midi' && clip.content.notes.length) {
-      const keys = clip.content.notes.map((n) => n.key);
+    if (heard.length) {
+      const keys = heard.map((n) => n.key);
       const low = Math.min(...keys);
       const span = Math.max(12, Math.max(...keys) - low + 1);
       g.fillStyle = colour;
-      for (const n of clip.content.notes) {
+      for (const n of heard) {
         const ny = y + h - 3 - ((n.key - low + 1) / span) * (h - 20);
         g.fillRect(x + n.start * this.pxPerTick, ny, Math.max(1, n.length * this.pxPerTick), 2);
       }
