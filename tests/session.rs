@@ -333,6 +333,9 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
         assert!(message.contains("do not keep that one's place"), "take {take}: {message}");
         assert_eq!(h.project, before);
     }
+    let no_takes = ClipContent::Midi { notes: Vec::new(), takes: Vec::new(), take: 2 };
+    let message = h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 0, length: PPQ, content: no_takes } });
+    assert!(message.unwrap_err().to_string().contains("take 3 plays, but it has no takes"));
     h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: folder } }).unwrap();
     let playing = |h: &History| match &h.project.tracks[0].clips[0].content {
         ClipContent::Midi { notes, take, .. } => (notes.iter().map(|n| n.key).collect::<Vec<_>>(), *take),

@@ -231,6 +231,9 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
             for n in clip.content.notes_of_every_take() {
                 check_note(n)?;
             }
+            if takes.is_empty() && *take != 0 {
+                return Err(refuse(format!("clip {}: take {} plays, but it has no takes", clip.id, take + 1)));
+            }
             if !takes.is_empty() && takes.get(*take).is_none_or(|t| !t.is_empty()) {
                 return Err(refuse(format!(
                     "clip {}: take {} plays, but its {} takes do not keep that one's place",

@@ -265,7 +265,7 @@ function selectedClip() {
 function copyOf(clip, start) {
   const [id, ...noteIds] = freshIds(1 + allNotes(clip.content).length);
   const content = clip.content.type === 'midi'
-    ? midiSpan(clip.content, 0, clip.length, () => noteIds.shift())
+    ? midiSpan(clip.content, 0, Infinity, () => noteIds.shift())
     : { ...clip.content };
   return { id, start, length: clip.length, content };
 }
@@ -292,7 +292,7 @@ app.splitClip = () => {
     // those after it moving to the second half with ids of their own.
     const [id, ...noteIds] = freshIds(1 + allNotes(clip.content).length);
     const first = { ...clip, length: at, content: midiSpan(clip.content, 0, at) };
-    const second = { id, start: cut, length: clip.length - at, content: midiSpan(clip.content, at, clip.length, () => noteIds.shift()) };
+    const second = { id, start: cut, length: clip.length - at, content: midiSpan(clip.content, at, Infinity, () => noteIds.shift()) };
     const edits = [{ edit: 'removeClip', track: track.id, clip: clip.id }, { edit: 'addClip', track: track.id, clip: first }, { edit: 'addClip', track: track.id, clip: second }];
     app.edit({ edit: 'batch', edits });
     return;
@@ -361,8 +361,10 @@ function songAt(seconds) {
   if (region && transport.tick < region.end) {
     const [from, to] = [tempo.secondsAt(region.start), tempo.secondsAt(region.end)];
     if (songSeconds >= to) {
-      pass = Math.floor((songSeconds - from) / (to - from));
-      songSeconds = from + ((songSeconds - from) % (to - from));
+      // The pass from the same remainder as the position, so the two agree at a jump.
+      const into = (songSeconds - from) % (to - from);
+      pass = Math.round((songSeconds - from - into) / (to - from));
+      songSeconds = from + into;
     }
   }
   return { tick: tempo.tickAt(songSeconds), pass };
@@ -390,6 +392,8 @@ app.playheadTick = () => app.playhead().tick;
  * Starts the song from `tick` a moment from now (after a bar of clicks when `countIn`);
  * returns whether the engine took it.
  */
+let transportStarts = 0;
+
 function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECONDS) * app.context.sampleRate), countIn = false) {
   const { engine, session, project } = app;
   const region = app.looping ? project.loop_region : null;
@@ -400,7 +404,9 @@ function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECON
   // the song was by that map.
   app.transport?.tempo.free();
   const tempo = session.tempoMap();
-  app.transport = { atFrame: songFrame, tick: from, region, tempo, startSeconds: tempo.secondsAt(from) };
+  // `start` counts the transport's starts, so passes counted from different starts stay apart.
+  transportStarts += 1;
+  app.transport = { atFrame: songFrame, tick: from, region, tempo, startSeconds: tempo.secondsAt(from), start: transportStarts };
   return true;
 }
 
@@ -488,8 +494,12 @@ app.playNote = (key, velocity) => {
   app.engine.call(() => app.session.liveNote(app.engine.controller, track.id, key, velocity));
   const rec = notes;
   if (!rec || !app.transport) return;
-  const { tick: now, pass } = app.playhead();
-  const tick = Math.round(now);
+  const { tick: now, pass: loopPass } = app.playhead();
+  const region = app.transport.region;
+  // Rounding must not carry a note played at the end of a pass past the loop's end.
+  const looping = region && now < region.end;
+  const tick = looping ? Math.min(Math.round(now), region.end - 1) : Math.round(now);
+  const pass = [app.transport.start, loopPass];
   if (velocity > 0) {
     rec.held.set(key, { start: tick, velocity, pass });
   } else if (rec.held.has(key)) {
@@ -663,11 +673,12 @@ function finishRecording() {
     }
     return;
   }
-  const { content, before } = looped;
+  const { content, apart } = looped;
   const folder = { id, start: region.start, length: region.end - region.start, content };
   const edits = [{ edit: 'addClip', track: rec.track.id, clip: folder }];
-  // Notes played before the song first reached the loop make a clip of their own.
-  if (before.length) edits.push({ edit: 'addClip', track: rec.track.id, clip: notesClip(ids.at(-1), before, ids.slice(-1 - before.length)) });
+  // Notes played outside the loop (before the song first reached it, or while it played
+  // elsewhere) make a clip of their own.
+  if (apart.length) edits.push({ edit: 'addClip', track: rec.track.id, clip: notesClip(ids.at(-1), apart, ids.slice(-1 - apart.length)) });
   if (app.edit({ edit: 'batch', edits })) {
     app.select({ track: rec.track.id, clip: id });
     const count = content.takes.length;
@@ -944,7 +955,7 @@ function watchLoad() {
 
 /** Whether the open project may be replaced: asks when it holds any clips. */
 function mayReplace(what) {
-  const hasWork = app.project.tracks.some((t) => t.clips.some((c) => c.content.type !== 'midi' || c.content.notes.length > 0));
+  const hasWork = app.project.tracks.some((t) => t.clips.some((c) => c.content.type !== 'midi' || allNotes(c.content).length > 0));
   return !hasWork || window.confirm(`${what} replaces ${app.project.name}. Anything not saved to a file is lost. Go on?`);
 }
 

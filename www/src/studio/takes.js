@@ -22,27 +22,31 @@ export function allNotes(content) {
 
 /**
  * MIDI content over the loop `region` from notes recorded while it looped (`start` in song
- * ticks, `pass`: how many times the loop had gone round), a take for each pass with notes, the
- * last one playing; `ids` gives each note an id, in order. Notes before the region (played
- * before the song first reached it) are returned apart. Null when at most one pass has notes.
+ * ticks; `pass`: [the transport's start, how many times the loop had gone round since]), a take
+ * for each pass with notes, the last one playing; `ids` gives each note an id, in order. Notes
+ * outside the region (played before the song first reached it, or while another region looped)
+ * are returned apart. Null when at most one pass has notes.
  */
 export function midiLoopTakes(notes, region, ids) {
   const inside = notes.filter((n) => n.start >= region.start && n.start < region.end);
-  const passes = [...new Set(inside.map((n) => n.pass))].sort((a, b) => a - b);
+  const key = ([start, pass]) => `${start}/${pass}`;
+  const passes = [...new Map(inside.map((n) => [key(n.pass), n.pass])).values()]
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (passes.length < 2) return null;
   let next = 0;
   const takes = passes.map((pass) => inside
-    .filter((n) => n.pass === pass)
-    .map(({ key, velocity, start, length }) => ({ id: ids[next++], key, velocity, start: start - region.start, length }))
+    .filter((n) => key(n.pass) === key(pass))
+    .map(({ key: k, velocity, start, length }) => ({ id: ids[next++], key: k, velocity, start: start - region.start, length }))
     .sort((a, b) => a.start - b.start || a.key - b.key || a.id - b.id));
   const take = takes.length - 1;
   const content = { type: 'midi', notes: takes[take], takes: takes.map((t, k) => (k === take ? [] : t)), take };
-  return { content, before: notes.filter((n) => n.start < region.start) };
+  return { content, apart: notes.filter((n) => !inside.includes(n)) };
 }
 
 /**
- * The MIDI content `content` from tick `from` to `to` of its clip (every take alike), notes
- * moved to start at `from`; `fresh()` gives new note ids where `renumber`.
+ * The MIDI content `content` from tick `from` to `to` of its clip (every take alike; `to` may be
+ * Infinity, for the notes a trimmed clip keeps past its end too), notes moved to start at
+ * `from`; `fresh()`, where given, gives each a new id.
  */
 export function midiSpan(content, from, to, fresh = null) {
   const cut = (notes) => notes
