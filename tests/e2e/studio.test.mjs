@@ -536,6 +536,14 @@ test('notes played on the keyboard while the loop plays become a take per pass, 
   const everyNote = (c) => [c.content.notes, ...c.content.takes].flat().map((n) => `${n.key}@${c.start + n.start}`);
   assert.deepEqual(halves.flatMap(everyNote).sort(), [...inSong(takes[0]), g].map((n) => `${n.key}@${n.start}`).sort());
   assert.deepEqual(halves.map((c) => [c.content.takes.length, c.content.take ?? 0]), [[2, 0], [2, 0]]);
+  // Trimmed short of its notes, a half keeps them (silent past its end).
+  await page.evaluate(({ t, c, length }) => {
+    const row = window.quaver.project.tracks.find((x) => x.id === t);
+    window.quaver.resizeClip(row, row.clips.find((x) => x.id === c), length);
+  }, { t: track, c: halves[0].id, length: PPQ / 4 });
+  const trimmed = (await clipsOf())[0];
+  assert.equal(trimmed.length, PPQ / 4, 'the trim is taken');
+  assert.deepEqual(everyNote(trimmed), everyNote(halves[0]), 'and every note kept');
   assert.deepEqual(session.pageErrors, []);
 });
 
