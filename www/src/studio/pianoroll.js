@@ -371,6 +371,12 @@ export class PianoRoll {
     g.fillStyle = '#9aa0a6';
     g.font = '10px system-ui, sans-serif';
     g.fillText('velocity', 4, laneTop + 14);
+    // The other takes' notes, outlined behind the playing one's, to choose between by eye.
+    g.strokeStyle = 'rgba(154, 160, 166, 0.6)';
+    for (const n of (t.clip.content.takes ?? []).flat()) {
+      const w = Math.max(3, n.length * this.pxPerTick);
+      g.strokeRect(this.tickToX(n.start) + 0.5, this.keyToY(n.key) + 1.5, w - 1, KEY_HEIGHT - 3);
+    }
     for (const n of this.shownNotes(t)) {
       const x = this.tickToX(n.start);
       const w = Math.max(3, n.length * this.pxPerTick);
