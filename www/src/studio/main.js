@@ -668,7 +668,7 @@ function finishRecording() {
   const [id, ...ids] = freshIds(2 + rec.notes.length);
   const looped = region ? midiLoopTakes(rec.notes, region, ids) : null;
   if (!looped) {
-    if (app.edit({ edit: 'addClip', track: rec.track.id, clip: notesClip(id, rec.notes, ids) })) {
+    if (app.edit({ edit: 'addClip', track: rec.track.id, clip: notesClip([id, ...ids], rec.notes) })) {
       app.select({ track: rec.track.id, clip: id });
     }
     return;
@@ -678,7 +678,8 @@ function finishRecording() {
   const edits = [{ edit: 'addClip', track: rec.track.id, clip: folder }];
   // Notes played outside the loop (before the song first reached it, or while it played
   // elsewhere) make a clip of their own.
-  if (apart.length) edits.push({ edit: 'addClip', track: rec.track.id, clip: notesClip(ids.at(-1), apart, ids.slice(-1 - apart.length)) });
+  // The folder's notes took the first ids; the rest are this clip's and its notes'.
+  if (apart.length) edits.push({ edit: 'addClip', track: rec.track.id, clip: notesClip(ids.slice(rec.notes.length - apart.length), apart) });
   if (app.edit({ edit: 'batch', edits })) {
     app.select({ track: rec.track.id, clip: id });
     const count = content.takes.length;
@@ -686,13 +687,13 @@ function finishRecording() {
   }
 }
 
-/** A clip of recorded `notes` (song ticks) from the bar they start in, note ids from `ids`. */
-function notesClip(id, notes, ids) {
+/** A clip of recorded `notes` (song ticks) from the bar they start in; `[id, ...noteIds]`: its ids. */
+function notesClip([id, ...noteIds], notes) {
   const bar = barTicks(app.project.time_signature);
   const first = snapDown(Math.min(...notes.map((n) => n.start)), bar);
   const last = Math.max(...notes.map((n) => n.start + n.length));
   const length = Math.max(bar, Math.ceil((last - first) / bar) * bar);
-  const content = { type: 'midi', notes: notes.map(({ key, velocity, start, length: l }, i) => ({ id: ids[i], key, velocity, start: start - first, length: l })) };
+  const content = { type: 'midi', notes: notes.map(({ key, velocity, start, length: l }, i) => ({ id: noteIds[i], key, velocity, start: start - first, length: l })) };
   return { id, start: first, length, content };
 }
 
