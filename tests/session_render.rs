@@ -694,8 +694,9 @@ fn a_bounce_in_parts_side_by_side_gives_the_samples_of_one_engine_bit_for_bit() 
     let bounce = |parts: usize| {
         let mut b = Bounce::parted(&h.project, &samples, SR, range, parts).unwrap();
         let engines = b.engine_count();
-        // Uneven steps, so blocks end inside quanta and short blocks are rendered.
-        while b.render(5_000).unwrap() {}
+        // Uneven steps, so blocks end inside quanta, and short and whole blocks are rendered.
+        let mut steps = [5_000, 40_000].into_iter().cycle();
+        while b.render(steps.next().unwrap()).unwrap() {}
         (engines, b.finish())
     };
     let (one, whole) = bounce(1);
