@@ -66,9 +66,23 @@ struct Event {
 }
 
 /// A sequence as the render side reads it: its notes' ons and offs in time order, offs first
-/// at the same frame (a repeated key retriggers).
+/// at the same frame (a repeated key retriggers); and its notes by key and start, so a sequence
+/// arriving while notes sound can tell which of them it still holds.
 #[derive(Debug, Default)]
-struct Events(Vec<Event>);
+struct Events(Vec<Event>, Vec<Span>);
+
+/// A note of a sequence as [`Events::sounding`] looks it up: (key, start, end, note).
+type Span = (u8, u64, u64, u32);
+
+impl Events {
+    /// The note of key `key` that began before `frame` and has not ended by then (its off not
+    /// yet played), if there is one; of several, the one that began last.
+    fn sounding(&self, key: u8, frame: u64) -> Option<u32> {
+        let before = self.1.partition_point(|&(k, start, ..)| (k, start) < (key, frame));
+        let (k, _, end, note) = *self.1.get(before.checked_sub(1)?)?;
+        (k == key && end >= frame).then_some(note)
+    }
+}
 
 /// Control side: a sequence is checked for its setting and sorted, so the render side's
 /// preparation only has to pair ons with offs.
@@ -85,13 +99,17 @@ fn prepare(setting: u8, value: SettingValue, _: &Prepare<'_>) -> Result<SettingV
 /// retriggers). Allocates: run off the render path.
 fn events_of(notes: &[crate::graph::SequencedNote]) -> Events {
     let mut events = Vec::with_capacity(notes.len() * 2);
+    let mut spans = Vec::with_capacity(notes.len());
     for (i, n) in notes.iter().enumerate() {
         let note = i as u32;
+        let end = n.start.saturating_add(n.length);
         events.push(Event { frame: n.start, key: n.key, velocity: n.velocity, note });
-        events.push(Event { frame: n.start.saturating_add(n.length), key: n.key, velocity: 0, note });
+        events.push(Event { frame: end, key: n.key, velocity: 0, note });
+        spans.push((n.key, n.start, end, note));
     }
     events.sort_by_key(|e| (e.frame, e.velocity > 0, e.note));
-    Events(events)
+    spans.sort_unstable();
+    Events(events, spans)
 }
 
 /// A live note's id: live notes release by key, not by sequence position.
@@ -434,9 +452,21 @@ impl Processor for Synth {
                 };
                 // The old sequence goes back into the command, to be dropped off the render path.
                 core::mem::swap(&mut self.events, events);
-                // Notes of the old sequence end; the new one plays on from where the song is.
-                self.release_all();
-                self.cursor = self.events.0.partition_point(|e| e.frame < self.song_frame);
+                // A note the new sequence still holds sounds on, ended by its off there (an edit
+                // elsewhere in the clip, or notes overdubbed while it plays, cut nothing); the
+                // old sequence's other notes end; live notes are the player's. The new
+                // sequence plays on from where the song is.
+                let frame = self.song_frame;
+                for voice in self.voices.iter_mut().filter(|v| v.note != LIVE) {
+                    if matches!(voice.stage, Stage::Idle | Stage::Release) {
+                        continue;
+                    }
+                    match self.events.sounding(voice.key, frame) {
+                        Some(note) => voice.note = note,
+                        None => voice.stage = Stage::Release,
+                    }
+                }
+                self.cursor = self.events.0.partition_point(|e| e.frame < frame);
             }
             (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
                 self.pending = Some(Transport { at, playing, position, loop_start, loop_end });
@@ -553,6 +583,50 @@ mod tests {
         g.configure(s, "note", SettingValue::Note { key: 60, velocity: 0 }).unwrap();
         let released = g.render_frames(4800).remove(0);
         assert!(released[2400..].iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn a_sequence_arriving_while_notes_sound_keeps_the_ones_it_still_holds() {
+        let (held, other) = (note(0, 20_000, 60), note(0, 20_000, 67));
+        // Plays [60, 67] and a live 48 held from frame 1280; at frame 4800 `change` (if any)
+        // arrives. Returns the output and the keys sounding at frame 10 000.
+        let render = |change: Option<Vec<SequencedNote>>| {
+            let mut g = OfflineRenderer::new(SR);
+            let s = synth(&mut g, vec![held, other]);
+            g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+            let mut out = g.render_frames(1280).remove(0);
+            g.configure(s, "note", SettingValue::Note { key: 48, velocity: 90 }).unwrap();
+            out.extend(g.render_frames(3520).remove(0));
+            if let Some(notes) = change {
+                g.configure(s, "sequence", SettingValue::Sequence(notes)).unwrap();
+            }
+            out.extend(g.render_frames(5200).remove(0));
+            let synth = g.engine_mut().processor_mut(s).and_then(|p| p.as_any_mut()).unwrap();
+            let voices = &synth.downcast_mut::<Synth>().unwrap().voices;
+            let mut keys: Vec<u8> = voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
+            keys.sort_unstable();
+            out.extend(g.render_frames(30_000).remove(0));
+            (out, keys)
+        };
+        let (unchanged, keys) = render(None);
+        assert_eq!(keys, [48, 60, 67]);
+        // Overdubbed: a note before the song's position (heard from the next pass, not late
+        // now) and one ahead; 60 and 67 sit at other indices now.
+        let (overdubbed, keys) = render(Some(vec![note(100, 200, 72), held, other, note(30_000, 1000, 64)]));
+        assert_eq!(keys, [48, 60, 67]);
+        // Up to the quantum the note ahead begins in (an event splits a quantum's rendering,
+        // which moves where the voices' filters are updated in it).
+        assert!(overdubbed[..29_696] == unchanged[..29_696], "the change is not heard before the note ahead");
+        assert!(overdubbed[30_000..31_000] != unchanged[30_000..31_000], "the note ahead plays");
+        // Without 67, its voice is released; 60 and the live note sound on.
+        let (removed, keys) = render(Some(vec![held]));
+        assert_eq!(keys, [48, 60]);
+        assert!(removed[..4800] == unchanged[..4800] && removed[4800..20_000] != unchanged[4800..20_000]);
+        // And 60, still held by the new sequence, ends at its off there.
+        assert!(
+            removed[21_000..].iter().zip(&unchanged[21_000..]).all(|(a, b)| a == b),
+            "only the live 48 is left in both"
+        );
     }
 
     #[test]
