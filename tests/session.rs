@@ -218,15 +218,25 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut applied = 0;
     let mut takes_chosen = 0;
     let mut midi_takes_chosen = 0;
+    let mut joined = 0;
     for seed in 1..=40u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
         let mut h = History::new(start.clone());
         let mut states = vec![start.clone()];
+        let mut joined_edits = 0;
         for _ in 0..150 {
             let edit = random_edit(&h.project, &mut r);
             let before = h.project.clone();
-            match h.edit(edit.clone()) {
+            // Now and then an edit joins the last step (as an overdub's passes do).
+            let join = r.below(6) == 0;
+            let result = if join { h.edit_joined(edit.clone()) } else { h.edit(edit.clone()) };
+            match result {
+                Ok(()) if join && states.len() > 1 => {
+                    applied += 1;
+                    joined_edits += 1;
+                    *states.last_mut().expect("a step to join") = h.project.clone();
+                }
                 Ok(()) => {
                     applied += 1;
                     takes_chosen += usize::from(matches!(edit, Edit::ChooseTake { .. }));
@@ -243,6 +253,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                 }
             }
         }
+        joined += joined_edits;
         let end = h.project.clone();
         // Undo walks back through every state, in order.
         for expected in states.iter().rev().skip(1) {
@@ -257,6 +268,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(applied > 2000 && refused > 500, "both paths exercised: {applied} applied, {refused} refused");
     assert!(takes_chosen > 10, "takes were chosen {takes_chosen} times");
     assert!(midi_takes_chosen > 5, "MIDI takes were chosen {midi_takes_chosen} times");
+    assert!(joined > 300, "{joined} edits joined the step before");
 }
 
 #[test]
@@ -604,6 +616,44 @@ fn a_continued_gesture_is_one_undo_step_and_a_new_gesture_another() {
     assert_eq!(h.project, dragged, "the tempo change undoes by itself");
     assert!(h.undo().unwrap());
     assert_eq!(h.project, start, "four fader moves undo as one");
+}
+
+#[test]
+fn edits_joined_to_the_last_step_undo_and_redo_with_it_as_one_and_survive_a_file() {
+    let mut h = a_small_song();
+    let start = h.project.clone();
+    let note = |id: u32, key: u8| Note { id, start: u64::from(key) * 10, length: 120, key, velocity: 90 };
+    // An overdub: the first pass makes the clip, the later ones add to it.
+    let clip = Clip { id: 50, start: 8 * PPQ, length: 4 * PPQ, content: ClipContent::midi(vec![note(51, 36)]) };
+    h.edit(Edit::AddClip { track: 1, clip }).unwrap();
+    for (id, key) in [(52, 38), (53, 42)] {
+        h.edit_joined(Edit::Batch { edits: vec![Edit::AddNote { track: 1, clip: 50, note: note(id, key) }] }).unwrap();
+    }
+    h.edit_joined(Edit::AddNote { track: 1, clip: 50, note: note(54, 46) }).unwrap();
+    let recorded = h.project.clone();
+    let notes = |p: &Project| match &p.tracks[0].clips.iter().find(|c| c.id == 50).unwrap().content {
+        ClipContent::Midi { notes, .. } => notes.iter().map(|n| n.key).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(notes(&recorded), [36, 38, 42, 46]);
+    // A refused edit joins nothing and changes nothing.
+    assert!(h.edit_joined(Edit::AddNote { track: 1, clip: 999, note: note(55, 50) }).is_err());
+    assert_eq!(h.project, recorded);
+    let mut loaded = load(&save(&h)).unwrap();
+    for h in [&mut h, &mut loaded] {
+        assert!(h.undo().unwrap());
+        assert_eq!(h.project, start, "one undo takes the clip and every pass back");
+        assert!(h.redo().unwrap());
+        assert_eq!(h.project, recorded, "one redo gives them all again");
+    }
+    // After an undo there is no step to join (its redo would be lost): a step of its own.
+    h.undo().unwrap();
+    h.edit(Edit::SetTempo { bpm: 90.0 }).unwrap();
+    h.undo().unwrap();
+    h.edit_joined(Edit::SetTempo { bpm: 80.0 }).unwrap();
+    assert!(!h.can_redo());
+    assert!(h.undo().unwrap());
+    assert_eq!(h.project, start);
 }
 
 #[test]

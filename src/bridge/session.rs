@@ -119,6 +119,15 @@ impl Session {
         self.history.edit_continuing(edit).map_err(session_error)
     }
 
+    /// Applies an edit as part of the last step, so one undo takes both back (notes overdubbed
+    /// into a clip pass after pass).
+    #[wasm_bindgen(js_name = editJoined)]
+    pub fn edit_joined(&mut self, edit: JsValue) -> Result<(), JsValue> {
+        let edit: Edit = serde_wasm_bindgen::from_value(edit)
+            .map_err(|e| session_error(SessionError::Invalid(format!("not an edit: {e}"))))?;
+        self.history.edit_joined(edit).map_err(session_error)
+    }
+
     pub fn undo(&mut self) -> Result<bool, JsValue> {
         self.history.undo().map_err(session_error)
     }

@@ -874,6 +874,28 @@ impl History {
         Ok(())
     }
 
+    /// Applies `edit` as part of the last step (notes overdubbed pass after pass, the clip they
+    /// went into made by the first), so one undo takes the whole step back. Any edit can join:
+    /// the step's undo becomes one flat batch, this edit's inverse first. With nothing to join
+    /// (no step, or steps undone since), it is a step of its own.
+    pub fn edit_joined(&mut self, edit: Edit) -> Result<(), SessionError> {
+        let inverse = self.project.apply(edit)?;
+        let last = if self.redo.is_empty() { self.undo.pop() } else { None };
+        let Some(last) = last else {
+            self.redo.clear();
+            self.undo.push(inverse);
+            return Ok(());
+        };
+        let flat = |e: Edit| match e {
+            Edit::Batch { edits } => edits,
+            e => vec![e],
+        };
+        let mut edits = flat(inverse);
+        edits.extend(flat(last));
+        self.undo.push(Edit::Batch { edits });
+        Ok(())
+    }
+
     /// Undoes the last step: `Ok(false)` if there was none. An undo step that no longer
     /// applies (a history from a damaged file) is an error and changes nothing.
     pub fn undo(&mut self) -> Result<bool, SessionError> {

@@ -547,6 +547,80 @@ test('notes played on the keyboard while the loop plays become a take per pass, 
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('with Overdub on, the notes of each pass play from the next pass on (heard on the frame), all in one clip that one undo takes back', async () => {
+  await page.click('#add-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  // A short release, so each note's onset stands apart from the one before.
+  await page.click('#tab-device');
+  await page.locator('.device input[data-param="release"]').first().fill('5');
+  await page.click('#tab-roll');
+  const region = { start: 12 * PPQ, end: 16 * PPQ };
+  await page.evaluate((r) => { window.quaver.setLoop(r); window.quaver.seek(r.start); }, region);
+  await page.click('#overdub');
+  assert.equal(await page.getAttribute('#overdub', 'aria-pressed'), 'true');
+  const clipsOf = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  const at = (pass, lo, hi) => page.waitForFunction(([p, a, b]) => {
+    const { tick, pass: now } = window.quaver.playhead();
+    return now === p && tick >= a && tick < b;
+  }, [pass, lo, hi], { timeout: 20_000 });
+  const undoable = await page.evaluate(() => window.quaver.session.canUndo());
+  await installTap();
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => window.quaver.recording && window.quaver.transport);
+  const transport = await page.evaluate(() => ({ atFrame: window.quaver.transport.atFrame, tick: window.quaver.transport.tick }));
+  assert.equal(transport.tick, region.start);
+  // Pass 1: C on the second beat. Pass 2: G on the third, while C plays from the clip.
+  await at(0, region.start + PPQ, region.start + 2 * PPQ);
+  await page.keyboard.down('a');
+  await waitAudio(page, 0.1);
+  await page.keyboard.up('a');
+  await at(1, region.start, region.start + PPQ);
+  const during = await clipsOf();
+  assert.equal(during.length, 1, 'the clip is in the song while recording goes on');
+  assert.deepEqual([during[0].start, during[0].length, during[0].content.notes.map((n) => n.key)], [region.start, region.end - region.start, [60]]);
+  assert.equal(await page.evaluate(() => !!window.quaver.recording), true);
+  await at(1, region.start + 2 * PPQ, region.start + 3 * PPQ);
+  await page.keyboard.down('g');
+  await waitAudio(page, 0.1);
+  await page.keyboard.up('g');
+  // Pass 3 is heard with no key pressed: both notes from the clip.
+  await at(2, region.start + 3 * PPQ + PPQ / 2, region.end);
+  await page.keyboard.press('r');
+  await page.keyboard.press('Space');
+  const clips = await clipsOf();
+  assert.equal(clips.length, 1, 'one clip');
+  const [clip] = clips;
+  assert.equal(clip.content.takes, undefined, 'overdubbed: no takes');
+  const byKey = Object.fromEntries(clip.content.notes.map((n) => [n.key, n]));
+  assert.deepEqual(Object.keys(byKey).map(Number).sort(), [60, 67]);
+  const heard = await tapped();
+  const found = onsets(heard.samples, heard.sampleRate).map((i) => heard.first + i);
+  const { frameOf, latency } = await page.evaluate(([r, notes]) => {
+    const { tempo, session, context } = window.quaver;
+    const second = (tick) => tempo.secondsAt(tick);
+    const pass = second(r.end) - second(r.start);
+    // Context frames after the transport's start at which each note plays in passes 2 and 3.
+    const frameOf = notes.map(({ tick, passes }) => passes.map((p) => (second(r.start + tick) - second(r.start) + p * pass) * context.sampleRate));
+    return { frameOf, latency: session.latencyFrames() };
+  }, [region, [{ tick: byKey[60].start, passes: [1, 2] }, { tick: byKey[67].start, passes: [2] }]]);
+  const expected = frameOf.flat().map((f) => transport.atFrame + latency + Math.round(f));
+  console.log(`studio: overdub onsets ${found} (from the clip: ${expected})`);
+  for (const frame of expected) {
+    const nearest = Math.min(...found.map((f) => Math.abs(f - frame)));
+    assert.ok(nearest / heard.sampleRate <= 0.001, `a note from the clip at frame ${frame}: nearest onset ${nearest} frames away`);
+  }
+  await page.evaluate((c) => window.quaver.select({ track: window.quaver.selection.track, clip: c }), clip.id);
+  await page.screenshot({ path: path.join(shots, 'studio-overdub.png') });
+  // One undo takes the whole recording back; one redo gives it again.
+  await page.evaluate(() => window.quaver.undo());
+  assert.deepEqual(await clipsOf(), [], 'one undo: no clip');
+  assert.equal(await page.evaluate(() => window.quaver.session.canUndo()), undoable);
+  await page.evaluate(() => window.quaver.redo());
+  assert.deepEqual(await clipsOf(), clips);
+  await page.click('#overdub');
+  assert.deepEqual(session.pageErrors, []);
+});
+
 test('the lower pane is as tall as the divider is dragged, the piano roll with it, and stays so after a reload', async () => {
   await page.click('#tab-roll');
   const sizes = () => page.evaluate(() => ({

@@ -39,7 +39,12 @@ const app = {
   looping: false,
   metronome: false,
   countIn: false,
+  /** Whether notes recorded over the loop go into the song as they are played (not takes). */
+  overdub: false,
   recording: null,
+  /** Counts changes to the project (edits, undo, redo, loads), so a later edit can tell whether
+   * it directly follows another. */
+  changes: 0,
   /** The automation lane shown over its track's row: `{ track, key }`, or null. */
   automation: null,
   /** Whether the tempo row shows under the ruler. */
@@ -71,12 +76,14 @@ const describe = (err) => err?.message ?? String(err);
 
 /**
  * Applies one edit. `continuing`: part of the same gesture as the last (one undo step);
+ * `joined`: part of the last step, whatever it was (an overdub's later passes);
  * `quiet`: only the canvases redraw (a slider being dragged is not rebuilt under the pointer).
  * Returns whether the edit was taken.
  */
-app.edit = (edit, { continuing = false, quiet = false } = {}) => {
+app.edit = (edit, { continuing = false, joined = false, quiet = false } = {}) => {
   try {
-    if (continuing) app.session.editContinuing(edit);
+    if (joined) app.session.editJoined(edit);
+    else if (continuing) app.session.editContinuing(edit);
     else app.session.edit(edit);
   } catch (err) {
     showMessage(describe(err));
@@ -89,6 +96,7 @@ app.edit = (edit, { continuing = false, quiet = false } = {}) => {
 const tempoOf = (project) => JSON.stringify([project.tempo_bpm, project.tempo_changes]);
 
 function changed({ quiet = false } = {}) {
+  app.changes += 1;
   const before = app.project;
   app.project = app.session.project();
   const retimed = !before || tempoOf(before) !== tempoOf(app.project);
@@ -465,6 +473,14 @@ app.toggleMetronome = () => {
   updateTransportButtons();
 };
 
+app.toggleOverdub = () => {
+  app.overdub = !app.overdub;
+  updateTransportButtons();
+  showMessage(app.overdub
+    ? 'Overdub: notes recorded over the loop are heard from the next pass on, all in one clip'
+    : 'Overdub off: each pass recorded over the loop is a take of its own', 'info');
+};
+
 app.toggleCountIn = () => {
   app.countIn = !app.countIn;
   updateTransportButtons();
@@ -473,6 +489,7 @@ app.toggleCountIn = () => {
 function updateTransportButtons() {
   $('metronome').setAttribute('aria-pressed', String(app.metronome));
   $('count-in').setAttribute('aria-pressed', String(app.countIn));
+  $('overdub').setAttribute('aria-pressed', String(app.overdub));
   $('play').setAttribute('aria-pressed', String(!!app.transport));
   $('play').textContent = app.transport ? '■ Stop' : '▶ Play';
   $('loop').setAttribute('aria-pressed', String(app.looping));
@@ -533,7 +550,10 @@ app.toggleRecord = async () => {
   if (selected?.kind === 'audio') return recordAudio(selected);
   const track = liveTrack();
   if (!track) return showMessage('Add a MIDI track to record notes into, or select an audio track to record the microphone', 'info');
-  app.recording = { track, notes: [], held: new Map() };
+  // Overdubbing: each loop region's clip (by `start-end`), the notes written, and the change
+  // count after the last write (the writes are one undo step while nothing comes between).
+  const overdub = app.overdub ? { clips: new Map(), written: 0, changes: null } : null;
+  app.recording = { track, notes: [], held: new Map(), overdub };
   updateTransportButtons();
   if (!app.transport) await app.play();
   showMessage(`Recording into ${track.name}: play the keyboard (A–K, Z/X octave) or a MIDI device`, 'info');
@@ -663,6 +683,7 @@ function finishRecording() {
   }
   const now = Math.round(app.playheadTick());
   for (const [key, { start, velocity, pass }] of rec.held) rec.notes.push({ key, velocity, start, length: heldLength(start, now), pass });
+  if (rec.overdub) return finishOverdub(rec);
   if (rec.notes.length === 0) return;
   const region = app.transport?.region;
   const [id, ...ids] = freshIds(2 + rec.notes.length);
@@ -684,6 +705,49 @@ function finishRecording() {
     app.select({ track: rec.track.id, clip: id });
     const count = content.takes.length;
     showMessage(`Recorded ${count} takes over the loop into ${rec.track.name}; take ${count} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another; Merge plays them all at once)`, 'info');
+  }
+}
+
+/**
+ * Overdub: the notes finished inside the playing loop go into the song now — into one clip over
+ * the region, made by the first of them — so every later pass plays them. While nothing else
+ * changes the project in between, a recording's writes are one undo step.
+ */
+function overdubNotes(rec) {
+  const region = app.transport?.region;
+  const track = app.project.tracks.find((t) => t.id === rec.track.id);
+  if (!region || !track) return;
+  const inside = rec.notes.filter((n) => n.start >= region.start && n.start < region.end);
+  if (!inside.length) return;
+  const span = `${region.start}-${region.end}`;
+  // The clip made for this region, where it still is (moved or deleted meanwhile: a new one).
+  const clip = track.clips.find((c) => c.id === rec.overdub.clips.get(span) && c.start === region.start);
+  const [id, ...noteIds] = freshIds(1 + inside.length);
+  const notes = inside.map(({ key, velocity, start, length }, i) => ({ id: noteIds[i], key, velocity, start: start - region.start, length }));
+  const edits = clip
+    ? notes.map((note) => ({ edit: 'addNote', track: track.id, clip: clip.id, note }))
+    : [{ edit: 'addClip', track: track.id, clip: { id, start: region.start, length: region.end - region.start, content: { type: 'midi', notes } } }];
+  const joined = rec.overdub.changes === app.changes;
+  // Taken or refused, these notes are done with: a refusal has said why.
+  rec.notes = rec.notes.filter((n) => !inside.includes(n));
+  if (!app.edit({ edit: 'batch', edits }, { joined, quiet: true })) return;
+  if (!clip) rec.overdub.clips.set(span, id);
+  rec.overdub.written += notes.length;
+  rec.overdub.changes = app.changes;
+}
+
+/** Ends an overdub: the last notes into the loop's clip, those played outside it a clip of their own. */
+function finishOverdub(rec) {
+  overdubNotes(rec);
+  const [clip] = rec.overdub.clips.values();
+  if (rec.notes.length) {
+    const [id, ...noteIds] = freshIds(1 + rec.notes.length);
+    app.edit({ edit: 'addClip', track: rec.track.id, clip: notesClip([id, ...noteIds], rec.notes) }, { joined: rec.overdub.changes === app.changes });
+  }
+  app.refresh();
+  if (clip !== undefined) {
+    app.select({ track: rec.track.id, clip });
+    showMessage(`Overdubbed ${rec.overdub.written} notes over the loop into ${rec.track.name} (one undo takes them all back)`, 'info');
   }
 }
 
@@ -841,6 +905,7 @@ function tick() {
   $('position-time').textContent = formatSeconds(app.tempo.secondsAt(at));
   const bpm = app.tempo.bpmAt(at);
   $('tempo-now').textContent = app.project.tempo_changes.length ? `♩ ${bpm.toFixed(1)}` : '';
+  if (app.recording?.overdub) overdubNotes(app.recording);
   if (app.transport) {
     app.timeline.follow(at);
     app.timeline.draw();
@@ -1353,6 +1418,7 @@ function bindControls() {
   $('tempo-map').onclick = () => app.toggleTempoMap();
   $('metronome').onclick = () => app.toggleMetronome();
   $('count-in').onclick = () => app.toggleCountIn();
+  $('overdub').onclick = () => app.toggleOverdub();
   $('undo').onclick = app.undo;
   $('redo').onclick = app.redo;
   $('add-track').onclick = app.addTrack;
