@@ -527,6 +527,17 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
         assert!(worst < 1e-6, "channel {ch}: the stems add up to the mix within {worst}");
     }
     assert!(stems.iter().all(|s| s[0].iter().any(|v| v.abs() > 0.01)), "each stem holds its track");
+    // A bounce leaves out the tracks no one hears: the first stem's graph has no node of the
+    // other track and every node of its own, and sounds as the song with the other taken out.
+    let first = stem(&h.project, 1).unwrap();
+    let heard = quaver::session::compile::heard_only(compile(&first, SR), &first);
+    let whole = compile(&first, SR);
+    assert!(whole.nodes.keys().any(|n| n.starts_with("t60.")), "the live graph keeps the silent track");
+    assert!(!heard.nodes.keys().any(|n| n.starts_with("t60.")) && !heard.edges.iter().any(|(a, b)| a.starts_with("t60.") || b.starts_with("t60.")));
+    assert!(whole.nodes.keys().filter(|n| !n.starts_with("t60.")).all(|n| heard.nodes.contains_key(n)));
+    let mut alone = h.project.clone();
+    alone.tracks.retain(|t| t.id == 1);
+    assert!(render(&alone) == stems[0], "the stem is the song with that track alone");
     // A muted track's stem still holds it; a soloed other track does not take it away.
     h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
     h.edit(Edit::SetStrip { track: 60, strip: Strip { solo: true, ..Strip::default() } }).unwrap();

@@ -2,7 +2,7 @@
 //! runs — the native CLI (`quaver render`), a browser Worker, a test. The engine is the one the
 //! worklet runs; the song plays from its start (or a region's) at frame 0.
 
-use super::compile::{compile, cut, part_out_name, Cut, GraphSync, Plan};
+use super::compile::{compile, cut, heard_only, part_out_name, Cut, GraphSync, Plan};
 use super::project::{Id, Project};
 use super::Samples;
 use crate::graph::{EngineError, NodeId};
@@ -172,7 +172,7 @@ impl Bounce {
         range: BounceRange,
         parts: usize,
     ) -> Result<Self, EngineError> {
-        let plan = compile(project, sample_rate);
+        let plan = heard_only(compile(project, sample_rate), project);
         // The mix reaches the master `latency` frames late (inserts with lookahead, compensated
         // on every other path): those first frames are rendered and dropped.
         let skip = plan.latency as usize;

@@ -350,6 +350,33 @@ struct Latency {
     sample_rate: f32,
 }
 
+/// Whether any track of `project` is soloed (then only soloed tracks are heard).
+fn soloing(project: &Project) -> bool {
+    project.tracks.iter().any(|t| t.strip.solo)
+}
+
+/// Whether `track` is heard: not muted, and soloed if any track is (`soloing`).
+fn heard(track: &Track, soloing: bool) -> bool {
+    !track.strip.mute && (!soloing || track.strip.solo)
+}
+
+/// `plan` (of `project`) without the nodes of tracks no one hears. Their faders and sends are
+/// at 0 (kept live, so unmuting is one parameter), so all they add to the mix is silence: a
+/// bounce leaves them out, and a stem renders its own track rather than the whole song. The
+/// latency compensation stays as the whole song has it, so the stems line up with the mix.
+pub fn heard_only(mut plan: Plan, project: &Project) -> Plan {
+    let soloing = soloing(project);
+    let unheard: Vec<String> =
+        project.tracks.iter().filter(|t| !heard(t, soloing)).map(|t| format!("t{}.", t.id)).collect();
+    if unheard.is_empty() {
+        return plan;
+    }
+    let gone = |name: &str| unheard.iter().any(|prefix| name.starts_with(prefix.as_str()));
+    plan.nodes.retain(|name, _| !gone(name));
+    plan.edges.retain(|(from, to)| !gone(from) && !gone(to));
+    plan
+}
+
 /// The graph that plays `project` at `sample_rate`.
 pub fn compile(project: &Project, sample_rate: f32) -> Plan {
     compile_live(project, sample_rate, false)
@@ -382,7 +409,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
     let master_lanes =
         LaneChannel { prefix: "master".into(), instrument: None, inserts: &[], automation: &project.master_automation };
     lanes(&mut plan, project, &master_lanes, !project.master.mute, sample_rate);
-    let soloing = project.tracks.iter().any(|t| t.strip.solo);
+    let soloing = soloing(project);
     for bus in &project.buses {
         let prefix = format!("b{}", bus.id);
         let input = format!("{prefix}.in");
@@ -398,7 +425,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
     let frame = |tick: u64| map.frame_at(tick, sample_rate) as f64;
     for track in &project.tracks {
         let prefix = format!("t{}", track.id);
-        let audible = !track.strip.mute && (!soloing || track.strip.solo);
+        let audible = heard(track, soloing);
         let head = match track.kind {
             TrackKind::Midi => {
                 let synth = format!("{prefix}.synth");
