@@ -533,7 +533,10 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
     let heard = quaver::session::compile::heard_only(compile(&first, SR), &first);
     let whole = compile(&first, SR);
     assert!(whole.nodes.keys().any(|n| n.starts_with("t60.")), "the live graph keeps the silent track");
-    assert!(!heard.nodes.keys().any(|n| n.starts_with("t60.")) && !heard.edges.iter().any(|(a, b)| a.starts_with("t60.") || b.starts_with("t60.")));
+    assert!(
+        !heard.nodes.keys().any(|n| n.starts_with("t60."))
+            && !heard.edges.iter().any(|(a, b)| a.starts_with("t60.") || b.starts_with("t60."))
+    );
     assert!(whole.nodes.keys().filter(|n| !n.starts_with("t60.")).all(|n| heard.nodes.contains_key(n)));
     let mut alone = h.project.clone();
     alone.tracks.retain(|t| t.id == 1);

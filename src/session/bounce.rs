@@ -52,7 +52,8 @@ pub fn stem_file_name(index: usize, name: &str) -> String {
 /// Quanta a parted bounce renders in each part before the mix takes them: few enough that the
 /// blocks in flight stay small (a kilobyte a quantum for each sound leaving a part: 4 MiB for
 /// the 16 that leave the parts of a 64-track project), many enough that the threads meet
-/// rarely — in wasm each meeting wakes a sleeping Worker (32 quanta a block: G8 1.66; 128: 1.72–1.74).
+/// rarely — in wasm each meeting wakes a sleeping Worker (G8's one graph, 32 quanta a block:
+/// 1.66–1.68; 128: 1.68–1.76, median 1.73).
 const BLOCK_QUANTA: usize = 128;
 
 /// A render in progress: call [`Bounce::render`] until it returns false.
