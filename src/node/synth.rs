@@ -75,12 +75,15 @@ struct Events(Vec<Event>, Vec<Span>);
 type Span = (u8, u64, u64, u32);
 
 impl Events {
-    /// The note of key `key` that began before `frame` and has not ended by then (its off not
-    /// yet played), if there is one; of several, the one that began last.
-    fn sounding(&self, key: u8, frame: u64) -> Option<u32> {
-        let before = self.1.partition_point(|&(k, start, ..)| (k, start) < (key, frame));
-        let (k, _, end, note) = *self.1.get(before.checked_sub(1)?)?;
-        (k == key && end >= frame).then_some(note)
+    /// The notes of key `key` that began at song frame `start` and have not ended by `frame`
+    /// (their offs not yet played): where a voice playing that note finds it again.
+    fn still_sounding(&self, key: u8, start: u64, frame: u64) -> impl Iterator<Item = u32> + '_ {
+        let from = self.1.partition_point(|&(k, s, ..)| (k, s) < (key, start));
+        self.1[from..]
+            .iter()
+            .take_while(move |&&(k, s, ..)| (k, s) == (key, start))
+            .filter(move |&&(.., end, _)| end >= frame)
+            .map(|&(.., note)| note)
     }
 }
 
@@ -141,6 +144,8 @@ struct Voice {
     velocity: f32,
     /// When it began, for stealing the oldest.
     started: u64,
+    /// The song frame its note of the sequence began at (for a live note, unused).
+    song_start: u64,
     phases: [f64; 2],
     increments: [f64; 2],
     filter: [f64; 4],
@@ -155,6 +160,7 @@ impl Voice {
         note: 0,
         velocity: 0.0,
         started: 0,
+        song_start: 0,
         phases: [0.0; 2],
         increments: [0.0; 2],
         filter: [0.0; 4],
@@ -279,7 +285,8 @@ impl Synth {
         (shape, gain as f32)
     }
 
-    fn note_on(&mut self, key: u8, velocity: u8, note: u32, now: u64, shape: &Shape) {
+    /// `song_start`: the song frame a note of the sequence began at.
+    fn note_on(&mut self, key: u8, velocity: u8, note: u32, now: u64, song_start: u64, shape: &Shape) {
         let index = self
             .voices
             .iter()
@@ -299,6 +306,7 @@ impl Synth {
         voice.note = note;
         voice.velocity = f32::from(velocity) / 127.0;
         voice.started = now;
+        voice.song_start = song_start;
         voice.increments = [increment, increment * shape.detune_ratio];
     }
 
@@ -364,7 +372,7 @@ impl Processor for Synth {
         for i in 0..core::mem::take(&mut self.live_count) {
             let (key, velocity) = self.live[i];
             if velocity > 0 {
-                self.note_on(key, velocity, LIVE, cx.frame, &shape);
+                self.note_on(key, velocity, LIVE, cx.frame, 0, &shape);
             } else {
                 self.note_off(key, LIVE);
             }
@@ -403,7 +411,7 @@ impl Processor for Synth {
                         continue;
                     }
                     if e.velocity > 0 {
-                        self.note_on(e.key, e.velocity, e.note, cx.frame + offset as u64, &shape);
+                        self.note_on(e.key, e.velocity, e.note, cx.frame + offset as u64, e.frame, &shape);
                     } else {
                         self.note_off(e.key, e.note);
                     }
@@ -452,18 +460,26 @@ impl Processor for Synth {
                 };
                 // The old sequence goes back into the command, to be dropped off the render path.
                 core::mem::swap(&mut self.events, events);
-                // A note the new sequence still holds sounds on, ended by its off there (an edit
-                // elsewhere in the clip, or notes overdubbed while it plays, cut nothing); the
-                // old sequence's other notes end; live notes are the player's. The new
-                // sequence plays on from where the song is.
+                // A note the new sequence still holds (the same key from the same frame, not
+                // yet ended) sounds on, ended by its off there: an edit elsewhere in the clip,
+                // or notes overdubbed while it plays, cut nothing. The old sequence's other
+                // notes end; live notes are the player's. Each voice takes a note no other
+                // voice has taken, so two voices never wait on one off.
                 let frame = self.song_frame;
-                for voice in self.voices.iter_mut().filter(|v| v.note != LIVE) {
-                    if matches!(voice.stage, Stage::Idle | Stage::Release) {
+                for v in 0..self.voices.len() {
+                    let voice = self.voices[v];
+                    if voice.note == LIVE || matches!(voice.stage, Stage::Idle | Stage::Release) {
                         continue;
                     }
-                    match self.events.sounding(voice.key, frame) {
-                        Some(note) => voice.note = note,
-                        None => voice.stage = Stage::Release,
+                    let kept_before = &self.voices[..v];
+                    let free = |note: &u32| {
+                        let waiting = |o: &Voice| o.note != LIVE && !matches!(o.stage, Stage::Idle | Stage::Release);
+                        !kept_before.iter().any(|o| waiting(o) && o.note == *note)
+                    };
+                    let found = self.events.still_sounding(voice.key, voice.song_start, frame).find(free);
+                    match found {
+                        Some(note) => self.voices[v].note = note,
+                        None => self.voices[v].stage = Stage::Release,
                     }
                 }
                 self.cursor = self.events.0.partition_point(|e| e.frame < frame);
@@ -614,8 +630,8 @@ mod tests {
         // now) and one ahead; 60 and 67 sit at other indices now.
         let (overdubbed, keys) = render(Some(vec![note(100, 200, 72), held, other, note(30_000, 1000, 64)]));
         assert_eq!(keys, [48, 60, 67]);
-        // Up to the quantum the note ahead begins in (an event splits a quantum's rendering,
-        // which moves where the voices' filters are updated in it).
+        // Up to two quanta before the one the note ahead begins in (an event splits a quantum's
+        // rendering, which moves where the voices' filters are updated in it).
         assert!(overdubbed[..29_696] == unchanged[..29_696], "the change is not heard before the note ahead");
         assert!(overdubbed[30_000..31_000] != unchanged[30_000..31_000], "the note ahead plays");
         // Without 67, its voice is released; 60 and the live note sound on.
@@ -627,6 +643,32 @@ mod tests {
             removed[21_000..].iter().zip(&unchanged[21_000..]).all(|(a, b)| a == b),
             "only the live 48 is left in both"
         );
+    }
+
+    #[test]
+    fn notes_of_one_key_that_overlap_each_keep_their_own_voice_through_a_new_sequence() {
+        let (long, short) = (note(0, 20_000, 60), note(1000, 7000, 60));
+        let render = |change: Option<Vec<SequencedNote>>| {
+            let mut g = OfflineRenderer::new(SR);
+            let s = synth(&mut g, vec![long, short]);
+            g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+            let mut out = g.render_frames(4800).remove(0);
+            if let Some(notes) = change {
+                g.configure(s, "sequence", SettingValue::Sequence(notes)).unwrap();
+            }
+            out.extend(g.render_frames(20_000).remove(0));
+            out
+        };
+        let unchanged = render(None);
+        // An overdub adds a short 60 that began and ended before the song's position: the long
+        // note is not mistaken for it and cut, and each voice still ends at its own off.
+        let overdubbed = render(Some(vec![long, note(2000, 1000, 60), short]));
+        assert!(overdubbed == unchanged, "nothing heard changes");
+        // Without the short note, only its voice ends.
+        let without_short = render(Some(vec![long]));
+        assert!(without_short[..4800] == unchanged[..4800]);
+        assert!(without_short[4800..8000] != unchanged[4800..8000], "the short note ended early");
+        assert!(without_short[9000..20_000].iter().any(|v| v.abs() > 0.01), "the long one sounds on");
     }
 
     #[test]

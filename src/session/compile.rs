@@ -374,6 +374,17 @@ pub fn heard_only(mut plan: Plan, project: &Project) -> Plan {
     let gone = |name: &str| unheard.iter().any(|prefix| name.starts_with(prefix.as_str()));
     plan.nodes.retain(|name, _| !gone(name));
     plan.edges.retain(|(from, to)| !gone(from) && !gone(to));
+    // A group's sums left with no track to sum go too (all they gave was silence), so a stem's
+    // bounce is not cut into parts that hold nothing.
+    let fed: BTreeSet<&str> = plan.edges.iter().map(|(_, to)| end_node(to)).collect();
+    let empty: BTreeSet<String> = plan
+        .nodes
+        .keys()
+        .filter(|name| name.starts_with('g') && group_of(name).is_some() && !fed.contains(name.as_str()))
+        .cloned()
+        .collect();
+    plan.nodes.retain(|name, _| !empty.contains(name));
+    plan.edges.retain(|(from, to)| !empty.contains(end_node(from)) && !empty.contains(end_node(to)));
     plan
 }
 

@@ -523,6 +523,9 @@ app.playNote = (key, velocity) => {
     const { start, velocity: v, pass: from } = rec.held.get(key);
     rec.held.delete(key);
     rec.notes.push({ key, velocity: v, start, length: heldLength(start, tick), pass: from });
+    // Overdubbing, a note goes into the song as it ends (not at the next frame drawn, which a
+    // hidden tab may not draw for a long while).
+    if (rec.overdub) overdubNotes(rec);
   }
 };
 
@@ -550,9 +553,10 @@ app.toggleRecord = async () => {
   if (selected?.kind === 'audio') return recordAudio(selected);
   const track = liveTrack();
   if (!track) return showMessage('Add a MIDI track to record notes into, or select an audio track to record the microphone', 'info');
-  // Overdubbing: each loop region's clip (by `start-end`), the notes written, and the change
-  // count after the last write (the writes are one undo step while nothing comes between).
-  const overdub = app.overdub ? { clips: new Map(), written: 0, changes: null } : null;
+  // Overdubbing: each loop region's clip (by `start-end`), the notes written, the undo steps
+  // they took, and the change count after the last write (the writes are one undo step while
+  // nothing comes between).
+  const overdub = app.overdub ? { clips: new Map(), written: 0, steps: 0, changes: null } : null;
   app.recording = { track, notes: [], held: new Map(), overdub };
   updateTransportButtons();
   if (!app.transport) await app.play();
@@ -683,7 +687,11 @@ function finishRecording() {
   }
   const now = Math.round(app.playheadTick());
   for (const [key, { start, velocity, pass }] of rec.held) rec.notes.push({ key, velocity, start, length: heldLength(start, now), pass });
-  if (rec.overdub) return finishOverdub(rec);
+  if (rec.overdub) {
+    overdubNotes(rec);
+    // Nothing went into the loop (it was off, or every note was outside it): as without Overdub.
+    if (rec.overdub.clips.size) return finishOverdub(rec);
+  }
   if (rec.notes.length === 0) return;
   const region = app.transport?.region;
   const [id, ...ids] = freshIds(2 + rec.notes.length);
@@ -732,23 +740,26 @@ function overdubNotes(rec) {
   rec.notes = rec.notes.filter((n) => !inside.includes(n));
   if (!app.edit({ edit: 'batch', edits }, { joined, quiet: true })) return;
   if (!clip) rec.overdub.clips.set(span, id);
+  if (!joined) rec.overdub.steps += 1;
   rec.overdub.written += notes.length;
   rec.overdub.changes = app.changes;
 }
 
-/** Ends an overdub: the last notes into the loop's clip, those played outside it a clip of their own. */
+/** Ends an overdub (its last notes written): those played outside the loop make a clip of their own. */
 function finishOverdub(rec) {
-  overdubNotes(rec);
-  const [clip] = rec.overdub.clips.values();
+  const { overdub } = rec;
   if (rec.notes.length) {
     const [id, ...noteIds] = freshIds(1 + rec.notes.length);
-    app.edit({ edit: 'addClip', track: rec.track.id, clip: notesClip([id, ...noteIds], rec.notes) }, { joined: rec.overdub.changes === app.changes });
+    const joined = overdub.changes === app.changes;
+    if (app.edit({ edit: 'addClip', track: rec.track.id, clip: notesClip([id, ...noteIds], rec.notes) }, { joined }) && !joined) overdub.steps += 1;
   }
   app.refresh();
-  if (clip !== undefined) {
-    app.select({ track: rec.track.id, clip });
-    showMessage(`Overdubbed ${rec.overdub.written} notes over the loop into ${rec.track.name} (one undo takes them all back)`, 'info');
-  }
+  const clips = app.project.tracks.find((t) => t.id === rec.track.id)?.clips ?? [];
+  const clip = [...overdub.clips.values()].find((id) => clips.some((c) => c.id === id));
+  if (clip === undefined) return;
+  app.select({ track: rec.track.id, clip });
+  const undo = overdub.steps === 1 ? 'one undo takes them all back' : `in ${overdub.steps} undo steps, as other edits came between`;
+  showMessage(`Overdubbed ${overdub.written} notes over the loop into ${rec.track.name} (${undo})`, 'info');
 }
 
 /** A clip of recorded `notes` (song ticks) from the bar they start in; `[id, ...noteIds]`: its ids. */
@@ -905,7 +916,6 @@ function tick() {
   $('position-time').textContent = formatSeconds(app.tempo.secondsAt(at));
   const bpm = app.tempo.bpmAt(at);
   $('tempo-now').textContent = app.project.tempo_changes.length ? `♩ ${bpm.toFixed(1)}` : '';
-  if (app.recording?.overdub) overdubNotes(app.recording);
   if (app.transport) {
     app.timeline.follow(at);
     app.timeline.draw();
