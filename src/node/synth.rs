@@ -71,7 +71,7 @@ struct Event {
 #[derive(Debug, Default)]
 struct Events(Vec<Event>, Vec<Span>);
 
-/// A note of a sequence as [`Events::sounding`] looks it up: (key, start, end, note).
+/// A note of a sequence as [`Events::still_sounding`] looks it up: (key, start, end, note).
 type Span = (u8, u64, u64, u32);
 
 impl Events {
@@ -153,6 +153,12 @@ struct Voice {
 }
 
 impl Voice {
+    /// Whether it plays a note of the sequence that has not been released yet (so an off of the
+    /// sequence is still to end it).
+    fn waits_on_sequence(&self) -> bool {
+        self.note != LIVE && !matches!(self.stage, Stage::Idle | Stage::Release)
+    }
+
     const IDLE: Voice = Voice {
         stage: Stage::Idle,
         level: 0.0,
@@ -468,14 +474,11 @@ impl Processor for Synth {
                 let frame = self.song_frame;
                 for v in 0..self.voices.len() {
                     let voice = self.voices[v];
-                    if voice.note == LIVE || matches!(voice.stage, Stage::Idle | Stage::Release) {
+                    if !voice.waits_on_sequence() {
                         continue;
                     }
                     let kept_before = &self.voices[..v];
-                    let free = |note: &u32| {
-                        let waiting = |o: &Voice| o.note != LIVE && !matches!(o.stage, Stage::Idle | Stage::Release);
-                        !kept_before.iter().any(|o| waiting(o) && o.note == *note)
-                    };
+                    let free = |note: &u32| !kept_before.iter().any(|o| o.waits_on_sequence() && o.note == *note);
                     let found = self.events.still_sounding(voice.key, voice.song_start, frame).find(free);
                     match found {
                         Some(note) => self.voices[v].note = note,
@@ -601,29 +604,40 @@ mod tests {
         assert!(released[2400..].iter().all(|v| *v == 0.0));
     }
 
+    /// Plays `notes` from frame 0 (`live` held from frame 1280, if given); at frame 4800 `change`
+    /// (if any) arrives as the new sequence. Renders `frames` in all; returns the output and the
+    /// keys sounding at frame 10 000.
+    fn play_then_change(
+        notes: &[SequencedNote],
+        live: Option<u8>,
+        change: Option<Vec<SequencedNote>>,
+        frames: usize,
+    ) -> (Vec<f32>, Vec<u8>) {
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, notes.to_vec());
+        g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
+        let mut out = g.render_frames(1280).remove(0);
+        if let Some(key) = live {
+            g.configure(s, "note", SettingValue::Note { key, velocity: 90 }).unwrap();
+        }
+        out.extend(g.render_frames(3520).remove(0));
+        if let Some(notes) = change {
+            g.configure(s, "sequence", SettingValue::Sequence(notes)).unwrap();
+        }
+        out.extend(g.render_frames(5200).remove(0));
+        let synth = g.engine_mut().processor_mut(s).and_then(|p| p.as_any_mut()).unwrap();
+        let voices = &synth.downcast_mut::<Synth>().unwrap().voices;
+        let mut keys: Vec<u8> = voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
+        keys.sort_unstable();
+        out.extend(g.render_frames(frames - 10_000).remove(0));
+        (out, keys)
+    }
+
     #[test]
     fn a_sequence_arriving_while_notes_sound_keeps_the_ones_it_still_holds() {
         let (held, other) = (note(0, 20_000, 60), note(0, 20_000, 67));
-        // Plays [60, 67] and a live 48 held from frame 1280; at frame 4800 `change` (if any)
-        // arrives. Returns the output and the keys sounding at frame 10 000.
-        let render = |change: Option<Vec<SequencedNote>>| {
-            let mut g = OfflineRenderer::new(SR);
-            let s = synth(&mut g, vec![held, other]);
-            g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
-            let mut out = g.render_frames(1280).remove(0);
-            g.configure(s, "note", SettingValue::Note { key: 48, velocity: 90 }).unwrap();
-            out.extend(g.render_frames(3520).remove(0));
-            if let Some(notes) = change {
-                g.configure(s, "sequence", SettingValue::Sequence(notes)).unwrap();
-            }
-            out.extend(g.render_frames(5200).remove(0));
-            let synth = g.engine_mut().processor_mut(s).and_then(|p| p.as_any_mut()).unwrap();
-            let voices = &synth.downcast_mut::<Synth>().unwrap().voices;
-            let mut keys: Vec<u8> = voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
-            keys.sort_unstable();
-            out.extend(g.render_frames(30_000).remove(0));
-            (out, keys)
-        };
+        // [60, 67] and a live 48.
+        let render = |change| play_then_change(&[held, other], Some(48), change, 40_000);
         let (unchanged, keys) = render(None);
         assert_eq!(keys, [48, 60, 67]);
         // Overdubbed: a note before the song's position (heard from the next pass, not late
@@ -648,17 +662,7 @@ mod tests {
     #[test]
     fn notes_of_one_key_that_overlap_each_keep_their_own_voice_through_a_new_sequence() {
         let (long, short) = (note(0, 20_000, 60), note(1000, 7000, 60));
-        let render = |change: Option<Vec<SequencedNote>>| {
-            let mut g = OfflineRenderer::new(SR);
-            let s = synth(&mut g, vec![long, short]);
-            g.configure(s, "transport", transport(0, true, 0, 0, 0)).unwrap();
-            let mut out = g.render_frames(4800).remove(0);
-            if let Some(notes) = change {
-                g.configure(s, "sequence", SettingValue::Sequence(notes)).unwrap();
-            }
-            out.extend(g.render_frames(20_000).remove(0));
-            out
-        };
+        let render = |change| play_then_change(&[long, short], None, change, 24_800).0;
         let unchanged = render(None);
         // An overdub adds a short 60 that began and ended before the song's position: the long
         // note is not mistaken for it and cut, and each voice still ends at its own off.
