@@ -352,5 +352,52 @@ test('recording while the loop plays keeps one take per pass; the chooser picks 
   console.log(`recording: comped bounce, before the cut against take ${whole}: r = ${before1.toFixed(5)}; after it against take ${comped + 1}: r = ${after1.toFixed(5)}, against take ${whole}: r = ${afterOld.toFixed(5)}`);
   assert.ok(before1 > 0.999 && after1 > 0.999 && afterOld < 0.9, `comped takes heard (r ${before1}, ${after1}; the old take after the cut ${afterOld})`);
   await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'studio-comped-takes.png') });
+
+  // Take lanes: T on the track shows a lane per take under it. Dragging across the second
+  // half's take on its lane from the second beat plays it there, and the part joins the second
+  // half (the same take, frame for frame), so no clip edge is left at the old cut; clicking the
+  // first half's take on its lane then gives back the clip as it was recorded.
+  await page.click(`.track-head[data-track="${track}"] button.takes`);
+  assert.equal(await page.locator(`.take-head[data-take-of="${track}"]`).count(), count, 'a lane per take');
+  const laneAt = async (k, tick) => {
+    const y = await page.evaluate(([t, take]) => {
+      const { timeline, rows } = window.quaver;
+      const row = rows().findIndex((r) => r.kind === 'take' && r.track.id === t && r.take === take);
+      const middle = timeline.rowY(row) + 30;
+      document.querySelector('main').scrollTop = Math.max(0, middle - 120);
+      return middle;
+    }, [track, k]);
+    const box = await page.locator('#timeline').boundingBox();
+    const x = await page.evaluate((t) => window.quaver.timeline.tickToX(t), tick);
+    return { x: box.x + x, y: box.y + y };
+  };
+  const span = [region.start + 960, region.start + 1920];
+  const from = await laneAt(comped, span[0]);
+  const to = await laneAt(comped, span[1]);
+  await page.mouse.move(from.x + 1, from.y);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, from.y, { steps: 4 });
+  await page.mouse.move(to.x + 1, to.y, { steps: 4 });
+  await page.mouse.up();
+  const lanes = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  assert.deepEqual(lanes.map((c) => [c.start, c.length, c.content.takes.indexOf(c.content.offset)]),
+    [[region.start, 960, whole - 1], [span[0], 1920, comped]], `take ${comped + 1} plays from the span dragged on, in one clip with the second half`);
+  assert.equal(await page.locator(`.take-head[data-take-of="${track}"][data-take="${comped}"] .kind`).textContent(), 'plays in 1 of 2 parts');
+  await page.screenshot({ path: path.join(process.cwd(), 'test-results', 'studio-take-lanes.png') });
+  const laned = await bounceLeft();
+  const spanFrames = [frameAt(span[0]), frameAt(region.end)];
+  let joinedWorst = 0;
+  for (let i = spanFrames[0] + 64; i < spanFrames[1] - 64; i += 1) joinedWorst = Math.max(joinedWorst, Math.abs(laned[i] - asset[takes[comped] + i - at]));
+  let outside = 0;
+  for (let i = 0; i < spanFrames[0] - 32; i += 1) outside = Math.max(outside, Math.abs(laned[i] - comp[i]));
+  console.log(`recording: take lane comp, largest difference from take ${comped + 1} over the span ${joinedWorst} (the old cut at frame ${cut} included), before it from the last bounce ${outside}`);
+  assert.ok(joinedWorst < 1e-6, `take ${comped + 1} plays through the old cut with no edge fade (largest difference ${joinedWorst})`);
+  assert.ok(outside < 1e-6, `nothing changed before the span (largest difference ${outside})`);
+  const back = await laneAt(whole - 1, region.start + 2400);
+  await page.mouse.click(back.x, back.y);
+  const healed = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  assert.deepEqual(healed, [clip], 'a click on the first half\'s take gives back the clip as recorded');
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track), lanes, 'one undo step a gesture');
   assert.deepEqual(session.pageErrors, []);
 });

@@ -544,6 +544,22 @@ test('notes played on the keyboard while the loop plays become a take per pass, 
   const trimmed = (await clipsOf())[0];
   assert.equal(trimmed.length, PPQ / 4, 'the trim is taken');
   assert.deepEqual(everyNote(trimmed), everyNote(halves[0]), 'and every note kept');
+  // Take lanes: a click on take 2's lane over the second half plays its G there.
+  await page.click(`.track-head[data-track="${track}"] button.takes`);
+  assert.equal(await page.locator(`.take-head[data-take-of="${track}"]`).count(), 2, 'a lane per take');
+  const lane = await page.evaluate(([t, tick]) => {
+    const { timeline, rows } = window.quaver;
+    const row = rows().findIndex((r) => r.kind === 'take' && r.track.id === t && r.take === 1);
+    const y = timeline.rowY(row) + 30;
+    document.querySelector('main').scrollTop = Math.max(0, y - 120);
+    return { x: timeline.tickToX(tick), y };
+  }, [track, region.start + 3 * PPQ]);
+  const box = await page.locator('#timeline').boundingBox();
+  await page.mouse.click(box.x + lane.x, box.y + lane.y);
+  const laned = await clipsOf();
+  assert.deepEqual(laned.map((c) => c.content.take ?? 0), [0, 1], 'the second half plays take 2');
+  assert.deepEqual(laned[1].content.notes.map((n) => `${n.key}@${laned[1].start + n.start}`), [`${g.key}@${g.start}`]);
+  await page.screenshot({ path: path.join(shots, 'studio-midi-take-lanes.png') });
   assert.deepEqual(session.pageErrors, []);
 });
 
@@ -621,6 +637,47 @@ test('with Overdub on, the notes of each pass play from the next pass on (heard 
   await page.evaluate(() => window.quaver.redo());
   assert.deepEqual(await clipsOf(), clips);
   await page.click('#overdub');
+  assert.deepEqual(session.pageErrors, []);
+});
+
+test('Overdub switched while recording applies from then: on, what was played goes into the song; off, what was written stays and the rest is a clip of its own', async () => {
+  await page.click('#add-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  const region = { start: 20 * PPQ, end: 24 * PPQ };
+  await page.evaluate((r) => { window.quaver.setLoop(r); window.quaver.seek(r.start); }, region);
+  assert.equal(await page.getAttribute('#overdub', 'aria-pressed'), 'false');
+  const clipsOf = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  const keysIn = (clip) => clip.content.notes.map((n) => n.key).sort();
+  const during = (lo, hi) => page.waitForFunction(([a, b]) => {
+    const { tick } = window.quaver.playhead();
+    return tick >= a && tick < b;
+  }, [lo, hi], { timeout: 20_000 });
+  const play = async (key) => {
+    await page.keyboard.down(key);
+    await waitAudio(page, 0.1);
+    await page.keyboard.up(key);
+  };
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => window.quaver.recording && window.quaver.transport);
+  await during(region.start + PPQ, region.start + 2 * PPQ);
+  await play('a');
+  assert.deepEqual(await clipsOf(), [], 'recording takes: nothing in the song yet');
+  await page.click('#overdub');
+  const on = await clipsOf();
+  assert.deepEqual(on.map((c) => [c.start, keysIn(c)]), [[region.start, [60]]], 'switched on: the C played is in the song');
+  await during(region.start + 2 * PPQ, region.start + 3 * PPQ);
+  await play('d');
+  assert.deepEqual((await clipsOf()).map(keysIn), [[60, 64]], 'E written as it ends');
+  await page.click('#overdub');
+  assert.match(await page.textContent('#message'), /Overdub off: the 2 notes overdubbed stay in the song/);
+  await during(region.start + 3 * PPQ, region.end);
+  await play('g');
+  assert.deepEqual((await clipsOf()).map(keysIn), [[60, 64]], 'switched off: G is not written while recording');
+  await page.keyboard.press('r');
+  await page.keyboard.press('Space');
+  const clips = await clipsOf();
+  assert.deepEqual(clips.map(keysIn), [[60, 64], [67]], 'the overdub clip kept, G in a clip of its own');
+  assert.equal(clips[1].content.takes, undefined, 'one pass of notes: no take folder');
   assert.deepEqual(session.pageErrors, []);
 });
 

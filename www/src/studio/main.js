@@ -20,7 +20,7 @@ import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosav
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 import { el } from './dom.js';
-import { allNotes, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
+import { allNotes, compEdits, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
 
 const $ = (id) => document.getElementById(id);
 /** How far ahead of "now" a play command is scheduled, so it reaches the worklet in time. */
@@ -49,6 +49,8 @@ const app = {
   automation: null,
   /** Whether the tempo row shows under the ruler. */
   showTempo: false,
+  /** Tracks whose take lanes show: a row per take under the track's own. */
+  takeLanes: new Set(),
   /** The open project's tempo map (a wasm object, made again when the tempo changes). */
   tempo: null,
   midiStatus: '',
@@ -228,8 +230,47 @@ app.channelRows = () => [
   { id: MASTER, name: 'Master', kind: 'master', clips: [], instrument: null, strip: app.project.master, inserts: [], automation: app.project.master_automation },
 ];
 
-/** Every row of the timeline: the tracks, then the buses and the master. */
-app.rows = () => [...app.project.tracks, ...app.channelRows()];
+/** How many takes a track's take folders have (the most of any of its clips; 0: none). */
+const takesOnTrack = (track) => Math.max(0, ...track.clips.map((c) => takeOf(c.content).count));
+
+/** A track's take lanes while they show: a row per take, the take's part of each folder on it. */
+function takeRows(track) {
+  if (!app.takeLanes.has(track.id)) return [];
+  return Array.from({ length: takesOnTrack(track) }, (_, take) => ({ kind: 'take', id: null, name: `Take ${take + 1}`, track, take, clips: [], automation: [] }));
+}
+
+/** Every row of the timeline: the tracks (each with its take lanes, where they show), then the buses and the master. */
+app.rows = () => [...app.project.tracks.flatMap((t) => [t, ...takeRows(t)]), ...app.channelRows()];
+
+/** Shows or hides the take lanes under track `trackId`. */
+app.toggleTakeLanes = (trackId) => {
+  if (!app.takeLanes.delete(trackId)) app.takeLanes.add(trackId);
+  renderTrackList();
+  draw();
+};
+
+/**
+ * Comping: take `take` of `track`'s take folders plays from tick `from` to `to`, the folders cut
+ * where the span's edges fall inside them (one undo step). The clip that then plays it is selected.
+ */
+app.compTake = (track, from, to, take) => {
+  const framesInto = (clip, tick) => {
+    const sample = app.samples.get(clip.content.asset);
+    if (!sample) throw new Error(`The clip's sample (${clip.content.asset}) is missing, so where to cut it is not known`);
+    return Math.round(app.tempo.frameAt(tick, sample.sampleRate) - app.tempo.frameAt(clip.start, sample.sampleRate));
+  };
+  let next = app.session.freshId();
+  let comp;
+  try {
+    comp = compEdits(track, from, to, take, { fresh: () => next++, framesInto });
+  } catch (err) {
+    showMessage(describe(err));
+    return false;
+  }
+  if (comp.edits.length && !app.edit({ edit: 'batch', edits: comp.edits })) return false;
+  app.select({ track: track.id, clip: comp.playing[0] ?? null });
+  return true;
+};
 
 /** Shows the lane `key` of row `trackId` (a track, a bus or the master) over it (the same again: hides it). */
 app.showLane = (trackId, key = null) => {
@@ -476,6 +517,17 @@ app.toggleMetronome = () => {
 app.toggleOverdub = () => {
   app.overdub = !app.overdub;
   updateTransportButtons();
+  const rec = app.recording && !app.recording.audio ? app.recording : null;
+  if (rec) {
+    // Switched while notes are being recorded: it applies from now. Turned on, what was played
+    // so far in the loop goes into the song too; turned off, what was written stays there.
+    rec.overdub.on = app.overdub;
+    if (app.overdub) overdubNotes(rec);
+    showMessage(app.overdub
+      ? 'Overdub on: the notes of this recording in the loop are heard from the next pass on, all in one clip'
+      : `Overdub off: the ${rec.overdub.written} notes overdubbed stay in the song; the rest of this recording makes takes`, 'info');
+    return;
+  }
   showMessage(app.overdub
     ? 'Overdub: notes recorded over the loop are heard from the next pass on, all in one clip'
     : 'Overdub off: each pass recorded over the loop is a take of its own', 'info');
@@ -525,7 +577,7 @@ app.playNote = (key, velocity) => {
     rec.notes.push({ key, velocity: v, start, length: heldLength(start, tick), pass: from });
     // Overdubbing, a note goes into the song as it ends (not at the next frame drawn, which a
     // hidden tab may not draw for a long while).
-    if (rec.overdub) overdubNotes(rec);
+    if (rec.overdub.on) overdubNotes(rec);
   }
 };
 
@@ -553,10 +605,10 @@ app.toggleRecord = async () => {
   if (selected?.kind === 'audio') return recordAudio(selected);
   const track = liveTrack();
   if (!track) return showMessage('Add a MIDI track to record notes into, or select an audio track to record the microphone', 'info');
-  // Overdubbing: each loop region's clip (by `start-end`), the notes written, the undo steps
-  // they took, and the change count after the last write (the writes are one undo step while
-  // nothing comes between).
-  const overdub = app.overdub ? { clips: new Map(), written: 0, steps: 0, changes: null } : null;
+  // Overdub: whether it is on (it can be switched while recording), each loop region's clip (by
+  // `start-end`), the notes written, the undo steps they took, and the change count after the
+  // last write (the writes are one undo step while nothing comes between).
+  const overdub = { on: app.overdub, clips: new Map(), written: 0, steps: 0, changes: null };
   app.recording = { track, notes: [], held: new Map(), overdub };
   updateTransportButtons();
   if (!app.transport) await app.play();
@@ -648,7 +700,7 @@ async function keepLoopTakes(rec, { channels, takes, playing }, { sampleRate, re
   if (app.edit({ edit: 'addClip', track: rec.track.id, clip })) {
     app.select({ track: rec.track.id, clip: id });
     app.lastTake = { name, clip: id, startFrame, roundTripFrames, takes: takes.length, playing };
-    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another)`, 'info');
+    showMessage(`Recorded ${takes.length} takes over the loop onto ${rec.track.name}; take ${playing + 1} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another; the track's T button shows every take to comp from)`, 'info');
   }
 }
 
@@ -687,7 +739,7 @@ function finishRecording() {
   }
   const now = Math.round(app.playheadTick());
   for (const [key, { start, velocity, pass }] of rec.held) rec.notes.push({ key, velocity, start, length: heldLength(start, now), pass });
-  if (rec.overdub) {
+  if (rec.overdub.on) {
     overdubNotes(rec);
     // Nothing went into the loop (it was off, or every note was outside it): as without Overdub.
     if (rec.overdub.clips.size) return finishOverdub(rec);
@@ -712,7 +764,7 @@ function finishRecording() {
   if (app.edit({ edit: 'batch', edits })) {
     app.select({ track: rec.track.id, clip: id });
     const count = content.takes.length;
-    showMessage(`Recorded ${count} takes over the loop into ${rec.track.name}; take ${count} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another; Merge plays them all at once)`, 'info');
+    showMessage(`Recorded ${count} takes over the loop into ${rec.track.name}; take ${count} plays (Take, in the bar below the timeline, or Alt+↑/↓ chooses another; the track's T button shows every take to comp from; Merge plays them all at once)`, 'info');
   }
 }
 
@@ -796,6 +848,10 @@ app.refresh = () => {
   if (!project.tracks.some((t) => t.id === app.selection.track)) app.selection.track = project.tracks[0]?.id ?? null;
   if (app.selection.clip !== null && !selectedClip()) app.selection.clip = null;
   if (app.automation && !app.rows().some((t) => t.id === app.automation.track)) app.automation = null;
+  for (const id of app.takeLanes) {
+    const track = project.tracks.find((t) => t.id === id);
+    if (!track || takesOnTrack(track) === 0) app.takeLanes.delete(id);
+  }
   renderTrackList();
   app.mixer.render();
   app.devicePanel.render();
@@ -851,6 +907,19 @@ function laneControls(row, summary) {
   return { lanes, info };
 }
 
+/** A take lane's header: the take, and in how many of the track's folders it plays. */
+function takeHead({ track, take, name }, colour) {
+  const folders = track.clips.filter((c) => takeOf(c.content).count > take);
+  const playing = folders.filter((c) => takeOf(c.content).index === take).length;
+  const what = playing === 0 ? 'click or drag on it to comp' : `plays in ${playing} of ${folders.length} part${folders.length === 1 ? '' : 's'}`;
+  const head = el('li', { className: `track-head take-head${playing ? ' playing' : ''}` },
+    el('span', { className: 'name', textContent: name }), el('span', { className: 'kind', textContent: what }));
+  head.dataset.takeOf = String(track.id);
+  head.dataset.take = String(take);
+  head.style.setProperty('--colour', colour);
+  return head;
+}
+
 function renderTrackList() {
   const items = app.project.tracks.map((track, i) => {
     const name = el('input', { className: 'name', value: track.name, title: 'Rename the track' });
@@ -875,13 +944,23 @@ function renderTrackList() {
     const instrument = track.instrument?.kind ?? 'synth';
     const automated = track.automation.length ? ` · ${track.automation.length} lane${track.automation.length === 1 ? '' : 's'}` : '';
     const { lanes, info } = laneControls(track, `${track.kind === 'midi' ? `MIDI · ${instrument}` : 'Audio'} · ${track.clips.length} clip${track.clips.length === 1 ? '' : 's'}${automated}`);
-    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` },
-      name, el('span', { className: 'switches' }, lanes, toggle('mute', 'M'), toggle('solo', 'S'), remove), info);
+    const switches = el('span', { className: 'switches' }, lanes, toggle('mute', 'M'), toggle('solo', 'S'), remove);
+    if (takesOnTrack(track) > 0) {
+      const takes = el('button', { type: 'button', textContent: 'T', className: 'takes', title: 'Show the take lanes (click a take to play it, drag across one to comp)' });
+      takes.setAttribute('aria-pressed', String(app.takeLanes.has(track.id)));
+      takes.onclick = (event) => {
+        event.stopPropagation();
+        app.toggleTakeLanes(track.id);
+      };
+      switches.prepend(takes);
+    }
+    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` }, name, switches, info);
     head.dataset.track = String(track.id);
-    head.style.setProperty('--colour', TRACK_COLOURS[i % TRACK_COLOURS.length]);
+    const colour = TRACK_COLOURS[i % TRACK_COLOURS.length];
+    head.style.setProperty('--colour', colour);
     head.onclick = () => app.select({ track: track.id, clip: null });
-    return head;
-  });
+    return [head, ...takeRows(track).map((row) => takeHead(row, colour))];
+  }).flat();
   const channels = app.channelRows().map((channel) => {
     const what = channel.kind === 'master' ? 'Master' : `Bus · ${channel.inserts.map((d) => d.kind).join(', ') || 'no inserts'}`;
     const automated = channel.automation.length ? ` · ${channel.automation.length} lane${channel.automation.length === 1 ? '' : 's'}` : '';

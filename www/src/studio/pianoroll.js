@@ -61,7 +61,7 @@ export class PianoRoll {
     g.font = '11px system-ui, sans-serif';
     const take = takeOf(clip.content);
     g.fillText(take.count
-      ? `Recorded over the loop, one take per pass: take ${take.index + 1} of ${take.count} plays (Take in the bar above, or Alt+↑/↓, chooses another). To comp, split it at the playhead (Ctrl+E) and choose a take for each part.`
+      ? `Recorded over the loop, one take per pass: take ${take.index + 1} of ${take.count} plays (Take in the bar above, or Alt+↑/↓, chooses another). To comp: T on the track, then drag across a take's lane.`
       : 'An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
     const top = 52;
     const left = 24;

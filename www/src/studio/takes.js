@@ -62,3 +62,98 @@ export function mergedTakes(content) {
   const notes = allNotes(content).sort((a, b) => a.start - b.start || a.key - b.key || a.id - b.id);
   return { type: 'midi', notes };
 }
+
+/** Take folder `content` with take `take` playing, as the session's chooseTake leaves it. */
+export function withTake(content, take) {
+  if (content.type === 'audio') return { ...content, offset: content.takes[take] };
+  const playing = content.take ?? 0;
+  if (playing === take) return content;
+  const takes = content.takes.slice();
+  takes[playing] = content.notes;
+  const notes = takes[take];
+  takes[take] = [];
+  return { ...content, notes, takes, take };
+}
+
+/**
+ * The part of take folder `clip` from song tick `from` to `to` (`last`: the clip's last part,
+ * which keeps the notes a trimmed clip holds past its end). `fresh()`, where given, gives the
+ * part and its notes new ids; `framesInto(clip, tick)` counts an audio clip's sample frames
+ * from its start to `tick`.
+ */
+function partOf(clip, from, to, last, fresh, framesInto) {
+  const id = fresh ? fresh() : clip.id;
+  const at = from - clip.start;
+  if (clip.content.type === 'midi') {
+    const content = midiSpan(clip.content, at, last ? Infinity : to - clip.start, fresh);
+    return { id, start: from, length: to - from, content };
+  }
+  const into = at === 0 ? 0 : framesInto(clip, from);
+  const content = { ...clip.content, offset: clip.content.offset + into, takes: clip.content.takes.map((t) => t + into) };
+  return { id, start: from, length: to - from, content };
+}
+
+/**
+ * Whether audio clip `b` carries on where `a` stops: the same recording and take, touching, and
+ * starting in every take as far in as `a`'s start plus the frames between them (within the one
+ * frame each cut rounds).
+ */
+function continues(a, b, framesInto) {
+  const [x, y] = [a.content, b.content];
+  if (x.type !== 'audio' || y.type !== 'audio' || x.asset !== y.asset || a.start + a.length !== b.start) return false;
+  if (!x.takes?.length || x.takes.length !== y.takes?.length || takeOf(x).index !== takeOf(y).index) return false;
+  const expected = framesInto(a, b.start);
+  const moved = y.offset - x.offset;
+  return Math.abs(moved - expected) <= 1 && x.takes.every((t, k) => y.takes[k] - t === moved);
+}
+
+/**
+ * Comping: take `take` plays from tick `from` to `to` on a track's take folders. Each folder
+ * the span crosses is cut where the span's edges fall inside it and its part inside plays the
+ * take; audio parts that then carry on from each other (the same recording and take) are joined
+ * again, so comping a take over its neighbour's take leaves one clip and no cut. A cut clip's
+ * first part keeps its id; `fresh()` gives the other parts and their notes ids of their own.
+ * Returns the edits for one batch (none when nothing would change) and the ids of the clips
+ * that play the take over the span afterwards.
+ */
+export function compEdits(track, from, to, take, { fresh, framesInto }) {
+  const touched = track.clips.filter((c) => takeOf(c.content).count > take && c.start < to && c.start + c.length > from
+    && takeOf(c.content).index !== take);
+  const made = [];
+  for (const clip of touched) {
+    const end = clip.start + clip.length;
+    const inside = [Math.max(from, clip.start), Math.min(to, end)];
+    const bounds = [...new Set([clip.start, ...inside, end])];
+    bounds.slice(1).forEach((e, i) => {
+      const part = partOf(clip, bounds[i], e, i === bounds.length - 2, i === 0 ? null : fresh, framesInto);
+      if (bounds[i] === inside[0]) part.content = withTake(part.content, take);
+      made.push(part);
+    });
+  }
+  const changed = new Set(touched.map((c) => c.id));
+  const kept = track.clips.filter((c) => !changed.has(c.id));
+  const clips = [...kept, ...made].sort((a, b) => a.start - b.start || a.id - b.id);
+  // Joins run over the whole row so a new part meets its neighbours, old or new.
+  const joined = [];
+  for (const clip of clips) {
+    const before = joined.at(-1);
+    const mine = (c) => made.includes(c) || changed.has(c.id);
+    if (before && (mine(before) || mine(clip)) && continues(before, clip, framesInto)) {
+      joined[joined.length - 1] = { ...before, length: before.length + clip.length };
+      changed.add(before.id);
+      changed.add(clip.id);
+    } else {
+      joined.push(clip);
+    }
+  }
+  const original = new Map(track.clips.map((c) => [c.id, c]));
+  const removed = [...changed].filter((id) => original.has(id));
+  const added = joined.filter((c) => !original.has(c.id) || original.get(c.id) !== c);
+  const edits = [
+    ...removed.map((id) => ({ edit: 'removeClip', track: track.id, clip: id })),
+    ...added.map((clip) => ({ edit: 'addClip', track: track.id, clip })),
+  ];
+  const playing = joined.filter((c) => c.start < to && c.start + c.length > from && takeOf(c.content).count > take
+    && takeOf(c.content).index === take).map((c) => c.id);
+  return { edits, playing };
+}

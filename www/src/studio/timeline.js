@@ -2,7 +2,7 @@
 // track, clips drawn on a canvas. Dragging previews on the canvas and becomes one edit on
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
-import { takeOf } from './takes.js';
+import { takeOf, withTake } from './takes.js';
 import { heardNotes } from './notes.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
@@ -92,8 +92,10 @@ export class Timeline {
     let clip = null;
     let edge = false;
     const lane = tempo || (track !== null && this.app.automation?.track === track.id);
+    // On a take lane, the folder under the pointer that has the take.
+    const clips = track?.kind === 'take' ? track.track.clips.filter((c) => takeOf(c.content).count > track.take) : track?.clips;
     if (track && !lane) {
-      for (const c of track.clips) {
+      for (const c of clips) {
         const x0 = this.tickToX(c.start);
         const x1 = this.tickToX(c.start + c.length);
         if (x >= x0 && x <= x1) {
@@ -119,6 +121,11 @@ export class Timeline {
       return;
     }
     if (!at.track) return;
+    if (at.track.kind === 'take') {
+      const tick = snap(at.tick, grid);
+      this.drag = { mode: 'comp', row: at.row, lane: at.track, clip: at.clip, x: at.x, from: tick, to: tick, moved: false };
+      return;
+    }
     if (at.lane) {
       this.laneDown(at);
       return;
@@ -144,19 +151,21 @@ export class Timeline {
     const { drag } = this;
     if (!drag) {
       const lanePoint = at.lane && this.pointNear(at) !== null;
-      this.canvas.style.cursor = at.lane ? (lanePoint ? 'move' : 'crosshair') : at.clip ? (at.edge ? 'ew-resize' : 'grab') : at.row < 0 ? 'text' : 'default';
+      const comping = at.track?.kind === 'take';
+      this.canvas.style.cursor = at.lane ? (lanePoint ? 'move' : 'crosshair') : comping ? (at.clip ? 'pointer' : 'default') : at.clip ? (at.edge ? 'ew-resize' : 'grab') : at.row < 0 ? 'text' : 'default';
       return;
     }
     const grid = this.app.grid();
     drag.moved = true;
     if (drag.mode === 'point') {
       this.laneDrag(at);
-    } else if (drag.mode === 'ruler') {
+    } else if (drag.mode === 'ruler' || drag.mode === 'comp') {
       drag.to = snap(at.tick, grid);
+      // A press that wanders a few pixels is still a click.
+      if (drag.mode === 'comp') drag.moved = Math.abs(at.x - drag.x) >= 4;
     } else if (drag.mode === 'move') {
       drag.start = Math.max(0, snap(drag.clip.start + (at.tick - drag.grabTick), grid));
-      const target = this.app.project.tracks[Math.max(0, at.row)];
-      if (target && target.kind === drag.track.kind) drag.row = Math.max(0, at.row);
+      if (at.track && at.track.kind === drag.track.kind) drag.row = at.row;
     } else {
       drag.length = Math.max(grid || 1, snap(drag.clip.start + drag.clip.length + (at.tick - drag.grabTick), grid) - drag.clip.start);
     }
@@ -180,8 +189,17 @@ export class Timeline {
       else this.app.setLane(drag.track, drag.target, drag.points);
       return;
     }
+    if (drag.mode === 'comp') {
+      // A click plays the take over the whole folder under it; a drag, over the span dragged.
+      const { track, take } = drag.lane;
+      const [a, b] = [Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)];
+      if (drag.moved && b > a) this.app.compTake(track, a, b, take);
+      else if (drag.clip) this.app.compTake(track, drag.clip.start, drag.clip.start + drag.clip.length, take);
+      this.draw();
+      return;
+    }
     if (!drag.moved) return;
-    const target = this.app.project.tracks[drag.row];
+    const target = this.app.rows()[drag.row];
     if (drag.mode === 'move') this.app.moveClip(drag.track, drag.clip, target, drag.start);
     else this.app.resizeClip(drag.track, drag.clip, drag.length);
   }
@@ -338,13 +356,19 @@ export class Timeline {
     const bar = barTicks(signature);
     g.fillStyle = '#101216';
     g.fillRect(0, 0, width, height);
-    project.tracks.forEach((track, i) => {
-      g.fillStyle = track.id === selection.track ? '#1f242c' : i % 2 ? '#15181d' : '#181b21';
-      g.fillRect(0, this.rowY(i), width, ROW);
+    rows.forEach((row, i) => {
+      if (row.kind === 'take') {
+        g.fillStyle = '#121419';
+        g.fillRect(0, this.rowY(i), width, ROW);
+      } else if (row.kind !== 'bus' && row.kind !== 'master') {
+        g.fillStyle = row.id === selection.track ? '#1f242c' : project.tracks.indexOf(row) % 2 ? '#15181d' : '#181b21';
+        g.fillRect(0, this.rowY(i), width, ROW);
+      }
     });
     // Bus and master rows hold lanes only: a darker band, with what they are.
-    rows.slice(project.tracks.length).forEach((channel, j) => {
-      const y = this.rowY(project.tracks.length + j);
+    rows.forEach((channel, i) => {
+      if (channel.kind !== 'bus' && channel.kind !== 'master') return;
+      const y = this.rowY(i);
       g.fillStyle = '#0d0f12';
       g.fillRect(0, y, width, ROW);
       g.fillStyle = '#2c3038';
@@ -370,8 +394,17 @@ export class Timeline {
       g.stroke();
     }
     this.drawRuler(g, width, bar);
-    project.tracks.forEach((track, i) => {
-      for (const clip of track.clips) this.drawClip(g, track, i, clip);
+    rows.forEach((row, i) => {
+      if (row.kind === 'take') {
+        for (const clip of row.track.clips) if (takeOf(clip.content).count > row.take) this.drawTake(g, row, i, clip);
+        if (this.drag?.mode === 'comp' && this.drag.moved && this.drag.row === i) {
+          const [a, b] = [Math.min(this.drag.from, this.drag.to), Math.max(this.drag.from, this.drag.to)];
+          g.fillStyle = 'rgba(255, 255, 255, 0.18)';
+          g.fillRect(this.tickToX(a), this.rowY(i) + 1, (b - a) * this.pxPerTick, ROW - 2);
+        }
+      } else {
+        for (const clip of row.clips) this.drawClip(g, row, i, clip);
+      }
     });
     this.drawLane(g, width, this.currentLane());
     this.drawLane(g, width, this.currentLane(true));
@@ -439,18 +472,54 @@ export class Timeline {
     const label = take.count ? `take ${take.index + 1}/${take.count} · ${what}` : what;
     g.fillText(label, x + 4, y + 11);
     if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
-    if (heard.length) {
-      const keys = heard.map((n) => n.key);
-      const low = Math.min(...keys);
-      const span = Math.max(12, Math.max(...keys) - low + 1);
-      g.fillStyle = colour;
-      for (const n of heard) {
-        const ny = y + h - 3 - ((n.key - low + 1) / span) * (h - 20);
-        g.fillRect(x + n.start * this.pxPerTick, ny, Math.max(1, n.length * this.pxPerTick), 2);
-      }
-    }
+    g.fillStyle = colour;
+    this.drawNotes(g, heard, x, y, h);
     g.restore();
     g.globalAlpha = 1;
+  }
+
+  /**
+   * Take `lane.take` of take folder `clip`, on its lane (row `row`): bright where the folder plays
+   * it, dim where another take plays.
+   */
+  drawTake(g, lane, row, clip) {
+    const x = this.tickToX(clip.start);
+    const w = Math.max(2, clip.length * this.pxPerTick);
+    const y = this.rowY(row) + 3;
+    const h = ROW - 6;
+    const colour = TRACK_COLOURS[this.app.project.tracks.indexOf(lane.track) % TRACK_COLOURS.length];
+    const playing = takeOf(clip.content).index === lane.take;
+    const content = withTake(clip.content, lane.take);
+    g.save();
+    g.globalAlpha = playing ? 1 : 0.4;
+    g.fillStyle = `${colour}30`;
+    g.fillRect(x, y, w, h);
+    g.strokeStyle = playing ? colour : '#5a6170';
+    g.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+    g.beginPath();
+    g.rect(x, y, w, h);
+    g.clip();
+    g.fillStyle = playing ? colour : '#9aa0a6';
+    g.font = '11px system-ui, sans-serif';
+    g.fillText(playing ? `take ${lane.take + 1} · plays` : `take ${lane.take + 1}`, x + 4, y + 11);
+    if (content.type === 'audio') {
+      this.drawWaveform(g, { ...clip, content }, x, y + 14, w, h - 14, playing ? colour : '#9aa0a6');
+    } else {
+      this.drawNotes(g, heardNotes({ ...clip, content }), x, y, h);
+    }
+    g.restore();
+  }
+
+  /** A MIDI clip's notes as dashes in the clip's box (left `x`, top `y`, height `h`), its range of keys filling it. */
+  drawNotes(g, notes, x, y, h) {
+    if (!notes.length) return;
+    const keys = notes.map((n) => n.key);
+    const low = Math.min(...keys);
+    const span = Math.max(12, Math.max(...keys) - low + 1);
+    for (const n of notes) {
+      const ny = y + h - 3 - ((n.key - low + 1) / span) * (h - 20);
+      g.fillRect(x + n.start * this.pxPerTick, ny, Math.max(1, n.length * this.pxPerTick), 2);
+    }
   }
 
   /** An audio clip's sample as min/max columns, one per pixel, from its peak overview. */
