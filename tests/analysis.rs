@@ -301,7 +301,7 @@ fn render_progression(key: Key, degrees: &[usize], bpm: f64, rate: f32) -> Vec<f
         name: "chords".into(),
         kind: TrackKind::Midi,
         instrument: Some(Device::new(2, "synth")),
-        clips: vec![Clip { id: 3, start: 0, length, content: ClipContent::midi(notes) }],
+        clips: vec![Clip { id: 3, start: 0, length, content: ClipContent::midi(notes), looping: None }],
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),

@@ -6,7 +6,7 @@ use quaver::formats::midi::Song;
 use quaver::session::file::{load, save};
 use quaver::session::import::midi_song;
 use quaver::session::{
-    Bus, Clip, ClipContent, Device, Edit, History, LanePoint, LaneTarget, Note, Project, SessionError, Strip,
+    Bus, Clip, ClipContent, ClipLoop, Device, Edit, History, LanePoint, LaneTarget, Note, Project, SessionError, Strip,
     TempoChange, TimeSignature, Track, TrackKind, PPQ,
 };
 use std::collections::BTreeMap;
@@ -54,7 +54,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         ClipContent::Audio { .. } => None,
     });
     let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
-    match r.below(21) {
+    match r.below(22) {
         0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
         1 => Edit::SetTimeSignature {
             signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
@@ -114,6 +114,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     }
                     _ => ClipContent::midi(Vec::new()),
                 },
+                looping: None,
             },
         },
         8 => Edit::RemoveClip { track: track_id, clip: clip_id },
@@ -208,6 +209,16 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             let (track, clip) = r.pick(&folders).copied().unwrap_or((track_id, clip_id));
             Edit::ChooseTake { track, clip, take: r.below(4) as usize }
         }
+        20 => Edit::SetClipLoop {
+            track: track_id,
+            clip: clip_id,
+            // Now and then a loop of nothing, a phase past its loop or one that repeats too often
+            // (refused).
+            looping: (r.below(4) > 0).then(|| ClipLoop {
+                length: [0, PPQ / 32, PPQ / 2, PPQ, 3 * PPQ][r.below(5) as usize],
+                phase: [0, 0, PPQ / 4, 2 * PPQ][r.below(4) as usize],
+            }),
+        },
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
 }
@@ -219,6 +230,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut takes_chosen = 0;
     let mut midi_takes_chosen = 0;
     let mut joined = 0;
+    let mut loops_set = 0;
     for seed in 1..=40u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -240,6 +252,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                 Ok(()) => {
                     applied += 1;
                     takes_chosen += usize::from(matches!(edit, Edit::ChooseTake { .. }));
+                    loops_set += usize::from(matches!(edit, Edit::SetClipLoop { looping: Some(_), .. }));
                     if let Edit::ChooseTake { track, clip, .. } = edit {
                         let content =
                             &h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap().content;
@@ -269,13 +282,14 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(takes_chosen > 10, "takes were chosen {takes_chosen} times");
     assert!(midi_takes_chosen > 5, "MIDI takes were chosen {midi_takes_chosen} times");
     assert!(joined > 300, "{joined} edits joined the step before");
+    assert!(loops_set > 20, "clips were looped {loops_set} times");
 }
 
 #[test]
 fn refused_edits_say_what_was_wrong() {
     let mut h = History::new(Project::new("errors"));
     h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
-    let clip = Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(Vec::new()) };
+    let clip = Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(Vec::new()), looping: None };
     h.edit(Edit::AddClip { track: 1, clip }).unwrap();
     let note = |key, velocity, length| Note { id: 3, start: 0, length, key, velocity };
     let cases: Vec<(Edit, &str)> = vec![
@@ -284,6 +298,15 @@ fn refused_edits_say_what_was_wrong() {
         (Edit::AddNote { track: 1, clip: 2, note: note(60, 90, 0) }, "length of zero ticks"),
         (Edit::AddNote { track: 1, clip: 7, note: note(60, 90, 10) }, "no clip 7"),
         (Edit::RemoveTrack { track: 42 }, "no track 42"),
+        (Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 0, phase: 0 }) }, "a loop of zero ticks"),
+        (
+            Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: PPQ, phase: PPQ }) },
+            "starts 960 ticks into a loop of 960",
+        ),
+        (
+            Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 10, phase: 0 }) },
+            "would repeat 384 times; at most 256",
+        ),
         (Edit::SetTempo { bpm: f64::NAN }, "tempo of NaN"),
         (Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 0 }, "length of zero ticks"),
         (Edit::AddTrack { index: 0, track: midi_track(2) }, "id 2 is already in use"),
@@ -340,15 +363,15 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
             ClipContent::Midi { notes: second.clone(), takes: vec![first.clone(), Vec::new(), third.clone()], take };
         let before = h.project.clone();
         let message =
-            h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 8 * PPQ, length: 4 * PPQ, content: bad } });
+            h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 8 * PPQ, length: 4 * PPQ, content: bad, looping: None } });
         let message = message.unwrap_err().to_string();
         assert!(message.contains("do not keep that one's place"), "take {take}: {message}");
         assert_eq!(h.project, before);
     }
     let no_takes = ClipContent::Midi { notes: Vec::new(), takes: Vec::new(), take: 2 };
-    let message = h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 0, length: PPQ, content: no_takes } });
+    let message = h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 0, length: PPQ, content: no_takes, looping: None } });
     assert!(message.unwrap_err().to_string().contains("take 3 plays, but it has no takes"));
-    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: folder } }).unwrap();
+    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: folder, looping: None } }).unwrap();
     let playing = |h: &History| match &h.project.tracks[0].clips[0].content {
         ClipContent::Midi { notes, take, .. } => (notes.iter().map(|n| n.key).collect::<Vec<_>>(), *take),
         ClipContent::Audio { .. } => panic!("a MIDI clip"),
@@ -377,7 +400,7 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
     assert!(refused.contains("has 3 takes; there is no take 4"), "{refused}");
     // Through a file and back, with the history that made it.
     let json = save(&h);
-    assert!(json.contains("\"version\":6"), "the file says the version that knows MIDI takes");
+    assert!(json.contains("\"version\":7"), "the file says the version that knows loops, and so MIDI takes");
     let mut loaded = load(&json).unwrap();
     assert_eq!(loaded.project, h.project);
     while loaded.undo().unwrap() {}
@@ -426,7 +449,7 @@ fn a_small_song() -> History {
         .collect();
     h.edit(Edit::AddClip {
         track: 1,
-        clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes) },
+        clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes), looping: None },
     })
     .unwrap();
     let mut params = BTreeMap::new();
@@ -492,7 +515,7 @@ fn bad_project_files_are_refused_with_what_was_wrong() {
     let cases: Vec<(String, &str)> = vec![
         ("{ not json".to_string(), "not a project file"),
         ("{}".to_string(), "no version number"),
-        (with(&["project", "version"], 7.into()), "saved by a newer Quaver (file version 7)"),
+        (with(&["project", "version"], 8.into()), "saved by a newer Quaver (file version 8)"),
         (without(&["project", "tempo_bpm"]), "missing field `tempo_bpm`"),
         (with(&["project", "tempo_bpm"], "fast".into()), "project.tempo_bpm: invalid type: string"),
         (with(&note_key, 200.into()), "key 200 is outside MIDI's 0–127"),
@@ -624,7 +647,7 @@ fn edits_joined_to_the_last_step_undo_and_redo_with_it_as_one_and_survive_a_file
     let start = h.project.clone();
     let note = |id: u32, key: u8| Note { id, start: u64::from(key) * 10, length: 120, key, velocity: 90 };
     // An overdub: the first pass makes the clip, the later ones add to it.
-    let clip = Clip { id: 50, start: 8 * PPQ, length: 4 * PPQ, content: ClipContent::midi(vec![note(51, 36)]) };
+    let clip = Clip { id: 50, start: 8 * PPQ, length: 4 * PPQ, content: ClipContent::midi(vec![note(51, 36)]), looping: None };
     h.edit(Edit::AddClip { track: 1, clip }).unwrap();
     for (id, key) in [(52, 38), (53, 42)] {
         h.edit_joined(Edit::Batch { edits: vec![Edit::AddNote { track: 1, clip: 50, note: note(id, key) }] }).unwrap();
@@ -695,7 +718,7 @@ fn a_take_folder() -> History {
     h.edit(Edit::AddTrack { index: 0, track }).unwrap();
     let takes = vec![1200, 97_200, 193_200];
     let content = ClipContent::Audio { asset: "Audio take.wav".into(), offset: 193_200, takes };
-    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 4 * PPQ, length: 8 * PPQ, content } }).unwrap();
+    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 4 * PPQ, length: 8 * PPQ, content, looping: None } }).unwrap();
     h
 }
 
@@ -738,7 +761,7 @@ fn a_take_is_chosen_by_an_edit_that_undoes_and_the_takes_survive_a_save() {
     track.kind = TrackKind::Audio;
     plain.edit(Edit::AddTrack { index: 0, track }).unwrap();
     let content = ClipContent::Audio { asset: "a.wav".into(), offset: 5, takes: Vec::new() };
-    plain.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: PPQ, content } }).unwrap();
+    plain.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: PPQ, content, looping: None } }).unwrap();
     let json = save(&plain);
     assert!(!json.contains("takes"), "{json}");
     let v4 = json.replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":4");
@@ -747,18 +770,40 @@ fn a_take_is_chosen_by_an_edit_that_undoes_and_the_takes_survive_a_save() {
 }
 
 #[test]
+fn a_loop_is_saved_with_its_clip_undone_and_redone_and_a_version_6_clip_plays_once() {
+    let mut h = History::new(Project::new("loops"));
+    h.edit(Edit::AddTrack { index: 0, track: midi_track(1) }).unwrap();
+    let clip = Clip { id: 2, start: 0, length: 8 * PPQ, content: ClipContent::midi(Vec::new()), looping: None };
+    h.edit(Edit::AddClip { track: 1, clip }).unwrap();
+    let json = save(&h);
+    assert!(!json.contains("looping"), "a clip that plays once saves as before: {json}");
+    let v6 = json.replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":6");
+    assert_ne!(v6, json);
+    assert_eq!(load(&v6).unwrap().project, h.project);
+    let looping = Some(ClipLoop { length: 3 * PPQ, phase: PPQ });
+    h.edit(Edit::SetClipLoop { track: 1, clip: 2, looping }).unwrap();
+    assert_eq!(h.project.tracks[0].clips[0].repeats(), vec![(0, PPQ, 2 * PPQ), (2 * PPQ, 0, 3 * PPQ), (5 * PPQ, 0, 3 * PPQ)]);
+    let mut loaded = load(&save(&h)).unwrap();
+    assert_eq!(loaded.project, h.project, "the loop goes through a file");
+    assert!(loaded.undo().unwrap());
+    assert_eq!(loaded.project.tracks[0].clips[0].looping, None, "undo: plays once");
+    assert!(loaded.redo().unwrap());
+    assert_eq!(loaded.project.tracks[0].clips[0].looping, looping);
+}
+
+#[test]
 fn choosing_a_take_that_is_not_there_is_refused_and_changes_nothing() {
     let mut h = a_take_folder();
     h.edit(Edit::AddTrack { index: 1, track: midi_track(3) }).unwrap();
     let notes = ClipContent::midi(Vec::new());
-    h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes } }).unwrap();
+    h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes, looping: None } }).unwrap();
     let stray = ClipContent::Audio { asset: "x.wav".into(), offset: 7, takes: vec![0, 100] };
     let cases: Vec<(Edit, &str)> = vec![
         (Edit::ChooseTake { track: 1, clip: 2, take: 3 }, "clip 2 has 3 takes; there is no take 4"),
         (Edit::ChooseTake { track: 3, clip: 4, take: 0 }, "clip 4 was not recorded over a loop: it has no takes"),
         (Edit::ChooseTake { track: 1, clip: 9, take: 0 }, "no clip 9"),
         (
-            Edit::AddClip { track: 1, clip: Clip { id: 9, start: 0, length: PPQ, content: stray } },
+            Edit::AddClip { track: 1, clip: Clip { id: 9, start: 0, length: PPQ, content: stray, looping: None } },
             "its offset (7 frames) is none of its takes' starts",
         ),
     ];

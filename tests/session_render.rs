@@ -6,7 +6,7 @@ use quaver::analysis::sound_starts;
 use quaver::offline::OfflineRenderer;
 use quaver::session::compile::{compile, GraphSync};
 use quaver::session::{
-    Bus, Clip, ClipContent, Device, Edit, History, Note, Project, Sample, Strip, Track, TrackKind, PPQ,
+    Bus, Clip, ClipContent, ClipLoop, Device, Edit, History, Note, Project, Sample, Strip, Track, TrackKind, PPQ,
 };
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ fn four_beats() -> History {
         name: "lead".into(),
         kind: TrackKind::Midi,
         instrument: Some(synth_with_short_release()),
-        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes) }],
+        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes), looping: None }],
         strip: Strip::default(),
         inserts: Vec::new(),
         sends: Vec::new(),
@@ -204,6 +204,7 @@ fn with_an_audio_clip(h: &mut History, offset: u64) {
             start: PPQ,
             length: PPQ,
             content: ClipContent::Audio { asset: "hit.wav".into(), offset, takes: Vec::new() },
+            looping: None,
         }],
         strip: Strip::default(),
         inserts: Vec::new(),
@@ -465,6 +466,7 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
                 start: PPQ,
                 length: PPQ,
                 content: ClipContent::Audio { asset: "click".into(), offset: 0, takes: Vec::new() },
+                looping: None,
             }],
             strip: Strip { pan: if i == 0 { -1.0 } else { 1.0 }, ..Strip::default() },
             inserts,
@@ -577,6 +579,7 @@ fn clips_of_one_sample_share_one_copy_in_the_engine_until_none_plays_it() {
             start: 2 * PPQ + i as u64 * PPQ / 4,
             length: PPQ / 4,
             content: ClipContent::Audio { asset: "hit.wav".into(), offset: 0, takes: Vec::new() },
+            looping: None,
         };
         h.edit(Edit::AddClip { track: 30, clip }).unwrap();
     }
@@ -690,6 +693,7 @@ fn a_bounce_in_parts_side_by_side_gives_the_samples_of_one_engine_bit_for_bit() 
                     start: PPQ * u64::from(i - 3),
                     length: 2 * PPQ,
                     content: ClipContent::Audio { asset: asset.into(), offset: 0, takes: Vec::new() },
+                    looping: None,
                 }],
                 strip: Strip::default(),
                 inserts: Vec::new(),
@@ -744,4 +748,99 @@ fn a_bounce_in_parts_side_by_side_gives_the_samples_of_one_engine_bit_for_bit() 
         assert_eq!(parted[0].len(), whole[0].len());
         assert!(bits(&parted) == bits(&whole), "{parts} parts: the same samples, bit for bit");
     }
+}
+
+/// Renders `project` from its start with the `hit` sample for its audio clips.
+fn render_with_hit(project: &Project, frames: usize) -> Vec<Vec<f32>> {
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.add_sample("hit.wav", hit());
+    sync.sync(g.controller_mut(), compile(project, SR)).unwrap();
+    sync.play(g.controller_mut(), project, 0, 0, false).unwrap();
+    g.render_frames(frames)
+}
+
+/// `h` with clip `clip` of track `track` replaced by `clips`.
+fn replaced(h: &History, track: u32, clip: u32, clips: Vec<Clip>) -> History {
+    let mut h = h.clone();
+    let mut edits = vec![Edit::RemoveClip { track, clip }];
+    edits.extend(clips.into_iter().map(|clip| Edit::AddClip { track, clip }));
+    h.edit(Edit::Batch { edits }).unwrap();
+    h
+}
+
+#[test]
+fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_whole() {
+    // MIDI: the four-beat clip looping its first two beats over seven beats sounds, sample for
+    // sample, as copies of those two beats at beats 0, 2 and 4 and of the first at beat 6.
+    let mut looped = four_beats();
+    looped.edit(Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 7 * PPQ }).unwrap();
+    looped.edit(Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 2 * PPQ, phase: 0 }) }).unwrap();
+    let ClipContent::Midi { notes, .. } = &looped.project.tracks[0].clips[0].content else { unreachable!() };
+    let copy = |id: u32, start: u64, length: u64| Clip {
+        id,
+        start,
+        length,
+        content: ClipContent::midi(notes.iter().map(|n| Note { id: n.id + 100 * id, ..*n }).collect()),
+        looping: None,
+    };
+    let by_hand =
+        replaced(&four_beats(), 1, 2, vec![copy(3, 0, 2 * PPQ), copy(4, 2 * PPQ, 2 * PPQ), copy(5, 4 * PPQ, 2 * PPQ), copy(6, 6 * PPQ, PPQ)]);
+    let frames = 8 * 24_000;
+    let (out, _, _) = render(&looped.project, frames);
+    let (expected, _, _) = render(&by_hand.project, frames);
+    assert_eq!(sound_starts(&out[0], 1000), (0..7).map(|b| 1 + b * 24_000).collect::<Vec<_>>(), "a note on each of seven beats");
+    assert!(out == expected, "the loop is its repeats, bit for bit");
+    let song = quaver::session::import::song_of(&looped.project, None);
+    let starts: Vec<u64> = song.tracks[0].notes.iter().map(|n| n.start).collect();
+    assert_eq!(starts, (0..7).map(|b| b * PPQ).collect::<Vec<_>>(), "a MIDI file of the song has the repeats too");
+
+    // Audio: a beat of the sample from frame 1000, looping its first half beat over two beats,
+    // is four half-beat clips of that stretch.
+    let mut audio = four_beats();
+    with_an_audio_clip(&mut audio, 1000);
+    let looped = replaced(&audio, 30, 31, vec![Clip {
+        id: 31,
+        start: PPQ,
+        length: 2 * PPQ,
+        content: ClipContent::Audio { asset: "hit.wav".into(), offset: 1000, takes: Vec::new() },
+        looping: Some(ClipLoop { length: PPQ / 2, phase: 0 }),
+    }]);
+    let half = |id: u32, k: u64| Clip {
+        id,
+        start: PPQ + k * PPQ / 2,
+        length: PPQ / 2,
+        content: ClipContent::Audio { asset: "hit.wav".into(), offset: 1000, takes: Vec::new() },
+        looping: None,
+    };
+    let by_hand = replaced(&audio, 30, 31, (0..4).map(|k| half(31 + 100 * k as u32, k)).collect());
+    let out = render_with_hit(&looped.project, 4 * 24_000);
+    assert!(out == render_with_hit(&by_hand.project, 4 * 24_000), "the looped audio clip is its repeats, bit for bit");
+    // (Within the panner's rounding, as above.)
+    let near = |v: f32, frame: usize| (v - (frame + 1) as f32 / 100_000.0).abs() <= 1e-7;
+    assert!(near(out[0][24_000 + 12_000 + 100], 1000 + 100), "the second repeat starts the stretch again");
+
+    // Split inside its third repeat (a quarter beat in), the halves play what the whole did but
+    // for the edge fades at the cut: the second half starts a quarter beat into its repeat.
+    let cut = PPQ + PPQ + PPQ / 4;
+    let clip = &looped.project.tracks[1].clips[0];
+    let first = Clip { length: cut - clip.start, ..clip.clone() };
+    let second = Clip {
+        id: 40,
+        start: cut,
+        length: clip.start + clip.length - cut,
+        looping: Some(ClipLoop { length: PPQ / 2, phase: PPQ / 4 }),
+        ..clip.clone()
+    };
+    let split = replaced(&looped, 30, 31, vec![first, second]);
+    let halves = render_with_hit(&split.project, 4 * 24_000);
+    let at = 24_000 * 9 / 4;
+    for ch in 0..2 {
+        for (i, (a, b)) in halves[ch].iter().zip(&out[ch]).enumerate() {
+            if i + 32 < at || i >= at + 32 {
+                assert_eq!(a, b, "channel {ch}, frame {i}: the split plays as the whole away from the cut");
+            }
+        }
+    }
+    assert!(near(halves[0][at + 100], 1000 + 6000 + 100), "the second half goes on a quarter beat into the stretch");
 }

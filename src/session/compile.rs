@@ -57,19 +57,15 @@ fn db_to_gain(db: f32) -> f32 {
 }
 
 /// The notes of a track's MIDI clips on the song timeline, in frames at `sample_rate`; a note
-/// is cut where its clip ends.
+/// is cut where its clip ends, and in a looped clip where its repeat ends.
 pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Vec<SequencedNote> {
     let map = project.tempo_map();
     let frame = |tick: u64| map.frame_at(tick, sample_rate);
     let mut notes = Vec::new();
     for clip in &track.clips {
-        let ClipContent::Midi { notes: clip_notes, .. } = &clip.content else { continue };
-        let clip_end = clip.start + clip.length;
-        // Notes past the clip's end (it was trimmed) are kept but silent.
-        for n in clip_notes.iter().filter(|n| n.start < clip.length) {
-            let start = clip.start + n.start;
-            let end = start.saturating_add(n.length).min(clip_end);
-            let (start, end) = (frame(start), frame(end));
+        for (start, length, n) in clip.sounding() {
+            let begins = clip.start + start;
+            let (start, end) = (frame(begins), frame(begins + length));
             if end > start {
                 notes.push(SequencedNote { start, length: end - start, key: n.key, velocity: n.velocity });
             }
@@ -450,15 +446,25 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                 plan.nodes.insert(input.clone(), node("gain"));
                 for clip in &track.clips {
                     let ClipContent::Audio { asset, offset, .. } = &clip.content else { continue };
-                    let name = format!("{prefix}.clip{}", clip.id);
-                    let mut c = node("audio-clip");
-                    let (start, end) = (frame(clip.start), frame(clip.start + clip.length));
-                    c.settings.insert("start".into(), SettingValue::Number(start));
-                    c.settings.insert("length".into(), SettingValue::Number(end - start));
-                    c.settings.insert("offset".into(), SettingValue::Number(*offset as f64));
-                    c.sample = Some(asset.clone());
-                    plan.nodes.insert(name.clone(), c);
-                    plan.edges.insert((name, input.clone()));
+                    // A node per repeat of a looped clip, each from where its repeat starts in
+                    // the sample (the sample keeps its speed: a repeat is as many of its frames
+                    // as the repeat's ticks last).
+                    for (k, (at, from, length)) in clip.repeats().into_iter().enumerate() {
+                        let name = match k {
+                            0 => format!("{prefix}.clip{}", clip.id),
+                            _ => format!("{prefix}.clip{}.{k}", clip.id),
+                        };
+                        let mut c = node("audio-clip");
+                        let begins = clip.start + at;
+                        let (start, end) = (frame(begins), frame(begins + length));
+                        let into = start - frame(begins.saturating_sub(from));
+                        c.settings.insert("start".into(), SettingValue::Number(start));
+                        c.settings.insert("length".into(), SettingValue::Number(end - start));
+                        c.settings.insert("offset".into(), SettingValue::Number(*offset as f64 + into));
+                        c.sample = Some(asset.clone());
+                        plan.nodes.insert(name.clone(), c);
+                        plan.edges.insert((name, input.clone()));
+                    }
                 }
                 input
             }

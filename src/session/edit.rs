@@ -3,7 +3,7 @@
 //! edits too (commands, not snapshots) and the history serialises with the project.
 
 use super::project::{
-    Bus, Clip, ClipContent, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Project, Send, Strip,
+    Bus, Clip, ClipContent, ClipLoop, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Project, Send, Strip,
     TempoChange, TimeSignature, Track, TrackKind, MASTER,
 };
 use super::SessionError;
@@ -47,6 +47,12 @@ pub enum Edit {
         clip: Id,
         start: u64,
         length: u64,
+    },
+    /// Makes a clip's content repeat over its length, or (`None`) play once.
+    SetClipLoop {
+        track: Id,
+        clip: Id,
+        looping: Option<ClipLoop>,
     },
     AddNote {
         track: Id,
@@ -165,6 +171,8 @@ pub const MIN_LANE_DB: f32 = -96.0;
 pub const MAX_TEMPO_CHANGES: usize = 100_000;
 /// Points one automation lane takes.
 pub const MAX_LANE_POINTS: usize = 100_000;
+/// Repeats one looped clip takes (each of an audio clip's is a node in the engine's graph).
+pub const MAX_REPEATS: u64 = 256;
 
 fn refuse(message: impl Into<String>) -> SessionError {
     SessionError::Invalid(message.into())
@@ -226,6 +234,22 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
     clip.start
         .checked_add(clip.length)
         .ok_or_else(|| refuse(format!("clip {}: ends past the end of time", clip.id)))?;
+    if let Some(ClipLoop { length, phase }) = clip.looping {
+        if length == 0 {
+            return Err(refuse(format!("clip {}: a loop of zero ticks", clip.id)));
+        }
+        if phase >= length {
+            return Err(refuse(format!("clip {}: starts {phase} ticks into a loop of {length}", clip.id)));
+        }
+        // Each repeat of an audio clip is a node of the engine's graph.
+        let repeats = (clip.length + phase).div_ceil(length);
+        if repeats > MAX_REPEATS {
+            return Err(refuse(format!(
+                "clip {}: its loop of {length} ticks would repeat {repeats} times; at most {MAX_REPEATS}",
+                clip.id
+            )));
+        }
+    }
     match &clip.content {
         ClipContent::Midi { takes, take, .. } => {
             for n in clip.content.notes_of_every_take() {
@@ -613,6 +637,13 @@ impl Project {
                 *c = moved;
                 track_mut(self, track)?.clips.sort_by_key(|c| (c.start, c.id));
                 inverse
+            }
+            Edit::SetClipLoop { track, clip, looping } => {
+                let c = clip_mut(self, track, clip)?;
+                let mut changed = c.clone();
+                changed.looping = looping;
+                check_clip(&changed)?;
+                Edit::SetClipLoop { track, clip, looping: core::mem::replace(&mut c.looping, looping) }
             }
             Edit::ChooseTake { track, clip, take } => {
                 let c = clip_mut(self, track, clip)?;

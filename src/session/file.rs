@@ -53,6 +53,7 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 ///   reads as), so only the version changes: a Quaver that knows no takes refuses the file
 ///   rather than dropping them.
 /// - 5 → 6: MIDI clips gained takes, the same way.
+/// - 6 → 7: clips gained loops (a version 6 clip plays once), the same way.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));

@@ -43,7 +43,7 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
         // The clip runs to the end of the bar its last note ends in.
         let bar = PPQ * 4;
         let length = end.div_ceil(bar).max(1) * bar;
-        let clip = Clip { id: id(), start: at, length, content: ClipContent::midi(notes) };
+        let clip = Clip { id: id(), start: at, length, content: ClipContent::midi(notes), looping: None };
         let track = Track {
             id: id(),
             name: t.name.clone().unwrap_or_else(|| format!("MIDI {}", index + 1)),
@@ -89,11 +89,9 @@ pub fn song_of(project: &Project, clip: Option<super::Id>) -> Song {
         let channel = [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15][index % 15];
         let mut notes = Vec::new();
         for c in t.clips.iter().filter(|c| clip.is_none_or(|id| id == c.id)) {
-            let ClipContent::Midi { notes: clip_notes, .. } = &c.content else { continue };
             let origin = if clip.is_some() { 0 } else { c.start };
-            for n in clip_notes.iter().filter(|n| n.start < c.length) {
-                let length = n.length.min(c.length - n.start);
-                notes.push(midi::Note { start: origin + n.start, length, key: n.key, velocity: n.velocity, channel });
+            for (start, length, n) in c.sounding() {
+                notes.push(midi::Note { start: origin + start, length, key: n.key, velocity: n.velocity, channel });
             }
         }
         if clip.is_some() && notes.is_empty() {

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 6;
+pub const PROJECT_VERSION: u32 = 7;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -271,6 +271,58 @@ pub struct Clip {
     pub start: u64,
     pub length: u64,
     pub content: ClipContent,
+    /// Set, the content repeats over the clip's length (left out when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looping: Option<ClipLoop>,
+}
+
+/// How a looped clip repeats: its first `length` ticks of content, over and over; the clip starts
+/// `phase` ticks into a repeat (a clip split from a looped one starts where the cut fell).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClipLoop {
+    pub length: u64,
+    #[serde(default, skip_serializing_if = "is_zero_ticks")]
+    pub phase: u64,
+}
+
+fn is_zero_ticks(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Clip {
+    /// The stretches of the clip's content it plays, in order: `(at, from, length)` — from `at`
+    /// ticks into the clip, its content from `from` for `length` ticks. One stretch for a clip
+    /// that does not loop (its whole content), a stretch per repeat for one that does.
+    pub fn repeats(&self) -> Vec<(u64, u64, u64)> {
+        let Some(ClipLoop { length: period, phase }) = self.looping else {
+            return vec![(0, 0, self.length)];
+        };
+        let mut out = Vec::new();
+        let (mut at, mut from) = (0, phase);
+        while at < self.length {
+            let length = (period - from).min(self.length - at);
+            out.push((at, from, length));
+            at += length;
+            from = 0;
+        }
+        out
+    }
+
+    /// The notes a MIDI clip plays, in order of its repeats: each note's start from the clip's
+    /// start and its length in ticks, cut where the clip or its repeat ends. Notes the clip does
+    /// not reach (past its end when trimmed, past its loop when looped) are left out.
+    pub fn sounding(&self) -> Vec<(u64, u64, &Note)> {
+        let ClipContent::Midi { notes, .. } = &self.content else { return Vec::new() };
+        let reach = self.looping.map_or(self.length, |l| l.length);
+        let mut out = Vec::new();
+        for (at, from, length) in self.repeats() {
+            for n in notes.iter().filter(|n| n.start < reach && (from..from + length).contains(&n.start)) {
+                let start = at + (n.start - from);
+                out.push((start, n.length.min(at + length - start), n));
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
