@@ -298,7 +298,10 @@ fn refused_edits_say_what_was_wrong() {
         (Edit::AddNote { track: 1, clip: 2, note: note(60, 90, 0) }, "length of zero ticks"),
         (Edit::AddNote { track: 1, clip: 7, note: note(60, 90, 10) }, "no clip 7"),
         (Edit::RemoveTrack { track: 42 }, "no track 42"),
-        (Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 0, phase: 0 }) }, "a loop of zero ticks"),
+        (
+            Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 0, phase: 0 }) },
+            "a loop of zero ticks",
+        ),
         (
             Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: PPQ, phase: PPQ }) },
             "starts 960 ticks into a loop of 960",
@@ -362,16 +365,22 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
         let bad =
             ClipContent::Midi { notes: second.clone(), takes: vec![first.clone(), Vec::new(), third.clone()], take };
         let before = h.project.clone();
-        let message =
-            h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 8 * PPQ, length: 4 * PPQ, content: bad, looping: None } });
+        let message = h.edit(Edit::AddClip {
+            track: 1,
+            clip: Clip { id: 90, start: 8 * PPQ, length: 4 * PPQ, content: bad, looping: None },
+        });
         let message = message.unwrap_err().to_string();
         assert!(message.contains("do not keep that one's place"), "take {take}: {message}");
         assert_eq!(h.project, before);
     }
     let no_takes = ClipContent::Midi { notes: Vec::new(), takes: Vec::new(), take: 2 };
-    let message = h.edit(Edit::AddClip { track: 1, clip: Clip { id: 90, start: 0, length: PPQ, content: no_takes, looping: None } });
+    let message = h.edit(Edit::AddClip {
+        track: 1,
+        clip: Clip { id: 90, start: 0, length: PPQ, content: no_takes, looping: None },
+    });
     assert!(message.unwrap_err().to_string().contains("take 3 plays, but it has no takes"));
-    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: folder, looping: None } }).unwrap();
+    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: 4 * PPQ, content: folder, looping: None } })
+        .unwrap();
     let playing = |h: &History| match &h.project.tracks[0].clips[0].content {
         ClipContent::Midi { notes, take, .. } => (notes.iter().map(|n| n.key).collect::<Vec<_>>(), *take),
         ClipContent::Audio { .. } => panic!("a MIDI clip"),
@@ -647,7 +656,8 @@ fn edits_joined_to_the_last_step_undo_and_redo_with_it_as_one_and_survive_a_file
     let start = h.project.clone();
     let note = |id: u32, key: u8| Note { id, start: u64::from(key) * 10, length: 120, key, velocity: 90 };
     // An overdub: the first pass makes the clip, the later ones add to it.
-    let clip = Clip { id: 50, start: 8 * PPQ, length: 4 * PPQ, content: ClipContent::midi(vec![note(51, 36)]), looping: None };
+    let clip =
+        Clip { id: 50, start: 8 * PPQ, length: 4 * PPQ, content: ClipContent::midi(vec![note(51, 36)]), looping: None };
     h.edit(Edit::AddClip { track: 1, clip }).unwrap();
     for (id, key) in [(52, 38), (53, 42)] {
         h.edit_joined(Edit::Batch { edits: vec![Edit::AddNote { track: 1, clip: 50, note: note(id, key) }] }).unwrap();
@@ -718,7 +728,8 @@ fn a_take_folder() -> History {
     h.edit(Edit::AddTrack { index: 0, track }).unwrap();
     let takes = vec![1200, 97_200, 193_200];
     let content = ClipContent::Audio { asset: "Audio take.wav".into(), offset: 193_200, takes };
-    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 4 * PPQ, length: 8 * PPQ, content, looping: None } }).unwrap();
+    h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 4 * PPQ, length: 8 * PPQ, content, looping: None } })
+        .unwrap();
     h
 }
 
@@ -761,7 +772,9 @@ fn a_take_is_chosen_by_an_edit_that_undoes_and_the_takes_survive_a_save() {
     track.kind = TrackKind::Audio;
     plain.edit(Edit::AddTrack { index: 0, track }).unwrap();
     let content = ClipContent::Audio { asset: "a.wav".into(), offset: 5, takes: Vec::new() };
-    plain.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: PPQ, content, looping: None } }).unwrap();
+    plain
+        .edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: PPQ, content, looping: None } })
+        .unwrap();
     let json = save(&plain);
     assert!(!json.contains("takes"), "{json}");
     let v4 = json.replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":4");
@@ -782,7 +795,10 @@ fn a_loop_is_saved_with_its_clip_undone_and_redone_and_a_version_6_clip_plays_on
     assert_eq!(load(&v6).unwrap().project, h.project);
     let looping = Some(ClipLoop { length: 3 * PPQ, phase: PPQ });
     h.edit(Edit::SetClipLoop { track: 1, clip: 2, looping }).unwrap();
-    assert_eq!(h.project.tracks[0].clips[0].repeats(), vec![(0, PPQ, 2 * PPQ), (2 * PPQ, 0, 3 * PPQ), (5 * PPQ, 0, 3 * PPQ)]);
+    assert_eq!(
+        h.project.tracks[0].clips[0].repeats(),
+        vec![(0, PPQ, 2 * PPQ), (2 * PPQ, 0, 3 * PPQ), (5 * PPQ, 0, 3 * PPQ)]
+    );
     let mut loaded = load(&save(&h)).unwrap();
     assert_eq!(loaded.project, h.project, "the loop goes through a file");
     assert!(loaded.undo().unwrap());
@@ -796,7 +812,8 @@ fn choosing_a_take_that_is_not_there_is_refused_and_changes_nothing() {
     let mut h = a_take_folder();
     h.edit(Edit::AddTrack { index: 1, track: midi_track(3) }).unwrap();
     let notes = ClipContent::midi(Vec::new());
-    h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes, looping: None } }).unwrap();
+    h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes, looping: None } })
+        .unwrap();
     let stray = ClipContent::Audio { asset: "x.wav".into(), offset: 7, takes: vec![0, 100] };
     let cases: Vec<(Edit, &str)> = vec![
         (Edit::ChooseTake { track: 1, clip: 2, take: 3 }, "clip 2 has 3 takes; there is no take 4"),

@@ -775,7 +775,9 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
     // sample, as copies of those two beats at beats 0, 2 and 4 and of the first at beat 6.
     let mut looped = four_beats();
     looped.edit(Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 7 * PPQ }).unwrap();
-    looped.edit(Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 2 * PPQ, phase: 0 }) }).unwrap();
+    looped
+        .edit(Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 2 * PPQ, phase: 0 }) })
+        .unwrap();
     let ClipContent::Midi { notes, .. } = &looped.project.tracks[0].clips[0].content else { unreachable!() };
     let copy = |id: u32, start: u64, length: u64| Clip {
         id,
@@ -784,12 +786,20 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
         content: ClipContent::midi(notes.iter().map(|n| Note { id: n.id + 100 * id, ..*n }).collect()),
         looping: None,
     };
-    let by_hand =
-        replaced(&four_beats(), 1, 2, vec![copy(3, 0, 2 * PPQ), copy(4, 2 * PPQ, 2 * PPQ), copy(5, 4 * PPQ, 2 * PPQ), copy(6, 6 * PPQ, PPQ)]);
+    let by_hand = replaced(
+        &four_beats(),
+        1,
+        2,
+        vec![copy(3, 0, 2 * PPQ), copy(4, 2 * PPQ, 2 * PPQ), copy(5, 4 * PPQ, 2 * PPQ), copy(6, 6 * PPQ, PPQ)],
+    );
     let frames = 8 * 24_000;
     let (out, _, _) = render(&looped.project, frames);
     let (expected, _, _) = render(&by_hand.project, frames);
-    assert_eq!(sound_starts(&out[0], 1000), (0..7).map(|b| 1 + b * 24_000).collect::<Vec<_>>(), "a note on each of seven beats");
+    assert_eq!(
+        sound_starts(&out[0], 1000),
+        (0..7).map(|b| 1 + b * 24_000).collect::<Vec<_>>(),
+        "a note on each of seven beats"
+    );
     assert!(out == expected, "the loop is its repeats, bit for bit");
     let song = quaver::session::import::song_of(&looped.project, None);
     let starts: Vec<u64> = song.tracks[0].notes.iter().map(|n| n.start).collect();
@@ -799,13 +809,18 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
     // is four half-beat clips of that stretch.
     let mut audio = four_beats();
     with_an_audio_clip(&mut audio, 1000);
-    let looped = replaced(&audio, 30, 31, vec![Clip {
-        id: 31,
-        start: PPQ,
-        length: 2 * PPQ,
-        content: ClipContent::Audio { asset: "hit.wav".into(), offset: 1000, takes: Vec::new() },
-        looping: Some(ClipLoop { length: PPQ / 2, phase: 0 }),
-    }]);
+    let looped = replaced(
+        &audio,
+        30,
+        31,
+        vec![Clip {
+            id: 31,
+            start: PPQ,
+            length: 2 * PPQ,
+            content: ClipContent::Audio { asset: "hit.wav".into(), offset: 1000, takes: Vec::new() },
+            looping: Some(ClipLoop { length: PPQ / 2, phase: 0 }),
+        }],
+    );
     let half = |id: u32, k: u64| Clip {
         id,
         start: PPQ + k * PPQ / 2,

@@ -681,6 +681,72 @@ test('Overdub switched while recording applies from then: on, what was played go
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('a clip\'s top-right corner loops it: its notes sound in every repeat, a split keeps the repeats going, one undo a gesture', async () => {
+  await page.click('#add-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  const bar = 4 * PPQ;
+  const start = 2 * bar;
+  const clipId = await page.evaluate(([t, s, b, ppq]) => {
+    const app = window.quaver;
+    const row = () => app.project.tracks.find((x) => x.id === t);
+    const id = app.addMidiClip(row(), s, b);
+    const clip = () => row().clips.find((c) => c.id === id);
+    app.addNote(row(), clip(), { start: 0, length: ppq / 2, key: 60, velocity: 100 });
+    app.addNote(row(), clip(), { start: 2 * ppq, length: ppq / 2, key: 67, velocity: 100 });
+    return id;
+  }, [track, start, bar, PPQ]);
+  const clipsOf = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips, track);
+  await page.evaluate((r) => window.quaver.setLoop(r), { start, end: start + 3 * bar });
+  // Drag the clip's top-right corner from the end of its bar to the end of the third.
+  const corner = await page.evaluate(([t, tick]) => {
+    const { timeline, rows } = window.quaver;
+    const row = rows().findIndex((r) => r.id === t);
+    const y = timeline.rowY(row) + 8;
+    document.querySelector('main').scrollTop = Math.max(0, y - 120);
+    return { from: timeline.tickToX(tick) - 3, to: timeline.tickToX(tick + 2 * 4 * 960) - 3, y };
+  }, [track, start + bar]);
+  const box = await page.locator('#timeline').boundingBox();
+  await page.mouse.move(box.x + corner.from, box.y + corner.y);
+  assert.equal(await page.evaluate(() => document.getElementById('timeline').style.cursor), 'alias', 'the corner shows it loops');
+  await page.mouse.down();
+  await page.mouse.move(box.x + (corner.from + corner.to) / 2, box.y + corner.y, { steps: 4 });
+  await page.mouse.move(box.x + corner.to, box.y + corner.y, { steps: 4 });
+  await page.mouse.up();
+  const [looped] = await clipsOf();
+  assert.deepEqual([looped.id, looped.start, looped.length, looped.looping], [clipId, start, 3 * bar, { length: bar }], 'three bars, repeating its first');
+  await page.screenshot({ path: path.join(shots, 'studio-looped-clip.png') });
+  // A bounce of the clip's three bars (the loop region; this track soloed) has both notes in
+  // every bar, on the grid.
+  const rate = await page.evaluate(() => window.quaver.context.sampleRate);
+  const bounceLeft = async () => readWav(new Uint8Array(await page.evaluate(async (sr) => {
+    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
+    return Array.from(b.wav);
+  }, rate))).channels[0];
+  const first = await bounceLeft();
+  const found = onsets(first, rate);
+  const expected = [0, 1, 2].flatMap((k) => [0, 2 * PPQ].map((t) => Math.round((k * bar + t) * (60 / 120 / PPQ) * rate)));
+  console.log(`studio: looped clip onsets ${found} (expected ${expected})`);
+  assert.equal(found.length, expected.length, 'two notes in each of three bars');
+  found.forEach((f, i) => assert.ok(Math.abs(f - expected[i]) <= rate / 1000, `onset ${f} near ${expected[i]}`));
+  // Split in the middle of the second repeat: the halves play the same notes.
+  await page.evaluate(([t, c, tick]) => {
+    window.quaver.select({ track: t, clip: c });
+    window.quaver.seek(tick);
+    window.quaver.splitClip();
+  }, [track, clipId, start + bar + PPQ]);
+  const halves = await clipsOf();
+  assert.deepEqual(halves.map((c) => [c.start, c.length, c.looping]), [[start, bar + PPQ, { length: bar }], [start + bar + PPQ, 2 * bar - PPQ, { length: bar, phase: PPQ }]]);
+  assert.deepEqual(onsets(await bounceLeft(), rate), found, 'the halves sound as the whole clip did');
+  await page.evaluate(() => window.quaver.undo());
+  assert.deepEqual(await clipsOf(), [looped], 'one undo: the split goes');
+  await page.evaluate(() => window.quaver.undo());
+  const [once] = await clipsOf();
+  assert.deepEqual([once.length, once.looping], [bar, undefined], 'one more: it plays once again');
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  assert.deepEqual(session.pageErrors, []);
+});
+
 test('the lower pane is as tall as the divider is dragged, the piano roll with it, and stays so after a reload', async () => {
   await page.click('#tab-roll');
   const sizes = () => page.evaluate(() => ({

@@ -287,6 +287,29 @@ app.resizeClip = (track, clip, length) => {
   app.edit({ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length });
 };
 
+/**
+ * The loop a clip has once its loop corner is dragged to `length` ticks: its own, or (a clip that
+ * played once) its length so far as the stretch that repeats; none when the clip is back within
+ * its first repeat.
+ */
+app.loopOf = (clip, length) => {
+  const loop = clip.looping ?? { length: clip.length, phase: 0 };
+  return !loop.phase && length <= loop.length ? null : loop;
+};
+
+/** Loops a clip over `length` ticks by its corner (one undo step); dragged back inside its first repeat, it plays once. */
+app.loopClip = (track, clip, length) => {
+  const looping = app.loopOf(clip, length);
+  if (!looping && !clip.looping) return app.resizeClip(track, clip, length);
+  const edits = [
+    { edit: 'setClipLoop', track: track.id, clip: clip.id, looping },
+    { edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length },
+  ];
+  // Shortened first, so a loop is never checked against a length it is leaving.
+  if (length < clip.length) edits.reverse();
+  app.edit({ edit: 'batch', edits });
+};
+
 app.addNote = (track, clip, note) => {
   const [id] = freshIds(1);
   return app.edit({ edit: 'addNote', track: track.id, clip: clip.id, note: { ...note, id } }) ? id : null;
@@ -316,7 +339,7 @@ function copyOf(clip, start) {
   const content = clip.content.type === 'midi'
     ? midiSpan(clip.content, 0, Infinity, () => noteIds.shift())
     : { ...clip.content };
-  return { id, start, length: clip.length, content };
+  return { id, start, length: clip.length, content, looping: clip.looping };
 }
 
 app.duplicateClip = () => {
@@ -336,6 +359,15 @@ app.splitClip = () => {
     return showMessage('Put the playhead inside the clip to split it', 'info');
   }
   const at = cut - clip.start;
+  if (clip.looping) {
+    // Both halves keep the whole content and loop it; the second starts where the cut falls in
+    // its repeat, so together they play what the clip did.
+    const { length: period, phase = 0 } = clip.looping;
+    const second = { ...copyOf(clip, cut), length: clip.length - at, looping: { length: period, phase: (phase + at) % period } };
+    const edits = [{ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }, { edit: 'addClip', track: track.id, clip: second }];
+    app.edit({ edit: 'batch', edits });
+    return;
+  }
   if (clip.content.type === 'midi') {
     // The clip goes and comes back as its first half: every take's notes split at the cut,
     // those after it moving to the second half with ids of their own.

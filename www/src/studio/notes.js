@@ -9,7 +9,36 @@ export function keyName(key) {
   return `${PITCH_CLASSES[((key % 12) + 12) % 12]}${Math.floor(key / 12) - 1}`;
 }
 
-/** The notes a MIDI clip plays: those it reaches (a trimmed clip keeps the rest, silent). */
+/** Ticks of content a clip plays before it repeats: its loop's, or (playing once) its length. */
+export const contentLength = (clip) => clip.looping?.length ?? clip.length;
+
+/** The notes a MIDI clip plays: those it reaches (a trimmed clip keeps the rest, silent; a looped one, those past its loop). */
 export function heardNotes(clip) {
-  return clip.content.notes.filter((n) => n.start < clip.length);
+  return clip.content.notes.filter((n) => n.start < contentLength(clip));
+}
+
+/**
+ * The stretches of its content a clip plays, as the engine lays them: `[at, from, length]`, from
+ * `at` ticks into the clip its content from `from` for `length` ticks — one for a clip that plays
+ * once, one per repeat of a looped clip.
+ */
+export function repeats(clip) {
+  if (!clip.looping) return [[0, 0, clip.length]];
+  const period = clip.looping.length;
+  const out = [];
+  let from = clip.looping.phase ?? 0;
+  for (let at = 0; at < clip.length; from = 0) {
+    const length = Math.min(period - from, clip.length - at);
+    out.push([at, from, length]);
+    at += length;
+  }
+  return out;
+}
+
+/** The notes a MIDI clip sounds, each repeat's: starts from the clip's start, cut where the repeat ends. */
+export function soundingNotes(clip) {
+  const heard = heardNotes(clip);
+  return repeats(clip).flatMap(([at, from, length]) => heard
+    .filter((n) => n.start >= from && n.start < from + length)
+    .map((n) => ({ ...n, start: at + n.start - from, length: Math.min(n.length, from + length - n.start) })));
 }

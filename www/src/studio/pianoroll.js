@@ -4,7 +4,7 @@
 // Delete removes the selected notes. Each gesture is one edit, so one undo step.
 import { fitCanvas } from './timeline.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
-import { keyName } from './notes.js';
+import { contentLength, keyName } from './notes.js';
 import { takeOf } from './takes.js';
 
 export const KEYS_WIDTH = 44;
@@ -47,7 +47,8 @@ export class PianoRoll {
     g.font = '13px system-ui, sans-serif';
     g.fillStyle = '#e8e6e3';
     const { tempo } = this.app;
-    const seconds = tempo.secondsAt(clip.start + clip.length) - tempo.secondsAt(clip.start);
+    // A looped clip shows the stretch it repeats.
+    const seconds = tempo.secondsAt(clip.start + contentLength(clip)) - tempo.secondsAt(clip.start);
     if (!sample) {
       g.fillText(`Audio clip of ${clip.content.asset}: the sample is missing (open the project file that holds it, or import it again).`, 24, 28);
       return;
@@ -62,7 +63,7 @@ export class PianoRoll {
     const take = takeOf(clip.content);
     g.fillText(take.count
       ? `Recorded over the loop, one take per pass: take ${take.index + 1} of ${take.count} plays (Take in the bar above, or Alt+↑/↓, chooses another). To comp: T on the track, then drag across a take's lane.`
-      : 'An audio clip: drag it or its edges on the timeline to move and trim it, Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
+      : 'An audio clip: drag it or its edge on the timeline to move and trim it, or its top-right corner (↻) to loop it; Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
     const top = 52;
     const left = 24;
     const w = Math.max(1, width - 2 * left);
@@ -145,7 +146,7 @@ export class PianoRoll {
     this.topKey = Math.min(127, middle + Math.floor(rows / 2));
     this.scrollTick = 0;
     const width = this.canvas.parentElement.clientWidth - KEYS_WIDTH - 20;
-    if (clip) this.pxPerTick = Math.max(0.01, Math.min(0.5, width / clip.length));
+    if (clip) this.pxPerTick = Math.max(0.01, Math.min(0.5, width / contentLength(clip)));
     this.selected.clear();
   }
 
@@ -196,7 +197,7 @@ export class PianoRoll {
     } else {
       this.selected.clear();
       const start = snapDown(at.tick, grid);
-      if (start >= t.clip.length) return;
+      if (start >= contentLength(t.clip)) return;
       const note = { id: 0, start, length: Math.max(1, grid || 1), key: at.key, velocity: 100 };
       this.drag = { mode: 'draw', note, grabTick: start, moved: true };
       this.app.audition(at.key, 100, true);
@@ -261,7 +262,7 @@ export class PianoRoll {
       return;
     }
     if (drag.mode === 'draw') {
-      const note = { ...drag.note, length: Math.min(drag.note.length, t.clip.length - drag.note.start) };
+      const note = { ...drag.note, length: Math.min(drag.note.length, contentLength(t.clip) - drag.note.start) };
       const id = this.app.addNote(t.track, t.clip, note);
       if (id !== null) this.selected = new Set([id]);
       return;
@@ -271,7 +272,7 @@ export class PianoRoll {
       if (drag.mode === 'move') {
         const start = n.start + drag.dTick;
         const key = n.key + drag.dKey;
-        if (start < 0 || start >= t.clip.length || key < 0 || key > 127) continue;
+        if (start < 0 || start >= contentLength(t.clip) || key < 0 || key > 127) continue;
         edits.push({ ...n, start, key });
       } else {
         edits.push({ ...n, length: Math.max(1, n.length + drag.length - drag.note.length) });
@@ -362,8 +363,8 @@ export class PianoRoll {
       g.lineTo(x, laneTop);
       g.stroke();
     }
-    // Past the clip's end notes do not sound: shade it.
-    const end = this.tickToX(t.clip.length);
+    // Past the clip's end (a looped clip's: its loop's) notes do not sound: shade it.
+    const end = this.tickToX(contentLength(t.clip));
     g.fillStyle = 'rgba(0, 0, 0, 0.45)';
     g.fillRect(Math.max(KEYS_WIDTH, end), 0, width, laneTop);
     g.fillStyle = '#15181d';

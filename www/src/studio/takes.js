@@ -117,8 +117,9 @@ function continues(a, b, framesInto) {
  * that play the take over the span afterwards.
  */
 export function compEdits(track, from, to, take, { fresh, framesInto }) {
+  // A looped folder is left as it is: its parts would repeat the loop from elsewhere.
   const touched = track.clips.filter((c) => takeOf(c.content).count > take && c.start < to && c.start + c.length > from
-    && takeOf(c.content).index !== take);
+    && takeOf(c.content).index !== take && !c.looping);
   const made = [];
   for (const clip of touched) {
     const end = clip.start + clip.length;

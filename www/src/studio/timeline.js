@@ -3,13 +3,15 @@
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
 import { takeOf, withTake } from './takes.js';
-import { heardNotes } from './notes.js';
+import { heardNotes, repeats, soundingNotes } from './notes.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
 export const RULER = 26;
 export const ROW = 60;
 const EDGE = 7;
+/** A clip's top band, where its name is and its top-right corner loops it. */
+const CLIP_BAND = 14;
 /** How close (px) a click must be to a breakpoint to grab it. */
 const POINT_GRAB = 7;
 const LANE_PAD = 6;
@@ -91,6 +93,7 @@ export class Timeline {
     const track = this.app.rows()[row] ?? null;
     let clip = null;
     let edge = false;
+    let corner = false;
     const lane = tempo || (track !== null && this.app.automation?.track === track.id);
     // On a take lane, the folder under the pointer that has the take.
     const clips = track?.kind === 'take' ? track.track.clips.filter((c) => takeOf(c.content).count > track.take) : track?.clips;
@@ -101,10 +104,12 @@ export class Timeline {
         if (x >= x0 && x <= x1) {
           clip = c;
           edge = x1 - x <= EDGE;
+          // The top-right corner loops a clip (on a take lane, a click comps instead).
+          corner = edge && track.kind !== 'take' && y - this.rowY(row) < 3 + CLIP_BAND;
         }
       }
     }
-    return { x, y, row, track, clip, edge, lane, tempo, tick: this.xToTick(x) };
+    return { x, y, row, track, clip, edge, corner, lane, tempo, tick: this.xToTick(x) };
   }
 
   pointerDown(event) {
@@ -135,7 +140,7 @@ export class Timeline {
     this.app.select({ track: at.track.id, clip: at.clip?.id ?? null });
     if (!at.clip) return;
     this.drag = {
-      mode: at.edge ? 'resize' : 'move',
+      mode: at.corner ? 'loop' : at.edge ? 'resize' : 'move',
       track: at.track,
       clip: at.clip,
       grabTick: at.tick,
@@ -152,7 +157,8 @@ export class Timeline {
     if (!drag) {
       const lanePoint = at.lane && this.pointNear(at) !== null;
       const comping = at.track?.kind === 'take';
-      this.canvas.style.cursor = at.lane ? (lanePoint ? 'move' : 'crosshair') : comping ? (at.clip ? 'pointer' : 'default') : at.clip ? (at.edge ? 'ew-resize' : 'grab') : at.row < 0 ? 'text' : 'default';
+      const onClip = at.corner ? 'alias' : at.edge ? 'ew-resize' : 'grab';
+      this.canvas.style.cursor = at.lane ? (lanePoint ? 'move' : 'crosshair') : comping ? (at.clip ? 'pointer' : 'default') : at.clip ? onClip : at.row < 0 ? 'text' : 'default';
       return;
     }
     const grid = this.app.grid();
@@ -201,6 +207,7 @@ export class Timeline {
     if (!drag.moved) return;
     const target = this.app.rows()[drag.row];
     if (drag.mode === 'move') this.app.moveClip(drag.track, drag.clip, target, drag.start);
+    else if (drag.mode === 'loop') this.app.loopClip(drag.track, drag.clip, drag.length);
     else this.app.resizeClip(drag.track, drag.clip, drag.length);
   }
 
@@ -408,9 +415,10 @@ export class Timeline {
     });
     this.drawLane(g, width, this.currentLane());
     this.drawLane(g, width, this.currentLane(true));
-    if (this.drag && (this.drag.mode === 'move' || this.drag.mode === 'resize')) {
+    if (this.drag && ['move', 'resize', 'loop'].includes(this.drag.mode)) {
       const { drag } = this;
-      this.drawClip(g, drag.track, drag.row, { ...drag.clip, start: drag.start, length: drag.length }, true);
+      const looping = drag.mode === 'loop' ? this.app.loopOf(drag.clip, drag.length) : drag.clip.looping;
+      this.drawClip(g, drag.track, drag.row, { ...drag.clip, start: drag.start, length: drag.length, looping }, true);
     }
     const x = this.tickToX(this.app.playheadTick());
     if (x >= 0 && x <= width) {
@@ -455,7 +463,7 @@ export class Timeline {
     g.fillStyle = `${colour}40`;
     g.fillRect(x, y, w, h);
     g.fillStyle = colour;
-    g.fillRect(x, y, w, 14);
+    g.fillRect(x, y, w, CLIP_BAND);
     g.strokeStyle = selected ? '#ffffff' : colour;
     g.lineWidth = selected ? 2 : 1;
     g.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
@@ -471,9 +479,22 @@ export class Timeline {
     const what = clip.content.type === 'midi' ? `${heard.length} notes` : clip.content.asset;
     const label = take.count ? `take ${take.index + 1}/${take.count} · ${what}` : what;
     g.fillText(label, x + 4, y + 11);
-    if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + 14, w, h - 14, colour);
+    // The corner that loops the clip; a looped clip's repeats are marked where each starts again.
+    if (w > 40) g.fillText('↻', x + w - 11, y + 11);
+    if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + CLIP_BAND, w, h - CLIP_BAND, colour);
     g.fillStyle = colour;
-    this.drawNotes(g, heard, x, y, h);
+    this.drawNotes(g, clip.content.type === 'midi' ? soundingNotes(clip) : [], x, y, h);
+    g.strokeStyle = '#ffffffa0';
+    g.setLineDash([3, 3]);
+    for (const [at, from] of repeats(clip).slice(1)) {
+      if (from !== 0) continue;
+      const rx = Math.round(x + at * this.pxPerTick) + 0.5;
+      g.beginPath();
+      g.moveTo(rx, y + CLIP_BAND);
+      g.lineTo(rx, y + h);
+      g.stroke();
+    }
+    g.setLineDash([]);
     g.restore();
     g.globalAlpha = 1;
   }
@@ -505,7 +526,7 @@ export class Timeline {
     if (content.type === 'audio') {
       this.drawWaveform(g, { ...clip, content }, x, y + 14, w, h - 14, playing ? colour : '#9aa0a6');
     } else {
-      this.drawNotes(g, heardNotes({ ...clip, content }), x, y, h);
+      this.drawNotes(g, soundingNotes({ ...clip, content }), x, y, h);
     }
     g.restore();
   }
@@ -534,9 +555,15 @@ export class Timeline {
     const { peaks, sampleRate } = sample;
     const columns = peaks.length / 2;
     const { tempo } = this.app;
-    // The sample's frame under each pixel, through the tempo map (the audio keeps its speed).
-    const clipSeconds = tempo.secondsAt(clip.start);
-    const frameAtPixel = (px) => clip.content.offset + (tempo.secondsAt(this.xToTick(x + px)) - clipSeconds) * sampleRate;
+    // The sample's frame under each pixel, through the tempo map (the audio keeps its speed),
+    // from where the pixel's repeat starts in the content (a clip that plays once: its start).
+    const stretches = repeats(clip);
+    const frameAtPixel = (px) => {
+      const tick = this.xToTick(x + px);
+      const [at, from] = stretches.findLast(([a]) => clip.start + a <= tick) ?? stretches[0];
+      const origin = tempo.secondsAt(Math.max(0, clip.start + at - from));
+      return clip.content.offset + (tempo.secondsAt(tick) - origin) * sampleRate;
+    };
     const middle = y + h / 2;
     g.fillStyle = colour;
     const first = Math.max(0, Math.floor(-x));
