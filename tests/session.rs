@@ -310,6 +310,20 @@ fn refused_edits_say_what_was_wrong() {
             Edit::SetClipLoop { track: 1, clip: 2, looping: Some(ClipLoop { length: 10, phase: 0 }) },
             "would repeat 384 times; at most 256",
         ),
+        (
+            // Length and phase that would wrap past u64::MAX to "one repeat" if added unchecked.
+            Edit::AddClip {
+                track: 1,
+                clip: Clip {
+                    id: 9,
+                    start: 0,
+                    length: u64::MAX,
+                    content: ClipContent::midi(Vec::new()),
+                    looping: Some(ClipLoop { length: 1 << 40, phase: (1 << 40) - 1 }),
+                },
+            },
+            "at most 256",
+        ),
         (Edit::SetTempo { bpm: f64::NAN }, "tempo of NaN"),
         (Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 0 }, "length of zero ticks"),
         (Edit::AddTrack { index: 0, track: midi_track(2) }, "id 2 is already in use"),

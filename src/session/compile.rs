@@ -457,7 +457,10 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                         let mut c = node("audio-clip");
                         let begins = clip.start + at;
                         let (start, end) = (frame(begins), frame(begins + length));
-                        let into = start - frame(begins.saturating_sub(from));
+                        // Measured just before the repeat (or, too near the song's start for
+                        // that, just after the song's start), as the page draws it.
+                        let measured = begins.max(from);
+                        let into = frame(measured) - frame(measured - from);
                         c.settings.insert("start".into(), SettingValue::Number(start));
                         c.settings.insert("length".into(), SettingValue::Number(end - start));
                         c.settings.insert("offset".into(), SettingValue::Number(*offset as f64 + into));

@@ -242,7 +242,7 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
             return Err(refuse(format!("clip {}: starts {phase} ticks into a loop of {length}", clip.id)));
         }
         // Each repeat of an audio clip is a node of the engine's graph.
-        let repeats = (clip.length + phase).div_ceil(length);
+        let repeats = clip.length.checked_add(phase).map_or(u64::MAX, |ticks| ticks.div_ceil(length));
         if repeats > MAX_REPEATS {
             return Err(refuse(format!(
                 "clip {}: its loop of {length} ticks would repeat {repeats} times; at most {MAX_REPEATS}",

@@ -141,6 +141,17 @@ test('comps that meet on a tick where the frames round differently still join, w
   assert.deepEqual(second.clips.map((c) => [c.start, c.length, takeOf(c.content).index]), [[3840, 1, 2], [3841, 59, 0], [3900, 1860, 2], [7680, 960, -1]]);
 });
 
+test('a part that loops is not joined: it would repeat its stretch over the other\'s', () => {
+  const track = audioTrack();
+  let next = 100;
+  const fresh = () => next++;
+  const first = applied(track, compEdits(track, 3840, 4320, 0, { fresh, framesInto }).edits);
+  const looped = { ...first, clips: first.clips.map((c) => (c.id === 5 ? { ...c, looping: { length: 480 } } : c)) };
+  const after = applied(looped, compEdits(looped, 4320, 4800, 0, { fresh, framesInto }).edits);
+  assert.deepEqual(after.clips.map((c) => [c.start, c.length, takeOf(c.content).index, !!c.looping]), [[3840, 480, 0, true], [4320, 480, 0, false], [4800, 960, 2, false], [7680, 960, -1, false]]);
+  assert.deepEqual(compEdits(after, 3840, 4320, 2, { fresh, framesInto }).edits, [], 'a looped folder is left as it is');
+});
+
 test('a click\'s comp (the whole folder) only chooses the take; a take the folder plays, or lacks, changes nothing', () => {
   const track = audioTrack();
   const fresh = () => assert.fail('no part is made');

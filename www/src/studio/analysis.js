@@ -8,7 +8,7 @@ import { analyzeClip, keyOfNotes } from '../../../pkg/quaver.js';
 import { peaksOf } from './audio.js';
 import { fitCanvas } from './timeline.js';
 import { el } from './dom.js';
-import { PITCH_CLASSES, heardNotes, keyName } from './notes.js';
+import { PITCH_CLASSES, contentLength, heardNotes, keyName } from './notes.js';
 
 const LOW_HZ = 30;
 const FLOOR_DB = -100;
@@ -53,7 +53,8 @@ export class AnalysisView {
     if (clip.content.type === 'midi') return { kind: 'midi', clip, key: `midi:${clip.id}:${JSON.stringify(heardNotes(clip).map((n) => [n.key, n.length]))}` };
     const sample = app.samples.get(clip.content.asset);
     if (!sample) return { kind: 'missing', clip };
-    const seconds = app.tempo.secondsAt(clip.start + clip.length) - app.tempo.secondsAt(clip.start);
+    // A looped clip: the stretch it repeats.
+    const seconds = app.tempo.secondsAt(clip.start + contentLength(clip)) - app.tempo.secondsAt(clip.start);
     const from = Math.min(clip.content.offset, sample.channels[0].length);
     const to = Math.min(sample.channels[0].length, from + Math.round(seconds * sample.sampleRate));
     return { kind: 'audio', clip, sample, from, to, key: `audio:${clip.content.asset}:${from}:${to}` };

@@ -20,6 +20,7 @@ import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosav
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 import { el } from './dom.js';
+import { contentLength } from './notes.js';
 import { allNotes, compEdits, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -267,6 +268,10 @@ app.compTake = (track, from, to, take) => {
     showMessage(describe(err));
     return false;
   }
+  if (!comp.edits.length && track.clips.some((c) => c.looping && takeOf(c.content).count > take && c.start < to && c.start + c.length > from)) {
+    showMessage('A looped take folder keeps its take: comp it before looping it', 'info');
+    return false;
+  }
   if (comp.edits.length && !app.edit({ edit: 'batch', edits: comp.edits })) return false;
   app.select({ track: track.id, clip: comp.playing[0] ?? null });
   return true;
@@ -301,6 +306,7 @@ app.loopOf = (clip, length) => {
 app.loopClip = (track, clip, length) => {
   const looping = app.loopOf(clip, length);
   if (!looping && !clip.looping) return app.resizeClip(track, clip, length);
+  if (looping === clip.looping && length === clip.length) return undefined;
   const edits = [
     { edit: 'setClipLoop', track: track.id, clip: clip.id, looping },
     { edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length },
@@ -409,7 +415,7 @@ app.quantize = () => {
   const grid = app.grid(true);
   if (!target || grid <= 0) return;
   const chosen = target.clip.content.notes.filter((n) => app.roll.selected.size === 0 || app.roll.selected.has(n.id));
-  const moved = chosen.map((n) => ({ ...n, start: Math.min(snap(n.start, grid), Math.max(0, target.clip.length - 1)) })).filter((n, i) => n.start !== chosen[i].start);
+  const moved = chosen.map((n) => ({ ...n, start: Math.min(snap(n.start, grid), Math.max(0, contentLength(target.clip) - 1)) })).filter((n, i) => n.start !== chosen[i].start);
   app.setNotes(target.track, target.clip, moved);
 };
 
@@ -1593,12 +1599,13 @@ function bindDrop() {
     const at = app.timeline.locate(event);
     const fromLibrary = event.dataTransfer.getData(LIBRARY_DRAG);
     if (fromLibrary) {
-      await app.library.addToProject(fromLibrary, { track: at.track, tick: snapDown(at.tick, app.grid() || 1) });
+      await app.library.addToProject(fromLibrary, { track: at.track?.kind === 'take' ? at.track.track : at.track, tick: snapDown(at.tick, app.grid() || 1) });
       return;
     }
     for (const file of event.dataTransfer.files) {
       if (AUDIO_FILE.test(file.name) || file.type.startsWith('audio/')) {
-        await app.importAudio(file, { track: at.track, tick: snapDown(at.tick, app.grid() || 1) });
+        // Dropped on a take lane: onto the track the lane is of.
+        await app.importAudio(file, { track: at.track?.kind === 'take' ? at.track.track : at.track, tick: snapDown(at.tick, app.grid() || 1) });
       } else {
         await app.openFile(file);
       }

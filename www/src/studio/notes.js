@@ -35,6 +35,26 @@ export function repeats(clip) {
   return out;
 }
 
+/** Ticks into a clip's content at song tick `tick`: where its repeat there is in the loop. */
+export function contentTick(clip, tick) {
+  const [at, from] = repeats(clip).findLast(([a]) => clip.start + a <= tick) ?? [0, 0];
+  return from + tick - clip.start - at;
+}
+
+/**
+ * Seconds into a clip's content at song tick `tick` (in the clip), through the tempo map `tempo`,
+ * as the engine plays an audio clip: the sample keeps its own speed, and a repeat that starts
+ * `from` ticks into the content starts as many seconds in as those ticks last just before it (or,
+ * too near the song's start for that, just after the song's start).
+ */
+export function contentSeconds(clip, tick, tempo) {
+  const stretches = repeats(clip);
+  const [at, from] = stretches.findLast(([a]) => clip.start + a <= tick) ?? stretches[0];
+  const begins = clip.start + at;
+  const measured = Math.max(begins, from);
+  return tempo.secondsAt(tick) - tempo.secondsAt(begins) + tempo.secondsAt(measured) - tempo.secondsAt(measured - from);
+}
+
 /** The notes a MIDI clip sounds, each repeat's: starts from the clip's start, cut where the repeat ends. */
 export function soundingNotes(clip) {
   const heard = heardNotes(clip);

@@ -4,7 +4,7 @@
 // Delete removes the selected notes. Each gesture is one edit, so one undo step.
 import { fitCanvas } from './timeline.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
-import { contentLength, keyName } from './notes.js';
+import { contentLength, contentSeconds, contentTick, keyName } from './notes.js';
 import { takeOf } from './takes.js';
 
 export const KEYS_WIDTH = 44;
@@ -103,7 +103,8 @@ export class PianoRoll {
         g.fillRect(left + px, middle - high * (rowHeight / 2 - 3), 1, Math.max(1, (high - low) * (rowHeight / 2 - 3)));
       }
     });
-    const into = tempo.secondsAt(this.app.playheadTick()) - tempo.secondsAt(clip.start);
+    const tick = this.app.playheadTick();
+    const into = tick >= clip.start && tick < clip.start + clip.length ? contentSeconds(clip, tick, tempo) : -1;
     if (into >= 0 && into <= seconds) {
       g.fillStyle = '#ff6b6b';
       g.fillRect(Math.round(left + (into / seconds) * w), top, 1, height - top - 8);
@@ -392,7 +393,8 @@ export class PianoRoll {
       g.fillStyle = selected ? '#ffffff' : '#f0b429';
       g.fillRect(x, height - vh, 3, vh);
     }
-    const playhead = this.tickToX(this.app.playheadTick() - t.clip.start);
+    // Where the song is in the clip's content (in a looped clip, in the repeat playing).
+    const playhead = this.tickToX(contentTick(t.clip, this.app.playheadTick()));
     if (playhead >= KEYS_WIDTH && playhead <= width) {
       g.fillStyle = '#ff6b6b';
       g.fillRect(Math.round(playhead), 0, 1, laneTop);

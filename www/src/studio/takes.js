@@ -101,6 +101,8 @@ function partOf(clip, from, to, last, fresh, framesInto) {
 function continues(a, b, framesInto) {
   const [x, y] = [a.content, b.content];
   if (x.type !== 'audio' || y.type !== 'audio' || x.asset !== y.asset || a.start + a.length !== b.start) return false;
+  // A looped part repeats its own stretch: joined, it would repeat over the other's too.
+  if (a.looping || b.looping) return false;
   if (!x.takes?.length || x.takes.length !== y.takes?.length || takeOf(x).index !== takeOf(y).index) return false;
   const expected = framesInto(a, b.start);
   const moved = y.offset - x.offset;

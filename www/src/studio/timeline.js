@@ -3,7 +3,7 @@
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
 import { takeOf, withTake } from './takes.js';
-import { heardNotes, repeats, soundingNotes } from './notes.js';
+import { contentSeconds, heardNotes, repeats, soundingNotes } from './notes.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
@@ -557,13 +557,7 @@ export class Timeline {
     const { tempo } = this.app;
     // The sample's frame under each pixel, through the tempo map (the audio keeps its speed),
     // from where the pixel's repeat starts in the content (a clip that plays once: its start).
-    const stretches = repeats(clip);
-    const frameAtPixel = (px) => {
-      const tick = this.xToTick(x + px);
-      const [at, from] = stretches.findLast(([a]) => clip.start + a <= tick) ?? stretches[0];
-      const origin = tempo.secondsAt(Math.max(0, clip.start + at - from));
-      return clip.content.offset + (tempo.secondsAt(tick) - origin) * sampleRate;
-    };
+    const frameAtPixel = (px) => clip.content.offset + contentSeconds(clip, this.xToTick(x + px), tempo) * sampleRate;
     const middle = y + h / 2;
     g.fillStyle = colour;
     const first = Math.max(0, Math.floor(-x));
@@ -574,7 +568,8 @@ export class Timeline {
       next = frameAtPixel(px + 1);
       const from = Math.floor(here / PEAK_FRAMES);
       const to = Math.max(from + 1, Math.floor(next / PEAK_FRAMES));
-      if (from >= columns) break;
+      // Past the sample's end (a repeat after it may start it again).
+      if (from >= columns) continue;
       let low = 0;
       let high = 0;
       for (let c = from; c < Math.min(to, columns); c += 1) {
