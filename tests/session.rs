@@ -548,6 +548,18 @@ fn bad_project_files_are_refused_with_what_was_wrong() {
         ),
         (with(&["project", "tracks", "0", "inserts", "0", "kind"], "warp-drive".into()), "no device kind 'warp-drive'"),
         (with(&["project", "tracks", "0", "clips", "0", "id"], 1.into()), "id 1 is used twice"),
+        (
+            with(&["project", "tracks", "0", "clips", "0", "looping"], serde_json::json!({ "length": 0 })),
+            "clip 2: a loop of zero ticks",
+        ),
+        (
+            with(&["project", "tracks", "0", "clips", "0", "looping"], serde_json::json!({ "length": 100, "phase": 100 })),
+            "starts 100 ticks into a loop of 100",
+        ),
+        (
+            with(&["project", "tracks", "0", "clips", "0", "looping"], "forever".into()),
+            "project.tracks[0].clips[0].looping: invalid type: string",
+        ),
         (with(&["project", "tracks", "0", "sends", "0", "bus"], 77.into()), "sends to bus 77, which is not there"),
         (with(&["project", "tracks", "0", "kind"], "video".into()), "project.tracks[0].kind: unknown variant `video`"),
     ];
