@@ -182,4 +182,29 @@ test('comping a MIDI take folder keeps every note of every take, the span playin
   assert.deepEqual(every, inSong(folder, allNotes(folder.content)).sort(), 'every note of every take kept');
   const ids = after.clips.flatMap((c) => [c.id, ...allNotes(c.content).map((n) => n.id)]);
   assert.equal(new Set(ids).size, ids.length, 'every clip and note has an id of its own');
+  // Comped back, the parts join into one clip with every note where it was.
+  const back = compEdits(after, 2400, 3360, 1, { fresh: () => next++, framesInto: () => assert.fail('MIDI has no frames') });
+  const whole = applied(after, back.edits);
+  assert.equal(whole.clips.length, 1, 'one clip again');
+  const [joined] = whole.clips;
+  assert.deepEqual([joined.id, joined.start, joined.length, takeOf(joined.content)], [7, 1920, 1920, { index: 1, count: 2 }]);
+  const shape = (c) => ({ notes: c.content.notes.map((n) => [n.key, n.start, n.length]), takes: c.content.takes.map((t) => t.map((n) => [n.key, n.start, n.length])) });
+  assert.deepEqual(shape(joined), shape(folder), 'the folder as recorded, note for note');
+  assert.deepEqual(back.playing, [7]);
+});
+
+test('MIDI parts are not joined where a note of the first reaches past its end: joined, it would sound longer', () => {
+  const note = (id, key, start, length) => ({ id, key, velocity: 90, start, length });
+  const folder = {
+    id: 7, start: 0, length: 1920,
+    content: { type: 'midi', notes: [note(1, 67, 400, 200)], takes: [[note(2, 60, 1000, 100)], []], take: 1 },
+  };
+  const track = { id: 2, kind: 'midi', clips: [folder] };
+  let next = 100;
+  const fresh = () => next++;
+  const framesInto = () => assert.fail('MIDI has no frames');
+  const comped = applied(track, compEdits(track, 480, 1440, 0, { fresh, framesInto }).edits);
+  const back = applied(comped, compEdits(comped, 480, 1440, 1, { fresh, framesInto }).edits);
+  // G from 400 to 600 was cut at 480 when its part ended there; it still is.
+  assert.deepEqual(back.clips.map((c) => [c.start, c.length, takeOf(c.content).index]), [[0, 480, 1], [480, 1440, 1]]);
 });

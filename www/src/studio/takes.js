@@ -94,26 +94,39 @@ function partOf(clip, from, to, last, fresh, framesInto) {
 }
 
 /**
- * Whether audio clip `b` carries on where `a` stops: the same recording and take, touching, and
- * starting in every take as far in as `a`'s start plus the frames between them (within the one
- * frame each cut rounds).
+ * Whether take folder `b` can join `a`, the part before it, with nothing heard differently:
+ * touching, neither looped (a looped part repeats its own stretch), the same takes with the same
+ * one playing; audio parts from the same recording, `b` starting in every take as far in as
+ * `a`'s start plus the frames between them (within the one frame each cut rounds); MIDI parts
+ * when no note of `a` reaches past its end (joined, it would sound on into `b`'s time).
  */
 function continues(a, b, framesInto) {
   const [x, y] = [a.content, b.content];
-  if (x.type !== 'audio' || y.type !== 'audio' || x.asset !== y.asset || a.start + a.length !== b.start) return false;
-  // A looped part repeats its own stretch: joined, it would repeat over the other's too.
-  if (a.looping || b.looping) return false;
+  if (x.type !== y.type || a.start + a.length !== b.start || a.looping || b.looping) return false;
   if (!x.takes?.length || x.takes.length !== y.takes?.length || takeOf(x).index !== takeOf(y).index) return false;
+  if (x.type === 'midi') return allNotes(x).every((n) => n.start + n.length <= a.length);
+  if (x.asset !== y.asset) return false;
   const expected = framesInto(a, b.start);
   const moved = y.offset - x.offset;
   return Math.abs(moved - expected) <= 1 && x.takes.every((t, k) => y.takes[k] - t === moved);
 }
 
+/** Part `b` joined onto part `a` (see `continues`): one clip over both, `a`'s id. */
+function joinedParts(a, b) {
+  const length = a.length + b.length;
+  if (a.content.type === 'audio') return { ...a, length };
+  const later = (notes) => notes.map((n) => ({ ...n, start: n.start + a.length }));
+  const { notes, takes } = a.content;
+  const content = { ...a.content, notes: [...notes, ...later(b.content.notes)], takes: takes.map((t, k) => [...t, ...later(b.content.takes[k])]) };
+  return { ...a, length, content };
+}
+
 /**
  * Comping: take `take` plays from tick `from` to `to` on a track's take folders. Each folder
  * the span crosses is cut where the span's edges fall inside it and its part inside plays the
- * take; audio parts that then carry on from each other (the same recording and take) are joined
- * again, so comping a take over its neighbour's take leaves one clip and no cut. A cut clip's
+ * take; parts that then carry on from each other (the same takes, the same one playing; audio from
+ * the same recording) are joined again, so comping a take over its neighbour's take leaves one
+ * clip and no cut. A cut clip's
  * first part keeps its id; `fresh()` gives the other parts and their notes ids of their own.
  * Returns the edits for one batch (none when nothing would change) and the ids of the clips
  * that play the take over the span afterwards.
@@ -142,7 +155,7 @@ export function compEdits(track, from, to, take, { fresh, framesInto }) {
     const before = joined.at(-1);
     const mine = (c) => made.includes(c) || changed.has(c.id);
     if (before && (mine(before) || mine(clip)) && continues(before, clip, framesInto)) {
-      joined[joined.length - 1] = { ...before, length: before.length + clip.length };
+      joined[joined.length - 1] = joinedParts(before, clip);
       changed.add(before.id);
       changed.add(clip.id);
     } else {
