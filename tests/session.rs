@@ -553,7 +553,10 @@ fn bad_project_files_are_refused_with_what_was_wrong() {
             "clip 2: a loop of zero ticks",
         ),
         (
-            with(&["project", "tracks", "0", "clips", "0", "looping"], serde_json::json!({ "length": 100, "phase": 100 })),
+            with(
+                &["project", "tracks", "0", "clips", "0", "looping"],
+                serde_json::json!({ "length": 100, "phase": 100 }),
+            ),
             "starts 100 ticks into a loop of 100",
         ),
         (

@@ -861,7 +861,8 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
 
     // Such a half moved to the song's start (nearer it than its phase) still starts a quarter
     // beat into the stretch.
-    let early = Clip { start: 0, length: PPQ, looping: Some(ClipLoop { length: PPQ / 2, phase: PPQ / 4 }), ..clip.clone() };
+    let early =
+        Clip { start: 0, length: PPQ, looping: Some(ClipLoop { length: PPQ / 2, phase: PPQ / 4 }), ..clip.clone() };
     let out = render_with_hit(&replaced(&looped, 30, 31, vec![early]).project, 24_000);
     assert!(near(out[0][100], 1000 + 6000 + 100), "a quarter beat in from the song's start");
     assert!(near(out[0][6000 + 100], 1000 + 100), "then the stretch from its start");

@@ -118,6 +118,12 @@ fn events_of(notes: &[crate::graph::SequencedNote]) -> Events {
 /// A live note's id: live notes release by key, not by sequence position.
 const LIVE: u32 = u32::MAX;
 
+/// How long after a note's start it still starts when it arrives new in a sequence (written as
+/// the song passed it: an overdubbed note released just before the loop jumps back to it): at
+/// once, that little late, rather than a pass later. Longer than the audio callbacks that can
+/// hold a message back.
+const CHASE_SECONDS: f64 = 0.05;
+
 /// Frames between filter coefficient updates while an envelope sweeps the cutoff.
 const FILTER_STEP: usize = 32;
 
@@ -251,6 +257,10 @@ pub struct Synth {
     /// Live notes given since the last quantum, played at its start.
     live: [(u8, u8); 16],
     live_count: usize,
+    /// Notes of a new sequence to start late at the next quantum's start (see
+    /// [`CHASE_SECONDS`]): key, velocity, note, song frame it began at.
+    chased: [(u8, u8, u32, u64); 16],
+    chased_count: usize,
 }
 
 impl Synth {
@@ -267,6 +277,48 @@ impl Synth {
             pending: None,
             live: [(0, 0); 16],
             live_count: 0,
+            chased: [(0, 0, 0, 0); 16],
+            chased_count: 0,
+        }
+    }
+
+    /// The notes of the sequence, new in it (`old` had none of that key from that frame), that
+    /// began at most [`CHASE_SECONDS`] before the song's position (and, looping, not before the
+    /// loop's start) and sound on past it with no voice playing them: noted to start now.
+    fn chase(&mut self, old: &Events) {
+        let t = self.transport;
+        if !t.playing || self.pending.is_some() {
+            self.chased_count = 0;
+            return;
+        }
+        let frame = self.song_frame;
+        // Notes chased from a sequence this one replaced before they could start stay chased
+        // where this one still holds them (at its own index for them).
+        let mut kept = 0;
+        for i in 0..self.chased_count {
+            let (key, velocity, _, start) = self.chased[i];
+            if let Some(note) = self.events.still_sounding(key, start, frame + 1).next() {
+                self.chased[kept] = (key, velocity, note, start);
+                kept += 1;
+            }
+        }
+        self.chased_count = kept;
+        let looped_back = t.loop_end > t.loop_start && frame >= t.loop_start;
+        let mut earliest = frame.saturating_sub((CHASE_SECONDS * self.sample_rate) as u64);
+        if looped_back {
+            earliest = earliest.max(t.loop_start);
+        }
+        let from = self.events.0.partition_point(|e| e.frame < earliest);
+        let to = self.events.0.partition_point(|e| e.frame < frame);
+        for e in self.events.0[from..to].iter().filter(|e| e.velocity > 0) {
+            let was_there = old.1.binary_search_by(|&(k, s, ..)| (k, s).cmp(&(e.key, e.frame))).is_ok();
+            let sounds_on = self.events.still_sounding(e.key, e.frame, frame + 1).any(|n| n == e.note);
+            let held = self.voices.iter().any(|v| v.waits_on_sequence() && v.note == e.note);
+            let chased = self.chased[..self.chased_count].iter().any(|c| c.2 == e.note);
+            if !was_there && sounds_on && !held && !chased && self.chased_count < self.chased.len() {
+                self.chased[self.chased_count] = (e.key, e.velocity, e.note, e.frame);
+                self.chased_count += 1;
+            }
         }
     }
 
@@ -383,6 +435,13 @@ impl Processor for Synth {
                 self.note_off(key, LIVE);
             }
         }
+        // Chased notes start now, unless the song moves this quantum (which would release them).
+        for i in 0..core::mem::take(&mut self.chased_count) {
+            if self.pending.is_none() {
+                let (key, velocity, note, song_start) = self.chased[i];
+                self.note_on(key, velocity, note, cx.frame, song_start, &shape);
+            }
+        }
         let out = outputs[0].channel_mut(0);
         out.fill(0.0);
         let mut offset = 0;
@@ -485,6 +544,7 @@ impl Processor for Synth {
                         None => self.voices[v].stage = Stage::Release,
                     }
                 }
+                self.chase(events);
                 self.cursor = self.events.0.partition_point(|e| e.frame < frame);
             }
             (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
@@ -673,6 +733,54 @@ mod tests {
         assert!(without_short[..4800] == unchanged[..4800]);
         assert!(without_short[4800..8000] != unchanged[4800..8000], "the short note ended early");
         assert!(without_short[9000..20_000].iter().any(|v| v.abs() > 0.01), "the long one sounds on");
+    }
+
+    #[test]
+    fn a_note_new_to_the_sequence_that_began_just_before_it_arrived_starts_at_once() {
+        let short = note(0, 100, 40);
+        let render = |change| play_then_change(&[short], None, change, 12_000);
+        let (unchanged, keys) = render(None);
+        assert!(keys.is_empty() && unchanged[4800..].iter().all(|v| *v == 0.0), "nothing sounds after the short note");
+        // At frame 4800, new notes begun 1000 frames before (within the 50 ms, 2400 frames: it
+        // starts at once), 4000 before (too long ago: it waits for the song to come round) and
+        // 100 before but already over.
+        let late = note(3800, 10_000, 60);
+        let (changed, keys) = render(Some(vec![short, note(800, 9000, 64), late, note(4700, 50, 67)]));
+        assert_eq!(keys, [60], "only the note begun just before sounds");
+        assert!(changed[..4800] == unchanged[..4800], "nothing is heard before the sequence arrives");
+        assert!(changed[4800..4928].iter().any(|v| v.abs() > 1e-3), "it starts in the quantum the sequence arrives in");
+    }
+
+    #[test]
+    fn a_note_the_song_skipped_is_not_chased_but_one_written_just_after_the_loop_jumped_back_is() {
+        // The song starts at frame 4000, in the middle of a note of the sequence: that note is
+        // not played, and a sequence arriving with it again (and a new one) does not start it.
+        let mut g = OfflineRenderer::new(SR);
+        let skipped = note(3800, 10_000, 60);
+        let s = synth(&mut g, vec![skipped]);
+        g.configure(s, "transport", transport(0, true, 4000, 0, 0)).unwrap();
+        assert!(g.render_frames(480).remove(0).iter().all(|v| *v == 0.0));
+        g.configure(s, "sequence", SettingValue::Sequence(vec![skipped, note(4100, 10_000, 62)])).unwrap();
+        g.render_frames(480);
+        let synth_of = |g: &mut OfflineRenderer| {
+            let p = g.engine_mut().processor_mut(s).and_then(|p| p.as_any_mut()).unwrap();
+            let voices = p.downcast_mut::<Synth>().unwrap().voices;
+            voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect::<Vec<_>>()
+        };
+        assert_eq!(synth_of(&mut g), [62], "the new note, not the skipped one");
+
+        // Looping 1000–5800: 600 frames after the jump back, a note at the loop's start arrives
+        // (an overdub released just before the jump): it plays from then, 600 frames late,
+        // rather than a pass later. A note from before the loop's start is not chased.
+        let mut g = OfflineRenderer::new(SR);
+        let s = synth(&mut g, Vec::new());
+        g.configure(s, "transport", transport(0, true, 0, 1000, 5800)).unwrap();
+        let before = g.render_frames(6400).remove(0);
+        assert!(before.iter().all(|v| *v == 0.0));
+        g.configure(s, "sequence", SettingValue::Sequence(vec![note(900, 4000, 50), note(1000, 2000, 60)])).unwrap();
+        let after = g.render_frames(1024).remove(0);
+        assert!(after[..128].iter().any(|v| v.abs() > 1e-3), "the loop's first note sounds at once");
+        assert_eq!(synth_of(&mut g), [60]);
     }
 
     #[test]
