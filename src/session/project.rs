@@ -281,12 +281,8 @@ pub struct Clip {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClipLoop {
     pub length: u64,
-    #[serde(default, skip_serializing_if = "is_zero_ticks")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub phase: u64,
-}
-
-fn is_zero_ticks(n: &u64) -> bool {
-    *n == 0
 }
 
 impl Clip {
@@ -351,8 +347,8 @@ pub enum ClipContent {
     },
 }
 
-fn is_zero(n: &usize) -> bool {
-    *n == 0
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 impl ClipContent {

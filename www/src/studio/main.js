@@ -268,7 +268,7 @@ app.compTake = (track, from, to, take) => {
     showMessage(describe(err));
     return false;
   }
-  if (!comp.edits.length && track.clips.some((c) => c.looping && takeOf(c.content).count > take && c.start < to && c.start + c.length > from)) {
+  if (!comp.edits.length && comp.looped) {
     showMessage('A looped take folder keeps its take: comp it before looping it', 'info');
     return false;
   }

@@ -128,13 +128,14 @@ function joinedParts(a, b) {
  * the same recording) are joined again, so comping a take over its neighbour's take leaves one
  * clip and no cut. A cut clip's
  * first part keeps its id; `fresh()` gives the other parts and their notes ids of their own.
- * Returns the edits for one batch (none when nothing would change) and the ids of the clips
- * that play the take over the span afterwards.
+ * Returns the edits for one batch (none when nothing would change), the ids of the clips that
+ * play the take over the span afterwards, and how many looped folders in the span were left.
  */
 export function compEdits(track, from, to, take, { fresh, framesInto }) {
+  const inSpan = track.clips.filter((c) => takeOf(c.content).count > take && c.start < to && c.start + c.length > from);
   // A looped folder is left as it is: its parts would repeat the loop from elsewhere.
-  const touched = track.clips.filter((c) => takeOf(c.content).count > take && c.start < to && c.start + c.length > from
-    && takeOf(c.content).index !== take && !c.looping);
+  const looped = inSpan.filter((c) => c.looping).length;
+  const touched = inSpan.filter((c) => takeOf(c.content).index !== take && !c.looping);
   const made = [];
   for (const clip of touched) {
     const end = clip.start + clip.length;
@@ -171,5 +172,5 @@ export function compEdits(track, from, to, take, { fresh, framesInto }) {
   ];
   const playing = joined.filter((c) => c.start < to && c.start + c.length > from && takeOf(c.content).count > take
     && takeOf(c.content).index === take).map((c) => c.id);
-  return { edits, playing };
+  return { edits, playing, looped };
 }
