@@ -23,6 +23,7 @@ mod panner;
 mod part;
 mod reverb;
 mod sampler;
+mod sequence;
 mod source;
 mod splitter;
 mod synth;

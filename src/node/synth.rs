@@ -7,14 +7,14 @@
 
 // Voices step through the envelope node's stages, with its segment shape and floor.
 use super::envelope::{Stage, FLOOR, SEGMENT_TIME_CONSTANTS};
+use super::sequence::{check_sequence, prepare_sequence, Events, Player, Voices, LIVE};
 use super::{params_for, NodeType, Prepare, Transport};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
 use crate::graph::{
-    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, Prepared, RenderError, SettingKind,
+    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind,
     SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
-use crate::QUANTUM;
 
 /// Voices sounding at once; a seventeenth note steals one.
 pub const VOICES: usize = 16;
@@ -55,74 +55,10 @@ pub const SPEC: NodeSpec = NodeSpec {
 pub const TYPE: NodeType =
     NodeType { spec: &SPEC, build: |config, _| Box::new(Synth::new(config)), memory: super::fixed_memory, prepare };
 
-/// A note-on (`velocity > 0`) or note-off on the song timeline, in song frames.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Event {
-    frame: u64,
-    key: u8,
-    velocity: u8,
-    /// Which note of the sequence, so an off releases the voice its own on took.
-    note: u32,
-}
-
-/// A sequence as the render side reads it: its notes' ons and offs in time order, offs first
-/// at the same frame (a repeated key retriggers); and its notes by key and start, so a sequence
-/// arriving while notes sound can tell which of them it still holds.
-#[derive(Debug, Default)]
-struct Events(Vec<Event>, Vec<Span>);
-
-/// A note of a sequence as [`Events::still_sounding`] looks it up: (key, start, end, note).
-type Span = (u8, u64, u64, u32);
-
-impl Events {
-    /// The notes of key `key` that began at song frame `start` and have not ended by `frame`
-    /// (their offs not yet played): where a voice playing that note finds it again.
-    fn still_sounding(&self, key: u8, start: u64, frame: u64) -> impl Iterator<Item = u32> + '_ {
-        let from = self.1.partition_point(|&(k, s, ..)| (k, s) < (key, start));
-        self.1[from..]
-            .iter()
-            .take_while(move |&&(k, s, ..)| (k, s) == (key, start))
-            .filter(move |&&(.., end, _)| end >= frame)
-            .map(|&(.., note)| note)
-    }
-}
-
-/// Control side: a sequence is checked for its setting and sorted, so the render side's
-/// preparation only has to pair ons with offs.
+/// Control side: a sequence is checked and sorted.
 fn prepare(setting: u8, value: SettingValue, _: &Prepare<'_>) -> Result<SettingValue, EngineError> {
-    let SettingValue::Sequence(mut notes) = value else { return Ok(value) };
-    if setting != SEQUENCE {
-        return Err(EngineError::new(ErrorCode::BadSetting, "only the sequence setting takes notes"));
-    }
-    notes.sort_by_key(|n| (n.start, n.key));
-    Ok(SettingValue::Sequence(notes))
+    check_sequence(setting, SEQUENCE, value)
 }
-
-/// A sequence's ons and offs in time order, offs first at the same frame (a repeated key
-/// retriggers). Allocates: run off the render path.
-fn events_of(notes: &[crate::graph::SequencedNote]) -> Events {
-    let mut events = Vec::with_capacity(notes.len() * 2);
-    let mut spans = Vec::with_capacity(notes.len());
-    for (i, n) in notes.iter().enumerate() {
-        let note = i as u32;
-        let end = n.start.saturating_add(n.length);
-        events.push(Event { frame: n.start, key: n.key, velocity: n.velocity, note });
-        events.push(Event { frame: end, key: n.key, velocity: 0, note });
-        spans.push((n.key, n.start, end, note));
-    }
-    events.sort_by_key(|e| (e.frame, e.velocity > 0, e.note));
-    spans.sort_unstable();
-    Events(events, spans)
-}
-
-/// A live note's id: live notes release by key, not by sequence position.
-const LIVE: u32 = u32::MAX;
-
-/// How long after a note's start it still starts when it arrives new in a sequence (written as
-/// the song passed it: an overdubbed note released just before the loop jumps back to it): at
-/// once, that little late, rather than a pass later. Longer than the audio callbacks that can
-/// hold a message back.
-const CHASE_SECONDS: f64 = 0.05;
 
 /// Frames between filter coefficient updates while an envelope sweeps the cutoff.
 const FILTER_STEP: usize = 32;
@@ -139,6 +75,7 @@ struct Shape {
     env_amount: f64,
     detune_ratio: f64,
     waveform: u8,
+    gain: f32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -244,92 +181,37 @@ fn wave(waveform: u8, phase: f64, increment: f64) -> f64 {
 #[derive(Debug)]
 pub struct Synth {
     params: [Param; 9],
-    sample_rate: f64,
     waveform: u8,
+    voices: Bank,
+    player: Player,
+}
+
+/// The synth's voices.
+#[derive(Debug)]
+struct Bank {
     voices: [Voice; VOICES],
-    events: Events,
-    /// The next event to play.
-    cursor: usize,
-    transport: Transport,
-    /// The song frame at the start of the next frame to render.
-    song_frame: u64,
-    pending: Option<Transport>,
-    /// Live notes given since the last quantum, played at its start.
-    live: [(u8, u8); 16],
-    live_count: usize,
-    /// Notes of a new sequence to start late at the next quantum's start (see
-    /// [`CHASE_SECONDS`]): key, velocity, note, song frame it began at.
-    chased: [(u8, u8, u32, u64); 16],
-    chased_count: usize,
+    sample_rate: f64,
 }
 
 impl Synth {
     pub fn new(config: &EngineConfig) -> Self {
+        let sample_rate = f64::from(config.sample_rate);
         Self {
             params: params_for(&PARAMS, config),
-            sample_rate: f64::from(config.sample_rate),
             waveform: 0,
-            voices: [Voice::IDLE; VOICES],
-            events: Events::default(),
-            cursor: 0,
-            transport: Transport::default(),
-            song_frame: 0,
-            pending: None,
-            live: [(0, 0); 16],
-            live_count: 0,
-            chased: [(0, 0, 0, 0); 16],
-            chased_count: 0,
-        }
-    }
-
-    /// The notes of the sequence, new in it (`old` had none of that key from that frame), that
-    /// began at most [`CHASE_SECONDS`] before the song's position (and, looping, not before the
-    /// loop's start) and sound on past it with no voice playing them: noted to start now.
-    fn chase(&mut self, old: &Events) {
-        let t = self.transport;
-        if !t.playing || self.pending.is_some() {
-            self.chased_count = 0;
-            return;
-        }
-        let frame = self.song_frame;
-        // Notes chased from a sequence this one replaced before they could start stay chased
-        // where this one still holds them (at its own index for them).
-        let mut kept = 0;
-        for i in 0..self.chased_count {
-            let (key, velocity, _, start) = self.chased[i];
-            if let Some(note) = self.events.still_sounding(key, start, frame + 1).next() {
-                self.chased[kept] = (key, velocity, note, start);
-                kept += 1;
-            }
-        }
-        self.chased_count = kept;
-        let looped_back = t.loop_end > t.loop_start && frame >= t.loop_start;
-        let mut earliest = frame.saturating_sub((CHASE_SECONDS * self.sample_rate) as u64);
-        if looped_back {
-            earliest = earliest.max(t.loop_start);
-        }
-        let from = self.events.0.partition_point(|e| e.frame < earliest);
-        let to = self.events.0.partition_point(|e| e.frame < frame);
-        for e in self.events.0[from..to].iter().filter(|e| e.velocity > 0) {
-            let was_there = old.1.binary_search_by(|&(k, s, ..)| (k, s).cmp(&(e.key, e.frame))).is_ok();
-            let sounds_on = self.events.still_sounding(e.key, e.frame, frame + 1).any(|n| n == e.note);
-            let held = self.voices.iter().any(|v| v.waits_on_sequence() && v.note == e.note);
-            let chased = self.chased[..self.chased_count].iter().any(|c| c.2 == e.note);
-            if !was_there && sounds_on && !held && !chased && self.chased_count < self.chased.len() {
-                self.chased[self.chased_count] = (e.key, e.velocity, e.note, e.frame);
-                self.chased_count += 1;
-            }
+            voices: Bank { voices: [Voice::IDLE; VOICES], sample_rate },
+            player: Player::new(sample_rate),
         }
     }
 
     /// This quantum's envelope and filter settings, and the output gain.
-    fn shape(&mut self, cx: &ProcessContext<'_>) -> (Shape, f32) {
+    fn shape(&mut self, cx: &ProcessContext<'_>) -> Shape {
         let values: [f64; 9] =
             core::array::from_fn(|i| f64::from(self.params[i].render(cx.time, cx.sample_rate).at(0)));
         let [gain, cutoff, resonance, env_amount, attack, decay, sustain, release, detune] = values;
-        let sr = self.sample_rate;
+        let sr = self.voices.sample_rate;
         let per_frame = |seconds: f64| (-SEGMENT_TIME_CONSTANTS / (seconds * sr).max(1.0)).exp();
-        let shape = Shape {
+        Shape {
             attack_step: 1.0 / (attack * sr).max(1.0),
             decay_coeff: per_frame(decay),
             release_coeff: per_frame(release),
@@ -339,11 +221,14 @@ impl Synth {
             env_amount,
             detune_ratio: (detune / 1200.0).exp2(),
             waveform: self.waveform,
-        };
-        (shape, gain as f32)
+            gain: gain as f32,
+        }
     }
+}
 
-    /// `song_start`: the song frame a note of the sequence began at.
+impl Voices for Bank {
+    type Shape = Shape;
+
     fn note_on(&mut self, key: u8, velocity: u8, note: u32, now: u64, song_start: u64, shape: &Shape) {
         let index = self
             .voices
@@ -384,14 +269,32 @@ impl Synth {
         }
     }
 
-    /// Moves the song to `frame`: sounding notes are released, the next event is looked up.
-    fn seek(&mut self, frame: u64) {
-        self.release_all();
-        self.song_frame = frame;
-        self.cursor = self.events.0.partition_point(|e| e.frame < frame);
+    fn holds(&self, note: u32) -> bool {
+        self.voices.iter().any(|v| v.waits_on_sequence() && v.note == note)
     }
 
-    fn render_voices(&mut self, out: &mut [f32], shape: &Shape, gain: f32) {
+    /// A note the new sequence still holds (the same key from the same frame, not yet ended)
+    /// sounds on, ended by its off there: an edit elsewhere in the clip, or notes overdubbed
+    /// while it plays, cut nothing. The old sequence's other notes end; live notes are the
+    /// player's. Each voice takes a note no other voice has taken, so two voices never wait on
+    /// one off.
+    fn rekey(&mut self, events: &Events, frame: u64) {
+        for v in 0..self.voices.len() {
+            let voice = self.voices[v];
+            if !voice.waits_on_sequence() {
+                continue;
+            }
+            let kept_before = &self.voices[..v];
+            let free = |note: &u32| !kept_before.iter().any(|o| o.waits_on_sequence() && o.note == *note);
+            match events.still_sounding(voice.key, voice.song_start, frame).find(free) {
+                Some(note) => self.voices[v].note = note,
+                None => self.voices[v].stage = Stage::Release,
+            }
+        }
+    }
+
+    fn render(&mut self, out: &mut [f32], shape: &Shape) {
+        let gain = shape.gain;
         for voice in self.voices.iter_mut().filter(|v| v.stage != Stage::Idle) {
             for chunk in out.chunks_mut(FILTER_STEP) {
                 voice.design_filter(shape, self.sample_rate);
@@ -418,83 +321,22 @@ impl Synth {
             }
         }
     }
+
+    fn all_idle(&self) -> bool {
+        self.voices.iter().all(|v| v.stage == Stage::Idle)
+    }
 }
 
 impl Processor for Synth {
     fn reset(&mut self) {
-        self.voices = [Voice::IDLE; VOICES];
+        self.voices.voices = [Voice::IDLE; VOICES];
     }
 
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
-        let (shape, gain) = self.shape(cx);
-        for i in 0..core::mem::take(&mut self.live_count) {
-            let (key, velocity) = self.live[i];
-            if velocity > 0 {
-                self.note_on(key, velocity, LIVE, cx.frame, 0, &shape);
-            } else {
-                self.note_off(key, LIVE);
-            }
-        }
-        // Chased notes start now, unless the song moves this quantum (which would release them).
-        for i in 0..core::mem::take(&mut self.chased_count) {
-            if self.pending.is_none() {
-                let (key, velocity, note, song_start) = self.chased[i];
-                self.note_on(key, velocity, note, cx.frame, song_start, &shape);
-            }
-        }
+        let shape = self.shape(cx);
         let out = outputs[0].channel_mut(0);
-        out.fill(0.0);
-        let mut offset = 0;
-        while offset < QUANTUM {
-            let mut end = QUANTUM;
-            if let Some(t) = self.pending {
-                let at = t.at.saturating_sub(cx.frame) as usize;
-                if at <= offset {
-                    self.pending = None;
-                    self.transport = t;
-                    // A transport that arrives late (the synth was made while the song played)
-                    // joins the song where it is by now.
-                    let now = cx.frame + offset as u64;
-                    self.seek(if t.playing { t.song_frame(now) } else { t.position });
-                    if !t.playing {
-                        self.release_all();
-                    }
-                    continue;
-                }
-                end = end.min(at);
-            }
-            let t = self.transport;
-            if t.playing {
-                let looping = t.loop_end > t.loop_start;
-                if looping && self.song_frame >= t.loop_end {
-                    self.seek(t.loop_start);
-                    continue;
-                }
-                while let Some(e) = self.events.0.get(self.cursor).copied().filter(|e| e.frame <= self.song_frame) {
-                    self.cursor += 1;
-                    if e.frame < self.song_frame {
-                        continue;
-                    }
-                    if e.velocity > 0 {
-                        self.note_on(e.key, e.velocity, e.note, cx.frame + offset as u64, e.frame, &shape);
-                    } else {
-                        self.note_off(e.key, e.note);
-                    }
-                }
-                if let Some(e) = self.events.0.get(self.cursor) {
-                    end = end.min(offset + (e.frame - self.song_frame).min(QUANTUM as u64) as usize);
-                }
-                if looping {
-                    end = end.min(offset + (t.loop_end - self.song_frame).min(QUANTUM as u64) as usize);
-                }
-            }
-            self.render_voices(&mut out[offset..end], &shape, gain);
-            if t.playing {
-                self.song_frame += (end - offset) as u64;
-            }
-            offset = end;
-        }
-        if self.voices.iter().all(|v| v.stage == Stage::Idle) && !out.iter().any(|v| *v != 0.0) {
+        self.player.render(&mut self.voices, &shape, out, cx.frame);
+        if self.voices.all_idle() && !out.iter().any(|v| *v != 0.0) {
             outputs[0].set_silent(1);
         } else {
             outputs[0].set_audible(1);
@@ -511,51 +353,22 @@ impl Processor for Synth {
     }
 
     fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
-        if let (SEQUENCE, SettingValue::Sequence(notes)) = (setting, &*value) {
-            *value = SettingValue::Prepared(Prepared(Some(Box::new(events_of(notes)))));
+        if setting == SEQUENCE {
+            prepare_sequence(value);
         }
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
         match (setting, &mut *value) {
             (WAVEFORM, &mut SettingValue::Choice(i)) => self.waveform = i.min(3),
-            (SEQUENCE, SettingValue::Prepared(Prepared(prepared))) => {
-                let Some(events) = prepared.as_mut().and_then(|b| b.downcast_mut::<Events>()) else {
-                    return Err(RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"));
-                };
-                // The old sequence goes back into the command, to be dropped off the render path.
-                core::mem::swap(&mut self.events, events);
-                // A note the new sequence still holds (the same key from the same frame, not
-                // yet ended) sounds on, ended by its off there: an edit elsewhere in the clip,
-                // or notes overdubbed while it plays, cut nothing. The old sequence's other
-                // notes end; live notes are the player's. Each voice takes a note no other
-                // voice has taken, so two voices never wait on one off.
-                let frame = self.song_frame;
-                for v in 0..self.voices.len() {
-                    let voice = self.voices[v];
-                    if !voice.waits_on_sequence() {
-                        continue;
-                    }
-                    let kept_before = &self.voices[..v];
-                    let free = |note: &u32| !kept_before.iter().any(|o| o.waits_on_sequence() && o.note == *note);
-                    let found = self.events.still_sounding(voice.key, voice.song_start, frame).find(free);
-                    match found {
-                        Some(note) => self.voices[v].note = note,
-                        None => self.voices[v].stage = Stage::Release,
-                    }
-                }
-                self.chase(events);
-                self.cursor = self.events.0.partition_point(|e| e.frame < frame);
-            }
+            (SEQUENCE, value) => self
+                .player
+                .set_sequence(value, &mut self.voices)
+                .map_err(|()| RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"))?,
             (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
-                self.pending = Some(Transport { at, playing, position, loop_start, loop_end });
+                self.player.set_transport(Transport { at, playing, position, loop_start, loop_end });
             }
-            (NOTE, &mut SettingValue::Note { key, velocity }) => {
-                if self.live_count < self.live.len() {
-                    self.live[self.live_count] = (key, velocity);
-                    self.live_count += 1;
-                }
-            }
+            (NOTE, &mut SettingValue::Note { key, velocity }) => self.player.live_note(key, velocity),
             _ => return Err(RenderError::new(ErrorCode::BadSetting, "a synth does not take that setting")),
         }
         Ok(())
@@ -686,7 +499,7 @@ mod tests {
         }
         out.extend(g.render_frames(5200).remove(0));
         let synth = g.engine_mut().processor_mut(s).and_then(|p| p.as_any_mut()).unwrap();
-        let voices = &synth.downcast_mut::<Synth>().unwrap().voices;
+        let voices = &synth.downcast_mut::<Synth>().unwrap().voices.voices;
         let mut keys: Vec<u8> = voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
         keys.sort_unstable();
         out.extend(g.render_frames(frames - 10_000).remove(0));
@@ -764,7 +577,7 @@ mod tests {
         g.render_frames(480);
         let synth_of = |g: &mut OfflineRenderer| {
             let p = g.engine_mut().processor_mut(s).and_then(|p| p.as_any_mut()).unwrap();
-            let voices = p.downcast_mut::<Synth>().unwrap().voices;
+            let voices = p.downcast_mut::<Synth>().unwrap().voices.voices;
             voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect::<Vec<_>>()
         };
         assert_eq!(synth_of(&mut g), [62], "the new note, not the skipped one");
@@ -797,7 +610,7 @@ mod tests {
             .and_then(|p| p.as_any_mut())
             .and_then(|a| a.downcast_mut::<Synth>())
             .unwrap();
-        let keys: Vec<u8> = synth.voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
+        let keys: Vec<u8> = synth.voices.voices.iter().filter(|v| v.stage != Stage::Idle).map(|v| v.key).collect();
         assert_eq!(keys.len(), VOICES);
         assert!((44..60).all(|k| keys.contains(&k)), "the four oldest (40–43) were stolen: {keys:?}");
     }
