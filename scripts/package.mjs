@@ -59,7 +59,7 @@ async function writeTypes() {
 
 export interface ParamDescription { name: string; defaultValue: number; minValue: number; maxValue: number; automationRate: 'a-rate' | 'k-rate'; control: { min: number; max: number; log: boolean } }
 export interface SettingDescription { name: string; type: string; choices?: string[]; min?: number; max?: number; atCreation: boolean; defaultValue?: number | null }
-export interface NodeDescription { name: string; factory: string; numberOfInputs: number; numberOfOutputs: number; channels: string; params: ParamDescription[]; settings: SettingDescription[]; latencySeconds: number; tailSeconds: number | null; source: boolean; captures: boolean; reading: string | null }
+export interface NodeDescription { name: string; factory: string; numberOfInputs: number; numberOfOutputs: number; channels: string; params: ParamDescription[]; settings: SettingDescription[]; latencySeconds: number; tailSeconds: number | null; source: boolean; captures: boolean; reading: string | null; keys: { key: number; name: string }[] }
 export interface SampleBuffer { sampleRate: number; channels: Float32Array[] }
 export interface PeriodicWaveLike { real: Float32Array; imag: Float32Array; disableNormalization?: boolean }
 export interface Levels { peak: [number, number]; rms: [number, number] }

@@ -176,6 +176,7 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
     g.configure(id("buffer-source"), "buffer", samples(5000)).unwrap();
     // The synth plays a sequence on a looping song timeline.
     g.connect(id("synth"), mixer).unwrap();
+    g.connect(id("drums"), mixer).unwrap();
     let notes = |n: u64| {
         SettingValue::Sequence(
             (0..n)
@@ -187,6 +188,8 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
     let transport =
         |at: u64| SettingValue::Transport { at, playing: true, position: 0, loop_start: 0, loop_end: 20_000 };
     g.configure(id("synth"), "transport", transport(300)).unwrap();
+    g.configure(id("drums"), "sequence", notes(40)).unwrap();
+    g.configure(id("drums"), "transport", transport(300)).unwrap();
     g.configure(id("buffer-source"), "loop", SettingValue::Flag(true)).unwrap();
     g.configure(id("waveshaper"), "curve", SettingValue::Curve(vec![-1.0, 0.0, 1.0])).unwrap();
     g.choose(id("waveshaper"), "oversample", "4x").unwrap();
@@ -251,6 +254,8 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
                 g.configure(id("buffer-source"), "buffer", samples(800)).unwrap();
                 g.configure(id("synth"), "sequence", notes(25)).unwrap();
                 g.configure(id("synth"), "note", SettingValue::Note { key: 60, velocity: 100 }).unwrap();
+                g.configure(id("drums"), "sequence", notes(25)).unwrap();
+                g.configure(id("drums"), "note", SettingValue::Note { key: 42, velocity: 100 }).unwrap();
                 g.configure(id("convolver"), "buffer", samples(1000)).unwrap();
                 g.configure(
                     id("oscillator"),
@@ -261,7 +266,10 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
                 g.automate(id("gain"), "gain", AutomationEvent::CancelScheduledValues { time: 0.0 }).unwrap();
             }
             15 => g.controller_mut().meter(id("gain"), false).unwrap(),
-            18 => g.configure(id("synth"), "transport", transport(u64::from(quantum) * 128 + 77)).unwrap(),
+            18 => {
+                g.configure(id("synth"), "transport", transport(u64::from(quantum) * 128 + 77)).unwrap();
+                g.configure(id("drums"), "transport", transport(u64::from(quantum) * 128 + 77)).unwrap();
+            }
             20 => g.automate(id("envelope"), "gate", AutomationEvent::SetValueAtTime { value: 0.0, time: t }).unwrap(),
             30 => {
                 g.remove(id("reverb")).unwrap();

@@ -867,3 +867,58 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
     assert!(near(out[0][100], 1000 + 6000 + 100), "a quarter beat in from the song's start");
     assert!(near(out[0][6000 + 100], 1000 + 100), "then the stretch from its start");
 }
+
+/// A beat for the drum kit: closed hats on four beats at 120 BPM (each over well before the
+/// next, so the onsets stand apart).
+fn four_hats() -> History {
+    let mut h = History::new(Project::new("hats"));
+    let notes = (0..4).map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 4, key: 42, velocity: 100 });
+    let kit = Device { id: 50, kind: "drums".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    let track = Track {
+        id: 1,
+        name: "Beat".into(),
+        kind: TrackKind::Midi,
+        instrument: Some(kit),
+        clips: vec![Clip {
+            id: 2,
+            start: 0,
+            length: 4 * PPQ,
+            content: ClipContent::midi(notes.collect()),
+            looping: None,
+        }],
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+        automation: Vec::new(),
+    };
+    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    h
+}
+
+#[test]
+fn a_drum_track_hits_on_the_grid_and_goes_out_and_comes_back_on_the_general_midi_drum_channel() {
+    let h = four_hats();
+    let (out, _, _) = render(&h.project, 4 * 24_000);
+    assert_eq!(sound_starts(&out[0], 1000), [0, 24_000, 48_000, 72_000]);
+    assert_eq!(sound_starts(&out[1], 1000), [0, 24_000, 48_000, 72_000]);
+
+    let bytes = quaver::session::import::song_of(&h.project, None).write().unwrap();
+    let song = quaver::formats::midi::Song::read(&bytes).unwrap();
+    assert!(song.tracks[0].notes.iter().all(|n| n.channel == 9), "drums are written on channel 10");
+    let mut back = History::new(Project::new("imported"));
+    back.edit(quaver::session::import::midi_song(&back.project, &song, 0).unwrap()).unwrap();
+    let track = &back.project.tracks[0];
+    assert_eq!(track.instrument.as_ref().map(|d| d.kind.as_str()), Some("drums"), "channel 10 comes back as drums");
+    let (again, _, _) = render(&back.project, 4 * 24_000);
+    assert_eq!(again[0], out[0], "the imported beat plays as the one exported");
+
+    // A synth track goes out on another channel and comes back with the default synth.
+    let synth = four_beats();
+    let song =
+        quaver::formats::midi::Song::read(&quaver::session::import::song_of(&synth.project, None).write().unwrap())
+            .unwrap();
+    assert!(song.tracks[0].notes.iter().all(|n| n.channel == 0));
+    let mut back = History::new(Project::new("imported"));
+    back.edit(quaver::session::import::midi_song(&back.project, &song, 0).unwrap()).unwrap();
+    assert!(back.project.tracks[0].instrument.is_none());
+}

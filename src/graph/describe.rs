@@ -167,6 +167,8 @@ pub struct NodeSpec {
     /// Made by hosts for their own plumbing (a parted bounce's ends), never offered to JS:
     /// `describe()` leaves it out.
     pub internal: bool,
+    /// The keys an instrument gives names to (a drum kit's drums), for a piano roll's rows.
+    pub keys: &'static [(u8, &'static str)],
 }
 
 impl NodeSpec {
@@ -187,6 +189,7 @@ impl NodeSpec {
         captures: false,
         reading: None,
         internal: false,
+        keys: &[],
     };
 
     /// No input, one mono output that plays until stopped: the start of the scheduled
@@ -247,8 +250,16 @@ impl NodeSpec {
             source: self.source,
             captures: self.captures,
             reading: self.reading,
+            keys: self.keys.iter().map(|&(key, name)| KeyName { key, name }).collect(),
         }
     }
+}
+
+/// A key an instrument names (`{ key: 36, name: "Kick" }`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyName {
+    pub key: u8,
+    pub name: &'static str,
 }
 
 /// [`ParamSpec`] with its bounds as numbers.
@@ -286,4 +297,5 @@ pub struct NodeDescription {
     pub source: bool,
     pub captures: bool,
     pub reading: Option<&'static str>,
+    pub keys: Vec<KeyName>,
 }

@@ -10,6 +10,7 @@ mod compressor;
 mod constant;
 mod convolver;
 mod delay;
+mod drums;
 mod envelope;
 mod gain;
 mod host;
@@ -138,6 +139,7 @@ pub static REGISTRY: &[NodeType] = &[
     limiter::TYPE,
     compressor::TYPE,
     synth::TYPE,
+    drums::TYPE,
     clip::TYPE,
     automation::TYPE,
     part::OUT,

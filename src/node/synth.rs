@@ -165,7 +165,7 @@ fn blep(phase: f64, increment: f64) -> f64 {
 }
 
 #[inline]
-fn wave(waveform: u8, phase: f64, increment: f64) -> f64 {
+pub(super) fn wave(waveform: u8, phase: f64, increment: f64) -> f64 {
     match waveform {
         0 => 2.0 * phase - 1.0 - blep(phase, increment),
         1 => {

@@ -596,7 +596,7 @@ pub struct GraphSync {
 
 /// Kinds that play on the song's timeline and take its transport.
 fn on_timeline(kind: &str) -> bool {
-    matches!(kind, "synth" | "audio-clip" | "automation")
+    crate::node::find(kind).is_some_and(|(_, t)| t.spec.setting_index("transport").is_some())
 }
 
 fn set_param(g: &mut Controller, id: NodeId, name: &str, value: f32) -> Result<(), EngineError> {

@@ -3,8 +3,13 @@
 //! one clip) as a format 1 file on the project's own grid.
 
 use super::edit::Edit;
-use super::project::{Clip, ClipContent, Note, Project, Strip, TempoChange, Track, TrackKind, PPQ};
+use super::project::{Clip, ClipContent, Device, Note, Project, Strip, TempoChange, Track, TrackKind, PPQ};
 use crate::formats::midi::{self, Song, TickRate};
+
+/// The drum kit's kind name.
+const DRUMS: &str = "drums";
+/// General MIDI's drum channel (10, counted from 1).
+const GM_DRUMS: u8 = 9;
 
 /// The edit that adds `song`'s tracks at `at` ticks, with fresh ids; `None` if the song has
 /// no notes. Ticks are rescaled from the file's grid to [`PPQ`] (rounded, each note at least a
@@ -44,11 +49,14 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
         let bar = PPQ * 4;
         let length = end.div_ceil(bar).max(1) * bar;
         let clip = Clip { id: id(), start: at, length, content: ClipContent::midi(notes), looping: None };
+        // A track played on General MIDI's drum channel gets the drum kit.
+        let drums = t.notes.iter().all(|n| n.channel == GM_DRUMS);
+        let fallback = if drums { "Drums".to_string() } else { format!("MIDI {}", index + 1) };
         let track = Track {
             id: id(),
-            name: t.name.clone().unwrap_or_else(|| format!("MIDI {}", index + 1)),
+            name: t.name.clone().unwrap_or(fallback),
             kind: TrackKind::Midi,
-            instrument: None,
+            instrument: drums.then(|| Device::new(id(), DRUMS)),
             clips: vec![clip],
             strip: Strip::default(),
             inserts: Vec::new(),
@@ -85,8 +93,10 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
 pub fn song_of(project: &Project, clip: Option<super::Id>) -> Song {
     let mut tracks = Vec::new();
     for (index, t) in project.tracks.iter().filter(|t| t.kind == TrackKind::Midi).enumerate() {
-        // One channel per track (skipping 10, General MIDI's drums), so players keep them apart.
-        let channel = [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15][index % 15];
+        // One channel per track (skipping 10, General MIDI's drums), so players keep them apart;
+        // a drum kit's track plays on channel 10, where General MIDI players put drums.
+        let drums = t.instrument.as_ref().is_some_and(|d| d.kind == DRUMS);
+        let channel = if drums { GM_DRUMS } else { [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15][index % 15] };
         let mut notes = Vec::new();
         for c in t.clips.iter().filter(|c| clip.is_none_or(|id| id == c.id)) {
             let origin = if clip.is_some() { 0 } else { c.start };

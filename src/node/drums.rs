@@ -1,0 +1,633 @@
+//! Render thread: the workstation's drum kit, an instrument that synthesises its drums, as the
+//! classic drum machines do, on the General MIDI drum keys (36 kick, 38 snare, 42 closed
+//! hi-hat, …; [`KEYS`]). Each hit is a one-shot: a pitched sine falling to its note (kick,
+//! toms), filtered noise (snare, clap, hats, cymbals), or six detuned square waves for the
+//! metal (hats, cymbals, cowbell), each with its own decay; a note's length does not matter,
+//! and a closed or pedal hi-hat chokes an open one. Notes come from the shared sequence player
+//! (`sequence`, `transport`, `note`), so drums land on the exact frame as the synth's notes do.
+
+use super::envelope::SEGMENT_TIME_CONSTANTS;
+use super::sequence::{check_sequence, prepare_sequence, Events, Player, Voices};
+use super::synth::wave;
+use super::{params_for, NodeType, Prepare, Transport};
+use crate::dsp::biquad::{Coefficients, Design, FilterType};
+use crate::graph::{
+    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind,
+    SettingSpec, SettingValue,
+};
+use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
+
+/// Hits sounding at once; another steals the oldest.
+const VOICES: usize = 16;
+
+const PARAMS: [ParamSpec; 4] = [
+    ParamSpec::new("gain", 0.8, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
+    ParamSpec::new("tune", 0.0, Bound::Value(-24.0), Bound::Value(24.0)).k_rate().control(-12.0, 12.0),
+    ParamSpec::new("decay", 1.0, Bound::Value(0.1), Bound::Value(8.0)).k_rate().log_control(0.25, 4.0),
+    ParamSpec::new("tone", 0.5, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
+];
+const SEQUENCE: u8 = 0;
+const TRANSPORT: u8 = 1;
+const NOTE: u8 = 2;
+const SETTINGS: [SettingSpec; 3] = [
+    SettingSpec::new("sequence", SettingKind::Sequence),
+    SettingSpec::new("transport", SettingKind::Transport),
+    SettingSpec::new("note", SettingKind::Note),
+];
+
+/// The keys that sound, by their General MIDI names; the others are silent.
+pub const KEYS: [(u8, &str); 22] = [
+    (35, "Kick 2"),
+    (36, "Kick"),
+    (37, "Rim"),
+    (38, "Snare"),
+    (39, "Clap"),
+    (40, "Snare 2"),
+    (41, "Low floor tom"),
+    (42, "Closed hat"),
+    (43, "High floor tom"),
+    (44, "Pedal hat"),
+    (45, "Low tom"),
+    (46, "Open hat"),
+    (47, "Low mid tom"),
+    (48, "High mid tom"),
+    (49, "Crash"),
+    (50, "High tom"),
+    (51, "Ride"),
+    (53, "Ride bell"),
+    (55, "Splash"),
+    (56, "Cowbell"),
+    (57, "Crash 2"),
+    (59, "Ride 2"),
+];
+
+pub const SPEC: NodeSpec = NodeSpec {
+    name: "drums",
+    factory: "createDrums",
+    inputs: 0,
+    channels: ChannelRule::Mono,
+    params: &PARAMS,
+    settings: &SETTINGS,
+    tail_seconds: f64::INFINITY,
+    keys: &KEYS,
+    ..NodeSpec::EFFECT
+};
+pub const TYPE: NodeType =
+    NodeType { spec: &SPEC, build: |config, _| Box::new(Drums::new(config)), memory: super::fixed_memory, prepare };
+
+fn prepare(setting: u8, value: SettingValue, _: &Prepare<'_>) -> Result<SettingValue, EngineError> {
+    check_sequence(setting, SEQUENCE, value)
+}
+
+/// The 808's six hi-hat and cymbal oscillators, in Hz.
+const METAL: [f64; 6] = [205.3, 304.4, 369.6, 522.7, 540.0, 800.0];
+
+/// What one drum is made of, before the kit's knobs: decays as seconds to fall 60 dB, levels
+/// linear.
+#[derive(Clone, Copy, Debug)]
+struct Recipe {
+    /// A sine falling from `top` to `base` Hz (time constant `sweep`), decaying over `ring`.
+    sine: f64,
+    top: f64,
+    base: f64,
+    sweep: f64,
+    ring: f64,
+    /// Noise and metal through one filter, decaying over `hiss`.
+    noise: f64,
+    metal: f64,
+    /// The metal's pitch: 1 gives the 808's oscillators.
+    metal_pitch: f64,
+    filter: FilterType,
+    cutoff: f64,
+    q: f64,
+    hiss: f64,
+    /// A clap's three quick bursts before its tail.
+    bursts: bool,
+    /// Ends open hi-hats (closed and pedal hats).
+    chokes: bool,
+    /// Choked by a closed or pedal hat (the open hat).
+    choked: bool,
+}
+
+const QUIET: Recipe = Recipe {
+    sine: 0.0,
+    top: 0.0,
+    base: 0.0,
+    sweep: 1.0,
+    ring: 0.01,
+    noise: 0.0,
+    metal: 0.0,
+    metal_pitch: 1.0,
+    filter: FilterType::Highpass,
+    cutoff: 1000.0,
+    q: 0.0,
+    hiss: 0.01,
+    bursts: false,
+    chokes: false,
+    choked: false,
+};
+
+/// The drum on key `key`, if it has one.
+fn recipe(key: u8) -> Option<Recipe> {
+    let tom = |hz: f64| Recipe {
+        sine: 0.7,
+        top: hz * 1.6,
+        base: hz,
+        sweep: 0.05,
+        ring: 0.9,
+        noise: 0.06,
+        hiss: 0.15,
+        ..QUIET
+    };
+    let hat = |hiss: f64| Recipe {
+        noise: 0.35,
+        metal: 0.25,
+        filter: FilterType::Highpass,
+        cutoff: 7000.0,
+        q: 3.0,
+        hiss,
+        ..QUIET
+    };
+    let cymbal = |hiss: f64, metal: f64| Recipe {
+        noise: 0.3,
+        metal,
+        metal_pitch: 1.5,
+        filter: FilterType::Highpass,
+        cutoff: 4500.0,
+        q: 0.0,
+        hiss,
+        ..QUIET
+    };
+    Some(match key {
+        35 | 36 => Recipe {
+            sine: 1.0,
+            top: 150.0,
+            base: if key == 35 { 42.0 } else { 50.0 },
+            sweep: 0.03,
+            ring: if key == 35 { 1.0 } else { 0.8 },
+            noise: 0.08,
+            filter: FilterType::Lowpass,
+            cutoff: 3000.0,
+            hiss: 0.015,
+            ..QUIET
+        },
+        37 => Recipe {
+            sine: 0.6,
+            top: 1700.0,
+            base: 1700.0,
+            ring: 0.05,
+            noise: 0.3,
+            filter: FilterType::Bandpass,
+            cutoff: 2500.0,
+            q: 2.0,
+            hiss: 0.05,
+            ..QUIET
+        },
+        38 | 40 => Recipe {
+            sine: 0.5,
+            top: 330.0,
+            base: 185.0,
+            sweep: 0.01,
+            ring: 0.25,
+            noise: 0.8,
+            filter: FilterType::Bandpass,
+            cutoff: if key == 38 { 2500.0 } else { 3200.0 },
+            q: 0.7,
+            hiss: 0.35,
+            ..QUIET
+        },
+        39 => Recipe {
+            noise: 1.6,
+            filter: FilterType::Bandpass,
+            cutoff: 1100.0,
+            q: 1.5,
+            hiss: 0.35,
+            bursts: true,
+            ..QUIET
+        },
+        41 | 43 | 45 | 47 | 48 | 50 => tom(440.0 * ((f64::from(key) - 69.0) / 12.0).exp2()),
+        42 => Recipe { chokes: true, ..hat(0.12) },
+        44 => Recipe { chokes: true, ..hat(0.08) },
+        46 => Recipe { choked: true, ..hat(0.8) },
+        49 | 57 => cymbal(2.5, 0.15),
+        55 => cymbal(1.2, 0.15),
+        51 | 59 => Recipe { cutoff: 5500.0, q: 2.0, ..cymbal(2.0, 0.35) },
+        53 => Recipe { metal_pitch: 2.0, cutoff: 3000.0, q: 4.0, filter: FilterType::Bandpass, ..cymbal(1.5, 1.2) },
+        56 => Recipe {
+            metal: 0.9,
+            metal_pitch: 540.0 / METAL[4],
+            filter: FilterType::Bandpass,
+            cutoff: 800.0,
+            q: 2.0,
+            hiss: 0.4,
+            ..QUIET
+        },
+        _ => return None,
+    })
+}
+
+/// The knobs as one quantum reads them.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    gain: f32,
+    /// Frequency ratio from `tune`.
+    pitch: f64,
+    /// Scales every decay time.
+    decay: f64,
+    /// Scales the noise filter's frequency, an octave down to an octave up.
+    brightness: f64,
+}
+
+/// Levels below this end a hit (-80 dB).
+const END: f64 = 1e-4;
+
+/// The sine's fade-in at the start of a hit, in frames, so it starts with a step no bigger than
+/// one frame's worth of the fade (and is not silent on its first frame).
+const FADE_IN: f64 = 24.0;
+
+#[derive(Clone, Copy, Debug)]
+struct Voice {
+    sounding: bool,
+    started: u64,
+    velocity: f64,
+    age: f64,
+    recipe: Recipe,
+    /// Per-frame decay multipliers and the current levels.
+    ring_step: f64,
+    ring: f64,
+    hiss_step: f64,
+    hiss: f64,
+    sweep_step: f64,
+    sweep: f64,
+    top: f64,
+    base: f64,
+    phase: f64,
+    metal_phases: [f64; 6],
+    metal_increments: [f64; 6],
+    coeffs: Coefficients,
+    filter: [f64; 4],
+    seed: u32,
+}
+
+impl Voice {
+    const IDLE: Voice = Voice {
+        sounding: false,
+        started: 0,
+        velocity: 0.0,
+        age: 0.0,
+        recipe: QUIET,
+        ring_step: 0.0,
+        ring: 0.0,
+        hiss_step: 0.0,
+        hiss: 0.0,
+        sweep_step: 0.0,
+        sweep: 0.0,
+        top: 0.0,
+        base: 0.0,
+        phase: 0.0,
+        metal_phases: [0.0; 6],
+        metal_increments: [0.0; 6],
+        coeffs: Coefficients::gain(1.0),
+        filter: [0.0; 4],
+        seed: 1,
+    };
+
+    fn noise(&mut self) -> f64 {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 17;
+        self.seed ^= self.seed << 5;
+        f64::from(self.seed) / f64::from(u32::MAX) * 2.0 - 1.0
+    }
+
+    fn sample(&mut self, sample_rate: f64) -> f64 {
+        let r = self.recipe;
+        let mut out = 0.0;
+        if r.sine > 0.0 {
+            let hz = self.base + (self.top - self.base) * self.sweep;
+            let fade = ((self.age + 1.0) / FADE_IN).min(1.0);
+            out += r.sine * self.ring * fade * (core::f64::consts::TAU * self.phase).sin();
+            self.phase = (self.phase + hz / sample_rate).fract();
+            self.sweep *= self.sweep_step;
+            self.ring *= self.ring_step;
+        }
+        if r.noise > 0.0 || r.metal > 0.0 {
+            let mut x = r.noise * self.noise();
+            if r.metal > 0.0 {
+                let mut metal = 0.0;
+                for (phase, increment) in self.metal_phases.iter_mut().zip(self.metal_increments) {
+                    metal += wave(1, *phase, increment);
+                    *phase = (*phase + increment).fract();
+                }
+                x += r.metal * metal / 6.0;
+            }
+            let c = self.coeffs;
+            let [x1, x2, y1, y2] = self.filter;
+            let y = c.b0 * x + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
+            self.filter = [x, x1, y, y1].map(|v| if v.abs() < 1e-30 { 0.0 } else { v });
+            let level = if r.bursts && self.age < 0.03 * sample_rate {
+                // Three hand claps 10 ms apart, each dying in a few milliseconds.
+                let since = self.age % (0.01 * sample_rate);
+                (-since / (0.003 * sample_rate)).exp()
+            } else {
+                self.hiss
+            };
+            out += y * level;
+            if !r.bursts || self.age >= 0.03 * sample_rate {
+                self.hiss *= self.hiss_step;
+            }
+        }
+        self.age += 1.0;
+        if self.ring < END && self.hiss < END {
+            self.sounding = false;
+        }
+        out * self.velocity
+    }
+}
+
+/// The kit's hits.
+#[derive(Debug)]
+struct Kit {
+    voices: [Voice; VOICES],
+    sample_rate: f64,
+}
+
+impl Voices for Kit {
+    type Shape = Shape;
+
+    fn note_on(&mut self, key: u8, velocity: u8, _note: u32, now: u64, _song_start: u64, shape: &Shape) {
+        let Some(mut r) = recipe(key) else { return };
+        let sr = self.sample_rate;
+        if r.chokes {
+            for v in self.voices.iter_mut().filter(|v| v.sounding && v.recipe.choked) {
+                // Closed fast, not cut: 60 dB down in 20 ms.
+                v.hiss_step = (-SEGMENT_TIME_CONSTANTS / (0.02 * sr)).exp();
+            }
+        }
+        let index = self
+            .voices
+            .iter()
+            .position(|v| !v.sounding)
+            .unwrap_or_else(|| self.voices.iter().enumerate().min_by_key(|(_, v)| v.started).map_or(0, |(i, _)| i));
+        r.cutoff = (r.cutoff * shape.brightness).min(sr * 0.45);
+        let per_frame = |seconds: f64| (-SEGMENT_TIME_CONSTANTS / (seconds * shape.decay * sr).max(1.0)).exp();
+        let metal_hz = |hz: f64| hz * r.metal_pitch * shape.pitch / sr;
+        let design = Design { kind: r.filter, frequency: r.cutoff, detune: 0.0, q: r.q, gain_db: 0.0 };
+        self.voices[index] = Voice {
+            sounding: true,
+            started: now,
+            velocity: f64::from(velocity) / 127.0,
+            age: 0.0,
+            recipe: r,
+            ring_step: per_frame(r.ring),
+            ring: if r.sine > 0.0 { 1.0 } else { 0.0 },
+            hiss_step: per_frame(r.hiss),
+            hiss: if r.noise > 0.0 || r.metal > 0.0 { 1.0 } else { 0.0 },
+            // The sweep keeps its own time: the drum's pitch falls as fast at any decay.
+            sweep_step: (-1.0 / (r.sweep * sr)).exp(),
+            sweep: 1.0,
+            top: r.top * shape.pitch,
+            base: r.base * shape.pitch,
+            phase: 0.25,
+            // The 808's oscillators run free: a hit finds them anywhere in their cycles.
+            metal_phases: [0.05, 0.31, 0.17, 0.62, 0.44, 0.83],
+            metal_increments: METAL.map(metal_hz),
+            coeffs: design.coefficients(sr),
+            filter: [0.0; 4],
+            seed: 0x9E37_79B9 ^ (u32::from(key) << 16) ^ (now as u32),
+        };
+        if self.voices[index].seed == 0 {
+            self.voices[index].seed = 1;
+        }
+    }
+
+    /// A hit rings out whatever its note's length.
+    fn note_off(&mut self, _key: u8, _note: u32) {}
+
+    /// The song moved: hits ring out (cutting them would click).
+    fn release_all(&mut self) {}
+
+    fn holds(&self, _note: u32) -> bool {
+        false
+    }
+
+    fn rekey(&mut self, _events: &Events, _frame: u64) {}
+
+    fn render(&mut self, out: &mut [f32], shape: &Shape) {
+        for voice in self.voices.iter_mut().filter(|v| v.sounding) {
+            for sample in out.iter_mut() {
+                *sample += voice.sample(self.sample_rate) as f32 * shape.gain;
+                if !voice.sounding {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn all_idle(&self) -> bool {
+        !self.voices.iter().any(|v| v.sounding)
+    }
+}
+
+/// A drum kit playing a sequence on the song's timeline.
+#[derive(Debug)]
+pub struct Drums {
+    params: [Param; 4],
+    kit: Kit,
+    player: Player,
+}
+
+impl Drums {
+    pub fn new(config: &EngineConfig) -> Self {
+        let sample_rate = f64::from(config.sample_rate);
+        Self {
+            params: params_for(&PARAMS, config),
+            kit: Kit { voices: [Voice::IDLE; VOICES], sample_rate },
+            player: Player::new(sample_rate),
+        }
+    }
+
+    fn shape(&mut self, cx: &ProcessContext<'_>) -> Shape {
+        let [gain, tune, decay, tone] =
+            core::array::from_fn(|i| f64::from(self.params[i].render(cx.time, cx.sample_rate).at(0)));
+        Shape { gain: gain as f32, pitch: (tune / 12.0).exp2(), decay, brightness: ((tone - 0.5) * 2.0).exp2() }
+    }
+}
+
+impl Processor for Drums {
+    fn reset(&mut self) {
+        self.kit.voices = [Voice::IDLE; VOICES];
+    }
+
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+        let shape = self.shape(cx);
+        let out = outputs[0].channel_mut(0);
+        self.player.render(&mut self.kit, &shape, out, cx.frame);
+        if self.kit.all_idle() && !out.iter().any(|v| *v != 0.0) {
+            outputs[0].set_silent(1);
+        } else {
+            outputs[0].set_audible(1);
+        }
+        Status::Normal
+    }
+
+    fn params(&mut self) -> &mut [Param] {
+        &mut self.params
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn core::any::Any> {
+        Some(self)
+    }
+
+    fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
+        if setting == SEQUENCE {
+            prepare_sequence(value);
+        }
+    }
+
+    fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
+        match (setting, &mut *value) {
+            (SEQUENCE, value) => self
+                .player
+                .set_sequence(value, &mut self.kit)
+                .map_err(|()| RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"))?,
+            (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
+                self.player.set_transport(Transport { at, playing, position, loop_start, loop_end });
+            }
+            (NOTE, &mut SettingValue::Note { key, velocity }) => self.player.live_note(key, velocity),
+            _ => return Err(RenderError::new(ErrorCode::BadSetting, "a drum kit does not take that setting")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KEYS;
+    use crate::analysis::sound_starts;
+    use crate::graph::{NodeId, SequencedNote, SettingValue};
+    use crate::offline::OfflineRenderer;
+
+    const SR: f32 = 48_000.0;
+
+    /// A kit into the destination, playing `notes` from the song's start.
+    fn kit(notes: &[(u64, u8, u8)], knobs: &[(&str, f32)]) -> (OfflineRenderer, NodeId) {
+        let mut g = OfflineRenderer::new(SR);
+        let d = g.add("drums").unwrap();
+        for (name, value) in knobs {
+            g.set(d, name, *value).unwrap();
+        }
+        let sequence =
+            notes.iter().map(|&(start, key, velocity)| SequencedNote { start, length: 100, key, velocity }).collect();
+        g.configure(d, "sequence", SettingValue::Sequence(sequence)).unwrap();
+        let transport = SettingValue::Transport { at: 0, playing: true, position: 0, loop_start: 0, loop_end: 0 };
+        g.configure(d, "transport", transport).unwrap();
+        g.connect(d, g.destination()).unwrap();
+        (g, d)
+    }
+
+    fn play(notes: &[(u64, u8, u8)], knobs: &[(&str, f32)], frames: usize) -> Vec<f32> {
+        kit(notes, knobs).0.render_frames(frames).remove(0)
+    }
+
+    fn rms(samples: &[f32]) -> f64 {
+        (samples.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>() / samples.len() as f64).sqrt()
+    }
+
+    /// The mean frequency of a sound, from how much its first difference carries: for a sine of
+    /// `f` Hz the ratio of their energies is (2 sin(π f / rate))².
+    fn mean_hz(samples: &[f32]) -> f64 {
+        let diff: Vec<f32> = samples.windows(2).map(|w| w[1] - w[0]).collect();
+        let ratio = (rms(&diff) / rms(samples)).min(2.0);
+        (ratio / 2.0).asin() * f64::from(SR) / core::f64::consts::PI
+    }
+
+    #[test]
+    fn every_named_key_sounds_from_its_exact_frame_and_rings_out_and_the_others_are_silent() {
+        for &(key, name) in &KEYS {
+            let out = play(&[(1000, key, 127)], &[], 48_000 * 5);
+            assert!(out[..1000].iter().all(|v| *v == 0.0), "{name}: silent before its note");
+            assert_ne!(out[1000], 0.0, "{name}: sounds on its note's first frame");
+            let peak = out.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(peak > 0.05 && peak < 1.5, "{name}: peak {peak}");
+            assert!(out.iter().all(|v| v.is_finite()));
+            assert!(out[48_000 * 4..].iter().all(|v| *v == 0.0), "{name}: over within four seconds");
+        }
+        for key in [0, 34, 52, 60, 127] {
+            assert!(play(&[(1000, key, 127)], &[], 4800).iter().all(|v| *v == 0.0), "key {key} is not a drum");
+        }
+    }
+
+    #[test]
+    fn hits_land_on_the_exact_frames_of_the_sequence_at_any_note_length() {
+        let out = play(&[(1000, 42, 100), (11_003, 42, 100), (21_999, 42, 100)], &[("decay", 0.25)], 30_000);
+        assert_eq!(sound_starts(&out, 500), [1000, 11_003, 21_999]);
+    }
+
+    #[test]
+    fn each_drum_sounds_in_its_register() {
+        let hz = |key: u8| {
+            let out = play(&[(0, key, 127)], &[], 4800);
+            mean_hz(&out)
+        };
+        let (kick, snare, hat, crash) = (hz(36), hz(38), hz(42), hz(49));
+        assert!(kick < 200.0, "kick around {kick} Hz");
+        assert!((300.0..5000.0).contains(&snare), "snare around {snare} Hz");
+        assert!(hat > 5000.0, "closed hat around {hat} Hz");
+        assert!(crash > 4000.0, "crash around {crash} Hz");
+    }
+
+    #[test]
+    fn velocity_scales_a_hit_and_gain_scales_the_kit() {
+        let loud = play(&[(0, 38, 127)], &[], 9600);
+        let soft = play(&[(0, 38, 64)], &[], 9600);
+        let quiet = play(&[(0, 38, 127)], &[("gain", 0.4)], 9600);
+        for i in 0..9600 {
+            let l = f64::from(loud[i]);
+            assert!((f64::from(soft[i]) - l * 64.0 / 127.0).abs() < 1e-6, "velocity at frame {i}");
+            assert!((f64::from(quiet[i]) - l * 0.5).abs() < 1e-6, "gain at frame {i}");
+        }
+    }
+
+    #[test]
+    fn a_closed_hat_chokes_an_open_one() {
+        let (open, closed) = ((1000, 46, 110), (5800, 42, 110));
+        let alone = play(&[open], &[], 20_000);
+        let choked = play(&[open, closed], &[], 20_000);
+        let window = 5800 + 2400..5800 + 9600;
+        let (a, c) = (rms(&alone[window.clone()]), rms(&choked[window]));
+        assert!(c < 0.35 * a, "50–200 ms after the closed hat: {c} with it against {a} without");
+        assert_eq!(alone[..5800], choked[..5800], "nothing changes before the closed hat");
+    }
+
+    #[test]
+    fn tune_moves_a_tom_by_semitones_and_decay_lengthens_a_hit() {
+        let pitch = |tune: f32| {
+            let out = play(&[(0, 45, 127)], &[("tune", tune)], 24_000);
+            let late = &out[14_400..24_000];
+            let crossings = late.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+            crossings as f64 / (late.len() as f64 / f64::from(SR))
+        };
+        let (base, octave) = (pitch(0.0), pitch(12.0));
+        assert!((base - 110.0).abs() < 3.0, "the low tom rings at {base} Hz");
+        assert!((octave / base - 2.0).abs() < 0.03, "an octave up: {octave} against {base} Hz");
+        let length = |decay: f32| {
+            let out = play(&[(0, 36, 127)], &[("decay", decay)], 48_000 * 4);
+            out.iter().rposition(|v| v.abs() > 1e-3).unwrap()
+        };
+        let (short, long) = (length(0.5), length(2.0));
+        assert!((long as f64 / short as f64 - 4.0).abs() < 0.4, "decay 2 against 0.5: {long} and {short} frames");
+    }
+
+    #[test]
+    fn a_live_note_plays_at_once_and_a_hit_rings_through_a_stop() {
+        let (mut g, d) = kit(&[(2000, 36, 127)], &[]);
+        g.configure(d, "note", SettingValue::Note { key: 38, velocity: 100 }).unwrap();
+        let first = g.render_frames(1024).remove(0);
+        assert!(first[..128].iter().any(|v| *v != 0.0), "the live snare sounds in the first quantum");
+        let stop = SettingValue::Transport { at: 2048 + 256, playing: false, position: 0, loop_start: 0, loop_end: 0 };
+        g.configure(d, "transport", stop).unwrap();
+        let rest = g.render_frames(4800).remove(0);
+        let after_stop = &rest[2048 + 256 - 1024 + 128..];
+        assert!(rms(&after_stop[..1200]) > 0.05, "the kick rings on after the stop");
+    }
+}
