@@ -747,6 +747,77 @@ test('a clip\'s top-right corner loops it: its notes sound in every repeat, a sp
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the keyboard plays them from A, and drawn hits play as those drums on the grid', async () => {
+  const synthTrack = await page.evaluate(() => window.quaver.selection.track);
+  await page.click('#add-drums');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  const made = await page.evaluate((t) => {
+    const row = window.quaver.project.tracks.find((x) => x.id === t);
+    return { name: row.name, instrument: row.instrument.kind, octave: window.quaver.keyboard.octave, head: document.querySelector(`.track-head[data-track="${t}"]`).textContent };
+  }, track);
+  assert.equal(made.instrument, 'drums');
+  assert.match(made.name, /^Drums \d+$/);
+  assert.match(made.head, /MIDI · drums/);
+  assert.equal(made.octave, 2, 'the computer keyboard plays from C2, the kick, on A');
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  const bar = 4 * PPQ;
+  const start = 4 * bar;
+  await page.evaluate(([t, s, b]) => {
+    const app = window.quaver;
+    const id = app.addMidiClip(app.project.tracks.find((x) => x.id === t), s, b);
+    app.select({ track: t, clip: id });
+  }, [track, start, bar]);
+  // The roll opens on the drums, each row named.
+  const view = await page.evaluate(() => {
+    const { roll } = window.quaver;
+    const area = roll.noteArea();
+    return { width: roll.keysWidth, top: roll.topKey, bottom: roll.yToKey(area.bottom - 1) };
+  });
+  assert.ok(view.width > 44, `the key column widens for the names (${view.width} px)`);
+  assert.ok(view.top >= 46 && view.bottom <= 36, `kick to open hat in view (keys ${view.bottom}–${view.top})`);
+  // Kick on the first beat, closed hat on the third, snare on the fourth, drawn with the mouse.
+  const HITS = [{ tick: 0, key: 36 }, { tick: 2 * PPQ, key: 42 }, { tick: 3 * PPQ, key: 38 }];
+  for (const { tick, key } of HITS) {
+    const at = await rollPoint(tick, key);
+    await page.mouse.click(at.x, at.y);
+  }
+  const notes = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).clips[0].content.notes, track);
+  assert.deepEqual(notes.map((n) => [n.start, n.key]), HITS.map((h) => [h.tick, h.key]));
+  await page.screenshot({ path: path.join(shots, 'studio-drums.png') });
+  // The Devices tab has the kit's knobs, from the engine's description.
+  await page.click('#tab-device');
+  const knobs = await page.evaluate(() => [...document.querySelectorAll('.device input[data-param]')].map((i) => i.dataset.param));
+  for (const knob of ['gain', 'tune', 'decay', 'tone']) assert.ok(knobs.includes(knob), `the kit's ${knob} (${knobs})`);
+  await page.click('#tab-roll');
+  // The bar bounced (this track soloed): three hits on the grid, low, high, then in between.
+  await page.evaluate((r) => window.quaver.setLoop(r), { start, end: start + bar });
+  const rate = await page.evaluate(() => window.quaver.context.sampleRate);
+  const left = readWav(new Uint8Array(await page.evaluate(async (sr) => {
+    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
+    return Array.from(b.wav);
+  }, rate))).channels[0];
+  const found = onsets(left, rate);
+  const expected = HITS.map((h) => Math.round(h.tick * (60 / 120 / PPQ) * rate));
+  console.log(`studio: drum onsets ${found} (expected ${expected})`);
+  assert.equal(found.length, HITS.length, 'three hits');
+  found.forEach((f, i) => assert.ok(Math.abs(f - expected[i]) <= rate / 1000, `hit ${f} near ${expected[i]}`));
+  const crossings = (from) => {
+    let n = 0;
+    for (let i = from + 1; i < from + rate / 20; i += 1) if ((left[i - 1] < 0) !== (left[i] < 0)) n += 1;
+    return n;
+  };
+  const [kick, hat, snare] = found.map(crossings);
+  console.log(`studio: zero crossings in the first 50 ms: kick ${kick}, hat ${hat}, snare ${snare}`);
+  assert.ok(kick < 20, `the kick is low (${kick} crossings in 50 ms)`);
+  assert.ok(hat > 400, `the hat is high (${hat})`);
+  assert.ok(snare > kick && snare < hat, `the snare between (${snare})`);
+  // Back on the synth track, the keyboard is a piano again, at its own octave.
+  await page.evaluate((t) => window.quaver.select({ track: t, clip: null }), synthTrack);
+  assert.equal(await page.evaluate(() => window.quaver.keyboard.octave), 4);
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  assert.deepEqual(session.pageErrors, []);
+});
+
 test('the lower pane is as tall as the divider is dragged, the piano roll with it, and stays so after a reload', async () => {
   await page.click('#tab-roll');
   const sizes = () => page.evaluate(() => ({

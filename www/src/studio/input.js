@@ -20,6 +20,9 @@ export class ComputerKeyboard {
     this.play = play;
     this.onOctave = onOctave;
     this.octave = 4;
+    /** Each range's octave while the other is played: a piano's, and a drum kit's (from C2, its kick). */
+    this.octaves = { piano: 4, named: 2 };
+    this.range = 'piano';
     this.held = new Map();
     window.addEventListener('keydown', (e) => this.down(e));
     window.addEventListener('keyup', (e) => this.up(e));
@@ -45,6 +48,16 @@ export class ComputerKeyboard {
     this.held.set(event.code, key);
     this.play(key, KEYBOARD_VELOCITY);
     return true;
+  }
+
+  /** Plays a piano's range or a drum kit's, each at the octave it was last left at. */
+  switchRange(range) {
+    if (range === this.range) return;
+    this.releaseAll();
+    this.octaves[this.range] = this.octave;
+    this.range = range;
+    this.octave = this.octaves[range];
+    this.onOctave(this.octave);
   }
 
   up(event) {

@@ -139,15 +139,23 @@ function freshIds(count) {
 
 const defaultStrip = () => ({ gain_db: 0, pan: 0, mute: false, solo: false });
 
-app.addTrack = () => {
-  const [id, synth] = freshIds(2);
-  const number = app.project.tracks.length + 1;
+/** Adds a MIDI track playing `kind` (the synth, or the drum kit), named after it. */
+app.addTrack = (kind = 'synth') => {
+  const [id, device] = freshIds(2);
+  const label = kind === 'drums' ? 'Drums' : 'Synth';
+  const number = app.project.tracks.filter((t) => (t.instrument?.kind ?? 'synth') === kind).length + 1;
   const track = {
-    id, name: `Synth ${number}`, kind: 'midi', instrument: { id: synth, kind: 'synth', params: {}, bypass: false },
+    id, name: `${label} ${number}`, kind: 'midi', instrument: { id: device, kind, params: {}, bypass: false },
     clips: [], strip: defaultStrip(), inserts: [], sends: [], automation: [],
   };
   if (app.edit({ edit: 'addTrack', index: app.project.tracks.length, track })) app.select({ track: id, clip: null });
   return id;
+};
+
+/** The names an instrument gives its keys (a drum kit's drums), from the engine's description: key → name. */
+app.keyNames = (track) => {
+  const keys = track?.kind === 'midi' ? app.engine.kinds.get(track.instrument?.kind ?? 'synth')?.keys : null;
+  return keys?.length ? new Map(keys.map(({ key, name }) => [key, name])) : null;
 };
 
 app.addAudioTrack = () => {
@@ -866,6 +874,8 @@ function notesClip([id, ...noteIds], notes) {
 
 app.select = ({ track = app.selection.track, clip = null } = {}) => {
   const opened = clip !== null && clip !== app.selection.clip;
+  const named = (id) => app.keyNames(app.project.tracks.find((t) => t.id === id)) !== null;
+  if (named(track) !== named(app.selection.track)) app.keyboard?.switchRange(named(track) ? 'named' : 'piano');
   app.selection = { track, clip, channel: null };
   if (opened) app.roll.show(selectedClip()?.clip ?? null);
   renderTrackList();
@@ -1548,7 +1558,8 @@ function bindControls() {
   $('overdub').onclick = () => app.toggleOverdub();
   $('undo').onclick = app.undo;
   $('redo').onclick = app.redo;
-  $('add-track').onclick = app.addTrack;
+  $('add-track').onclick = () => app.addTrack('synth');
+  $('add-drums').onclick = () => app.addTrack('drums');
   $('add-audio-track').onclick = app.addAudioTrack;
   $('add-bus').onclick = app.addBus;
   $('new-project').onclick = app.newProject;

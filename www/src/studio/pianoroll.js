@@ -8,6 +8,8 @@ import { contentLength, contentSeconds, contentTick, keyName } from './notes.js'
 import { takeOf } from './takes.js';
 
 export const KEYS_WIDTH = 44;
+/** Wide enough for a drum's name ("High floor tom"). */
+const NAMED_KEYS_WIDTH = 96;
 export const KEY_HEIGHT = 12;
 export const VELOCITY_LANE = 64;
 const EDGE = 6;
@@ -119,16 +121,26 @@ export class PianoRoll {
     return clip && clip.content.type === 'midi' ? { track, clip } : null;
   }
 
+  /** The names the selected clip's instrument gives its keys (a drum kit's drums), or null. */
+  keyNames() {
+    const t = this.target();
+    return t ? this.app.keyNames(t.track) : null;
+  }
+
+  get keysWidth() {
+    return this.keyNames() ? NAMED_KEYS_WIDTH : KEYS_WIDTH;
+  }
+
   noteArea() {
     return { top: 0, bottom: this.canvas.clientHeight - VELOCITY_LANE };
   }
 
   tickToX(tick) {
-    return KEYS_WIDTH + (tick - this.scrollTick) * this.pxPerTick;
+    return this.keysWidth + (tick - this.scrollTick) * this.pxPerTick;
   }
 
   xToTick(x) {
-    return Math.max(0, (x - KEYS_WIDTH) / this.pxPerTick + this.scrollTick);
+    return Math.max(0, (x - this.keysWidth) / this.pxPerTick + this.scrollTick);
   }
 
   keyToY(key) {
@@ -141,12 +153,16 @@ export class PianoRoll {
 
   /** Centres the view on a clip's notes (or middle C) when a new clip is opened. */
   show(clip) {
-    const keys = clip?.content.notes?.map((n) => n.key) ?? [];
+    const named = this.keyNames();
+    const notes = clip?.content.notes?.map((n) => n.key) ?? [];
+    // An empty drum clip opens on the drums, an empty piano clip on middle C.
+    const keys = notes.length ? notes : [...(named?.keys() ?? [])];
     const middle = keys.length ? Math.round((Math.min(...keys) + Math.max(...keys)) / 2) : 60;
     const rows = Math.floor((this.canvas.parentElement.clientHeight - VELOCITY_LANE) / KEY_HEIGHT);
-    this.topKey = Math.min(127, middle + Math.floor(rows / 2));
+    // Drums are viewed from the lowest up: the kick, snare and hats sit at the bottom of the kit.
+    this.topKey = Math.min(127, named ? Math.min(...keys) + rows - 1 : middle + Math.floor(rows / 2));
     this.scrollTick = 0;
-    const width = this.canvas.parentElement.clientWidth - KEYS_WIDTH - 20;
+    const width = this.canvas.parentElement.clientWidth - this.keysWidth - 20;
     if (clip) this.pxPerTick = Math.max(0.01, Math.min(0.5, width / contentLength(clip)));
     this.selected.clear();
   }
@@ -160,7 +176,7 @@ export class PianoRoll {
     const inLane = y >= area.bottom;
     let note = null;
     let edge = false;
-    if (t && !inLane && x >= KEYS_WIDTH) {
+    if (t && !inLane && x >= this.keysWidth) {
       for (const n of t.clip.content.notes) {
         const x0 = this.tickToX(n.start);
         const x1 = this.tickToX(n.start + n.length);
@@ -171,7 +187,7 @@ export class PianoRoll {
         }
       }
     }
-    return { x, y, inLane, onKeys: x < KEYS_WIDTH, tick: this.xToTick(x), key: this.yToKey(y), note, edge };
+    return { x, y, inLane, onKeys: x < this.keysWidth, tick: this.xToTick(x), key: this.yToKey(y), note, edge };
   }
 
   pointerDown(event) {
@@ -294,7 +310,7 @@ export class PianoRoll {
     if (event.ctrlKey || event.metaKey) {
       const tick = this.xToTick(event.offsetX);
       this.pxPerTick = Math.max(0.005, Math.min(2, this.pxPerTick * (event.deltaY < 0 ? 1.2 : 1 / 1.2)));
-      this.scrollTick = Math.max(0, tick - (event.offsetX - KEYS_WIDTH) / this.pxPerTick);
+      this.scrollTick = Math.max(0, tick - (event.offsetX - this.keysWidth) / this.pxPerTick);
     } else if (event.shiftKey) {
       this.scrollTick = Math.max(0, this.scrollTick + event.deltaY / this.pxPerTick);
     } else {
@@ -337,18 +353,36 @@ export class PianoRoll {
     }
     const { project } = this.app;
     const laneTop = height - VELOCITY_LANE;
+    const named = this.keyNames();
+    const keysWidth = this.keysWidth;
     for (let key = this.topKey; key >= 0 && this.keyToY(key) < laneTop; key -= 1) {
       const y = this.keyToY(key);
       g.fillStyle = BLACK.has(key % 12) ? '#14171c' : '#1a1d23';
-      g.fillRect(KEYS_WIDTH, y, width, KEY_HEIGHT);
+      g.fillRect(keysWidth, y, width, KEY_HEIGHT);
+      if (named) {
+        // A drum kit's rows are its drums, named; the keys between them are dimmed.
+        const name = named.get(key);
+        g.fillStyle = name ? '#c9ced6' : '#22262d';
+        g.fillRect(0, y, keysWidth - 2, KEY_HEIGHT - 1);
+        if (name) {
+          g.fillStyle = '#111';
+          g.font = '9px system-ui, sans-serif';
+          g.fillText(`${name} · ${keyName(key)}`, 4, y + KEY_HEIGHT - 2, keysWidth - 8);
+        }
+        if (key % 12 === 0) {
+          g.fillStyle = '#2f3540';
+          g.fillRect(keysWidth, y + KEY_HEIGHT - 1, width, 1);
+        }
+        continue;
+      }
       g.fillStyle = BLACK.has(key % 12) ? '#2a2e36' : '#d8d8d8';
-      g.fillRect(0, y, KEYS_WIDTH - 2, KEY_HEIGHT - 1);
+      g.fillRect(0, y, keysWidth - 2, KEY_HEIGHT - 1);
       if (key % 12 === 0) {
         g.fillStyle = '#111';
         g.font = '9px system-ui, sans-serif';
         g.fillText(keyName(key), 4, y + KEY_HEIGHT - 2);
         g.fillStyle = '#2f3540';
-        g.fillRect(KEYS_WIDTH, y + KEY_HEIGHT - 1, width, 1);
+        g.fillRect(this.keysWidth, y + KEY_HEIGHT - 1, width, 1);
       }
     }
     const signature = project.time_signature;
@@ -367,7 +401,7 @@ export class PianoRoll {
     // Past the clip's end (a looped clip's: its loop's) notes do not sound: shade it.
     const end = this.tickToX(contentLength(t.clip));
     g.fillStyle = 'rgba(0, 0, 0, 0.45)';
-    g.fillRect(Math.max(KEYS_WIDTH, end), 0, width, laneTop);
+    g.fillRect(Math.max(this.keysWidth, end), 0, width, laneTop);
     g.fillStyle = '#15181d';
     g.fillRect(0, laneTop, width, VELOCITY_LANE);
     g.fillStyle = '#9aa0a6';
@@ -395,7 +429,7 @@ export class PianoRoll {
     }
     // Where the song is in the clip's content (in a looped clip, in the repeat playing).
     const playhead = this.tickToX(contentTick(t.clip, this.app.playheadTick()));
-    if (playhead >= KEYS_WIDTH && playhead <= width) {
+    if (playhead >= this.keysWidth && playhead <= width) {
       g.fillStyle = '#ff6b6b';
       g.fillRect(Math.round(playhead), 0, 1, laneTop);
     }
