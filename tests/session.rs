@@ -53,8 +53,12 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         ClipContent::Midi { notes, .. } => r.pick(notes).copied(),
         ClipContent::Audio { .. } => None,
     });
-    let device = track.as_ref().and_then(|t| r.pick(&t.inserts).cloned());
-    match r.below(22) {
+    // An insert, or now and then the instrument (whose lanes go when it is swapped).
+    let device = track.as_ref().and_then(|t| match (&t.instrument, r.below(3)) {
+        (Some(i), 0) => Some(i.clone()),
+        _ => r.pick(&t.inserts).cloned(),
+    });
+    match r.below(23) {
         0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
         1 => Edit::SetTimeSignature {
             signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
@@ -63,6 +67,15 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             let mut track = midi_track(fresh);
             if r.below(3) == 0 {
                 track.kind = TrackKind::Audio;
+            } else if r.below(2) == 0 {
+                let kind = ["synth", "drums"][r.below(2) as usize].to_string();
+                track.instrument = Some(Device {
+                    id: fresh + 1,
+                    kind,
+                    params: BTreeMap::new(),
+                    choices: BTreeMap::new(),
+                    bypass: false,
+                });
             }
             Edit::AddTrack { index: r.below(4) as usize, track }
         }
@@ -159,7 +172,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             Some(d) => Edit::SetParam {
                 track: track_id,
                 device: d.id,
-                name: ["frequency", "delayTime", "mix", "nonsense"][r.below(4) as usize].to_string(),
+                name: ["frequency", "delayTime", "mix", "nonsense", "gain", "decay"][r.below(6) as usize].to_string(),
                 value: (r.below(3) > 0).then(|| r.below(1000) as f32 / 10.0),
             },
             None => Edit::RemoveInsert { track: track_id, device: 996 },
@@ -170,7 +183,8 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 (1, _) => LaneTarget::Pan,
                 (_, Some(d)) => LaneTarget::Param {
                     device: d.id,
-                    param: ["frequency", "delayTime", "mix", "nonsense"][r.below(4) as usize].to_string(),
+                    param: ["frequency", "delayTime", "mix", "nonsense", "gain", "decay"][r.below(6) as usize]
+                        .to_string(),
                 },
             };
             let count = r.below(4);
@@ -219,6 +233,26 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 phase: [0, 0, PPQ / 4, 2 * PPQ][r.below(4) as usize],
             }),
         },
+        21 if r.below(3) == 0 && track.as_ref().is_some_and(|t| t.instrument.is_some()) => {
+            let instrument = track.as_ref().and_then(|t| t.instrument.as_ref()).map_or(0, |d| d.id);
+            let target = LaneTarget::Param { device: instrument, param: "gain".into() };
+            Edit::SetLane { track: track_id, target, points: Some(vec![LanePoint { tick: 0, value: 0.5 }]) }
+        }
+        21 => Edit::SetInstrument {
+            track: track_id,
+            // The drum kit, the synth, the default (none), or a device that plays no notes or an
+            // id in use (refused).
+            instrument: match r.below(5) {
+                0 => None,
+                k => Some(Device {
+                    id: if k == 4 { track_id } else { fresh },
+                    kind: ["drums", "synth", "delay", "drums"][k as usize - 1].to_string(),
+                    params: BTreeMap::new(),
+                    choices: BTreeMap::new(),
+                    bypass: false,
+                }),
+            },
+        },
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
 }
@@ -231,6 +265,8 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut midi_takes_chosen = 0;
     let mut joined = 0;
     let mut loops_set = 0;
+    let mut instruments_set = 0;
+    let mut instrument_lanes_gone = 0;
     for seed in 1..=40u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -253,6 +289,18 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                     applied += 1;
                     takes_chosen += usize::from(matches!(edit, Edit::ChooseTake { .. }));
                     loops_set += usize::from(matches!(edit, Edit::SetClipLoop { looping: Some(_), .. }));
+                    if let Edit::SetInstrument { track, .. } = edit {
+                        instruments_set += 1;
+                        let old = before.track(track).unwrap().instrument.as_ref().map(|d| d.id);
+                        let on =
+                            |p: &Project| {
+                                p.track(track).unwrap().automation.iter().any(
+                                    |l| matches!(&l.target, LaneTarget::Param { device, .. } if Some(*device) == old),
+                                )
+                            };
+                        assert!(!on(&h.project), "an instrument's lanes go with it");
+                        instrument_lanes_gone += usize::from(on(&before));
+                    }
                     if let Edit::ChooseTake { track, clip, .. } = edit {
                         let content =
                             &h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap().content;
@@ -283,6 +331,8 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(midi_takes_chosen > 5, "MIDI takes were chosen {midi_takes_chosen} times");
     assert!(joined > 300, "{joined} edits joined the step before");
     assert!(loops_set > 20, "clips were looped {loops_set} times");
+    assert!(instruments_set > 20, "instruments were swapped {instruments_set} times");
+    assert!(instrument_lanes_gone > 2, "an instrument with lanes was swapped {instrument_lanes_gone} times");
 }
 
 #[test]

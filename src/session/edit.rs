@@ -86,6 +86,12 @@ pub enum Edit {
         track: Id,
         device: Id,
     },
+    /// Gives a MIDI track another instrument (`None`: the default synth), under a fresh id;
+    /// lanes of the old one go with it.
+    SetInstrument {
+        track: Id,
+        instrument: Option<Device>,
+    },
     SetParam {
         track: Id,
         device: Id,
@@ -480,6 +486,26 @@ fn track_ids(track: &Track) -> Vec<Id> {
     ids
 }
 
+/// Takes a removed device's lanes off its channel (a later device could be given its id).
+fn take_lanes_of(project: &mut Project, channel: Id, device: Id) -> Result<Vec<Lane>, SessionError> {
+    let all = lanes_mut(project, channel)?;
+    let (gone, kept) = core::mem::take(all)
+        .into_iter()
+        .partition(|l: &Lane| matches!(&l.target, LaneTarget::Param { device: d, .. } if *d == device));
+    *all = kept;
+    Ok(gone)
+}
+
+/// `restore`, then the lanes that went with what it restores.
+fn with_lanes_back(restore: Edit, channel: Id, lanes: Vec<Lane>) -> Edit {
+    if lanes.is_empty() {
+        return restore;
+    }
+    let mut edits = vec![restore];
+    edits.extend(lanes.into_iter().map(|l| Edit::SetLane { track: channel, target: l.target, points: Some(l.points) }));
+    Edit::Batch { edits }
+}
+
 fn track_mut(project: &mut Project, id: Id) -> Result<&mut Track, SessionError> {
     project.tracks.iter_mut().find(|t| t.id == id).ok_or_else(|| missing("track", id))
 }
@@ -712,26 +738,23 @@ impl Project {
                 let inserts = inserts_mut(self, track)?;
                 let index = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
                 let restore = Edit::AddInsert { track, index, device: inserts.remove(index) };
-                // Its lanes go with it (a later device could be given its id).
-                let lanes = {
-                    let all = lanes_mut(self, track)?;
-                    let (gone, kept) = core::mem::take(all)
-                        .into_iter()
-                        .partition(|l: &Lane| matches!(&l.target, LaneTarget::Param { device: d, .. } if *d == device));
-                    *all = kept;
-                    gone
-                };
-                if lanes.is_empty() {
-                    restore
-                } else {
-                    let mut edits = vec![restore];
-                    edits.extend(lanes.into_iter().map(|l| Edit::SetLane {
-                        track,
-                        target: l.target,
-                        points: Some(l.points),
-                    }));
-                    Edit::Batch { edits }
+                with_lanes_back(restore, track, take_lanes_of(self, track, device)?)
+            }
+            Edit::SetInstrument { track, instrument } => {
+                let t = self.track(track).ok_or_else(|| missing("track", track))?;
+                if t.kind != TrackKind::Midi {
+                    return Err(refuse(format!("track {track} is an audio track: it plays no instrument")));
                 }
+                if let Some(device) = &instrument {
+                    check_fresh(self, [device.id])?;
+                    check_instrument(device)?;
+                }
+                let old = core::mem::replace(&mut track_mut(self, track)?.instrument, instrument);
+                let lanes = match &old {
+                    Some(device) => take_lanes_of(self, track, device.id)?,
+                    None => Vec::new(),
+                };
+                with_lanes_back(Edit::SetInstrument { track, instrument: old }, track, lanes)
             }
             Edit::SetLane { track, target, points } => {
                 if let Some(points) = &points {
