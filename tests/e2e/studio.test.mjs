@@ -814,6 +814,18 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   // Back on the synth track, the keyboard is a piano again, at its own octave.
   await page.evaluate((t) => window.quaver.select({ track: t, clip: null }), synthTrack);
   assert.equal(await page.evaluate(() => window.quaver.keyboard.octave), 4);
+  // The Devices tab swaps a track's instrument; one undo swaps it back.
+  await page.click('#tab-device');
+  const kindOf = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument?.kind, synthTrack);
+  const before = await kindOf();
+  await page.selectOption('.device select.instrument', 'drums');
+  assert.equal(await kindOf(), 'drums');
+  assert.equal(await page.evaluate(() => window.quaver.keyboard.octave), 2, 'the keyboard follows the new instrument');
+  await page.screenshot({ path: path.join(shots, 'studio-instrument-chooser.png') });
+  await page.evaluate(() => window.quaver.undo());
+  assert.equal(await kindOf(), before);
+  assert.equal(await page.evaluate(() => window.quaver.keyboard.octave), 4);
+  await page.click('#tab-roll');
   await page.click(`.track-head[data-track="${track}"] button.solo`);
   assert.deepEqual(session.pageErrors, []);
 });

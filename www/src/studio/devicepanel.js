@@ -47,6 +47,13 @@ export class DevicePanel {
     }
     const devices = [...(channel.instrument ? [channel.instrument] : []), ...channel.inserts];
     const cards = devices.map((d) => this.card(channel, d, d === channel.instrument));
+    if (channel.kind === 'midi' && !channel.instrument) {
+      // A track imported from a MIDI file plays the default synth until it is given one.
+      const card = el('section', { className: 'device' });
+      card.append(el('h3', {}, this.instrumentChooser(channel, null), el('span', { className: 'dim', textContent: channel.name })));
+      card.append(el('p', { className: 'empty', textContent: 'The default synth. Choose an instrument above to shape its sound.' }));
+      cards.unshift(card);
+    }
     if (cards.length === 0) cards.push(el('p', { className: 'empty', textContent: `${channel.name} has no devices: add an insert from the mixer.` }));
     this.root.replaceChildren(...cards);
   }
@@ -55,7 +62,8 @@ export class DevicePanel {
     const kind = this.app.engine.kinds.get(device.kind);
     const card = el('section', { className: `device${this.focused === device.id ? ' focused' : ''}` });
     card.dataset.device = String(device.id);
-    card.append(el('h3', {}, `${device.kind}${isInstrument ? ' (instrument)' : ''}`, el('span', { className: 'dim', textContent: channel.name })));
+    const title = isInstrument ? this.instrumentChooser(channel, device) : device.kind;
+    card.append(el('h3', {}, title, el('span', { className: 'dim', textContent: channel.name })));
     if (!kind) {
       card.append(el('p', { className: 'empty', textContent: `this engine has no '${device.kind}'` }));
       return card;
@@ -89,5 +97,17 @@ export class DevicePanel {
       card.append(el('label', { title: 'Double-click: default' }, param.name, input, out));
     }
     return card;
+  }
+
+  /** A menu of every kind that plays notes (from the engine's descriptions), to swap a track's instrument. */
+  instrumentChooser(track, device) {
+    const kinds = [...this.app.engine.kinds.values()].filter((k) => k.settings.some((s) => s.name === 'sequence')).map((k) => k.name);
+    const options = [...(device ? [] : [el('option', { value: '', textContent: 'synth (default)' })]), ...kinds.map((k) => el('option', { value: k, textContent: k }))];
+    const select = el('select', { className: 'instrument' }, ...options);
+    select.value = device?.kind ?? '';
+    select.setAttribute('aria-label', `${track.name} instrument`);
+    select.title = 'The instrument this track plays (its automation lanes go with the old one; undo brings them back)';
+    select.onchange = () => this.app.setInstrument(track, select.value);
+    return el('span', {}, select, el('span', { className: 'dim', textContent: ' instrument' }));
   }
 }

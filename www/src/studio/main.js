@@ -152,6 +152,18 @@ app.addTrack = (kind = 'synth') => {
   return id;
 };
 
+/** Gives a MIDI track a new instrument of `kind`, at its defaults. */
+app.setInstrument = (track, kind) => {
+  const [id] = freshIds(1);
+  app.edit({ edit: 'setInstrument', track: track.id, instrument: { id, kind, params: {}, bypass: false } });
+};
+
+/** The computer keyboard plays a drum kit from its kick, a piano from its own octave. */
+function syncKeyboardRange() {
+  const track = app.project.tracks.find((t) => t.id === app.selection.track);
+  app.keyboard?.switchRange(app.keyNames(track) ? 'named' : 'piano');
+}
+
 /** The names an instrument gives its keys (a drum kit's drums), from the engine's description: key → name. */
 app.keyNames = (track) => {
   const keys = track?.kind === 'midi' ? app.engine.kinds.get(track.instrument?.kind ?? 'synth')?.keys : null;
@@ -874,9 +886,8 @@ function notesClip([id, ...noteIds], notes) {
 
 app.select = ({ track = app.selection.track, clip = null } = {}) => {
   const opened = clip !== null && clip !== app.selection.clip;
-  const named = (id) => app.keyNames(app.project.tracks.find((t) => t.id === id)) !== null;
-  if (named(track) !== named(app.selection.track)) app.keyboard?.switchRange(named(track) ? 'named' : 'piano');
   app.selection = { track, clip, channel: null };
+  syncKeyboardRange();
   if (opened) app.roll.show(selectedClip()?.clip ?? null);
   renderTrackList();
   app.devicePanel.render();
@@ -900,6 +911,7 @@ app.refresh = () => {
     const track = project.tracks.find((t) => t.id === id);
     if (!track || takesOnTrack(track) === 0) app.takeLanes.delete(id);
   }
+  syncKeyboardRange();
   renderTrackList();
   app.mixer.render();
   app.devicePanel.render();
