@@ -177,6 +177,8 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
     // The synth plays a sequence on a looping song timeline.
     g.connect(id("synth"), mixer).unwrap();
     g.connect(id("drums"), mixer).unwrap();
+    g.connect(id("sampler"), mixer).unwrap();
+    g.configure(id("sampler"), "buffer", samples(3000)).unwrap();
     let notes = |n: u64| {
         SettingValue::Sequence(
             (0..n)
@@ -190,6 +192,8 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
     g.configure(id("synth"), "transport", transport(300)).unwrap();
     g.configure(id("drums"), "sequence", notes(40)).unwrap();
     g.configure(id("drums"), "transport", transport(300)).unwrap();
+    g.configure(id("sampler"), "sequence", notes(40)).unwrap();
+    g.configure(id("sampler"), "transport", transport(300)).unwrap();
     g.configure(id("buffer-source"), "loop", SettingValue::Flag(true)).unwrap();
     g.configure(id("waveshaper"), "curve", SettingValue::Curve(vec![-1.0, 0.0, 1.0])).unwrap();
     g.choose(id("waveshaper"), "oversample", "4x").unwrap();
@@ -256,6 +260,9 @@ fn every_node_kind_and_every_command_kind_render_without_allocating() {
                 g.configure(id("synth"), "note", SettingValue::Note { key: 60, velocity: 100 }).unwrap();
                 g.configure(id("drums"), "sequence", notes(25)).unwrap();
                 g.configure(id("drums"), "note", SettingValue::Note { key: 42, velocity: 100 }).unwrap();
+                g.configure(id("sampler"), "sequence", notes(25)).unwrap();
+                g.configure(id("sampler"), "buffer", samples(900)).unwrap();
+                g.configure(id("sampler"), "note", SettingValue::Note { key: 64, velocity: 100 }).unwrap();
                 g.configure(id("convolver"), "buffer", samples(1000)).unwrap();
                 g.configure(
                     id("oscillator"),

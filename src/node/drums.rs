@@ -16,6 +16,7 @@ use crate::graph::{
     SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
+use core::ops::Range;
 
 /// Hits sounding at once; another steals the oldest.
 const VOICES: usize = 16;
@@ -412,7 +413,8 @@ impl Voices for Kit {
 
     fn rekey(&mut self, _events: &Events, _frame: u64) {}
 
-    fn render(&mut self, out: &mut [f32], shape: &Shape) {
+    fn render(&mut self, out: &mut AudioBuf, span: Range<usize>, shape: &Shape) {
+        let out = &mut out.channel_mut(0)[span];
         for voice in self.voices.iter_mut().filter(|v| v.sounding) {
             for sample in out.iter_mut() {
                 *sample += voice.sample(self.sample_rate) as f32 * shape.gain;
@@ -460,9 +462,8 @@ impl Processor for Drums {
 
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
         let shape = self.shape(cx);
-        let out = outputs[0].channel_mut(0);
-        self.player.render(&mut self.kit, &shape, out, cx.frame);
-        if self.kit.all_idle() && !out.iter().any(|v| *v != 0.0) {
+        self.player.render(&mut self.kit, &shape, &mut outputs[0], cx.frame);
+        if self.kit.all_idle() && !outputs[0].channel(0).iter().any(|v| *v != 0.0) {
             outputs[0].set_silent(1);
         } else {
             outputs[0].set_audible(1);

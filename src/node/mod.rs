@@ -15,6 +15,7 @@ mod envelope;
 mod gain;
 mod host;
 mod io;
+mod keys_sampler;
 mod lfo;
 mod limiter;
 mod merger;
@@ -140,6 +141,7 @@ pub static REGISTRY: &[NodeType] = &[
     compressor::TYPE,
     synth::TYPE,
     drums::TYPE,
+    keys_sampler::TYPE,
     clip::TYPE,
     automation::TYPE,
     part::OUT,

@@ -5,7 +5,9 @@
 
 use super::Transport;
 use crate::graph::{EngineError, ErrorCode, SequencedNote, SettingValue};
-use crate::QUANTUM;
+use crate::render::AudioBuf;
+use crate::{MAX_CHANNELS, QUANTUM};
+use core::ops::Range;
 
 /// A note-on (`velocity > 0`) or note-off on the song timeline, in song frames.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,8 +100,8 @@ pub(super) trait Voices {
     /// A new sequence has come in at song frame `frame`: each voice waiting for an off finds
     /// its note again in `events` (so an edit elsewhere cuts nothing), or is released.
     fn rekey(&mut self, events: &Events, frame: u64);
-    /// Adds the sounding voices into `out`.
-    fn render(&mut self, out: &mut [f32], shape: &Self::Shape);
+    /// Adds the sounding voices into frames `span` of `out` (cleared at the quantum's start).
+    fn render(&mut self, out: &mut AudioBuf, span: Range<usize>, shape: &Self::Shape);
     fn all_idle(&self) -> bool;
 }
 
@@ -210,9 +212,9 @@ impl Player {
         self.cursor = self.events.0.partition_point(|e| e.frame < frame);
     }
 
-    /// One quantum into `out` (cleared first): live and chased notes at its start, then the
-    /// sequence's notes on their frames, the transport's changes on theirs.
-    pub fn render<V: Voices>(&mut self, voices: &mut V, shape: &V::Shape, out: &mut [f32; QUANTUM], frame: u64) {
+    /// One quantum into `out` (every channel cleared first): live and chased notes at its
+    /// start, then the sequence's notes on their frames, the transport's changes on theirs.
+    pub fn render<V: Voices>(&mut self, voices: &mut V, shape: &V::Shape, out: &mut AudioBuf, frame: u64) {
         for i in 0..core::mem::take(&mut self.live_count) {
             let (key, velocity) = self.live[i];
             if velocity > 0 {
@@ -228,7 +230,9 @@ impl Player {
                 voices.note_on(key, velocity, note, frame, song_start, shape);
             }
         }
-        out.fill(0.0);
+        for ch in 0..MAX_CHANNELS {
+            out.channel_mut(ch).fill(0.0);
+        }
         let mut offset = 0;
         while offset < QUANTUM {
             let mut end = QUANTUM;
@@ -273,7 +277,7 @@ impl Player {
                     end = end.min(offset + (t.loop_end - self.song_frame).min(QUANTUM as u64) as usize);
                 }
             }
-            voices.render(&mut out[offset..end], shape);
+            voices.render(out, offset..end, shape);
             if t.playing {
                 self.song_frame += (end - offset) as u64;
             }

@@ -15,6 +15,7 @@ use crate::graph::{
     SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
+use core::ops::Range;
 
 /// Voices sounding at once; a seventeenth note steals one.
 pub const VOICES: usize = 16;
@@ -293,7 +294,8 @@ impl Voices for Bank {
         }
     }
 
-    fn render(&mut self, out: &mut [f32], shape: &Shape) {
+    fn render(&mut self, out: &mut AudioBuf, span: Range<usize>, shape: &Shape) {
+        let out = &mut out.channel_mut(0)[span];
         let gain = shape.gain;
         for voice in self.voices.iter_mut().filter(|v| v.stage != Stage::Idle) {
             for chunk in out.chunks_mut(FILTER_STEP) {
@@ -334,9 +336,8 @@ impl Processor for Synth {
 
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
         let shape = self.shape(cx);
-        let out = outputs[0].channel_mut(0);
-        self.player.render(&mut self.voices, &shape, out, cx.frame);
-        if self.voices.all_idle() && !out.iter().any(|v| *v != 0.0) {
+        self.player.render(&mut self.voices, &shape, &mut outputs[0], cx.frame);
+        if self.voices.all_idle() && !outputs[0].channel(0).iter().any(|v| *v != 0.0) {
             outputs[0].set_silent(1);
         } else {
             outputs[0].set_audible(1);
