@@ -75,6 +75,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     params: BTreeMap::new(),
                     choices: BTreeMap::new(),
                     bypass: false,
+                    sample: None,
                 });
             }
             Edit::AddTrack { index: r.below(4) as usize, track }
@@ -166,6 +167,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 params: BTreeMap::new(),
                 choices: BTreeMap::new(),
                 bypass: false,
+                sample: None,
             },
         },
         15 => match device {
@@ -250,6 +252,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     params: BTreeMap::new(),
                     choices: BTreeMap::new(),
                     bypass: false,
+                    sample: None,
                 }),
             },
         },
@@ -387,6 +390,7 @@ fn refused_edits_say_what_was_wrong() {
                     params: BTreeMap::new(),
                     choices: BTreeMap::new(),
                     bypass: false,
+                    sample: None,
                 },
             },
             "no device kind 'flanger'",
@@ -473,7 +477,7 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
     assert!(refused.contains("has 3 takes; there is no take 4"), "{refused}");
     // Through a file and back, with the history that made it.
     let json = save(&h);
-    assert!(json.contains("\"version\":7"), "the file says the version that knows loops, and so MIDI takes");
+    assert!(json.contains("\"version\":8"), "the file says the version that knows samplers, and so MIDI takes");
     let mut loaded = load(&json).unwrap();
     assert_eq!(loaded.project, h.project);
     while loaded.undo().unwrap() {}
@@ -530,7 +534,7 @@ fn a_small_song() -> History {
     h.edit(Edit::AddInsert {
         track: 1,
         index: 0,
-        device: Device { id: 3, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false },
+        device: Device { id: 3, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false, sample: None },
     })
     .unwrap();
     h.edit(Edit::SetSend { track: 1, bus: 10, gain_db: Some(-12.0) }).unwrap();
@@ -588,7 +592,7 @@ fn bad_project_files_are_refused_with_what_was_wrong() {
     let cases: Vec<(String, &str)> = vec![
         ("{ not json".to_string(), "not a project file"),
         ("{}".to_string(), "no version number"),
-        (with(&["project", "version"], 8.into()), "saved by a newer Quaver (file version 8)"),
+        (with(&["project", "version"], 9.into()), "saved by a newer Quaver (file version 9)"),
         (without(&["project", "tempo_bpm"]), "missing field `tempo_bpm`"),
         (with(&["project", "tempo_bpm"], "fast".into()), "project.tempo_bpm: invalid type: string"),
         (with(&note_key, 200.into()), "key 200 is outside MIDI's 0–127"),
@@ -655,8 +659,14 @@ fn a_midi_file_imports_as_tracks_on_the_project_grid() {
 #[test]
 fn choices_loops_and_strips_of_buses_are_checked_edits() {
     let mut h = a_small_song();
-    let device =
-        Device { id: 90, kind: "biquad".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    let device = Device {
+        id: 90,
+        kind: "biquad".into(),
+        params: BTreeMap::new(),
+        choices: BTreeMap::new(),
+        bypass: false,
+        sample: None,
+    };
     h.edit(Edit::AddInsert { track: 1, index: 0, device }).unwrap();
     let before = h.project.clone();
     let bad_choice = Edit::SetChoice { track: 1, device: 90, name: "type".into(), choice: Some("wobble".into()) };
@@ -672,8 +682,14 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     h.edit(Edit::SetStrip { track: 91, strip: Strip { gain_db: -3.0, ..Strip::default() } }).unwrap();
     h.edit(Edit::SetStrip { track: quaver::session::MASTER, strip: Strip { pan: 0.5, ..Strip::default() } }).unwrap();
-    let reverb =
-        Device { id: 92, kind: "reverb".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    let reverb = Device {
+        id: 92,
+        kind: "reverb".into(),
+        params: BTreeMap::new(),
+        choices: BTreeMap::new(),
+        bypass: false,
+        sample: None,
+    };
     h.edit(Edit::AddInsert { track: 91, index: 0, device: reverb }).unwrap();
     h.edit(Edit::SetParam { track: 91, device: 92, name: "mix".into(), value: Some(0.5) }).unwrap();
     assert_eq!(h.project.buses[0].strip.gain_db, -3.0);

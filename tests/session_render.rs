@@ -15,7 +15,7 @@ const SR: f32 = 48_000.0;
 fn synth_with_short_release() -> Device {
     let mut params = BTreeMap::new();
     params.insert("release".to_string(), 0.005);
-    Device { id: 50, kind: "synth".into(), params, choices: BTreeMap::new(), bypass: false }
+    Device { id: 50, kind: "synth".into(), params, choices: BTreeMap::new(), bypass: false, sample: None }
 }
 
 /// 120 BPM, one MIDI track: four quarter notes, each an eighth long, from tick 0.
@@ -91,7 +91,7 @@ fn editing_a_playing_project_sends_only_what_changed() {
     h.edit(Edit::AddInsert {
         track: 1,
         index: 0,
-        device: Device { id: 60, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false },
+        device: Device { id: 60, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false, sample: None },
     })
     .unwrap();
     sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
@@ -138,6 +138,7 @@ fn a_send_feeds_its_bus_after_the_fader() {
             params: BTreeMap::new(),
             choices: BTreeMap::new(),
             bypass: false,
+            sample: None,
         }],
         automation: Vec::new(),
     };
@@ -163,7 +164,8 @@ fn a_device_choice_reaches_its_node_and_the_master_strip_mixes_everything() {
     let mut h = four_beats();
     let mut params = BTreeMap::new();
     params.insert("frequency".to_string(), 8000.0);
-    let mut filter = Device { id: 61, kind: "biquad".into(), params, choices: BTreeMap::new(), bypass: false };
+    let mut filter =
+        Device { id: 61, kind: "biquad".into(), params, choices: BTreeMap::new(), bypass: false, sample: None };
     h.edit(Edit::AddInsert { track: 1, index: 0, device: filter.clone() }).unwrap();
     let (lowpassed, _, _) = render(&h.project, 12_000);
     filter.choices.insert("type".into(), "highpass".into());
@@ -523,7 +525,7 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
     let echo = {
         let mut params = BTreeMap::new();
         params.insert("delayTime".to_string(), 0.1);
-        Device { id: 91, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false }
+        Device { id: 91, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false, sample: None }
     };
     let bus = Bus { id: 90, name: "echo".into(), strip: Strip::default(), inserts: vec![echo], automation: Vec::new() };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
@@ -873,7 +875,14 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
 fn four_hats() -> History {
     let mut h = History::new(Project::new("hats"));
     let notes = (0..4).map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 4, key: 42, velocity: 100 });
-    let kit = Device { id: 50, kind: "drums".into(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false };
+    let kit = Device {
+        id: 50,
+        kind: "drums".into(),
+        params: BTreeMap::new(),
+        choices: BTreeMap::new(),
+        bypass: false,
+        sample: None,
+    };
     let track = Track {
         id: 1,
         name: "Beat".into(),
@@ -921,4 +930,84 @@ fn a_drum_track_hits_on_the_grid_and_goes_out_and_comes_back_on_the_general_midi
     let mut back = History::new(Project::new("imported"));
     back.edit(quaver::session::import::midi_song(&back.project, &song, 0).unwrap()).unwrap();
     assert!(back.project.tracks[0].instrument.is_none());
+}
+
+#[test]
+fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sample() {
+    // Notes at the root (60) on beat 1 and an octave up (72) on beat 3, one-shot, full gain.
+    let mut h = History::new(Project::new("sampler"));
+    let notes = [(0, 60), (2, 72)].map(|(beat, key)| Note {
+        id: 10 + beat as u32,
+        start: beat * PPQ,
+        length: PPQ / 4,
+        key,
+        velocity: 127,
+    });
+    let mut sampler = Device::new(50, "sampler");
+    sampler.params.extend([("gain".to_string(), 1.0), ("attack".to_string(), 0.0)]);
+    sampler.choices.insert("mode".into(), "one-shot".into());
+    let track = Track {
+        id: 1,
+        name: "Chops".into(),
+        kind: TrackKind::Midi,
+        instrument: Some(sampler),
+        clips: vec![Clip {
+            id: 2,
+            start: 0,
+            length: 4 * PPQ,
+            content: ClipContent::midi(notes.to_vec()),
+            looping: None,
+        }],
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+        automation: Vec::new(),
+    };
+    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    assert!(quaver::session::assets::referenced(&h.project).is_empty(), "no sample given yet");
+    assert!(render(&h.project, 96_000).0.iter().flatten().all(|v| *v == 0.0), "a sampler with no sample is silent");
+    h.edit(Edit::SetDeviceSample { track: 1, device: 50, sample: Some("hit.wav".into()) }).unwrap();
+    assert_eq!(quaver::session::assets::referenced(&h.project).into_iter().collect::<Vec<_>>(), ["hit.wav"]);
+
+    let out = render_with_hit(&h.project, 96_000);
+    let hit = hit();
+    // A stereo sample passes the centred panner as it is (Web Audio's stereo pan law).
+    for i in [0usize, 1, 777, 29_999] {
+        let expect = hit.channels[0][i];
+        assert!((out[0][i] - expect).abs() < 1e-6, "the root key plays frame {i}: {} against {expect}", out[0][i]);
+        assert!((out[1][i] + expect).abs() < 1e-6, "and its right channel");
+    }
+    for i in [0usize, 1, 777, 14_999] {
+        let expect = hit.channels[0][2 * i];
+        let at = 48_000 + i;
+        assert!((out[0][at] - expect).abs() < 1e-6, "an octave up plays frame {} at {at}", 2 * i);
+    }
+    assert_eq!(out[0][30_000], 0.0, "the root note's sample is over after its 30 000 frames");
+
+    // The bundle carries the sampler's sample; a project missing it names it.
+    let mut samples = quaver::session::Samples::new();
+    samples.insert("hit.wav".into(), std::sync::Arc::new(hit.clone()));
+    let (_, back) = quaver::session::bundle::read(&quaver::session::bundle::write(&h, &samples).unwrap()).unwrap();
+    assert_eq!(back.keys().collect::<Vec<_>>(), ["hit.wav"]);
+    let none = quaver::session::Samples::new();
+    assert_eq!(quaver::session::assets::missing(&h.project, &none), ["hit.wav"]);
+
+    // A version 7 file has no device samples: its sampler loads with none.
+    let json = quaver::session::file::save(&h);
+    let v7 = json
+        .replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":7")
+        .replace(",\"sample\":\"hit.wav\"", "");
+    assert_ne!(v7, json);
+    let old = quaver::session::file::load(&v7).unwrap();
+    assert_eq!(old.project.tracks[0].instrument.as_ref().unwrap().sample, None);
+    assert_eq!(quaver::session::file::load(&json).unwrap().project, h.project, "a version 8 file keeps it");
+
+    // Only a device that plays a sample takes one; an undo takes it back.
+    let synth_track = four_beats();
+    let mut s = synth_track.clone();
+    let err = s.edit(Edit::SetDeviceSample { track: 1, device: 50, sample: Some("hit.wav".into()) }).unwrap_err();
+    assert!(err.to_string().contains("plays no sample"), "{err}");
+    assert_eq!(s.project, synth_track.project);
+    assert!(h.undo().unwrap());
+    assert_eq!(h.project.tracks[0].instrument.as_ref().unwrap().sample, None);
 }

@@ -66,15 +66,15 @@ fn to_stereo(channels: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
     out
 }
 
-/// The sample names the project's audio clips use.
+/// The sample names the project's audio clips and its devices (samplers) use.
 pub fn referenced(project: &Project) -> BTreeSet<String> {
-    let clips = project.tracks.iter().flat_map(|t| &t.clips);
-    clips
-        .filter_map(|c| match &c.content {
-            ClipContent::Audio { asset, .. } => Some(asset.clone()),
-            ClipContent::Midi { .. } => None,
-        })
-        .collect()
+    let clips = project.tracks.iter().flat_map(|t| &t.clips).filter_map(|c| match &c.content {
+        ClipContent::Audio { asset, .. } => Some(asset.clone()),
+        ClipContent::Midi { .. } => None,
+    });
+    let track_devices = project.tracks.iter().flat_map(|t| t.inserts.iter().chain(&t.instrument));
+    let devices = track_devices.chain(project.buses.iter().flat_map(|b| &b.inserts));
+    clips.chain(devices.filter_map(|d| d.sample.clone())).collect()
 }
 
 /// Names the project uses that `samples` lacks (their clips stay silent).

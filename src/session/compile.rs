@@ -80,6 +80,7 @@ pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Ve
 fn device_node(d: &Device) -> PlannedNode {
     let mut n = node(&d.kind);
     n.params = d.params.clone();
+    n.sample = d.sample.clone();
     if let Some((_, kind)) = crate::node::find(&d.kind) {
         for (name, choice) in &d.choices {
             let index = kind.spec.settings.iter().find(|s| s.name == name).and_then(|s| match s.kind {

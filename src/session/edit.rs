@@ -103,6 +103,12 @@ pub enum Edit {
         device: Id,
         bypass: bool,
     },
+    /// Gives a device that plays a sample (a sampler) the sample of that name (`None`: none).
+    SetDeviceSample {
+        track: Id,
+        device: Id,
+        sample: Option<String>,
+    },
     /// Picks a choice setting of a device (`None`: its first choice).
     SetChoice {
         track: Id,
@@ -294,6 +300,19 @@ pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
     }
     for (name, choice) in &device.choices {
         check_choice(device, kind, name, choice)?;
+    }
+    if let Some(sample) = &device.sample {
+        let plays = kind
+            .spec
+            .settings
+            .iter()
+            .any(|s| s.name == "buffer" && s.kind == crate::graph::SettingKind::Samples { stored: true });
+        if !plays {
+            return Err(refuse(format!("device {} ({}) plays no sample", device.id, device.kind)));
+        }
+        if sample.is_empty() {
+            return Err(refuse(format!("device {} ({}): a sample needs a name", device.id, device.kind)));
+        }
     }
     Ok(())
 }
@@ -791,6 +810,11 @@ impl Project {
             Edit::SetBypass { track, device, bypass } => {
                 let d = device_mut(self, track, device)?;
                 Edit::SetBypass { track, device, bypass: core::mem::replace(&mut d.bypass, bypass) }
+            }
+            Edit::SetDeviceSample { track, device, sample } => {
+                let d = device_mut(self, track, device)?;
+                check_device(&Device { sample: sample.clone(), ..d.clone() })?;
+                Edit::SetDeviceSample { track, device, sample: core::mem::replace(&mut d.sample, sample) }
             }
             Edit::SetChoice { track, device, name, choice } => {
                 let d = device_mut(self, track, device)?;

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 7;
+pub const PROJECT_VERSION: u32 = 8;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -248,12 +248,22 @@ pub struct Device {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, String>,
     pub bypass: bool,
+    /// The sample it plays, by name as an audio clip names its asset (a sampler's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
 }
 
 impl Device {
     /// A device of `kind` with every parameter and choice at its default.
     pub fn new(id: Id, kind: &str) -> Self {
-        Self { id, kind: kind.to_string(), params: BTreeMap::new(), choices: BTreeMap::new(), bypass: false }
+        Self {
+            id,
+            kind: kind.to_string(),
+            params: BTreeMap::new(),
+            choices: BTreeMap::new(),
+            bypass: false,
+            sample: None,
+        }
     }
 }
 
