@@ -187,7 +187,13 @@ impl Session {
         Ok(())
     }
 
-    /// Samples the project's clips name that have not been given (those clips are silent).
+    /// Samples the project's clips and samplers name (what a bounce or a saved file needs).
+    #[wasm_bindgen(js_name = usedSamples)]
+    pub fn used_samples(&self) -> Vec<String> {
+        crate::session::assets::referenced(&self.history.project).into_iter().collect()
+    }
+
+    /// Samples the project's clips and samplers name that have not been given (they are silent).
     #[wasm_bindgen(js_name = missingSamples)]
     pub fn missing_samples(&self) -> Vec<String> {
         crate::session::assets::missing(&self.history.project, &self.graph.samples)

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStudio, waitAudio } from './lab.mjs';
-import { onsets, readWav } from './wav.mjs';
+import { onsets, readWav, writeWav16 } from './wav.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = path.join(root, 'test-results');
@@ -825,6 +825,63 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   await page.evaluate(() => window.quaver.undo());
   assert.equal(await kindOf(), before);
   assert.equal(await page.evaluate(() => window.quaver.keyboard.octave), 4);
+  await page.click('#tab-roll');
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  assert.deepEqual(session.pageErrors, []);
+});
+
+test('+ Sampler plays a loaded sample across the keys: the root key at its own pitch, an octave up at twice it, on the grid', async () => {
+  await page.click('#add-sampler');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  await page.click('#tab-device');
+  assert.match(await page.locator('.device .sample-row').textContent(), /no sample/);
+  // A 440 Hz tone a quarter second long, loaded as a musician would: Load… on the device.
+  const rate = await page.evaluate(() => window.quaver.context.sampleRate);
+  const tone = Array.from({ length: Math.round(rate / 4) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / rate));
+  await page.setInputFiles('.device input[type=file]', { name: 'ah.wav', mimeType: 'audio/wav', buffer: Buffer.from(writeWav16(tone, rate)) });
+  await page.waitForFunction((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.sample, track);
+  const sample = await page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.sample, track);
+  assert.equal(sample, 'ah.wav');
+  assert.match(await page.locator('.device .sample-row').textContent(), /ah\.wav/);
+  await page.screenshot({ path: path.join(shots, 'studio-sampler.png') });
+  // Middle C (the root) on beat 1, an octave up on beat 3.
+  const bar = 4 * PPQ;
+  const start = 6 * bar;
+  await page.evaluate(([t, s, b, ppq]) => {
+    const app = window.quaver;
+    const row = () => app.project.tracks.find((x) => x.id === t);
+    const id = app.addMidiClip(row(), s, b);
+    const clip = () => row().clips.find((c) => c.id === id);
+    app.addNote(row(), clip(), { start: 0, length: ppq / 2, key: 60, velocity: 127 });
+    app.addNote(row(), clip(), { start: 2 * ppq, length: ppq / 2, key: 72, velocity: 127 });
+    app.setLoop({ start: s, end: s + b });
+  }, [track, start, bar, PPQ]);
+  const left = readWav(new Uint8Array(await page.evaluate(async (sr) => {
+    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
+    return Array.from(b.wav);
+  }, rate))).channels[0];
+  const found = onsets(left, rate);
+  const expected = [0, 2 * PPQ].map((t) => Math.round(t * (60 / 120 / PPQ) * rate));
+  console.log(`studio: sampler onsets ${found} (expected ${expected})`);
+  assert.equal(found.length, 2);
+  found.forEach((f, i) => assert.ok(Math.abs(f - expected[i]) <= rate / 1000, `note ${f} near ${expected[i]}`));
+  const hz = (from) => {
+    let n = 0;
+    const span = Math.round(rate / 10);
+    for (let i = from + 1; i < from + span; i += 1) if (left[i - 1] < 0 && left[i] >= 0) n += 1;
+    return n / (span / rate);
+  };
+  const [root, octave] = found.map(hz);
+  console.log(`studio: sampler pitches ${root} Hz and ${octave} Hz`);
+  assert.ok(Math.abs(root - 440) <= 20, `the root key plays the tone at 440 Hz (${root})`);
+  assert.ok(Math.abs(octave - 880) <= 20, `an octave up at 880 Hz (${octave})`);
+  // Undo the loop, the notes and the clip, then the sample comes off the sampler in one step.
+  const sampleNow = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.sample ?? null, track);
+  await page.evaluate(() => { for (let i = 0; i < 4; i += 1) window.quaver.undo(); });
+  assert.equal(await sampleNow(), 'ah.wav');
+  await page.evaluate(() => window.quaver.undo());
+  assert.equal(await sampleNow(), null);
   await page.click('#tab-roll');
   await page.click(`.track-head[data-track="${track}"] button.solo`);
   assert.deepEqual(session.pageErrors, []);

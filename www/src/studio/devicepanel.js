@@ -62,12 +62,22 @@ export class DevicePanel {
     const kind = this.app.engine.kinds.get(device.kind);
     const card = el('section', { className: `device${this.focused === device.id ? ' focused' : ''}` });
     card.dataset.device = String(device.id);
+    card.addEventListener('dragover', (e) => { if (e.dataTransfer?.types.includes('Files')) e.preventDefault(); });
+    card.addEventListener('drop', (e) => {
+      const kind = this.app.engine.kinds.get(device.kind);
+      const [file] = e.dataTransfer?.files ?? [];
+      if (!file || !kind?.settings.some((s) => s.name === 'buffer' && s.stored)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.app.loadDeviceSample(channel, device, file);
+    });
     const title = isInstrument ? this.instrumentChooser(channel, device) : device.kind;
     card.append(el('h3', {}, title, el('span', { className: 'dim', textContent: channel.name })));
     if (!kind) {
       card.append(el('p', { className: 'empty', textContent: `this engine has no '${device.kind}'` }));
       return card;
     }
+    if (kind.settings.some((s) => s.name === 'buffer' && s.type === 'samples' && s.stored)) card.append(this.sampleRow(channel, device));
     for (const setting of kind.settings.filter((s) => s.type === 'choice')) {
       const select = el('select', {}, ...setting.choices.map((c) => el('option', { value: c, textContent: c })));
       select.value = device.choices?.[setting.name] ?? setting.choices[0];
@@ -99,6 +109,23 @@ export class DevicePanel {
     return card;
   }
 
+  /** The sample a device plays (a sampler's): its name, Load… for a file, and a file dropped on the card does the same. */
+  sampleRow(channel, device) {
+    const name = device.sample ?? null;
+    const missing = name !== null && !this.app.samples.has(name);
+    const label = el('span', { className: `sample-name${name ? '' : ' dim'}`, textContent: name ? `${name}${missing ? ' (missing)' : ''}` : 'no sample: load one' });
+    const input = el('input', { type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.flac,.m4a,.aac', hidden: true });
+    input.setAttribute('aria-label', `${device.kind} sample file`);
+    input.onchange = () => {
+      const [file] = input.files;
+      if (file) this.app.loadDeviceSample(channel, device, file);
+      input.value = '';
+    };
+    const load = el('button', { type: 'button', textContent: 'Load…', title: 'Play a WAV, MP3, OGG, FLAC or AAC file (or drop one on this device)' });
+    load.onclick = () => input.click();
+    return el('div', { className: 'sample-row' }, el('span', { className: 'dim', textContent: 'sample' }), label, load, input);
+  }
+
   /** A menu of every kind that plays notes (from the engine's descriptions), to swap a track's instrument. */
   instrumentChooser(track, device) {
     const kinds = [...this.app.engine.kinds.values()].filter((k) => k.settings.some((s) => s.name === 'sequence')).map((k) => k.name);
@@ -106,8 +133,8 @@ export class DevicePanel {
     const select = el('select', { className: 'instrument' }, ...options);
     select.value = device?.kind ?? '';
     select.setAttribute('aria-label', `${track.name} instrument`);
-    select.title = 'The instrument this track plays (its automation lanes go with the old one; undo brings them back)';
+    select.title = 'The instrument this track plays: any kind that plays notes (its automation lanes go with the old one; undo brings them back)';
     select.onchange = () => this.app.setInstrument(track, select.value);
-    return el('span', {}, select, el('span', { className: 'dim', textContent: ' instrument' }));
+    return select;
   }
 }

@@ -142,7 +142,7 @@ const defaultStrip = () => ({ gain_db: 0, pan: 0, mute: false, solo: false });
 /** Adds a MIDI track playing `kind` (the synth, or the drum kit), named after it. */
 app.addTrack = (kind = 'synth') => {
   const [id, device] = freshIds(2);
-  const label = kind === 'drums' ? 'Drums' : 'Synth';
+  const label = { drums: 'Drums', sampler: 'Sampler' }[kind] ?? 'Synth';
   const number = app.project.tracks.filter((t) => (t.instrument?.kind ?? 'synth') === kind).length + 1;
   const track = {
     id, name: `${label} ${number}`, kind: 'midi', instrument: { id: device, kind, params: {}, bypass: false },
@@ -1201,27 +1201,35 @@ async function loadSamples() {
 /** The waveform overview of a sample, for the timeline. */
 app.waveform = (name) => app.samples.get(name) ?? null;
 
+/** Decodes `file` into a new sample of its own name; null (and a message) if it will not decode. */
+async function sampleFromFile(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  try {
+    const sample = await decodeSample(bytes, file.name, { readWav, context: app.context });
+    const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
+    const name = freshName(file.name, taken);
+    await giveSample(name, sample);
+    return { name, sample };
+  } catch (err) {
+    showMessage(`${file.name} could not be imported: ${describe(err)}. Nothing was changed.`);
+    return null;
+  }
+}
+
+/** Gives a device that plays a sample (a sampler) the sample in `file`; one undo step. */
+app.loadDeviceSample = async (channel, device, file) => {
+  const loaded = await sampleFromFile(file);
+  if (loaded) app.edit({ edit: 'setDeviceSample', track: channel.id, device: device.id, sample: loaded.name });
+};
+
 /**
  * Imports an audio file as a sample and puts it on the timeline: on `track` if that is an audio
  * track, else on a new one, at `tick` (default: the playhead, snapped down to the grid).
  */
 app.importAudio = async (file, { track = null, tick = null } = {}) => {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  let sample;
-  try {
-    sample = await decodeSample(bytes, file.name, { readWav, context: app.context });
-  } catch (err) {
-    showMessage(`${file.name} could not be imported: ${describe(err)}. Nothing was changed.`);
-    return null;
-  }
-  const taken = new Set([...app.samples.keys(), ...app.session.missingSamples()]);
-  const name = freshName(file.name, taken);
-  try {
-    await giveSample(name, sample);
-  } catch (err) {
-    showMessage(`${file.name} could not be imported: ${describe(err)}. Nothing was changed.`);
-    return null;
-  }
+  const loaded = await sampleFromFile(file);
+  if (!loaded) return null;
+  const { name, sample } = loaded;
   const start = tick ?? snapDown(app.playheadTick(), app.grid() || 1);
   const frames = sample.channels[0].length;
   const seconds = frames / sample.sampleRate;
@@ -1419,8 +1427,7 @@ const bounceInWorker = ({ range = 'song', format = 'pcm24', sampleRate = 48000, 
 
 /** The samples the project's audio clips play, as a bounce takes them. */
 function samplesUsed() {
-  const used = new Set(app.project.tracks.flatMap((t) => t.clips).filter((c) => c.content.type === 'audio').map((c) => c.content.asset));
-  return [...used].filter((name) => app.samples.has(name)).map((name) => {
+  return app.session.usedSamples().filter((name) => app.samples.has(name)).map((name) => {
     const { sampleRate, channels } = app.samples.get(name);
     return { name, sampleRate, channels };
   });
@@ -1572,6 +1579,7 @@ function bindControls() {
   $('redo').onclick = app.redo;
   $('add-track').onclick = () => app.addTrack('synth');
   $('add-drums').onclick = () => app.addTrack('drums');
+  $('add-sampler').onclick = () => app.addTrack('sampler');
   $('add-audio-track').onclick = app.addAudioTrack;
   $('add-bus').onclick = app.addBus;
   $('new-project').onclick = app.newProject;
