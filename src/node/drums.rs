@@ -7,13 +7,13 @@
 //! (`sequence`, `transport`, `note`), so drums land on the exact frame as the synth's notes do.
 
 use super::envelope::SEGMENT_TIME_CONSTANTS;
-use super::sequence::{check_sequence, prepare_sequence, Events, Player, Voices};
+use super::sequence::{check_sequence, free_voice, prepare_sequence, Events, Player, Slot, Voices, PLAYED};
 use super::synth::wave;
-use super::{params_for, NodeType, Prepare, Transport};
+use super::{params_for, NodeType, Prepare};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
 use crate::graph::{
-    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind,
-    SettingSpec, SettingValue,
+    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingSpec,
+    SettingValue,
 };
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
 use core::ops::Range;
@@ -27,14 +27,9 @@ const PARAMS: [ParamSpec; 4] = [
     ParamSpec::new("decay", 1.0, Bound::Value(0.1), Bound::Value(8.0)).k_rate().log_control(0.25, 4.0),
     ParamSpec::new("tone", 0.5, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
 ];
+/// Where its [`PLAYED`] settings start.
 const SEQUENCE: u8 = 0;
-const TRANSPORT: u8 = 1;
-const NOTE: u8 = 2;
-const SETTINGS: [SettingSpec; 3] = [
-    SettingSpec::new("sequence", SettingKind::Sequence),
-    SettingSpec::new("transport", SettingKind::Transport),
-    SettingSpec::new("note", SettingKind::Note),
-];
+const SETTINGS: [SettingSpec; 3] = PLAYED;
 
 /// The keys that sound, by their General MIDI names; the others are silent.
 pub const KEYS: [(u8, &str); 22] = [
@@ -270,6 +265,29 @@ struct Voice {
     seed: u32,
 }
 
+/// A hit is never waited on: it rings out whatever its note does.
+impl Slot for Voice {
+    fn idle(&self) -> bool {
+        !self.sounding
+    }
+
+    fn releasing(&self) -> Option<f64> {
+        None
+    }
+
+    fn started(&self) -> u64 {
+        self.started
+    }
+
+    fn waiting(&self) -> Option<(u8, u64, u32)> {
+        None
+    }
+
+    fn set_note(&mut self, _note: u32) {}
+
+    fn release(&mut self) {}
+}
+
 impl Voice {
     const IDLE: Voice = Voice {
         sounding: false,
@@ -364,11 +382,7 @@ impl Voices for Kit {
                 v.hiss_step = (-SEGMENT_TIME_CONSTANTS / (0.02 * sr)).exp();
             }
         }
-        let index = self
-            .voices
-            .iter()
-            .position(|v| !v.sounding)
-            .unwrap_or_else(|| self.voices.iter().enumerate().min_by_key(|(_, v)| v.started).map_or(0, |(i, _)| i));
+        let index = free_voice(&self.voices);
         r.cutoff = (r.cutoff * shape.brightness).min(sr * 0.45);
         let per_frame = |seconds: f64| (-SEGMENT_TIME_CONSTANTS / (seconds * shape.decay * sr).max(1.0)).exp();
         let metal_hz = |hz: f64| hz * r.metal_pitch * shape.pitch / sr;
@@ -462,12 +476,7 @@ impl Processor for Drums {
 
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
         let shape = self.shape(cx);
-        self.player.render(&mut self.kit, &shape, &mut outputs[0], cx.frame);
-        if self.kit.all_idle() && !outputs[0].channel(0).iter().any(|v| *v != 0.0) {
-            outputs[0].set_silent(1);
-        } else {
-            outputs[0].set_audible(1);
-        }
+        self.player.process(&mut self.kit, &shape, &mut outputs[0], cx.frame, 1);
         Status::Normal
     }
 
@@ -480,24 +489,13 @@ impl Processor for Drums {
     }
 
     fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
-        if setting == SEQUENCE {
-            prepare_sequence(value);
-        }
+        prepare_sequence(setting, SEQUENCE, value);
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
-        match (setting, &mut *value) {
-            (SEQUENCE, value) => self
-                .player
-                .set_sequence(value, &mut self.kit)
-                .map_err(|()| RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"))?,
-            (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
-                self.player.set_transport(Transport { at, playing, position, loop_start, loop_end });
-            }
-            (NOTE, &mut SettingValue::Note { key, velocity }) => self.player.live_note(key, velocity),
-            _ => return Err(RenderError::new(ErrorCode::BadSetting, "a drum kit does not take that setting")),
-        }
-        Ok(())
+        self.player
+            .configure(setting, SEQUENCE, value, &mut self.kit)
+            .unwrap_or_else(|| Err(RenderError::new(ErrorCode::BadSetting, "a drum kit does not take that setting")))
     }
 }
 

@@ -7,8 +7,10 @@
 //! (`buffer`), so eight tracks of one sample hold one copy.
 
 use super::envelope::SEGMENT_TIME_CONSTANTS;
-use super::sequence::{check_sequence, prepare_sequence, Events, Player, Voices, LIVE};
-use super::{params_for, NodeType, Prepare, Transport};
+use super::sequence::{
+    check_sequence, free_voice, prepare_sequence, rekey, Events, Player, Slot, Voices, LIVE, PLAYED,
+};
+use super::{params_for, NodeType, Prepare};
 use crate::graph::{
     Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SampleData,
     SettingKind, SettingSpec, SettingValue,
@@ -30,15 +32,14 @@ const PARAMS: [ParamSpec; 4] = [
 const MODES: [&str; 2] = ["gate", "one-shot"];
 const MODE: u8 = 0;
 const BUFFER: u8 = 1;
+/// Where its [`PLAYED`] settings start.
 const SEQUENCE: u8 = 2;
-const TRANSPORT: u8 = 3;
-const NOTE: u8 = 4;
 const SETTINGS: [SettingSpec; 5] = [
     SettingSpec::new("mode", SettingKind::Choice { choices: &MODES }),
     SettingSpec::new("buffer", SettingKind::Samples { stored: true }),
-    SettingSpec::new("sequence", SettingKind::Sequence),
-    SettingSpec::new("transport", SettingKind::Transport),
-    SettingSpec::new("note", SettingKind::Note),
+    PLAYED[0],
+    PLAYED[1],
+    PLAYED[2],
 ];
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -85,6 +86,32 @@ struct Voice {
     /// Read position in buffer frames, and frames per output frame.
     position: f64,
     step: f64,
+}
+
+impl Slot for Voice {
+    fn idle(&self) -> bool {
+        self.stage == Stage::Idle
+    }
+
+    fn releasing(&self) -> Option<f64> {
+        (self.stage == Stage::Release).then_some(self.level)
+    }
+
+    fn started(&self) -> u64 {
+        self.started
+    }
+
+    fn waiting(&self) -> Option<(u8, u64, u32)> {
+        self.waits_on_sequence().then_some((self.key, self.song_start, self.note))
+    }
+
+    fn set_note(&mut self, note: u32) {
+        self.note = note;
+    }
+
+    fn release(&mut self) {
+        self.stage = Stage::Release;
+    }
 }
 
 impl Voice {
@@ -141,15 +168,7 @@ impl Voices for Bank {
         if self.buffer.frames() == 0 {
             return;
         }
-        let index = self
-            .voices
-            .iter()
-            .position(|v| v.stage == Stage::Idle)
-            .or_else(|| {
-                let releasing = self.voices.iter().enumerate().filter(|(_, v)| v.stage == Stage::Release);
-                releasing.min_by(|a, b| a.1.level.total_cmp(&b.1.level)).map(|(i, _)| i)
-            })
-            .unwrap_or_else(|| self.voices.iter().enumerate().min_by_key(|(_, v)| v.started).map_or(0, |(i, _)| i));
+        let index = free_voice(&self.voices);
         let rate = f64::from(self.buffer.sample_rate) / self.sample_rate;
         self.voices[index] = Voice {
             stage: Stage::Attack,
@@ -188,22 +207,9 @@ impl Voices for Bank {
         !self.one_shot && self.voices.iter().any(|v| v.waits_on_sequence() && v.note == note)
     }
 
-    /// As the synth does: a held note the new sequence still has sounds on; the rest release.
     fn rekey(&mut self, events: &Events, frame: u64) {
-        if self.one_shot {
-            return;
-        }
-        for v in 0..self.voices.len() {
-            let voice = self.voices[v];
-            if !voice.waits_on_sequence() {
-                continue;
-            }
-            let kept_before = &self.voices[..v];
-            let free = |note: &u32| !kept_before.iter().any(|o| o.waits_on_sequence() && o.note == *note);
-            match events.still_sounding(voice.key, voice.song_start, frame).find(free) {
-                Some(note) => self.voices[v].note = note,
-                None => self.voices[v].stage = Stage::Release,
-            }
+        if !self.one_shot {
+            rekey(&mut self.voices, events, frame);
         }
     }
 
@@ -303,12 +309,7 @@ impl Processor for KeysSampler {
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
         let shape = self.shape(cx);
         let channels = self.bank.buffer.channels.len().clamp(1, MAX_CHANNELS);
-        self.player.render(&mut self.bank, &shape, &mut outputs[0], cx.frame);
-        if self.bank.all_idle() && !outputs[0].channel(0).iter().any(|v| *v != 0.0) {
-            outputs[0].set_silent(1);
-        } else {
-            outputs[0].set_audible(channels);
-        }
+        self.player.process(&mut self.bank, &shape, &mut outputs[0], cx.frame, channels);
         Status::Normal
     }
 
@@ -321,13 +322,14 @@ impl Processor for KeysSampler {
     }
 
     fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
-        if setting == SEQUENCE {
-            prepare_sequence(value);
-        }
+        prepare_sequence(setting, SEQUENCE, value);
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
-        match (setting, &mut *value) {
+        if let Some(done) = self.player.configure(setting, SEQUENCE, value, &mut self.bank) {
+            return done;
+        }
+        match (setting, value) {
             (MODE, &mut SettingValue::Choice(i)) => self.bank.one_shot = i == 1,
             (BUFFER, SettingValue::Buffer(buffer)) => {
                 // Notes playing the old sample stop; the old buffer goes back into the command,
@@ -335,14 +337,6 @@ impl Processor for KeysSampler {
                 self.bank.voices = [Voice::IDLE; VOICES];
                 core::mem::swap(&mut self.bank.buffer, buffer);
             }
-            (SEQUENCE, value) => self
-                .player
-                .set_sequence(value, &mut self.bank)
-                .map_err(|()| RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"))?,
-            (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
-                self.player.set_transport(Transport { at, playing, position, loop_start, loop_end });
-            }
-            (NOTE, &mut SettingValue::Note { key, velocity }) => self.player.live_note(key, velocity),
             _ => return Err(RenderError::new(ErrorCode::BadSetting, "a sampler does not take that setting")),
         }
         Ok(())

@@ -4,7 +4,7 @@
 //! [`Voices`] it sounds notes with); the [`Player`] tells them when notes start and end.
 
 use super::Transport;
-use crate::graph::{EngineError, ErrorCode, SequencedNote, SettingValue};
+use crate::graph::{EngineError, ErrorCode, RenderError, SequencedNote, SettingKind, SettingSpec, SettingValue};
 use crate::render::AudioBuf;
 use crate::{MAX_CHANNELS, QUANTUM};
 use core::ops::Range;
@@ -58,6 +58,13 @@ impl Events {
     }
 }
 
+/// The settings every instrument takes, in this order, at consecutive indices of its own.
+pub(super) const PLAYED: [SettingSpec; 3] = [
+    SettingSpec::new("sequence", SettingKind::Sequence),
+    SettingSpec::new("transport", SettingKind::Transport),
+    SettingSpec::new("note", SettingKind::Note),
+];
+
 /// Control side: a sequence is checked for its setting (`sequence`, the kind's index of it) and
 /// sorted, so the render side's preparation only has to pair ons with offs.
 pub(super) fn check_sequence(setting: u8, sequence: u8, value: SettingValue) -> Result<SettingValue, EngineError> {
@@ -69,8 +76,12 @@ pub(super) fn check_sequence(setting: u8, sequence: u8, value: SettingValue) -> 
     Ok(SettingValue::Sequence(notes))
 }
 
-/// Render side, off the render path: a sequence becomes its [`Events`], moved in later.
-pub(super) fn prepare_sequence(value: &mut SettingValue) {
+/// Render side, off the render path: a sequence (setting `setting` of a kind whose [`PLAYED`]
+/// settings start at `first`) becomes its [`Events`], moved in later.
+pub(super) fn prepare_sequence(setting: u8, first: u8, value: &mut SettingValue) {
+    if setting != first {
+        return;
+    }
     if let SettingValue::Sequence(notes) = &*value {
         *value = SettingValue::Prepared(crate::graph::Prepared(Some(Box::new(Events::of(notes)))));
     }
@@ -103,6 +114,46 @@ pub(super) trait Voices {
     /// Adds the sounding voices into frames `span` of `out` (cleared at the quantum's start).
     fn render(&mut self, out: &mut AudioBuf, span: Range<usize>, shape: &Self::Shape);
     fn all_idle(&self) -> bool;
+}
+
+/// One voice as the shared voice handling sees it.
+pub(super) trait Slot {
+    fn idle(&self) -> bool;
+    /// Its level while it fades after its note's end (`None` otherwise).
+    fn releasing(&self) -> Option<f64>;
+    fn started(&self) -> u64;
+    /// Key, song start frame and note of the sequence note whose off it waits for.
+    fn waiting(&self) -> Option<(u8, u64, u32)>;
+    fn set_note(&mut self, note: u32);
+    fn release(&mut self);
+}
+
+/// The voice a new note takes: a free one, else the quietest releasing one, else the oldest.
+pub(super) fn free_voice(voices: &[impl Slot]) -> usize {
+    voices
+        .iter()
+        .position(Slot::idle)
+        .or_else(|| {
+            let releasing = voices.iter().enumerate().filter_map(|(i, v)| v.releasing().map(|level| (i, level)));
+            releasing.min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+        })
+        .unwrap_or_else(|| voices.iter().enumerate().min_by_key(|(_, v)| v.started()).map_or(0, |(i, _)| i))
+}
+
+/// A new sequence has come in at song frame `frame`: a note it still holds (the same key from
+/// the same frame, not yet ended) sounds on, ended by its off there, so an edit elsewhere in
+/// the clip, or notes overdubbed while it plays, cut nothing; the old sequence's other notes
+/// end. Each voice takes a note no other voice has taken, so two voices never wait on one off.
+pub(super) fn rekey(voices: &mut [impl Slot], events: &Events, frame: u64) {
+    for v in 0..voices.len() {
+        let Some((key, start, _)) = voices[v].waiting() else { continue };
+        let (kept_before, rest) = voices.split_at_mut(v);
+        let free = |note: &u32| !kept_before.iter().any(|o| o.waiting().is_some_and(|(.., n)| n == *note));
+        match events.still_sounding(key, start, frame).find(free) {
+            Some(note) => rest[0].set_note(note),
+            None => rest[0].release(),
+        }
+    }
 }
 
 /// Where in the song an instrument is, and what it is to play.
@@ -141,11 +192,41 @@ impl Player {
         }
     }
 
+    /// Takes the [`PLAYED`] settings of a kind that has them from index `first` on; `None`
+    /// for its other settings.
+    pub fn configure(
+        &mut self,
+        setting: u8,
+        first: u8,
+        value: &mut SettingValue,
+        voices: &mut impl Voices,
+    ) -> Option<Result<(), RenderError>> {
+        match (setting.checked_sub(first)?, value) {
+            (0, value) => Some(self.set_sequence(value, voices)),
+            (1, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
+                self.pending = Some(Transport { at, playing, position, loop_start, loop_end });
+                Some(Ok(()))
+            }
+            (2, &mut SettingValue::Note { key, velocity }) => {
+                // A live note (velocity 0 releases it), played at the next quantum's start.
+                if self.live_count < self.live.len() {
+                    self.live[self.live_count] = (key, velocity);
+                    self.live_count += 1;
+                }
+                Some(Ok(()))
+            }
+            _ => None,
+        }
+    }
+
     /// Takes a prepared sequence in; the old one goes back into `value`, to be dropped off the
     /// render path.
-    pub fn set_sequence(&mut self, value: &mut SettingValue, voices: &mut impl Voices) -> Result<(), ()> {
-        let SettingValue::Prepared(crate::graph::Prepared(prepared)) = value else { return Err(()) };
-        let Some(events) = prepared.as_mut().and_then(|b| b.downcast_mut::<Events>()) else { return Err(()) };
+    fn set_sequence(&mut self, value: &mut SettingValue, voices: &mut impl Voices) -> Result<(), RenderError> {
+        let unprepared = || RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared");
+        let SettingValue::Prepared(crate::graph::Prepared(prepared)) = value else { return Err(unprepared()) };
+        let Some(events) = prepared.as_mut().and_then(|b| b.downcast_mut::<Events>()) else {
+            return Err(unprepared());
+        };
         core::mem::swap(&mut self.events, events);
         let frame = self.song_frame;
         voices.rekey(&self.events, frame);
@@ -154,15 +235,21 @@ impl Player {
         Ok(())
     }
 
-    pub fn set_transport(&mut self, transport: Transport) {
-        self.pending = Some(transport);
-    }
-
-    /// A live note (velocity 0 releases it), played at the next quantum's start.
-    pub fn live_note(&mut self, key: u8, velocity: u8) {
-        if self.live_count < self.live.len() {
-            self.live[self.live_count] = (key, velocity);
-            self.live_count += 1;
+    /// [`Player::render`], then `out` marked silent if nothing sounds, else audible in
+    /// `channels` channels.
+    pub fn process<V: Voices>(
+        &mut self,
+        voices: &mut V,
+        shape: &V::Shape,
+        out: &mut AudioBuf,
+        frame: u64,
+        channels: usize,
+    ) {
+        self.render(voices, shape, out, frame);
+        if voices.all_idle() && !out.channel(0).iter().any(|v| *v != 0.0) {
+            out.set_silent(1);
+        } else {
+            out.set_audible(channels);
         }
     }
 
@@ -214,7 +301,7 @@ impl Player {
 
     /// One quantum into `out` (every channel cleared first): live and chased notes at its
     /// start, then the sequence's notes on their frames, the transport's changes on theirs.
-    pub fn render<V: Voices>(&mut self, voices: &mut V, shape: &V::Shape, out: &mut AudioBuf, frame: u64) {
+    fn render<V: Voices>(&mut self, voices: &mut V, shape: &V::Shape, out: &mut AudioBuf, frame: u64) {
         for i in 0..core::mem::take(&mut self.live_count) {
             let (key, velocity) = self.live[i];
             if velocity > 0 {

@@ -7,8 +7,10 @@
 
 // Voices step through the envelope node's stages, with its segment shape and floor.
 use super::envelope::{Stage, FLOOR, SEGMENT_TIME_CONSTANTS};
-use super::sequence::{check_sequence, prepare_sequence, Events, Player, Voices, LIVE};
-use super::{params_for, NodeType, Prepare, Transport};
+use super::sequence::{
+    check_sequence, free_voice, prepare_sequence, rekey, Events, Player, Slot, Voices, LIVE, PLAYED,
+};
+use super::{params_for, NodeType, Prepare};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
 use crate::graph::{
     Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingKind,
@@ -33,15 +35,10 @@ const PARAMS: [ParamSpec; 9] = [
 ];
 const WAVEFORMS: [&str; 4] = ["sawtooth", "square", "triangle", "sine"];
 const WAVEFORM: u8 = 0;
+/// Where its [`PLAYED`] settings start.
 const SEQUENCE: u8 = 1;
-const TRANSPORT: u8 = 2;
-const NOTE: u8 = 3;
-const SETTINGS: [SettingSpec; 4] = [
-    SettingSpec::new("waveform", SettingKind::Choice { choices: &WAVEFORMS }),
-    SettingSpec::new("sequence", SettingKind::Sequence),
-    SettingSpec::new("transport", SettingKind::Transport),
-    SettingSpec::new("note", SettingKind::Note),
-];
+const SETTINGS: [SettingSpec; 4] =
+    [SettingSpec::new("waveform", SettingKind::Choice { choices: &WAVEFORMS }), PLAYED[0], PLAYED[1], PLAYED[2]];
 
 pub const SPEC: NodeSpec = NodeSpec {
     name: "synth",
@@ -94,6 +91,32 @@ struct Voice {
     increments: [f64; 2],
     filter: [f64; 4],
     coeffs: Coefficients,
+}
+
+impl Slot for Voice {
+    fn idle(&self) -> bool {
+        self.stage == Stage::Idle
+    }
+
+    fn releasing(&self) -> Option<f64> {
+        (self.stage == Stage::Release).then_some(self.level)
+    }
+
+    fn started(&self) -> u64 {
+        self.started
+    }
+
+    fn waiting(&self) -> Option<(u8, u64, u32)> {
+        self.waits_on_sequence().then_some((self.key, self.song_start, self.note))
+    }
+
+    fn set_note(&mut self, note: u32) {
+        self.note = note;
+    }
+
+    fn release(&mut self) {
+        self.stage = Stage::Release;
+    }
 }
 
 impl Voice {
@@ -231,15 +254,7 @@ impl Voices for Bank {
     type Shape = Shape;
 
     fn note_on(&mut self, key: u8, velocity: u8, note: u32, now: u64, song_start: u64, shape: &Shape) {
-        let index = self
-            .voices
-            .iter()
-            .position(|v| v.stage == Stage::Idle)
-            .or_else(|| {
-                let releasing = self.voices.iter().enumerate().filter(|(_, v)| v.stage == Stage::Release);
-                releasing.min_by(|a, b| a.1.level.total_cmp(&b.1.level)).map(|(i, _)| i)
-            })
-            .unwrap_or_else(|| self.voices.iter().enumerate().min_by_key(|(_, v)| v.started).map_or(0, |(i, _)| i));
+        let index = free_voice(&self.voices);
         let frequency = 440.0 * ((f64::from(key) - 69.0) / 12.0).exp2();
         let increment = frequency / self.sample_rate;
         let voice = &mut self.voices[index];
@@ -274,24 +289,8 @@ impl Voices for Bank {
         self.voices.iter().any(|v| v.waits_on_sequence() && v.note == note)
     }
 
-    /// A note the new sequence still holds (the same key from the same frame, not yet ended)
-    /// sounds on, ended by its off there: an edit elsewhere in the clip, or notes overdubbed
-    /// while it plays, cut nothing. The old sequence's other notes end; live notes are the
-    /// player's. Each voice takes a note no other voice has taken, so two voices never wait on
-    /// one off.
     fn rekey(&mut self, events: &Events, frame: u64) {
-        for v in 0..self.voices.len() {
-            let voice = self.voices[v];
-            if !voice.waits_on_sequence() {
-                continue;
-            }
-            let kept_before = &self.voices[..v];
-            let free = |note: &u32| !kept_before.iter().any(|o| o.waits_on_sequence() && o.note == *note);
-            match events.still_sounding(voice.key, voice.song_start, frame).find(free) {
-                Some(note) => self.voices[v].note = note,
-                None => self.voices[v].stage = Stage::Release,
-            }
-        }
+        rekey(&mut self.voices, events, frame);
     }
 
     fn render(&mut self, out: &mut AudioBuf, span: Range<usize>, shape: &Shape) {
@@ -336,12 +335,7 @@ impl Processor for Synth {
 
     fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
         let shape = self.shape(cx);
-        self.player.render(&mut self.voices, &shape, &mut outputs[0], cx.frame);
-        if self.voices.all_idle() && !outputs[0].channel(0).iter().any(|v| *v != 0.0) {
-            outputs[0].set_silent(1);
-        } else {
-            outputs[0].set_audible(1);
-        }
+        self.player.process(&mut self.voices, &shape, &mut outputs[0], cx.frame, 1);
         Status::Normal
     }
 
@@ -354,22 +348,15 @@ impl Processor for Synth {
     }
 
     fn prepare_setting(&self, setting: u8, value: &mut SettingValue) {
-        if setting == SEQUENCE {
-            prepare_sequence(value);
-        }
+        prepare_sequence(setting, SEQUENCE, value);
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
-        match (setting, &mut *value) {
+        if let Some(done) = self.player.configure(setting, SEQUENCE, value, &mut self.voices) {
+            return done;
+        }
+        match (setting, value) {
             (WAVEFORM, &mut SettingValue::Choice(i)) => self.waveform = i.min(3),
-            (SEQUENCE, value) => self
-                .player
-                .set_sequence(value, &mut self.voices)
-                .map_err(|()| RenderError::new(ErrorCode::BadSetting, "a sequence arrived unprepared"))?,
-            (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
-                self.player.set_transport(Transport { at, playing, position, loop_start, loop_end });
-            }
-            (NOTE, &mut SettingValue::Note { key, velocity }) => self.player.live_note(key, velocity),
             _ => return Err(RenderError::new(ErrorCode::BadSetting, "a synth does not take that setting")),
         }
         Ok(())
