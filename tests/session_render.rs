@@ -1008,6 +1008,36 @@ fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sam
     let err = s.edit(Edit::SetDeviceSample { track: 1, device: 50, sample: Some("hit.wav".into()) }).unwrap_err();
     assert!(err.to_string().contains("plays no sample"), "{err}");
     assert_eq!(s.project, synth_track.project);
+
+    // Undone, the sample leaves the engine too: the same graph, synced again, plays nothing.
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.add_sample("hit.wav", hit.clone());
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    assert!(g.render_frames(1024)[0].iter().any(|v| *v != 0.0));
     assert!(h.undo().unwrap());
     assert_eq!(h.project.tracks[0].instrument.as_ref().unwrap().sample, None);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 2048, 0, false).unwrap();
+    let after = g.render_frames(48_000 * 2);
+    assert!(after[0][2048..].iter().all(|v| *v == 0.0), "no note plays the old sample");
+}
+
+#[test]
+fn an_undone_knob_and_choice_go_back_to_their_defaults_in_the_engine() {
+    let start = four_beats();
+    let (fresh, _, _) = render(&start.project, 96_000);
+    let mut h = start.clone();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    h.edit(Edit::SetParam { track: 1, device: 50, name: "cutoff".into(), value: Some(300.0) }).unwrap();
+    h.edit(Edit::SetChoice { track: 1, device: 50, name: "waveform".into(), choice: Some("square".into()) }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert!(h.undo().unwrap() && h.undo().unwrap());
+    assert_eq!(h.project, start.project);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    assert_eq!(g.render_frames(96_000), fresh, "the engine plays the project as it was before the knobs moved");
 }

@@ -619,14 +619,40 @@ mod tests {
 
     #[test]
     fn a_live_note_plays_at_once_and_a_hit_rings_through_a_stop() {
-        let (mut g, d) = kit(&[(2000, 36, 127)], &[]);
+        let (mut g, d) = kit(&[], &[]);
         g.configure(d, "note", SettingValue::Note { key: 38, velocity: 100 }).unwrap();
-        let first = g.render_frames(1024).remove(0);
-        assert!(first[..128].iter().any(|v| *v != 0.0), "the live snare sounds in the first quantum");
-        let stop = SettingValue::Transport { at: 2048 + 256, playing: false, position: 0, loop_start: 0, loop_end: 0 };
-        g.configure(d, "transport", stop).unwrap();
-        let rest = g.render_frames(4800).remove(0);
-        let after_stop = &rest[2048 + 256 - 1024 + 128..];
-        assert!(rms(&after_stop[..1200]) > 0.05, "the kick rings on after the stop");
+        assert!(g.render_frames(128).remove(0).iter().any(|v| *v != 0.0), "the live snare sounds in the first quantum");
+        // A kick at frame 2000, the song stopped at 2304: it rings on exactly as if the song
+        // had gone on.
+        let ringing = |stop: bool| {
+            let (mut g, d) = kit(&[(2000, 36, 127)], &[]);
+            let first = g.render_frames(1024).remove(0);
+            if stop {
+                let at = SettingValue::Transport { at: 2304, playing: false, position: 0, loop_start: 0, loop_end: 0 };
+                g.configure(d, "transport", at).unwrap();
+            }
+            [first, g.render_frames(24_000).remove(0)].concat()
+        };
+        let (stopped, played) = (ringing(true), ringing(false));
+        assert!(rms(&stopped[2304..4800]) > 0.1, "the kick sounds after the stop");
+        assert_eq!(stopped, played);
+    }
+
+    #[test]
+    fn a_hit_is_the_same_whatever_its_notes_length() {
+        let hat = |length: u64| {
+            let mut g = OfflineRenderer::new(SR);
+            let d = g.add("drums").unwrap();
+            let note = SequencedNote { start: 500, length, key: 46, velocity: 90 };
+            g.configure(d, "sequence", SettingValue::Sequence(vec![note])).unwrap();
+            let transport = SettingValue::Transport { at: 0, playing: true, position: 0, loop_start: 0, loop_end: 0 };
+            g.configure(d, "transport", transport).unwrap();
+            g.connect(d, g.destination()).unwrap();
+            g.render_frames(48_000).remove(0)
+        };
+        let short = hat(1);
+        assert!(rms(&short[500..20_000]) > 0.01);
+        assert_eq!(short, hat(100));
+        assert_eq!(short, hat(40_000));
     }
 }

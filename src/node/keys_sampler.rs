@@ -66,6 +66,10 @@ fn prepare(setting: u8, value: SettingValue, _: &Prepare<'_>) -> Result<SettingV
 /// Levels below this end a released note (-80 dB).
 const END: f64 = 1e-4;
 
+/// How fast a one-shot fades when the song stops or jumps (a long sample would otherwise play
+/// on after Stop, and a loop would pile its copies up).
+const CUT_SECONDS: f64 = 0.02;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Stage {
     Idle,
@@ -86,6 +90,8 @@ struct Voice {
     /// Read position in buffer frames, and frames per output frame.
     position: f64,
     step: f64,
+    /// Fading out over [`CUT_SECONDS`] rather than its release (a one-shot the song left).
+    cut: bool,
 }
 
 impl Slot for Voice {
@@ -125,6 +131,7 @@ impl Voice {
         level: 0.0,
         position: 0.0,
         step: 1.0,
+        cut: false,
     };
 
     fn waits_on_sequence(&self) -> bool {
@@ -139,6 +146,7 @@ struct Shape {
     root: f64,
     attack_step: f64,
     release_step: f64,
+    cut_step: f64,
 }
 
 /// The sampler's notes and its sample.
@@ -180,6 +188,7 @@ impl Voices for Bank {
             level: 0.0,
             position: 0.0,
             step: rate * ((f64::from(key) - shape.root) / 12.0).exp2(),
+            cut: false,
         };
     }
 
@@ -194,12 +203,12 @@ impl Voices for Bank {
         }
     }
 
+    /// The song stopped or moved: held notes release; one-shots fade quickly.
     fn release_all(&mut self) {
-        if self.one_shot {
-            return;
-        }
+        let cut = self.one_shot;
         for v in self.voices.iter_mut().filter(|v| v.stage != Stage::Idle) {
             v.stage = Stage::Release;
+            v.cut |= cut;
         }
     }
 
@@ -252,7 +261,7 @@ impl Bank {
                         }
                     }
                     Stage::Release => {
-                        voice.level *= shape.release_step;
+                        voice.level *= if voice.cut { shape.cut_step } else { shape.release_step };
                         if voice.level < END {
                             voice = Voice::IDLE;
                             break;
@@ -297,6 +306,7 @@ impl KeysSampler {
             root,
             attack_step: 1.0 / (attack * sr).max(1.0),
             release_step: (-SEGMENT_TIME_CONSTANTS / (release * sr).max(1.0)).exp(),
+            cut_step: (-SEGMENT_TIME_CONSTANTS / (CUT_SECONDS * sr)).exp(),
         }
     }
 }
@@ -330,7 +340,15 @@ impl Processor for KeysSampler {
             return done;
         }
         match (setting, value) {
-            (MODE, &mut SettingValue::Choice(i)) => self.bank.one_shot = i == 1,
+            (MODE, &mut SettingValue::Choice(i)) => {
+                // Notes started in the other mode fade out: their bookkeeping is that mode's.
+                if self.bank.one_shot != (i == 1) {
+                    for v in self.bank.voices.iter_mut().filter(|v| v.stage != Stage::Idle) {
+                        (v.stage, v.cut) = (Stage::Release, true);
+                    }
+                }
+                self.bank.one_shot = i == 1;
+            }
             (BUFFER, SettingValue::Buffer(buffer)) => {
                 // Notes playing the old sample stop; the old buffer goes back into the command,
                 // to be dropped off the render path.
@@ -431,6 +449,28 @@ mod tests {
         g.choose(s, "mode", "one-shot").unwrap();
         let shot = g.render_frames(30_000).remove(0);
         assert!(peak(&shot[25_000..30_000]) > 0.3, "a one-shot plays on past its note");
+    }
+
+    #[test]
+    fn a_one_shot_fades_when_the_song_stops_and_a_mode_change_fades_what_sounds() {
+        let tone: Vec<f32> = (0..96_000).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+        let peak = |s: &[f32]| s.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let (mut g, s) = sampler(vec![tone.clone()], SR, &[(0, 100, 60)], &[]);
+        g.choose(s, "mode", "one-shot").unwrap();
+        let before = g.render_frames(9600).remove(0);
+        assert!(peak(&before[9000..]) > 0.3, "a one-shot plays past its note");
+        let stop = SettingValue::Transport { at: 9600, playing: false, position: 0, loop_start: 0, loop_end: 0 };
+        g.configure(s, "transport", stop).unwrap();
+        let after = g.render_frames(4800).remove(0);
+        assert!(peak(&after[..128]) > 0.1, "it fades rather than cuts");
+        assert_eq!(peak(&after[1600..]), 0.0, "and is gone within 35 ms of the stop");
+        assert!(g.engine().output().is_silent(), "then the sampler costs nothing");
+
+        let (mut g, s) = sampler(vec![tone], SR, &[(0, 60_000, 60)], &[]);
+        let held = g.render_frames(4800).remove(0);
+        assert!(peak(&held[4000..]) > 0.3);
+        g.choose(s, "mode", "one-shot").unwrap();
+        assert_eq!(peak(&g.render_frames(4800).remove(0)[1600..]), 0.0, "a mode change fades the held note");
     }
 
     #[test]

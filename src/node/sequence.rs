@@ -246,7 +246,7 @@ impl Player {
         channels: usize,
     ) {
         self.render(voices, shape, out, frame);
-        if voices.all_idle() && !out.channel(0).iter().any(|v| *v != 0.0) {
+        if voices.all_idle() && (0..channels).all(|ch| out.channel(ch).iter().all(|v| *v == 0.0)) {
             out.set_silent(1);
         } else {
             out.set_audible(channels);

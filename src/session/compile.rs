@@ -753,17 +753,41 @@ impl GraphSync {
                     changes += 1;
                 }
             }
-            if old.is_some_and(|o| o.sample != new.sample) {
+            // What an edit took back (an undone knob, a choice reset) returns to its default.
+            if let (Some(old), Some((_, kind))) = (old, crate::node::find(&new.kind)) {
+                for param in kind.spec.params.iter().filter(|p| old.params.contains_key(p.name)) {
+                    if !new.params.contains_key(param.name) {
+                        set_param(g, id, param.name, param.default)?;
+                        changes += 1;
+                    }
+                }
+                for (setting, value) in &old.settings {
+                    if matches!(value, SettingValue::Choice(_)) && !new.settings.contains_key(setting) {
+                        configure(g, id, setting, SettingValue::Choice(0))?;
+                        changes += 1;
+                    }
+                }
+            }
+            let sample_changed = old.is_some_and(|o| o.sample != new.sample);
+            if sample_changed {
                 self.buffered.remove(name);
             }
-            if let Some((sample_name, sample)) = new.sample.as_ref().and_then(|s| self.samples.get_key_value(s)) {
-                if !self.buffered.contains(name) {
+            match new.sample.as_ref().and_then(|s| self.samples.get_key_value(s)) {
+                Some((sample_name, sample)) if !self.buffered.contains(name) => {
                     let (sample_name, sample) = (sample_name.clone(), Arc::clone(sample));
                     let buffer = stored_buffer(&mut self.stored, g, &sample_name, &sample)?;
                     configure(g, id, "buffer", SettingValue::Stored(buffer))?;
                     self.buffered.insert(name.clone());
                     changes += 1;
                 }
+                // Taken away, or named but not given: the node lets its old sample go.
+                None if sample_changed => {
+                    let nothing =
+                        SettingValue::Samples { sample_rate: g.config().sample_rate, channels: vec![Vec::new()] };
+                    configure(g, id, "buffer", nothing)?;
+                    changes += 1;
+                }
+                _ => {}
             }
             // Timeline nodes made while the song plays join it (they catch up from `at`).
             let joining = if name == METRONOME { &self.metronome_transport } else { &self.transport };

@@ -62,14 +62,20 @@ export class DevicePanel {
     const kind = this.app.engine.kinds.get(device.kind);
     const card = el('section', { className: `device${this.focused === device.id ? ' focused' : ''}` });
     card.dataset.device = String(device.id);
-    card.addEventListener('dragover', (e) => { if (e.dataTransfer?.types.includes('Files')) e.preventDefault(); });
+    // A file dropped on a device that plays a sample is its sample; any other device refuses
+    // the drop (rather than let the browser open the file in the studio's place).
+    const playsSample = Boolean(kind?.settings.some((s) => s.name === 'buffer' && s.type === 'samples' && s.stored));
+    card.addEventListener('dragover', (e) => {
+      if (!e.dataTransfer?.types.includes('Files')) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = playsSample ? 'copy' : 'none';
+    });
     card.addEventListener('drop', (e) => {
-      const kind = this.app.engine.kinds.get(device.kind);
       const [file] = e.dataTransfer?.files ?? [];
-      if (!file || !kind?.settings.some((s) => s.name === 'buffer' && s.stored)) return;
+      if (!file) return;
       e.preventDefault();
       e.stopPropagation();
-      this.app.loadDeviceSample(channel, device, file);
+      if (playsSample) this.app.loadDeviceSample(channel, device, file);
     });
     const title = isInstrument ? this.instrumentChooser(channel, device) : device.kind;
     card.append(el('h3', {}, title, el('span', { className: 'dim', textContent: channel.name })));
@@ -77,7 +83,7 @@ export class DevicePanel {
       card.append(el('p', { className: 'empty', textContent: `this engine has no '${device.kind}'` }));
       return card;
     }
-    if (kind.settings.some((s) => s.name === 'buffer' && s.type === 'samples' && s.stored)) card.append(this.sampleRow(channel, device));
+    if (playsSample) card.append(this.sampleRow(channel, device));
     for (const setting of kind.settings.filter((s) => s.type === 'choice')) {
       const select = el('select', {}, ...setting.choices.map((c) => el('option', { value: c, textContent: c })));
       select.value = device.choices?.[setting.name] ?? setting.choices[0];

@@ -158,16 +158,23 @@ app.setInstrument = (track, kind) => {
   app.edit({ edit: 'setInstrument', track: track.id, instrument: { id, kind, params: {}, bypass: false } });
 };
 
-/** The computer keyboard plays a drum kit from its kick, a piano from its own octave. */
+/** The computer keyboard plays a drum kit from its kick, a piano from its own octave: whichever the notes go to. */
 function syncKeyboardRange() {
-  const track = app.project.tracks.find((t) => t.id === app.selection.track);
-  app.keyboard?.switchRange(app.keyNames(track) ? 'named' : 'piano');
+  if (app.project) app.keyboard?.switchRange(app.keyNames(noteTarget()) ? 'named' : 'piano');
 }
+
+/** Each kind's key names, made once. */
+const keyNamesOfKind = new Map();
 
 /** The names an instrument gives its keys (a drum kit's drums), from the engine's description: key → name. */
 app.keyNames = (track) => {
-  const keys = track?.kind === 'midi' ? app.engine.kinds.get(track.instrument?.kind ?? 'synth')?.keys : null;
-  return keys?.length ? new Map(keys.map(({ key, name }) => [key, name])) : null;
+  if (track?.kind !== 'midi') return null;
+  const kind = track.instrument?.kind ?? 'synth';
+  if (!keyNamesOfKind.has(kind)) {
+    const keys = app.engine.kinds.get(kind)?.keys ?? [];
+    keyNamesOfKind.set(kind, keys.length ? new Map(keys.map(({ key, name }) => [key, name])) : null);
+  }
+  return keyNamesOfKind.get(kind);
 };
 
 app.addAudioTrack = () => {
@@ -613,12 +620,24 @@ function liveTrack() {
   return selected ?? app.project.tracks.find((t) => t.kind === 'midi') ?? null;
 }
 
+/** The track live notes go to: the one recording notes, else the selected MIDI track, else the first. */
+function noteTarget() {
+  const notes = app.recording && !app.recording.audio ? app.recording : null;
+  return notes?.track ?? liveTrack();
+}
+
+/** Keys sounding live, by the track each was played on, so its release goes there too. */
+const soundingOn = new Map();
+
 app.playNote = (key, velocity) => {
   const notes = app.recording && !app.recording.audio ? app.recording : null;
-  const track = notes?.track ?? liveTrack();
+  const track = noteTarget();
   if (!track) return;
   app.context.resume();
-  app.engine.call(() => app.session.liveNote(app.engine.controller, track.id, key, velocity));
+  const to = velocity > 0 ? track.id : (soundingOn.get(key) ?? track.id);
+  if (velocity > 0) soundingOn.set(key, to);
+  else soundingOn.delete(key);
+  app.engine.call(() => app.session.liveNote(app.engine.controller, to, key, velocity));
   const rec = notes;
   if (!rec || !app.transport) return;
   const { tick: now, pass: loopPass } = app.playhead();
