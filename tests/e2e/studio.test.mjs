@@ -876,6 +876,18 @@ test('+ Sampler plays a loaded sample across the keys: the root key at its own p
   console.log(`studio: sampler pitches ${root} Hz and ${octave} Hz`);
   assert.ok(Math.abs(root - 440) <= 20, `the root key plays the tone at 440 Hz (${root})`);
   assert.ok(Math.abs(octave - 880) <= 20, `an octave up at 880 Hz (${octave})`);
+  // After a reload the sampler has its sample again (kept in this browser's storage) and plays
+  // it: the bounce is the same, frame for frame.
+  await page.waitForTimeout(600);
+  await page.reload();
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  const kept = await page.evaluate(() => ({ has: window.quaver.samples.has('ah.wav'), missing: window.quaver.session.missingSamples() }));
+  assert.deepEqual(kept, { has: true, missing: [] });
+  const again = readWav(new Uint8Array(await page.evaluate(async (sr) => {
+    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
+    return Array.from(b.wav);
+  }, rate))).channels[0];
+  assert.deepEqual(Array.from(again), Array.from(left), 'the reloaded sampler bounces the same samples');
   // Undo the loop, the notes and the clip, then the sample comes off the sampler in one step.
   const sampleNow = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.sample ?? null, track);
   await page.evaluate(() => { for (let i = 0; i < 4; i += 1) window.quaver.undo(); });
