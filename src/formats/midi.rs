@@ -78,6 +78,9 @@ pub struct Song {
     pub tracks: Vec<Track>,
 }
 
+/// General MIDI's drum channel (10, counted from 1).
+pub const DRUM_CHANNEL: u8 = 9;
+
 /// The most notes one file may hold: past it a file is refused rather than allowed to
 /// exhaust memory (a real piece has thousands; 10⁶-note test files are fine).
 pub const MAX_NOTES: usize = 4_000_000;
@@ -89,7 +92,8 @@ fn invalid(message: String) -> FormatError {
 impl Song {
     /// Parses a Standard MIDI File. Format 0 files are split into one track per channel, as a
     /// musician expects the drums apart from the bass; format 1 keeps its tracks (a conductor
-    /// track with no notes is dropped). Format 2 (independent sequences) is refused.
+    /// track with no notes is dropped), each track's drum channel apart from its other notes.
+    /// Format 2 (independent sequences) is refused.
     pub fn read(bytes: &[u8]) -> Result<Self, FormatError> {
         if bytes.len() < 4 || &bytes[0..4] != b"MThd" {
             let riff = bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"RMID";
@@ -151,15 +155,25 @@ impl Song {
             if split_channels {
                 song.tracks.append(&mut tracks);
             } else {
-                // One track: all its channels together.
+                // One track: all its channels together, but for General MIDI's drum channel,
+                // which a player puts on drums (kept apart when the track has other notes too).
+                let (drums, others): (Vec<Track>, Vec<Track>) =
+                    tracks.into_iter().partition(|t| t.notes.first().is_some_and(|n| n.channel == DRUM_CHANNEL));
                 let mut merged = Track::default();
-                for t in tracks {
+                for t in others {
                     merged.name = merged.name.or(t.name);
                     merged.program = merged.program.or(t.program);
                     merged.notes.extend(t.notes);
                 }
                 sort_notes(&mut merged.notes);
+                let alone = merged.notes.is_empty();
                 song.tracks.push(merged);
+                for mut kit in drums {
+                    if !alone {
+                        kit.name = kit.name.map(|n| format!("{n} drums"));
+                    }
+                    song.tracks.push(kit);
+                }
             }
         }
         song.tracks.retain(|t| !t.notes.is_empty());
@@ -434,6 +448,28 @@ mod tests {
         // 96 ticks at 120 BPM is half a second; then 60 BPM, so 192 more ticks take two seconds.
         assert!((song.seconds_at(96) - 0.5).abs() < 1e-12);
         assert!((song.seconds_at(288) - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_format_1_track_keeps_its_channels_together_but_for_the_drums() {
+        let mut track = vec![
+            0x00, 0xFF, 0x03, 0x04, b'B', b'a', b'n', b'd', // track name
+            0x00, 0x90, 60, 100, // C4 on channel 1
+            0x00, 0x91, 48, 90, // C3 on channel 2
+            0x00, 0x99, 36, 127, // kick on channel 10
+            0x60, 0x80, 60, 0, // offs 96 ticks later
+            0x00, 0x81, 48, 0, 0x00, 0x89, 36, 0, 0x00, 0xFF, 0x2F, 0x00,
+        ];
+        let mut bytes = b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x00\x60MTrk".to_vec();
+        bytes.extend_from_slice(&(track.len() as u32).to_be_bytes());
+        bytes.append(&mut track);
+        let song = Song::read(&bytes).unwrap();
+        let summary: Vec<(Option<&str>, Vec<(u8, u8)>)> = song
+            .tracks
+            .iter()
+            .map(|t| (t.name.as_deref(), t.notes.iter().map(|n| (n.key, n.channel)).collect()))
+            .collect();
+        assert_eq!(summary, [(Some("Band"), vec![(48, 1), (60, 0)]), (Some("Band drums"), vec![(36, DRUM_CHANNEL)])]);
     }
 
     #[test]

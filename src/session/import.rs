@@ -8,8 +8,6 @@ use crate::formats::midi::{self, Song, TickRate};
 
 /// The drum kit's kind name.
 const DRUMS: &str = "drums";
-/// General MIDI's drum channel (10, counted from 1).
-const GM_DRUMS: u8 = 9;
 
 /// The edit that adds `song`'s tracks at `at` ticks, with fresh ids; `None` if the song has
 /// no notes. Ticks are rescaled from the file's grid to [`PPQ`] (rounded, each note at least a
@@ -50,7 +48,7 @@ pub fn midi_song(project: &Project, song: &Song, at: u64) -> Option<Edit> {
         let length = end.div_ceil(bar).max(1) * bar;
         let clip = Clip { id: id(), start: at, length, content: ClipContent::midi(notes), looping: None };
         // A track played on General MIDI's drum channel gets the drum kit.
-        let drums = t.notes.iter().all(|n| n.channel == GM_DRUMS);
+        let drums = t.notes.iter().all(|n| n.channel == midi::DRUM_CHANNEL);
         let fallback = if drums { "Drums".to_string() } else { format!("MIDI {}", index + 1) };
         let track = Track {
             id: id(),
@@ -96,7 +94,8 @@ pub fn song_of(project: &Project, clip: Option<super::Id>) -> Song {
         // One channel per track (skipping 10, General MIDI's drums), so players keep them apart;
         // a drum kit's track plays on channel 10, where General MIDI players put drums.
         let drums = t.instrument.as_ref().is_some_and(|d| d.kind == DRUMS);
-        let channel = if drums { GM_DRUMS } else { [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15][index % 15] };
+        let channel =
+            if drums { midi::DRUM_CHANNEL } else { [0u8, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15][index % 15] };
         let mut notes = Vec::new();
         for c in t.clips.iter().filter(|c| clip.is_none_or(|id| id == c.id)) {
             let origin = if clip.is_some() { 0 } else { c.start };
