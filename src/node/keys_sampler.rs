@@ -6,9 +6,9 @@
 //! shared sequence player (`sequence`, `transport`, `note`), the sample as a stored buffer
 //! (`buffer`), so eight tracks of one sample hold one copy.
 
-use super::envelope::SEGMENT_TIME_CONSTANTS;
+use super::envelope::{Stage, SEGMENT_TIME_CONSTANTS};
 use super::sequence::{
-    check_sequence, free_voice, prepare_sequence, rekey, Events, Player, Slot, Voices, LIVE, PLAYED,
+    check_sequence, enveloped_slot, free_voice, prepare_sequence, rekey, Events, Player, Slot, Voices, PLAYED,
 };
 use super::{params_for, NodeType, Prepare};
 use crate::graph::{
@@ -70,14 +70,6 @@ const END: f64 = 1e-4;
 /// on after Stop, and a loop would pile its copies up).
 const CUT_SECONDS: f64 = 0.02;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Stage {
-    Idle,
-    Attack,
-    Held,
-    Release,
-}
-
 #[derive(Clone, Copy, Debug)]
 struct Voice {
     stage: Stage,
@@ -94,31 +86,7 @@ struct Voice {
     cut: bool,
 }
 
-impl Slot for Voice {
-    fn idle(&self) -> bool {
-        self.stage == Stage::Idle
-    }
-
-    fn releasing(&self) -> Option<f64> {
-        (self.stage == Stage::Release).then_some(self.level)
-    }
-
-    fn started(&self) -> u64 {
-        self.started
-    }
-
-    fn waiting(&self) -> Option<(u8, u64, u32)> {
-        self.waits_on_sequence().then_some((self.key, self.song_start, self.note))
-    }
-
-    fn set_note(&mut self, note: u32) {
-        self.note = note;
-    }
-
-    fn release(&mut self) {
-        self.stage = Stage::Release;
-    }
-}
+enveloped_slot!(Voice);
 
 impl Voice {
     const IDLE: Voice = Voice {
@@ -133,10 +101,6 @@ impl Voice {
         step: 1.0,
         cut: false,
     };
-
-    fn waits_on_sequence(&self) -> bool {
-        self.note != LIVE && matches!(self.stage, Stage::Attack | Stage::Held)
-    }
 }
 
 /// The knobs as one quantum reads them.
@@ -197,7 +161,7 @@ impl Voices for Bank {
             return;
         }
         for v in &mut self.voices {
-            if matches!(v.stage, Stage::Attack | Stage::Held) && v.key == key && v.note == note {
+            if matches!(v.stage, Stage::Attack | Stage::Sustain) && v.key == key && v.note == note {
                 v.stage = Stage::Release;
             }
         }
@@ -213,7 +177,7 @@ impl Voices for Bank {
     }
 
     fn holds(&self, note: u32) -> bool {
-        !self.one_shot && self.voices.iter().any(|v| v.waits_on_sequence() && v.note == note)
+        !self.one_shot && self.voices.iter().any(|v| v.waiting().is_some_and(|(.., n)| n == note))
     }
 
     fn rekey(&mut self, events: &Events, frame: u64) {
@@ -257,7 +221,7 @@ impl Bank {
                         voice.level += shape.attack_step;
                         if voice.level >= 1.0 {
                             voice.level = 1.0;
-                            voice.stage = Stage::Held;
+                            voice.stage = Stage::Sustain;
                         }
                     }
                     Stage::Release => {
@@ -267,7 +231,7 @@ impl Bank {
                             break;
                         }
                     }
-                    Stage::Held | Stage::Idle => {}
+                    Stage::Decay | Stage::Sustain | Stage::Idle => {}
                 }
                 *sample += (self.read(ch, voice.position) * voice.level * voice.velocity * shape.gain) as f32;
                 voice.position += voice.step;

@@ -128,6 +128,41 @@ pub(super) trait Slot {
     fn release(&mut self);
 }
 
+/// [`Slot`] for a voice with an envelope `stage` ([`super::envelope::Stage`]), its `level`, and
+/// the `key`, `note`, `started` and `song_start` of what it plays: it waits for the off of a
+/// sequence note until its release begins.
+macro_rules! enveloped_slot {
+    ($voice:ty) => {
+        impl Slot for $voice {
+            fn idle(&self) -> bool {
+                self.stage == Stage::Idle
+            }
+
+            fn releasing(&self) -> Option<f64> {
+                (self.stage == Stage::Release).then_some(self.level)
+            }
+
+            fn started(&self) -> u64 {
+                self.started
+            }
+
+            fn waiting(&self) -> Option<(u8, u64, u32)> {
+                let held = !matches!(self.stage, Stage::Idle | Stage::Release);
+                (held && self.note != super::sequence::LIVE).then_some((self.key, self.song_start, self.note))
+            }
+
+            fn set_note(&mut self, note: u32) {
+                self.note = note;
+            }
+
+            fn release(&mut self) {
+                self.stage = Stage::Release;
+            }
+        }
+    };
+}
+pub(super) use enveloped_slot;
+
 /// The voice a new note takes: a free one, else the quietest releasing one, else the oldest.
 pub(super) fn free_voice(voices: &[impl Slot]) -> usize {
     voices

@@ -8,7 +8,7 @@
 // Voices step through the envelope node's stages, with its segment shape and floor.
 use super::envelope::{Stage, FLOOR, SEGMENT_TIME_CONSTANTS};
 use super::sequence::{
-    check_sequence, free_voice, prepare_sequence, rekey, Events, Player, Slot, Voices, LIVE, PLAYED,
+    check_sequence, enveloped_slot, free_voice, prepare_sequence, rekey, Events, Player, Slot, Voices, PLAYED,
 };
 use super::{params_for, NodeType, Prepare};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
@@ -93,39 +93,9 @@ struct Voice {
     coeffs: Coefficients,
 }
 
-impl Slot for Voice {
-    fn idle(&self) -> bool {
-        self.stage == Stage::Idle
-    }
-
-    fn releasing(&self) -> Option<f64> {
-        (self.stage == Stage::Release).then_some(self.level)
-    }
-
-    fn started(&self) -> u64 {
-        self.started
-    }
-
-    fn waiting(&self) -> Option<(u8, u64, u32)> {
-        self.waits_on_sequence().then_some((self.key, self.song_start, self.note))
-    }
-
-    fn set_note(&mut self, note: u32) {
-        self.note = note;
-    }
-
-    fn release(&mut self) {
-        self.stage = Stage::Release;
-    }
-}
+enveloped_slot!(Voice);
 
 impl Voice {
-    /// Whether it plays a note of the sequence that has not been released yet (so an off of the
-    /// sequence is still to end it).
-    fn waits_on_sequence(&self) -> bool {
-        self.note != LIVE && !matches!(self.stage, Stage::Idle | Stage::Release)
-    }
-
     const IDLE: Voice = Voice {
         stage: Stage::Idle,
         level: 0.0,
@@ -286,7 +256,7 @@ impl Voices for Bank {
     }
 
     fn holds(&self, note: u32) -> bool {
-        self.voices.iter().any(|v| v.waits_on_sequence() && v.note == note)
+        self.voices.iter().any(|v| v.waiting().is_some_and(|(.., n)| n == note))
     }
 
     fn rekey(&mut self, events: &Events, frame: u64) {
