@@ -870,10 +870,27 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
     assert!(near(out[0][6000 + 100], 1000 + 100), "then the stretch from its start");
 }
 
+/// A project with one MIDI track (id 1) playing `instrument` over a four-beat clip (id 2) of `notes`.
+fn one_instrument(name: &str, instrument: Device, notes: Vec<Note>) -> History {
+    let mut h = History::new(Project::new(name));
+    let track = Track {
+        id: 1,
+        name: name.into(),
+        kind: TrackKind::Midi,
+        instrument: Some(instrument),
+        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes), looping: None }],
+        strip: Strip::default(),
+        inserts: Vec::new(),
+        sends: Vec::new(),
+        automation: Vec::new(),
+    };
+    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    h
+}
+
 /// A beat for the drum kit: closed hats on four beats at 120 BPM (each over well before the
 /// next, so the onsets stand apart).
 fn four_hats() -> History {
-    let mut h = History::new(Project::new("hats"));
     let notes = (0..4).map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 4, key: 42, velocity: 100 });
     let kit = Device {
         id: 50,
@@ -883,25 +900,7 @@ fn four_hats() -> History {
         bypass: false,
         sample: None,
     };
-    let track = Track {
-        id: 1,
-        name: "Beat".into(),
-        kind: TrackKind::Midi,
-        instrument: Some(kit),
-        clips: vec![Clip {
-            id: 2,
-            start: 0,
-            length: 4 * PPQ,
-            content: ClipContent::midi(notes.collect()),
-            looping: None,
-        }],
-        strip: Strip::default(),
-        inserts: Vec::new(),
-        sends: Vec::new(),
-        automation: Vec::new(),
-    };
-    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
-    h
+    one_instrument("Beat", kit, notes.collect())
 }
 
 #[test]
@@ -935,7 +934,6 @@ fn a_drum_track_hits_on_the_grid_and_goes_out_and_comes_back_on_the_general_midi
 #[test]
 fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sample() {
     // Notes at the root (60) on beat 1 and an octave up (72) on beat 3, one-shot, full gain.
-    let mut h = History::new(Project::new("sampler"));
     let notes = [(0, 60), (2, 72)].map(|(beat, key)| Note {
         id: 10 + beat as u32,
         start: beat * PPQ,
@@ -946,24 +944,7 @@ fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sam
     let mut sampler = Device::new(50, "sampler");
     sampler.params.extend([("gain".to_string(), 1.0), ("attack".to_string(), 0.0)]);
     sampler.choices.insert("mode".into(), "one-shot".into());
-    let track = Track {
-        id: 1,
-        name: "Chops".into(),
-        kind: TrackKind::Midi,
-        instrument: Some(sampler),
-        clips: vec![Clip {
-            id: 2,
-            start: 0,
-            length: 4 * PPQ,
-            content: ClipContent::midi(notes.to_vec()),
-            looping: None,
-        }],
-        strip: Strip::default(),
-        inserts: Vec::new(),
-        sends: Vec::new(),
-        automation: Vec::new(),
-    };
-    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
+    let mut h = one_instrument("Chops", sampler, notes.to_vec());
     assert!(quaver::session::assets::referenced(&h.project).is_empty(), "no sample given yet");
     assert!(render(&h.project, 96_000).0.iter().flatten().all(|v| *v == 0.0), "a sampler with no sample is silent");
     h.edit(Edit::SetDeviceSample { track: 1, device: 50, sample: Some("hit.wav".into()) }).unwrap();

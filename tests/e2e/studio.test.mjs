@@ -84,6 +84,15 @@ function tapped() {
   });
 }
 
+/** The loop region bounced as 32-bit float at `rate`, no tail: its left channel. */
+async function bounceLoopLeft(rate) {
+  const wav = await page.evaluate(async (sr) => {
+    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
+    return Array.from(b.wav);
+  }, rate);
+  return readWav(new Uint8Array(wav)).channels[0];
+}
+
 test('a fresh page is a project with one synth track and an empty clip, ready to draw in', async () => {
   const state = await page.evaluate(() => {
     const { project } = window.quaver;
@@ -719,10 +728,7 @@ test('a clip\'s top-right corner loops it: its notes sound in every repeat, a sp
   // A bounce of the clip's three bars (the loop region; this track soloed) has both notes in
   // every bar, on the grid.
   const rate = await page.evaluate(() => window.quaver.context.sampleRate);
-  const bounceLeft = async () => readWav(new Uint8Array(await page.evaluate(async (sr) => {
-    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
-    return Array.from(b.wav);
-  }, rate))).channels[0];
+  const bounceLeft = () => bounceLoopLeft(rate);
   const first = await bounceLeft();
   const found = onsets(first, rate);
   const expected = [0, 1, 2].flatMap((k) => [0, 2 * PPQ].map((t) => Math.round((k * bar + t) * (60 / 120 / PPQ) * rate)));
@@ -792,10 +798,7 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   // The bar bounced (this track soloed): three hits on the grid, low, high, then in between.
   await page.evaluate((r) => window.quaver.setLoop(r), { start, end: start + bar });
   const rate = await page.evaluate(() => window.quaver.context.sampleRate);
-  const left = readWav(new Uint8Array(await page.evaluate(async (sr) => {
-    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
-    return Array.from(b.wav);
-  }, rate))).channels[0];
+  const left = await bounceLoopLeft(rate);
   const found = onsets(left, rate);
   const expected = HITS.map((h) => Math.round(h.tick * (60 / 120 / PPQ) * rate));
   console.log(`studio: drum onsets ${found} (expected ${expected})`);
@@ -857,10 +860,7 @@ test('+ Sampler plays a loaded sample across the keys: the root key at its own p
     app.addNote(row(), clip(), { start: 2 * ppq, length: ppq / 2, key: 72, velocity: 127 });
     app.setLoop({ start: s, end: s + b });
   }, [track, start, bar, PPQ]);
-  const left = readWav(new Uint8Array(await page.evaluate(async (sr) => {
-    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
-    return Array.from(b.wav);
-  }, rate))).channels[0];
+  const left = await bounceLoopLeft(rate);
   const found = onsets(left, rate);
   const expected = [0, 2 * PPQ].map((t) => Math.round(t * (60 / 120 / PPQ) * rate));
   console.log(`studio: sampler onsets ${found} (expected ${expected})`);
@@ -883,10 +883,7 @@ test('+ Sampler plays a loaded sample across the keys: the root key at its own p
   await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
   const kept = await page.evaluate(() => ({ has: window.quaver.samples.has('ah.wav'), missing: window.quaver.session.missingSamples() }));
   assert.deepEqual(kept, { has: true, missing: [] });
-  const again = readWav(new Uint8Array(await page.evaluate(async (sr) => {
-    const b = await window.quaver.bounce({ range: 'loop', format: 'float32', sampleRate: sr, save: false, tail: 0 });
-    return Array.from(b.wav);
-  }, rate))).channels[0];
+  const again = await bounceLoopLeft(rate);
   assert.deepEqual(Array.from(again), Array.from(left), 'the reloaded sampler bounces the same samples');
   // Undo the loop, the notes and the clip, then the sample comes off the sampler in one step.
   const sampleNow = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.sample ?? null, track);
