@@ -812,10 +812,13 @@ fn retire_event(retired: &mut Vec<Event>, event: Event) {
 
 /// Whether a node's output may hold NaN or infinity, from a sum of a few of its samples (NaN
 /// and infinity survive addition; a finite sum that overflows only costs the full scan).
+/// The samples probed each start a 64-byte block: the output was just written, often by a
+/// `memset` or `memcpy` whose wide stores forward to a load at a block's start but stall one
+/// reading inside a block (the last sample cost a no-op node a quarter of its time).
 #[inline]
 fn suspect(buf: &AudioBuf) -> bool {
-    let sum = |c: &[f32; QUANTUM]| c[0] + c[QUANTUM / 2] + c[QUANTUM - 1];
-    !(sum(buf.channel(0)) + sum(buf.channel(1))).is_finite()
+    let probe = |c: &[f32; QUANTUM]| c[0] + c[QUANTUM / 2] + c[QUANTUM - 16];
+    !(probe(buf.channel(0)) + probe(buf.channel(1))).is_finite()
 }
 
 /// Fades a quantum out (1 → 0) or in (0 → 1), linearly.
