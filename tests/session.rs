@@ -200,6 +200,31 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             let channel = if r.below(5) == 0 { 0 } else { track_id };
             Edit::SetLane { track: channel, target, points: (r.below(4) > 0).then_some(points) }
         }
+        // Moves an insert of a track that has two or more (else gives a track one more); now
+        // and then the instrument or no device at all (refused).
+        17 if r.below(2) == 0 => {
+            let chains: Vec<&Track> = p.tracks.iter().filter(|t| t.inserts.len() >= 2).collect();
+            match r.pick(&chains) {
+                Some(t) if r.below(5) > 0 => Edit::MoveInsert {
+                    track: t.id,
+                    device: r.pick(&t.inserts).map_or(994, |d| d.id),
+                    index: r.below(4) as usize,
+                },
+                Some(_) => Edit::MoveInsert { track: track_id, device: device.map_or(994, |d| d.id), index: 0 },
+                None => Edit::AddInsert {
+                    track: track_id,
+                    index: r.below(3) as usize,
+                    device: Device {
+                        id: fresh,
+                        kind: "delay".to_string(),
+                        params: BTreeMap::new(),
+                        choices: BTreeMap::new(),
+                        bypass: false,
+                        sample: None,
+                    },
+                },
+            }
+        }
         17 => Edit::RemoveInsert { track: track_id, device: device.map_or(995, |d| d.id) },
         18 => Edit::SetTempoChanges {
             changes: (0..r.below(3))
@@ -270,7 +295,8 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut loops_set = 0;
     let mut instruments_set = 0;
     let mut instrument_lanes_gone = 0;
-    for seed in 1..=40u32 {
+    let mut inserts_reordered = 0;
+    for seed in 1..=60u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
         let mut h = History::new(start.clone());
@@ -304,6 +330,11 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                         assert!(!on(&h.project), "an instrument's lanes go with it");
                         instrument_lanes_gone += usize::from(on(&before));
                     }
+                    if let Edit::MoveInsert { track, .. } = edit {
+                        let order =
+                            |p: &Project| p.track(track).unwrap().inserts.iter().map(|d| d.id).collect::<Vec<_>>();
+                        inserts_reordered += usize::from(order(&h.project) != order(&before));
+                    }
                     if let Edit::ChooseTake { track, clip, .. } = edit {
                         let content =
                             &h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap().content;
@@ -336,6 +367,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(loops_set > 20, "clips were looped {loops_set} times");
     assert!(instruments_set > 20, "instruments were swapped {instruments_set} times");
     assert!(instrument_lanes_gone > 2, "an instrument with lanes was swapped {instrument_lanes_gone} times");
+    assert!(inserts_reordered > 10, "inserts changed places {inserts_reordered} times");
 }
 
 #[test]

@@ -1022,3 +1022,53 @@ fn an_undone_knob_and_choice_go_back_to_their_defaults_in_the_engine() {
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     assert_eq!(g.render_frames(96_000), fresh, "the engine plays the project as it was before the knobs moved");
 }
+
+#[test]
+fn moving_an_insert_rewires_the_chain_without_new_nodes_and_undo_puts_it_back() {
+    let mut h = four_beats();
+    let device = |id, kind: &str, params: &[(&str, f32)]| Device {
+        id,
+        kind: kind.into(),
+        params: params.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
+        choices: BTreeMap::new(),
+        bypass: false,
+        sample: None,
+    };
+    // A filter and a compressor do not commute: the compressor hears the filtered sound or not.
+    let filter = device(60, "biquad", &[("frequency", 400.0)]);
+    let squash = device(61, "compressor", &[("threshold", -40.0), ("ratio", 20.0)]);
+    h.edit(Edit::AddInsert { track: 1, index: 0, device: filter }).unwrap();
+    h.edit(Edit::AddInsert { track: 1, index: 1, device: squash }).unwrap();
+    let filter_first = h.clone();
+    let (before, _, _) = render(&filter_first.project, 96_000);
+
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let nodes = (sync.id("t1.fx60"), sync.id("t1.fx61"));
+    assert!(nodes.0.is_some() && nodes.1.is_some());
+    h.edit(Edit::MoveInsert { track: 1, device: 61, index: 0 }).unwrap();
+    let order: Vec<u32> = h.project.track(1).unwrap().inserts.iter().map(|d| d.id).collect();
+    assert_eq!(order, [61, 60], "the compressor comes first");
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 6, "three connections out, three in: synth→61→60→fader");
+    assert_eq!((sync.id("t1.fx60"), sync.id("t1.fx61")), nodes, "the same two nodes");
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    let moved = g.render_frames(96_000);
+    let (fresh, _, _) = render(&h.project, 96_000);
+    assert_eq!(moved, fresh, "the rewired chain plays as a chain built in that order");
+    let difference = moved[0].iter().zip(&before[0]).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(difference > 0.01, "the order is heard: the two renders differ by {difference}");
+
+    let compressor_first = h.project.clone();
+    assert!(h.undo().unwrap());
+    assert_eq!(h.project, filter_first.project, "undo puts the filter first again");
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile(&compressor_first, SR)).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    assert_eq!(g.render_frames(96_000), before, "moved there and back, the engine plays the first order");
+    assert!(h.edit(Edit::MoveInsert { track: 1, device: 50, index: 0 }).is_err(), "the instrument is no insert");
+    assert_eq!(h.project, filter_first.project, "a refused move changes nothing");
+}

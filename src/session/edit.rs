@@ -86,6 +86,13 @@ pub enum Edit {
         track: Id,
         device: Id,
     },
+    /// Moves an insert to place `index` in its chain (counted after it is taken out; past
+    /// the end: last).
+    MoveInsert {
+        track: Id,
+        device: Id,
+        index: usize,
+    },
     /// Gives a MIDI track another instrument (`None`: the default synth), under a fresh id;
     /// lanes of the old one go with it.
     SetInstrument {
@@ -758,6 +765,13 @@ impl Project {
                 let index = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
                 let restore = Edit::AddInsert { track, index, device: inserts.remove(index) };
                 with_lanes_back(restore, track, take_lanes_of(self, track, device)?)
+            }
+            Edit::MoveInsert { track, device, index } => {
+                let inserts = inserts_mut(self, track)?;
+                let from = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
+                let moved = inserts.remove(from);
+                inserts.insert(index.min(inserts.len()), moved);
+                Edit::MoveInsert { track, device, index: from }
             }
             Edit::SetInstrument { track, instrument } => {
                 let t = self.track(track).ok_or_else(|| missing("track", track))?;

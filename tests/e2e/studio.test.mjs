@@ -896,6 +896,61 @@ test('+ Sampler plays a loaded sample across the keys: the root key at its own p
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('the Devices tab is the effect chain: effects added there, moved earlier and later, bypassed and removed, and the bounce hears the order', async () => {
+  await page.click('#add-track');
+  const track = await page.evaluate(() => window.quaver.selection.track);
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  await page.click('#tab-device');
+  const chain = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).inserts.map((d) => `${d.kind}${d.bypass ? ' (off)' : ''}`), track);
+  const add = page.locator('.device.add-device select');
+  await add.selectOption('biquad');
+  await page.locator('.device.add-device select').selectOption('compressor');
+  assert.deepEqual(await chain(), ['biquad', 'compressor']);
+  const rate = await page.evaluate(() => window.quaver.context.sampleRate);
+  const bar = 4 * PPQ;
+  const start = 8 * bar;
+  await page.evaluate(([t, s, b, ppq]) => {
+    const app = window.quaver;
+    const row = () => app.project.tracks.find((x) => x.id === t);
+    const id = app.addMidiClip(row(), s, b);
+    for (const key of [48, 55, 64]) app.addNote(row(), row().clips.find((c) => c.id === id), { start: 0, length: 2 * ppq, key, velocity: 127 });
+    app.setLoop({ start: s, end: s + b });
+    // A hard compressor, so what it hears matters.
+    const compressor = row().inserts[1].id;
+    app.edit({ edit: 'setParam', track: t, device: compressor, name: 'threshold', value: -50 });
+    app.edit({ edit: 'setParam', track: t, device: compressor, name: 'ratio', value: 20 });
+  }, [track, start, bar, PPQ]);
+  await page.click('#tab-device');
+  const filterFirst = await bounceLoopLeft(rate);
+  // The compressor's ◀ puts it first: the compressor now hears the unfiltered chord.
+  const compressorCard = page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'compressor' }) });
+  assert.equal(await compressorCard.getByRole('button', { name: 'compressor: Move later in the chain' }).isDisabled(), true, 'the last device cannot move later');
+  await compressorCard.getByRole('button', { name: 'compressor: Move earlier in the chain' }).click();
+  assert.deepEqual(await chain(), ['compressor', 'biquad']);
+  await page.click('#tab-mixer');
+  const names = await page.locator(`.strip.track[data-channel="${track}"] li .device-name`).allTextContents();
+  assert.deepEqual(names, ['compressor', 'biquad'], 'the mixer strip lists the new order');
+  await page.click('#tab-device');
+  await page.screenshot({ path: path.join(shots, 'studio-effect-chain.png') });
+  const compressorFirst = await bounceLoopLeft(rate);
+  let largest = 0;
+  for (let i = 0; i < filterFirst.length; i += 1) largest = Math.max(largest, Math.abs(filterFirst[i] - compressorFirst[i]));
+  console.log(`studio: the two orders differ by up to ${largest}`);
+  assert.ok(largest > 0.005, `the order is heard (largest difference ${largest}; the same order gives 0)`);
+  // One undo puts the filter first again, and the bounce is the first one, sample for sample.
+  await page.click('#undo');
+  assert.deepEqual(await chain(), ['biquad', 'compressor']);
+  assert.deepEqual(Array.from(await bounceLoopLeft(rate)), Array.from(filterFirst), 'undone, the chain plays as before');
+  // Bypass and remove from the card.
+  await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'biquad' }) }).getByRole('button', { name: 'biquad: On: bypass' }).click();
+  assert.deepEqual(await chain(), ['biquad (off)', 'compressor']);
+  assert.equal(await page.locator('.device.bypassed h3 .kind').textContent(), 'biquad');
+  await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'compressor' }) }).getByRole('button', { name: 'compressor: Remove' }).click();
+  assert.deepEqual(await chain(), ['biquad (off)']);
+  await page.click(`.track-head[data-track="${track}"] button.solo`);
+  assert.deepEqual(session.pageErrors, []);
+});
+
 test('the lower pane is as tall as the divider is dragged, the piano roll with it, and stays so after a reload', async () => {
   await page.click('#tab-roll');
   const sizes = () => page.evaluate(() => ({

@@ -4,6 +4,7 @@
 // here with no code of its own.
 
 import { el } from './dom.js';
+import { insertMenu } from './mixer.js';
 
 const SLIDER_STEPS = 1000;
 
@@ -54,7 +55,11 @@ export class DevicePanel {
       card.append(el('p', { className: 'empty', textContent: 'The default synth. Choose an instrument above to shape its sound.' }));
       cards.unshift(card);
     }
-    if (cards.length === 0) cards.push(el('p', { className: 'empty', textContent: `${channel.name} has no devices: add an insert from the mixer.` }));
+    // Buses and tracks take effects here as in the mixer; the master's chain is its own.
+    if (channel.inserts) {
+      const hint = channel.inserts.length === 0 ? 'Effects after it, in order: add one.' : 'Add an effect at the end of the chain.';
+      cards.push(el('section', { className: 'device add-device' }, el('h3', {}, insertMenu(this.app, channel, '+ effect…')), el('p', { className: 'empty', textContent: hint })));
+    }
     this.root.replaceChildren(...cards);
   }
 
@@ -77,8 +82,12 @@ export class DevicePanel {
       e.stopPropagation();
       if (playsSample) this.app.loadDeviceSample(channel, device, file);
     });
-    const title = isInstrument ? this.instrumentChooser(channel, device) : device.kind;
-    card.append(el('h3', {}, title, el('span', { className: 'dim', textContent: channel.name })));
+    if (device.bypass) card.classList.add('bypassed');
+    if (isInstrument) {
+      card.append(el('h3', {}, this.instrumentChooser(channel, device), el('span', { className: 'dim', textContent: channel.name })));
+    } else {
+      card.append(el('h3', {}, el('span', { className: 'kind', textContent: device.kind }), this.chainButtons(channel, device)));
+    }
     if (!kind) {
       card.append(el('p', { className: 'empty', textContent: `this engine has no '${device.kind}'` }));
       return card;
@@ -113,6 +122,22 @@ export class DevicePanel {
       card.append(el('label', { title: 'Double-click: default' }, param.name, input, out));
     }
     return card;
+  }
+
+  /** Move earlier, move later, bypass and remove, for one of a channel's inserts. */
+  chainButtons(channel, device) {
+    const at = channel.inserts.findIndex((d) => d.id === device.id);
+    const button = (text, title, edit, disabled = false) => {
+      const b = el('button', { type: 'button', textContent: text, title, disabled });
+      b.setAttribute('aria-label', `${device.kind}: ${title}`);
+      b.onclick = () => this.app.edit({ track: channel.id, device: device.id, ...edit });
+      return b;
+    };
+    return el('span', { className: 'chain-buttons' },
+      button('◀', 'Move earlier in the chain', { edit: 'moveInsert', index: at - 1 }, at === 0),
+      button('▶', 'Move later in the chain', { edit: 'moveInsert', index: at + 1 }, at === channel.inserts.length - 1),
+      button(device.bypass ? '○' : '●', device.bypass ? 'Bypassed: turn on' : 'On: bypass', { edit: 'setBypass', bypass: !device.bypass }),
+      button('×', 'Remove', { edit: 'removeInsert' }));
   }
 
   /** The sample a device plays (a sampler's): its name, Load… for a file, and a file dropped on the card does the same. */

@@ -29,18 +29,29 @@ function gestureSlider(props, onMove, onEnd) {
   return input;
 }
 
+/** Effects the engine offers as inserts: nodes that take audio in and give audio out. */
+export function effectKinds(engine) {
+  return [...engine.kinds.values()].filter((k) => !k.source && !k.captures && k.numberOfInputs >= 1
+    && k.numberOfOutputs === 1 && !['destination', 'input', 'gain', 'stereo-panner', 'merger', 'splitter'].includes(k.name));
+}
+
+/** A menu that adds an insert effect to `channel` (its first entry names the menu). */
+export function insertMenu(app, channel, prompt) {
+  const add = el('select', { title: 'Add an insert effect' });
+  add.setAttribute('aria-label', `Add an insert to ${channel.name}`);
+  add.append(el('option', { value: '', textContent: prompt }), ...effectKinds(app.engine).map((k) => el('option', { value: k.name, textContent: k.name })));
+  add.onchange = () => {
+    if (add.value) app.addInsert(channel.id, add.value);
+  };
+  return add;
+}
+
 export class Mixer {
   constructor(root, app) {
     this.root = root;
     this.app = app;
     /** Meter subscriptions by strip key: { id, stop, bars }. */
     this.meters = new Map();
-  }
-
-  /** Effects the engine offers as inserts: nodes that take audio in and give audio out. */
-  effectKinds() {
-    return [...this.app.engine.kinds.values()].filter((k) => !k.source && !k.captures && k.numberOfInputs >= 1
-      && k.numberOfOutputs === 1 && !['destination', 'input', 'gain', 'stereo-panner', 'merger', 'splitter'].includes(k.name));
   }
 
   render() {
@@ -142,13 +153,7 @@ export class Mixer {
       remove.onclick = () => this.app.edit({ edit: 'removeInsert', track: channel.id, device: device.id });
       list.append(el('li', {}, name, bypass, remove));
     }
-    const add = el('select', { title: 'Add an insert effect' });
-    add.setAttribute('aria-label', `Add an insert to ${channel.name}`);
-    add.append(el('option', { value: '', textContent: '+ insert…' }), ...this.effectKinds().map((k) => el('option', { value: k.name, textContent: k.name })));
-    add.onchange = () => {
-      if (add.value) this.app.addInsert(channel.id, add.value);
-    };
-    return el('div', {}, list, add);
+    return el('div', {}, list, insertMenu(this.app, channel, '+ insert…'));
   }
 
   sends(track) {
