@@ -794,6 +794,13 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   await page.click('#tab-device');
   const knobs = await page.evaluate(() => [...document.querySelectorAll('.device input[data-param]')].map((i) => i.dataset.param));
   for (const knob of ['gain', 'tune', 'decay', 'tone']) assert.ok(knobs.includes(knob), `the kit's ${knob} (${knobs})`);
+  // The Analysis tab counts the hits per drum, and finds no key in them.
+  await page.click('#tab-analysis');
+  const facts = await page.locator('.analysis-facts').innerText();
+  assert.match(facts, /Drum clip/);
+  assert.match(facts, /Hits\s+3 on 3 drums/);
+  assert.match(facts, /Key\s+none \(a drum kit\)/);
+  await page.screenshot({ path: path.join(shots, 'studio-drum-analysis.png') });
   await page.click('#tab-roll');
   // The bar bounced (this track soloed): three hits on the grid, low, high, then in between.
   await page.evaluate((r) => window.quaver.setLoop(r), { start, end: start + bar });

@@ -2,8 +2,8 @@
 // waveform overview, its spectrogram on a log-frequency scale with the pitch it sings, its
 // onsets and beat grid over it, the short-term loudness below, and the figures beside: tempo, key, loudness (integrated,
 // short-term and momentary maxima, range, true peak) and its partials, strongest first. A MIDI
-// clip gets its key from its notes and their pitch-class weights. All of it is the engine's
-// own analysis (wasm), computed once per clip region and kept.
+// clip gets its key from its notes and their pitch-class weights; a drum clip, its hits per
+// drum. All of it is the engine's own analysis (wasm), computed once per clip region and kept.
 import { analyzeClip, keyOfNotes } from '../../../pkg/quaver.js';
 import { peaksOf } from './audio.js';
 import { fitCanvas } from './timeline.js';
@@ -50,7 +50,11 @@ export class AnalysisView {
     const track = app.project.tracks.find((t) => t.id === app.selection.track);
     const clip = track?.clips.find((c) => c.id === app.selection.clip);
     if (!clip) return null;
-    if (clip.content.type === 'midi') return { kind: 'midi', clip, key: `midi:${clip.id}:${JSON.stringify(heardNotes(clip).map((n) => [n.key, n.length]))}` };
+    if (clip.content.type === 'midi') {
+      // A drum kit's notes name drums, not pitches: they are counted per drum, and have no key.
+      const names = app.keyNames(track);
+      return { kind: 'midi', clip, names, key: `midi:${clip.id}:${names ? 'kit' : 'pitched'}:${JSON.stringify(heardNotes(clip).map((n) => [n.key, n.length]))}` };
+    }
     const sample = app.samples.get(clip.content.asset);
     if (!sample) return { kind: 'missing', clip };
     // A looped clip: the stretch it repeats.
@@ -77,7 +81,8 @@ export class AnalysisView {
     }
     let result = this.cache.get(region.key);
     if (!result) {
-      result = region.kind === 'midi' ? this.analyseNotes(region.clip) : this.analyseAudio(region);
+      if (region.kind === 'audio') result = this.analyseAudio(region);
+      else result = region.names ? this.countHits(region.clip, region.names) : this.analyseNotes(region.clip);
       this.cache.set(region.key, result);
     }
     this.current = { region, result };
@@ -100,10 +105,33 @@ export class AnalysisView {
     return { midi: true, key, notes: notes.length, low: Math.min(...notes.map((n) => n.key)), high: Math.max(...notes.map((n) => n.key)) };
   }
 
+  /** A drum clip's hits per drum, in key order (drums the kit does not have counted apart). */
+  countHits(clip, names) {
+    const counts = new Map();
+    let unnamed = 0;
+    for (const n of heardNotes(clip)) {
+      if (names.has(n.key)) counts.set(n.key, (counts.get(n.key) ?? 0) + 1);
+      else unnamed += 1;
+    }
+    const drums = [...counts].sort(([a], [b]) => a - b).map(([key, hits]) => ({ name: names.get(key), hits }));
+    return { midi: true, drums, hits: drums.reduce((sum, d) => sum + d.hits, 0), unnamed };
+  }
+
   showFacts() {
     const { result, region } = this.current;
     const rows = [];
     const fact = (label, value, title = '') => rows.push(el('div', { className: 'fact', title }, el('span', { className: 'dim', textContent: label }), el('strong', { textContent: value })));
+    if (result.drums) {
+      // The busiest drum, when one drum has more hits than every other.
+      const [first, second] = [...result.drums].sort((a, b) => b.hits - a.hits);
+      fact('Hits', result.hits ? `${result.hits} on ${result.drums.length} drum${result.drums.length === 1 ? '' : 's'}` : 'none');
+      fact('Busiest', first && first.hits > (second?.hits ?? 0) ? `${first.name} (${first.hits})` : '—');
+      if (result.unnamed) fact('Silent', `${result.unnamed} on keys with no drum`, 'The kit plays nothing on these keys');
+      fact('Key', 'none (a drum kit)', 'Drum notes choose drums, not pitches');
+      fact('Tempo', `${this.app.project.tempo_bpm} BPM (the song's)`);
+      this.facts.replaceChildren(el('h3', { textContent: 'Drum clip' }), ...rows);
+      return;
+    }
     if (result.midi) {
       fact('Key', result.key ? `${result.key.name} (${result.key.confidence.toFixed(2)})` : '—', 'From the notes\' durations per pitch class, matched against the major and minor key profiles');
       fact('Notes', result.notes ? `${result.notes}, ${keyName(result.low)}–${keyName(result.high)}` : 'none');
@@ -142,6 +170,7 @@ export class AnalysisView {
     g.fillRect(0, 0, width, height);
     const result = this.current?.result;
     if (!result) return;
+    if (result.drums) return this.drawHits(g, width, height, result.drums);
     if (result.midi) return this.drawClasses(g, width, height, result.key?.classes);
     const s = result.spectrogram;
     const loudnessHeight = Math.round(height * 0.22);
@@ -253,6 +282,28 @@ export class AnalysisView {
       const y1 = mid - Math.max(-1, low) * mid;
       g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
     }
+  }
+
+  /** A drum clip's hits per drum as bars, each named. */
+  drawHits(g, width, height, drums) {
+    g.font = '12px system-ui, sans-serif';
+    g.fillStyle = '#9aa0a6';
+    if (drums.length === 0) {
+      g.fillText('No hits in this clip yet: draw them in the piano roll, or press R and play them in.', 12, 24);
+      return;
+    }
+    g.fillText('Hits per drum', 12, 18);
+    const most = Math.max(...drums.map((d) => d.hits));
+    const bar = width / Math.max(drums.length, 6);
+    drums.forEach((d, i) => {
+      const h = (d.hits / most) * (height - 48);
+      g.fillStyle = '#4fd1c5';
+      g.fillRect(i * bar + 4, height - 18 - h, bar - 8, h);
+      g.fillStyle = '#e2e8f0';
+      g.textAlign = 'center';
+      g.fillText(`${d.name} · ${d.hits}`, i * bar + bar / 2, height - 4, bar - 4);
+      g.textAlign = 'start';
+    });
   }
 
   /** A MIDI clip's twelve pitch-class weights as bars. */
