@@ -122,7 +122,7 @@ impl<const COUNT: bool> Processor for QuaverNoop<COUNT> {
 
     fn reset(&mut self) {}
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         if COUNT {
             QUAVER_CALLS.fetch_add(1, Ordering::Relaxed);

@@ -93,7 +93,7 @@ struct Constant(f32);
 impl Processor for Constant {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         output.channel_mut(0).fill(self.0);
         output.set_audible(1);
@@ -106,7 +106,7 @@ struct Broken;
 impl Processor for Broken {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(&mut self, _inputs: &[&AudioBuf], _outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], _outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         Status::Error("this node always fails")
     }
 }
@@ -310,7 +310,7 @@ fn meters_report_peak_and_rms_of_a_node_output_only_while_on() {
 struct GoesBad;
 
 impl Processor for GoesBad {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         for (i, v) in output.channel_mut(0).iter_mut().enumerate() {
             *v = if cx.frame + i as u64 >= 100 { f32::NAN } else { 0.5 };
@@ -345,6 +345,45 @@ fn nan_samples_are_silenced_where_they_appear_and_reported_once() {
     let frame = g.engine().frame();
     g.engine_mut().render(frame);
     assert!(g.engine().output().channel(0).iter().all(|v| v.is_finite()));
+}
+
+/// One NaN at frame 5 of every quantum, where the engine's sampled screen does not look.
+struct OneBadSample;
+
+impl Processor for OneBadSample {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
+        let output = &mut outputs[0];
+        output.channel_mut(0).fill(0.25);
+        output.channel_mut(0)[5] = f32::NAN;
+        output.set_audible(1);
+        Status::Normal
+    }
+}
+
+#[test]
+fn a_nan_the_sampled_screen_misses_is_caught_whole_at_the_destination_and_reported_once() {
+    let mut g = OfflineRenderer::new(SR);
+    let bad = g.add_custom(0, 1, Box::new(OneBadSample)).unwrap();
+    g.connect(bad, g.destination()).unwrap();
+    let out = g.render_frames(1024);
+    assert!(out.iter().flatten().all(|v| *v == 0.0), "the quantum with a NaN in it is silenced whole");
+    let errors: Vec<_> = g.engine().errors_since(0).collect();
+    assert_eq!(errors.len(), 1, "reported once: {errors:?}");
+    assert_eq!((errors[0].code, errors[0].node), (ErrorCode::BadSamples, Some(g.destination())));
+    // Clean audio after it goes through untouched, to the bit.
+    g.remove(bad).unwrap();
+    let input = g.input();
+    g.connect(input, g.destination()).unwrap();
+    g.render_quantum().unwrap();
+    let ext = g.engine_mut().external_input_mut();
+    for (i, v) in ext.channel_mut(0).iter_mut().enumerate() {
+        *v = i as f32 / 256.0 - 0.25;
+    }
+    ext.set_audible(1);
+    let frame = g.engine().frame();
+    g.engine_mut().render(frame);
+    let played: Vec<f32> = g.engine().output().channel(1).to_vec();
+    assert_eq!(played, (0..128).map(|i| i as f32 / 256.0 - 0.25).collect::<Vec<_>>(), "mono input on both sides");
 }
 
 #[test]

@@ -60,7 +60,7 @@ struct FailsAfter(u32);
 impl Processor for FailsAfter {
     fn prepare(&mut self, _config: &EngineConfig) {}
     fn reset(&mut self) {}
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         if self.0 == 0 {
             return Status::Error("deliberate failure");

@@ -57,7 +57,7 @@ impl Default for Analyser {
 }
 
 impl Processor for Analyser {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let input = inputs[0];
         let slot = &mut self.ring[self.write..self.write + QUANTUM];
         if input.is_silent() {

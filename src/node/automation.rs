@@ -73,7 +73,7 @@ impl Automation {
 }
 
 impl Processor for Automation {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         if self.points.is_empty() {
             output.set_silent(1);

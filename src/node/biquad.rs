@@ -95,7 +95,7 @@ impl Biquad {
 }
 
 /// The parameters' values for this quantum.
-fn render_values<'a>(params: &'a mut [Param; 4], cx: &ProcessContext<'_>) -> [ParamValues<'a>; 4] {
+fn render_values<'a>(params: &'a mut [Param; 4], cx: &ProcessContext) -> [ParamValues<'a>; 4] {
     let [frequency, detune, q, gain] = params;
     [
         frequency.render(cx.time, cx.sample_rate),
@@ -201,7 +201,7 @@ fn run_group<const K: usize>(
     inputs: &[&[f32; QUANTUM]],
     outputs: &mut [&mut AudioBuf],
     chained: bool,
-    cx: &ProcessContext<'_>,
+    cx: &ProcessContext,
 ) -> bool {
     if members.iter().any(Option::is_none) || outputs.len() != K || inputs.is_empty() {
         return false;
@@ -264,7 +264,7 @@ impl Processor for Biquad {
         self.core.state_is_zero = true;
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let values = render_values(&mut self.params, cx);
         self.core.run(&values, inputs[0], &mut outputs[0])
     }
@@ -290,7 +290,7 @@ impl Processor for Biquad {
         inputs: &[&[f32; QUANTUM]],
         outputs: &mut [&mut AudioBuf],
         chained: bool,
-        cx: &ProcessContext<'_>,
+        cx: &ProcessContext,
     ) -> bool {
         let mut members = [Some(self)]
             .into_iter()

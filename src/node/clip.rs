@@ -231,7 +231,7 @@ fn hermite(data: &[f32], position: f64) -> f32 {
 }
 
 impl Processor for AudioClip {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let channels = self.buffer.channels.len().min(MAX_CHANNELS);
         let output = &mut outputs[0];
         let offset_before = self.offset_before.take();

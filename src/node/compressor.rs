@@ -166,7 +166,7 @@ fn smoothing(seconds: f32, sample_rate: f64) -> f64 {
 }
 
 impl Processor for Compressor {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let input = inputs[0];
         let [threshold, knee, ratio, attack, release] = &mut self.params;

@@ -39,7 +39,7 @@ impl ConstantSource {
 }
 
 impl Processor for ConstantSource {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let offset = self.params[0].render(cx.time, cx.sample_rate);
         let Some(range) = self.clock.sounding(cx) else {

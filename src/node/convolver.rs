@@ -64,7 +64,7 @@ impl Processor for Convolver {
         }
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let input = inputs[0];
         let Some(conv) = &mut self.engine else {

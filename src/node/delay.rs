@@ -153,7 +153,7 @@ impl Processor for Delay {
         self.line.silent_run = usize::MAX;
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let delay = self.params[0].render(cx.time, cx.sample_rate);
         let line = &mut self.line;
@@ -180,7 +180,7 @@ impl Processor for Delay {
         Status::Normal
     }
 
-    fn render_split_output(&mut self, output: &mut AudioBuf, cx: &ProcessContext<'_>) -> Status {
+    fn render_split_output(&mut self, output: &mut AudioBuf, cx: &ProcessContext) -> Status {
         let delay = self.params[0].render(cx.time, cx.sample_rate);
         let line = &mut self.line;
         if line.silent_run > line.len() + QUANTUM {
@@ -203,7 +203,7 @@ impl Processor for Delay {
         Status::Normal
     }
 
-    fn take_split_input(&mut self, inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {
+    fn take_split_input(&mut self, inputs: &[&AudioBuf], _cx: &ProcessContext) {
         let line = &mut self.line;
         let input = inputs.first().copied().unwrap_or(&SILENCE);
         line.note_input(input);

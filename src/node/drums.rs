@@ -462,7 +462,7 @@ impl Drums {
         }
     }
 
-    fn shape(&mut self, cx: &ProcessContext<'_>) -> Shape {
+    fn shape(&mut self, cx: &ProcessContext) -> Shape {
         let [gain, tune, decay, tone] =
             core::array::from_fn(|i| f64::from(self.params[i].render(cx.time, cx.sample_rate).at(0)));
         Shape { gain: gain as f32, pitch: (tune / 12.0).exp2(), decay, brightness: ((tone - 0.5) * 2.0).exp2() }
@@ -474,7 +474,7 @@ impl Processor for Drums {
         self.kit.voices = [Voice::IDLE; VOICES];
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let shape = self.shape(cx);
         self.player.process(&mut self.kit, &shape, &mut outputs[0], cx.frame, 1);
         Status::Normal

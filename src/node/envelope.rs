@@ -93,7 +93,7 @@ impl Processor for Envelope {
         self.gate_open = false;
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let [attack, decay, sustain, release, gate] = &mut self.params;
         let attack = attack.render(cx.time, cx.sample_rate).at(0);

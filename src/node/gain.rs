@@ -29,7 +29,7 @@ impl Gain {
 }
 
 impl Processor for Gain {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let gain = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];

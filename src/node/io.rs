@@ -10,7 +10,7 @@ pub const DESTINATION_SPEC: NodeSpec =
     NodeSpec { name: "destination", channels: ChannelRule::Stereo, ..NodeSpec::EFFECT };
 pub const DESTINATION: NodeType = NodeType {
     spec: &DESTINATION_SPEC,
-    build: |_, _| Box::new(Destination),
+    build: |_, _| Box::new(Destination::default()),
     memory: super::fixed_memory,
     prepare: super::as_given,
 };
@@ -25,26 +25,38 @@ pub const INPUT: NodeType = NodeType {
 
 /// Mixes everything connected to it (the engine sums the connections) into stereo.
 #[derive(Debug, Default)]
-pub struct Destination;
+pub struct Destination {
+    /// The output holds real zeros from a silent quantum before (nothing else writes it), so
+    /// another silent one need not write them again.
+    zeroed: bool,
+}
 
 impl Processor for Destination {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
+        let input = inputs[0];
+        if input.is_silent() && self.zeroed && output.is_silent() {
+            return Status::Normal;
+        }
         // Real samples even when silent: JS reads this buffer without looking at the flag.
-        output.copy_from(inputs[0], MAX_CHANNELS);
+        output.copy_from(input, MAX_CHANNELS);
+        self.zeroed = input.is_silent();
         Status::Normal
+    }
+
+    fn reset(&mut self) {
+        self.zeroed = false;
     }
 }
 
-/// Outputs the audio given to the engine from outside (the worklet's input).
+/// Outputs the audio given to the engine from outside (the worklet's input). The host writes
+/// it straight into this node's output buffer (`Engine::external_input_mut`), so there is
+/// nothing to do here.
 #[derive(Debug, Default)]
 pub struct ExternalInput;
 
 impl Processor for ExternalInput {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
-        let output = &mut outputs[0];
-        let input = cx.external_input;
-        output.copy_from(input, input.channels());
+    fn process(&mut self, _inputs: &[&AudioBuf], _outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         Status::Normal
     }
 }

@@ -261,7 +261,7 @@ impl KeysSampler {
         }
     }
 
-    fn shape(&mut self, cx: &ProcessContext<'_>) -> Shape {
+    fn shape(&mut self, cx: &ProcessContext) -> Shape {
         let [gain, root, attack, release] =
             core::array::from_fn(|i| f64::from(self.params[i].render(cx.time, cx.sample_rate).at(0)));
         let sr = self.bank.sample_rate;
@@ -280,7 +280,7 @@ impl Processor for KeysSampler {
         self.bank.voices = [Voice::IDLE; VOICES];
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let shape = self.shape(cx);
         let channels = self.bank.buffer.channels.len().clamp(1, MAX_CHANNELS);
         self.player.process(&mut self.bank, &shape, &mut outputs[0], cx.frame, channels);

@@ -97,7 +97,7 @@ impl Processor for Lfo {
         self.phase = 0.0;
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let [frequency, depth, offset] = &mut self.params;
         let frequency = frequency.render(cx.time, cx.sample_rate);

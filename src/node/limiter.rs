@@ -124,7 +124,7 @@ impl State {
 }
 
 impl Processor for Limiter {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let input = inputs[0];
         let [ceiling, release] = &mut self.params;

@@ -23,7 +23,7 @@ pub const TYPE: NodeType = NodeType {
 pub struct ChannelMerger;
 
 impl Processor for ChannelMerger {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         if inputs.iter().all(|i| i.is_silent()) {
             output.set_silent(2);

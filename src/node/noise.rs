@@ -81,7 +81,7 @@ impl Noise {
 }
 
 impl Processor for Noise {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let Some(range) = self.clock.sounding(cx) else {
             output.set_silent(1);

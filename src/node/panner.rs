@@ -69,7 +69,7 @@ impl PanGains {
 }
 
 impl Processor for StereoPanner {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let pan = self.params[0].render(cx.time, cx.sample_rate);
         let input = inputs[0];

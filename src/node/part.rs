@@ -34,7 +34,7 @@ pub struct PartOut {
 }
 
 impl Processor for PartOut {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         outputs[0].set_silent(1);
         let Handover { quanta, next } = &mut self.block;
         if quanta.is_empty() {
@@ -62,7 +62,7 @@ pub struct PartIn {
 }
 
 impl Processor for PartIn {
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let Handover { quanta, next } = &mut self.block;
         match quanta.get(*next) {
             Some(quantum) => {
@@ -84,9 +84,7 @@ mod tests {
     use super::*;
     use crate::QUANTUM;
 
-    fn cx(input: &AudioBuf) -> ProcessContext<'_> {
-        ProcessContext { sample_rate: 48_000.0, frame: 0, time: 0.0, external_input: input }
-    }
+    const CX: ProcessContext = ProcessContext { sample_rate: 48_000.0, frame: 0, time: 0.0 };
 
     fn bits(b: &AudioBuf) -> (usize, bool, Vec<u32>) {
         let samples = (0..2).flat_map(|ch| b.channel(ch).map(f32::to_bits)).collect();
@@ -106,26 +104,25 @@ mod tests {
         silent_mono.channel_mut(0)[5] = 3.0;
         silent_mono.set_silent(1);
         let given = [stereo, silent_mono];
-        let none = AudioBuf::default();
         let (mut out, mut play) = (PartOut::default(), PartIn::default());
         *out.handover().expect("a part-out hands over") = Handover { quanta: vec![AudioBuf::default(); 2], next: 0 };
         let mut sink = [AudioBuf::default()];
         for quantum in &given {
-            assert_eq!(out.process(&[quantum], &mut sink, &cx(&none)), Status::Normal);
+            assert_eq!(out.process(&[quantum], &mut sink, &CX), Status::Normal);
             assert!(sink[0].is_silent(), "nothing reads a part-out's own output");
         }
         assert!(
-            matches!(out.process(&[&given[0]], &mut sink, &cx(&none)), Status::Error(_)),
+            matches!(out.process(&[&given[0]], &mut sink, &CX), Status::Error(_)),
             "a third quantum does not fit a block of two"
         );
         core::mem::swap(out.handover().expect("hands over"), play.handover().expect("is handed"));
         play.handover().expect("is handed").next = 0;
         let mut played = [AudioBuf::default()];
         for quantum in &given {
-            play.process(&[], &mut played, &cx(&none));
+            play.process(&[], &mut played, &CX);
             assert_eq!(bits(&played[0]), bits(quantum));
         }
-        play.process(&[], &mut played, &cx(&none));
+        play.process(&[], &mut played, &CX);
         assert!(played[0].is_silent(), "silence once the block is played");
         assert_eq!(played[0].channel(0).len(), QUANTUM);
     }

@@ -90,7 +90,7 @@ impl Processor for Reverb {
         self.net.lowpass = [0.0; LINES];
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let input = inputs[0];
         let [size, decay, damping, pre_delay, mix] = &mut self.params;

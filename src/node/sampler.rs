@@ -135,7 +135,7 @@ impl Processor for Sampler {
         self.player.position = None;
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let [rate, detune] = &mut self.params;
         let (rate, detune) = (rate.render(cx.time, cx.sample_rate), detune.render(cx.time, cx.sample_rate));

@@ -48,7 +48,7 @@ impl SourceClock {
     }
 
     /// The frames of this quantum during which the source sounds, if any.
-    pub fn sounding(&self, cx: &ProcessContext<'_>) -> Option<Range<usize>> {
+    pub fn sounding(&self, cx: &ProcessContext) -> Option<Range<usize>> {
         let end = cx.frame + QUANTUM as u64;
         let first = self.start.map_or(end, |s| s.max(cx.frame));
         let last = self.stop.map_or(end, |s| s.min(end));
@@ -56,12 +56,12 @@ impl SourceClock {
     }
 
     /// Whether the source has stopped for good by the end of this quantum.
-    pub fn ended(&self, cx: &ProcessContext<'_>) -> bool {
+    pub fn ended(&self, cx: &ProcessContext) -> bool {
         self.stop_frame().is_some_and(|stop| stop <= cx.frame + QUANTUM as u64)
     }
 
     /// What a source's `process` reports: ended once its stop has come.
-    pub fn status(&self, cx: &ProcessContext<'_>) -> crate::render::Status {
+    pub fn status(&self, cx: &ProcessContext) -> crate::render::Status {
         if self.ended(cx) {
             crate::render::Status::Ended
         } else {

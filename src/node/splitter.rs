@@ -24,7 +24,7 @@ pub const TYPE: NodeType = NodeType {
 pub struct ChannelSplitter;
 
 impl Processor for ChannelSplitter {
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let input = inputs[0];
         for (k, output) in outputs.iter_mut().enumerate() {
             if input.is_silent() || k >= input.channels() {

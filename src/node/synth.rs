@@ -199,7 +199,7 @@ impl Synth {
     }
 
     /// This quantum's envelope and filter settings, and the output gain.
-    fn shape(&mut self, cx: &ProcessContext<'_>) -> Shape {
+    fn shape(&mut self, cx: &ProcessContext) -> Shape {
         let values: [f64; 9] =
             core::array::from_fn(|i| f64::from(self.params[i].render(cx.time, cx.sample_rate).at(0)));
         let [gain, cutoff, resonance, env_amount, attack, decay, sustain, release, detune] = values;
@@ -303,7 +303,7 @@ impl Processor for Synth {
         self.voices.voices = [Voice::IDLE; VOICES];
     }
 
-    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, _inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status {
         let shape = self.shape(cx);
         self.player.process(&mut self.voices, &shape, &mut outputs[0], cx.frame, 1);
         Status::Normal

@@ -95,7 +95,7 @@ impl Processor for WaveShaper {
         }
     }
 
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext<'_>) -> Status {
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], _cx: &ProcessContext) -> Status {
         let output = &mut outputs[0];
         let input = inputs[0];
         let channels = input.channels();

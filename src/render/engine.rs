@@ -8,8 +8,8 @@ use crate::graph::{
     Command, EngineConfig, ErrorCode, Event, InEdge, NodeId, Ports, RenderError, SettingValue, Topology, MAX_METERS,
 };
 use crate::render::{
-    port_of, AudioBuf, Feed, Handover, Phase, ProcessContext, Processor, Schedule, Status, Step, MAX_PORTS,
-    OUTPUT_BUFFER, SILENCE,
+    port_of, AudioBuf, Feed, Handover, Phase, ProcessContext, Processor, Schedule, Status, Step, INPUT_BUFFER,
+    MAX_PORTS, OUTPUT_BUFFER, SILENCE,
 };
 use crate::simd::{has_non_finite, mix_accumulate, Native, MAX_GROUP};
 use crate::{MAX_CHANNELS, MAX_INPUTS, MAX_OUTPUTS, QUANTUM};
@@ -135,10 +135,6 @@ pub struct Engine {
     errors: [Option<ErrorEntry>; ERROR_LOG],
     error_count: u64,
     errors_at_last_render: u64,
-    /// Boxed so a render can hold it while borrowing the engine: moving the box out and back
-    /// costs a pointer, where moving the buffer cost three copies of a kilobyte a quantum.
-    /// `None` only inside `render`.
-    external_input: Option<Box<AudioBuf>>,
     destination: NodeId,
     input: NodeId,
     applied_batch: u32,
@@ -191,7 +187,6 @@ impl Engine {
             errors: [None; ERROR_LOG],
             error_count: 0,
             errors_at_last_render: 0,
-            external_input: Some(Box::default()),
             destination: NodeId { index: 0, generation: 0 },
             input: NodeId { index: 1, generation: 0 },
             applied_batch: 0,
@@ -315,9 +310,10 @@ impl Engine {
         self.error_count += 1;
     }
 
-    /// The audio given to the engine from outside; the input node plays it.
+    /// The audio given to the engine from outside, written between quanta: the input node's
+    /// own output buffer, which nothing else writes.
     pub fn external_input_mut(&mut self) -> &mut AudioBuf {
-        self.external_input.as_deref_mut().expect("the input is put back at the end of every render")
+        &mut self.pool[usize::from(INPUT_BUFFER)]
     }
 
     /// The destination's stereo mix of the last rendered quantum.
@@ -542,6 +538,7 @@ impl Engine {
         self.schedule.rebuild(
             &self.topology,
             usize::from(self.destination.index),
+            Some(usize::from(self.input.index)),
             |slot| nodes[slot].as_ref().map_or((0, 0, 1), |n| (n.inputs, n.params, n.outputs)),
             |slot| nodes[slot].as_ref().and_then(|n| n.processor.group_key()),
         );
@@ -549,7 +546,7 @@ impl Engine {
 
     /// Renders the group of `K` steps starting at step `i` together when every member can
     /// this quantum; returns whether it did (if not, nothing was touched and they run one by one).
-    fn render_group<const K: usize>(&mut self, i: usize, cx: &ProcessContext<'_>) -> bool {
+    fn render_group<const K: usize>(&mut self, i: usize, cx: &ProcessContext) -> bool {
         let steps: [Step; K] = core::array::from_fn(|k| self.schedule.steps()[i + k]);
         let chained = steps[0].chained;
         let readers = if chained { 1 } else { K };
@@ -600,15 +597,7 @@ impl Engine {
     pub fn render(&mut self, frame: u64) -> u32 {
         let applied = self.apply_inbox();
         let sample_rate = self.config.sample_rate;
-        // Moved out for the quantum, so the context does not hold a borrow of the engine while
-        // steps are rendered.
-        let external_input = self.external_input.take().expect("the input is put back at the end of every render");
-        let cx = ProcessContext {
-            sample_rate,
-            frame,
-            time: frame as f64 / f64::from(sample_rate),
-            external_input: &external_input,
-        };
+        let cx = ProcessContext { sample_rate, frame, time: frame as f64 / f64::from(sample_rate) };
         let mut failures: [Option<(u16, ErrorCode, &'static str)>; 4] = [None; 4];
         let mut failure_count = 0;
         let mut ended_now = false;
@@ -772,7 +761,6 @@ impl Engine {
             let node = self.topology.id_at(usize::from(index));
             self.log(ErrorEntry { batch: None, node, param: None, code, what });
         }
-        self.external_input = Some(external_input);
         self.frame = frame + QUANTUM as u64;
         let mut news = if applied { NEWS_ACK } else { 0 };
         if ended_now {

@@ -12,4 +12,4 @@ pub use buffer::{AudioBuf, Handover, SILENCE};
 pub use engine::{BuiltNode, Engine, ErrorEntry, MeterReading, RenderCommand, NEWS_ACK, NEWS_ENDED, NEWS_ERRORS};
 pub use params::{Param, ParamValues, GLIDE_SECONDS};
 pub use processor::{ProcessContext, Processor, Status};
-pub use schedule::{port_of, Feed, Phase, Schedule, Step, MAX_PORTS, OUTPUT_BUFFER};
+pub use schedule::{port_of, Feed, Phase, Schedule, Step, INPUT_BUFFER, MAX_PORTS, OUTPUT_BUFFER};

@@ -18,14 +18,12 @@ pub enum Status {
 
 /// Where and when a quantum is rendered.
 #[derive(Clone, Copy, Debug)]
-pub struct ProcessContext<'a> {
+pub struct ProcessContext {
     pub sample_rate: f32,
     /// The first frame of this quantum on the context's clock.
     pub frame: u64,
     /// `frame` in seconds.
     pub time: f64,
-    /// The audio arriving at the engine from outside.
-    pub external_input: &'a AudioBuf,
 }
 
 /// A DSP node.
@@ -38,7 +36,7 @@ pub trait Processor: Send {
 
     /// Renders one quantum into `outputs` (one buffer per output port) from `inputs` (one
     /// buffer per input port).
-    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext<'_>) -> Status;
+    fn process(&mut self, inputs: &[&AudioBuf], outputs: &mut [AudioBuf], cx: &ProcessContext) -> Status;
 
     /// The node's parameters, in the order its descriptor lists them.
     fn params(&mut self) -> &mut [Param] {
@@ -58,13 +56,13 @@ pub trait Processor: Send {
 
     /// For a node that breaks cycles, when the engine splits it: renders this quantum's output
     /// from what earlier quanta stored, before its inputs have run.
-    fn render_split_output(&mut self, output: &mut AudioBuf, _cx: &ProcessContext<'_>) -> Status {
+    fn render_split_output(&mut self, output: &mut AudioBuf, _cx: &ProcessContext) -> Status {
         output.set_silent(1);
         Status::Normal
     }
 
     /// For a split node: takes this quantum's input, after every other node has run.
-    fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext<'_>) {}
+    fn take_split_input(&mut self, _inputs: &[&AudioBuf], _cx: &ProcessContext) {}
 
     /// This processor as `Any`, for kinds that run several at a time (their `process_group`
     /// finds its partners through it).
@@ -96,7 +94,7 @@ pub trait Processor: Send {
         _inputs: &[&[f32; QUANTUM]],
         _outputs: &mut [&mut AudioBuf],
         _chained: bool,
-        _cx: &ProcessContext<'_>,
+        _cx: &ProcessContext,
     ) -> bool {
         false
     }

@@ -60,6 +60,9 @@ pub struct Step {
 
 /// The destination always writes this buffer, so the engine's output never moves.
 pub const OUTPUT_BUFFER: u16 = 0;
+/// The engine's input node always outputs this buffer, where the host writes outside audio
+/// straight in (no copy per quantum); no other node ever writes it.
+pub const INPUT_BUFFER: u16 = 1;
 
 const RELEASED: u32 = u32::MAX;
 
@@ -110,11 +113,13 @@ impl Schedule {
     }
 
     /// Rebuilds from a freshly planned topology. `ports(slot)` gives a node's audio input,
-    /// parameter and output counts.
+    /// parameter and output counts. `input`, if given, is the slot of the node whose output is
+    /// [`INPUT_BUFFER`].
     pub fn rebuild(
         &mut self,
         topology: &Topology,
         destination: usize,
+        input: Option<usize>,
         ports: impl Fn(usize) -> (usize, usize, usize),
         group_key: impl Fn(usize) -> Option<u32>,
     ) {
@@ -141,7 +146,8 @@ impl Schedule {
             }
         }
         self.free.clear();
-        self.free.extend((1..self.buffers as u16).rev());
+        let first_free = if input.is_some() { INPUT_BUFFER + 1 } else { INPUT_BUFFER };
+        self.free.extend((first_free..self.buffers as u16).rev());
         self.steps.clear();
         let total = order.len() + splits.len();
         // Where this step would sit in a group of same-key neighbours.
@@ -159,6 +165,7 @@ impl Schedule {
             match phase {
                 Phase::SplitInput => {}
                 _ if index == destination => self.buffer_of[index] = [OUTPUT_BUFFER; MAX_OUTPUTS],
+                _ if Some(index) == input => self.buffer_of[index] = [INPUT_BUFFER; MAX_OUTPUTS],
                 _ => {
                     for k in 0..outputs {
                         self.buffer_of[index][k] = self.free.pop().expect("the pool has a buffer per output");
@@ -226,13 +233,13 @@ impl Schedule {
             let released = if groups_with_next { &mut self.held } else { &mut self.free };
             for e in edges {
                 let from = usize::from(e.from);
-                if self.last_use[from] == p as u32 && from != destination {
+                if self.last_use[from] == p as u32 && from != destination && Some(from) != input {
                     let count = ports(from).2.clamp(1, MAX_OUTPUTS);
                     released.extend_from_slice(&self.buffer_of[from][..count]);
                     self.last_use[from] = RELEASED;
                 }
             }
-            if self.last_use[index] == p as u32 && index != destination {
+            if self.last_use[index] == p as u32 && index != destination && Some(index) != input {
                 released.extend_from_slice(&extra_outputs[..outputs]);
                 self.last_use[index] = RELEASED;
             }
@@ -324,7 +331,7 @@ mod tests {
         }
         t.connect(Edge { from: ids[9], output: 0, to: dest, input: 0 }).unwrap();
         let mut s = Schedule::new(16, 32);
-        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1), |_| None);
+        s.rebuild(&t, usize::from(dest.index), None, |_| (1, 0, 1), |_| None);
         let used: std::collections::BTreeSet<u16> = s.steps().iter().map(|st| st.output).collect();
         assert!(used.len() <= 3, "{used:?}");
         for st in s.steps() {
@@ -333,6 +340,28 @@ mod tests {
             }
         }
         assert_eq!(s.buffer_of(usize::from(dest.index), 0), OUTPUT_BUFFER);
+    }
+
+    #[test]
+    fn the_input_node_alone_outputs_the_input_buffer_and_never_gives_it_back() {
+        // input → a → b → … → dest, and input → dest: after the input's readers are done, the
+        // buffers freed go round again, but never the input's (the host writes it between quanta).
+        let mut t = Topology::new(16, 32);
+        let dest = t.add(PORTS).unwrap();
+        let input = t.add(Ports { inputs: 0, ..PORTS }).unwrap();
+        let ids: Vec<_> = (0..10).map(|_| t.add(PORTS).unwrap()).collect();
+        t.connect(Edge { from: input, output: 0, to: ids[0], input: 0 }).unwrap();
+        for w in ids.windows(2) {
+            t.connect(Edge { from: w[0], output: 0, to: w[1], input: 0 }).unwrap();
+        }
+        t.connect(Edge { from: ids[9], output: 0, to: dest, input: 0 }).unwrap();
+        let mut s = Schedule::new(16, 32);
+        s.rebuild(&t, usize::from(dest.index), Some(usize::from(input.index)), |_| (1, 0, 1), |_| None);
+        assert_eq!(s.buffer_of(usize::from(input.index), 0), INPUT_BUFFER);
+        let writers: Vec<u16> = s.steps().iter().filter(|st| st.output == INPUT_BUFFER).map(|st| st.slot).collect();
+        assert_eq!(writers, [input.index], "only the input node's step has the input buffer");
+        let used: std::collections::BTreeSet<u16> = s.steps().iter().map(|st| st.output).collect();
+        assert!(used.len() >= 3, "the chain still reuses buffers: {used:?}");
     }
 
     #[test]
@@ -351,6 +380,7 @@ mod tests {
         s.rebuild(
             &t,
             usize::from(dest.index),
+            None,
             |slot| if slot == usize::from(c.index) { (2, 0, 1) } else { (1, 0, 1) },
             |_| None,
         );
@@ -373,7 +403,7 @@ mod tests {
             t.connect(Edge { from, output: 0, to, input: 0 }).unwrap();
         }
         let mut s = Schedule::new(8, 16);
-        s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1), |_| None);
+        s.rebuild(&t, usize::from(dest.index), None, |_| (1, 0, 1), |_| None);
         let steps = s.steps();
         assert_eq!(steps.len(), 5);
         assert_eq!(steps[0].phase, Phase::SplitOutput);
@@ -421,7 +451,7 @@ mod tests {
             t.plan().unwrap();
             let groupable: Vec<bool> = (0..64).map(|_| random(5) != 0).collect();
             let mut s = Schedule::new(64, 128);
-            s.rebuild(&t, usize::from(dest.index), |_| (1, 0, 1), |slot| groupable[slot].then_some(7));
+            s.rebuild(&t, usize::from(dest.index), None, |_| (1, 0, 1), |slot| groupable[slot].then_some(7));
             let steps = s.steps();
             for (i, head) in steps.iter().enumerate().filter(|(_, st)| st.group > 1) {
                 let members = &steps[i..i + usize::from(head.group)];
