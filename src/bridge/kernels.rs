@@ -9,6 +9,9 @@ use crate::simd::{
     biquad_bank, biquad_df1_side, gain_constant, mix_accumulate, BankCoeffs, BankState, History, Native, Native64,
 };
 use crate::QUANTUM;
+use rustfft::num_complex::Complex;
+use rustfft::{Fft, FftPlanner};
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 /// Buffers and filter states made once; each method runs one kernel for `quanta` quanta.
@@ -25,6 +28,22 @@ pub struct KernelBench {
     history: [History; 8],
     fft: Option<RealFft>,
     fft_noise: Vec<f32>,
+    /// A complex transform straight from rustfft's planner, its input, output and scratch.
+    complex: Option<ComplexBench>,
+}
+
+struct ComplexBench {
+    plan: Arc<dyn Fft<f32>>,
+    noise: Vec<Complex<f32>>,
+    input: Vec<Complex<f32>>,
+    output: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+}
+
+impl core::fmt::Debug for ComplexBench {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ComplexBench").field("len", &self.noise.len()).finish()
+    }
 }
 
 impl Default for KernelBench {
@@ -88,6 +107,7 @@ impl KernelBench {
             history: [History::default(); 8],
             fft: None,
             fft_noise: Vec::new(),
+            complex: None,
         }
     }
 
@@ -131,6 +151,38 @@ impl KernelBench {
         self.fft = RealFft::new(size);
         self.fft_noise = self.input.iter().flatten().copied().cycle().take(size).collect();
         self.fft.is_some()
+    }
+
+    /// Plans a forward complex FFT of `size` points with rustfft's own planner (its SIMD128
+    /// planner in the SIMD build, its scalar one in the other) for [`KernelBench::complex_fft`].
+    pub fn plan_complex_fft(&mut self, size: usize) -> bool {
+        if size == 0 || size > crate::analysis::fft::MAX_FFT_LENGTH {
+            return false;
+        }
+        let plan = FftPlanner::<f32>::new().plan_fft_forward(size);
+        let samples: Vec<f32> = self.input.iter().flatten().copied().cycle().take(2 * size).collect();
+        let noise: Vec<Complex<f32>> = samples.chunks_exact(2).map(|p| Complex::new(p[0], p[1])).collect();
+        let zero = Complex::new(0.0, 0.0);
+        self.complex = Some(ComplexBench {
+            scratch: vec![zero; plan.get_outofplace_scratch_len()],
+            input: noise.clone(),
+            output: vec![zero; size],
+            noise,
+            plan,
+        });
+        true
+    }
+
+    /// The planned complex FFT `reps` times over the same noise (copied in first, since rustfft
+    /// may use its input as scratch): the transform alone, no real-input wrapper around it.
+    /// The checksum is the last transform's magnitudes summed.
+    pub fn complex_fft(&mut self, reps: u32) -> f64 {
+        let Some(c) = self.complex.as_mut() else { return f64::NAN };
+        for _ in 0..reps {
+            c.input.copy_from_slice(&c.noise);
+            c.plan.process_outofplace_with_scratch(&mut c.input, &mut c.output, &mut c.scratch);
+        }
+        c.output.iter().map(|v| f64::from(v.norm())).sum()
     }
 
     /// The planned FFT `reps` times over the same noise, inside wasm: rustfft's planner alone,
