@@ -276,6 +276,27 @@ fn forged_numbers_reaching_the_render_side_are_refused_there_too() {
 }
 
 #[test]
+fn forged_removals_of_the_engines_own_nodes_are_refused_on_the_render_side() {
+    use quaver::graph::Command;
+    let mut g = OfflineRenderer::new(SR);
+    let osc = sine(&mut g, 440.0);
+    g.connect(osc, g.destination()).unwrap();
+    let input = g.input();
+    g.connect(input, g.destination()).unwrap();
+    g.render_frames(256);
+    let forged: Vec<WireCommand> = vec![Command::RemoveNode { id: g.destination() }, Command::RemoveNode { id: input }];
+    let config = *g.engine().config();
+    let built = forged.into_iter().map(|c| quaver::node::build_command(&config, c).unwrap());
+    g.engine_mut().enqueue(78, built);
+    let out = g.render_frames(1024);
+    assert!(out[0].iter().any(|v| v.abs() > 0.9), "still playing");
+    let errors: Vec<_> = g.engine().errors_since(0).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors.iter().all(|e| e.batch == Some(78) && e.code == ErrorCode::Protected), "{errors:?}");
+    assert_eq!(g.engine().node_count(), 3, "the destination, the input and the oscillator");
+}
+
+#[test]
 fn meters_report_peak_and_rms_of_a_node_output_only_while_on() {
     let mut g = OfflineRenderer::new(SR);
     let osc = sine(&mut g, 1000.0);

@@ -43,10 +43,6 @@ impl Processor for Destination {
         self.zeroed = input.is_silent();
         Status::Normal
     }
-
-    fn reset(&mut self) {
-        self.zeroed = false;
-    }
 }
 
 /// Outputs the audio given to the engine from outside (the worklet's input). The host writes

@@ -311,7 +311,8 @@ impl Engine {
     }
 
     /// The audio given to the engine from outside, written between quanta: the input node's
-    /// own output buffer, which nothing else writes.
+    /// own output buffer, which no other node writes (the NaN screen clears it if bad audio
+    /// comes in).
     pub fn external_input_mut(&mut self) -> &mut AudioBuf {
         &mut self.pool[usize::from(INPUT_BUFFER)]
     }
@@ -435,6 +436,11 @@ impl Engine {
     }
 
     fn remove(&mut self, id: NodeId) -> Result<(), RenderError> {
+        // The control side refuses this first; the bytes reaching the worklet are checked again,
+        // since the input's slot owns the buffer the host writes.
+        if id == self.destination || id == self.input {
+            return Err(render_error(ErrorCode::Protected, "the destination and input nodes belong to the engine"));
+        }
         self.topology.remove(id)?;
         if let Some(slot) = self.nodes[usize::from(id.index)].take() {
             if let Some(index) = slot.meter {
@@ -800,9 +806,12 @@ fn retire_event(retired: &mut Vec<Event>, event: Event) {
 
 /// Whether a node's output may hold NaN or infinity, from a sum of a few of its samples (NaN
 /// and infinity survive addition; a finite sum that overflows only costs the full scan).
-/// The samples probed each start a 64-byte block: the output was just written, often by a
-/// `memset` or `memcpy` whose wide stores forward to a load at a block's start but stall one
-/// reading inside a block (the last sample cost a no-op node a quarter of its time).
+/// Each sample probed is the first of one of the 64-byte stores with which `memset` and
+/// `memcpy` write a channel (counted from the channel's start): a load there is forwarded from
+/// the store just made, where a load inside one (the last sample, say) waits for the store to
+/// reach the cache, which cost a no-op node a sixth of its time. The price: a NaN that first
+/// appears in a quantum's last 15 samples is caught at the start of the next quantum (it
+/// persists), and the destination's whole scan still keeps it from the speakers.
 #[inline]
 fn suspect(buf: &AudioBuf) -> bool {
     let probe = |c: &[f32; QUANTUM]| c[0] + c[QUANTUM / 2] + c[QUANTUM - 16];

@@ -344,8 +344,8 @@ mod tests {
 
     #[test]
     fn the_input_node_alone_outputs_the_input_buffer_and_never_gives_it_back() {
-        // input → a → b → … → dest, and input → dest: after the input's readers are done, the
-        // buffers freed go round again, but never the input's (the host writes it between quanta).
+        // input → a → b → … → dest: once a has read the input, the buffers freed go round again,
+        // but never the input's (the host writes it between quanta).
         let mut t = Topology::new(16, 32);
         let dest = t.add(PORTS).unwrap();
         let input = t.add(Ports { inputs: 0, ..PORTS }).unwrap();
@@ -361,7 +361,7 @@ mod tests {
         let writers: Vec<u16> = s.steps().iter().filter(|st| st.output == INPUT_BUFFER).map(|st| st.slot).collect();
         assert_eq!(writers, [input.index], "only the input node's step has the input buffer");
         let used: std::collections::BTreeSet<u16> = s.steps().iter().map(|st| st.output).collect();
-        assert!(used.len() >= 3, "the chain still reuses buffers: {used:?}");
+        assert!(used.len() <= 4, "the chain still reuses two buffers, beside the output's and the input's: {used:?}");
     }
 
     #[test]

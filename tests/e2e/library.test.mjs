@@ -225,12 +225,24 @@ test('a library file goes into the project, and the Analysis tab draws the selec
   });
   assert.ok(reach.quiet > 0 && reach.loud > 2 * reach.quiet, `the waveform lane: ${JSON.stringify(reach)}`);
   await page.locator('#pane-analysis').screenshot({ path: path.join(shots, 'studio-analysis.png') });
-  // A MIDI file from the library becomes tracks; its clip's analysis is its key.
+  // A MIDI file from the library becomes tracks (chords, melody, and drums on the kit): a
+  // pitched clip's analysis is its key, the drum clip's its hits per drum.
   await page.click('#tab-library');
   const tracks = await page.evaluate(() => window.quaver.project.tracks.length);
   await page.locator('#library-table tbody tr', { hasText: 'piece000.mid' }).locator('button', { hasText: '+' }).click();
-  await page.waitForFunction((n) => window.quaver.project.tracks.length > n, tracks);
+  await page.waitForFunction((n) => window.quaver.project.tracks.length >= n + 3, tracks);
   await page.click('#tab-analysis');
+  const heading = () => page.evaluate(() => document.querySelector('#analysis .analysis-facts h3')?.textContent);
+  const showClipOf = (name) => page.evaluate((n) => {
+    const app = window.quaver;
+    const track = app.project.tracks.find((t) => t.name === n);
+    app.select({ track: track.id, clip: track.clips[0].id });
+  }, name);
+  await showClipOf('chords');
   await page.waitForFunction(() => document.querySelector('#analysis .analysis-facts h3')?.textContent === 'MIDI clip');
+  assert.match(await page.locator('#analysis .analysis-facts').innerText(), /Key\s+[A-G]#? (major|minor)/);
+  await showClipOf('drums');
+  await page.waitForFunction(() => document.querySelector('#analysis .analysis-facts h3')?.textContent === 'Drum clip');
+  assert.match(await page.locator('#analysis .analysis-facts').innerText(), /Hits\s+\d+ on 3 drums/, `the kick, snare and closed hat (${await heading()})`);
   assert.deepEqual(session.pageErrors, []);
 });

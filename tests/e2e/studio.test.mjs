@@ -931,9 +931,10 @@ test('the Devices tab is the effect chain: effects added there, moved earlier an
   const filterFirst = await bounceLoopLeft(rate);
   // The compressor's ◀ puts it first: the compressor now hears the unfiltered chord.
   const compressorCard = page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'compressor' }) });
-  assert.equal(await compressorCard.getByRole('button', { name: 'compressor: Move later in the chain' }).isDisabled(), true, 'the last device cannot move later');
-  await compressorCard.getByRole('button', { name: 'compressor: Move earlier in the chain' }).click();
+  assert.equal(await compressorCard.getByRole('button', { name: 'compressor 2: Move later in the chain' }).isDisabled(), true, 'the last device cannot move later');
+  await compressorCard.getByRole('button', { name: 'compressor 2: Move earlier in the chain' }).click();
   assert.deepEqual(await chain(), ['compressor', 'biquad']);
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('.device')?.querySelector('.kind')?.textContent), 'compressor', 'the keyboard stays on the card that moved');
   await page.click('#tab-mixer');
   const names = await page.locator(`.strip.track[data-channel="${track}"] li .device-name`).allTextContents();
   assert.deepEqual(names, ['compressor', 'biquad'], 'the mixer strip lists the new order');
@@ -949,10 +950,10 @@ test('the Devices tab is the effect chain: effects added there, moved earlier an
   assert.deepEqual(await chain(), ['biquad', 'compressor']);
   assert.deepEqual(Array.from(await bounceLoopLeft(rate)), Array.from(filterFirst), 'undone, the chain plays as before');
   // Bypass and remove from the card.
-  await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'biquad' }) }).getByRole('button', { name: 'biquad: On: bypass' }).click();
+  await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'biquad' }) }).getByRole('button', { name: 'biquad 1: On: bypass' }).click();
   assert.deepEqual(await chain(), ['biquad (off)', 'compressor']);
   assert.equal(await page.locator('.device.bypassed h3 .kind').textContent(), 'biquad');
-  await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'compressor' }) }).getByRole('button', { name: 'compressor: Remove' }).click();
+  await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'compressor' }) }).getByRole('button', { name: 'compressor 2: Remove' }).click();
   assert.deepEqual(await chain(), ['biquad (off)']);
   await page.click(`.track-head[data-track="${track}"] button.solo`);
   assert.deepEqual(session.pageErrors, []);

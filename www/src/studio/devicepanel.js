@@ -55,11 +55,8 @@ export class DevicePanel {
       card.append(el('p', { className: 'empty', textContent: 'The default synth. Choose an instrument above to shape its sound.' }));
       cards.unshift(card);
     }
-    // Buses and tracks take effects here as in the mixer; the master's chain is its own.
-    if (channel.inserts) {
-      const hint = channel.inserts.length === 0 ? 'Effects after it, in order: add one.' : 'Add an effect at the end of the chain.';
-      cards.push(el('section', { className: 'device add-device' }, el('h3', {}, insertMenu(this.app, channel, '+ effect…')), el('p', { className: 'empty', textContent: hint })));
-    }
+    const hint = channel.inserts.length === 0 ? `${channel.name} has no effects yet: add one.` : 'Add an effect at the end of the chain.';
+    cards.push(el('section', { className: 'device add-device' }, el('h3', {}, insertMenu(this.app, channel, '+ effect…')), el('p', { className: 'empty', textContent: hint })));
     this.root.replaceChildren(...cards);
   }
 
@@ -127,17 +124,25 @@ export class DevicePanel {
   /** Move earlier, move later, bypass and remove, for one of a channel's inserts. */
   chainButtons(channel, device) {
     const at = channel.inserts.findIndex((d) => d.id === device.id);
-    const button = (text, title, edit, disabled = false) => {
+    // Named by place as well as kind, since a chain may hold two of a kind.
+    const who = `${device.kind} ${at + 1}`;
+    const button = (action, text, title, edit, disabled = false) => {
       const b = el('button', { type: 'button', textContent: text, title, disabled });
-      b.setAttribute('aria-label', `${device.kind}: ${title}`);
-      b.onclick = () => this.app.edit({ track: channel.id, device: device.id, ...edit });
+      b.dataset.action = action;
+      b.setAttribute('aria-label', `${who}: ${title}`);
+      b.onclick = () => {
+        this.app.edit({ track: channel.id, device: device.id, ...edit });
+        // The panel was drawn again: keep the keyboard on the same button of the moved card.
+        const again = this.root.querySelector(`.device[data-device="${device.id}"] button[data-action="${action}"]`);
+        (again && !again.disabled ? again : this.root.querySelector(`.device[data-device="${device.id}"] button[data-action="bypass"]`))?.focus();
+      };
       return b;
     };
     return el('span', { className: 'chain-buttons' },
-      button('◀', 'Move earlier in the chain', { edit: 'moveInsert', index: at - 1 }, at === 0),
-      button('▶', 'Move later in the chain', { edit: 'moveInsert', index: at + 1 }, at === channel.inserts.length - 1),
-      button(device.bypass ? '○' : '●', device.bypass ? 'Bypassed: turn on' : 'On: bypass', { edit: 'setBypass', bypass: !device.bypass }),
-      button('×', 'Remove', { edit: 'removeInsert' }));
+      button('earlier', '◀', 'Move earlier in the chain', { edit: 'moveInsert', index: at - 1 }, at === 0),
+      button('later', '▶', 'Move later in the chain', { edit: 'moveInsert', index: at + 1 }, at === channel.inserts.length - 1),
+      button('bypass', device.bypass ? '○' : '●', device.bypass ? 'Bypassed: turn on' : 'On: bypass', { edit: 'setBypass', bypass: !device.bypass }),
+      button('remove', '×', 'Remove', { edit: 'removeInsert' }));
   }
 
   /** The sample a device plays (a sampler's): its name, Load… for a file, and a file dropped on the card does the same. */
