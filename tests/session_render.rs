@@ -20,23 +20,10 @@ fn synth_with_short_release() -> Device {
 
 /// 120 BPM, one MIDI track: four quarter notes, each an eighth long, from tick 0.
 fn four_beats() -> History {
-    let mut h = History::new(Project::new("four beats"));
     let notes = (0..4)
         .map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 2, key: 60 + 2 * i as u8, velocity: 100 })
         .collect();
-    let track = Track {
-        id: 1,
-        name: "lead".into(),
-        kind: TrackKind::Midi,
-        instrument: Some(synth_with_short_release()),
-        clips: vec![Clip { id: 2, start: 0, length: 4 * PPQ, content: ClipContent::midi(notes), looping: None }],
-        strip: Strip::default(),
-        inserts: Vec::new(),
-        sends: Vec::new(),
-        automation: Vec::new(),
-    };
-    h.edit(Edit::AddTrack { index: 0, track }).unwrap();
-    h
+    one_instrument("four beats", synth_with_short_release(), notes)
 }
 
 fn render(project: &Project, frames: usize) -> (Vec<Vec<f32>>, GraphSync, OfflineRenderer) {
