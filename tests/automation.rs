@@ -44,6 +44,7 @@ fn steady() -> (History, Sample) {
             choices: BTreeMap::new(),
             bypass: false,
             sample: None,
+            pads: Vec::new(),
         }],
         sends: Vec::new(),
         automation: Vec::new(),
@@ -278,6 +279,7 @@ fn notes_play_where_the_tempo_map_puts_them_and_bounces_are_as_long_as_it_says()
         choices: BTreeMap::new(),
         bypass: false,
         sample: None,
+        pads: Vec::new(),
     };
     synth.params.insert("release".into(), 0.005);
     let track = Track {
@@ -358,6 +360,7 @@ fn through_a_bus() -> (History, Sample) {
             choices: BTreeMap::new(),
             bypass: false,
             sample: None,
+            pads: Vec::new(),
         }],
         automation: Vec::new(),
     };

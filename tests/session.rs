@@ -58,7 +58,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         (Some(i), 0) => Some(i.clone()),
         _ => r.pick(&t.inserts).cloned(),
     });
-    match r.below(23) {
+    match r.below(24) {
         0 => Edit::SetTempo { bpm: [60.0, 97.5, 140.0, 5.0, 1500.0][r.below(5) as usize] },
         1 => Edit::SetTimeSignature {
             signature: TimeSignature { numerator: 3 + r.below(5) as u8, denominator: [4, 8, 3][r.below(3) as usize] },
@@ -76,6 +76,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     choices: BTreeMap::new(),
                     bypass: false,
                     sample: None,
+                    pads: Vec::new(),
                 });
             }
             Edit::AddTrack { index: r.below(4) as usize, track }
@@ -168,6 +169,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 choices: BTreeMap::new(),
                 bypass: false,
                 sample: None,
+                pads: Vec::new(),
             },
         },
         15 => match device {
@@ -221,6 +223,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                         choices: BTreeMap::new(),
                         bypass: false,
                         sample: None,
+                        pads: Vec::new(),
                     },
                 },
             }
@@ -278,8 +281,17 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     choices: BTreeMap::new(),
                     bypass: false,
                     sample: None,
+                    pads: Vec::new(),
                 }),
             },
+        },
+        // A pad of the instrument (a drum kit's, or refused), given a sample or its drum back;
+        // key 60 is no drum.
+        22 => Edit::SetPadSample {
+            track: track_id,
+            device: track.as_ref().and_then(|t| t.instrument.as_ref()).map_or(993, |d| d.id),
+            key: [36, 38, 42, 60][r.below(4) as usize],
+            sample: [Some("kick.wav".to_string()), Some("snare.wav".to_string()), None][r.below(3) as usize].clone(),
         },
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
@@ -296,7 +308,8 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut instruments_set = 0;
     let mut instrument_lanes_gone = 0;
     let mut inserts_reordered = 0;
-    for seed in 1..=60u32 {
+    let mut pads_changed = 0;
+    for seed in 1..=100u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
         let mut h = History::new(start.clone());
@@ -335,6 +348,10 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                             |p: &Project| p.track(track).unwrap().inserts.iter().map(|d| d.id).collect::<Vec<_>>();
                         inserts_reordered += usize::from(order(&h.project) != order(&before));
                     }
+                    if let Edit::SetPadSample { track, .. } = edit {
+                        let pads = |p: &Project| p.track(track).unwrap().instrument.as_ref().map(|d| d.pads.clone());
+                        pads_changed += usize::from(pads(&h.project) != pads(&before));
+                    }
                     if let Edit::ChooseTake { track, clip, .. } = edit {
                         let content =
                             &h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap().content;
@@ -368,6 +385,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(instruments_set > 20, "instruments were swapped {instruments_set} times");
     assert!(instrument_lanes_gone > 2, "an instrument with lanes was swapped {instrument_lanes_gone} times");
     assert!(inserts_reordered > 10, "inserts changed places {inserts_reordered} times");
+    assert!(pads_changed > 5, "drum pads changed {pads_changed} times");
 }
 
 #[test]
@@ -423,6 +441,7 @@ fn refused_edits_say_what_was_wrong() {
                     choices: BTreeMap::new(),
                     bypass: false,
                     sample: None,
+                    pads: Vec::new(),
                 },
             },
             "no device kind 'flanger'",
@@ -509,7 +528,7 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
     assert!(refused.contains("has 3 takes; there is no take 4"), "{refused}");
     // Through a file and back, with the history that made it.
     let json = save(&h);
-    assert!(json.contains("\"version\":8"), "the file says the version that knows samplers, and so MIDI takes");
+    assert!(json.contains("\"version\":9"), "the file says the version that knows drum pads, and so MIDI takes");
     let mut loaded = load(&json).unwrap();
     assert_eq!(loaded.project, h.project);
     while loaded.undo().unwrap() {}
@@ -566,7 +585,15 @@ fn a_small_song() -> History {
     h.edit(Edit::AddInsert {
         track: 1,
         index: 0,
-        device: Device { id: 3, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false, sample: None },
+        device: Device {
+            id: 3,
+            kind: "delay".into(),
+            params,
+            choices: BTreeMap::new(),
+            bypass: false,
+            sample: None,
+            pads: Vec::new(),
+        },
     })
     .unwrap();
     h.edit(Edit::SetSend { track: 1, bus: 10, gain_db: Some(-12.0) }).unwrap();
@@ -624,7 +651,7 @@ fn bad_project_files_are_refused_with_what_was_wrong() {
     let cases: Vec<(String, &str)> = vec![
         ("{ not json".to_string(), "not a project file"),
         ("{}".to_string(), "no version number"),
-        (with(&["project", "version"], 9.into()), "saved by a newer Quaver (file version 9)"),
+        (with(&["project", "version"], 99.into()), "saved by a newer Quaver (file version 99)"),
         (without(&["project", "tempo_bpm"]), "missing field `tempo_bpm`"),
         (with(&["project", "tempo_bpm"], "fast".into()), "project.tempo_bpm: invalid type: string"),
         (with(&note_key, 200.into()), "key 200 is outside MIDI's 0–127"),
@@ -698,6 +725,7 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
         choices: BTreeMap::new(),
         bypass: false,
         sample: None,
+        pads: Vec::new(),
     };
     h.edit(Edit::AddInsert { track: 1, index: 0, device }).unwrap();
     let before = h.project.clone();
@@ -721,6 +749,7 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
         choices: BTreeMap::new(),
         bypass: false,
         sample: None,
+        pads: Vec::new(),
     };
     h.edit(Edit::AddInsert { track: 91, index: 0, device: reverb }).unwrap();
     h.edit(Edit::SetParam { track: 91, device: 92, name: "mix".into(), value: Some(0.5) }).unwrap();

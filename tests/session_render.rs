@@ -15,7 +15,15 @@ const SR: f32 = 48_000.0;
 fn synth_with_short_release() -> Device {
     let mut params = BTreeMap::new();
     params.insert("release".to_string(), 0.005);
-    Device { id: 50, kind: "synth".into(), params, choices: BTreeMap::new(), bypass: false, sample: None }
+    Device {
+        id: 50,
+        kind: "synth".into(),
+        params,
+        choices: BTreeMap::new(),
+        bypass: false,
+        sample: None,
+        pads: Vec::new(),
+    }
 }
 
 /// 120 BPM, one MIDI track: four quarter notes, each an eighth long, from tick 0.
@@ -78,7 +86,15 @@ fn editing_a_playing_project_sends_only_what_changed() {
     h.edit(Edit::AddInsert {
         track: 1,
         index: 0,
-        device: Device { id: 60, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false, sample: None },
+        device: Device {
+            id: 60,
+            kind: "delay".into(),
+            params,
+            choices: BTreeMap::new(),
+            bypass: false,
+            sample: None,
+            pads: Vec::new(),
+        },
     })
     .unwrap();
     sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
@@ -126,6 +142,7 @@ fn a_send_feeds_its_bus_after_the_fader() {
             choices: BTreeMap::new(),
             bypass: false,
             sample: None,
+            pads: Vec::new(),
         }],
         automation: Vec::new(),
     };
@@ -151,8 +168,15 @@ fn a_device_choice_reaches_its_node_and_the_master_strip_mixes_everything() {
     let mut h = four_beats();
     let mut params = BTreeMap::new();
     params.insert("frequency".to_string(), 8000.0);
-    let mut filter =
-        Device { id: 61, kind: "biquad".into(), params, choices: BTreeMap::new(), bypass: false, sample: None };
+    let mut filter = Device {
+        id: 61,
+        kind: "biquad".into(),
+        params,
+        choices: BTreeMap::new(),
+        bypass: false,
+        sample: None,
+        pads: Vec::new(),
+    };
     h.edit(Edit::AddInsert { track: 1, index: 0, device: filter.clone() }).unwrap();
     let (lowpassed, _, _) = render(&h.project, 12_000);
     filter.choices.insert("type".into(), "highpass".into());
@@ -512,7 +536,15 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
     let echo = {
         let mut params = BTreeMap::new();
         params.insert("delayTime".to_string(), 0.1);
-        Device { id: 91, kind: "delay".into(), params, choices: BTreeMap::new(), bypass: false, sample: None }
+        Device {
+            id: 91,
+            kind: "delay".into(),
+            params,
+            choices: BTreeMap::new(),
+            bypass: false,
+            sample: None,
+            pads: Vec::new(),
+        }
     };
     let bus = Bus { id: 90, name: "echo".into(), strip: Strip::default(), inserts: vec![echo], automation: Vec::new() };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
@@ -886,6 +918,7 @@ fn four_hats() -> History {
         choices: BTreeMap::new(),
         bypass: false,
         sample: None,
+        pads: Vec::new(),
     };
     one_instrument("Beat", kit, notes.collect())
 }
@@ -968,7 +1001,7 @@ fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sam
     assert_ne!(v7, json);
     let old = quaver::session::file::load(&v7).unwrap();
     assert_eq!(old.project.tracks[0].instrument.as_ref().unwrap().sample, None);
-    assert_eq!(quaver::session::file::load(&json).unwrap().project, h.project, "a version 8 file keeps it");
+    assert_eq!(quaver::session::file::load(&json).unwrap().project, h.project, "a file of this version keeps it");
 
     // Only a device that plays a sample takes one; an undo takes it back.
     let synth_track = four_beats();
@@ -990,6 +1023,69 @@ fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sam
     sync.play(g.controller_mut(), &h.project, 2048, 0, false).unwrap();
     let after = g.render_frames(48_000 * 2);
     assert!(after[0][2048..].iter().all(|v| *v == 0.0), "no note plays the old sample");
+}
+
+#[test]
+fn a_drum_pad_plays_its_own_sample_on_its_hits_and_undo_gives_back_the_synthesised_drum() {
+    let ramp = Sample::new(SR, vec![(0..1000).map(|i| (i + 1) as f32 / 1000.0).collect()]).unwrap();
+    let start = four_hats();
+    let mut h = start.clone();
+    h.edit(Edit::SetPadSample { track: 1, device: 50, key: 42, sample: Some("ramp.wav".into()) }).unwrap();
+    assert_eq!(quaver::session::assets::referenced(&h.project).into_iter().collect::<Vec<_>>(), ["ramp.wav"]);
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.add_sample("ramp.wav", ramp.clone());
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    let out = g.render_frames(4 * 24_000);
+    // Kit gain 0.8, velocity 100, the mono kit through the centred panner (cos π/4 a side).
+    let scale = 0.8 * 100.0 / 127.0 * core::f32::consts::FRAC_1_SQRT_2;
+    for beat in 0..4 {
+        for i in 0..24_000 {
+            let expect = ramp.channels[0].get(i).map_or(0.0, |v| v * scale);
+            let at = beat * 24_000 + i;
+            assert!((out[0][at] - expect).abs() < 1e-6, "beat {beat} frame {i}: {} against {expect}", out[0][at]);
+            assert!((out[0][at] - out[1][at]).abs() < 1e-7, "centred: both sides alike");
+        }
+    }
+    // The same sample on a second pad is sent once.
+    h.edit(Edit::SetPadSample { track: 1, device: 50, key: 46, sample: Some("ramp.wav".into()) }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 1, "only the open hat's pad was given its sample");
+    assert_eq!(g.controller_mut().stored_buffers(), 1);
+    // Undone twice, the hats are synthesised again: they ring on past the sample's 1000 frames.
+    assert!(h.undo().unwrap() && h.undo().unwrap());
+    assert_eq!(h.project, start.project);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 2, "both pads let their sample go");
+    sync.play(g.controller_mut(), &h.project, 4 * 24_000, 0, false).unwrap();
+    let again = g.render_frames(24_000);
+    let ring = again[0][1000..5000].iter().map(|v| v * v).sum::<f32>();
+    assert!(ring > 0.01, "a synthesised hat rings past frame 1000 (energy {ring}; the sample ends there)");
+
+    // A key that is no drum, and a device that is no kit, are refused and change nothing.
+    let err =
+        h.edit(Edit::SetPadSample { track: 1, device: 50, key: 60, sample: Some("ramp.wav".into()) }).unwrap_err();
+    assert!(err.to_string().contains("has no pad on key 60"), "{err}");
+    let mut synth = four_beats();
+    let err =
+        synth.edit(Edit::SetPadSample { track: 1, device: 50, key: 36, sample: Some("ramp.wav".into()) }).unwrap_err();
+    assert!(err.to_string().contains("has no pad on key 36"), "{err}");
+    assert_eq!(synth.project, four_beats().project);
+    assert_eq!(h.project, start.project);
+
+    // A file keeps the pads; a version 8 file has none and loads.
+    h.edit(Edit::SetPadSample { track: 1, device: 50, key: 36, sample: Some("kick.wav".into()) }).unwrap();
+    h.edit(Edit::SetPadSample { track: 1, device: 50, key: 35, sample: Some("ramp.wav".into()) }).unwrap();
+    let pads = &h.project.tracks[0].instrument.as_ref().unwrap().pads;
+    assert_eq!(pads.iter().map(|p| p.key).collect::<Vec<_>>(), [35, 36], "in key order");
+    let json = quaver::session::file::save(&h);
+    assert_eq!(quaver::session::file::load(&json).unwrap().project, h.project);
+    let v8 = start.project.clone();
+    let v8 = quaver::session::file::save(&History::new(v8))
+        .replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":8");
+    assert!(v8.contains("\"version\":8"));
+    assert_eq!(quaver::session::file::load(&v8).unwrap().project, start.project);
 }
 
 #[test]
@@ -1020,6 +1116,7 @@ fn moving_an_insert_rewires_the_chain_without_new_nodes_and_undo_puts_it_back() 
         choices: BTreeMap::new(),
         bypass: false,
         sample: None,
+        pads: Vec::new(),
     };
     // A filter and a compressor do not commute: the compressor hears the filtered sound or not.
     let filter = device(60, "biquad", &[("frequency", 400.0)]);

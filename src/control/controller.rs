@@ -22,8 +22,8 @@ struct NodeMeta {
     /// it is stored.
     memory: usize,
     samples: usize,
-    /// The stored buffer the node plays.
-    buffer: Option<u32>,
+    /// The stored buffers the node plays, by setting (a drum kit has one a pad).
+    buffers: Vec<(u8, u32)>,
     metered: bool,
     /// Flag settings as last given, bit `i` for setting `i` (from their defaults).
     flags: u64,
@@ -231,8 +231,10 @@ impl Controller {
             );
         }
         self.topology.remove(id).map_err(|_| stale(id))?;
-        self.use_buffer(id, None);
         let meta = self.meta[usize::from(id.index)].take().expect("live nodes have metadata");
+        for &(_, buffer) in &meta.buffers {
+            self.let_go(buffer);
+        }
         self.memory -= meta.memory + meta.samples;
         self.meters -= usize::from(meta.metered);
         self.batch.push(Command::RemoveNode { id });
@@ -280,16 +282,28 @@ impl Controller {
     }
 
     // Moves node `id` from the buffer it plays to `buffer`.
-    fn use_buffer(&mut self, id: NodeId, buffer: Option<u32>) {
+    /// `id` plays `buffer` for `setting`, in place of what it played there before.
+    fn use_buffer(&mut self, id: NodeId, setting: u8, buffer: u32) {
         let meta = self.meta[usize::from(id.index)].as_mut().expect("live nodes have metadata");
-        let old = core::mem::replace(&mut meta.buffer, buffer);
-        if let Some(stored) = buffer.and_then(|b| self.buffers.get_mut(&b)) {
+        let old = match meta.buffers.iter_mut().find(|(s, _)| *s == setting) {
+            Some((_, held)) => Some(core::mem::replace(held, buffer)),
+            None => {
+                meta.buffers.push((setting, buffer));
+                None
+            }
+        };
+        if let Some(stored) = self.buffers.get_mut(&buffer) {
             stored.users += 1;
         }
         if let Some(old) = old {
-            self.buffers.get_mut(&old).expect("a node's buffer is stored").users -= 1;
-            self.forget_if_unused(old);
+            self.let_go(old);
         }
+    }
+
+    /// One node fewer plays `buffer`.
+    fn let_go(&mut self, buffer: u32) {
+        self.buffers.get_mut(&buffer).expect("a node's buffer is stored").users -= 1;
+        self.forget_if_unused(buffer);
     }
 
     fn forget_if_unused(&mut self, buffer: u32) {
@@ -475,7 +489,7 @@ impl Controller {
             value => value,
         };
         if let SettingValue::Stored(buffer) = value {
-            self.use_buffer(id, Some(buffer));
+            self.use_buffer(id, setting, buffer);
         }
         if let SettingValue::Tables(data) = &value {
             // Prepared data (a wave's tables, a response's spectra) is what the node will hold.
@@ -565,7 +579,7 @@ impl NodeMeta {
             timelines: Vec::new(),
             memory: 0,
             samples: 0,
-            buffer: None,
+            buffers: Vec::new(),
             metered: false,
             flags,
         }
@@ -933,6 +947,26 @@ mod tests {
         assert_eq!(batch.forget, vec![buffer]);
         assert_eq!(c.memory(), 40, "only the new samples");
         assert_eq!(c.stored_buffers(), 1);
+    }
+
+    #[test]
+    fn a_drum_kit_holds_a_buffer_a_pad_and_lets_each_go_alone() {
+        let mut c = roomy();
+        let kit = c.add_node("drums").unwrap();
+        let (kick, snare) = (c.setting_index(kit, "pad36").unwrap(), c.setting_index(kit, "pad38").unwrap());
+        let samples =
+            |frames: usize| SettingValue::Samples { sample_rate: 48_000.0, channels: vec![vec![0.5; frames]] };
+        c.configure(kit, kick, samples(100)).unwrap();
+        c.configure(kit, snare, samples(200)).unwrap();
+        assert_eq!((c.stored_buffers(), c.memory()), (2, 1200), "each pad's sample is held");
+        c.take(usize::MAX);
+        // A new kick lets the old one go, and the snare's stays.
+        c.configure(kit, kick, samples(10)).unwrap();
+        assert_eq!(c.take(usize::MAX).forget.len(), 1);
+        assert_eq!((c.stored_buffers(), c.memory()), (2, 840));
+        c.remove_node(kit).unwrap();
+        assert_eq!(c.take(usize::MAX).forget.len(), 2, "the kit gone, both go");
+        assert_eq!((c.stored_buffers(), c.memory()), (0, 0));
     }
 
     #[test]

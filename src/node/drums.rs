@@ -5,6 +5,9 @@
 //! metal (hats, cymbals, cowbell), each with its own decay; a note's length does not matter,
 //! and a closed or pedal hi-hat chokes an open one. Notes come from the shared sequence player
 //! (`sequence`, `transport`, `note`), so drums land on the exact frame as the synth's notes do.
+//! Any pad can play a sample instead (`"pad36"`, a stored buffer, so kits sharing a sample hold
+//! one copy): from its start to its end, at its own pitch moved by `tune`, its channels mixed to
+//! one, scaled by velocity and `gain`; `decay` and `tone` shape only the synthesised drums.
 
 use super::envelope::SEGMENT_TIME_CONSTANTS;
 use super::sequence::{check_sequence, free_voice, prepare_sequence, Events, Player, Slot, Voices, PLAYED};
@@ -12,11 +15,12 @@ use super::synth::wave;
 use super::{params_for, NodeType, Prepare};
 use crate::dsp::biquad::{Coefficients, Design, FilterType};
 use crate::graph::{
-    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SettingSpec,
-    SettingValue,
+    Bound, ChannelRule, EngineConfig, EngineError, ErrorCode, NodeSpec, ParamSpec, RenderError, SampleData,
+    SettingKind, SettingSpec, SettingValue,
 };
 use crate::render::{AudioBuf, Param, ProcessContext, Processor, Status};
 use core::ops::Range;
+use std::sync::Arc;
 
 /// Hits sounding at once; another steals the oldest.
 const VOICES: usize = 16;
@@ -27,12 +31,26 @@ const PARAMS: [ParamSpec; 4] = [
     ParamSpec::new("decay", 1.0, Bound::Value(0.1), Bound::Value(8.0)).k_rate().log_control(0.25, 4.0),
     ParamSpec::new("tone", 0.5, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
 ];
-/// Where its [`PLAYED`] settings start.
+/// Where its [`PLAYED`] settings start; the pads' samples follow them.
 const SEQUENCE: u8 = 0;
-const SETTINGS: [SettingSpec; 3] = PLAYED;
+const FIRST_PAD: u8 = PLAYED.len() as u8;
 
-/// The keys that sound, by their General MIDI names; the others are silent.
-pub const KEYS: [(u8, &str); 22] = [
+/// The keys that sound, by their General MIDI names (the others are silent), and the settings
+/// that give each its own sample (`"pad36"`), in the same order.
+macro_rules! pads {
+    ($(($key:literal, $name:literal)),* $(,)?) => {
+        pub const KEYS: &[(u8, &str)] = &[$(($key, $name)),*];
+        const SETTINGS: &[SettingSpec] = &[
+            PLAYED[0],
+            PLAYED[1],
+            PLAYED[2],
+            $(SettingSpec::new(concat!("pad", $key), SettingKind::Samples { stored: true })),*
+        ];
+        const _: () = assert!(PLAYED.len() == 3, "the pads follow the three played settings");
+    };
+}
+
+pads![
     (35, "Kick 2"),
     (36, "Kick"),
     (37, "Rim"),
@@ -57,15 +75,23 @@ pub const KEYS: [(u8, &str); 22] = [
     (59, "Ride 2"),
 ];
 
+/// Pads, one a named key.
+const PADS: usize = KEYS.len();
+
+/// The setting that gives key `key` its sample, if it is a drum.
+pub fn pad_setting(key: u8) -> Option<String> {
+    KEYS.iter().any(|&(k, _)| k == key).then(|| format!("pad{key}"))
+}
+
 pub const SPEC: NodeSpec = NodeSpec {
     name: "drums",
     factory: "createDrums",
     inputs: 0,
     channels: ChannelRule::Mono,
     params: &PARAMS,
-    settings: &SETTINGS,
+    settings: SETTINGS,
     tail_seconds: f64::INFINITY,
-    keys: &KEYS,
+    keys: KEYS,
     ..NodeSpec::EFFECT
 };
 pub const TYPE: NodeType =
@@ -263,6 +289,14 @@ struct Voice {
     coeffs: Coefficients,
     filter: [f64; 4],
     seed: u32,
+    /// The pad whose sample this hit plays ([`PADS`]: none, it is synthesised), where in the
+    /// sample it is (in the sample's frames), how far it moves a frame, and its level and
+    /// per-frame decay (1 until a hi-hat is choked).
+    pad: usize,
+    position: f64,
+    rate: f64,
+    level: f64,
+    level_step: f64,
 }
 
 /// A hit is never waited on: it rings out whatever its note does.
@@ -309,7 +343,34 @@ impl Voice {
         coeffs: Coefficients::gain(1.0),
         filter: [0.0; 4],
         seed: 1,
+        pad: PADS,
+        position: 0.0,
+        rate: 0.0,
+        level: 0.0,
+        level_step: 1.0,
     };
+
+    /// One frame of the pad's sample, its channels mixed to the kit's one, read between
+    /// frames by linear interpolation (as the sampler reads) and silent past its end.
+    fn play_sample(&mut self, sample: &SampleData) -> f64 {
+        let frames = sample.frames();
+        let at = self.position as usize;
+        if at >= frames || self.level < END {
+            self.sounding = false;
+            return 0.0;
+        }
+        let fraction = self.position - at as f64;
+        let mut sum = 0.0;
+        for channel in &sample.channels {
+            let here = f64::from(channel[at]);
+            let next = channel.get(at + 1).map_or(0.0, |v| f64::from(*v));
+            sum += here + (next - here) * fraction;
+        }
+        let out = sum / sample.channels.len() as f64 * self.level * self.velocity;
+        self.position += self.rate;
+        self.level *= self.level_step;
+        out
+    }
 
     fn noise(&mut self) -> f64 {
         self.seed ^= self.seed << 13;
@@ -318,7 +379,10 @@ impl Voice {
         f64::from(self.seed) / f64::from(u32::MAX) * 2.0 - 1.0
     }
 
-    fn sample(&mut self, sample_rate: f64) -> f64 {
+    fn sample(&mut self, sample_rate: f64, pads: &[Arc<SampleData>; PADS]) -> f64 {
+        if let Some(sample) = pads.get(self.pad) {
+            return self.play_sample(sample);
+        }
         let r = self.recipe;
         let mut out = 0.0;
         if r.sine > 0.0 {
@@ -368,6 +432,8 @@ impl Voice {
 struct Kit {
     voices: [Voice; VOICES],
     sample_rate: f64,
+    /// Each pad's own sample, in [`KEYS`]' order; an empty one leaves its drum synthesised.
+    pads: [Arc<SampleData>; PADS],
 }
 
 impl Voices for Kit {
@@ -380,9 +446,26 @@ impl Voices for Kit {
             for v in self.voices.iter_mut().filter(|v| v.sounding && v.recipe.choked) {
                 // Closed fast, not cut: 60 dB down in 20 ms.
                 v.hiss_step = (-SEGMENT_TIME_CONSTANTS / (0.02 * sr)).exp();
+                v.level_step = v.hiss_step;
             }
         }
         let index = free_voice(&self.voices);
+        let pad = KEYS.iter().position(|&(k, _)| k == key).filter(|&p| self.pads[p].frames() > 0);
+        if let Some(pad) = pad {
+            // A sample plays at its own pitch, moved by `tune`; the choke keeps working on it.
+            let rate = f64::from(self.pads[pad].sample_rate) / sr * shape.pitch;
+            self.voices[index] = Voice {
+                sounding: true,
+                started: now,
+                velocity: f64::from(velocity) / 127.0,
+                recipe: Recipe { chokes: r.chokes, choked: r.choked, ..QUIET },
+                pad,
+                rate,
+                level: 1.0,
+                ..Voice::IDLE
+            };
+            return;
+        }
         r.cutoff = (r.cutoff * shape.brightness).min(sr * 0.45);
         let per_frame = |seconds: f64| (-SEGMENT_TIME_CONSTANTS / (seconds * shape.decay * sr).max(1.0)).exp();
         let metal_hz = |hz: f64| hz * r.metal_pitch * shape.pitch / sr;
@@ -409,6 +492,7 @@ impl Voices for Kit {
             coeffs: design.coefficients(sr),
             filter: [0.0; 4],
             seed: 0x9E37_79B9 ^ (u32::from(key) << 16) ^ (now as u32),
+            ..Voice::IDLE
         };
         if self.voices[index].seed == 0 {
             self.voices[index].seed = 1;
@@ -431,7 +515,7 @@ impl Voices for Kit {
         let out = &mut out.channel_mut(0)[span];
         for voice in self.voices.iter_mut().filter(|v| v.sounding) {
             for sample in out.iter_mut() {
-                *sample += voice.sample(self.sample_rate) as f32 * shape.gain;
+                *sample += voice.sample(self.sample_rate, &self.pads) as f32 * shape.gain;
                 if !voice.sounding {
                     break;
                 }
@@ -457,7 +541,7 @@ impl Drums {
         let sample_rate = f64::from(config.sample_rate);
         Self {
             params: params_for(&PARAMS, config),
-            kit: Kit { voices: [Voice::IDLE; VOICES], sample_rate },
+            kit: Kit { voices: [Voice::IDLE; VOICES], sample_rate, pads: core::array::from_fn(|_| Arc::default()) },
             player: Player::new(sample_rate),
         }
     }
@@ -493,9 +577,23 @@ impl Processor for Drums {
     }
 
     fn configure(&mut self, setting: u8, value: &mut SettingValue) -> Result<(), RenderError> {
-        self.player
-            .configure(setting, SEQUENCE, value, &mut self.kit)
-            .unwrap_or_else(|| Err(RenderError::new(ErrorCode::BadSetting, "a drum kit does not take that setting")))
+        if let Some(done) = self.player.configure(setting, SEQUENCE, value, &mut self.kit) {
+            return done;
+        }
+        let pad = usize::from(setting.wrapping_sub(FIRST_PAD));
+        match value {
+            SettingValue::Buffer(buffer) if pad < PADS => {
+                // Hits playing the old sample stop; it goes back in the command, to be dropped
+                // off the render path.
+                for v in self.kit.voices.iter_mut().filter(|v| v.pad == pad) {
+                    v.sounding = false;
+                    v.pad = PADS;
+                }
+                core::mem::swap(&mut self.kit.pads[pad], buffer);
+                Ok(())
+            }
+            _ => Err(RenderError::new(ErrorCode::BadSetting, "a drum kit does not take that setting")),
+        }
     }
 }
 
@@ -542,7 +640,7 @@ mod tests {
 
     #[test]
     fn every_named_key_sounds_from_its_exact_frame_and_rings_out_and_the_others_are_silent() {
-        for &(key, name) in &KEYS {
+        for &(key, name) in KEYS {
             let out = play(&[(1000, key, 127)], &[], 48_000 * 5);
             assert!(out[..1000].iter().all(|v| *v == 0.0), "{name}: silent before its note");
             assert_ne!(out[1000], 0.0, "{name}: sounds on its note's first frame");
@@ -636,6 +734,88 @@ mod tests {
         let (stopped, played) = (ringing(true), ringing(false));
         assert!(rms(&stopped[2304..4800]) > 0.1, "the kick sounds after the stop");
         assert_eq!(stopped, played);
+    }
+
+    /// A kit playing `notes`, with `pads` given their samples (`(key, rate, channels)`) first.
+    fn kit_with_pads(
+        notes: &[(u64, u8, u8)],
+        pads: &[(u8, f32, Vec<Vec<f32>>)],
+        knobs: &[(&str, f32)],
+        frames: usize,
+    ) -> Vec<f32> {
+        let (mut g, d) = kit(notes, knobs);
+        for (key, sample_rate, channels) in pads {
+            let setting = super::pad_setting(*key).expect("a drum key");
+            g.configure(d, &setting, SettingValue::Samples { sample_rate: *sample_rate, channels: channels.clone() })
+                .unwrap();
+        }
+        g.render_frames(frames).remove(0)
+    }
+
+    #[test]
+    fn a_pad_with_a_sample_plays_it_from_the_hits_frame_and_the_other_pads_stay_synthesised() {
+        let sample: Vec<f32> = (0..300).map(|i| ((i * 37 % 101) as f32 / 50.0 - 1.0) * 0.9).collect();
+        let notes = [(1000, 36, 127), (1200, 38, 100), (5003, 36, 64)];
+        let out = kit_with_pads(&notes, &[(36, SR, vec![sample.clone()])], &[("gain", 0.5)], 12_000);
+        let snare_alone = kit_with_pads(&[(1200, 38, 100)], &[], &[("gain", 0.5)], 12_000);
+        for i in 0..12_000usize {
+            let kick = |start: usize, velocity: f64| {
+                i.checked_sub(start)
+                    .and_then(|at| sample.get(at))
+                    .map_or(0.0, |v| f64::from(*v) * velocity / 127.0 * 0.5)
+            };
+            let wanted = kick(1000, 127.0) + kick(5003, 64.0) + f64::from(snare_alone[i]);
+            assert!((f64::from(out[i]) - wanted).abs() < 1e-6, "frame {i}: {} against {wanted}", out[i]);
+        }
+        assert!(rms(&snare_alone[1200..4000]) > 0.01, "the snare is synthesised and sounds");
+    }
+
+    #[test]
+    fn a_pads_sample_is_mixed_to_one_channel_and_played_at_its_rate_moved_by_tune() {
+        let left: Vec<f32> = (0..400).map(|i| i as f32 / 400.0).collect();
+        let right: Vec<f32> = (0..400).map(|i| -(i as f32) / 800.0).collect();
+        let mono: Vec<f32> = left.iter().zip(&right).map(|(l, r)| (l + r) / 2.0).collect();
+        // At half the engine's rate the sample moves half a frame a frame; an octave up by
+        // `tune` doubles that, back to one.
+        let slow = kit_with_pads(
+            &[(0, 42, 127)],
+            &[(42, SR / 2.0, vec![left.clone(), right.clone()])],
+            &[("gain", 1.0)],
+            1000,
+        );
+        let tuned = kit_with_pads(
+            &[(0, 42, 127)],
+            &[(42, SR / 2.0, vec![left, right])],
+            &[("gain", 1.0), ("tune", 12.0)],
+            1000,
+        );
+        for i in 0..798 {
+            let at = i / 2;
+            let wanted = if i % 2 == 0 { mono[at] } else { (mono[at] + mono[at + 1]) / 2.0 };
+            assert!((slow[i] - wanted).abs() < 1e-6, "half rate, frame {i}: {} against {wanted}", slow[i]);
+        }
+        assert!(slow[801..].iter().all(|v| *v == 0.0), "over after 800 frames");
+        for i in 0..400 {
+            assert!((tuned[i] - mono[i]).abs() < 1e-6, "an octave up, frame {i}");
+        }
+        assert!(tuned[400..].iter().all(|v| *v == 0.0), "over after 400 frames");
+    }
+
+    #[test]
+    fn an_emptied_pad_is_synthesised_again_and_a_closed_hat_chokes_an_open_hats_sample() {
+        let plain = play(&[(100, 36, 127)], &[], 9600);
+        let emptied =
+            kit_with_pads(&[(100, 36, 127)], &[(36, SR, vec![vec![0.5; 50]]), (36, SR, vec![Vec::new()])], &[], 9600);
+        assert_eq!(plain, emptied);
+        let open = vec![vec![0.5; 20_000]];
+        let alone = kit_with_pads(&[(0, 46, 127)], &[(46, SR, open.clone())], &[("gain", 1.0)], 20_000);
+        // The pedal hat plays a silent sample, so only the open hat is heard.
+        let pads = [(46, SR, open), (44, SR, vec![vec![0.0]])];
+        let choked = kit_with_pads(&[(0, 46, 127), (4000, 44, 127)], &pads, &[("gain", 1.0)], 20_000);
+        assert!(alone.iter().all(|v| (*v - 0.5).abs() < 1e-6), "the open hat's sample plays whole");
+        assert_eq!(alone[..4000], choked[..4000]);
+        assert!(choked[4000 + 1200..].iter().all(|v| v.abs() < 1e-4), "over 60 dB down 25 ms after the pedal hat");
+        assert!(rms(&choked[4000..4000 + 240]) > 0.1, "faded, not cut");
     }
 
     #[test]

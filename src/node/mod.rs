@@ -34,6 +34,7 @@ mod waveshaper;
 pub use biquad::Biquad;
 pub use constant::ConstantSource;
 pub use delay::Delay;
+pub use drums::pad_setting;
 pub use gain::Gain;
 pub use host::{Built, Host, Refusal};
 pub use io::{Destination, ExternalInput};

@@ -74,7 +74,8 @@ pub fn referenced(project: &Project) -> BTreeSet<String> {
     });
     let track_devices = project.tracks.iter().flat_map(|t| t.inserts.iter().chain(&t.instrument));
     let devices = track_devices.chain(project.buses.iter().flat_map(|b| &b.inserts));
-    clips.chain(devices.filter_map(|d| d.sample.clone())).collect()
+    let device_samples = devices.flat_map(|d| d.sample.iter().chain(d.pads.iter().map(|p| &p.sample)).cloned());
+    clips.chain(device_samples).collect()
 }
 
 /// Names the project uses that `samples` lacks (their clips stay silent).

@@ -30,8 +30,9 @@ pub struct PlannedNode {
     pub kind: String,
     pub params: BTreeMap<String, f32>,
     pub settings: BTreeMap<String, SettingValue>,
-    /// The sample it plays (an audio clip), sent as its `buffer` once the node exists.
-    pub sample: Option<String>,
+    /// The samples it plays, by setting (an audio clip's or a sampler's `buffer`, a drum
+    /// kit's `pad36`), each sent once the node exists and the sample is there.
+    pub samples: BTreeMap<String, String>,
 }
 
 /// The graph a project compiles to: nodes by name, and connections between names.
@@ -45,7 +46,7 @@ pub struct Plan {
 }
 
 fn node(kind: &str) -> PlannedNode {
-    PlannedNode { kind: kind.to_string(), params: BTreeMap::new(), settings: BTreeMap::new(), sample: None }
+    PlannedNode { kind: kind.to_string(), params: BTreeMap::new(), settings: BTreeMap::new(), samples: BTreeMap::new() }
 }
 
 fn db_to_gain(db: f32) -> f32 {
@@ -80,7 +81,8 @@ pub fn sequence(project: &Project, track: &super::Track, sample_rate: f32) -> Ve
 fn device_node(d: &Device) -> PlannedNode {
     let mut n = node(&d.kind);
     n.params = d.params.clone();
-    n.sample = d.sample.clone();
+    n.samples.extend(d.sample.iter().map(|s| ("buffer".to_string(), s.clone())));
+    n.samples.extend(d.pads.iter().filter_map(|p| Some((crate::node::pad_setting(p.key)?, p.sample.clone()))));
     if let Some((_, kind)) = crate::node::find(&d.kind) {
         for (name, choice) in &d.choices {
             let index = kind.spec.settings.iter().find(|s| s.name == name).and_then(|s| match s.kind {
@@ -465,7 +467,7 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                         c.settings.insert("start".into(), SettingValue::Number(start));
                         c.settings.insert("length".into(), SettingValue::Number(end - start));
                         c.settings.insert("offset".into(), SettingValue::Number(*offset as f64 + into));
-                        c.sample = Some(asset.clone());
+                        c.samples.insert("buffer".into(), asset.clone());
                         plan.nodes.insert(name.clone(), c);
                         plan.edges.insert((name, input.clone()));
                     }
@@ -583,8 +585,8 @@ pub struct GraphSync {
     ids: BTreeMap<String, NodeId>,
     /// The samples audio clips play, by name; a clip whose sample is missing stays silent.
     pub samples: Samples,
-    /// Clip nodes that have been sent their sample.
-    buffered: BTreeSet<String>,
+    /// Nodes that have been sent a sample, with the setting it went to.
+    buffered: BTreeSet<(String, String)>,
     /// Samples sent to the engine once for every clip that plays them: the sample as it was
     /// sent, and its stored buffer.
     stored: BTreeMap<String, (Arc<Sample>, u32)>,
@@ -671,7 +673,9 @@ impl GraphSync {
     pub fn add_sample(&mut self, name: &str, sample: Sample) {
         self.samples.insert(name.to_string(), Arc::new(sample));
         let plan = &self.plan;
-        self.buffered.retain(|node| plan.nodes.get(node).and_then(|n| n.sample.as_deref()) != Some(name));
+        self.buffered.retain(|(node, setting)| {
+            plan.nodes.get(node).and_then(|n| n.samples.get(setting)).map(String::as_str) != Some(name)
+        });
     }
 
     /// Brings the engine from the last plan to `plan`. A refusal part way (a full engine) leaves
@@ -724,7 +728,7 @@ impl GraphSync {
             let replaced = plan.nodes.get(name).is_none_or(|n| n.kind != old.kind);
             if replaced {
                 if let Some(id) = self.ids.remove(name) {
-                    self.buffered.remove(name);
+                    self.buffered.retain(|(node, _)| node != name);
                     g.remove_node(id)?;
                     changes += 1;
                 }
@@ -768,26 +772,32 @@ impl GraphSync {
                     }
                 }
             }
-            let sample_changed = old.is_some_and(|o| o.sample != new.sample);
-            if sample_changed {
-                self.buffered.remove(name);
-            }
-            match new.sample.as_ref().and_then(|s| self.samples.get_key_value(s)) {
-                Some((sample_name, sample)) if !self.buffered.contains(name) => {
-                    let (sample_name, sample) = (sample_name.clone(), Arc::clone(sample));
-                    let buffer = stored_buffer(&mut self.stored, g, &sample_name, &sample)?;
-                    configure(g, id, "buffer", SettingValue::Stored(buffer))?;
-                    self.buffered.insert(name.clone());
-                    changes += 1;
+            let no_samples = BTreeMap::new();
+            let old_samples = old.map_or(&no_samples, |o| &o.samples);
+            let settings: BTreeSet<&String> = old_samples.keys().chain(new.samples.keys()).collect();
+            for setting in settings {
+                let key = (name.clone(), setting.clone());
+                let sample_changed = old.is_some() && old_samples.get(setting) != new.samples.get(setting);
+                if sample_changed {
+                    self.buffered.remove(&key);
                 }
-                // Taken away, or named but not given: the node lets its old sample go.
-                None if sample_changed => {
-                    let nothing =
-                        SettingValue::Samples { sample_rate: g.config().sample_rate, channels: vec![Vec::new()] };
-                    configure(g, id, "buffer", nothing)?;
-                    changes += 1;
+                match new.samples.get(setting).and_then(|s| self.samples.get_key_value(s)) {
+                    Some((sample_name, sample)) if !self.buffered.contains(&key) => {
+                        let (sample_name, sample) = (sample_name.clone(), Arc::clone(sample));
+                        let buffer = stored_buffer(&mut self.stored, g, &sample_name, &sample)?;
+                        configure(g, id, setting, SettingValue::Stored(buffer))?;
+                        self.buffered.insert(key);
+                        changes += 1;
+                    }
+                    // Taken away, or named but not given: the node lets its old sample go.
+                    None if sample_changed => {
+                        let nothing =
+                            SettingValue::Samples { sample_rate: g.config().sample_rate, channels: vec![Vec::new()] };
+                        configure(g, id, setting, nothing)?;
+                        changes += 1;
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
             // Timeline nodes made while the song plays join it (they catch up from `at`).
             let joining = if name == METRONOME { &self.metronome_transport } else { &self.transport };
@@ -807,7 +817,7 @@ impl GraphSync {
         }
         // A sample no clip plays any more gives its memory back (once the clips that played
         // it are gone).
-        let used: BTreeSet<&str> = plan.nodes.values().filter_map(|n| n.sample.as_deref()).collect();
+        let used: BTreeSet<&str> = plan.nodes.values().flat_map(|n| n.samples.values().map(String::as_str)).collect();
         let unused: Vec<String> = self.stored.keys().filter(|name| !used.contains(name.as_str())).cloned().collect();
         for name in unused {
             if let Some((_, buffer)) = self.stored.remove(&name) {

@@ -116,6 +116,13 @@ pub enum Edit {
         device: Id,
         sample: Option<String>,
     },
+    /// Gives a drum kit's pad (by its key) a sample of its own (`None`: its synthesised drum).
+    SetPadSample {
+        track: Id,
+        device: Id,
+        key: u8,
+        sample: Option<String>,
+    },
     /// Picks a choice setting of a device (`None`: its first choice).
     SetChoice {
         track: Id,
@@ -320,6 +327,24 @@ pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
         if sample.is_empty() {
             return Err(refuse(format!("device {} ({}): a sample needs a name", device.id, device.kind)));
         }
+    }
+    for pad in &device.pads {
+        let setting = crate::node::pad_setting(pad.key);
+        if setting.and_then(|s| kind.spec.setting_index(&s)).is_none() {
+            return Err(refuse(format!("device {} ({}) has no pad on key {}", device.id, device.kind, pad.key)));
+        }
+        if pad.sample.is_empty() {
+            return Err(refuse(format!(
+                "device {} ({}): pad {}'s sample needs a name",
+                device.id, device.kind, pad.key
+            )));
+        }
+    }
+    if device.pads.windows(2).any(|w| w[0].key >= w[1].key) {
+        return Err(refuse(format!(
+            "device {} ({}): its pads are not one a key, in key order",
+            device.id, device.kind
+        )));
     }
     Ok(())
 }
@@ -829,6 +854,23 @@ impl Project {
                 let d = device_mut(self, track, device)?;
                 check_device(&Device { sample: sample.clone(), ..d.clone() })?;
                 Edit::SetDeviceSample { track, device, sample: core::mem::replace(&mut d.sample, sample) }
+            }
+            Edit::SetPadSample { track, device, key, sample } => {
+                let d = device_mut(self, track, device)?;
+                let mut pads = d.pads.clone();
+                let at = pads.binary_search_by_key(&key, |p| p.key);
+                let old = match (at, sample) {
+                    (Ok(i), Some(sample)) => Some(core::mem::replace(&mut pads[i].sample, sample)),
+                    (Ok(i), None) => Some(pads.remove(i).sample),
+                    (Err(i), Some(sample)) => {
+                        pads.insert(i, super::Pad { key, sample });
+                        None
+                    }
+                    (Err(_), None) => None,
+                };
+                check_device(&Device { pads: pads.clone(), ..d.clone() })?;
+                d.pads = pads;
+                Edit::SetPadSample { track, device, key, sample: old }
             }
             Edit::SetChoice { track, device, name, choice } => {
                 let d = device_mut(self, track, device)?;

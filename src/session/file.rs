@@ -55,6 +55,8 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 /// - 5 → 6: MIDI clips gained takes, the same way.
 /// - 6 → 7: clips gained loops (a version 6 clip plays once), the same way.
 /// - 7 → 8: devices gained a sample (a sampler's; a version 7 device has none), the same way.
+/// - 8 → 9: drum kits gained pads with samples of their own (a version 8 kit has none), the
+///   same way.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));

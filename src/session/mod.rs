@@ -20,8 +20,8 @@ pub fn song_end(project: &Project) -> u64 {
     project.tracks.iter().flat_map(|t| &t.clips).map(|c| c.start + c.length).max().unwrap_or(0)
 }
 pub use project::{
-    Bus, Clip, ClipContent, ClipLoop, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Project, Send, Strip,
-    TempoChange, TempoMap, TimeSignature, Track, TrackKind, MASTER, PPQ,
+    Bus, Clip, ClipContent, ClipLoop, Device, Id, Lane, LanePoint, LaneTarget, LoopRegion, Note, Pad, Project, Send,
+    Strip, TempoChange, TempoMap, TimeSignature, Track, TrackKind, MASTER, PPQ,
 };
 
 use core::fmt;

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 8;
+pub const PROJECT_VERSION: u32 = 9;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -251,6 +251,17 @@ pub struct Device {
     /// The sample it plays, by name as an audio clip names its asset (a sampler's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
+    /// A drum kit's pads that play a sample of their own instead of their synthesised drum,
+    /// one a key, in key order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pads: Vec<Pad>,
+}
+
+/// A drum kit's pad and the sample it plays, named as an audio clip names its asset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pad {
+    pub key: u8,
+    pub sample: String,
 }
 
 impl Device {
@@ -263,6 +274,7 @@ impl Device {
             choices: BTreeMap::new(),
             bypass: false,
             sample: None,
+            pads: Vec::new(),
         }
     }
 }

@@ -821,6 +821,37 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   assert.ok(kick < 20, `the kick is low (${kick} crossings in 50 ms)`);
   assert.ok(hat > 400, `the hat is high (${hat})`);
   assert.ok(snare > kick && snare < hat, `the snare between (${snare})`);
+  // The snare's pad takes a sample of its own, loaded as a musician would (… on the pad): the
+  // bar bounced again is the same up to the snare, and from there plays the sample, scaled by
+  // the kit's gain (0.8), the hit's velocity and the centred pan (cos π/4).
+  await page.click('#tab-device');
+  const thud = Array.from({ length: Math.round(rate / 10) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 150 * i) / rate));
+  await page.setInputFiles('.pad[data-key="38"] input[type=file]', { name: 'thud.wav', mimeType: 'audio/wav', buffer: Buffer.from(writeWav16(thud, rate)) });
+  const padsOf = () => page.evaluate((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.pads ?? [], track);
+  await page.waitForFunction((t) => window.quaver.project.tracks.find((x) => x.id === t).instrument.pads?.length, track);
+  assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav' }]);
+  assert.match(await page.locator('.pad[data-key="38"]').textContent(), /Snare.*thud\.wav/);
+  assert.match(await page.locator('.pad[data-key="36"]').textContent(), /Kick.*synth/);
+  await page.screenshot({ path: path.join(shots, 'studio-drum-pads.png') });
+  const padded = await bounceLoopLeft(rate);
+  const snareAt = expected[2];
+  const velocity = notes.find((n) => n.key === 38).velocity;
+  const scale = 0.8 * (velocity / 127) * Math.SQRT1_2;
+  let same = 0;
+  for (let i = 0; i < snareAt; i += 1) same = Math.max(same, Math.abs(padded[i] - left[i]));
+  let off = 0;
+  for (let i = 0; i < thud.length; i += 1) off = Math.max(off, Math.abs(padded[snareAt + i] - scale * thud[i]));
+  console.log(`studio: snare pad sample — before the snare ${same.toExponential(2)}, from it ${off.toExponential(2)} off the sample × ${scale.toFixed(4)}`);
+  assert.ok(same < 1e-6, `nothing changes before the snare (${same})`);
+  // The 16-bit file (steps of 3e-5) and the closed hat's last ringing (under 1e-3 by then).
+  assert.ok(off < 2e-3, `the snare's hit is the sample (${off} off)`);
+  // × gives the pad its synthesised snare back; undo brings the sample back.
+  await page.click('.pad[data-key="38"] button[aria-label="Snare pad: back to the synthesised drum"]');
+  assert.deepEqual(await padsOf(), []);
+  assert.match(await page.locator('.pad[data-key="38"]').textContent(), /Snare.*synth/);
+  await page.evaluate(() => window.quaver.undo());
+  assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav' }]);
+  await page.click('#tab-roll');
   // Back on the synth track, the keyboard is a piano again, at its own octave.
   await page.evaluate((t) => window.quaver.select({ track: t, clip: null }), synthTrack);
   assert.equal(await page.evaluate(() => window.quaver.keyboard.octave), 4);

@@ -18,6 +18,15 @@ function fromSlider(position, { min, max, log }) {
   return log && min > 0 ? min * (max / min) ** share : min + share * (max - min);
 }
 
+/** The keys whose pads take a sample of their own (a drum kit's `pad36` settings), in key order. */
+function padKeys(kind) {
+  return (kind?.settings ?? [])
+    .map((s) => (s.type === 'samples' && s.stored ? /^pad(\d+)$/.exec(s.name) : null))
+    .filter(Boolean)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
 export function formatValue(value) {
   const abs = Math.abs(value);
   if (abs >= 1000) return `${(value / 1000).toFixed(2)}k`;
@@ -90,6 +99,8 @@ export class DevicePanel {
       return card;
     }
     if (playsSample) card.append(this.sampleRow(channel, device));
+    const pads = padKeys(kind);
+    if (pads.length) card.classList.add('kit');
     for (const setting of kind.settings.filter((s) => s.type === 'choice')) {
       const select = el('select', {}, ...setting.choices.map((c) => el('option', { value: c, textContent: c })));
       select.value = device.choices?.[setting.name] ?? setting.choices[0];
@@ -118,7 +129,66 @@ export class DevicePanel {
       input.addEventListener('dblclick', () => this.app.edit({ edit: 'setParam', track: channel.id, device: device.id, name: param.name, value: null }));
       card.append(el('label', { title: 'Double-click: default' }, param.name, input, out));
     }
+    if (pads.length) card.append(this.padGrid(channel, device, kind, pads));
     return card;
+  }
+
+  /**
+   * A drum kit's pads: each plays its drum when clicked, and takes a sample of its own from
+   * Load… or a file dropped on it; × gives it back its synthesised drum.
+   */
+  padGrid(channel, device, kind, keys) {
+    const names = new Map((kind.keys ?? []).map(({ key, name }) => [key, name]));
+    const samples = new Map((device.pads ?? []).map((p) => [p.key, p.sample]));
+    const setPad = (key, sample) => this.app.edit({ edit: 'setPadSample', track: channel.id, device: device.id, key, sample });
+    const tiles = keys.map((key) => {
+      const drum = names.get(key) ?? `key ${key}`;
+      const sample = samples.get(key) ?? null;
+      const missing = sample !== null && !this.app.samples.has(sample);
+      const hit = el('button', { type: 'button', className: 'pad-hit', textContent: drum, title: `Play ${drum} (key ${key})` });
+      hit.setAttribute('aria-label', `${drum} pad: play`);
+      hit.onpointerdown = () => this.app.audition(key, 100, true);
+      // A click from the keyboard (Enter, Space) has no pointer press before it.
+      hit.onclick = (e) => { if (e.detail === 0) this.app.audition(key, 100, true); };
+      const input = el('input', { type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.flac,.m4a,.aac', hidden: true });
+      input.setAttribute('aria-label', `${drum} pad sample file`);
+      input.onchange = () => {
+        const [file] = input.files;
+        if (file) this.app.loadPadSample(channel, device, key, file);
+        input.value = '';
+      };
+      const load = el('button', { type: 'button', textContent: '…', title: `Give ${drum} a sample of its own (or drop a file on the pad)` });
+      load.setAttribute('aria-label', `${drum} pad: load a sample`);
+      load.onclick = () => input.click();
+      const clear = el('button', { type: 'button', textContent: '×', title: `Back to the synthesised ${drum}`, disabled: sample === null });
+      clear.setAttribute('aria-label', `${drum} pad: back to the synthesised drum`);
+      clear.onclick = () => setPad(key, null);
+      const label = el('span', {
+        className: `pad-sample${sample ? '' : ' dim'}`,
+        textContent: sample ? `${sample}${missing ? ' (missing)' : ''}` : 'synth',
+        title: sample ?? 'synthesised',
+      });
+      const tile = el('div', { className: `pad${sample ? ' sampled' : ''}` }, hit, label, load, clear, input);
+      tile.dataset.key = String(key);
+      tile.addEventListener('dragover', (e) => {
+        if (!e.dataTransfer?.types.includes('Files')) return;
+        e.preventDefault();
+        e.stopPropagation();
+        e.dataTransfer.dropEffect = 'copy';
+        tile.classList.add('drop');
+      });
+      tile.addEventListener('dragleave', () => tile.classList.remove('drop'));
+      tile.addEventListener('drop', (e) => {
+        const [file] = e.dataTransfer?.files ?? [];
+        tile.classList.remove('drop');
+        if (!file) return;
+        e.preventDefault();
+        e.stopPropagation();
+        this.app.loadPadSample(channel, device, key, file);
+      });
+      return tile;
+    });
+    return el('div', { className: 'pads' }, ...tiles);
   }
 
   /** Move earlier, move later, bypass and remove, for one of a channel's inserts. */

@@ -1241,6 +1241,12 @@ app.loadDeviceSample = async (channel, device, file) => {
   if (loaded) app.edit({ edit: 'setDeviceSample', track: channel.id, device: device.id, sample: loaded.name });
 };
 
+/** Gives pad `key` of a drum kit the sample in `file`, in place of its synthesised drum; one undo step. */
+app.loadPadSample = async (channel, device, key, file) => {
+  const loaded = await sampleFromFile(file);
+  if (loaded) app.edit({ edit: 'setPadSample', track: channel.id, device: device.id, key, sample: loaded.name });
+};
+
 /**
  * Imports an audio file as a sample and puts it on the timeline: on `track` if that is an audio
  * track, else on a new one, at `tick` (default: the playhead, snapped down to the grid).
