@@ -934,7 +934,7 @@ test('+ Sampler plays a loaded sample across the keys: the root key at its own p
   assert.deepEqual(session.pageErrors, []);
 });
 
-test('the Devices tab is the effect chain: effects added there, moved earlier and later, bypassed and removed, and the bounce hears the order', async () => {
+test('the Devices tab is the effect chain: effects added there, moved earlier and later (there and in the mixer), bypassed and removed, and the bounce hears the order', async () => {
   await page.click('#add-track');
   const track = await page.evaluate(() => window.quaver.selection.track);
   await page.click(`.track-head[data-track="${track}"] button.solo`);
@@ -980,6 +980,19 @@ test('the Devices tab is the effect chain: effects added there, moved earlier an
   await page.click('#undo');
   assert.deepEqual(await chain(), ['biquad', 'compressor']);
   assert.deepEqual(Array.from(await bounceLoopLeft(rate)), Array.from(filterFirst), 'undone, the chain plays as before');
+  // In the mixer an insert is dragged onto another to take its place, and Alt+↓ moves it back.
+  await page.click('#tab-mixer');
+  const slot = (kind) => page.locator(`.strip.track[data-channel="${track}"] li`, { has: page.locator('.device-name', { hasText: kind }) });
+  await slot('compressor').dragTo(slot('biquad'));
+  assert.deepEqual(await chain(), ['compressor', 'biquad'], 'dragged onto the filter, the compressor goes first');
+  assert.deepEqual(await page.locator(`.strip.track[data-channel="${track}"] li .device-name`).allTextContents(), ['compressor', 'biquad']);
+  assert.deepEqual(Array.from(await bounceLoopLeft(rate)), Array.from(compressorFirst), 'the dragged order plays as the one made on the Devices tab');
+  await page.click('#tab-mixer');
+  await slot('compressor').locator('.device-name').focus();
+  await page.keyboard.press('Alt+ArrowDown');
+  assert.deepEqual(await chain(), ['biquad', 'compressor']);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'compressor', 'the keyboard stays on the moved insert');
+  await page.click('#tab-device');
   // Bypass and remove from the card.
   await page.locator('.device', { has: page.locator('h3 .kind', { hasText: 'biquad' }) }).getByRole('button', { name: 'biquad 1: On: bypass' }).click();
   assert.deepEqual(await chain(), ['biquad (off)', 'compressor']);

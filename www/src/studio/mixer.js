@@ -142,17 +142,53 @@ export class Mixer {
     return { element, bars, key: prefix, meterNode: `${prefix}.pan` };
   }
 
+  /**
+   * A channel's inserts in signal order: each one's name shows its controls, and is dragged
+   * onto another to move it there (or moved with Alt+↑/↓); ● bypasses it, × removes it.
+   */
   inserts(channel) {
     const list = el('ol', { ariaLabel: `${channel.name} inserts` });
-    for (const device of channel.inserts) {
-      const name = el('button', { type: 'button', className: `device-name${device.bypass ? ' bypassed' : ''}`, textContent: device.kind, title: 'Show its controls' });
+    const move = (device, index) => {
+      if (index < 0 || index >= channel.inserts.length) return;
+      this.app.edit({ edit: 'moveInsert', track: channel.id, device, index });
+      this.root.querySelector(`li[data-device="${device}"] button.device-name`)?.focus();
+    };
+    channel.inserts.forEach((device, at) => {
+      const name = el('button', { type: 'button', className: `device-name${device.bypass ? ' bypassed' : ''}`, textContent: device.kind, title: 'Show its controls · drag (or Alt+↑/↓) to move it in the chain' });
       name.onclick = () => this.app.showDevice(channel.id, device.id);
+      name.onkeydown = (e) => {
+        if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+        e.preventDefault();
+        move(device.id, at + (e.key === 'ArrowUp' ? -1 : 1));
+      };
       const bypass = el('button', { type: 'button', textContent: device.bypass ? '○' : '●', title: device.bypass ? 'Bypassed: turn on' : 'On: bypass' });
       bypass.onclick = () => this.app.edit({ edit: 'setBypass', track: channel.id, device: device.id, bypass: !device.bypass });
       const remove = el('button', { type: 'button', textContent: '×', title: 'Remove' });
       remove.onclick = () => this.app.edit({ edit: 'removeInsert', track: channel.id, device: device.id });
-      list.append(el('li', {}, name, bypass, remove));
-    }
+      const item = el('li', { draggable: true }, name, bypass, remove);
+      item.dataset.device = String(device.id);
+      // A drag carries the insert's channel too: it moves only within its own chain.
+      const type = `application/x-quaver-insert-${channel.id}`;
+      item.addEventListener('dragstart', (e) => {
+        e.dataTransfer.setData(type, String(device.id));
+        e.dataTransfer.effectAllowed = 'move';
+      });
+      item.addEventListener('dragover', (e) => {
+        if (!e.dataTransfer.types.includes(type)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'move';
+        item.classList.add('drop-here');
+      });
+      item.addEventListener('dragleave', () => item.classList.remove('drop-here'));
+      item.addEventListener('drop', (e) => {
+        item.classList.remove('drop-here');
+        const moved = Number(e.dataTransfer.getData(type));
+        if (!moved || moved === device.id) return;
+        e.preventDefault();
+        move(moved, at);
+      });
+      list.append(item);
+    });
     return el('div', {}, list, insertMenu(this.app, channel, '+ insert…'));
   }
 
