@@ -1212,7 +1212,11 @@ async function loadSamples() {
     if (known) await giveSample(name, known, { store: false });
   }
   const missing = app.session.missingSamples();
-  if (missing.length) showMessage(`Missing sample${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: ${missing.length > 1 ? 'their' : 'its'} clips are silent. Import the file${missing.length > 1 ? 's' : ''} again to bring them back.`);
+  if (missing.length) {
+    const many = missing.length > 1;
+    showMessage(`Missing sample${many ? 's' : ''} ${missing.join(', ')}: the clips and samplers that play ${many ? 'them' : 'it'} are silent, `
+      + `and a drum pad plays its synthesised drum. Import the file${many ? 's' : ''} again to bring ${many ? 'them' : 'it'} back.`);
+  }
   syncEngine();
   draw();
 }
