@@ -158,7 +158,9 @@ export class Mixer {
       name.onclick = () => this.app.showDevice(channel.id, device.id);
       name.onkeydown = (e) => {
         if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+        // Not also the studio's Alt+↑/↓, which steps through a take folder's takes.
         e.preventDefault();
+        e.stopPropagation();
         move(device.id, at + (e.key === 'ArrowUp' ? -1 : 1));
       };
       const bypass = el('button', { type: 'button', textContent: device.bypass ? '○' : '●', title: device.bypass ? 'Bypassed: turn on' : 'On: bypass' });
