@@ -427,6 +427,11 @@ impl Voice {
     }
 }
 
+/// A choked hit's level multiplier per frame: closed fast, not cut, 60 dB down in 20 ms.
+fn choke_step(sample_rate: f64) -> f64 {
+    (-SEGMENT_TIME_CONSTANTS / (0.02 * sample_rate)).exp()
+}
+
 /// The kit's hits.
 #[derive(Debug)]
 struct Kit {
@@ -444,8 +449,7 @@ impl Voices for Kit {
         let sr = self.sample_rate;
         if r.chokes {
             for v in self.voices.iter_mut().filter(|v| v.sounding && v.recipe.choked) {
-                // Closed fast, not cut: 60 dB down in 20 ms.
-                v.hiss_step = (-SEGMENT_TIME_CONSTANTS / (0.02 * sr)).exp();
+                v.hiss_step = choke_step(sr);
                 v.level_step = v.hiss_step;
             }
         }
@@ -502,8 +506,15 @@ impl Voices for Kit {
     /// A hit rings out whatever its note's length.
     fn note_off(&mut self, _key: u8, _note: u32) {}
 
-    /// The song moved: hits ring out (cutting them would click).
-    fn release_all(&mut self) {}
+    /// The song stopped or moved: synthesised hits ring out (they last seconds at most); a
+    /// pad's sample, which may be a long one, fades as a closed hat chokes an open one, so it
+    /// does not play on after Stop or pile its copies up over a loop.
+    fn release_all(&mut self) {
+        let fade = choke_step(self.sample_rate);
+        for v in self.voices.iter_mut().filter(|v| v.sounding && v.pad < PADS) {
+            v.level_step = fade;
+        }
+    }
 
     fn holds(&self, _note: u32) -> bool {
         false
@@ -816,6 +827,23 @@ mod tests {
         assert_eq!(alone[..4000], choked[..4000]);
         assert!(choked[4000 + 1200..].iter().all(|v| v.abs() < 1e-4), "over 60 dB down 25 ms after the pedal hat");
         assert!(rms(&choked[4000..4000 + 240]) > 0.1, "faded, not cut");
+    }
+
+    #[test]
+    fn a_pads_sample_fades_when_the_song_stops_where_a_synthesised_hit_rings_on() {
+        let pads = [(36, SR, vec![vec![0.5; 48_000]])];
+        let (mut g, d) = kit(&[(100, 36, 127), (100, 38, 127)], &[("gain", 1.0)]);
+        g.configure(d, "pad36", SettingValue::Samples { sample_rate: SR, channels: pads[0].2.clone() }).unwrap();
+        let first = g.render_frames(2048).remove(0);
+        let stop = SettingValue::Transport { at: 2048, playing: false, position: 0, loop_start: 0, loop_end: 0 };
+        g.configure(d, "transport", stop).unwrap();
+        let after = g.render_frames(9600).remove(0);
+        let snare_alone = kit_with_pads(&[(100, 38, 127)], &[], &[("gain", 1.0)], 2048 + 9600);
+        let kick = |i: usize| f64::from([&first[..], &after[..]].concat()[i] - snare_alone[i]);
+        assert!((kick(2047) - 0.5).abs() < 1e-6, "the sample plays until the stop");
+        assert!(kick(2048 + 480).abs() < 0.5 * 0.04, "30 dB down 10 ms after: {}", kick(2048 + 480));
+        assert!(kick(2048 + 48) > 0.3, "faded, not cut: 3 dB down 1 ms after ({})", kick(2048 + 48));
+        assert!((2048 + 1440..2048 + 9600).all(|i| kick(i) == 0.0), "over 30 ms after the stop");
     }
 
     #[test]

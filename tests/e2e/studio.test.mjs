@@ -851,6 +851,25 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   assert.match(await page.locator('.pad[data-key="38"]').textContent(), /Snare.*synth/);
   await page.evaluate(() => window.quaver.undo());
   assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav' }]);
+  // A pad clicked plays its drum on the kit shown, even with another track selected (the kit
+  // shown from the mixer, as its insert names show a channel's devices).
+  await page.evaluate(([kit, other]) => {
+    const app = window.quaver;
+    app.select({ track: other, clip: null });
+    app.showDevice(kit, null);
+    app.heard = [];
+    const liveNote = app.session.liveNote.bind(app.session);
+    app.session.liveNote = (controller, t, key, velocity) => { app.heard.push([t, key, velocity]); return liveNote(controller, t, key, velocity); };
+  }, [track, synthTrack]);
+  await page.click('.pad[data-key="36"] .pad-hit');
+  await page.waitForFunction(() => window.quaver.heard.length === 2);
+  assert.deepEqual(await page.evaluate(() => window.quaver.heard), [[track, 36, 100], [track, 36, 0]], 'the kick, on and off, on the kit');
+  await page.evaluate(([kit]) => {
+    const app = window.quaver;
+    delete app.session.liveNote;
+    app.selection.channel = null;
+    app.select({ track: kit, clip: null });
+  }, [track]);
   await page.click('#tab-roll');
   // Back on the synth track, the keyboard is a piano again, at its own octave.
   await page.evaluate((t) => window.quaver.select({ track: t, clip: null }), synthTrack);

@@ -147,9 +147,10 @@ export class DevicePanel {
       const missing = sample !== null && !this.app.samples.has(sample);
       const hit = el('button', { type: 'button', className: 'pad-hit', textContent: drum, title: `Play ${drum} (key ${key})` });
       hit.setAttribute('aria-label', `${drum} pad: play`);
-      hit.onpointerdown = () => this.app.audition(key, 100, true);
-      // A click from the keyboard (Enter, Space) has no pointer press before it.
-      hit.onclick = (e) => { if (e.detail === 0) this.app.audition(key, 100, true); };
+      // On the kit shown, whichever track is selected or recording.
+      hit.onpointerdown = () => this.app.auditionOn(channel, key);
+      // A click from the keyboard (Enter) has no pointer press before it.
+      hit.onclick = (e) => { if (e.detail === 0) this.app.auditionOn(channel, key); };
       const input = el('input', { type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.flac,.m4a,.aac', hidden: true });
       input.setAttribute('aria-label', `${drum} pad sample file`);
       input.onchange = () => {

@@ -668,6 +668,14 @@ function heldLength(start, end) {
   return Math.max(1, until - start);
 }
 
+/** Plays `key` briefly on `track` (a drum pad clicked on the Devices tab): not recorded, whichever track is selected. */
+app.auditionOn = (track, key, velocity = 100) => {
+  app.context.resume();
+  const play = (v) => app.engine.call(() => app.session.liveNote(app.engine.controller, track.id, key, v));
+  play(velocity);
+  setTimeout(() => play(0), AUDITION_MS);
+};
+
 app.audition = (key, velocity, short = false) => {
   app.playNote(key, velocity);
   if (short && velocity > 0) setTimeout(() => app.playNote(key, 0), AUDITION_MS);
