@@ -343,6 +343,19 @@ fn a_bundle_carries_the_project_its_history_and_its_samples_and_a_damaged_one_sa
     let mut extra = bytes.clone();
     extra.push(0);
     assert!(bundle::read(&extra).unwrap_err().to_string().contains("1 bytes follow"));
+
+    // A sample only the history still names goes too: the clip removed, then undone after the
+    // trip, plays its sample again; one undone and redone (the redo stack) as well.
+    let mut removed = h.clone();
+    removed.edit(Edit::RemoveClip { track: 30, clip: 31 }).unwrap();
+    assert!(quaver::session::assets::referenced(&removed.project).is_empty());
+    let (mut back, back_samples) = bundle::read(&bundle::write(&removed, &samples).unwrap()).unwrap();
+    assert_eq!(back_samples.keys().collect::<Vec<_>>(), ["hit.wav"], "the undo step's sample, and not the unused one");
+    assert!(back.undo().unwrap());
+    assert!(quaver::session::assets::missing(&back.project, &back_samples).is_empty());
+    assert!(back.undo().unwrap() && back.undo().unwrap(), "the strip, then the track, undone");
+    let (_, redo_samples) = bundle::read(&bundle::write(&back, &samples).unwrap()).unwrap();
+    assert_eq!(redo_samples.keys().collect::<Vec<_>>(), ["hit.wav"], "the redo step's sample");
 }
 
 #[test]

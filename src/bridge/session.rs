@@ -193,6 +193,14 @@ impl Session {
         crate::session::assets::referenced(&self.history.project).into_iter().collect()
     }
 
+    /// Samples the project or its undo and redo steps name that have not been given: what a
+    /// page loads from its storage when a project opens, so an undo finds its audio.
+    #[wasm_bindgen(js_name = unloadedSamples)]
+    pub fn unloaded_samples(&self) -> Vec<String> {
+        let names = crate::session::assets::referenced_in_history(&self.history);
+        names.into_iter().filter(|name| !self.graph.samples.contains_key(name)).collect()
+    }
+
     /// Samples the project's clips and samplers name that have not been given (they are silent).
     #[wasm_bindgen(js_name = missingSamples)]
     pub fn missing_samples(&self) -> Vec<String> {

@@ -78,6 +78,31 @@ pub fn referenced(project: &Project) -> BTreeSet<String> {
     clips.chain(device_samples).collect()
 }
 
+/// The sample names the project uses and those its undo and redo steps would bring back (a
+/// removed clip's, a sampler's old sample), so a saved history keeps the audio it needs. They
+/// are read as the file holds them: every string under an `"asset"` or `"sample"` key.
+pub fn referenced_in_history(history: &super::History) -> BTreeSet<String> {
+    fn collect(value: &serde_json::Value, into: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (key, field) in fields {
+                    match field {
+                        serde_json::Value::String(name) if key == "asset" || key == "sample" => {
+                            into.insert(name.clone());
+                        }
+                        other => collect(other, into),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| collect(item, into)),
+            _ => {}
+        }
+    }
+    let mut names = referenced(&history.project);
+    collect(&serde_json::to_value(history).expect("a history always serialises"), &mut names);
+    names
+}
+
 /// Names the project uses that `samples` lacks (their clips stay silent).
 pub fn missing(project: &Project, samples: &Samples) -> Vec<String> {
     referenced(project).into_iter().filter(|name| !samples.contains_key(name)).collect()

@@ -11,7 +11,7 @@
 //! Every length is checked against what is left before anything is read, so a truncated or
 //! forged bundle is an error that says where, never a huge allocation.
 
-use super::assets::{referenced, Sample, Samples};
+use super::assets::{referenced_in_history, Sample, Samples};
 use super::edit::History;
 use super::{file, SessionError};
 use crate::formats::wav::{write_wav, Audio, SampleFormat};
@@ -31,11 +31,12 @@ pub fn is_bundle(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// The project, its history, and every sample its clips use that `samples` holds.
+/// The project, its history, and every sample that `samples` holds of those the project and its
+/// undo and redo steps use (an undone removal plays its clip again after the trip).
 pub fn write(history: &History, samples: &Samples) -> Result<Vec<u8>, SessionError> {
     let json = file::save(history);
     let used: Vec<_> =
-        referenced(&history.project).into_iter().filter_map(|n| samples.get(&n).map(|s| (n, s))).collect();
+        referenced_in_history(history).into_iter().filter_map(|n| samples.get(&n).map(|s| (n, s))).collect();
     let mut out = Vec::with_capacity(json.len() + 64);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(json.len() as u32).to_le_bytes());

@@ -402,6 +402,21 @@ test('an imported WAV becomes an audio track that plays where it was put, bounce
   assert.deepEqual(await page.evaluate(() => window.quaver.session.missingSamples()), []);
   const again = readWav((await bounceVia('float32', rate)).bytes);
   assert.deepEqual(again.channels, bounced.channels, 'the same bounce after a reload');
+
+  // The clip deleted, the page reloaded: its sample is loaded again though only the undo step
+  // names it, so undo brings the clip back with its sample.
+  await page.evaluate(() => {
+    const app = window.quaver;
+    const track = app.project.tracks.find((t) => t.clips.some((c) => c.content.asset === 'hit.wav'));
+    app.edit({ edit: 'removeClip', track: track.id, clip: track.clips.find((c) => c.content.asset === 'hit.wav').id });
+  });
+  await page.waitForTimeout(600);
+  await page.reload();
+  await page.waitForFunction(() => window.quaver.ready === true, null, { timeout: 60_000 });
+  assert.deepEqual(await page.evaluate(() => [window.quaver.session.unloadedSamples(), window.quaver.session.sampleNames()]), [[], ['hit.wav']]);
+  await page.evaluate(() => window.quaver.undo());
+  // The clip is back with its sample given (what plays it was bounced after the first reload).
+  assert.deepEqual(await page.evaluate(() => [window.quaver.session.missingSamples(), window.quaver.project.tracks.some((t) => t.clips.some((c) => c.content.asset === 'hit.wav'))]), [[], true]);
   assert.deepEqual(session.pageErrors, []);
 });
 

@@ -1213,9 +1213,12 @@ async function giveSample(name, sample, { store = true, session = app.session } 
   }
 }
 
-/** Gives the session every sample its clips name, from memory or storage; says which are missing. */
+/**
+ * Gives the session every sample its clips name, and those its undo and redo steps would bring
+ * back, from memory or storage; says which the project itself is missing.
+ */
 async function loadSamples() {
-  for (const name of app.session.missingSamples()) {
+  for (const name of app.session.unloadedSamples()) {
     const known = app.samples.get(name) ?? (await getSample(name).catch(() => null));
     if (known) await giveSample(name, known, { store: false });
   }
