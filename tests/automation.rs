@@ -37,15 +37,7 @@ fn steady() -> (History, Sample) {
             looping: None,
         }],
         strip: Strip::default(),
-        inserts: vec![Device {
-            id: 40,
-            kind: "gain".into(),
-            params,
-            choices: BTreeMap::new(),
-            bypass: false,
-            sample: None,
-            pads: Vec::new(),
-        }],
+        inserts: vec![Device { params, ..Device::new(40, "gain") }],
         sends: Vec::new(),
         automation: Vec::new(),
     };
@@ -272,15 +264,7 @@ fn notes_play_where_the_tempo_map_puts_them_and_bounces_are_as_long_as_it_says()
     let notes = (0..4)
         .map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 4, key: 60, velocity: 100 })
         .collect();
-    let mut synth = Device {
-        id: 5,
-        kind: "synth".into(),
-        params: BTreeMap::new(),
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
-    };
+    let mut synth = Device::new(5, "synth");
     synth.params.insert("release".into(), 0.005);
     let track = Track {
         id: 1,
@@ -353,15 +337,7 @@ fn through_a_bus() -> (History, Sample) {
         id: 50,
         name: "bus".into(),
         strip: Strip::default(),
-        inserts: vec![Device {
-            id: 51,
-            kind: "gain".into(),
-            params,
-            choices: BTreeMap::new(),
-            bypass: false,
-            sample: None,
-            pads: Vec::new(),
-        }],
+        inserts: vec![Device { params, ..Device::new(51, "gain") }],
         automation: Vec::new(),
     };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();

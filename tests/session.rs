@@ -69,15 +69,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 track.kind = TrackKind::Audio;
             } else if r.below(2) == 0 {
                 let kind = ["synth", "drums"][r.below(2) as usize].to_string();
-                track.instrument = Some(Device {
-                    id: fresh + 1,
-                    kind,
-                    params: BTreeMap::new(),
-                    choices: BTreeMap::new(),
-                    bypass: false,
-                    sample: None,
-                    pads: Vec::new(),
-                });
+                track.instrument = Some(Device::new(fresh + 1, &kind));
             }
             Edit::AddTrack { index: r.below(4) as usize, track }
         }
@@ -162,15 +154,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
         14 => Edit::AddInsert {
             track: track_id,
             index: 0,
-            device: Device {
-                id: fresh,
-                kind: ["delay", "biquad", "reverb", "flanger"][r.below(4) as usize].to_string(),
-                params: BTreeMap::new(),
-                choices: BTreeMap::new(),
-                bypass: false,
-                sample: None,
-                pads: Vec::new(),
-            },
+            device: Device::new(fresh, ["delay", "biquad", "reverb", "flanger"][r.below(4) as usize]),
         },
         15 => match device {
             Some(d) => Edit::SetParam {
@@ -213,19 +197,9 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     index: r.below(4) as usize,
                 },
                 Some(_) => Edit::MoveInsert { track: track_id, device: device.map_or(994, |d| d.id), index: 0 },
-                None => Edit::AddInsert {
-                    track: track_id,
-                    index: r.below(3) as usize,
-                    device: Device {
-                        id: fresh,
-                        kind: "delay".to_string(),
-                        params: BTreeMap::new(),
-                        choices: BTreeMap::new(),
-                        bypass: false,
-                        sample: None,
-                        pads: Vec::new(),
-                    },
-                },
+                None => {
+                    Edit::AddInsert { track: track_id, index: r.below(3) as usize, device: Device::new(fresh, "delay") }
+                }
             }
         }
         17 => Edit::RemoveInsert { track: track_id, device: device.map_or(995, |d| d.id) },
@@ -274,15 +248,10 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             // id in use (refused).
             instrument: match r.below(5) {
                 0 => None,
-                k => Some(Device {
-                    id: if k == 4 { track_id } else { fresh },
-                    kind: ["drums", "synth", "delay", "drums"][k as usize - 1].to_string(),
-                    params: BTreeMap::new(),
-                    choices: BTreeMap::new(),
-                    bypass: false,
-                    sample: None,
-                    pads: Vec::new(),
-                }),
+                k => Some(Device::new(
+                    if k == 4 { track_id } else { fresh },
+                    ["drums", "synth", "delay", "drums"][k as usize - 1],
+                )),
             },
         },
         // A pad of the instrument (a drum kit's, or refused), given a sample or its drum back;
@@ -430,22 +399,7 @@ fn refused_edits_say_what_was_wrong() {
         (Edit::SetTempo { bpm: f64::NAN }, "tempo of NaN"),
         (Edit::SetClipSpan { track: 1, clip: 2, start: 0, length: 0 }, "length of zero ticks"),
         (Edit::AddTrack { index: 0, track: midi_track(2) }, "id 2 is already in use"),
-        (
-            Edit::AddInsert {
-                track: 1,
-                index: 0,
-                device: Device {
-                    id: 9,
-                    kind: "flanger".into(),
-                    params: BTreeMap::new(),
-                    choices: BTreeMap::new(),
-                    bypass: false,
-                    sample: None,
-                    pads: Vec::new(),
-                },
-            },
-            "no device kind 'flanger'",
-        ),
+        (Edit::AddInsert { track: 1, index: 0, device: Device::new(9, "flanger") }, "no device kind 'flanger'"),
         (Edit::SetSend { track: 1, bus: 5, gain_db: Some(-6.0) }, "no bus 5"),
         (Edit::SetStrip { track: 1, strip: Strip { pan: 3.0, ..Strip::default() } }, "a pan of 3"),
     ];
@@ -582,20 +536,7 @@ fn a_small_song() -> History {
     .unwrap();
     let mut params = BTreeMap::new();
     params.insert("delayTime".to_string(), 0.25);
-    h.edit(Edit::AddInsert {
-        track: 1,
-        index: 0,
-        device: Device {
-            id: 3,
-            kind: "delay".into(),
-            params,
-            choices: BTreeMap::new(),
-            bypass: false,
-            sample: None,
-            pads: Vec::new(),
-        },
-    })
-    .unwrap();
+    h.edit(Edit::AddInsert { track: 1, index: 0, device: Device { params, ..Device::new(3, "delay") } }).unwrap();
     h.edit(Edit::SetSend { track: 1, bus: 10, gain_db: Some(-12.0) }).unwrap();
     h.edit(Edit::SetTempo { bpm: 96.0 }).unwrap();
     h
@@ -718,15 +659,7 @@ fn a_midi_file_imports_as_tracks_on_the_project_grid() {
 #[test]
 fn choices_loops_and_strips_of_buses_are_checked_edits() {
     let mut h = a_small_song();
-    let device = Device {
-        id: 90,
-        kind: "biquad".into(),
-        params: BTreeMap::new(),
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
-    };
+    let device = Device::new(90, "biquad");
     h.edit(Edit::AddInsert { track: 1, index: 0, device }).unwrap();
     let before = h.project.clone();
     let bad_choice = Edit::SetChoice { track: 1, device: 90, name: "type".into(), choice: Some("wobble".into()) };
@@ -742,15 +675,7 @@ fn choices_loops_and_strips_of_buses_are_checked_edits() {
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
     h.edit(Edit::SetStrip { track: 91, strip: Strip { gain_db: -3.0, ..Strip::default() } }).unwrap();
     h.edit(Edit::SetStrip { track: quaver::session::MASTER, strip: Strip { pan: 0.5, ..Strip::default() } }).unwrap();
-    let reverb = Device {
-        id: 92,
-        kind: "reverb".into(),
-        params: BTreeMap::new(),
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
-    };
+    let reverb = Device::new(92, "reverb");
     h.edit(Edit::AddInsert { track: 91, index: 0, device: reverb }).unwrap();
     h.edit(Edit::SetParam { track: 91, device: 92, name: "mix".into(), value: Some(0.5) }).unwrap();
     assert_eq!(h.project.buses[0].strip.gain_db, -3.0);

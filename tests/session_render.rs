@@ -15,15 +15,7 @@ const SR: f32 = 48_000.0;
 fn synth_with_short_release() -> Device {
     let mut params = BTreeMap::new();
     params.insert("release".to_string(), 0.005);
-    Device {
-        id: 50,
-        kind: "synth".into(),
-        params,
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
-    }
+    Device { params, ..Device::new(50, "synth") }
 }
 
 /// 120 BPM, one MIDI track: four quarter notes, each an eighth long, from tick 0.
@@ -83,20 +75,7 @@ fn editing_a_playing_project_sends_only_what_changed() {
     // An insert: one node, its parameter, and the chain rewired around it.
     let mut params = BTreeMap::new();
     params.insert("delayTime".to_string(), 0.125);
-    h.edit(Edit::AddInsert {
-        track: 1,
-        index: 0,
-        device: Device {
-            id: 60,
-            kind: "delay".into(),
-            params,
-            choices: BTreeMap::new(),
-            bypass: false,
-            sample: None,
-            pads: Vec::new(),
-        },
-    })
-    .unwrap();
+    h.edit(Edit::AddInsert { track: 1, index: 0, device: Device { params, ..Device::new(60, "delay") } }).unwrap();
     sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
     assert_eq!(sync.last_changes, 5, "add, set delayTime, disconnect synth→fader, connect synth→delay→fader");
     assert_eq!(sync.id("t1.synth"), Some(synth), "the playing synth is the same node");
@@ -135,15 +114,7 @@ fn a_send_feeds_its_bus_after_the_fader() {
         id: 20,
         name: "verb".into(),
         strip: Strip::default(),
-        inserts: vec![Device {
-            id: 21,
-            kind: "reverb".into(),
-            params: BTreeMap::new(),
-            choices: BTreeMap::new(),
-            bypass: false,
-            sample: None,
-            pads: Vec::new(),
-        }],
+        inserts: vec![Device::new(21, "reverb")],
         automation: Vec::new(),
     };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
@@ -168,15 +139,7 @@ fn a_device_choice_reaches_its_node_and_the_master_strip_mixes_everything() {
     let mut h = four_beats();
     let mut params = BTreeMap::new();
     params.insert("frequency".to_string(), 8000.0);
-    let mut filter = Device {
-        id: 61,
-        kind: "biquad".into(),
-        params,
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
-    };
+    let mut filter = Device { params, ..Device::new(61, "biquad") };
     h.edit(Edit::AddInsert { track: 1, index: 0, device: filter.clone() }).unwrap();
     let (lowpassed, _, _) = render(&h.project, 12_000);
     filter.choices.insert("type".into(), "highpass".into());
@@ -549,15 +512,7 @@ fn stems_are_each_track_alone_and_add_up_to_the_mix() {
     let echo = {
         let mut params = BTreeMap::new();
         params.insert("delayTime".to_string(), 0.1);
-        Device {
-            id: 91,
-            kind: "delay".into(),
-            params,
-            choices: BTreeMap::new(),
-            bypass: false,
-            sample: None,
-            pads: Vec::new(),
-        }
+        Device { params, ..Device::new(91, "delay") }
     };
     let bus = Bus { id: 90, name: "echo".into(), strip: Strip::default(), inserts: vec![echo], automation: Vec::new() };
     h.edit(Edit::AddBus { index: 0, bus }).unwrap();
@@ -924,15 +879,7 @@ fn one_instrument(name: &str, instrument: Device, notes: Vec<Note>) -> History {
 /// next, so the onsets stand apart).
 fn four_hats() -> History {
     let notes = (0..4).map(|i| Note { id: 10 + i, start: u64::from(i) * PPQ, length: PPQ / 4, key: 42, velocity: 100 });
-    let kit = Device {
-        id: 50,
-        kind: "drums".into(),
-        params: BTreeMap::new(),
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
-    };
+    let kit = Device::new(50, "drums");
     one_instrument("Beat", kit, notes.collect())
 }
 
@@ -1123,13 +1070,8 @@ fn an_undone_knob_and_choice_go_back_to_their_defaults_in_the_engine() {
 fn moving_an_insert_rewires_the_chain_without_new_nodes_and_undo_puts_it_back() {
     let mut h = four_beats();
     let device = |id, kind: &str, params: &[(&str, f32)]| Device {
-        id,
-        kind: kind.into(),
         params: params.iter().map(|&(k, v)| (k.to_string(), v)).collect(),
-        choices: BTreeMap::new(),
-        bypass: false,
-        sample: None,
-        pads: Vec::new(),
+        ..Device::new(id, kind)
     };
     // A filter and a compressor do not commute: the compressor hears the filtered sound or not.
     let filter = device(60, "biquad", &[("frequency", 400.0)]);

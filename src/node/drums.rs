@@ -800,14 +800,14 @@ mod tests {
             &[("gain", 1.0), ("tune", 12.0)],
             1000,
         );
-        for i in 0..798 {
+        for (i, played) in slow[..798].iter().enumerate() {
             let at = i / 2;
             let wanted = if i % 2 == 0 { mono[at] } else { (mono[at] + mono[at + 1]) / 2.0 };
-            assert!((slow[i] - wanted).abs() < 1e-6, "half rate, frame {i}: {} against {wanted}", slow[i]);
+            assert!((played - wanted).abs() < 1e-6, "half rate, frame {i}: {played} against {wanted}");
         }
         assert!(slow[801..].iter().all(|v| *v == 0.0), "over after 800 frames");
-        for i in 0..400 {
-            assert!((tuned[i] - mono[i]).abs() < 1e-6, "an octave up, frame {i}");
+        for (i, (played, wanted)) in tuned.iter().zip(&mono).enumerate() {
+            assert!((played - wanted).abs() < 1e-6, "an octave up, frame {i}");
         }
         assert!(tuned[400..].iter().all(|v| *v == 0.0), "over after 400 frames");
     }
