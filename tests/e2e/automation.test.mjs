@@ -312,8 +312,11 @@ test('a tempo ramp drawn on the tempo row moves the notes, the clock and the bou
     app.setLane(app.project.tracks[0], { type: 'gain' }, []);
     app.showLane(app.project.tracks[0].id);
   });
+  // T is a note on the computer keyboard (F♯): it leaves the tempo row alone; M shows it.
   await page.keyboard.press('t');
-  assert.equal(await page.locator('#tempo-head').isVisible(), true, 'T shows the tempo row');
+  assert.equal(await page.locator('#tempo-head').isVisible(), false, 'T plays a note and no more');
+  await page.keyboard.press('m');
+  assert.equal(await page.locator('#tempo-head').isVisible(), true, 'M shows the tempo row');
   // A click on beat 3 at 60 BPM: the tempo ramps from 120 at the start down to 60 there.
   const box = await page.locator('#timeline').boundingBox();
   const at = await page.evaluate(() => {

@@ -1037,6 +1037,34 @@ test('the Devices tab is the effect chain: effects added there, moved earlier an
   assert.deepEqual(session.pageErrors, []);
 });
 
+test('? lists the keyboard shortcuts from the table the keys run, and Escape or ? closes the list', async () => {
+  await page.click('#tab-roll');
+  await page.keyboard.press('?');
+  const dialog = page.locator('#shortcuts-dialog');
+  assert.equal(await dialog.isVisible(), true);
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#shortcuts-table tr')].map((r) => [...r.children].map((c) => c.textContent)));
+  const keys = rows.filter((r) => r.length === 2).map((r) => r[0]);
+  const groups = rows.filter((r) => r.length === 1).map((r) => r[0]);
+  assert.deepEqual(groups, ['Transport', 'Editing', 'View', 'Project', 'Playing', 'Mixer']);
+  for (const key of ['Space', 'Ctrl+Z', 'Ctrl+Shift+Z', 'L', 'M', '?', 'Z / X']) assert.ok(keys.includes(key), `${key} is listed (${keys})`);
+  assert.equal(new Set(keys).size, keys.length, 'each key once');
+  await page.screenshot({ path: path.join(shots, 'studio-shortcuts.png') });
+  await page.keyboard.press('Escape');
+  assert.equal(await dialog.isVisible(), false, 'Escape closes it');
+  // The list is the table the keys run: L, listed as the loop, turns the loop on and off.
+  const looping = () => page.evaluate(() => window.quaver.looping);
+  const before = await looping();
+  await page.keyboard.press('l');
+  assert.equal(await looping(), !before);
+  await page.keyboard.press('l');
+  assert.equal(await looping(), before);
+  await page.click('#shortcuts');
+  assert.equal(await dialog.isVisible(), true, 'the ? button opens it too');
+  await page.click('#shortcuts-close');
+  assert.equal(await dialog.isVisible(), false);
+  assert.deepEqual(session.pageErrors, []);
+});
+
 test('the lower pane is as tall as the divider is dragged, the piano roll with it, and stays so after a reload', async () => {
   await page.click('#tab-roll');
   const sizes = () => page.evaluate(() => ({

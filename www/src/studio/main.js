@@ -1627,6 +1627,8 @@ function bindControls() {
   $('save').onclick = app.save;
   $('export-midi').onclick = app.exportMidi;
   $('quantize').onclick = app.quantize;
+  $('shortcuts').onclick = app.toggleShortcuts;
+  $('shortcuts-close').onclick = () => $('shortcuts-dialog').close();
   $('file-input').onchange = () => {
     const [file] = $('file-input').files;
     $('file-input').value = '';
@@ -1744,32 +1746,74 @@ function bindPaneDivider() {
   window.addEventListener('resize', applyKept);
 }
 
+/**
+ * The studio's keyboard shortcuts, one table for what the keys do and what the help (?) lists.
+ * `match`: `code` for a key by its place (letters, so every layout plays the same keys), `key`
+ * for a named key or a combination with Ctrl/⌘ (by what the key says); `mod`, `alt` and
+ * `shift` must be as given (`shift` left out: either).
+ */
+const SHORTCUTS = [
+  ['Transport', 'Space', 'Play / stop', { code: 'Space' }, () => (app.transport ? app.stop() : app.play())],
+  ['Transport', 'Home', 'Back to the start', { key: 'home' }, () => app.seek(0)],
+  ['Transport', 'L', 'Loop on / off', { code: 'KeyL' }, () => app.toggleLoop()],
+  ['Transport', 'C', 'Metronome on / off', { code: 'KeyC' }, () => app.toggleMetronome()],
+  ['Transport', 'R', 'Record (notes on a MIDI track, the microphone on an audio track)', { code: 'KeyR' }, () => app.toggleRecord()],
+  ['Editing', 'Ctrl+Z', 'Undo', { mod: true, shift: false, key: 'z' }, () => app.undo()],
+  ['Editing', 'Ctrl+Shift+Z', 'Redo', { mod: true, shift: true, key: 'z' }, () => app.redo()],
+  ['Editing', 'Ctrl+Y', 'Redo', { mod: true, key: 'y' }, () => app.redo()],
+  ['Editing', 'Delete', 'Delete the selected notes or clip', { key: 'delete' }, () => app.deleteSelection()],
+  ['Editing', 'Backspace', 'Delete the selected notes or clip', { key: 'backspace' }, () => app.deleteSelection()],
+  ['Editing', 'Ctrl+D', 'Duplicate the selected clip after itself', { mod: true, key: 'd' }, () => app.duplicateClip()],
+  ['Editing', 'Ctrl+E', 'Split the selected clip at the playhead', { mod: true, key: 'e' }, () => app.splitClip()],
+  ['Editing', 'Q', 'Quantize the selected notes (or all) to the grid', { code: 'KeyQ' }, () => app.quantize()],
+  ['Editing', 'Alt+↑', 'The take before, in the selected take folder', { alt: true, key: 'arrowup' }, () => app.stepTake(-1)],
+  ['Editing', 'Alt+↓', 'The take after, in the selected take folder', { alt: true, key: 'arrowdown' }, () => app.stepTake(1)],
+  ['View', 'M', 'Tempo map: show or hide the tempo row', { code: 'KeyM' }, () => app.toggleTempoMap()],
+  ['View', '?', 'This list of shortcuts', { key: '?' }, () => app.toggleShortcuts()],
+  ['Project', 'Ctrl+S', 'Save the project as one .quaver file', { mod: true, key: 's' }, () => app.save()],
+  ['Project', 'Ctrl+O', 'Open a project, or add a MIDI or audio file', { mod: true, key: 'o' }, () => pickFile()],
+].map(([group, keys, what, match, run]) => ({ group, keys, what, match, run }));
+
+/** Keys the help lists that other parts of the page handle (the computer keyboard, the mixer). */
+const OTHER_KEYS = [
+  ['Playing', 'A W S E D F T G Y H U J K', 'Play notes (a piano\'s white and black keys from C; a drum kit\'s drums from its kick)'],
+  ['Playing', 'Z / X', 'An octave down / up'],
+  ['Mixer', 'Alt+↑ / Alt+↓', 'On an insert\'s name: move it earlier / later in the chain'],
+];
+
+function matches(event, { mod = false, alt = false, shift, key, code }) {
+  if ((event.ctrlKey || event.metaKey) !== mod || event.altKey !== alt) return false;
+  if (shift !== undefined && event.shiftKey !== shift) return false;
+  return key ? event.key.toLowerCase() === key : event.code === code;
+}
+
 function shortcut(event) {
   if (typingInField(event) || $('bounce-dialog').open) return;
-  const mod = event.ctrlKey || event.metaKey;
-  const key = event.key.toLowerCase();
-  const run = (fn) => {
-    event.preventDefault();
-    fn();
-  };
-  if (mod && key === 'z') return run(event.shiftKey ? app.redo : app.undo);
-  if (mod && key === 'y') return run(app.redo);
-  if (mod && key === 's') return run(app.save);
-  if (mod && key === 'o') return run(pickFile);
-  if (mod && key === 'd') return run(app.duplicateClip);
-  if (mod && key === 'e') return run(app.splitClip);
-  if (event.altKey && !mod && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) return run(() => app.stepTake(event.key === 'ArrowUp' ? -1 : 1));
-  if (mod || event.altKey) return undefined;
-  if (event.code === 'Space') return run(() => (app.transport ? app.stop() : app.play()));
-  if (event.key === 'Delete' || event.key === 'Backspace') return run(app.deleteSelection);
-  if (event.key === 'Home') return run(() => app.seek(0));
-  if (event.code === 'KeyL') return run(app.toggleLoop);
-  if (event.code === 'KeyC') return run(app.toggleMetronome);
-  if (event.code === 'KeyR') return run(app.toggleRecord);
-  if (event.code === 'KeyQ') return run(app.quantize);
-  if (event.code === 'KeyT') return run(app.toggleTempoMap);
-  return undefined;
+  // Over the list of shortcuts only ? (and the dialog's own Escape) does anything.
+  if ($('shortcuts-dialog').open && event.key !== '?') return;
+  const found = SHORTCUTS.find((s) => matches(event, s.match));
+  if (!found) return;
+  event.preventDefault();
+  found.run();
 }
+
+/** Shows the keyboard shortcuts (or hides them again). */
+app.toggleShortcuts = () => {
+  const dialog = $('shortcuts-dialog');
+  if (dialog.open) {
+    dialog.close();
+    return;
+  }
+  // Each group's rows are together in the tables, so a heading goes where the group changes.
+  const rows = [...SHORTCUTS.map(({ group, keys, what }) => [group, keys, what]), ...OTHER_KEYS];
+  const body = [];
+  rows.forEach(([group, keys, what], i) => {
+    if (i === 0 || rows[i - 1][0] !== group) body.push(el('tr', {}, el('th', { colSpan: 2, textContent: group })));
+    body.push(el('tr', {}, el('td', {}, el('kbd', { textContent: keys })), el('td', { textContent: what })));
+  });
+  $('shortcuts-table').replaceChildren(...body);
+  dialog.showModal();
+};
 
 // ---- Start ----------------------------------------------------------------------------------
 
