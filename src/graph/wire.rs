@@ -82,6 +82,17 @@ impl SampleData {
     pub fn frames(&self) -> usize {
         self.channels.first().map_or(0, Vec::len)
     }
+
+    /// Channel `ch` at `position` frames (within the sample), read between frames by linear
+    /// interpolation; the last frame holds.
+    pub fn read(&self, ch: usize, position: f64) -> f64 {
+        let data = &self.channels[ch];
+        let first = position as usize;
+        let share = position - first as f64;
+        let a = f64::from(data[first]);
+        let b = data.get(first + 1).map_or(a, |&v| f64::from(v));
+        (1.0 - share) * a + share * b
+    }
 }
 
 /// Buffer data on its way to the render host, outside any command and in pieces, so no one

@@ -351,22 +351,15 @@ impl Voice {
     };
 
     /// One frame of the pad's sample, its channels mixed to the kit's one, read between
-    /// frames by linear interpolation (as the sampler reads) and silent past its end.
+    /// frames as the sampler reads, and silent past its end.
     fn play_sample(&mut self, sample: &SampleData) -> f64 {
-        let frames = sample.frames();
-        let at = self.position as usize;
-        if at >= frames || self.level < END {
+        if self.position >= sample.frames() as f64 || self.level < END {
             self.sounding = false;
             return 0.0;
         }
-        let fraction = self.position - at as f64;
-        let mut sum = 0.0;
-        for channel in &sample.channels {
-            let here = f64::from(channel[at]);
-            let next = channel.get(at + 1).map_or(0.0, |v| f64::from(*v));
-            sum += here + (next - here) * fraction;
-        }
-        let out = sum / sample.channels.len() as f64 * self.level * self.velocity;
+        let channels = sample.channels.len();
+        let sum: f64 = (0..channels).map(|ch| sample.read(ch, self.position)).sum();
+        let out = sum / channels as f64 * self.level * self.velocity;
         self.position += self.rate;
         self.level *= self.level_step;
         out

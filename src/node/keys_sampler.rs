@@ -124,12 +124,7 @@ struct Bank {
 
 impl Bank {
     fn read(&self, ch: usize, position: f64) -> f64 {
-        let data = &self.buffer.channels[ch];
-        let first = position as usize;
-        let share = position - first as f64;
-        let a = f64::from(data[first]);
-        let b = data.get(first + 1).map_or(a, |&v| f64::from(v));
-        (1.0 - share) * a + share * b
+        self.buffer.read(ch, position)
     }
 }
 

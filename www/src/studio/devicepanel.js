@@ -18,6 +18,18 @@ function fromSlider(position, { min, max, log }) {
   return log && min > 0 ? min * (max / min) ** share : min + share * (max - min);
 }
 
+/** A hidden file input for an audio file, handing the file chosen to `onFile` (then ready for the same file again). */
+function audioFileInput(label, onFile) {
+  const input = el('input', { type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.flac,.m4a,.aac', hidden: true });
+  input.setAttribute('aria-label', label);
+  input.onchange = () => {
+    const [file] = input.files;
+    if (file) onFile(file);
+    input.value = '';
+  };
+  return input;
+}
+
 /** The keys whose pads take a sample of their own (a drum kit's `pad36` settings), in key order. */
 function padKeys(kind) {
   return (kind?.settings ?? [])
@@ -151,13 +163,7 @@ export class DevicePanel {
       hit.onpointerdown = () => this.app.auditionOn(channel, key);
       // A click from the keyboard (Enter) has no pointer press before it.
       hit.onclick = (e) => { if (e.detail === 0) this.app.auditionOn(channel, key); };
-      const input = el('input', { type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.flac,.m4a,.aac', hidden: true });
-      input.setAttribute('aria-label', `${drum} pad sample file`);
-      input.onchange = () => {
-        const [file] = input.files;
-        if (file) this.app.loadPadSample(channel, device, key, file);
-        input.value = '';
-      };
+      const input = audioFileInput(`${drum} pad sample file`, (file) => this.app.loadPadSample(channel, device, key, file));
       const load = el('button', { type: 'button', textContent: '…', title: `Give ${drum} a sample of its own (or drop a file on the pad)` });
       load.setAttribute('aria-label', `${drum} pad: load a sample`);
       load.onclick = () => input.click();
@@ -221,13 +227,7 @@ export class DevicePanel {
     const name = device.sample ?? null;
     const missing = name !== null && !this.app.samples.has(name);
     const label = el('span', { className: `sample-name${name ? '' : ' dim'}`, textContent: name ? `${name}${missing ? ' (missing)' : ''}` : 'no sample: load one' });
-    const input = el('input', { type: 'file', accept: 'audio/*,.wav,.mp3,.ogg,.flac,.m4a,.aac', hidden: true });
-    input.setAttribute('aria-label', `${device.kind} sample file`);
-    input.onchange = () => {
-      const [file] = input.files;
-      if (file) this.app.loadDeviceSample(channel, device, file);
-      input.value = '';
-    };
+    const input = audioFileInput(`${device.kind} sample file`, (file) => this.app.loadDeviceSample(channel, device, file));
     const load = el('button', { type: 'button', textContent: 'Load…', title: 'Play a WAV, MP3, OGG, FLAC or AAC file (or drop one on this device)' });
     load.onclick = () => input.click();
     return el('div', { className: 'sample-row' }, el('span', { className: 'dim', textContent: 'sample' }), label, load, input);
