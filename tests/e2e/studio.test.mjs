@@ -48,28 +48,37 @@ async function rollPoint(tick, key) {
 }
 
 /** A tap after the engine: records every frame it outputs with its context frame number. */
-async function installTap() {
-  await page.evaluate(async () => {
+async function installTap(channels = 1) {
+  await page.evaluate(async (count) => {
     const { context, engine } = window.quaver;
+    const name = `tap${count}`;
     const code = `class Tap extends AudioWorkletProcessor {
       process([input]) {
-        if (input.length) this.port.postMessage({ frame: currentFrame, samples: input[0].slice() });
+        if (input.length) this.port.postMessage({ frame: currentFrame, samples: ${count === 1 ? 'input[0].slice()' : '[input[0].slice(), (input[1] ?? input[0]).slice()]'} });
         return true;
       }
     }
-    registerProcessor('tap', Tap);`;
+    registerProcessor('${name}', Tap);`;
     await context.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
-    const tap = new AudioWorkletNode(context, 'tap');
+    const tap = new AudioWorkletNode(context, name, { channelCount: count, channelCountMode: 'explicit' });
+    // One tap at a time: an earlier one would push its blocks into the new list.
+    if (window.tapNode) {
+      window.tapNode.port.onmessage = null;
+      window.tapNode.disconnect();
+      engine.node.disconnect(window.tapNode);
+    }
     window.tapped = [];
     tap.port.onmessage = ({ data }) => window.tapped.push(data);
     engine.node.connect(tap).connect(context.destination);
-  });
+    window.tapNode = tap;
+  }, channels);
   // Notes the piano roll auditioned while they were drawn may still ring out: what is heard
   // starts after a tenth of a second of silence.
-  await page.waitForFunction(() => {
+  await page.waitForFunction((count) => {
     const recent = window.tapped.slice(-40);
-    return recent.length === 40 && recent.every((b) => b.samples.every((v) => Math.abs(v) < 1e-4));
-  }, null, { timeout: 20_000 });
+    const quiet = (samples) => (count === 1 ? [samples] : samples).every((c) => c.every((v) => Math.abs(v) < 1e-4));
+    return recent.length === 40 && recent.every((b) => quiet(b.samples));
+  }, channels, { timeout: 20_000 });
   await page.evaluate(() => { window.tapped.length = 0; });
 }
 
@@ -182,6 +191,7 @@ test('an insert, a send to a reverb bus and the faders change what is heard, one
   assert.equal(await undoDepth(), before + 2, 'two drags, two undo steps');
   assert.equal(await page.locator('.strip.track').first().locator('output').first().textContent(), '-3.0 dB');
   // The mixer's strips are there and play: the meters move while the song plays.
+  await installTap(2);
   await page.keyboard.press('Home');
   await page.keyboard.press('Space');
   await waitAudio(page, 0.8);
@@ -189,6 +199,41 @@ test('an insert, a send to a reverb bus and the faders change what is heard, one
   await page.screenshot({ path: path.join(shots, 'studio-mixer.png') });
   await page.keyboard.press('Space');
   assert.ok(meter > 10, `the track meter shows ${meter}%`);
+  // The master's held peak is the highest sample the engine gave out, either channel, since Play
+  // (the reverb's tail after Stop included: it is read once the tail is quiet).
+  await page.waitForFunction(() => window.tapped.slice(-40).every((b) => b.samples.every((c) => c.every((v) => Math.abs(v) < 1e-4))), null, { timeout: 20_000 });
+  await page.waitForTimeout(300);
+  const heardPeak = await page.evaluate(() => Math.max(...window.tapped.flatMap((b) => b.samples.map((c) => c.reduce((m, v) => Math.max(m, Math.abs(v)), 0)))));
+  const masterPeak = page.locator('.strip.master .peak');
+  const shownDb = Number((await masterPeak.textContent()).replace('−', '-'));
+  const heardDb = 20 * Math.log10(heardPeak);
+  assert.ok(Math.abs(shownDb - heardDb) <= 0.051, `the master's peak reads ${shownDb} dBFS; the engine gave out ${heardDb.toFixed(3)}`);
+  assert.ok(heardDb < 0 && !(await masterPeak.getAttribute('class')).includes('clipped'), 'not clipped at unity');
+  // Played again, the same span with the master 12 dB up holds a peak 12 dB higher; with the
+  // track 15 dB up as well it goes over 0 dBFS, and the number turns red until clicked.
+  const playedAgain = async () => {
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Space');
+    await waitAudio(page, 0.8);
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => window.tapped.slice(-40).every((b) => b.samples.every((c) => c.every((v) => Math.abs(v) < 1e-4))), null, { timeout: 20_000 });
+    await page.waitForTimeout(300);
+    return { text: await masterPeak.textContent(), clipped: await masterPeak.evaluate((b) => b.classList.contains('clipped')) };
+  };
+  await drag(page.locator('.strip.master input.fader'), [6, 12]);
+  const louder = await playedAgain();
+  assert.ok(Math.abs(Number(louder.text.replace('−', '-')) - (heardDb + 12)) <= 0.15, `master +12 dB: ${louder.text} against ${(heardDb + 12).toFixed(2)}`);
+  assert.equal(louder.clipped, false);
+  await drag(page.locator('.strip.track').first().locator('input.fader'), [6, 12]);
+  const over = await playedAgain();
+  assert.ok(over.clipped && over.text.startsWith('+') && Number(over.text) > 0, `track and master up: ${over.text}`);
+  await masterPeak.click();
+  assert.equal(await masterPeak.textContent(), '−∞');
+  assert.equal(await masterPeak.evaluate((b) => b.classList.contains('clipped')), false);
+  await page.click('#undo');
+  await page.click('#undo');
+  assert.equal(await page.evaluate(() => window.quaver.project.tracks[0].strip.gain_db), -3);
+  assert.equal(await page.evaluate(() => window.quaver.project.master.gain_db), 0);
 });
 
 /** Bounces the song through the dialog; resolves to the WAV's bytes and the downloaded file. */

@@ -527,7 +527,9 @@ function startAt(tick, atFrame = Math.ceil((app.context.currentTime + LEAD_SECON
 app.play = async () => {
   if (app.transport) return;
   await app.context.resume();
-  if (startAt(app.position, undefined, app.countIn)) updateTransportButtons();
+  if (!startAt(app.position, undefined, app.countIn)) return;
+  app.mixer.resetPeaks();
+  updateTransportButtons();
 };
 
 app.stop = () => {

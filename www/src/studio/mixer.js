@@ -1,6 +1,7 @@
 // Main thread: the mixer — a strip per track and bus and the master: level meter, fader (dB),
 // pan, mute and solo, insert slots (any effect the engine describes), and sends to buses.
-// Dragging a fader is one undo step however far it moves.
+// Dragging a fader is one undo step however far it moves. Each meter holds its highest peak
+// (a line that falls after a moment, and a number that stays until clicked or Play).
 import { TRACK_COLOURS } from './timeline.js';
 import { el } from './dom.js';
 
@@ -8,6 +9,12 @@ export const FADER_MIN_DB = -60;
 export const MASTER = 0;
 
 const dbText = (db) => (db <= FADER_MIN_DB ? '−∞ dB' : `${db > 0 ? '+' : ''}${db.toFixed(1)} dB`);
+/** How long a meter's peak line stays before it falls to the level. */
+const HOLD_MS = 1500;
+/** Where a level in dBFS sits on a meter 60 dB tall, in percent. */
+const meterPercent = (db) => Math.max(0, Math.min(100, ((db + 60) / 60) * 100));
+/** A held peak as the strip shows it: dBFS to a tenth, or −∞ before any sound. */
+export const peakText = (peak) => (peak <= 0 ? '−∞' : `${peak >= 1 ? '+' : ''}${(20 * Math.log10(peak)).toFixed(1)}`);
 const panText = (pan) => (Math.abs(pan) < 0.005 ? 'C' : pan < 0 ? `${Math.round(-pan * 100)} L` : `${Math.round(pan * 100)} R`);
 
 /**
@@ -50,8 +57,22 @@ export class Mixer {
   constructor(root, app) {
     this.root = root;
     this.app = app;
-    /** Meter subscriptions by strip key: { id, stop, bars }. */
+    /** Meter subscriptions by strip key: { id, stop, strip }. */
     this.meters = new Map();
+    /** The highest peak (linear, either channel) each strip's meter has read, by strip key. */
+    this.held = new Map();
+  }
+
+  /** Forgets every held peak (Play does, so the numbers speak of this pass). */
+  resetPeaks() {
+    this.held.clear();
+    for (const { strip } of this.meters.values()) this.showHeld(strip);
+  }
+
+  showHeld(strip) {
+    const peak = this.held.get(strip.key) ?? 0;
+    strip.peak.textContent = peakText(peak);
+    strip.peak.classList.toggle('clipped', peak > 1);
   }
 
   render() {
@@ -78,18 +99,31 @@ export class Mixer {
   watch(s) {
     const id = this.app.session.nodeOf(s.meterNode);
     const old = this.meters.get(s.key);
+    this.showHeld(s);
     if (old && old.id === id) {
-      old.bars = s.bars;
+      old.strip = s;
       return;
     }
     old?.stop();
     if (id === undefined) return;
-    const entry = { id, bars: s.bars, stop: () => {} };
+    // The peak line of each channel: its level and when it was reached.
+    const lines = [{ peak: 0, at: 0 }, { peak: 0, at: 0 }];
+    const entry = { id, strip: s, stop: () => {} };
     entry.stop = this.app.engine.meter(id, ({ peak }) => {
-      entry.bars.forEach((bar, ch) => {
-        const db = 20 * Math.log10(Math.max(peak[ch] ?? 0, 1e-6));
-        bar.style.height = `${Math.max(0, Math.min(100, ((db + 60) / 60) * 100))}%`;
+      const now = performance.now();
+      const { bars, holds } = entry.strip;
+      bars.forEach((bar, ch) => {
+        const level = peak[ch] ?? 0;
+        const line = lines[ch];
+        if (level >= line.peak || now - line.at > HOLD_MS) Object.assign(line, { peak: level, at: now });
+        bar.style.height = `${meterPercent(20 * Math.log10(Math.max(level, 1e-6)))}%`;
+        holds[ch].style.bottom = `${meterPercent(20 * Math.log10(Math.max(line.peak, 1e-6)))}%`;
       });
+      const loudest = Math.max(peak[0] ?? 0, peak[1] ?? 0);
+      if (loudest > (this.held.get(s.key) ?? 0)) {
+        this.held.set(s.key, loudest);
+        this.showHeld(entry.strip);
+      }
     });
     this.meters.set(s.key, entry);
   }
@@ -104,6 +138,13 @@ export class Mixer {
     const setStrip = (change, continuing = false, quiet = false) => this.app.edit({ edit: 'setStrip', track: channel.id, strip: { ...strip, ...change } }, { continuing, quiet });
     const released = () => this.app.refresh();
     const bars = [el('i'), el('i')];
+    const holds = [el('b'), el('b')];
+    const peak = el('button', { type: 'button', className: 'peak', title: 'Highest peak since Play, in dBFS (red: over 0 dBFS) · click to reset' });
+    peak.setAttribute('aria-label', `${channel.name} peak`);
+    peak.onclick = () => {
+      this.held.delete(prefix);
+      this.showHeld({ key: prefix, peak });
+    };
     const gainOut = el('output', { textContent: dbText(strip.gain_db) });
     const fader = gestureSlider({ className: 'fader', min: FADER_MIN_DB, max: 12, step: 0.1, value: Math.max(FADER_MIN_DB, strip.gain_db), title: 'Fader' }, (db, continuing) => {
       gainOut.textContent = dbText(db);
@@ -132,14 +173,14 @@ export class Mixer {
     // The level and the switches share a row, as do pan and its value: the rows left over go
     // to the fader.
     element.append(
-      el('h3', { textContent: channel.name, title: channel.name }),
-      el('div', { className: 'fader-row' }, fader, el('div', { className: 'meter-bar' }, ...bars)),
+      el('div', { className: 'name-row' }, el('h3', { textContent: channel.name, title: channel.name }), peak),
+      el('div', { className: 'fader-row' }, fader, el('div', { className: 'meter-bar' }, ...bars.map((bar, ch) => el('span', {}, bar, holds[ch])))),
       el('div', { className: 'level-row' }, gainOut, switches),
       el('label', { className: 'pan-row' }, 'Pan', pan, panOut),
     );
     // Empty where a strip has none, so every strip has the mixer's six rows.
     element.append(channel.inserts ? this.inserts(channel) : el('div'), type === 'track' ? this.sends(channel) : el('div'));
-    return { element, bars, key: prefix, meterNode: `${prefix}.pan` };
+    return { element, bars, holds, peak, key: prefix, meterNode: `${prefix}.pan` };
   }
 
   /**
