@@ -254,6 +254,15 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                 )),
             },
         },
+        // A pad of the instrument given a level and a tuning (out of range: refused), or back
+        // to plain, which leaves the kit's list when it has no sample.
+        22 if r.below(2) == 0 => Edit::SetPadLevel {
+            track: track_id,
+            device: track.as_ref().and_then(|t| t.instrument.as_ref()).map_or(993, |d| d.id),
+            key: [36, 38, 42, 60][r.below(4) as usize],
+            level_db: [0.0, -6.0, 3.5, 40.0][r.below(4) as usize],
+            tune: [0.0, 0.0, 7.0, -30.0][r.below(4) as usize],
+        },
         // A pad of the instrument (a drum kit's, or refused), given a sample or its drum back;
         // key 60 is no drum.
         22 => Edit::SetPadSample {
@@ -278,6 +287,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut instrument_lanes_gone = 0;
     let mut inserts_reordered = 0;
     let mut pads_changed = 0;
+    let mut pad_levels_set = 0;
     for seed in 1..=100u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -317,9 +327,12 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                             |p: &Project| p.track(track).unwrap().inserts.iter().map(|d| d.id).collect::<Vec<_>>();
                         inserts_reordered += usize::from(order(&h.project) != order(&before));
                     }
-                    if let Edit::SetPadSample { track, .. } = edit {
+                    if let Edit::SetPadSample { track, .. } | Edit::SetPadLevel { track, .. } = edit {
                         let pads = |p: &Project| p.track(track).unwrap().instrument.as_ref().map(|d| d.pads.clone());
                         pads_changed += usize::from(pads(&h.project) != pads(&before));
+                        let listed = pads(&h.project).unwrap_or_default();
+                        assert!(listed.iter().all(|p| !p.is_plain()), "a kit lists only pads that differ: {listed:?}");
+                        pad_levels_set += usize::from(listed.iter().any(|p| p.level_db != 0.0 && p.sample.is_none()));
                     }
                     if let Edit::ChooseTake { track, clip, .. } = edit {
                         let content =
@@ -355,6 +368,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(instrument_lanes_gone > 2, "an instrument with lanes was swapped {instrument_lanes_gone} times");
     assert!(inserts_reordered > 10, "inserts changed places {inserts_reordered} times");
     assert!(pads_changed > 5, "drum pads changed {pads_changed} times");
+    assert!(pad_levels_set > 3, "pads with a level and no sample {pad_levels_set} times");
 }
 
 #[test]
@@ -482,7 +496,8 @@ fn midi_takes_swap_which_notes_play_and_keep_every_take_through_edits_undo_and_a
     assert!(refused.contains("has 3 takes; there is no take 4"), "{refused}");
     // Through a file and back, with the history that made it.
     let json = save(&h);
-    assert!(json.contains("\"version\":9"), "the file says the version that knows drum pads, and so MIDI takes");
+    let version: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(version["project"]["version"].as_u64().unwrap() >= 6, "the file says a version that knows MIDI takes");
     let mut loaded = load(&json).unwrap();
     assert_eq!(loaded.project, h.project);
     while loaded.undo().unwrap() {}

@@ -1049,6 +1049,71 @@ fn a_drum_pad_plays_its_own_sample_on_its_hits_and_undo_gives_back_the_synthesis
 }
 
 #[test]
+fn a_pads_level_and_tuning_reach_the_kit_live_and_undo_puts_the_engine_back() {
+    let start = four_hats();
+    let (plain, _, _) = render(&start.project, 24_000);
+    let mut h = start.clone();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    // −6 dB on the hats' pad is one change in the playing graph, and the hats are that much quieter.
+    h.edit(Edit::SetPadLevel { track: 1, device: 50, key: 42, level_db: -6.0, tune: 0.0 }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 1);
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    // A whole number of quanta, ending before the second hat.
+    let frame = 23_936;
+    let quieter = g.render_frames(frame);
+    let factor = 10f32.powf(-6.0 / 20.0);
+    for i in 0..frame {
+        assert!((quieter[0][i] - plain[0][i] * factor).abs() < 1e-6, "frame {i}");
+    }
+    // Tuned as well, then both undone: the level and tuning go back to the kit's defaults, and
+    // the engine plays the hats as it did before (a pad that is plain again leaves the list).
+    h.edit(Edit::SetPadLevel { track: 1, device: 50, key: 42, level_db: -6.0, tune: 5.0 }).unwrap();
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 1, "only the tuning changed");
+    assert!(h.undo().unwrap() && h.undo().unwrap());
+    assert_eq!(h.project, start.project);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 2, "the level and the tuning went back");
+    // A hat's noise is seeded by the frame it starts on: the plain kit starts on the same frame,
+    // a whole number of quanta in (so the start is not in the past for either).
+    sync.play(g.controller_mut(), &h.project, frame as u64, 0, false).unwrap();
+    let mut fresh = OfflineRenderer::new(SR);
+    let mut plain_sync = GraphSync::default();
+    plain_sync.sync(fresh.controller_mut(), compile(&start.project, SR)).unwrap();
+    fresh.render_frames(frame);
+    plain_sync.play(fresh.controller_mut(), &start.project, frame as u64, 0, false).unwrap();
+    let (again, wanted) = (g.render_frames(24_000), fresh.render_frames(24_000));
+    assert!(again == wanted, "the kit plays as it did before the pad changed");
+    assert!(wanted[0].iter().any(|v| v.abs() > 0.01), "the hats sound");
+    // Out of range, or a kit that has no such pad: refused, and nothing changes.
+    for (key, level_db, tune) in [(42, 12.5, 0.0), (42, 0.0, -24.5), (42, f32::NAN, 0.0), (60, -3.0, 0.0)] {
+        let err = h.edit(Edit::SetPadLevel { track: 1, device: 50, key, level_db, tune }).unwrap_err();
+        assert!(err.to_string().contains("pad"), "{err}");
+        assert_eq!(h.project, start.project);
+    }
+    // A file keeps a pad's level and tuning; a version 9 file's pads are at 0 dB, untuned.
+    h.edit(Edit::SetPadLevel { track: 1, device: 50, key: 38, level_db: 3.0, tune: -2.0 }).unwrap();
+    h.edit(Edit::SetPadSample { track: 1, device: 50, key: 36, sample: Some("kick.wav".into()) }).unwrap();
+    let json = quaver::session::file::save(&h);
+    assert_eq!(quaver::session::file::load(&json).unwrap().project, h.project);
+    // Written as version 9 would have it: no history (its steps set levels), no level.
+    let v9 = quaver::session::file::save(&History::new(h.project.clone()))
+        .replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":9")
+        .replace(",{\"key\":38,\"level_db\":3.0,\"tune\":-2.0}", "");
+    assert!(v9.contains("\"version\":9") && !v9.contains("level_db"), "{v9}");
+    let old = quaver::session::file::load(&v9).unwrap().project;
+    let pads = &old.tracks[0].instrument.as_ref().unwrap().pads;
+    assert_eq!(pads.len(), 1);
+    assert_eq!(
+        (pads[0].key, pads[0].sample.as_deref(), pads[0].level_db, pads[0].tune),
+        (36, Some("kick.wav"), 0.0, 0.0)
+    );
+}
+
+#[test]
 fn an_undone_knob_and_choice_go_back_to_their_defaults_in_the_engine() {
     let start = four_beats();
     let (fresh, _, _) = render(&start.project, 96_000);

@@ -8,6 +8,8 @@
 //! Any pad can play a sample instead (`"pad36"`, a stored buffer, so kits sharing a sample hold
 //! one copy): from its start to its end, at its own pitch moved by `tune`, its channels mixed to
 //! one, scaled by velocity and `gain`; `decay` and `tone` shape only the synthesised drums.
+//! Each pad has its own level (`"level36"`, dB) and tuning (`"tune36"`, semitones added to the
+//! kit's `tune`), whether it plays its sample or its synthesised drum.
 
 use super::envelope::SEGMENT_TIME_CONSTANTS;
 use super::sequence::{check_sequence, free_voice, prepare_sequence, Events, Player, Slot, Voices, PLAYED};
@@ -31,12 +33,20 @@ const PARAMS: [ParamSpec; 4] = [
     ParamSpec::new("decay", 1.0, Bound::Value(0.1), Bound::Value(8.0)).k_rate().log_control(0.25, 4.0),
     ParamSpec::new("tone", 0.5, Bound::Value(0.0), Bound::Value(1.0)).k_rate().control(0.0, 1.0),
 ];
-/// Where its [`PLAYED`] settings start; the pads' samples follow them.
+/// Where its [`PLAYED`] settings start; the pads' samples follow them, then their levels, then
+/// their tunings.
 const SEQUENCE: u8 = 0;
 const FIRST_PAD: u8 = PLAYED.len() as u8;
+const FIRST_LEVEL: u8 = FIRST_PAD + PADS as u8;
+const FIRST_TUNE: u8 = FIRST_LEVEL + PADS as u8;
+
+/// A pad's level, in dB.
+pub const PAD_LEVEL_DB: (f64, f64) = (-60.0, 12.0);
+/// A pad's tuning, in semitones.
+pub const PAD_TUNE: (f64, f64) = (-24.0, 24.0);
 
 /// The keys that sound, by their General MIDI names (the others are silent), and the settings
-/// that give each its own sample (`"pad36"`), in the same order.
+/// of each one's pad (`"pad36"`, `"level36"`, `"tune36"`), in the same order.
 macro_rules! pads {
     ($(($key:literal, $name:literal)),* $(,)?) => {
         pub const KEYS: &[(u8, &str)] = &[$(($key, $name)),*];
@@ -44,7 +54,11 @@ macro_rules! pads {
             PLAYED[0],
             PLAYED[1],
             PLAYED[2],
-            $(SettingSpec::new(concat!("pad", $key), SettingKind::Samples { stored: true })),*
+            $(SettingSpec::new(concat!("pad", $key), SettingKind::Samples { stored: true }),)*
+            $(SettingSpec::new(concat!("level", $key), SettingKind::Number { min: PAD_LEVEL_DB.0, max: PAD_LEVEL_DB.1 })
+                .with_default(0.0),)*
+            $(SettingSpec::new(concat!("tune", $key), SettingKind::Number { min: PAD_TUNE.0, max: PAD_TUNE.1 })
+                .with_default(0.0),)*
         ];
         const _: () = assert!(PLAYED.len() == 3, "the pads follow the three played settings");
     };
@@ -78,9 +92,22 @@ pads![
 /// Pads, one a named key.
 const PADS: usize = KEYS.len();
 
-/// The setting that gives key `key` its sample, if it is a drum.
-pub fn pad_setting(key: u8) -> Option<String> {
-    KEYS.iter().any(|&(k, _)| k == key).then(|| format!("pad{key}"))
+/// What a pad's setting gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PadSetting {
+    Sample,
+    Level,
+    Tune,
+}
+
+/// The setting that gives key `key`'s pad its sample, level or tuning, if the key is a drum.
+pub fn pad_setting(key: u8, what: PadSetting) -> Option<String> {
+    let prefix = match what {
+        PadSetting::Sample => "pad",
+        PadSetting::Level => "level",
+        PadSetting::Tune => "tune",
+    };
+    KEYS.iter().any(|&(k, _)| k == key).then(|| format!("{prefix}{key}"))
 }
 
 pub const SPEC: NodeSpec = NodeSpec {
@@ -432,6 +459,9 @@ struct Kit {
     sample_rate: f64,
     /// Each pad's own sample, in [`KEYS`]' order; an empty one leaves its drum synthesised.
     pads: [Arc<SampleData>; PADS],
+    /// Each pad's level (linear) and pitch (a frequency ratio), in [`KEYS`]' order.
+    pad_gain: [f64; PADS],
+    pad_pitch: [f64; PADS],
 }
 
 impl Voices for Kit {
@@ -447,14 +477,16 @@ impl Voices for Kit {
             }
         }
         let index = free_voice(&self.voices);
-        let pad = KEYS.iter().position(|&(k, _)| k == key).filter(|&p| self.pads[p].frames() > 0);
-        if let Some(pad) = pad {
-            // A sample plays at its own pitch, moved by `tune`; the choke keeps working on it.
-            let rate = f64::from(self.pads[pad].sample_rate) / sr * shape.pitch;
+        let Some(pad) = KEYS.iter().position(|&(k, _)| k == key) else { return };
+        let velocity = f64::from(velocity) / 127.0 * self.pad_gain[pad];
+        let pitch = shape.pitch * self.pad_pitch[pad];
+        if self.pads[pad].frames() > 0 {
+            // A sample plays at its own pitch, moved by the tunings; the choke keeps working on it.
+            let rate = f64::from(self.pads[pad].sample_rate) / sr * pitch;
             self.voices[index] = Voice {
                 sounding: true,
                 started: now,
-                velocity: f64::from(velocity) / 127.0,
+                velocity,
                 recipe: Recipe { chokes: r.chokes, choked: r.choked, ..QUIET },
                 pad,
                 rate,
@@ -465,12 +497,12 @@ impl Voices for Kit {
         }
         r.cutoff = (r.cutoff * shape.brightness).min(sr * 0.45);
         let per_frame = |seconds: f64| (-SEGMENT_TIME_CONSTANTS / (seconds * shape.decay * sr).max(1.0)).exp();
-        let metal_hz = |hz: f64| hz * r.metal_pitch * shape.pitch / sr;
+        let metal_hz = |hz: f64| hz * r.metal_pitch * pitch / sr;
         let design = Design { kind: r.filter, frequency: r.cutoff, detune: 0.0, q: r.q, gain_db: 0.0 };
         self.voices[index] = Voice {
             sounding: true,
             started: now,
-            velocity: f64::from(velocity) / 127.0,
+            velocity,
             age: 0.0,
             recipe: r,
             ring_step: per_frame(r.ring),
@@ -480,8 +512,8 @@ impl Voices for Kit {
             // The sweep keeps its own time: the drum's pitch falls as fast at any decay.
             sweep_step: (-1.0 / (r.sweep * sr)).exp(),
             sweep: 1.0,
-            top: r.top * shape.pitch,
-            base: r.base * shape.pitch,
+            top: r.top * pitch,
+            base: r.base * pitch,
             phase: 0.25,
             // The 808's oscillators run free: a hit finds them anywhere in their cycles.
             metal_phases: [0.05, 0.31, 0.17, 0.62, 0.44, 0.83],
@@ -545,7 +577,13 @@ impl Drums {
         let sample_rate = f64::from(config.sample_rate);
         Self {
             params: params_for(&PARAMS, config),
-            kit: Kit { voices: [Voice::IDLE; VOICES], sample_rate, pads: core::array::from_fn(|_| Arc::default()) },
+            kit: Kit {
+                voices: [Voice::IDLE; VOICES],
+                sample_rate,
+                pads: core::array::from_fn(|_| Arc::default()),
+                pad_gain: [1.0; PADS],
+                pad_pitch: [1.0; PADS],
+            },
             player: Player::new(sample_rate),
         }
     }
@@ -594,6 +632,15 @@ impl Processor for Drums {
                     v.pad = PADS;
                 }
                 core::mem::swap(&mut self.kit.pads[pad], buffer);
+                Ok(())
+            }
+            // The control side checked the ranges. A hit already sounding keeps how it began.
+            &mut SettingValue::Number(db) if (FIRST_LEVEL..FIRST_TUNE).contains(&setting) => {
+                self.kit.pad_gain[usize::from(setting - FIRST_LEVEL)] = 10f64.powf(db / 20.0);
+                Ok(())
+            }
+            &mut SettingValue::Number(semitones) if (FIRST_TUNE..FIRST_TUNE + PADS as u8).contains(&setting) => {
+                self.kit.pad_pitch[usize::from(setting - FIRST_TUNE)] = (semitones / 12.0).exp2();
                 Ok(())
             }
             _ => Err(RenderError::new(ErrorCode::BadSetting, "a drum kit does not take that setting")),
@@ -749,7 +796,7 @@ mod tests {
     ) -> Vec<f32> {
         let (mut g, d) = kit(notes, knobs);
         for (key, sample_rate, channels) in pads {
-            let setting = super::pad_setting(*key).expect("a drum key");
+            let setting = super::pad_setting(*key, super::PadSetting::Sample).expect("a drum key");
             g.configure(d, &setting, SettingValue::Samples { sample_rate: *sample_rate, channels: channels.clone() })
                 .unwrap();
         }
@@ -855,5 +902,64 @@ mod tests {
         assert!(rms(&short[500..20_000]) > 0.01);
         assert_eq!(short, hat(100));
         assert_eq!(short, hat(40_000));
+    }
+
+    /// A kit playing `notes` with `settings` given before it starts.
+    fn kit_set(notes: &[(u64, u8, u8)], settings: &[(&str, SettingValue)], knobs: &[(&str, f32)]) -> Vec<f32> {
+        let (mut g, d) = kit(notes, knobs);
+        for (name, value) in settings {
+            g.configure(d, name, value.clone()).unwrap();
+        }
+        g.render_frames(24_000).remove(0)
+    }
+
+    #[test]
+    fn a_pads_level_scales_its_hits_alone_and_its_tuning_adds_to_the_kits() {
+        let notes = [(100, 45, 127), (9000, 38, 100)];
+        let tom = [(100, 45, 127)];
+        let snare = [(9000, 38, 100)];
+        let plain = kit_set(&notes, &[], &[]);
+        let quieter = kit_set(&notes, &[("level45", SettingValue::Number(-6.0))], &[]);
+        let (tom_alone, snare_alone) = (kit_set(&tom, &[], &[]), kit_set(&snare, &[], &[]));
+        let factor = 10f64.powf(-6.0 / 20.0);
+        for i in 0..24_000 {
+            // The hits add: the tom scaled by −6 dB, the snare as it was.
+            let wanted = f64::from(tom_alone[i]) * factor + f64::from(snare_alone[i]);
+            assert!((f64::from(quieter[i]) - wanted).abs() < 1e-6, "frame {i}: {} against {wanted}", quieter[i]);
+        }
+        assert!(rms(&plain[100..8000]) > 0.05, "the tom sounds");
+        // A pad tuned an octave up is the whole kit tuned so, for that drum, bit for bit.
+        let octave = SettingValue::Number(12.0);
+        assert_eq!(kit_set(&tom, &[("tune45", octave.clone())], &[]), kit_set(&tom, &[], &[("tune", 12.0)]));
+        assert_eq!(kit_set(&snare, &[("tune45", octave.clone())], &[]), snare_alone, "another pad's tuning");
+        // The two tunings add up: up a fifth on the pad and down a fifth on the kit is level.
+        let fifths = kit_set(&tom, &[("tune45", SettingValue::Number(7.0))], &[("tune", -7.0)]);
+        let hz = |samples: &[f32]| mean_hz(&samples[100..4000]);
+        assert!((hz(&fifths) / hz(&tom_alone) - 1.0).abs() < 1e-3, "{} Hz against {} Hz", hz(&fifths), hz(&tom_alone));
+        // And a pad's sample follows its pad's level and tuning.
+        let sample: Vec<f32> = (0..800).map(|i| (i as f32 * 0.05).sin() * 0.5).collect();
+        let with_sample = |extra: &[(&str, SettingValue)], knobs: &[(&str, f32)]| {
+            let mut settings =
+                vec![("pad45", SettingValue::Samples { sample_rate: SR, channels: vec![sample.clone()] })];
+            settings.extend(extra.iter().cloned());
+            kit_set(&tom, &settings, knobs)
+        };
+        assert_eq!(with_sample(&[("tune45", octave)], &[]), with_sample(&[], &[("tune", 12.0)]));
+        let (loud, soft) = (with_sample(&[], &[]), with_sample(&[("level45", SettingValue::Number(-12.0))], &[]));
+        let factor = 10f64.powf(-12.0 / 20.0);
+        for i in 0..1000 {
+            assert!((f64::from(soft[i]) - f64::from(loud[i]) * factor).abs() < 1e-7, "sample frame {i}");
+        }
+    }
+
+    #[test]
+    fn a_pads_level_and_tuning_outside_their_ranges_are_refused() {
+        let (mut g, d) = kit(&[], &[]);
+        for (name, value) in [("level36", 12.5), ("level36", -61.0), ("tune36", 24.5), ("level36", f64::NAN)] {
+            assert!(g.configure(d, name, SettingValue::Number(value)).is_err(), "{name} = {value}");
+        }
+        assert!(g.configure(d, "level52", SettingValue::Number(0.0)).is_err(), "key 52 is no drum");
+        g.configure(d, "level36", SettingValue::Number(12.0)).unwrap();
+        g.configure(d, "tune59", SettingValue::Number(-24.0)).unwrap();
     }
 }

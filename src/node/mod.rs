@@ -34,7 +34,7 @@ mod waveshaper;
 pub use biquad::Biquad;
 pub use constant::ConstantSource;
 pub use delay::Delay;
-pub use drums::pad_setting;
+pub use drums::{pad_setting, PadSetting, PAD_LEVEL_DB, PAD_TUNE};
 pub use gain::Gain;
 pub use host::{Built, Host, Refusal};
 pub use io::{Destination, ExternalInput};

@@ -74,7 +74,8 @@ pub fn referenced(project: &Project) -> BTreeSet<String> {
     });
     let track_devices = project.tracks.iter().flat_map(|t| t.inserts.iter().chain(&t.instrument));
     let devices = track_devices.chain(project.buses.iter().flat_map(|b| &b.inserts));
-    let device_samples = devices.flat_map(|d| d.sample.iter().chain(d.pads.iter().map(|p| &p.sample)).cloned());
+    let device_samples =
+        devices.flat_map(|d| d.sample.iter().chain(d.pads.iter().filter_map(|p| p.sample.as_ref())).cloned());
     clips.chain(device_samples).collect()
 }
 

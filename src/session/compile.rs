@@ -82,7 +82,17 @@ fn device_node(d: &Device) -> PlannedNode {
     let mut n = node(&d.kind);
     n.params = d.params.clone();
     n.samples.extend(d.sample.iter().map(|s| ("buffer".to_string(), s.clone())));
-    n.samples.extend(d.pads.iter().filter_map(|p| Some((crate::node::pad_setting(p.key)?, p.sample.clone()))));
+    use crate::node::{pad_setting, PadSetting};
+    for pad in &d.pads {
+        if let (Some(setting), Some(sample)) = (pad_setting(pad.key, PadSetting::Sample), &pad.sample) {
+            n.samples.insert(setting, sample.clone());
+        }
+        for (what, value) in [(PadSetting::Level, pad.level_db), (PadSetting::Tune, pad.tune)] {
+            if let Some(setting) = pad_setting(pad.key, what).filter(|_| value != 0.0) {
+                n.settings.insert(setting, SettingValue::Number(f64::from(value)));
+            }
+        }
+    }
     if let Some((_, kind)) = crate::node::find(&d.kind) {
         for (name, choice) in &d.choices {
             let index = kind.spec.settings.iter().find(|s| s.name == name).and_then(|s| match s.kind {
@@ -765,9 +775,15 @@ impl GraphSync {
                         changes += 1;
                     }
                 }
-                for (setting, value) in &old.settings {
-                    if matches!(value, SettingValue::Choice(_)) && !new.settings.contains_key(setting) {
-                        configure(g, id, setting, SettingValue::Choice(0))?;
+                for (setting, value) in old.settings.iter().filter(|(s, _)| !new.settings.contains_key(*s)) {
+                    let default = kind.spec.settings.iter().find(|s| s.name == setting).and_then(|s| s.default);
+                    let back = match value {
+                        SettingValue::Choice(_) => Some(SettingValue::Choice(0)),
+                        SettingValue::Number(_) => default.map(SettingValue::Number),
+                        _ => None,
+                    };
+                    if let Some(back) = back {
+                        configure(g, id, setting, back)?;
                         changes += 1;
                     }
                 }

@@ -123,6 +123,14 @@ pub enum Edit {
         key: u8,
         sample: Option<String>,
     },
+    /// Sets a drum kit's pad's level (dB) and tuning (semitones, added to the kit's).
+    SetPadLevel {
+        track: Id,
+        device: Id,
+        key: u8,
+        level_db: f32,
+        tune: f32,
+    },
     /// Picks a choice setting of a device (`None`: its first choice).
     SetChoice {
         track: Id,
@@ -176,6 +184,9 @@ impl Edit {
             (SetStrip { track: a, .. }, SetStrip { track: b, .. }) => a == b,
             (SetSend { track: a, bus: x, .. }, SetSend { track: b, bus: y, .. }) => a == b && x == y,
             (SetLane { track: a, target: x, .. }, SetLane { track: b, target: y, .. }) => a == b && x == y,
+            (SetPadLevel { track: a, device: x, key: m, .. }, SetPadLevel { track: b, device: y, key: n, .. }) => {
+                a == b && x == y && m == n
+            }
             (SetParam { track: a, device: x, name: m, .. }, SetParam { track: b, device: y, name: n, .. })
             | (SetChoice { track: a, device: x, name: m, .. }, SetChoice { track: b, device: y, name: n, .. }) => {
                 a == b && x == y && m == n
@@ -305,6 +316,23 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
     Ok(())
 }
 
+/// Changes key `key`'s pad of a kit with `change`, which gives back what it replaced; a pad left
+/// plain leaves the kit's list, so a kit lists only pads that differ. Nothing changes on a refusal.
+fn change_pad<T>(device: &mut Device, key: u8, change: impl FnOnce(&mut super::Pad) -> T) -> Result<T, SessionError> {
+    let mut pads = device.pads.clone();
+    let at = pads.binary_search_by_key(&key, |p| p.key).unwrap_or_else(|i| {
+        pads.insert(i, super::Pad::plain(key));
+        i
+    });
+    let old = change(&mut pads[at]);
+    if pads[at].is_plain() {
+        pads.remove(at);
+    }
+    check_device(&Device { pads: pads.clone(), ..device.clone() })?;
+    device.pads = pads;
+    Ok(old)
+}
+
 pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
     let Some((_, kind)) = crate::node::find(&device.kind) else {
         return Err(refuse(format!("device {}: Quaver has no device kind '{}'", device.id, device.kind)));
@@ -329,14 +357,22 @@ pub(crate) fn check_device(device: &Device) -> Result<(), SessionError> {
         }
     }
     for pad in &device.pads {
-        let setting = crate::node::pad_setting(pad.key);
+        let setting = crate::node::pad_setting(pad.key, crate::node::PadSetting::Sample);
         if setting.and_then(|s| kind.spec.setting_index(&s)).is_none() {
             return Err(refuse(format!("device {} ({}) has no pad on key {}", device.id, device.kind, pad.key)));
         }
-        if pad.sample.is_empty() {
+        if pad.sample.as_ref().is_some_and(String::is_empty) {
             return Err(refuse(format!(
                 "device {} ({}): pad {}'s sample needs a name",
                 device.id, device.kind, pad.key
+            )));
+        }
+        let within = |value: f32, (min, max): (f64, f64)| (min..=max).contains(&f64::from(value));
+        if !within(pad.level_db, crate::node::PAD_LEVEL_DB) || !within(pad.tune, crate::node::PAD_TUNE) {
+            let ((low, high), (flat, sharp)) = (crate::node::PAD_LEVEL_DB, crate::node::PAD_TUNE);
+            return Err(refuse(format!(
+                "device {} ({}): pad {} at {} dB tuned {} semitones; a pad's level goes from {low} to {high} dB, its tuning from {flat} to {sharp}",
+                device.id, device.kind, pad.key, pad.level_db, pad.tune
             )));
         }
     }
@@ -856,21 +892,16 @@ impl Project {
                 Edit::SetDeviceSample { track, device, sample: core::mem::replace(&mut d.sample, sample) }
             }
             Edit::SetPadSample { track, device, key, sample } => {
-                let d = device_mut(self, track, device)?;
-                let mut pads = d.pads.clone();
-                let at = pads.binary_search_by_key(&key, |p| p.key);
-                let old = match (at, sample) {
-                    (Ok(i), Some(sample)) => Some(core::mem::replace(&mut pads[i].sample, sample)),
-                    (Ok(i), None) => Some(pads.remove(i).sample),
-                    (Err(i), Some(sample)) => {
-                        pads.insert(i, super::Pad { key, sample });
-                        None
-                    }
-                    (Err(_), None) => None,
-                };
-                check_device(&Device { pads: pads.clone(), ..d.clone() })?;
-                d.pads = pads;
+                let old = change_pad(device_mut(self, track, device)?, key, |pad| {
+                    core::mem::replace(&mut pad.sample, sample)
+                })?;
                 Edit::SetPadSample { track, device, key, sample: old }
+            }
+            Edit::SetPadLevel { track, device, key, level_db, tune } => {
+                let (level_db, tune) = change_pad(device_mut(self, track, device)?, key, |pad| {
+                    (core::mem::replace(&mut pad.level_db, level_db), core::mem::replace(&mut pad.tune, tune))
+                })?;
+                Edit::SetPadLevel { track, device, key, level_db, tune }
             }
             Edit::SetChoice { track, device, name, choice } => {
                 let d = device_mut(self, track, device)?;

@@ -57,6 +57,8 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 /// - 7 → 8: devices gained a sample (a sampler's; a version 7 device has none), the same way.
 /// - 8 → 9: drum kits gained pads with samples of their own (a version 8 kit has none), the
 ///   same way.
+/// - 9 → 10: pads gained a level and a tuning (a version 9 pad is at 0 dB, untuned), and a pad
+///   may now have no sample, the same way.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 9;
+pub const PROJECT_VERSION: u32 = 10;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -251,17 +251,35 @@ pub struct Device {
     /// The sample it plays, by name as an audio clip names its asset (a sampler's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
-    /// A drum kit's pads that play a sample of their own instead of their synthesised drum,
+    /// A drum kit's pads that differ from a plain pad (its synthesised drum at 0 dB, untuned):
     /// one a key, in key order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pads: Vec<Pad>,
 }
 
-/// A drum kit's pad and the sample it plays, named as an audio clip names its asset.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A drum kit's pad: the sample it plays instead of its synthesised drum, named as an audio
+/// clip names its asset, its level and its tuning (added to the kit's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pad {
     pub key: u8,
-    pub sample: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub level_db: f32,
+    /// Semitones.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tune: f32,
+}
+
+impl Pad {
+    /// A pad as the kit has it until it is changed.
+    pub fn plain(key: u8) -> Self {
+        Self { key, sample: None, level_db: 0.0, tune: 0.0 }
+    }
+
+    pub fn is_plain(&self) -> bool {
+        *self == Self::plain(self.key)
+    }
 }
 
 impl Device {

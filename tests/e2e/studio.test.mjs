@@ -911,6 +911,53 @@ test('+ Drums adds a drum kit: its piano roll rows are the drums, named, the key
   assert.match(await page.locator('.pad[data-key="38"]').textContent(), /Snare.*synth/);
   await page.evaluate(() => window.quaver.undo());
   assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav' }]);
+  // Played, the snare's pad shows its level and tuning under the knobs. Its level dragged to
+  // −6 dB (one undo step) scales its hits; tuned up 12 semitones, the sample plays at twice its
+  // rate. The other drums stay as they were.
+  await page.click('.pad[data-key="38"] .pad-hit');
+  assert.equal(await page.locator('.pad-editor h4').textContent(), 'Snare pad');
+  const undoDepth = () => page.evaluate(() => JSON.parse(window.quaver.session.save()).undo.length);
+  const dragPad = (field, values) => page.locator(`.pad-editor input[data-pad="${field}"]`).evaluate((input, vs) => {
+    for (const v of vs) {
+      input.value = String(v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, values);
+  const steps = await undoDepth();
+  await dragPad('level_db', [-1, -3, -6]);
+  assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav', level_db: -6 }]);
+  assert.equal(await undoDepth(), steps + 1, 'one drag, one undo step');
+  assert.equal(await page.locator('.pad-editor output').first().textContent(), '-6.0 dB');
+  assert.ok(await page.locator('.pad[data-key="38"]').evaluate((t) => t.classList.contains('trimmed') && t.classList.contains('shown')));
+  const half = 10 ** (-6 / 20);
+  const softer = await bounceLoopLeft(rate);
+  let beforeSnare = 0;
+  for (let i = 0; i < snareAt; i += 1) beforeSnare = Math.max(beforeSnare, Math.abs(softer[i] - left[i]));
+  let scaled = 0;
+  for (let i = 0; i < thud.length; i += 1) scaled = Math.max(scaled, Math.abs(softer[snareAt + i] - half * padded[snareAt + i]));
+  console.log(`studio: snare pad at -6 dB — ${scaled.toExponential(2)} off the hit × ${half.toFixed(4)}`);
+  assert.ok(beforeSnare < 1e-6, `the kick and hat are as they were (${beforeSnare})`);
+  // What is left is the closed hat's last ringing (under 1e-3), which the snare's level leaves alone.
+  assert.ok(scaled < 1e-3, `the snare is 6 dB down (${scaled} off)`);
+  await dragPad('tune', [5, 12]);
+  await page.screenshot({ path: path.join(shots, 'studio-pad-editor.png') });
+  assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav', level_db: -6, tune: 12 }]);
+  const higher = await bounceLoopLeft(rate);
+  let octave = 0;
+  for (let i = 0; i < thud.length / 2; i += 1) octave = Math.max(octave, Math.abs(higher[snareAt + i] - half * scale * thud[2 * i]));
+  let after = 0;
+  for (let i = thud.length / 2 + 50; i < thud.length; i += 1) after = Math.max(after, Math.abs(higher[snareAt + i]));
+  console.log(`studio: snare pad an octave up — ${octave.toExponential(2)} off every second frame of the sample; after its half length ${after.toExponential(2)}`);
+  assert.ok(octave < 2e-3, `the sample at twice its rate (${octave} off)`);
+  assert.ok(after < 1e-3, `and over in half the time (${after} after)`);
+  // A double-click puts the tuning back; undoing every step since the level's drag leaves the
+  // pad as loaded.
+  await page.locator('.pad-editor input[data-pad="tune"]').dblclick();
+  assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav', level_db: -6 }]);
+  await page.evaluate((n) => { for (let i = 0; i < n; i += 1) window.quaver.undo(); }, (await undoDepth()) - steps);
+  assert.deepEqual(await padsOf(), [{ key: 38, sample: 'thud.wav' }]);
+  assert.ok(!(await page.locator('.pad[data-key="38"]').evaluate((t) => t.classList.contains('trimmed'))));
   // A pad clicked plays its drum on the kit shown, even with another track selected (the kit
   // shown from the mixer, as its insert names show a channel's devices).
   await page.evaluate(([kit, other]) => {

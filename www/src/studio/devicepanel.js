@@ -47,11 +47,16 @@ export function formatValue(value) {
   return value.toFixed(abs < 0.1 && abs > 0 ? 3 : 2);
 }
 
+const dbText = (db) => `${db > 0 ? '+' : ''}${db.toFixed(1)} dB`;
+const semitoneText = (st) => `${st > 0 ? '+' : ''}${Number.isInteger(st) ? st : st.toFixed(1)} st`;
+
 export class DevicePanel {
   constructor(root, app) {
     this.root = root;
     this.app = app;
     this.focused = null;
+    /** The pad shown for editing on each kit, by device id: the last one played. */
+    this.padShown = new Map();
   }
 
   /** The channel whose devices are shown: the selected track, or a bus chosen in the mixer. */
@@ -141,8 +146,47 @@ export class DevicePanel {
       input.addEventListener('dblclick', () => this.app.edit({ edit: 'setParam', track: channel.id, device: device.id, name: param.name, value: null }));
       card.append(el('label', { title: 'Double-click: default' }, param.name, input, out));
     }
-    if (pads.length) card.append(this.padGrid(channel, device, kind, pads));
+    if (pads.length) card.append(this.padGrid(channel, device, kind, pads), this.padEditor(channel, device, kind, pads));
     return card;
+  }
+
+  /** The pad last played on a kit (at first its kick, else its first pad). */
+  shownPad(device, keys) {
+    const key = this.padShown.get(device.id);
+    return keys.includes(key) ? key : (keys.includes(36) ? 36 : keys[0]);
+  }
+
+  /**
+   * The level and tuning of the pad last played on a kit, each a slider over the range the
+   * engine describes (`level36`, `tune36`); a drag is one undo step, a double-click puts it back.
+   */
+  padEditor(channel, device, kind, keys) {
+    const key = this.shownPad(device, keys);
+    const drum = (kind.keys ?? []).find((k) => k.key === key)?.name ?? `key ${key}`;
+    const pad = (device.pads ?? []).find((p) => p.key === key) ?? {};
+    const now = { level_db: pad.level_db ?? 0, tune: pad.tune ?? 0 };
+    const slider = (field, setting, text, step) => {
+      const spec = kind.settings.find((s) => s.name === setting);
+      const out = el('output', { textContent: text(now[field]) });
+      const input = el('input', { type: 'range', min: spec.min, max: spec.max, step, value: now[field] });
+      input.setAttribute('aria-label', `${drum} pad ${field === 'tune' ? 'tuning' : 'level'}`);
+      input.dataset.pad = field;
+      const set = (value, options) => this.app.edit({ edit: 'setPadLevel', track: channel.id, device: device.id, key, ...now, [field]: value }, options);
+      let dragging = false;
+      input.addEventListener('input', () => {
+        const value = Number(input.value);
+        out.textContent = text(value);
+        set(value, { continuing: dragging, quiet: true });
+        dragging = true;
+      });
+      input.addEventListener('change', () => { dragging = false; this.app.refresh(); });
+      input.addEventListener('dblclick', () => set(spec.defaultValue ?? 0));
+      return el('label', { title: 'Double-click: back to 0' }, field === 'tune' ? 'tune' : 'level', input, out);
+    };
+    return el('div', { className: 'pad-editor' },
+      el('h4', { textContent: `${drum} pad` }),
+      slider('level_db', `level${key}`, dbText, 0.5),
+      slider('tune', `tune${key}`, semitoneText, 1));
   }
 
   /**
@@ -157,12 +201,22 @@ export class DevicePanel {
       const drum = names.get(key) ?? `key ${key}`;
       const sample = samples.get(key) ?? null;
       const missing = sample !== null && !this.app.samples.has(sample);
-      const hit = el('button', { type: 'button', className: 'pad-hit', textContent: drum, title: `Play ${drum} (key ${key})` });
+      const { level_db: level = 0, tune = 0 } = (device.pads ?? []).find((p) => p.key === key) ?? {};
+      const trim = [level ? dbText(level) : '', tune ? semitoneText(tune) : ''].filter(Boolean).join(', ');
+      const hit = el('button', { type: 'button', className: 'pad-hit', textContent: drum, title: `Play ${drum} (key ${key})${trim ? ` · ${trim}` : ''} and show its level and tuning` });
       hit.setAttribute('aria-label', `${drum} pad: play`);
-      // On the kit shown, whichever track is selected or recording.
-      hit.onpointerdown = () => this.app.auditionOn(channel, key);
+      // On the kit shown, whichever track is selected or recording; its level and tuning show.
+      const play = () => {
+        this.app.auditionOn(channel, key);
+        if (this.padShown.get(device.id) === key) return;
+        this.padShown.set(device.id, key);
+        const card = hit.closest('.device');
+        card.querySelector('.pad-editor').replaceWith(this.padEditor(channel, device, kind, keys));
+        for (const t of card.querySelectorAll('.pad')) t.classList.toggle('shown', t.dataset.key === String(key));
+      };
+      hit.onpointerdown = play;
       // A click from the keyboard (Enter) has no pointer press before it.
-      hit.onclick = (e) => { if (e.detail === 0) this.app.auditionOn(channel, key); };
+      hit.onclick = (e) => { if (e.detail === 0) play(); };
       const input = audioFileInput(`${drum} pad sample file`, (file) => this.app.loadPadSample(channel, device, key, file));
       const load = el('button', { type: 'button', textContent: '…', title: `Give ${drum} a sample of its own (or drop a file on the pad)` });
       load.setAttribute('aria-label', `${drum} pad: load a sample`);
@@ -175,7 +229,8 @@ export class DevicePanel {
         textContent: sample ? `${sample}${missing ? ' (missing)' : ''}` : 'synth',
         title: sample ?? 'synthesised',
       });
-      const tile = el('div', { className: `pad${sample ? ' sampled' : ''}` }, hit, label, load, clear, input);
+      const shown = key === this.shownPad(device, keys);
+      const tile = el('div', { className: `pad${sample ? ' sampled' : ''}${trim ? ' trimmed' : ''}${shown ? ' shown' : ''}` }, hit, label, load, clear, input);
       tile.dataset.key = String(key);
       tile.addEventListener('dragover', (e) => {
         if (!e.dataTransfer?.types.includes('Files')) return;
