@@ -94,7 +94,14 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
                     Some(TrackKind::Audio) => {
                         let takes: Vec<u64> = (0..r.below(4)).map(|k| u64::from(k) * 96_000 + 17).collect();
                         let offset = r.pick(&takes).copied().unwrap_or(0) + u64::from(r.below(4) == 0);
-                        ClipContent::Audio { asset: "take.wav".into(), offset, takes }
+                        ClipContent::Audio {
+                            asset: "take.wav".into(),
+                            offset,
+                            takes,
+                            gain_db: 0.0,
+                            fade_in: 0,
+                            fade_out: 0,
+                        }
                     }
                     // Now and then passes recorded over a loop: takes of notes, one playing
                     // (and now and then a playing take that is not kept empty: refused).
@@ -271,6 +278,15 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             key: [36, 38, 42, 60][r.below(4) as usize],
             sample: [Some("kick.wav".to_string()), Some("snare.wav".to_string()), None][r.below(3) as usize].clone(),
         },
+        // A clip's gain and fades: some fit, some are longer than the clip, some too loud, and a
+        // MIDI clip has none (all refused).
+        23 if r.below(2) == 0 => Edit::SetClipFades {
+            track: track_id,
+            clip: clip_id,
+            gain_db: [0.0, -6.0, 3.0, 40.0][r.below(4) as usize],
+            fade_in: [0, PPQ / 4, PPQ, 9 * PPQ][r.below(4) as usize],
+            fade_out: [0, PPQ / 2, 3 * PPQ][r.below(3) as usize],
+        },
         _ => Edit::Batch { edits: vec![random_edit(p, r), random_edit(p, r)] },
     }
 }
@@ -288,6 +304,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut inserts_reordered = 0;
     let mut pads_changed = 0;
     let mut pad_levels_set = 0;
+    let mut clip_fades_set = 0;
     for seed in 1..=100u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -326,6 +343,12 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                         let order =
                             |p: &Project| p.track(track).unwrap().inserts.iter().map(|d| d.id).collect::<Vec<_>>();
                         inserts_reordered += usize::from(order(&h.project) != order(&before));
+                    }
+                    if let Edit::SetClipFades { track, clip, .. } = edit {
+                        let c = h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap();
+                        let (rise, fall) = c.fades();
+                        assert!(rise + fall <= c.length, "the fades played fit in the clip");
+                        clip_fades_set += usize::from(rise > 0 || fall > 0);
                     }
                     if let Edit::SetPadSample { track, .. } | Edit::SetPadLevel { track, .. } = edit {
                         let pads = |p: &Project| p.track(track).unwrap().instrument.as_ref().map(|d| d.pads.clone());
@@ -369,6 +392,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(inserts_reordered > 10, "inserts changed places {inserts_reordered} times");
     assert!(pads_changed > 5, "drum pads changed {pads_changed} times");
     assert!(pad_levels_set > 3, "pads with a level and no sample {pad_levels_set} times");
+    assert!(clip_fades_set > 3, "audio clips given fades {clip_fades_set} times");
 }
 
 #[test]
@@ -823,7 +847,14 @@ fn a_take_folder() -> History {
     track.kind = TrackKind::Audio;
     h.edit(Edit::AddTrack { index: 0, track }).unwrap();
     let takes = vec![1200, 97_200, 193_200];
-    let content = ClipContent::Audio { asset: "Audio take.wav".into(), offset: 193_200, takes };
+    let content = ClipContent::Audio {
+        asset: "Audio take.wav".into(),
+        offset: 193_200,
+        takes,
+        gain_db: 0.0,
+        fade_in: 0,
+        fade_out: 0,
+    };
     h.edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 4 * PPQ, length: 8 * PPQ, content, looping: None } })
         .unwrap();
     h
@@ -867,7 +898,7 @@ fn a_take_is_chosen_by_an_edit_that_undoes_and_the_takes_survive_a_save() {
     let mut track = midi_track(1);
     track.kind = TrackKind::Audio;
     plain.edit(Edit::AddTrack { index: 0, track }).unwrap();
-    let content = ClipContent::Audio { asset: "a.wav".into(), offset: 5, takes: Vec::new() };
+    let content = ClipContent::audio("a.wav", 5);
     plain
         .edit(Edit::AddClip { track: 1, clip: Clip { id: 2, start: 0, length: PPQ, content, looping: None } })
         .unwrap();
@@ -910,7 +941,14 @@ fn choosing_a_take_that_is_not_there_is_refused_and_changes_nothing() {
     let notes = ClipContent::midi(Vec::new());
     h.edit(Edit::AddClip { track: 3, clip: Clip { id: 4, start: 0, length: PPQ, content: notes, looping: None } })
         .unwrap();
-    let stray = ClipContent::Audio { asset: "x.wav".into(), offset: 7, takes: vec![0, 100] };
+    let stray = ClipContent::Audio {
+        asset: "x.wav".into(),
+        offset: 7,
+        takes: vec![0, 100],
+        gain_db: 0.0,
+        fade_in: 0,
+        fade_out: 0,
+    };
     let cases: Vec<(Edit, &str)> = vec![
         (Edit::ChooseTake { track: 1, clip: 2, take: 3 }, "clip 2 has 3 takes; there is no take 4"),
         (Edit::ChooseTake { track: 3, clip: 4, take: 0 }, "clip 4 was not recorded over a loop: it has no takes"),

@@ -179,7 +179,7 @@ fn with_an_audio_clip(h: &mut History, offset: u64) {
             id: 31,
             start: PPQ,
             length: PPQ,
-            content: ClipContent::Audio { asset: "hit.wav".into(), offset, takes: Vec::new() },
+            content: ClipContent::audio("hit.wav", offset),
             looping: None,
         }],
         strip: Strip::default(),
@@ -229,6 +229,91 @@ fn an_audio_clip_plays_its_sample_at_its_place_and_moves_while_playing() {
     let later = g.render_frames(2 * 24_000);
     let first = later[0].iter().position(|v| *v != 0.0).unwrap();
     assert_eq!(49_024 + first, 3 * 24_000 + 1, "the moved clip starts on beat 3 (its first frame is faded to 0)");
+}
+
+#[test]
+fn an_audio_clips_gain_and_fades_shape_it_over_every_repeat_and_undo_takes_them_off() {
+    let mut h = four_beats();
+    with_an_audio_clip(&mut h, 1000);
+    let start = h.clone();
+    // −6 dB, a quarter beat in (6000 frames) and a half beat out (12 000); looped every
+    // third of a beat and lengthened to two beats, so the fades fall inside the first and last
+    // of six repeats, each a node of its own.
+    h.edit(Edit::SetClipFades { track: 30, clip: 31, gain_db: -6.0, fade_in: PPQ / 4, fade_out: PPQ / 2 }).unwrap();
+    h.edit(Edit::SetClipSpan { track: 30, clip: 31, start: PPQ, length: 2 * PPQ }).unwrap();
+    h.edit(Edit::SetClipLoop { track: 30, clip: 31, looping: Some(ClipLoop { length: PPQ / 3, phase: 0 }) }).unwrap();
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    sync.add_sample("hit.wav", hit());
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
+    let out = g.render_frames(4 * 24_000);
+    let gain = 10f64.powf(-6.0 / 20.0);
+    let (begin, end) = (24_000usize, 72_000usize);
+    for i in begin..end {
+        let into = i - begin;
+        // Each repeat plays the sample from frame 1000 on for 8000 frames, edges faded over 32.
+        let repeat_into = into % 8000;
+        let edge = (repeat_into.min(8000 - repeat_into) as f64 / 32.0).min(1.0);
+        let rise = (into as f64 / 6000.0).min(1.0);
+        let fall = ((end - i) as f64 / 12_000.0).min(1.0);
+        let expected = (1000 + repeat_into + 1) as f64 / 100_000.0 * gain * rise * fall * edge;
+        assert!(
+            (f64::from(out[0][i]) - expected).abs() <= 1e-6,
+            "frame {into} of the clip: {} against {expected}",
+            out[0][i]
+        );
+    }
+    assert!(out[0][..begin].iter().chain(&out[0][end..]).all(|v| *v == 0.0), "silent outside the clip");
+    // Trimmed to a third of a beat (one repeat, 8000 frames), the fades shrink in proportion:
+    // a third of its length rising, two thirds falling.
+    let mut short = h.clone();
+    short.edit(Edit::SetClipSpan { track: 30, clip: 31, start: PPQ, length: PPQ / 3 }).unwrap();
+    assert_eq!(short.project.tracks[1].clips[0].fades(), (PPQ / 9, PPQ / 3 - PPQ / 9));
+    let mut g2 = OfflineRenderer::new(SR);
+    let mut sync2 = GraphSync::default();
+    sync2.add_sample("hit.wav", hit());
+    sync2.sync(g2.controller_mut(), compile(&short.project, SR)).unwrap();
+    sync2.play(g2.controller_mut(), &short.project, 0, 0, false).unwrap();
+    let trimmed = g2.render_frames(48_000);
+    // 106 ticks rising (2650 frames) and 214 falling (5350), of 320 (8000 frames).
+    for into in 0..8000usize {
+        let edge = (into.min(8000 - into) as f64 / 32.0).min(1.0);
+        let shape = (into as f64 / 2650.0).min(1.0) * ((8000 - into) as f64 / 5350.0).min(1.0) * edge;
+        let expected = (1000 + into + 1) as f64 / 100_000.0 * gain * shape;
+        assert!((f64::from(trimmed[0][24_000 + into]) - expected).abs() <= 1e-6, "trimmed, frame {into}");
+    }
+    // Undone, the engine plays the clip plain again: its nodes are told the defaults.
+    assert!(h.undo().unwrap() && h.undo().unwrap() && h.undo().unwrap());
+    assert_eq!(h.project, start.project);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    sync.play(g.controller_mut(), &h.project, 4 * 24_000, 0, false).unwrap();
+    let plain = g.render_frames(2 * 24_000);
+    for i in 32..23_968 {
+        let expected = (1000 + i + 1) as f32 / 100_000.0;
+        assert!((plain[0][24_000 + i] - expected).abs() <= 1e-7, "plain again, frame {i}");
+    }
+    // Fades that do not fit, a gain out of range, a MIDI clip: refused, nothing changes.
+    for (clip, track, gain_db, fade_in, fade_out) in [
+        (31, 30, 0.0, PPQ, 1),
+        (31, 30, 30.0, 0, 0),
+        (31, 30, f32::NAN, 0, 0),
+        (31, 30, 0.0, u64::MAX, 1),
+        (2, 1, -3.0, 0, 0),
+    ] {
+        let err = h.edit(Edit::SetClipFades { track, clip, gain_db, fade_in, fade_out }).unwrap_err();
+        assert!(!err.to_string().is_empty());
+        assert_eq!(h.project, start.project, "{err}");
+    }
+    // A file keeps them; a version 10 file's clips have neither.
+    h.edit(Edit::SetClipFades { track: 30, clip: 31, gain_db: 2.5, fade_in: 10, fade_out: 20 }).unwrap();
+    let json = quaver::session::file::save(&History::new(h.project.clone()));
+    assert_eq!(quaver::session::file::load(&json).unwrap().project, h.project);
+    let v10 = json
+        .replace(&format!("\"version\":{}", quaver::session::project::PROJECT_VERSION), "\"version\":10")
+        .replace(",\"gain_db\":2.5,\"fade_in\":10,\"fade_out\":20", "");
+    assert!(v10.contains("\"version\":10") && !v10.contains("fade_in"), "{v10}");
+    assert_eq!(quaver::session::file::load(&v10).unwrap().project, start.project);
 }
 
 #[test]
@@ -454,7 +539,7 @@ fn parallel_paths_of_different_latency_meet_the_master_together() {
                 id: id + 1,
                 start: PPQ,
                 length: PPQ,
-                content: ClipContent::Audio { asset: "click".into(), offset: 0, takes: Vec::new() },
+                content: ClipContent::audio("click", 0),
                 looping: None,
             }],
             strip: Strip { pan: if i == 0 { -1.0 } else { 1.0 }, ..Strip::default() },
@@ -567,7 +652,7 @@ fn clips_of_one_sample_share_one_copy_in_the_engine_until_none_plays_it() {
             id,
             start: 2 * PPQ + i as u64 * PPQ / 4,
             length: PPQ / 4,
-            content: ClipContent::Audio { asset: "hit.wav".into(), offset: 0, takes: Vec::new() },
+            content: ClipContent::audio("hit.wav", 0),
             looping: None,
         };
         h.edit(Edit::AddClip { track: 30, clip }).unwrap();
@@ -681,7 +766,7 @@ fn a_bounce_in_parts_side_by_side_gives_the_samples_of_one_engine_bit_for_bit() 
                     id: id + 2,
                     start: PPQ * u64::from(i - 3),
                     length: 2 * PPQ,
-                    content: ClipContent::Audio { asset: asset.into(), offset: 0, takes: Vec::new() },
+                    content: ClipContent::audio(asset, 0),
                     looping: None,
                 }],
                 strip: Strip::default(),
@@ -806,7 +891,7 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
             id: 31,
             start: PPQ,
             length: 2 * PPQ,
-            content: ClipContent::Audio { asset: "hit.wav".into(), offset: 1000, takes: Vec::new() },
+            content: ClipContent::audio("hit.wav", 1000),
             looping: Some(ClipLoop { length: PPQ / 2, phase: 0 }),
         }],
     );
@@ -814,7 +899,7 @@ fn a_looped_clip_plays_as_its_repeats_laid_end_to_end_and_a_split_of_it_as_the_w
         id,
         start: PPQ + k * PPQ / 2,
         length: PPQ / 2,
-        content: ClipContent::Audio { asset: "hit.wav".into(), offset: 1000, takes: Vec::new() },
+        content: ClipContent::audio("hit.wav", 1000),
         looping: None,
     };
     let by_hand = replaced(&audio, 30, 31, (0..4).map(|k| half(31 + 100 * k as u32, k)).collect());

@@ -3,7 +3,10 @@
 //! transport plays it. What it outputs is a function of the song frame alone, so a seek, a loop
 //! jump or a clip moved while playing lands exactly. A sample at another rate is resampled as
 //! it plays (4-point Hermite interpolation); clip edges get a 32-frame fade so a cut never
-//! clicks.
+//! clicks. The clip's own `gain` scales it, and its fades (straight lines in amplitude) rise
+//! over `fadeIn` frames from song frame `fadeInStart` and fall over `fadeOut` frames to song
+//! frame `fadeOutEnd`: given as song frames, so every repeat of a looped clip, each a node of
+//! its own, shares the one clip's fades.
 
 use super::{params_for, NodeType, Transport};
 use crate::graph::{
@@ -18,12 +21,22 @@ const START: u8 = 1;
 const LENGTH: u8 = 2;
 const OFFSET: u8 = 3;
 const TRANSPORT: u8 = 4;
-const SETTINGS: [SettingSpec; 5] = [
+const GAIN: u8 = 5;
+const FADE_IN_START: u8 = 6;
+const FADE_IN: u8 = 7;
+const FADE_OUT_END: u8 = 8;
+const FADE_OUT: u8 = 9;
+const SETTINGS: [SettingSpec; 10] = [
     SettingSpec::new("buffer", SettingKind::Samples { stored: true }),
     SettingSpec::new("start", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
     SettingSpec::new("length", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
     SettingSpec::new("offset", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
     SettingSpec::new("transport", SettingKind::Transport),
+    SettingSpec::new("gain", SettingKind::Number { min: 0.0, max: 64.0 }).with_default(1.0),
+    SettingSpec::new("fadeInStart", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
+    SettingSpec::new("fadeIn", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
+    SettingSpec::new("fadeOutEnd", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
+    SettingSpec::new("fadeOut", SettingKind::Number { min: 0.0, max: 9.0e15 }).with_default(0.0),
 ];
 /// Frames of fade at each edge of a clip.
 const EDGE_FADE: u64 = 32;
@@ -63,6 +76,13 @@ pub struct AudioClip {
     /// The offset played before a change that came while the song played (another take
     /// chosen): the next quantum crossfades from it over its first [`EDGE_FADE`] frames.
     offset_before: Option<f64>,
+    gain: f32,
+    /// The clip's fades in song frames: the fade-in's start and length, the fade-out's end and
+    /// length (a length of 0: no fade).
+    fade_in_start: u64,
+    fade_in: u64,
+    fade_out_end: u64,
+    fade_out: u64,
 }
 
 impl AudioClip {
@@ -79,7 +99,32 @@ impl AudioClip {
             pending: None,
             stopped: None,
             offset_before: None,
+            gain: 1.0,
+            fade_in_start: 0,
+            fade_in: 0,
+            fade_out_end: 0,
+            fade_out: 0,
         }
+    }
+
+    /// The clip's gain times its fades at song frame `song`.
+    #[inline]
+    fn envelope(&self, song: u64) -> f32 {
+        let mut level = self.gain;
+        if self.fade_in > 0 && song < self.fade_in_start + self.fade_in {
+            level *= (song.saturating_sub(self.fade_in_start) as f64 / self.fade_in as f64) as f32;
+        }
+        if self.fade_out > 0 && song + self.fade_out > self.fade_out_end {
+            level *= (self.fade_out_end.saturating_sub(song) as f64 / self.fade_out as f64) as f32;
+        }
+        level
+    }
+
+    /// Song frames `[from, to)` over which neither fade moves the level (it is the gain).
+    fn level_span(&self) -> (u64, u64) {
+        let from = if self.fade_in > 0 { self.fade_in_start + self.fade_in } else { 0 };
+        let to = if self.fade_out > 0 { (self.fade_out_end + 1).saturating_sub(self.fade_out) } else { u64::MAX };
+        (from, to)
     }
 
     /// The clip's sound at song frame `song` on channel `ch` (0 outside the clip or the sample),
@@ -93,7 +138,7 @@ impl AudioClip {
         let left = self.start + self.length - song;
         let fade = into.min(left).min(fade_in).min(EDGE_FADE) as f32 / EDGE_FADE as f32;
         let position = offset + into as f64 * (self.buffer_rate / self.sample_rate);
-        hermite(&self.buffer.channels[ch], position) * fade
+        hermite(&self.buffer.channels[ch], position) * fade * self.envelope(song)
     }
 
     /// The clip's sound at song frame `song` (context frame `frame`) through the loop: over the
@@ -170,15 +215,17 @@ impl AudioClip {
 impl AudioClip {
     /// Frames `frames` of a [`Quantum::Steady`] quantum from song frame `first`, on channel
     /// `ch`. Where the sample plays at the engine's rate from a whole frame, unfaded frames are
-    /// the sample's own: those are copied, with the bits `sample_at` gives (a read at a whole
-    /// position times a fade of 1), and only the edges go frame by frame.
+    /// the sample's own times the clip's gain: those are copied so, with the bits `sample_at`
+    /// gives (a read at a whole position times a fade of 1 times the gain), and only the edges
+    /// and the clip's fades go frame by frame.
     fn steady(&self, ch: usize, first: u64, frames: core::ops::Range<usize>, out: &mut [f32; QUANTUM]) {
         let whole = self.buffer_rate == self.sample_rate && self.offset >= 0.0 && self.offset.fract() == 0.0;
         let end = self.start + self.length;
-        // Unfaded: EDGE_FADE or more frames from either end of the clip.
+        let (level_from, level_to) = self.level_span();
+        // Unfaded: EDGE_FADE or more frames from either end of the clip, and clear of its fades.
         let unfaded = if whole && self.length >= 2 * EDGE_FADE {
-            let lo = (self.start + EDGE_FADE).saturating_sub(first).min(QUANTUM as u64) as usize;
-            let hi = (end - EDGE_FADE + 1).saturating_sub(first).min(QUANTUM as u64) as usize;
+            let lo = (self.start + EDGE_FADE).max(level_from).saturating_sub(first).min(QUANTUM as u64) as usize;
+            let hi = (end - EDGE_FADE + 1).min(level_to).saturating_sub(first).min(QUANTUM as u64) as usize;
             let lo = lo.max(frames.start);
             lo..hi.min(frames.end).max(lo)
         } else {
@@ -192,7 +239,14 @@ impl AudioClip {
         let from = self.offset as u64 + (first + unfaded.start as u64 - self.start);
         if let Some(rest) = usize::try_from(from).ok().and_then(|from| data.get(from..)) {
             let copied = rest.len().min(unfaded.len());
-            out[unfaded.start..unfaded.start + copied].copy_from_slice(&rest[..copied]);
+            let into = &mut out[unfaded.start..unfaded.start + copied];
+            if self.gain == 1.0 {
+                into.copy_from_slice(&rest[..copied]);
+            } else {
+                for (o, v) in into.iter_mut().zip(&rest[..copied]) {
+                    *o = v * self.gain;
+                }
+            }
         }
         for i in unfaded.end..frames.end {
             out[i] = self.sample_at(ch, first + i as u64, EDGE_FADE, self.offset);
@@ -336,6 +390,11 @@ impl Processor for AudioClip {
             (TRANSPORT, &mut SettingValue::Transport { at, playing, position, loop_start, loop_end }) => {
                 self.pending = Some(Transport { at, playing, position, loop_start, loop_end });
             }
+            (GAIN, &mut SettingValue::Number(v)) => self.gain = v as f32,
+            (FADE_IN_START, &mut SettingValue::Number(v)) => self.fade_in_start = v as u64,
+            (FADE_IN, &mut SettingValue::Number(v)) => self.fade_in = v as u64,
+            (FADE_OUT_END, &mut SettingValue::Number(v)) => self.fade_out_end = v as u64,
+            (FADE_OUT, &mut SettingValue::Number(v)) => self.fade_out = v as u64,
             _ => return Err(RenderError::new(ErrorCode::BadSetting, "an audio clip does not take that setting")),
         }
         Ok(())
@@ -404,6 +463,56 @@ mod tests {
                     "clip at {start} for {length} from {offset} at {rate} Hz: frame {frame}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_clips_gain_and_fades_shape_it_by_the_formula_and_steady_quanta_keep_the_bits() {
+        // A clip at song frame 300 for 1500 frames: −6 dB, fading in over its first 200 frames
+        // and out over its last 333; the sample at the engine's rate from a whole frame, so the
+        // quanta between the fades are copied (times the gain) rather than read frame by frame.
+        let data: Vec<f32> = (0..3000).map(|i| ((i * 37 % 101) as f32 - 50.0) / 64.0).collect();
+        let (start, length, offset) = (300u64, 1500u64, 40.0);
+        let gain = 10f32.powf(-6.0 / 20.0);
+        let mut g = OfflineRenderer::new(SR);
+        let c = clip(&mut g, data.clone(), SR, start, length, offset);
+        for (name, value) in [
+            ("gain", f64::from(gain)),
+            ("fadeInStart", start as f64),
+            ("fadeIn", 200.0),
+            ("fadeOutEnd", (start + length) as f64),
+            ("fadeOut", 333.0),
+        ] {
+            g.configure(c, name, SettingValue::Number(value)).unwrap();
+        }
+        play(&mut g, c, 0, 0, 0, 0);
+        let out = g.render_frames(2304).remove(0);
+        for (frame, &heard) in out.iter().enumerate() {
+            let song = frame as u64;
+            let wanted = if (start..start + length).contains(&song) {
+                let into = (song - start) as f64;
+                let rise = (into / 200.0).min(1.0);
+                let fall = (((start + length) - song) as f64 / 333.0).min(1.0);
+                let edge = (into.min(((start + length) - song) as f64) / EDGE_FADE as f64).min(1.0);
+                f64::from(data[(offset + into) as usize]) * f64::from(gain) * rise * fall * edge
+            } else {
+                0.0
+            };
+            assert!((f64::from(heard) - wanted).abs() < 1e-6, "frame {frame}: {heard} against {wanted}");
+        }
+        assert!(
+            (f64::from(out[1000]) - f64::from(data[740]) * f64::from(gain)).abs() < 1e-7,
+            "between the fades: the gain"
+        );
+        // Frame by frame, the same bits as the steady quanta's copies.
+        let mut reference = super::AudioClip::new(&crate::graph::EngineConfig::new(SR));
+        reference.buffer = std::sync::Arc::new(crate::graph::SampleData { sample_rate: SR, channels: vec![data] });
+        (reference.start, reference.length, reference.offset, reference.gain) = (start, length, offset, gain);
+        (reference.fade_in_start, reference.fade_in, reference.fade_out_end, reference.fade_out) =
+            (start, 200, start + length, 333);
+        for (frame, &heard) in out.iter().enumerate() {
+            let expected = reference.sample_at(0, frame as u64, EDGE_FADE, offset);
+            assert_eq!(heard.to_bits(), expected.to_bits(), "frame {frame}");
         }
     }
 

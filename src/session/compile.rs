@@ -458,7 +458,21 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                 let input = format!("{prefix}.in");
                 plan.nodes.insert(input.clone(), node("gain"));
                 for clip in &track.clips {
-                    let ClipContent::Audio { asset, offset, .. } = &clip.content else { continue };
+                    let ClipContent::Audio { asset, offset, gain_db, .. } = &clip.content else { continue };
+                    // The clip's gain and fades, as song frames every repeat shares.
+                    let (rise, fall) = clip.fades();
+                    let (clip_start, clip_end) = (frame(clip.start), frame(clip.start + clip.length));
+                    let mut shape = Vec::new();
+                    if *gain_db != 0.0 {
+                        shape.push(("gain", 10f64.powf(f64::from(*gain_db) / 20.0)));
+                    }
+                    if rise > 0 {
+                        shape.extend([("fadeInStart", clip_start), ("fadeIn", frame(clip.start + rise) - clip_start)]);
+                    }
+                    if fall > 0 {
+                        let fall_start = frame(clip.start + clip.length - fall);
+                        shape.extend([("fadeOutEnd", clip_end), ("fadeOut", clip_end - fall_start)]);
+                    }
                     // A node per repeat of a looped clip, each from where its repeat starts in
                     // the sample (the sample keeps its speed: a repeat is as many of its frames
                     // as the repeat's ticks last).
@@ -478,6 +492,9 @@ pub fn compile_live(project: &Project, sample_rate: f32, metronome_on: bool) -> 
                         c.settings.insert("length".into(), SettingValue::Number(end - start));
                         c.settings.insert("offset".into(), SettingValue::Number(*offset as f64 + into));
                         c.samples.insert("buffer".into(), asset.clone());
+                        for &(setting, value) in &shape {
+                            c.settings.insert(setting.into(), SettingValue::Number(value));
+                        }
                         plan.nodes.insert(name.clone(), c);
                         plan.edges.insert((name, input.clone()));
                     }

@@ -48,6 +48,14 @@ pub enum Edit {
         start: u64,
         length: u64,
     },
+    /// Sets an audio clip's level (dB) and its fades in and out (ticks).
+    SetClipFades {
+        track: Id,
+        clip: Id,
+        gain_db: f32,
+        fade_in: u64,
+        fade_out: u64,
+    },
     /// Makes a clip's content repeat over its length, or (`None`) play once.
     SetClipLoop {
         track: Id,
@@ -184,6 +192,7 @@ impl Edit {
             (SetStrip { track: a, .. }, SetStrip { track: b, .. }) => a == b,
             (SetSend { track: a, bus: x, .. }, SetSend { track: b, bus: y, .. }) => a == b && x == y,
             (SetLane { track: a, target: x, .. }, SetLane { track: b, target: y, .. }) => a == b && x == y,
+            (SetClipFades { track: a, clip: x, .. }, SetClipFades { track: b, clip: y, .. }) => a == b && x == y,
             (SetPadLevel { track: a, device: x, key: m, .. }, SetPadLevel { track: b, device: y, key: n, .. }) => {
                 a == b && x == y && m == n
             }
@@ -202,6 +211,8 @@ pub const TEMPO_RANGE: core::ops::RangeInclusive<f64> = 20.0..=999.0;
 pub const MAX_NAME_CHARS: usize = 100;
 /// The loudest a fader goes.
 pub const MAX_GAIN_DB: f32 = 24.0;
+/// The levels an audio clip's own gain goes between, in dB.
+pub const CLIP_GAIN_DB: core::ops::RangeInclusive<f32> = -60.0..=24.0;
 /// The quietest a volume lane goes (it is silence to the ear).
 pub const MIN_LANE_DB: f32 = -96.0;
 /// Tempo changes a project takes.
@@ -304,7 +315,18 @@ pub(crate) fn check_clip(clip: &Clip) -> Result<(), SessionError> {
                 )));
             }
         }
-        ClipContent::Audio { offset, takes, .. } => {
+        ClipContent::Audio { offset, takes, gain_db, fade_in, fade_out, .. } => {
+            if !(CLIP_GAIN_DB.contains(gain_db)) {
+                return Err(refuse(format!(
+                    "clip {}: a gain of {gain_db} dB; a clip's gain goes from {} to {} dB",
+                    clip.id,
+                    CLIP_GAIN_DB.start(),
+                    CLIP_GAIN_DB.end()
+                )));
+            }
+            if fade_in.checked_add(*fade_out).is_none() {
+                return Err(refuse(format!("clip {}: fades past the end of time", clip.id)));
+            }
             if !takes.is_empty() && !takes.contains(offset) {
                 return Err(refuse(format!(
                     "clip {}: its offset ({offset} frames) is none of its takes' starts",
@@ -750,6 +772,24 @@ impl Project {
                 *c = moved;
                 track_mut(self, track)?.clips.sort_by_key(|c| (c.start, c.id));
                 inverse
+            }
+            Edit::SetClipFades { track, clip, gain_db, fade_in, fade_out } => {
+                let c = clip_mut(self, track, clip)?;
+                if fade_in.checked_add(fade_out).is_none_or(|both| both > c.length) {
+                    return Err(refuse(format!(
+                        "clip {clip}: fades of {fade_in} and {fade_out} ticks do not fit in its {} ticks",
+                        c.length
+                    )));
+                }
+                let mut changed = c.clone();
+                let ClipContent::Audio { gain_db: g, fade_in: i, fade_out: o, .. } = &mut changed.content else {
+                    return Err(refuse(format!("clip {clip} is a MIDI clip: only an audio clip has a gain and fades")));
+                };
+                let old =
+                    (core::mem::replace(g, gain_db), core::mem::replace(i, fade_in), core::mem::replace(o, fade_out));
+                check_clip(&changed)?;
+                *c = changed;
+                Edit::SetClipFades { track, clip, gain_db: old.0, fade_in: old.1, fade_out: old.2 }
             }
             Edit::SetClipLoop { track, clip, looping } => {
                 let c = clip_mut(self, track, clip)?;

@@ -59,6 +59,7 @@ pub fn load(json: &str) -> Result<History, SessionError> {
 ///   same way.
 /// - 9 → 10: pads gained a level and a tuning (a version 9 pad is at 0 dB, untuned), and a pad
 ///   may now have no sample, the same way.
+/// - 10 → 11: audio clips gained a gain and fades (a version 10 clip has neither), the same way.
 fn migrate(file: &mut Value, from: u32) -> Result<(), SessionError> {
     if from == 0 {
         return Err(bad("project file version 0 does not exist"));

@@ -11,7 +11,7 @@ pub const PPQ: u64 = 960;
 
 /// The project JSON's version. A file says which version wrote it; older ones load through
 /// migrations, newer ones are refused with a message.
-pub const PROJECT_VERSION: u32 = 10;
+pub const PROJECT_VERSION: u32 = 11;
 
 /// Every id in a project (tracks, buses, clips, notes, devices) comes from one counter space
 /// and is unique across the project; none is 0.
@@ -344,6 +344,19 @@ impl Clip {
         out
     }
 
+    /// The fades an audio clip plays, in ticks: its own, shrunk in proportion where together
+    /// they are longer than the clip (a clip trimmed short keeps the fades it was given, and
+    /// plays them again when lengthened). None for a MIDI clip.
+    pub fn fades(&self) -> (u64, u64) {
+        let ClipContent::Audio { fade_in, fade_out, .. } = self.content else { return (0, 0) };
+        let total = u128::from(fade_in) + u128::from(fade_out);
+        if total <= u128::from(self.length) {
+            return (fade_in, fade_out);
+        }
+        let rise = (u128::from(fade_in) * u128::from(self.length) / total) as u64;
+        (rise, (self.length - rise).min(fade_out))
+    }
+
     /// The notes a MIDI clip plays, in order of its repeats: each note's start from the clip's
     /// start and its length in ticks, cut where the clip or its repeat ends. Notes the clip does
     /// not reach (past its end when trimmed, past its loop when looped) are left out.
@@ -384,6 +397,16 @@ pub enum ClipContent {
         /// were played; `offset` is one of them, the take that plays. Empty for other clips.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         takes: Vec<u64>,
+        /// The clip's own level, in dB (left out when 0).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        gain_db: f32,
+        /// Ticks over which the clip rises from silence at its start and falls to silence at its
+        /// end (straight lines in amplitude); where the clip is shorter than both, they shrink
+        /// in proportion (see [`Clip::fades`]). Left out when 0.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        fade_in: u64,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        fade_out: u64,
     },
 }
 
@@ -395,6 +418,11 @@ impl ClipContent {
     /// A MIDI clip's content: `notes`, no takes.
     pub fn midi(notes: Vec<Note>) -> Self {
         Self::Midi { notes, takes: Vec::new(), take: 0 }
+    }
+
+    /// An audio clip's content: `asset` from `offset` frames in, no takes, at 0 dB, no fades.
+    pub fn audio(asset: &str, offset: u64) -> Self {
+        Self::Audio { asset: asset.to_string(), offset, takes: Vec::new(), gain_db: 0.0, fade_in: 0, fade_out: 0 }
     }
 
     /// The notes of a MIDI clip, those of its takes that do not play too.

@@ -462,6 +462,61 @@ test('an imported WAV becomes an audio track that plays where it was put, bounce
   await page.evaluate(() => window.quaver.undo());
   // The clip is back with its sample given (what plays it was bounced after the first reload).
   assert.deepEqual(await page.evaluate(() => [window.quaver.session.missingSamples(), window.quaver.project.tracks.some((t) => t.clips.some((c) => c.content.asset === 'hit.wav'))]), [[], true]);
+
+  // The clip's gain and fades, from the sliders over its waveform: −6 dB, a quarter beat in and
+  // half a beat out, each drag one undo step. The bounce is the first one times that shape.
+  const audio = await page.evaluate(() => {
+    const app = window.quaver;
+    const t = app.project.tracks.find((x) => x.clips.some((c) => c.content.asset === 'hit.wav'));
+    app.select({ track: t.id, clip: t.clips[0].id });
+    return { track: t.id, clip: t.clips[0].id };
+  });
+  await page.click('#tab-roll');
+  assert.equal(await page.locator('#clip-tools').isVisible(), true, 'the clip tools show over an audio clip');
+  assert.equal(await page.locator('#roll-tools').isVisible(), false);
+  const undoDepth = () => page.evaluate(() => JSON.parse(window.quaver.session.save()).undo.length);
+  const steps = await undoDepth();
+  const slide = (id, values) => page.locator(id).evaluate((input, vs) => {
+    for (const v of vs) {
+      input.value = String(v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, values);
+  await slide('#clip-gain', [-2, -4, -6]);
+  await slide('#clip-fade-in', [100, 240]);
+  await slide('#clip-fade-out', [300, 480]);
+  // Past what is left of the clip, a fade stops where the other starts.
+  await slide('#clip-fade-in', [900]);
+  const content = () => page.evaluate((a) => window.quaver.project.tracks.find((t) => t.id === a.track).clips.find((c) => c.id === a.clip).content, audio);
+  assert.deepEqual((({ gain_db, fade_in, fade_out }) => ({ gain_db, fade_in, fade_out }))(await content()), { gain_db: -6, fade_in: 480, fade_out: 480 });
+  assert.equal(await undoDepth(), steps + 4, 'four drags, four undo steps');
+  await page.evaluate(() => window.quaver.undo());
+  assert.equal((await content()).fade_in, 240);
+  assert.equal(await page.locator('#clip-fade-in-out').textContent(), '125 ms');
+  await page.screenshot({ path: path.join(shots, 'studio-clip-fades.png') });
+  const shaped = readWav((await bounceVia('float32', rate)).bytes);
+  // At 120 BPM a tick is 44100 / 1920 frames: 240 ticks rise over 5512.5 frames, 480 fall over
+  // 11 025 (the engine's fades start and end on whole frames: within a frame of these).
+  const clipFrames = tone.left.length;
+  let off = 0;
+  for (let i = 32; i < clipFrames - 32; i += 1) {
+    const shape = 10 ** (-6 / 20) * Math.min(1, i / 5512.5) * Math.min(1, (clipFrames - i) / 11025);
+    for (const ch of [0, 1]) off = Math.max(off, Math.abs(shaped.channels[ch][rate + i] - bounced.channels[ch][rate + i] * shape));
+  }
+  console.log(`studio: clip at -6 dB with fades, ${off.toExponential(2)} off the formula`);
+  assert.ok(off < 2e-4, `the bounce is the clip times its gain and fades (${off} off)`);
+  // Split at its middle (an eighth note's grid): the first half keeps the fade in, the second
+  // the fade out.
+  await page.selectOption('#snap', '1/8');
+  await page.evaluate(() => { window.quaver.position = 1920 + 480; });
+  await page.keyboard.press('Control+e');
+  await page.selectOption('#snap', 'beat');
+  const halves = await page.evaluate((a) => window.quaver.project.tracks.find((t) => t.id === a.track).clips.map((c) => [c.start, c.length, c.content.gain_db, c.content.fade_in ?? 0, c.content.fade_out ?? 0]), audio);
+  assert.deepEqual(halves, [[1920, 480, -6, 240, 0], [2400, 480, -6, 0, 480]]);
+  // Back to the plain clip, as the later tests expect it.
+  await page.evaluate((n) => { for (let i = 0; i < n; i += 1) window.quaver.undo(); }, (await undoDepth()) - steps);
+  assert.deepEqual((({ gain_db, fade_in, fade_out }) => ({ gain_db, fade_in, fade_out }))(await content()), { gain_db: undefined, fade_in: undefined, fade_out: undefined });
   assert.deepEqual(session.pageErrors, []);
 });
 

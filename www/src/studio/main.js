@@ -20,7 +20,7 @@ import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosav
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 import { el } from './dom.js';
-import { contentLength } from './notes.js';
+import { clipFades, contentLength } from './notes.js';
 import { allNotes, compEdits, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -382,6 +382,19 @@ app.duplicateClip = () => {
   if (app.edit({ edit: 'addClip', track: s.track.id, clip: copy })) app.select({ track: s.track.id, clip: copy.id });
 };
 
+/**
+ * An audio clip cut `at` ticks in: the first half keeps its fade in, the second (`second`, a
+ * copy) its fade out, and both its gain. The edits that give the first half its fades.
+ */
+function halvesFades(track, clip, second, at) {
+  if (clip.content.type !== 'audio') return [];
+  const [rise, fall] = clipFades(clip);
+  second.content.fade_in = 0;
+  second.content.fade_out = Math.min(fall, second.length);
+  if (rise + fall === 0) return [];
+  return [{ edit: 'setClipFades', track: track.id, clip: clip.id, gain_db: clip.content.gain_db ?? 0, fade_in: Math.min(rise, at), fade_out: 0 }];
+}
+
 /** Splits the selected clip at the playhead (snapped to the grid): one undo step. */
 app.splitClip = () => {
   const s = selectedClip();
@@ -397,7 +410,7 @@ app.splitClip = () => {
     // its repeat, so together they play what the clip did.
     const { length: period, phase = 0 } = clip.looping;
     const second = { ...copyOf(clip, cut), length: clip.length - at, looping: { length: period, phase: (phase + at) % period } };
-    const edits = [{ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }, { edit: 'addClip', track: track.id, clip: second }];
+    const edits = [...halvesFades(track, clip, second, at), { edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }, { edit: 'addClip', track: track.id, clip: second }];
     app.edit({ edit: 'batch', edits });
     return;
   }
@@ -413,7 +426,7 @@ app.splitClip = () => {
   }
   const second = copyOf(clip, cut);
   second.length = clip.length - at;
-  const edits = [{ edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }];
+  const edits = [...halvesFades(track, clip, second, at), { edit: 'setClipSpan', track: track.id, clip: clip.id, start: clip.start, length: at }];
   // The offset counts the sample's frames, not ticks: the second half starts as far into the
   // sample as the cut is into the clip, at the sample's own rate (every take alike).
   const sample = app.samples.get(clip.content.asset);
@@ -948,10 +961,59 @@ app.refresh = () => {
   draw();
 };
 
+/** How long `ticks` from `start` last, in milliseconds, as the fade sliders say. */
+const fadeText = (start, ticks) => `${Math.round((app.tempo.secondsAt(start + ticks) - app.tempo.secondsAt(start)) * 1000)} ms`;
+
+/** The gain and fade sliders, set to the selected audio clip (or hidden without one). */
+function showClipTools(selected) {
+  $('clip-tools').hidden = selected === null;
+  if (!selected) return;
+  const { clip } = selected;
+  const [rise, fall] = clipFades(clip);
+  const gain = clip.content.gain_db ?? 0;
+  $('clip-gain').value = String(gain);
+  $('clip-gain-out').textContent = `${gain > 0 ? '+' : ''}${gain.toFixed(1)} dB`;
+  for (const [id, ticks, end] of [['clip-fade-in', rise, clip.start], ['clip-fade-out', fall, clip.start + clip.length - fall]]) {
+    $(id).max = String(clip.length);
+    $(id).value = String(ticks);
+    $(`${id}-out`).textContent = fadeText(end, ticks);
+  }
+}
+
+/**
+ * The clip sliders edit the selected audio clip: a drag is one undo step, and a fade stops
+ * where the other one starts (the two fit in the clip).
+ */
+function wireClipTools() {
+  const slider = (id, change) => {
+    const input = $(id);
+    let dragging = false;
+    const set = (value, continuing, quiet = true) => {
+      const selected = selectedClip();
+      if (selected?.clip.content.type !== 'audio') return;
+      const { track, clip } = selected;
+      const [rise, fall] = clipFades(clip);
+      const now = { gain_db: clip.content.gain_db ?? 0, fade_in: rise, fade_out: fall, ...change(value, clip, rise, fall) };
+      app.edit({ edit: 'setClipFades', track: track.id, clip: clip.id, ...now }, { continuing, quiet });
+      showClipTools(selectedClip());
+    };
+    input.addEventListener('input', () => {
+      set(Number(input.value), dragging);
+      dragging = true;
+    });
+    input.addEventListener('change', () => { dragging = false; app.refresh(); });
+    input.addEventListener('dblclick', () => set(0, false, false));
+  };
+  slider('clip-gain', (db) => ({ gain_db: db }));
+  slider('clip-fade-in', (ticks, clip, rise, fall) => ({ fade_in: Math.min(Math.round(ticks), clip.length - fall) }));
+  slider('clip-fade-out', (ticks, clip, rise) => ({ fade_out: Math.min(Math.round(ticks), clip.length - rise) }));
+}
+
 /** The lower pane's bar: the piano roll's tools only over a MIDI clip (or none), the take chooser over a take folder. */
 function updateTabTools() {
   const selected = selectedClip();
   $('roll-tools').hidden = app.tab !== 'roll' || selected?.clip.content.type === 'audio';
+  showClipTools(app.tab === 'roll' && selected?.clip.content.type === 'audio' ? selected : null);
   const { index, count } = selected ? takeOf(selected.clip.content) : { index: -1, count: 0 };
   const chooser = $('take');
   $('take-tools').hidden = count === 0;
@@ -1848,6 +1910,7 @@ async function boot() {
   app.timeline = new Timeline($('timeline'), app);
   app.roll = new PianoRoll($('roll'), app);
   app.mixer = new Mixer($('mixer'), app);
+  wireClipTools();
   app.devicePanel = new DevicePanel($('device-panel'), app);
   app.analysis = new AnalysisView($('analysis'), app);
   app.library = new Library($('library'), app);

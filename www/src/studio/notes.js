@@ -12,6 +12,26 @@ export function keyName(key) {
 /** Ticks of content a clip plays before it repeats: its loop's, or (playing once) its length. */
 export const contentLength = (clip) => clip.looping?.length ?? clip.length;
 
+/**
+ * The fades an audio clip plays, in ticks, `[in, out]`: as the engine's `Clip::fades` has them,
+ * shrunk in proportion where together they are longer than the clip.
+ */
+export function clipFades(clip) {
+  const { fade_in: rise = 0, fade_out: fall = 0 } = clip.content;
+  if (rise + fall <= clip.length) return [rise, fall];
+  const shrunk = Math.floor((rise * clip.length) / (rise + fall));
+  return [shrunk, Math.min(fall, clip.length - shrunk)];
+}
+
+/** An audio clip's level from its gain and fades `into` ticks from its start (linear, 0 to its gain). */
+export function clipLevel(clip, into) {
+  const [rise, fall] = clipFades(clip);
+  let level = 10 ** ((clip.content.gain_db ?? 0) / 20);
+  if (rise > 0 && into < rise) level *= Math.max(0, into / rise);
+  if (fall > 0 && into > clip.length - fall) level *= Math.max(0, (clip.length - into) / fall);
+  return level;
+}
+
 /** The notes a MIDI clip plays: those it reaches (a trimmed clip keeps the rest, silent; a looped one, those past its loop). */
 export function heardNotes(clip) {
   return clip.content.notes.filter((n) => n.start < contentLength(clip));

@@ -4,7 +4,7 @@
 // Delete removes the selected notes. Each gesture is one edit, so one undo step.
 import { fitCanvas } from './timeline.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
-import { contentLength, contentSeconds, contentTick, keyName } from './notes.js';
+import { clipLevel, contentLength, contentSeconds, contentTick, keyName } from './notes.js';
 import { takeOf } from './takes.js';
 
 export const KEYS_WIDTH = 44;
@@ -65,7 +65,7 @@ export class PianoRoll {
     const take = takeOf(clip.content);
     g.fillText(take.count
       ? `Recorded over the loop, one take per pass: take ${take.index + 1} of ${take.count} plays (Take in the bar above, or Alt+↑/↓, chooses another). To comp: T on the track, then drag across a take's lane.`
-      : 'An audio clip: drag it or its edge on the timeline to move and trim it, or its top-right corner (↻) to loop it; Ctrl+E splits it at the playhead. The piano roll edits MIDI clips.', 24, 40);
+      : 'An audio clip: drag it or its edge on the timeline to move and trim it, or its top-right corner (↻) to loop it; Ctrl+E splits it at the playhead. Its gain and fades are in the bar above.', 24, 40);
     const top = 52;
     const left = 24;
     const w = Math.max(1, width - 2 * left);
@@ -105,6 +105,26 @@ export class PianoRoll {
         g.fillRect(left + px, middle - high * (rowHeight / 2 - 3), 1, Math.max(1, (high - low) * (rowHeight / 2 - 3)));
       }
     });
+    // The clip's gain and fades over the waveform, mirrored (a looped clip shows one repeat,
+    // which its fades do not follow).
+    if (!clip.looping && (clip.content.gain_db || clip.content.fade_in || clip.content.fade_out)) {
+      const startSeconds = tempo.secondsAt(clip.start);
+      g.strokeStyle = '#f0b429';
+      this.envelope.forEach((_, ch) => {
+        const middle = top + ch * rowHeight + rowHeight / 2;
+        const half = rowHeight / 2 - 3;
+        for (const side of [-1, 1]) {
+          g.beginPath();
+          for (let px = 0; px <= w; px += 2) {
+            const into = tempo.tickAt(startSeconds + (px / w) * seconds) - clip.start;
+            const y = middle + side * Math.min(1, clipLevel(clip, into)) * half;
+            if (px === 0) g.moveTo(left + px, y);
+            else g.lineTo(left + px, y);
+          }
+          g.stroke();
+        }
+      });
+    }
     const tick = this.app.playheadTick();
     const into = tick >= clip.start && tick < clip.start + clip.length ? contentSeconds(clip, tick, tempo) : -1;
     if (into >= 0 && into <= seconds) {

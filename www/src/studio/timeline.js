@@ -3,7 +3,7 @@
 // release, so one gesture is one undo step.
 import { PEAK_FRAMES } from './audio.js';
 import { takeOf, withTake } from './takes.js';
-import { contentSeconds, heardNotes, repeats, soundingNotes } from './notes.js';
+import { clipFades, contentSeconds, heardNotes, repeats, soundingNotes } from './notes.js';
 import { TEMPO_RANGE, formatValue, fromUnit, laneOf, laneTarget, toUnit, valueAt } from './automation.js';
 import { barTicks, beatTicks, snap, snapDown } from './time.js';
 
@@ -481,7 +481,19 @@ export class Timeline {
     g.fillText(label, x + 4, y + 11);
     // The corner that loops the clip; a looped clip's repeats are marked where each starts again.
     if (w > 40) g.fillText('↻', x + w - 11, y + 11);
-    if (clip.content.type === 'audio') this.drawWaveform(g, clip, x, y + CLIP_BAND, w, h - CLIP_BAND, colour);
+    if (clip.content.type === 'audio') {
+      this.drawWaveform(g, clip, x, y + CLIP_BAND, w, h - CLIP_BAND, colour);
+      // Its fades: a line up from the bottom at the start, down to it at the end.
+      const [rise, fall] = clipFades(clip);
+      g.strokeStyle = '#ffffffc0';
+      for (const [from, to] of [[[x, y + h], [x + rise * this.pxPerTick, y + CLIP_BAND]], [[x + w - fall * this.pxPerTick, y + CLIP_BAND], [x + w, y + h]]]) {
+        if (from[0] === to[0]) continue;
+        g.beginPath();
+        g.moveTo(...from);
+        g.lineTo(...to);
+        g.stroke();
+      }
+    }
     g.fillStyle = colour;
     this.drawNotes(g, clip.content.type === 'midi' ? soundingNotes(clip) : [], x, y, h);
     g.strokeStyle = '#ffffffa0';
