@@ -1287,3 +1287,67 @@ test('a bounce can be cancelled while it renders, and the next one runs', async 
   assert.deepEqual(outcome.afterEarly, { bouncing: null, status: 'Cancelled', startEnabled: true });
   assert.deepEqual(session.pageErrors, []);
 });
+
+test('Ctrl+C, Ctrl+X and Ctrl+V copy, cut and paste notes at the playhead in the piano roll, and clips on the timeline, one undo step each', async () => {
+  // A synth track of its own, with a one-bar clip of three notes.
+  const ids = await page.evaluate((ppq) => {
+    const app = window.quaver;
+    app.addTrack('synth');
+    const track = app.project.tracks.at(-1);
+    const [clip, a, b, c] = [app.session.freshId(), app.session.freshId() + 1, app.session.freshId() + 2, app.session.freshId() + 3];
+    const notes = [{ id: a, start: 0, length: ppq / 2, key: 60, velocity: 90 }, { id: b, start: ppq / 2, length: ppq / 2, key: 64, velocity: 80 }, { id: c, start: 2 * ppq, length: ppq, key: 67, velocity: 70 }];
+    app.edit({ edit: 'addClip', track: track.id, clip: { id: clip, start: 0, length: 4 * ppq, content: { type: 'midi', notes }, looping: null } });
+    app.select({ track: track.id, clip });
+    return { track: track.id, clip };
+  }, PPQ);
+  await page.click('#tab-roll');
+  await page.evaluate(() => document.activeElement?.blur());
+  const notesOf = () => page.evaluate((x) => window.quaver.project.tracks.find((t) => t.id === x.track).clips.find((c) => c.id === x.clip).content.notes.map((n) => [n.start, n.length, n.key, n.velocity, n.id]), ids);
+  const undoDepth = () => page.evaluate(() => JSON.parse(window.quaver.session.save()).undo.length);
+  const original = await notesOf();
+  // The first two notes (Ctrl+A, then the third taken out of the selection) copied and pasted
+  // on beat 4: the same notes a bar's three beats on, with ids of their own, selected.
+  await page.keyboard.press('Control+a');
+  assert.equal(await page.evaluate(() => window.quaver.roll.selected.size), 3);
+  await page.evaluate((id) => window.quaver.roll.selected.delete(id), original[2][4]);
+  await page.keyboard.press('Control+c');
+  await page.evaluate((t) => window.quaver.seek(t), 3 * PPQ);
+  const steps = await undoDepth();
+  await page.keyboard.press('Control+v');
+  const pasted = await notesOf();
+  assert.equal(await undoDepth(), steps + 1, 'one paste, one undo step');
+  const added = pasted.filter((n) => !original.some((o) => o[4] === n[4]));
+  assert.deepEqual(added.map((n) => n.slice(0, 4)), [[3 * PPQ, PPQ / 2, 60, 90], [3.5 * PPQ, PPQ / 2, 64, 80]]);
+  assert.deepEqual(await page.evaluate(() => [...window.quaver.roll.selected].sort()), added.map((n) => n[4]).sort(), 'the pasted notes are selected');
+  await page.evaluate(() => window.quaver.undo());
+  assert.deepEqual(await notesOf(), original);
+  // Cut takes them out (one undo step); pasted on beat 2 they come back there.
+  await page.evaluate((keep) => { window.quaver.roll.selected = new Set(keep); }, [original[0][4], original[1][4]]);
+  await page.keyboard.press('Control+x');
+  assert.deepEqual((await notesOf()).map((n) => n.slice(0, 4)), [original[2].slice(0, 4)]);
+  await page.evaluate((t) => window.quaver.seek(t), PPQ);
+  await page.keyboard.press('Control+v');
+  assert.deepEqual((await notesOf()).map((n) => n.slice(0, 4)).sort((x, y) => x[0] - y[0]), [[PPQ, PPQ / 2, 60, 90], [2 * PPQ, PPQ, 67, 70], [1.5 * PPQ, PPQ / 2, 64, 80]].sort((x, y) => x[0] - y[0]));
+  // The playhead outside the clip: nothing is pasted, and the message says why.
+  await page.evaluate((t) => window.quaver.seek(t), 9 * PPQ);
+  const before = await notesOf();
+  await page.keyboard.press('Control+v');
+  assert.deepEqual(await notesOf(), before);
+  assert.match(await page.locator('#message').textContent(), /playhead inside the clip/);
+  // With no notes selected, Ctrl+C copies the clip, and Ctrl+V puts a copy at the playhead
+  // (bar 3) on the selected track: the same notes, ids of its own, one undo step.
+  await page.evaluate(() => window.quaver.roll.selected.clear());
+  await page.keyboard.press('Control+c');
+  await page.evaluate((t) => window.quaver.seek(t), 8 * PPQ);
+  await page.keyboard.press('Control+v');
+  const clips = await page.evaluate((x) => window.quaver.project.tracks.find((t) => t.id === x.track).clips.map((c) => ({ id: c.id, start: c.start, notes: c.content.notes.map((n) => [n.start, n.length, n.key, n.velocity, n.id]) })), ids);
+  assert.equal(clips.length, 2);
+  const [source, copy] = clips;
+  assert.equal(copy.start, 8 * PPQ);
+  assert.deepEqual(copy.notes.map((n) => n.slice(0, 4)), source.notes.map((n) => n.slice(0, 4)));
+  assert.ok(copy.notes.every((n) => !source.notes.some((o) => o[4] === n[4])), 'the copy\'s notes have ids of their own');
+  assert.equal(await page.evaluate(() => window.quaver.selection.clip), copy.id, 'the pasted clip is selected');
+  await page.evaluate(() => window.quaver.undo());
+  assert.equal(await page.evaluate((x) => window.quaver.project.tracks.find((t) => t.id === x.track).clips.length, ids), 1);
+  assert.deepEqual(session.pageErrors, []);
+});

@@ -439,6 +439,64 @@ app.splitClip = () => {
   app.edit({ edit: 'batch', edits });
 };
 
+/**
+ * Copy and paste: the selected notes when the piano roll shows them, else the selected clip.
+ * What is copied stays on the page (`app.clipboard`), not in the system's clipboard.
+ */
+app.copySelection = (cut = false) => {
+  const target = app.roll.target();
+  if (app.tab === 'roll' && target && app.roll.selected.size > 0) {
+    const notes = target.clip.content.notes.filter((n) => app.roll.selected.has(n.id));
+    const first = Math.min(...notes.map((n) => n.start));
+    app.clipboard = { notes: notes.map((n) => ({ ...n, start: n.start - first })) };
+    showMessage(`${notes.length} note${notes.length === 1 ? '' : 's'} ${cut ? 'cut' : 'copied'}: Ctrl+V pastes them at the playhead`, 'info');
+    if (cut) app.removeNotes(target.track, target.clip, notes.map((n) => n.id));
+    return;
+  }
+  const s = selectedClip();
+  if (!s) return showMessage('Select notes or a clip to copy', 'info');
+  app.clipboard = { clip: s.clip, kind: s.track.kind };
+  showMessage(`Clip ${cut ? 'cut' : 'copied'}: Ctrl+V pastes it at the playhead`, 'info');
+  if (cut && app.edit({ edit: 'removeClip', track: s.track.id, clip: s.clip.id })) app.select({ track: s.track.id, clip: null });
+};
+
+/**
+ * Pastes at the playhead (snapped to the grid) with ids of its own: notes into the clip the
+ * piano roll shows (selected after), a clip onto the selected track if it is of the clip's
+ * kind, else onto a track of that kind. One undo step.
+ */
+app.paste = () => {
+  const board = app.clipboard;
+  if (!board) return showMessage('Nothing copied yet: select notes or a clip and press Ctrl+C', 'info');
+  if (board.notes) {
+    const target = app.roll.target();
+    if (!target) return showMessage('Open a MIDI clip in the piano roll to paste notes into it', 'info');
+    const { track, clip } = target;
+    const into = snap(app.playheadTick(), app.grid(true) || 1) - clip.start;
+    if (into < 0 || into >= contentLength(clip)) return showMessage('Put the playhead inside the clip to paste the notes there', 'info');
+    const ids = freshIds(board.notes.length);
+    const notes = board.notes.map((n, i) => ({ ...n, id: ids[i], start: n.start + into }));
+    if (app.edit({ edit: 'batch', edits: notes.map((note) => ({ edit: 'addNote', track: track.id, clip: clip.id, note })) })) {
+      app.roll.selected = new Set(ids);
+      draw();
+    }
+    return;
+  }
+  const selected = app.project.tracks.find((t) => t.id === app.selection.track);
+  const track = selected?.kind === board.kind ? selected : app.project.tracks.find((t) => t.kind === board.kind);
+  if (!track) return showMessage(`No ${board.kind} track to paste the clip onto`, 'info');
+  const copy = copyOf(board.clip, snap(app.playheadTick(), app.grid()));
+  if (app.edit({ edit: 'addClip', track: track.id, clip: copy })) app.select({ track: track.id, clip: copy.id });
+};
+
+/** Selects every note of the clip the piano roll shows. */
+app.selectAllNotes = () => {
+  const target = app.roll.target();
+  if (!target) return;
+  app.roll.selected = new Set(target.clip.content.notes.map((n) => n.id));
+  draw();
+};
+
 app.deleteSelection = () => {
   const target = app.roll.target();
   if (app.tab === 'roll' && target && app.roll.selected.size > 0) {
@@ -1827,6 +1885,10 @@ const SHORTCUTS = [
   ['Editing', 'Ctrl+Y', 'Redo', { mod: true, key: 'y' }, () => app.redo()],
   ['Editing', 'Delete', 'Delete the selected notes or clip', { key: 'delete' }, () => app.deleteSelection()],
   ['Editing', 'Backspace', 'Delete the selected notes or clip', { key: 'backspace' }, () => app.deleteSelection()],
+  ['Editing', 'Ctrl+C', 'Copy the selected notes (in the piano roll) or clip', { mod: true, key: 'c' }, () => app.copySelection()],
+  ['Editing', 'Ctrl+X', 'Cut the selected notes or clip', { mod: true, key: 'x' }, () => app.copySelection(true)],
+  ['Editing', 'Ctrl+V', 'Paste at the playhead: notes into the piano roll\'s clip, a clip onto the selected track', { mod: true, key: 'v' }, () => app.paste()],
+  ['Editing', 'Ctrl+A', 'Select every note of the piano roll\'s clip', { mod: true, key: 'a' }, () => app.selectAllNotes()],
   ['Editing', 'Ctrl+D', 'Duplicate the selected clip after itself', { mod: true, key: 'd' }, () => app.duplicateClip()],
   ['Editing', 'Ctrl+E', 'Split the selected clip at the playhead', { mod: true, key: 'e' }, () => app.splitClip()],
   ['Editing', 'Q', 'Quantize the selected notes (or all) to the grid', { code: 'KeyQ' }, () => app.quantize()],
