@@ -293,14 +293,23 @@ fn an_audio_clips_gain_and_fades_shape_it_over_every_repeat_and_undo_takes_them_
         let expected = (1000 + i + 1) as f32 / 100_000.0;
         assert!((plain[0][24_000 + i] - expected).abs() <= 1e-7, "plain again, frame {i}");
     }
-    // Fades that do not fit, a gain out of range, a MIDI clip: refused, nothing changes.
-    for (clip, track, gain_db, fade_in, fade_out) in [
-        (31, 30, 0.0, PPQ, 1),
-        (31, 30, 30.0, 0, 0),
-        (31, 30, f32::NAN, 0, 0),
-        (31, 30, 0.0, u64::MAX, 1),
-        (2, 1, -3.0, 0, 0),
-    ] {
+    // Faded, trimmed shorter than its fades, faded again and lengthened: every step undoes,
+    // back to the start (the stored fades may be longer than the clip; they play shrunk).
+    let mut trimmed = h.clone();
+    trimmed.edit(Edit::SetClipFades { track: 30, clip: 31, gain_db: 0.0, fade_in: 400, fade_out: 400 }).unwrap();
+    trimmed.edit(Edit::SetClipSpan { track: 30, clip: 31, start: PPQ, length: 600 }).unwrap();
+    trimmed.edit(Edit::SetClipFades { track: 30, clip: 31, gain_db: -3.0, fade_in: 400, fade_out: 400 }).unwrap();
+    assert_eq!(trimmed.project.tracks[1].clips[0].fades(), (300, 300));
+    trimmed.edit(Edit::SetClipSpan { track: 30, clip: 31, start: PPQ, length: PPQ }).unwrap();
+    assert_eq!(trimmed.project.tracks[1].clips[0].fades(), (400, 400), "lengthened, the fades are whole again");
+    for _ in 0..4 {
+        assert!(trimmed.undo().unwrap());
+    }
+    assert_eq!(trimmed.project, h.project);
+    // A gain out of range, fades past the end of time, a MIDI clip: refused, nothing changes.
+    for (clip, track, gain_db, fade_in, fade_out) in
+        [(31, 30, 30.0, 0, 0), (31, 30, f32::NAN, 0, 0), (31, 30, 0.0, u64::MAX, 1), (2, 1, -3.0, 0, 0)]
+    {
         let err = h.edit(Edit::SetClipFades { track, clip, gain_db, fade_in, fade_out }).unwrap_err();
         assert!(!err.to_string().is_empty());
         assert_eq!(h.project, start.project, "{err}");

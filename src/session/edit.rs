@@ -774,13 +774,9 @@ impl Project {
                 inverse
             }
             Edit::SetClipFades { track, clip, gain_db, fade_in, fade_out } => {
+                // Fades longer than the clip are kept (a trimmed clip plays them shrunk, see
+                // `Clip::fades`), so this edit's inverse always applies.
                 let c = clip_mut(self, track, clip)?;
-                if fade_in.checked_add(fade_out).is_none_or(|both| both > c.length) {
-                    return Err(refuse(format!(
-                        "clip {clip}: fades of {fade_in} and {fade_out} ticks do not fit in its {} ticks",
-                        c.length
-                    )));
-                }
                 let mut changed = c.clone();
                 let ClipContent::Audio { gain_db: g, fade_in: i, fade_out: o, .. } = &mut changed.content else {
                     return Err(refuse(format!("clip {clip} is a MIDI clip: only an audio clip has a gain and fades")));

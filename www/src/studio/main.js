@@ -1050,8 +1050,11 @@ function wireClipTools() {
       const selected = selectedClip();
       if (selected?.clip.content.type !== 'audio') return;
       const { track, clip } = selected;
+      // What is not dragged keeps what is stored (a trimmed clip's fades stay whole, to come
+      // back when it is lengthened); the dragged fade stops where the other one plays from.
       const [rise, fall] = clipFades(clip);
-      const now = { gain_db: clip.content.gain_db ?? 0, fade_in: rise, fade_out: fall, ...change(value, clip, rise, fall) };
+      const { gain_db: gain = 0, fade_in: fadeIn = 0, fade_out: fadeOut = 0 } = clip.content;
+      const now = { gain_db: gain, fade_in: fadeIn, fade_out: fadeOut, ...change(value, clip, rise, fall) };
       app.edit({ edit: 'setClipFades', track: track.id, clip: clip.id, ...now }, { continuing, quiet });
       showClipTools(selectedClip());
     };
