@@ -26,6 +26,17 @@ fn four_beats() -> History {
     one_instrument("four beats", synth_with_short_release(), notes)
 }
 
+/// A renderer holding `project`'s graph, given `samples` first.
+fn synced(project: &Project, samples: &[(&str, Sample)]) -> (OfflineRenderer, GraphSync) {
+    let mut g = OfflineRenderer::new(SR);
+    let mut sync = GraphSync::default();
+    for (name, sample) in samples {
+        sync.add_sample(name, sample.clone());
+    }
+    sync.sync(g.controller_mut(), compile(project, SR)).unwrap();
+    (g, sync)
+}
+
 fn render(project: &Project, frames: usize) -> (Vec<Vec<f32>>, GraphSync, OfflineRenderer) {
     let mut g = OfflineRenderer::new(SR);
     let mut sync = GraphSync::default();
@@ -66,9 +77,7 @@ fn the_mixer_does_what_its_controls_say() {
 #[test]
 fn editing_a_playing_project_sends_only_what_changed() {
     let mut h = four_beats();
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[]);
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     g.render_frames(12_000);
     let synth = sync.id("t1.synth").unwrap();
@@ -160,9 +169,7 @@ fn a_looping_transport_repeats_the_loop_region() {
     let mut h = four_beats();
     // Loop the second beat only: from tick 960 to 1920, 24 000 frames at 120 BPM.
     h.edit(Edit::SetLoop { region: Some(quaver::session::LoopRegion { start: PPQ, end: 2 * PPQ }) }).unwrap();
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[]);
     sync.play(g.controller_mut(), &h.project, 0, u64::from(u32::try_from(PPQ).unwrap()), true).unwrap();
     let out = g.render_frames(3 * 24_000);
     assert_eq!(sound_starts(&out[0], 1000), [1, 24_001, 48_001], "the second beat's note, again and again");
@@ -202,9 +209,7 @@ fn hit() -> Sample {
 fn an_audio_clip_plays_its_sample_at_its_place_and_moves_while_playing() {
     let mut h = four_beats();
     with_an_audio_clip(&mut h, 1000);
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[]);
     // The sample arrives after the clip's node exists (the page loads samples from storage).
     sync.add_sample("hit.wav", hit());
     sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
@@ -242,10 +247,7 @@ fn an_audio_clips_gain_and_fades_shape_it_over_every_repeat_and_undo_takes_them_
     h.edit(Edit::SetClipFades { track: 30, clip: 31, gain_db: -6.0, fade_in: PPQ / 4, fade_out: PPQ / 2 }).unwrap();
     h.edit(Edit::SetClipSpan { track: 30, clip: 31, start: PPQ, length: 2 * PPQ }).unwrap();
     h.edit(Edit::SetClipLoop { track: 30, clip: 31, looping: Some(ClipLoop { length: PPQ / 3, phase: 0 }) }).unwrap();
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.add_sample("hit.wav", hit());
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[("hit.wav", hit())]);
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     let out = g.render_frames(4 * 24_000);
     let gain = 10f64.powf(-6.0 / 20.0);
@@ -270,10 +272,7 @@ fn an_audio_clips_gain_and_fades_shape_it_over_every_repeat_and_undo_takes_them_
     let mut short = h.clone();
     short.edit(Edit::SetClipSpan { track: 30, clip: 31, start: PPQ, length: PPQ / 3 }).unwrap();
     assert_eq!(short.project.tracks[1].clips[0].fades(), (PPQ / 9, PPQ / 3 - PPQ / 9));
-    let mut g2 = OfflineRenderer::new(SR);
-    let mut sync2 = GraphSync::default();
-    sync2.add_sample("hit.wav", hit());
-    sync2.sync(g2.controller_mut(), compile(&short.project, SR)).unwrap();
+    let (mut g2, mut sync2) = synced(&short.project, &[("hit.wav", hit())]);
     sync2.play(g2.controller_mut(), &short.project, 0, 0, false).unwrap();
     let trimmed = g2.render_frames(48_000);
     // 106 ticks rising (2650 frames) and 214 falling (5350), of 320 (8000 frames).
@@ -329,10 +328,7 @@ fn an_audio_clips_gain_and_fades_shape_it_over_every_repeat_and_undo_takes_them_
 fn a_clip_made_while_the_song_plays_joins_it_in_time_and_a_bounce_plays_samples() {
     let mut h = four_beats();
     h.edit(Edit::SetStrip { track: 1, strip: Strip { mute: true, ..Strip::default() } }).unwrap();
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.add_sample("hit.wav", hit());
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[("hit.wav", hit())]);
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     g.render_frames(12_032);
     with_an_audio_clip(&mut h, 0);
@@ -455,9 +451,7 @@ fn the_metronome_clicks_on_every_beat_counts_in_a_bar_and_stays_out_of_bounces()
         "clicks, then clicks and notes, on every beat"
     );
     // The song is the same as without the metronome, a bar later (the click is a separate sum).
-    let mut plain = OfflineRenderer::new(SR);
-    let mut plain_sync = GraphSync::default();
-    plain_sync.sync(plain.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut plain, mut plain_sync) = synced(&h.project, &[]);
     plain_sync.play(plain.controller_mut(), &h.project, 4 * beat as u64, 0, false).unwrap();
     let song = plain.render_frames(8 * beat);
     assert!(song[0][..4 * beat].iter().all(|v| *v == 0.0));
@@ -666,10 +660,7 @@ fn clips_of_one_sample_share_one_copy_in_the_engine_until_none_plays_it() {
         };
         h.edit(Edit::AddClip { track: 30, clip }).unwrap();
     }
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.add_sample("hit.wav", hit());
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[("hit.wav", hit())]);
     g.render_frames(128);
     assert_eq!(g.stored(), (1, 60_000), "eight clips, one stereo copy of 30 000 frames");
     assert_eq!(g.controller().memory(), 240_000, "counted once against the budget");
@@ -1065,10 +1056,7 @@ fn a_sampler_track_plays_its_sample_across_the_keys_and_a_bundle_carries_the_sam
     assert_eq!(s.project, synth_track.project);
 
     // Undone, the sample leaves the engine too: the same graph, synced again, plays nothing.
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.add_sample("hit.wav", hit.clone());
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[("hit.wav", hit.clone())]);
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     assert!(g.render_frames(1024)[0].iter().any(|v| *v != 0.0));
     assert!(h.undo().unwrap());
@@ -1086,10 +1074,7 @@ fn a_drum_pad_plays_its_own_sample_on_its_hits_and_undo_gives_back_the_synthesis
     let mut h = start.clone();
     h.edit(Edit::SetPadSample { track: 1, device: 50, key: 42, sample: Some("ramp.wav".into()) }).unwrap();
     assert_eq!(quaver::session::assets::referenced(&h.project).into_iter().collect::<Vec<_>>(), ["ramp.wav"]);
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.add_sample("ramp.wav", ramp.clone());
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[("ramp.wav", ramp.clone())]);
     sync.play(g.controller_mut(), &h.project, 0, 0, false).unwrap();
     let out = g.render_frames(4 * 24_000);
     // Kit gain 0.8, velocity 100, the mono kit through the centred panner (cos π/4 a side).
@@ -1147,9 +1132,7 @@ fn a_pads_level_and_tuning_reach_the_kit_live_and_undo_puts_the_engine_back() {
     let start = four_hats();
     let (plain, _, _) = render(&start.project, 24_000);
     let mut h = start.clone();
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[]);
     // −6 dB on the hats' pad is one change in the playing graph, and the hats are that much quieter.
     h.edit(Edit::SetPadLevel { track: 1, device: 50, key: 42, level_db: -6.0, tune: 0.0 }).unwrap();
     sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
@@ -1174,9 +1157,7 @@ fn a_pads_level_and_tuning_reach_the_kit_live_and_undo_puts_the_engine_back() {
     // A hat's noise is seeded by the frame it starts on: the plain kit starts on the same frame,
     // a whole number of quanta in (so the start is not in the past for either).
     sync.play(g.controller_mut(), &h.project, frame as u64, 0, false).unwrap();
-    let mut fresh = OfflineRenderer::new(SR);
-    let mut plain_sync = GraphSync::default();
-    plain_sync.sync(fresh.controller_mut(), compile(&start.project, SR)).unwrap();
+    let (mut fresh, mut plain_sync) = synced(&start.project, &[]);
     fresh.render_frames(frame);
     plain_sync.play(fresh.controller_mut(), &start.project, frame as u64, 0, false).unwrap();
     let (again, wanted) = (g.render_frames(24_000), fresh.render_frames(24_000));
@@ -1212,9 +1193,7 @@ fn an_undone_knob_and_choice_go_back_to_their_defaults_in_the_engine() {
     let start = four_beats();
     let (fresh, _, _) = render(&start.project, 96_000);
     let mut h = start.clone();
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[]);
     h.edit(Edit::SetParam { track: 1, device: 50, name: "cutoff".into(), value: Some(300.0) }).unwrap();
     h.edit(Edit::SetChoice { track: 1, device: 50, name: "waveform".into(), choice: Some("square".into()) }).unwrap();
     sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
@@ -1240,9 +1219,7 @@ fn moving_an_insert_rewires_the_chain_without_new_nodes_and_undo_puts_it_back() 
     let filter_first = h.clone();
     let (before, _, _) = render(&filter_first.project, 96_000);
 
-    let mut g = OfflineRenderer::new(SR);
-    let mut sync = GraphSync::default();
-    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    let (mut g, mut sync) = synced(&h.project, &[]);
     let nodes = (sync.id("t1.fx60"), sync.id("t1.fx61"));
     assert!(nodes.0.is_some() && nodes.1.is_some());
     h.edit(Edit::MoveInsert { track: 1, device: 61, index: 0 }).unwrap();
