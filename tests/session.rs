@@ -73,6 +73,7 @@ fn random_edit(p: &Project, r: &mut Random) -> Edit {
             }
             Edit::AddTrack { index: r.below(4) as usize, track }
         }
+        4 if r.below(2) == 0 => Edit::MoveTrack { track: track_id, index: r.below(5) as usize },
         4 => Edit::RemoveTrack { track: track_id },
         5 => Edit::SetStrip {
             track: track_id,
@@ -305,6 +306,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     let mut pads_changed = 0;
     let mut pad_levels_set = 0;
     let mut clip_fades_set = 0;
+    let mut tracks_reordered = 0;
     for seed in 1..=100u32 {
         let mut r = Random(seed.wrapping_mul(0x9e37_79b9) | 1);
         let start = Project::new("random");
@@ -343,6 +345,10 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
                         let order =
                             |p: &Project| p.track(track).unwrap().inserts.iter().map(|d| d.id).collect::<Vec<_>>();
                         inserts_reordered += usize::from(order(&h.project) != order(&before));
+                    }
+                    if let Edit::MoveTrack { .. } = edit {
+                        let order = |p: &Project| p.tracks.iter().map(|t| t.id).collect::<Vec<_>>();
+                        tracks_reordered += usize::from(order(&h.project) != order(&before));
                     }
                     if let Edit::SetClipFades { track, clip, .. } = edit {
                         let c = h.project.track(track).unwrap().clips.iter().find(|c| c.id == clip).unwrap();
@@ -393,6 +399,7 @@ fn undoing_every_edit_of_a_random_session_returns_the_exact_starting_project() {
     assert!(pads_changed > 5, "drum pads changed {pads_changed} times");
     assert!(pad_levels_set > 3, "pads with a level and no sample {pad_levels_set} times");
     assert!(clip_fades_set > 3, "audio clips given fades {clip_fades_set} times");
+    assert!(tracks_reordered > 3, "tracks reordered {tracks_reordered} times");
 }
 
 #[test]

@@ -1189,6 +1189,26 @@ fn a_pads_level_and_tuning_reach_the_kit_live_and_undo_puts_the_engine_back() {
 }
 
 #[test]
+fn moving_a_track_changes_its_place_and_nothing_the_engine_plays() {
+    let mut h = four_beats();
+    with_an_audio_clip(&mut h, 0);
+    let start = h.clone();
+    let (mut g, mut sync) = synced(&h.project, &[("hit.wav", hit())]);
+    h.edit(Edit::MoveTrack { track: 30, index: 0 }).unwrap();
+    assert_eq!(h.project.tracks.iter().map(|t| t.id).collect::<Vec<_>>(), [30, 1]);
+    sync.sync(g.controller_mut(), compile(&h.project, SR)).unwrap();
+    assert_eq!(sync.last_changes, 0, "the graph names its nodes by track, not by place");
+    // Past the end is last; a track that is not there is refused and changes nothing.
+    h.edit(Edit::MoveTrack { track: 30, index: 99 }).unwrap();
+    assert_eq!(h.project.tracks.iter().map(|t| t.id).collect::<Vec<_>>(), [1, 30]);
+    let before = h.project.clone();
+    assert!(h.edit(Edit::MoveTrack { track: 77, index: 0 }).unwrap_err().to_string().contains("77"));
+    assert_eq!(h.project, before);
+    assert!(h.undo().unwrap() && h.undo().unwrap());
+    assert_eq!(h.project, start.project);
+}
+
+#[test]
 fn an_undone_knob_and_choice_go_back_to_their_defaults_in_the_engine() {
     let start = four_beats();
     let (fresh, _, _) = render(&start.project, 96_000);

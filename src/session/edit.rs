@@ -26,6 +26,12 @@ pub enum Edit {
         index: usize,
         track: Track,
     },
+    /// Moves a track to place `index` among the tracks (counted after it is taken out; past
+    /// the end: last).
+    MoveTrack {
+        track: Id,
+        index: usize,
+    },
     RemoveTrack {
         track: Id,
     },
@@ -862,6 +868,12 @@ impl Project {
                 let index = inserts.iter().position(|d| d.id == device).ok_or_else(|| missing("device", device))?;
                 let restore = Edit::AddInsert { track, index, device: inserts.remove(index) };
                 with_lanes_back(restore, track, take_lanes_of(self, track, device)?)
+            }
+            Edit::MoveTrack { track, index } => {
+                let from = self.tracks.iter().position(|t| t.id == track).ok_or_else(|| missing("track", track))?;
+                let moved = self.tracks.remove(from);
+                self.tracks.insert(index.min(self.tracks.len()), moved);
+                Edit::MoveTrack { track, index: from }
             }
             Edit::MoveInsert { track, device, index } => {
                 let inserts = inserts_mut(self, track)?;

@@ -1194,7 +1194,7 @@ test('? lists the keyboard shortcuts from the table the keys run, and Escape or 
   const rows = await page.evaluate(() => [...document.querySelectorAll('#shortcuts-table tr')].map((r) => [...r.children].map((c) => c.textContent)));
   const keys = rows.filter((r) => r.length === 2).map((r) => r[0]);
   const groups = rows.filter((r) => r.length === 1).map((r) => r[0]);
-  assert.deepEqual(groups, ['Transport', 'Editing', 'View', 'Project', 'Playing', 'Mixer']);
+  assert.deepEqual(groups, ['Transport', 'Editing', 'View', 'Project', 'Playing', 'Tracks and mixer']);
   for (const key of ['Space', 'Ctrl+Z', 'Ctrl+Shift+Z', 'L', 'M', '?', 'Z / X']) assert.ok(keys.includes(key), `${key} is listed (${keys})`);
   assert.equal(new Set(keys).size, keys.length, 'each key once');
   await page.screenshot({ path: path.join(shots, 'studio-shortcuts.png') });
@@ -1351,5 +1351,33 @@ test('Ctrl+C, Ctrl+X and Ctrl+V copy, cut and paste notes at the playhead in the
   assert.equal(await page.evaluate(() => window.quaver.selection.clip), copy.id, 'the pasted clip is selected');
   await page.evaluate(() => window.quaver.undo());
   assert.equal(await page.evaluate((x) => window.quaver.project.tracks.find((t) => t.id === x.track).clips.length, ids), 1);
+  assert.deepEqual(session.pageErrors, []);
+});
+
+test('a track header dragged onto another takes its place, as Alt+↑/↓ in its name do, one undo step each, and the song sounds the same', async () => {
+  const order = () => page.evaluate(() => window.quaver.project.tracks.map((t) => t.id));
+  await page.evaluate(() => { while (window.quaver.project.tracks.length < 3) window.quaver.addTrack('drums'); });
+  const start = await order();
+  const last = start.at(-1);
+  const rate = 44100;
+  const before = readWav(new Uint8Array(await page.evaluate(async (sr) => Array.from((await window.quaver.bounce({ format: 'float32', sampleRate: sr, save: false, tail: 0 })).wav), rate)));
+  // Taken by its lower line (its name above is a text field).
+  await page.dragAndDrop(`.track-head[data-track="${last}"]`, `.track-head[data-track="${start[0]}"]`, { sourcePosition: { x: 100, y: 45 } });
+  assert.deepEqual(await order(), [last, ...start.slice(0, -1)], 'the last track is first');
+  assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('.strip.track h3')].map((h) => h.textContent)), await page.evaluate(() => window.quaver.project.tracks.map((t) => t.name)), 'the mixer follows');
+  // Alt+↓ in its name moves it back down one place, with the keyboard still in the name.
+  await page.locator(`.track-head[data-track="${last}"] input.name`).focus();
+  await page.keyboard.press('Alt+ArrowDown');
+  assert.deepEqual(await order(), [start[0], last, ...start.slice(1, -1)]);
+  assert.equal(await page.evaluate(() => document.activeElement.closest('.track-head')?.dataset.track), String(last));
+  const after = readWav(new Uint8Array(await page.evaluate(async (sr) => Array.from((await window.quaver.bounce({ format: 'float32', sampleRate: sr, save: false, tail: 0 })).wav), rate)));
+  let off = 0;
+  for (const ch of [0, 1]) for (let i = 0; i < before.frames; i += 1) off = Math.max(off, Math.abs(after.channels[ch][i] - before.channels[ch][i]));
+  console.log(`studio: the song with its tracks reordered, ${off.toExponential(2)} off the song before`);
+  assert.equal(after.frames, before.frames);
+  assert.ok(before.channels[0].some((v) => Math.abs(v) > 0.01), 'the song is heard');
+  assert.ok(off < 1e-6, `the same song (${off} off)`);
+  await page.evaluate(() => { window.quaver.undo(); window.quaver.undo(); });
+  assert.deepEqual(await order(), start);
   assert.deepEqual(session.pageErrors, []);
 });

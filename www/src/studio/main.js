@@ -1132,12 +1132,28 @@ function takeHead({ track, take, name }, colour) {
   return head;
 }
 
+/** What a track header carries when dragged. */
+const TRACK_DRAG = 'application/x-quaver-track';
+
+/** Moves a track to place `index` (one undo step), keeping the keyboard in its name. */
+function moveTrack(id, index) {
+  if (index < 0 || index >= app.project.tracks.length) return;
+  if (app.edit({ edit: 'moveTrack', track: id, index })) document.querySelector(`.track-head[data-track="${id}"] input.name`)?.focus();
+}
+
 function renderTrackList() {
   const items = app.project.tracks.map((track, i) => {
     const name = el('input', { className: 'name', value: track.name, title: 'Rename the track' });
     name.setAttribute('aria-label', 'Track name');
     name.addEventListener('change', () => {
       if (!app.edit({ edit: 'rename', id: track.id, name: name.value })) name.value = track.name;
+    });
+    // Alt+↑/↓ in the name moves the track (not also the studio's take stepping).
+    name.addEventListener('keydown', (e) => {
+      if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
+      e.preventDefault();
+      e.stopPropagation();
+      moveTrack(track.id, i + (e.key === 'ArrowUp' ? -1 : 1));
     });
     const toggle = (prop, label) => {
       const button = el('button', { type: 'button', textContent: label, className: prop, title: prop === 'mute' ? 'Mute' : 'Solo' });
@@ -1166,8 +1182,27 @@ function renderTrackList() {
       };
       switches.prepend(takes);
     }
-    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}` }, name, switches, info);
+    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}`, draggable: true, title: 'Drag onto another track (or Alt+↑/↓ in its name) to move it' }, name, switches, info);
     head.dataset.track = String(track.id);
+    head.addEventListener('dragstart', (e) => {
+      if (e.target !== head) return;
+      e.dataTransfer.setData(TRACK_DRAG, String(track.id));
+      e.dataTransfer.effectAllowed = 'move';
+    });
+    head.addEventListener('dragover', (e) => {
+      if (!e.dataTransfer.types.includes(TRACK_DRAG)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'move';
+      head.classList.add('drop-here');
+    });
+    head.addEventListener('dragleave', () => head.classList.remove('drop-here'));
+    head.addEventListener('drop', (e) => {
+      head.classList.remove('drop-here');
+      const moved = Number(e.dataTransfer.getData(TRACK_DRAG));
+      if (!moved || moved === track.id) return;
+      e.preventDefault();
+      moveTrack(moved, i);
+    });
     const colour = TRACK_COLOURS[i % TRACK_COLOURS.length];
     head.style.setProperty('--colour', colour);
     head.onclick = () => app.select({ track: track.id, clip: null });
@@ -1907,7 +1942,7 @@ const SHORTCUTS = [
 const OTHER_KEYS = [
   ['Playing', 'A W S E D F T G Y H U J K', 'Play notes (a piano\'s white and black keys from C; a drum kit\'s drums from its kick)'],
   ['Playing', 'Z / X', 'An octave down / up'],
-  ['Mixer', 'Alt+↑ / Alt+↓', 'On an insert\'s name: move it earlier / later in the chain'],
+  ['Tracks and mixer', 'Alt+↑ / Alt+↓', 'In a track\'s name: move the track up / down; on an insert\'s name: move it earlier / later in the chain'],
 ];
 
 function matches(event, { mod = false, alt = false, shift, key, code }) {
