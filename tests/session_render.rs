@@ -1204,7 +1204,10 @@ fn moving_a_track_changes_its_place_and_nothing_the_engine_plays() {
     let before = h.project.clone();
     assert!(h.edit(Edit::MoveTrack { track: 77, index: 0 }).unwrap_err().to_string().contains("77"));
     assert_eq!(h.project, before);
-    assert!(h.undo().unwrap() && h.undo().unwrap());
+    // Each undo puts back the order before its move.
+    assert!(h.undo().unwrap());
+    assert_eq!(h.project.tracks.iter().map(|t| t.id).collect::<Vec<_>>(), [30, 1]);
+    assert!(h.undo().unwrap());
     assert_eq!(h.project, start.project);
 }
 

@@ -20,7 +20,7 @@ import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosav
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
 import { el } from './dom.js';
-import { clipFades, contentLength } from './notes.js';
+import { clipFades, contentLength, contentTick } from './notes.js';
 import { allNotes, compEdits, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -447,6 +447,10 @@ app.copySelection = (cut = false) => {
   const target = app.roll.target();
   if (app.tab === 'roll' && target && app.roll.selected.size > 0) {
     const notes = target.clip.content.notes.filter((n) => app.roll.selected.has(n.id));
+    if (notes.length === 0) {
+      app.roll.selected.clear();
+      return app.copySelection(cut);
+    }
     const first = Math.min(...notes.map((n) => n.start));
     app.clipboard = { notes: notes.map((n) => ({ ...n, start: n.start - first })) };
     showMessage(`${notes.length} note${notes.length === 1 ? '' : 's'} ${cut ? 'cut' : 'copied'}: Ctrl+V pastes them at the playhead`, 'info');
@@ -469,11 +473,14 @@ app.paste = () => {
   const board = app.clipboard;
   if (!board) return showMessage('Nothing copied yet: select notes or a clip and press Ctrl+C', 'info');
   if (board.notes) {
+    if (board.notes.length === 0) return;
     const target = app.roll.target();
     if (!target) return showMessage('Open a MIDI clip in the piano roll to paste notes into it', 'info');
     const { track, clip } = target;
-    const into = snap(app.playheadTick(), app.grid(true) || 1) - clip.start;
-    if (into < 0 || into >= contentLength(clip)) return showMessage('Put the playhead inside the clip to paste the notes there', 'info');
+    const tick = snap(app.playheadTick(), app.grid(true) || 1);
+    if (tick < clip.start || tick >= clip.start + clip.length) return showMessage('Put the playhead inside the clip to paste the notes there', 'info');
+    // Where the playhead is in the clip's content: in a looped clip, in the repeat it is in.
+    const into = contentTick(clip, tick);
     const ids = freshIds(board.notes.length);
     const notes = board.notes.map((n, i) => ({ ...n, id: ids[i], start: n.start + into }));
     if (app.edit({ edit: 'batch', edits: notes.map((note) => ({ edit: 'addNote', track: track.id, clip: clip.id, note })) })) {
@@ -1135,10 +1142,16 @@ function takeHead({ track, take, name }, colour) {
 /** What a track header carries when dragged. */
 const TRACK_DRAG = 'application/x-quaver-track';
 
-/** Moves a track to place `index` (one undo step), keeping the keyboard in its name. */
-function moveTrack(id, index) {
+/**
+ * Moves a track to place `index` (one undo step). From the keys (`fromName`), the keyboard stays
+ * in its name, whose typed text is kept first; after a drag it is left where it was, so the
+ * studio's keys (Ctrl+Z, Space) still work.
+ */
+function moveTrack(id, index, fromName = null) {
   if (index < 0 || index >= app.project.tracks.length) return;
-  if (app.edit({ edit: 'moveTrack', track: id, index })) document.querySelector(`.track-head[data-track="${id}"] input.name`)?.focus();
+  const track = app.project.tracks.find((t) => t.id === id);
+  if (fromName && track && fromName.value !== track.name) app.edit({ edit: 'rename', id, name: fromName.value });
+  if (app.edit({ edit: 'moveTrack', track: id, index }) && fromName) document.querySelector(`.track-head[data-track="${id}"] input.name`)?.focus();
 }
 
 function renderTrackList() {
@@ -1153,7 +1166,7 @@ function renderTrackList() {
       if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown')) return;
       e.preventDefault();
       e.stopPropagation();
-      moveTrack(track.id, i + (e.key === 'ArrowUp' ? -1 : 1));
+      moveTrack(track.id, i + (e.key === 'ArrowUp' ? -1 : 1), name);
     });
     const toggle = (prop, label) => {
       const button = el('button', { type: 'button', textContent: label, className: prop, title: prop === 'mute' ? 'Mute' : 'Solo' });
@@ -1821,6 +1834,9 @@ function bindControls() {
 function bindDrop() {
   const area = $('timeline-wrap');
   area.addEventListener('dragover', (event) => {
+    // Files and library items only: a track header dragged over it is no drop here.
+    const { types } = event.dataTransfer;
+    if (!types.includes('Files') && !types.includes(LIBRARY_DRAG)) return;
     event.preventDefault();
     event.dataTransfer.dropEffect = 'copy';
     area.classList.add('dropping');
