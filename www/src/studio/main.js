@@ -19,7 +19,7 @@ import { PianoRoll } from './pianoroll.js';
 import { UNREADABLE, autosaver, getSample, loadAutosave, putSample, writeAutosave } from './storage.js';
 import { PPQ, barTicks, formatBarsBeats, formatSeconds, gridTicks, snap, snapDown } from './time.js';
 import { TRACK_COLOURS, Timeline } from './timeline.js';
-import { el } from './dom.js';
+import { el, reorderable } from './dom.js';
 import { clipFades, contentLength, contentTick } from './notes.js';
 import { allNotes, compEdits, mergedTakes, midiLoopTakes, midiSpan, takeOf } from './takes.js';
 
@@ -1195,27 +1195,9 @@ function renderTrackList() {
       };
       switches.prepend(takes);
     }
-    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}`, draggable: true, title: 'Drag onto another track (or Alt+↑/↓ in its name) to move it' }, name, switches, info);
+    const head = el('li', { className: `track-head${track.id === app.selection.track ? ' selected' : ''}`, title: 'Drag onto another track (or Alt+↑/↓ in its name) to move it' }, name, switches, info);
     head.dataset.track = String(track.id);
-    head.addEventListener('dragstart', (e) => {
-      if (e.target !== head) return;
-      e.dataTransfer.setData(TRACK_DRAG, String(track.id));
-      e.dataTransfer.effectAllowed = 'move';
-    });
-    head.addEventListener('dragover', (e) => {
-      if (!e.dataTransfer.types.includes(TRACK_DRAG)) return;
-      e.preventDefault();
-      e.dataTransfer.dropEffect = 'move';
-      head.classList.add('drop-here');
-    });
-    head.addEventListener('dragleave', () => head.classList.remove('drop-here'));
-    head.addEventListener('drop', (e) => {
-      head.classList.remove('drop-here');
-      const moved = Number(e.dataTransfer.getData(TRACK_DRAG));
-      if (!moved || moved === track.id) return;
-      e.preventDefault();
-      moveTrack(moved, i);
-    });
+    reorderable(head, TRACK_DRAG, track.id, (moved) => moveTrack(moved, i));
     const colour = TRACK_COLOURS[i % TRACK_COLOURS.length];
     head.style.setProperty('--colour', colour);
     head.onclick = () => app.select({ track: track.id, clip: null });

@@ -3,7 +3,7 @@
 // Dragging a fader is one undo step however far it moves. Each meter holds its highest peak
 // (a line that falls after a moment, and a number that stays until clicked or Play).
 import { TRACK_COLOURS } from './timeline.js';
-import { el } from './dom.js';
+import { el, reorderable } from './dom.js';
 
 export const FADER_MIN_DB = -60;
 export const MASTER = 0;
@@ -208,28 +208,10 @@ export class Mixer {
       bypass.onclick = () => this.app.edit({ edit: 'setBypass', track: channel.id, device: device.id, bypass: !device.bypass });
       const remove = el('button', { type: 'button', textContent: '×', title: 'Remove' });
       remove.onclick = () => this.app.edit({ edit: 'removeInsert', track: channel.id, device: device.id });
-      const item = el('li', { draggable: true }, name, bypass, remove);
+      const item = el('li', {}, name, bypass, remove);
       item.dataset.device = String(device.id);
       // A drag carries the insert's channel too: it moves only within its own chain.
-      const type = `application/x-quaver-insert-${channel.id}`;
-      item.addEventListener('dragstart', (e) => {
-        e.dataTransfer.setData(type, String(device.id));
-        e.dataTransfer.effectAllowed = 'move';
-      });
-      item.addEventListener('dragover', (e) => {
-        if (!e.dataTransfer.types.includes(type)) return;
-        e.preventDefault();
-        e.dataTransfer.dropEffect = 'move';
-        item.classList.add('drop-here');
-      });
-      item.addEventListener('dragleave', () => item.classList.remove('drop-here'));
-      item.addEventListener('drop', (e) => {
-        item.classList.remove('drop-here');
-        const moved = Number(e.dataTransfer.getData(type));
-        if (!moved || moved === device.id) return;
-        e.preventDefault();
-        move(moved, at);
-      });
+      reorderable(item, `application/x-quaver-insert-${channel.id}`, device.id, (moved) => move(moved, at));
       list.append(item);
     });
     return el('div', {}, list, insertMenu(this.app, channel, '+ insert…'));
